@@ -73,6 +73,8 @@ export interface Health {
   temperature?: number;
   /** cumulative pedometer count as the device reports it */
   steps?: number;
+  /** body rollover count during sleep (watch LK/UD field "tumbles"); not a fall counter */
+  tumbles?: number;
 }
 
 export interface Cell {
@@ -116,6 +118,11 @@ export interface DeviceMessage {
   commandEcho?: { keyword: string; args: string[] };
   /** For `call` messages: caller number and dialled number. */
   call?: { caller?: string; dialled?: string };
+  /**
+   * The device's own event code, kept for the audit trail and for counting unmapped codes
+   * (Contact ID: code `101`, qualifier `E`/`R`/`P`, group/partition `01`; `known: false` when no table lists it).
+   */
+  event?: { code: string; qualifier?: string; group?: string; label?: string; known: boolean };
   /** The frame as hex or text, for the audit trail. */
   raw: string;
 }

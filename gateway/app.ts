@@ -1,0 +1,182 @@
+/**
+ * Composition root: starts every part in order and stops it in reverse.
+ * Used by main.ts (the process) and by the integration tests (in-process, random ports).
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { AlarmService } from './alarm-service.js';
+import { Bus } from './bus.js';
+import type { Config } from './config.js';
+import { Health } from './health.js';
+import { buildHttp } from './http/server.js';
+import { hashPassword } from './http/auth.js';
+import { LastSeenWriter } from './last-seen.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { Pipeline } from './pipeline.js';
+import { Registry } from './registry.js';
+import { createPool, type Db } from './store/db.js';
+import { startEmbeddedPg } from './store/embedded.js';
+import { migrate } from './store/migrate.js';
+import { countUsers, createUser } from './store/users.js';
+import { getMqttSecretHash } from './store/devices.js';
+import { createPgTelemetryWriter } from './store/telemetry/postgres.js';
+import type { TelemetryWriter } from './store/telemetry/types.js';
+import { startBroker, type Broker } from './transports/mqtt-broker.js';
+
+export interface App {
+  cfg: Config;
+  log: Logger;
+  db: Db;
+  databaseUrl: string;
+  metrics: Metrics;
+  health: Health;
+  bus: Bus;
+  registry: Registry;
+  pipeline: Pipeline;
+  telemetry: TelemetryWriter;
+  alarms: AlarmService;
+  broker: Broker;
+  http: FastifyInstance;
+  httpPort: number;
+  /** what listens where, and which parts are embedded or simulated */
+  summary: string[];
+  /** set when a first admin was created with a generated password */
+  generatedAdminPassword?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+}
+
+export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<App> {
+  const log = opts.logger ?? createLogger(cfg.logLevel);
+  const stops: { name: string; fn: () => Promise<unknown> | unknown }[] = [];
+  const summary: string[] = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) {
+      try {
+        await s.fn();
+      } catch (e) {
+        log.error({ err: e, part: s.name }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    const metrics = createMetrics();
+    const health = new Health();
+    const bus = new Bus(log.child({ part: 'bus' }));
+
+    // 1. PostgreSQL: external if DATABASE_URL is set, otherwise embedded in DATA_DIR.
+    let databaseUrl = cfg.databaseUrl;
+    if (!databaseUrl) {
+      const pgDir = join(cfg.dataDir, 'pg');
+      const emb = await startEmbeddedPg(pgDir, cfg.embeddedPgPort, (m) => log.debug({ part: 'embedded-pg' }, m));
+      stops.push({ name: 'embedded-pg', fn: () => emb.stop() });
+      databaseUrl = emb.url;
+      summary.push(`PostgreSQL   embedded   127.0.0.1:${cfg.embeddedPgPort}  data in ${pgDir}`);
+    } else {
+      summary.push(`PostgreSQL   external   ${redactUrl(databaseUrl)}`);
+    }
+    const applied = await migrate(databaseUrl, (m) => log.debug({ part: 'migrate' }, m));
+    if (applied.length) log.info({ applied }, 'migrations applied');
+    const db = createPool(databaseUrl);
+    stops.push({ name: 'pg-pool', fn: () => db.end() });
+    health.register('database', async () => {
+      try {
+        await db.query('SELECT 1');
+        return { state: 'up', mode: cfg.databaseUrl ? 'external' : 'embedded' };
+      } catch (e) {
+        return { state: 'down', detail: (e as Error).message };
+      }
+    });
+
+    let generatedAdminPassword: string | undefined;
+    if ((await countUsers(db)) === 0) {
+      const password = cfg.adminPassword ?? randomBytes(9).toString('base64url');
+      if (!cfg.adminPassword) generatedAdminPassword = password;
+      await createUser(db, { username: 'admin', displayName: '管理员 Administrator', role: 'admin', passwordHash: await hashPassword(password) });
+    }
+
+    // 2. Telemetry (PostgreSQL writer when no InfluxDB is configured).
+    const telemetry = createPgTelemetryWriter(db, {
+      flushMs: cfg.telemetryFlushMs,
+      maxBuffer: cfg.telemetryMaxBuffer,
+      onBatch: (result) => metrics.telemetryBatches.inc({ writer: 'postgres', result }),
+      onDrop: (n) => metrics.telemetryDropped.inc({ writer: 'postgres' }, n),
+    });
+    stops.push({ name: 'telemetry', fn: () => telemetry.close() });
+    health.register(
+      'telemetry',
+      () => {
+        const s = telemetry.stats();
+        metrics.telemetryBuffer.set({ writer: telemetry.name }, s.buffered);
+        return { state: s.failing ? 'degraded' : 'up', mode: 'postgres', detail: `buffered ${s.buffered}, dropped ${s.dropped}${s.lastError ? `, last error: ${s.lastError}` : ''}` };
+      },
+      false,
+    );
+    summary.push(`Telemetry    postgres   (no INFLUX_URL set)`);
+
+    // 3. Embedded MQTT broker.
+    const broker = await startBroker({
+      host: cfg.mqttHost,
+      port: cfg.mqttPort,
+      auth: { deviceSecretHash: (id) => getMqttSecretHash(db, id) },
+      log: log.child({ part: 'mqtt' }),
+      metrics,
+    });
+    stops.push({ name: 'mqtt', fn: () => broker.close() });
+    health.register('mqtt', () => ({ state: broker.aedes.closed ? 'down' : 'up', mode: 'embedded', detail: `${broker.aedes.connectedClients} clients` }));
+    summary.push(`MQTT broker  embedded   ${cfg.mqttHost}:${broker.port}  (aedes)`);
+
+    // 4. Pipeline.
+    const registry = new Registry(db);
+    const lastSeen = new LastSeenWriter(db);
+    stops.push({ name: 'last-seen', fn: () => lastSeen.close() });
+    const alarms = new AlarmService(db, bus, metrics);
+    const pipeline = new Pipeline({
+      registry,
+      telemetry,
+      alarms,
+      lastSeen,
+      bus,
+      metrics,
+      log: log.child({ part: 'pipeline' }),
+      unknownLogIntervalMs: cfg.unknownDeviceLogIntervalS * 1000,
+      publisher: {
+        publishDeviceEvent: (msg, device) => broker.publish(`anxin/devices/${device.identifier}/events`, JSON.stringify({ ...msg, device: device.id, elder: device.elderId })),
+      },
+    });
+    stops.push({ name: 'pipeline-drain', fn: () => pipeline.drain() });
+    bus.on('alarm.changed', ({ alarm, action }) => broker.publish(`anxin/alarms/${alarm.id}`, JSON.stringify({ action, alarm })));
+
+    // 5. HTTP API.
+    const http = await buildHttp({ db, log, metrics, health, sessionTtlH: cfg.sessionTtlH, onDeviceChanged: (id) => registry.invalidate(id) });
+    await http.listen({ host: cfg.httpHost, port: cfg.httpPort });
+    stops.push({ name: 'http', fn: () => http.close() });
+    const addr = http.server.address();
+    const httpPort = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
+    summary.push(`HTTP API     ${cfg.httpHost}:${httpPort}  (/healthz, /metrics, /docs)`);
+
+    return {
+      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, alarms, broker, http, httpPort, summary, generatedAdminPassword,
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+function redactUrl(u: string): string {
+  try {
+    const x = new URL(u);
+    if (x.password) x.password = '***';
+    return x.toString();
+  } catch {
+    return '(unparseable)';
+  }
+}

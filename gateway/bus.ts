@@ -1,0 +1,51 @@
+/**
+ * A typed in-process event bus (Zigbee2MQTT style): every listener runs on its own, so one that
+ * throws or rejects is logged and counted, and the others still run.
+ */
+import type { DeviceMessage } from '../protocols/message.js';
+import type { Device } from './store/devices.js';
+import type { Alarm } from './store/alarms.js';
+import type { Logger } from './log.js';
+
+export interface BusEvents {
+  'device.message': { msg: DeviceMessage; device: Device };
+  'device.unknown': { identifier: string; protocol: string; remote?: string };
+  'device.online': { device: Device; protocol: string };
+  'device.offline': { device: Device; protocol: string };
+  'alarm.changed': { alarm: Alarm; action: string; actor: string };
+  'command.result': { deviceId: number; commandId: number; state: string; result?: string };
+}
+
+type Listener<K extends keyof BusEvents> = (payload: BusEvents[K]) => void | Promise<void>;
+
+export class Bus {
+  private listeners = new Map<keyof BusEvents, Set<Listener<keyof BusEvents>>>();
+  failures = 0;
+
+  constructor(private readonly log?: Logger) {}
+
+  on<K extends keyof BusEvents>(event: K, fn: Listener<K>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(fn as Listener<keyof BusEvents>);
+    return () => set.delete(fn as Listener<keyof BusEvents>);
+  }
+
+  emit<K extends keyof BusEvents>(event: K, payload: BusEvents[K]): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const fn of set) {
+      try {
+        const r = fn(payload);
+        if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((e) => this.fail(event, e));
+      } catch (e) {
+        this.fail(event, e);
+      }
+    }
+  }
+
+  private fail(event: string, e: unknown): void {
+    this.failures++;
+    this.log?.error({ event, err: e }, 'bus listener failed');
+  }
+}

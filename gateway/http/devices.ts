@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import argon2 from 'argon2';
+import { PROTOCOLS } from '../../protocols/message.js';
+import type { Db } from '../store/db.js';
+import { audit } from '../store/audit.js';
+import { getElder } from '../store/elders.js';
+import { DEVICE_KINDS, deleteDevice, getDevice, listDevices, listUnknownDevices, registerDevice, updateDevice } from '../store/devices.js';
+import { actorOf, requireRole } from './auth.js';
+import { ApiError, badField, notFound } from './errors.js';
+import { Id, Paging, phone } from './schemas.js';
+
+/** What a device identifier looks like, per protocol (kept as data). */
+const IDENTIFIER_RULES: Record<string, { re: RegExp; hint: string }> = {
+  watch: { re: /^\d{6,20}$/, hint: 'the watch id: 6-20 digits (usually 10 digits derived from the IMEI, or the IMEI)' },
+  gt06: { re: /^\d{15,16}$/, hint: 'the 15-digit IMEI' },
+  contactid: { re: /^[0-9A-F]{4}$|^\d{10}$/i, hint: 'the 4-character Contact ID account (0-9, B-F) or a 10-digit account' },
+  'mqtt-json': { re: /^[A-Za-z0-9_.:-]{1,64}$/, hint: '1-64 letters, digits, _ . : -' },
+  zigbee2mqtt: { re: /^[^#+/]{1,64}$|^0x[0-9a-f]{16}$/i, hint: 'the Zigbee friendly name or IEEE address' },
+  phone: { re: /^.+$/, hint: 'the landline number of the one-key caller' },
+};
+
+const MQTT_PROTOCOLS = new Set(['mqtt-json']);
+
+const RegisterBody = Type.Object(
+  {
+    identifier: Type.String({ minLength: 1, maxLength: 64, description: 'IMEI, watch id, Contact ID account, MQTT client id' }),
+    protocol: Type.Union(PROTOCOLS.map((p) => Type.Literal(p))),
+    model: Type.Optional(Type.String({ maxLength: 100 })),
+    kind: Type.Optional(Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)))),
+    simPhone: Type.Optional(Type.String({ maxLength: 32, description: 'SIM or landline number' })),
+    elderId: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged: (identifier: string) => void }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const db = o.db;
+  const write = requireRole(db, 'installer', 'admin');
+  const read = requireRole(db, 'agent', 'supervisor', 'installer', 'admin');
+
+  r.post('/api/devices', { schema: { tags: ['devices'], summary: 'Register a device (设备开通); MQTT devices get their secret once, here', body: RegisterBody }, preHandler: write }, async (req, reply) => {
+    const b = { ...req.body };
+    const rule = IDENTIFIER_RULES[b.protocol]!;
+    if (b.protocol === 'phone') b.identifier = phone(b.identifier, 'body/identifier');
+    else if (!rule.re.test(b.identifier)) throw badField('body/identifier', `not a valid ${b.protocol} identifier: expected ${rule.hint}`);
+    if (b.simPhone) b.simPhone = phone(b.simPhone, 'body/simPhone');
+    if (b.protocol === 'phone') b.simPhone ??= b.identifier;
+    if (b.elderId && !(await getElder(db, b.elderId))) throw badField('body/elderId', `elder ${b.elderId} does not exist`);
+    const secret = MQTT_PROTOCOLS.has(b.protocol) ? randomBytes(18).toString('base64url') : undefined;
+    const hash = secret ? await argon2.hash(secret, { type: argon2.argon2id }) : undefined;
+    const device = await registerDevice(db, { ...b, kind: b.kind ?? (b.protocol === 'phone' ? 'one_key_caller' : undefined) }, hash);
+    o.onChanged(device.identifier);
+    await audit(db, actorOf(req), 'device_register', `device:${device.id}`, { protocol: device.protocol, elderId: device.elderId });
+    return reply.status(201).send(secret ? { ...device, mqttSecret: secret } : device);
+  });
+
+  r.get('/api/devices', { schema: { tags: ['devices'], querystring: Type.Object({ elderId: Type.Optional(Type.Integer({ minimum: 1 })), protocol: Type.Optional(Type.String()), ...Paging }) }, preHandler: read }, async (req) =>
+    listDevices(db, { elderId: req.query.elderId, protocol: req.query.protocol, limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 }),
+  );
+
+  r.get('/api/devices/unregistered', { schema: { tags: ['devices'], summary: 'Devices that spoke to us but are not registered (awaiting registration / 待开通)' }, preHandler: read }, async () =>
+    listUnknownDevices(db),
+  );
+
+  r.get('/api/devices/:id', { schema: { tags: ['devices'], params: Id }, preHandler: read }, async (req) => {
+    const d = await getDevice(db, req.params.id);
+    if (!d) throw notFound(`device ${req.params.id}`);
+    return d;
+  });
+
+  r.post('/api/devices/:id/bind', { schema: { tags: ['devices'], summary: 'Bind the device to an elder (发放终端)', params: Id, body: Type.Object({ elderId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) }, preHandler: write }, async (req) => {
+    const d = await getDevice(db, req.params.id);
+    if (!d) throw notFound(`device ${req.params.id}`);
+    if (!(await getElder(db, req.body.elderId))) throw badField('body/elderId', `elder ${req.body.elderId} does not exist`);
+    if (d.elderId && d.elderId !== req.body.elderId) throw new ApiError(409, 'conflict', `device ${d.id} is bound to elder ${d.elderId}; unbind it first`);
+    const updated = await updateDevice(db, d.id, { elderId: req.body.elderId });
+    o.onChanged(d.identifier);
+    await audit(db, actorOf(req), 'device_bind', `device:${d.id}`, { elderId: req.body.elderId });
+    return updated;
+  });
+
+  r.post('/api/devices/:id/unbind', { schema: { tags: ['devices'], params: Id }, preHandler: write }, async (req) => {
+    const d = await getDevice(db, req.params.id);
+    if (!d) throw notFound(`device ${req.params.id}`);
+    const updated = await updateDevice(db, d.id, { elderId: null });
+    o.onChanged(d.identifier);
+    await audit(db, actorOf(req), 'device_unbind', `device:${d.id}`, { elderId: d.elderId });
+    return updated;
+  });
+
+  r.patch(
+    '/api/devices/:id',
+    { schema: { tags: ['devices'], params: Id, body: Type.Object({ model: Type.Optional(Type.String({ maxLength: 100 })), state: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('registered')])), simPhone: Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Null()])) }, { additionalProperties: false, minProperties: 1 }) },
+      preHandler: write },
+    async (req) => {
+      const d = await getDevice(db, req.params.id);
+      if (!d) throw notFound(`device ${req.params.id}`);
+      const patch = { ...req.body };
+      if (patch.simPhone) patch.simPhone = phone(patch.simPhone, 'body/simPhone');
+      const updated = await updateDevice(db, d.id, patch);
+      o.onChanged(d.identifier);
+      await audit(db, actorOf(req), 'device_update', `device:${d.id}`, { fields: Object.keys(req.body) });
+      return updated;
+    },
+  );
+
+  r.delete('/api/devices/:id', { schema: { tags: ['devices'], params: Id }, preHandler: requireRole(db, 'admin') }, async (req, reply) => {
+    const d = await getDevice(db, req.params.id);
+    if (!d || !(await deleteDevice(db, d.id))) throw notFound(`device ${req.params.id}`);
+    o.onChanged(d.identifier);
+    await audit(db, actorOf(req), 'device_delete', `device:${d.id}`);
+    return reply.status(204).send();
+  });
+}

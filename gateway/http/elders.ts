@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Db } from '../store/db.js';
+import { audit } from '../store/audit.js';
+import { createElder, deleteElder, getElder, listContacts, listElders, setContactsTx, updateElder, type ContactInput } from '../store/elders.js';
+import { listDevices } from '../store/devices.js';
+import { actorOf, requireRole } from './auth.js';
+import { notFound } from './errors.js';
+import { ContactBody, Id, Paging, phone } from './schemas.js';
+
+const ElderFields = {
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  gender: Type.Optional(Type.Union([Type.Literal('male'), Type.Literal('female'), Type.Literal('other')])),
+  idNumber: Type.Optional(Type.String({ pattern: '^[0-9]{17}[0-9Xx]$', description: '18-character resident ID number' })),
+  birthDate: Type.Optional(Type.String({ format: 'date' })),
+  phone: Type.Optional(Type.String({ maxLength: 32 })),
+  address: Type.Optional(Type.String({ maxLength: 300 })),
+  lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+  lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+  conditions: Type.Optional(Type.String({ maxLength: 2000 })),
+  medications: Type.Optional(Type.String({ maxLength: 2000 })),
+  allergies: Type.Optional(Type.String({ maxLength: 1000 })),
+  dialect: Type.Optional(Type.String({ maxLength: 50 })),
+  livesAlone: Type.Optional(Type.Boolean()),
+  accessNotes: Type.Optional(Type.String({ maxLength: 1000, description: 'key safe, door code' })),
+  rules: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  responsePlan: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
+};
+
+const CreateElder = Type.Object({ ...ElderFields, contacts: Type.Optional(Type.Array(ContactBody, { maxItems: 20 })) }, { additionalProperties: false });
+const PatchElder = Type.Partial(Type.Object(ElderFields), { additionalProperties: false, minProperties: 1 });
+
+function normContacts(list: ContactInput[] | undefined, prefix: string): ContactInput[] {
+  return (list ?? []).map((c, i) => ({ ...c, phone: phone(c.phone, `${prefix}/${i}/phone`) }));
+}
+
+export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChanged?: (elderId: number) => void }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const db = o.db;
+  const write = requireRole(db, 'installer', 'admin');
+  const read = requireRole(db, 'agent', 'supervisor', 'installer', 'admin');
+
+  r.post('/api/elders', { schema: { tags: ['elders'], summary: 'Create an elder record (老人档案) with ordered emergency contacts', body: CreateElder }, preHandler: write }, async (req, reply) => {
+    const { contacts, ...input } = req.body;
+    if (input.phone) input.phone = phone(input.phone, 'body/phone');
+    const elder = await createElder(db, input, normContacts(contacts, 'body/contacts'));
+    await audit(db, actorOf(req), 'elder_create', `elder:${elder.id}`);
+    return reply.status(201).send(elder);
+  });
+
+  r.get('/api/elders', { schema: { tags: ['elders'], querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), ...Paging }) }, preHandler: read }, async (req) =>
+    listElders(db, { q: req.query.q, limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 }),
+  );
+
+  r.get('/api/elders/:id', { schema: { tags: ['elders'], params: Id }, preHandler: read }, async (req) => {
+    const elder = await getElder(db, req.params.id);
+    if (!elder) throw notFound(`elder ${req.params.id}`);
+    const [contacts, devices] = await Promise.all([listContacts(db, elder.id), listDevices(db, { elderId: elder.id, limit: 100, offset: 0 })]);
+    return { ...elder, contacts, devices };
+  });
+
+  r.patch('/api/elders/:id', { schema: { tags: ['elders'], params: Id, body: PatchElder }, preHandler: write }, async (req) => {
+    const patch = { ...req.body };
+    if (patch.phone) patch.phone = phone(patch.phone, 'body/phone');
+    const elder = await updateElder(db, req.params.id, patch);
+    if (!elder) throw notFound(`elder ${req.params.id}`);
+    await audit(db, actorOf(req), 'elder_update', `elder:${elder.id}`, { fields: Object.keys(req.body) });
+    if (req.body.rules !== undefined || req.body.responsePlan !== undefined) o.onRulesChanged?.(elder.id);
+    return elder;
+  });
+
+  r.delete('/api/elders/:id', { schema: { tags: ['elders'], params: Id }, preHandler: requireRole(db, 'admin') }, async (req, reply) => {
+    if (!(await deleteElder(db, req.params.id))) throw notFound(`elder ${req.params.id}`);
+    await audit(db, actorOf(req), 'elder_delete', `elder:${req.params.id}`);
+    return reply.status(204).send();
+  });
+
+  r.get('/api/elders/:id/contacts', { schema: { tags: ['elders'], params: Id }, preHandler: read }, async (req) => {
+    if (!(await getElder(db, req.params.id))) throw notFound(`elder ${req.params.id}`);
+    return listContacts(db, req.params.id);
+  });
+
+  r.put(
+    '/api/elders/:id/contacts',
+    { schema: { tags: ['elders'], summary: 'Replace the ordered emergency contacts (紧急联系人)', params: Id, body: Type.Array(ContactBody, { maxItems: 20 }) },
+      preHandler: write },
+    async (req) => {
+      if (!(await getElder(db, req.params.id))) throw notFound(`elder ${req.params.id}`);
+      const saved = await setContactsTx(db, req.params.id, normContacts(req.body, 'body'));
+      await audit(db, actorOf(req), 'contacts_replace', `elder:${req.params.id}`, { count: saved.length });
+      return saved;
+    },
+  );
+}

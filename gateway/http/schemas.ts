@@ -1,0 +1,26 @@
+import { Type } from '@fastify/type-provider-typebox';
+import { normalisePhone } from '../../telephony/phone.js';
+import { badField } from './errors.js';
+
+export const Id = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export const Paging = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+};
+
+export const ContactBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    relation: Type.Optional(Type.String({ maxLength: 50, description: 'family, neighbour, community worker, property security…' })),
+    phone: Type.String({ minLength: 3, maxLength: 32 }),
+    notes: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Normalised phone, or a 400 naming the field. */
+export function phone(value: string, field: string, areaCode?: string): string {
+  const r = normalisePhone(value, areaCode);
+  if (!r.ok) throw badField(field, `invalid phone number ${JSON.stringify(value)}: ${r.reason}`);
+  return r.number;
+}

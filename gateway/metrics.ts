@@ -1,0 +1,31 @@
+import client from 'prom-client';
+
+/** All metrics in one registry, so tests can create a fresh one per server. */
+export function createMetrics() {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'anxin_' });
+  const c = (name: string, help: string, labelNames: string[] = []) => new client.Counter({ name, help, labelNames, registers: [registry] });
+  const g = (name: string, help: string, labelNames: string[] = []) => new client.Gauge({ name, help, labelNames, registers: [registry] });
+  return {
+    registry,
+    frames: c('anxin_frames_total', 'Frames received from devices', ['protocol']),
+    badFrames: c('anxin_bad_frames_total', 'Malformed frames, by reason', ['protocol', 'reason']),
+    unknownDevice: c('anxin_unknown_device_frames_total', 'Frames from devices that are not registered', ['protocol']),
+    messages: c('anxin_messages_total', 'Decoded device messages', ['protocol', 'kind']),
+    alarmsRaised: c('anxin_alarms_raised_total', 'Alarms raised (new rows)', ['kind']),
+    alarmsRepeated: c('anxin_alarms_repeated_total', 'Repeats folded into an open alarm', ['kind']),
+    duplicates: c('anxin_duplicate_messages_total', 'Device retransmissions recognised', ['protocol']),
+    connections: g('anxin_connections', 'Open device connections', ['protocol']),
+    refused: c('anxin_connections_refused_total', 'Connections refused', ['protocol', 'reason']),
+    closed: c('anxin_connections_closed_total', 'Connections closed by the server', ['protocol', 'reason']),
+    processErrors: c('anxin_process_errors_total', 'Errors while handling a device message', ['stage']),
+    telemetryPoints: c('anxin_telemetry_points_total', 'Telemetry points accepted', ['writer']),
+    telemetryDropped: c('anxin_telemetry_dropped_total', 'Telemetry points dropped by the overflow policy', ['writer']),
+    telemetryBatches: c('anxin_telemetry_batches_total', 'Telemetry batches written', ['writer', 'result']),
+    telemetryBuffer: g('anxin_telemetry_buffer', 'Telemetry points waiting to be written', ['writer']),
+    commands: c('anxin_device_commands_total', 'Device commands by result', ['protocol', 'state']),
+    httpErrors: c('anxin_http_errors_total', 'HTTP error answers', ['status']),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

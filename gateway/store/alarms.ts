@@ -1,0 +1,144 @@
+import type { Queryable } from './db.js';
+import { camel } from './rows.js';
+
+export interface Alarm {
+  id: number;
+  kind: string;
+  priority: number;
+  alarmClass: 'operator' | 'condition';
+  state: string;
+  deviceId: number | null;
+  elderId: number | null;
+  sourceKey: string | null;
+  zone: string | null;
+  count: number;
+  firstAt: Date;
+  lastAt: Date;
+  ownerId: number | null;
+  outcome: string | null;
+  detail: Record<string, unknown>;
+  lat: number | null;
+  lon: number | null;
+  closedAt: Date | null;
+  updatedAt: Date;
+}
+
+export interface AlarmEvent {
+  id: number;
+  alarmId: number;
+  at: Date;
+  actor: string;
+  action: string;
+  fromState: string | null;
+  toState: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface RaiseInput {
+  kind: string;
+  priority: number;
+  alarmClass: 'operator' | 'condition';
+  deviceId: number | null;
+  elderId: number | null;
+  sourceKey: string;
+  zone?: string | null;
+  at: Date;
+  lat?: number | null;
+  lon?: number | null;
+  detail?: Record<string, unknown>;
+}
+
+const OPEN = `state NOT IN ('closed', 'cleared')`;
+
+/**
+ * Raises an alarm, or folds a repeat into the open alarm for (source, kind): count + 1, last_at.
+ * Must run inside the caller's transaction.
+ */
+export async function raiseOrRepeat(c: Queryable, a: RaiseInput, actor = 'device'): Promise<{ alarm: Alarm; created: boolean }> {
+  const r = await c.query(
+    `INSERT INTO alarms (kind, priority, alarm_class, device_id, elder_id, source_key, zone, first_at, last_at, lat, lon, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)
+     ON CONFLICT (source_key, kind) WHERE ${OPEN}
+     DO UPDATE SET count = alarms.count + 1, last_at = GREATEST(alarms.last_at, EXCLUDED.last_at),
+       lat = COALESCE(EXCLUDED.lat, alarms.lat), lon = COALESCE(EXCLUDED.lon, alarms.lon), updated_at = now()
+     RETURNING *, (xmax = 0) AS created`,
+    [a.kind, a.priority, a.alarmClass, a.deviceId, a.elderId, a.sourceKey, a.zone ?? null, a.at, a.lat ?? null, a.lon ?? null, JSON.stringify(a.detail ?? {})],
+  );
+  const { created, ...row } = r.rows[0];
+  const alarm = camel<Alarm>(row);
+  await addEvent(c, alarm.id, actor, created ? 'raised' : 'repeated', created ? null : alarm.state, alarm.state, created ? (a.detail ?? {}) : { count: alarm.count });
+  return { alarm, created: Boolean(created) };
+}
+
+export async function addEvent(c: Queryable, alarmId: number, actor: string, action: string, from: string | null, to: string | null, detail: Record<string, unknown> = {}): Promise<void> {
+  await c.query('INSERT INTO alarm_events (alarm_id, actor, action, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5, $6)', [alarmId, actor, action, from, to, JSON.stringify(detail)]);
+}
+
+/** Clears the open condition alarm for (source, kind), if any. */
+export async function clearOpen(c: Queryable, sourceKey: string, kind: string, actor = 'device'): Promise<Alarm | undefined> {
+  const r = await c.query(
+    `UPDATE alarms SET state = 'cleared', closed_at = now(), updated_at = now()
+     WHERE source_key = $1 AND kind = $2 AND state IN ('raised', 'presented') AND alarm_class = 'condition' RETURNING *`,
+    [sourceKey, kind],
+  );
+  if (!r.rows[0]) return undefined;
+  const alarm = camel<Alarm>(r.rows[0]);
+  await addEvent(c, alarm.id, actor, 'clear', 'raised', 'cleared');
+  return alarm;
+}
+
+/**
+ * Message-level idempotency. Returns the alarm ids already recorded for this key, or null if new.
+ * `windowS` bounds how long an identical key counts as a retransmission (for frames without a device time).
+ */
+export async function claimMessage(c: Queryable, key: string, windowS: number | null): Promise<number[] | null> {
+  const ins = await c.query('INSERT INTO processed_messages (dedup_key) VALUES ($1) ON CONFLICT DO NOTHING RETURNING dedup_key', [key]);
+  if (ins.rowCount === 1) return null;
+  const r = await c.query('SELECT alarm_ids, at FROM processed_messages WHERE dedup_key = $1 FOR UPDATE', [key]);
+  const row = r.rows[0];
+  if (windowS !== null && Date.now() - new Date(row.at).getTime() > windowS * 1000) {
+    await c.query(`UPDATE processed_messages SET at = now(), alarm_ids = '{}' WHERE dedup_key = $1`, [key]);
+    return null;
+  }
+  return row.alarm_ids.map(Number);
+}
+
+export async function recordMessageAlarms(c: Queryable, key: string, ids: number[]): Promise<void> {
+  await c.query('UPDATE processed_messages SET alarm_ids = $2 WHERE dedup_key = $1', [key, ids]);
+}
+
+export async function getAlarm(c: Queryable, id: number, lock = false): Promise<Alarm | undefined> {
+  const r = await c.query(`SELECT * FROM alarms WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`, [id]);
+  return r.rows[0] ? camel<Alarm>(r.rows[0]) : undefined;
+}
+
+export async function getAlarms(c: Queryable, ids: number[]): Promise<Alarm[]> {
+  if (!ids.length) return [];
+  const r = await c.query('SELECT * FROM alarms WHERE id = ANY($1) ORDER BY id', [ids]);
+  return r.rows.map((x) => camel<Alarm>(x));
+}
+
+export async function listAlarms(c: Queryable, f: { open?: boolean; state?: string; kind?: string; elderId?: number; priorityMax?: number; limit: number; offset: number }): Promise<Alarm[]> {
+  const where: string[] = [];
+  const p: unknown[] = [f.limit, f.offset];
+  if (f.open) where.push(OPEN);
+  if (f.state) where.push(`state = $${p.push(f.state)}`);
+  if (f.kind) where.push(`kind = $${p.push(f.kind)}`);
+  if (f.elderId !== undefined) where.push(`elder_id = $${p.push(f.elderId)}`);
+  if (f.priorityMax !== undefined) where.push(`priority <= $${p.push(f.priorityMax)}`);
+  const r = await c.query(
+    `SELECT * FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY priority ASC, first_at ASC, id ASC LIMIT $1 OFFSET $2`,
+    p,
+  );
+  return r.rows.map((x) => camel<Alarm>(x));
+}
+
+export async function listEvents(c: Queryable, alarmId: number): Promise<AlarmEvent[]> {
+  const r = await c.query('SELECT * FROM alarm_events WHERE alarm_id = $1 ORDER BY at, id', [alarmId]);
+  return r.rows.map((x) => camel<AlarmEvent>(x));
+}
+
+export async function countAlarms(c: Queryable, sourceKey?: string): Promise<number> {
+  const r = sourceKey ? await c.query('SELECT count(*)::int n FROM alarms WHERE source_key = $1', [sourceKey]) : await c.query('SELECT count(*)::int n FROM alarms');
+  return r.rows[0].n;
+}

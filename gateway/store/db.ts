@@ -1,0 +1,37 @@
+import pg from 'pg';
+
+export type Db = pg.Pool;
+export type Queryable = pg.Pool | pg.PoolClient;
+
+// bigint ids come back as strings by default; our ids stay well inside 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export function createPool(url: string, max = 20): Db {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });
+  // A dropped connection must not crash the process: the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Runs fn in one transaction. */
+export async function tx<T>(db: Db, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await db.connect();
+  try {
+    await c.query('BEGIN');
+    const out = await fn(c);
+    await c.query('COMMIT');
+    return out;
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    c.release();
+  }
+}
+
+/** Postgres error codes we turn into API answers. */
+export const PG_UNIQUE = '23505';
+export const PG_FK = '23503';
+export function pgCode(e: unknown): string | undefined {
+  return (e as { code?: string } | null)?.code;
+}

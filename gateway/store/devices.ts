@@ -1,0 +1,113 @@
+import type { Queryable } from './db.js';
+import { camel, setClause } from './rows.js';
+
+export const DEVICE_KINDS = ['watch', 'one_key_caller', 'fall_sensor', 'panel', 'pendant', 'other'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+export interface DeviceInput {
+  identifier: string;
+  protocol: string;
+  model?: string;
+  kind?: DeviceKind;
+  simPhone?: string | null;
+  elderId?: number | null;
+  meta?: Record<string, unknown>;
+}
+
+export interface Device {
+  id: number;
+  identifier: string;
+  protocol: string;
+  model: string;
+  kind: DeviceKind;
+  simPhone: string | null;
+  elderId: number | null;
+  state: 'registered' | 'active' | 'disabled';
+  lastSeen: Date | null;
+  battery: number | null;
+  signal: number | null;
+  meta: Record<string, unknown>;
+  createdAt: Date;
+}
+
+const PUBLIC_COLS = 'id, identifier, protocol, model, kind, sim_phone, elder_id, state, last_seen, battery, signal, meta, created_at';
+
+export async function registerDevice(db: Queryable, d: DeviceInput, mqttSecretHash?: string): Promise<Device> {
+  const r = await db.query(
+    `INSERT INTO devices (identifier, protocol, model, kind, sim_phone, elder_id, meta, mqtt_secret_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${PUBLIC_COLS}`,
+    [d.identifier, d.protocol, d.model ?? '', d.kind ?? 'watch', d.simPhone ?? null, d.elderId ?? null, JSON.stringify(d.meta ?? {}), mqttSecretHash ?? null],
+  );
+  await db.query('DELETE FROM unknown_devices WHERE identifier = $1', [d.identifier]);
+  return camel<Device>(r.rows[0]);
+}
+
+export async function getDevice(db: Queryable, id: number): Promise<Device | undefined> {
+  const r = await db.query(`SELECT ${PUBLIC_COLS} FROM devices WHERE id = $1`, [id]);
+  return r.rows[0] ? camel<Device>(r.rows[0]) : undefined;
+}
+
+export async function getDeviceByIdentifier(db: Queryable, identifier: string): Promise<Device | undefined> {
+  const r = await db.query(`SELECT ${PUBLIC_COLS} FROM devices WHERE identifier = $1`, [identifier]);
+  return r.rows[0] ? camel<Device>(r.rows[0]) : undefined;
+}
+
+export async function getMqttSecretHash(db: Queryable, identifier: string): Promise<string | undefined> {
+  const r = await db.query(`SELECT mqtt_secret_hash FROM devices WHERE identifier = $1 AND state <> 'disabled'`, [identifier]);
+  return r.rows[0]?.mqtt_secret_hash ?? undefined;
+}
+
+export async function listDevices(db: Queryable, f: { elderId?: number; protocol?: string; limit: number; offset: number }): Promise<Device[]> {
+  const where: string[] = [];
+  const params: unknown[] = [f.limit, f.offset];
+  if (f.elderId !== undefined) where.push(`elder_id = $${params.push(f.elderId)}`);
+  if (f.protocol) where.push(`protocol = $${params.push(f.protocol)}`);
+  const r = await db.query(
+    `SELECT ${PUBLIC_COLS} FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT $1 OFFSET $2`,
+    params,
+  );
+  return r.rows.map((x) => camel<Device>(x));
+}
+
+export async function updateDevice(db: Queryable, id: number, patch: Partial<DeviceInput> & { state?: Device['state'] }): Promise<Device | undefined> {
+  const { sql, values } = setClause(patch as Record<string, unknown>, ['model', 'kind', 'simPhone', 'elderId', 'state', 'protocol'], 2);
+  if (!sql) return getDevice(db, id);
+  const r = await db.query(`UPDATE devices SET ${sql} WHERE id = $1 RETURNING ${PUBLIC_COLS}`, [id, ...values]);
+  return r.rows[0] ? camel<Device>(r.rows[0]) : undefined;
+}
+
+export async function deleteDevice(db: Queryable, id: number): Promise<boolean> {
+  const r = await db.query('DELETE FROM devices WHERE id = $1', [id]);
+  return r.rowCount === 1;
+}
+
+/** Last seen, battery and signal from a device message. */
+export async function touchDevice(db: Queryable, id: number, at: Date, battery?: number, signal?: number): Promise<void> {
+  await db.query(
+    `UPDATE devices SET last_seen = GREATEST(COALESCE(last_seen, $2), $2), battery = COALESCE($3, battery), signal = COALESCE($4, signal),
+       state = CASE WHEN state = 'registered' THEN 'active' ELSE state END WHERE id = $1`,
+    [id, at, battery ?? null, signal ?? null],
+  );
+}
+
+export interface UnknownDevice {
+  identifier: string;
+  protocol: string;
+  firstSeen: Date;
+  lastSeen: Date;
+  attempts: number;
+  remote: string | null;
+}
+
+export async function noteUnknownDevice(db: Queryable, identifier: string, protocol: string, remote?: string): Promise<void> {
+  await db.query(
+    `INSERT INTO unknown_devices (identifier, protocol, remote) VALUES ($1, $2, $3)
+     ON CONFLICT (identifier) DO UPDATE SET last_seen = now(), attempts = unknown_devices.attempts + 1, remote = EXCLUDED.remote`,
+    [identifier, protocol, remote ?? null],
+  );
+}
+
+export async function listUnknownDevices(db: Queryable): Promise<UnknownDevice[]> {
+  const r = await db.query('SELECT * FROM unknown_devices ORDER BY last_seen DESC LIMIT 500');
+  return r.rows.map((x) => camel<UnknownDevice>(x));
+}

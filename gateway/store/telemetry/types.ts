@@ -1,0 +1,48 @@
+import type { DeviceMessage } from '../../../protocols/message.js';
+
+/** Documented schema (README "Telemetry"): measurements position, health, device; tags device, elder, protocol. */
+export interface TelemetryPoint {
+  measurement: 'position' | 'health' | 'device';
+  time: Date;
+  tags: { device: string; elder?: string; protocol: string };
+  fields: Record<string, number | boolean | string>;
+}
+
+export interface TelemetryWriter {
+  readonly name: string;
+  /** Never blocks and never throws: points are buffered, and shed by the overflow policy. */
+  write(points: TelemetryPoint[]): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  stats(): { buffered: number; dropped: number; written: number; failing: boolean; lastError?: string };
+}
+
+function defined(o: Record<string, number | boolean | string | undefined>): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && !(typeof v === 'number' && !Number.isFinite(v))) out[k] = v;
+  return out;
+}
+
+export function pointsFromMessage(msg: DeviceMessage, elderId?: number | null): TelemetryPoint[] {
+  const time = msg.deviceTime ?? msg.receivedAt;
+  const tags = { device: msg.deviceId, protocol: msg.protocol, ...(elderId ? { elder: String(elderId) } : {}) };
+  const out: TelemetryPoint[] = [];
+  const p = msg.position;
+  if (p && Number.isFinite(p.lat) && Number.isFinite(p.lon) && !(p.lat === 0 && p.lon === 0)) {
+    out.push({
+      measurement: 'position',
+      time,
+      tags,
+      fields: defined({ lat: p.lat, lon: p.lon, speed: p.speed, course: p.course, altitude: p.altitude, satellites: p.satellites, accuracy: p.accuracy, source: p.source, valid: p.valid }),
+    });
+  }
+  if (msg.health) {
+    const h = msg.health;
+    const f = defined({ heartRate: h.heartRate, spo2: h.spo2, systolic: h.systolic, diastolic: h.diastolic, temperature: h.temperature, steps: h.steps });
+    if (Object.keys(f).length) out.push({ measurement: 'health', time, tags, fields: f });
+  }
+  if (msg.battery !== undefined || msg.signal !== undefined) {
+    out.push({ measurement: 'device', time: msg.receivedAt, tags, fields: defined({ battery: msg.battery, signal: msg.signal }) });
+  }
+  return out;
+}

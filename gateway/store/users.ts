@@ -1,0 +1,76 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Queryable } from './db.js';
+import { camel, setClause } from './rows.js';
+
+export const ROLES = ['agent', 'supervisor', 'installer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  id: number;
+  username: string;
+  displayName: string;
+  role: Role;
+  extension: string | null;
+  disabled: boolean;
+  createdAt: Date;
+}
+
+const COLS = 'id, username, display_name, role, extension, disabled, created_at';
+
+export async function createUser(db: Queryable, u: { username: string; displayName?: string; role: Role; passwordHash: string; extension?: string }): Promise<User> {
+  const r = await db.query(
+    `INSERT INTO users (username, display_name, role, password_hash, extension) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLS}`,
+    [u.username, u.displayName ?? '', u.role, u.passwordHash, u.extension ?? null],
+  );
+  return camel<User>(r.rows[0]);
+}
+
+export async function countUsers(db: Queryable): Promise<number> {
+  const r = await db.query('SELECT count(*)::int AS n FROM users');
+  return r.rows[0].n;
+}
+
+export async function getUserWithHash(db: Queryable, username: string): Promise<(User & { passwordHash: string }) | undefined> {
+  const r = await db.query(`SELECT ${COLS}, password_hash FROM users WHERE username = $1`, [username]);
+  return r.rows[0] ? camel(r.rows[0]) : undefined;
+}
+
+export async function getUser(db: Queryable, id: number): Promise<User | undefined> {
+  const r = await db.query(`SELECT ${COLS} FROM users WHERE id = $1`, [id]);
+  return r.rows[0] ? camel<User>(r.rows[0]) : undefined;
+}
+
+export async function listUsers(db: Queryable, role?: Role): Promise<User[]> {
+  const r = role ? await db.query(`SELECT ${COLS} FROM users WHERE role = $1 ORDER BY id`, [role]) : await db.query(`SELECT ${COLS} FROM users ORDER BY id`);
+  return r.rows.map((x) => camel<User>(x));
+}
+
+export async function updateUser(db: Queryable, id: number, patch: { displayName?: string; role?: Role; extension?: string | null; disabled?: boolean; passwordHash?: string }): Promise<User | undefined> {
+  const { sql, values } = setClause(patch, ['displayName', 'role', 'extension', 'disabled', 'passwordHash'], 2);
+  if (!sql) return getUser(db, id);
+  const r = await db.query(`UPDATE users SET ${sql} WHERE id = $1 RETURNING ${COLS}`, [id, ...values]);
+  if (patch.disabled) await db.query('DELETE FROM sessions WHERE user_id = $1', [id]);
+  return r.rows[0] ? camel<User>(r.rows[0]) : undefined;
+}
+
+const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+
+/** A random bearer token; only its hash is stored. */
+export async function createSession(db: Queryable, userId: number, ttlH: number): Promise<{ token: string; expiresAt: Date }> {
+  const token = randomBytes(32).toString('base64url');
+  const r = await db.query(`INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, now() + make_interval(hours => $3)) RETURNING expires_at`, [sha(token), userId, ttlH]);
+  return { token, expiresAt: r.rows[0].expires_at };
+}
+
+export async function getSessionUser(db: Queryable, token: string): Promise<User | undefined> {
+  const r = await db.query(
+    `SELECT ${COLS.split(', ').map((c) => `u.${c}`).join(', ')} FROM sessions s JOIN users u ON u.id = s.user_id
+     WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled`,
+    [sha(token)],
+  );
+  return r.rows[0] ? camel<User>(r.rows[0]) : undefined;
+}
+
+export async function deleteSession(db: Queryable, token: string): Promise<void> {
+  await db.query('DELETE FROM sessions WHERE token_hash = $1', [sha(token)]);
+}

@@ -1,0 +1,579 @@
+/**
+ * Watch protocol codec (protocols/watch/): real frames from ../shared/vectors/device-frames.json (key "watch"),
+ * framing, encoder bytes, and fuzzing. Frames written out literally below are synthetic (made for one rule)
+ * or the command examples printed in protocols.md §1.5; the captured device frames are only read from the vectors.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ALARM_KINDS, MESSAGE_KINDS, type AlarmKind, type DeviceMessage, type FrameEvent } from '../../../protocols/message.ts';
+import {
+  WATCH_COMMANDS,
+  WatchCommandError,
+  WatchFramer,
+  decodeWatch,
+  encodeWatchCommand,
+  escapeWatch,
+  parseWatchHeader,
+  watchProtocol,
+  type WatchCommand,
+  type WatchHeader,
+} from '../../../protocols/watch/index.ts';
+import { loadVectors } from '../../helpers/vectors.ts';
+
+const vectors = loadVectors();
+const W = vectors?.watch;
+const ctx = { receivedAt: new Date('2026-01-01T00:00:00Z') };
+
+function decodeOne(frame: string | Buffer): { msg: DeviceMessage; reply?: string } {
+  const out = decodeWatch(typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame, ctx);
+  if (!out.ok) throw new Error(`decode failed: ${out.reason}`);
+  expect(out.messages).toHaveLength(1);
+  return { msg: out.messages[0]!, reply: out.reply?.toString('latin1') };
+}
+
+function frames(events: FrameEvent[]): string[] {
+  return events.flatMap((e) => ('frame' in e ? [e.frame.toString('latin1')] : []));
+}
+
+/** digits after the decimal point in the vector's number, so "to the given precision" means what it says */
+function decimals(n: number): number {
+  const s = String(n);
+  return s.includes('.') ? s.length - s.indexOf('.') - 1 : 0;
+}
+
+/** Status bit → alarm, per the brief's table (protocols.md §1.4, bits decoded independently). */
+const EVENT_BIT_ALARM: Record<number, AlarmKind> = { 16: 'sos', 17: 'low_battery', 20: 'removed', 21: 'fall', 22: 'vitals_abnormal' };
+/** Traccar's single alarm, as an Anxin kind ('general' = AL with no bit → unspecified alarm raised as sos). */
+const TRACCAR_ALARM: Record<string, AlarmKind> = { sos: 'sos', fallDown: 'fall', removing: 'removed', lowBattery: 'low_battery', general: 'sos' };
+
+/** Values stated in protocols.md §1.6 that the JSON "parsed" block does not carry, keyed by `deviceId type`. */
+const EXTRA: Record<string, { cells?: number; mcc?: number; mnc?: number; lac?: number; cid?: number; wifis?: number; accuracy?: number }> = {
+  '8800000015 UD': { cells: 4, mcc: 460, mnc: 0 },
+  '2104134718 UD_WCDMA': { cells: 1, mcc: 310, mnc: 410, lac: 23999, cid: 132013696, wifis: 1, accuracy: 8.263865 },
+  '8809008845 AL': { cells: 7, mcc: 460 },
+  '689466020014198 AL': { cells: 1, wifis: 6 },
+  '9059011020 AL': { cells: 1, mcc: 234, lac: 0x55c0, cid: 0x3b882a2, accuracy: 10 },
+};
+
+/** Types answered although the vectors give no serverReply (vendor document, protocols.md §1.2). */
+const VENDOR_REPLY: Record<string, string> = { bphrt: 'bphrt', btemp2: 'btemp2' };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function checkParsed(msg: DeviceMessage, reply: string | undefined, p: any, v: any): void {
+  const header = parseWatchHeader(Buffer.from(v.frame as string));
+  expect(header).toEqual({ manufacturer: p.manufacturer, deviceId: p.deviceId, ...(p.index ? { index: p.index } : {}) });
+  expect(msg.deviceId).toBe(p.deviceId);
+  expect(msg.protocol).toBe('watch');
+  expect(msg.raw).toBe(v.frame);
+  if (p.fixTimeUtc) expect(msg.deviceTime?.toISOString()).toBe(new Date(p.fixTimeUtc).toISOString());
+  if (p.valid !== undefined) {
+    const pos = msg.position!;
+    expect(pos.valid).toBe(p.valid);
+    if (p.valid) expect(pos.source).toBe('gps');
+    else expect(['lbs', 'wifi']).toContain(pos.source);
+    expect(pos.lat).toBeCloseTo(p.lat, decimals(p.lat));
+    expect(pos.lon).toBeCloseTo(p.lon, decimals(p.lon));
+    expect(pos.speed).toBeCloseTo(p.speedKmh, decimals(p.speedKmh));
+    expect(pos.course).toBeCloseTo(p.course, decimals(p.course));
+    expect(pos.altitude).toBeCloseTo(p.altitude, decimals(p.altitude));
+    expect(pos.satellites).toBe(p.satellites);
+    expect(msg.signal).toBe(p.gsmSignal);
+    expect(msg.battery).toBe(p.batteryPct);
+    expect(msg.health?.steps).toBe(p.steps);
+    expect(msg.health?.tumbles).toBe(p.tumbles);
+  }
+  if (p.statusBitsSet) {
+    const bits: number[] = p.statusBitsSet;
+    const isAl = String(p.type).startsWith('AL');
+    let want = bits.filter((b) => EVENT_BIT_ALARM[b]).map((b) => EVENT_BIT_ALARM[b]!);
+    if (isAl && !bits.some((b) => b >= 16 && b <= 22)) want = bits.includes(0) ? ['low_battery'] : ['sos'];
+    expect(msg.alarms ?? []).toEqual(want);
+    if (p.traccarAlarm && isAl) expect(msg.alarms).toContain(TRACCAR_ALARM[p.traccarAlarm]);
+    if (p.traccarAlarm === 'general') expect(msg.states?.unspecifiedAlarm).toBe(true);
+    expect(msg.kind).toBe(isAl ? 'alarm' : 'position');
+    expect(msg.states?.static ?? false).toBe(bits.includes(4));
+    expect(msg.states?.worn ?? false).toBe(bits.includes(3));
+    expect(msg.states?.lowBattery ?? false).toBe(bits.includes(0));
+  }
+  const extra = EXTRA[`${p.deviceId} ${p.type}`];
+  if (extra) {
+    if (extra.cells !== undefined) expect(msg.cells ?? []).toHaveLength(extra.cells);
+    if (extra.mcc !== undefined) expect(msg.cells![0]!.mcc).toBe(extra.mcc);
+    if (extra.mnc !== undefined) expect(msg.cells![0]!.mnc).toBe(extra.mnc);
+    if (extra.lac !== undefined) expect(msg.cells![0]!.lac).toBe(extra.lac);
+    if (extra.cid !== undefined) expect(msg.cells![0]!.cid).toBe(extra.cid);
+    if (extra.wifis !== undefined) expect(msg.wifis ?? []).toHaveLength(extra.wifis);
+    if (extra.accuracy !== undefined) expect(msg.position?.accuracy).toBeCloseTo(extra.accuracy, decimals(extra.accuracy));
+  }
+  const e = v.expected;
+  if (e) {
+    if (e.steps !== undefined) expect(msg.health?.steps).toBe(e.steps);
+    if (e.tumbles !== undefined) expect(msg.health?.tumbles).toBe(e.tumbles);
+    if (e.batteryPct !== undefined) expect(msg.battery).toBe(e.batteryPct);
+    for (const k of ['spo2', 'systolic', 'diastolic', 'heartRate'] as const) if (e[k] !== undefined) expect(msg.health?.[k]).toBe(e[k]);
+    if (e.bodyTempC !== undefined) expect(msg.health?.temperature).toBeCloseTo(e.bodyTempC, 2);
+    if (e.spo2 ?? e.systolic ?? e.heartRate ?? e.bodyTempC) expect(msg.kind).toBe('health');
+  }
+  if (v.serverReply) expect(reply).toBe(v.serverReply);
+  else if (VENDOR_REPLY[p.type]) {
+    const content = VENDOR_REPLY[p.type]!;
+    const idx = p.index ? `${p.index}*` : '';
+    expect(reply).toBe(`[${p.manufacturer}*${p.deviceId}*${idx}${content.length.toString(16).toUpperCase().padStart(4, '0')}*${content}]`);
+  } else expect(reply).toBeUndefined();
+}
+
+describe.skipIf(!vectors)('watch: shared vectors (device-frames.json "watch")', () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const list: any[] = W?.frames ?? [];
+  it('has frames to check', () => expect(list.length).toBeGreaterThan(20));
+
+  for (const v of list) {
+    it(`${v.parsed.type} ${v.parsed.deviceId}: ${String(v.note).slice(0, 60)}`, () => {
+      const { msg, reply } = decodeOne(v.frame);
+      checkParsed(msg, reply, v.parsed, v);
+    });
+  }
+
+  it('framing: concatenated stream gives 4 frames', () => {
+    const c = W.framing.concatenatedStream;
+    expect(frames(new WatchFramer().push(Buffer.from(c.input)))).toEqual(c.expectedFrames);
+    for (const f of c.expectedFrames) expect(decodeWatch(Buffer.from(f), ctx).ok).toBe(true);
+  });
+
+  it('framing: SSID with brackets stays inside one frame, and decodes', () => {
+    const n = W.framing.nestedBracketsInSsid;
+    const events = new WatchFramer().push(Buffer.from(n.input));
+    expect(frames(events)).toEqual([n.input]);
+    const { msg, reply } = decodeOne(n.input);
+    checkParsed(msg, reply, n.parsed, { frame: n.input });
+    expect(msg.wifis?.some((w) => w.ssid === '[LG_Wall-Mount A/C]e725')).toBe(true);
+    expect(msg.position?.accuracy).toBe(15);
+  });
+
+  it('framing: escaped binary is un-escaped in the emitted frame', () => {
+    const e = W.framing.escapedBinary;
+    const input = Buffer.concat([Buffer.from(e.prefix), Buffer.from(e.inputHexAfterPrefix, 'hex'), Buffer.from(e.suffix)]);
+    const [ev] = new WatchFramer().push(input);
+    expect(ev && 'frame' in ev).toBe(true);
+    const frame = (ev as { frame: Buffer }).frame;
+    expect(frame.subarray(e.prefix.length, frame.length - e.suffix.length).toString('hex')).toBe(e.unescapedHex);
+    // and escaping it again gives the device's bytes back
+    expect(escapeWatch(Buffer.from(e.unescapedHex, 'hex')).toString('hex')).toBe(e.inputHexAfterPrefix);
+    // binary frames are kept as hex in raw, decode as status, no reply
+    const out = decodeWatch(frame, ctx);
+    expect(out.ok && out.messages[0]!.kind).toBe('status');
+    expect(out.ok && out.messages[0]!.raw).toBe(frame.toString('hex'));
+    expect(out.ok && out.reply).toBeUndefined();
+  });
+
+  /**
+   * The vector commands come from Traccar's encoder test, which writes LEN in lower case (`000e`); the vendor
+   * writes upper case (`000A`). Our default is upper case; `hexCase: 'lower'` reproduces Traccar byte for byte,
+   * so these are compared exactly with that option, and case-insensitively on LEN only with the default.
+   */
+  const BY_NOTE: Record<string, WatchCommand> = {
+    reboot: { type: 'RESET' },
+    'SOS number 1': { type: 'SOS1', number: '123456789' },
+    "text 'text' as UTF-16BE hex": { type: 'MESSAGE', text: 'text' },
+    custom: { type: 'custom', content: 'WORK,6-9,11-13,13-15,17-19' },
+    'timezone Europe/Amsterdam (language empty)': { type: 'LZ', language: '', timezone: '+1' },
+    'language 0, GMT+05:45': { type: 'LZ', language: 0, timezone: '+5.75' },
+  };
+  for (const [bytes, note] of (W?.serverCommands ?? []) as [string, string][]) {
+    it(`serverCommand: ${note}`, () => {
+      const cmd = BY_NOTE[note];
+      expect(cmd, `no command mapped for vector note "${note}"`).toBeDefined();
+      const header = parseWatchHeader(Buffer.from(bytes))!;
+      expect(encodeWatchCommand(header, cmd!, { hexCase: 'lower' }).toString('latin1')).toBe(bytes);
+      const upper = encodeWatchCommand(header, cmd!).toString('latin1');
+      const lenCaseInsensitive = (s: string): string => s.replace(/^(\[[^*]+\*[^*]+\*)([0-9A-Fa-f]{4})/, (_m, a: string, len: string) => a + len.toUpperCase());
+      expect(lenCaseInsensitive(upper)).toBe(lenCaseInsensitive(bytes));
+    });
+  }
+});
+
+describe('watch: decoder rules (synthetic frames)', () => {
+  const ud = (status: string, type = 'UD', tail = '0'): string =>
+    `[3G*1234567890*0000*${type},010226,080910,A,22.5,N,113.8,E,1.5,90,10,8,70,55,120,3,${status},${tail}]`;
+
+  it('every status bit is decoded on its own; several events at once', () => {
+    const { msg, reply } = decodeOne(ud('00710001'));
+    expect(msg.kind).toBe('position');
+    expect(msg.alarms).toEqual(['sos', 'removed', 'fall']);
+    expect(msg.states).toMatchObject({ lowBattery: true, worn: false, static: false });
+    expect(reply).toBeUndefined(); // UD is never answered, alarm bits or not
+  });
+
+  it('bits 17 and 22 raise low_battery and vitals_abnormal; bit 14 is powerCut state', () => {
+    const { msg } = decodeOne(ud('00424000', 'AL'));
+    expect(msg.alarms).toEqual(['low_battery', 'vitals_abnormal']);
+    expect(msg.states?.powerCut).toBe(true);
+  });
+
+  it('device fence bits 18/19 are states only; an AL for them raises nothing but is acknowledged', () => {
+    const { msg, reply } = decodeOne(ud('000C0006', 'AL'));
+    expect(msg.alarms).toBeUndefined();
+    expect(msg.states).toMatchObject({ deviceFenceExit: true, deviceFenceEnter: true, outOfFence: true, inFence: true });
+    expect(msg.states?.unspecifiedAlarm).toBeUndefined();
+    expect(reply).toBe('[3G*1234567890*0002*AL]');
+  });
+
+  it('AL with no event bit: low battery state → low_battery, otherwise unspecified → sos', () => {
+    expect(decodeOne(ud('0001', 'AL')).msg.alarms).toEqual(['low_battery']);
+    const { msg } = decodeOne(ud('00000018', 'AL_LTE'));
+    expect(msg.alarms).toEqual(['sos']);
+    expect(msg.states).toMatchObject({ unspecifiedAlarm: true, worn: true, static: true });
+  });
+
+  it('malformed AL still raises and is acknowledged (never lose an SOS to a parse error)', () => {
+    const { msg, reply } = decodeOne('[3G*1234567890*0002*AL]');
+    expect(msg.kind).toBe('alarm');
+    expect(msg.alarms).toEqual(['sos']);
+    expect(reply).toBe('[3G*1234567890*0002*AL]');
+    const bad = decodeOne('[3G*1234567890*0000*AL,010226,080910,A,xx,N,1,E,0,0,0,0,0,0,0,0,00200000]');
+    expect(bad.msg.alarms).toEqual(['fall']);
+    expect(bad.msg.position).toBeUndefined();
+    expect(bad.msg.deviceTime?.toISOString()).toBe('2026-02-01T08:09:10.000Z');
+  });
+
+  it('hemisphere: S/W force negative, else the sign in the number; spaces and empty hemispheres allowed', () => {
+    const pos = (lat: string, ns: string, lon: string, ew: string) =>
+      decodeOne(`[3G*1*0000*UD,010226,080910,A,${lat},${ns},${lon},${ew},0,0,0,0,0,0,0,0,00000000]`).msg.position!;
+    expect(pos('33.5', 'S', '70.25', 'W')).toMatchObject({ lat: -33.5, lon: -70.25 });
+    expect(pos('-33.5', 'S', '-70.25', 'W')).toMatchObject({ lat: -33.5, lon: -70.25 });
+    expect(pos('-33.5', 'N', '-70.25', 'E')).toMatchObject({ lat: -33.5, lon: -70.25 });
+    expect(pos(' 9.1574736', '', '  4.5', '')).toMatchObject({ lat: 9.1574736, lon: 4.5 });
+  });
+
+  it('invalid fix: source wifi when access points are present, else lbs', () => {
+    const base = '[3G*1*0000*UD,010226,080910,V,0,N,0,E,0,0,0,0,0,0,0,0,00000000';
+    expect(decodeOne(`${base},1,1,460,0,55C0,3B882A2,-70,0,20]`).msg.position).toMatchObject({ valid: false, source: 'lbs', accuracy: 20 });
+    const w = decodeOne(`${base},0,2,home,aa:bb:cc:dd:ee:ff,-50,,11:22:33:44:55:66,-60,35.5]`).msg;
+    expect(w.position).toMatchObject({ valid: false, source: 'wifi', accuracy: 35.5 });
+    expect(w.wifis).toEqual([
+      { ssid: 'home', mac: 'aa:bb:cc:dd:ee:ff', rssi: -50 },
+      { ssid: '', mac: '11:22:33:44:55:66', rssi: -60 },
+    ]);
+  });
+
+  it('cells: hex LAC/CID, decimal otherwise; a broken tail keeps the position', () => {
+    const { msg } = decodeOne(ud('00000000', 'UD', '2,255,460,1,55C0,3B882A2,-70,9529,21809,158'));
+    expect(msg.cells).toEqual([
+      { mcc: 460, mnc: 1, lac: 0x55c0, cid: 0x3b882a2, rssi: -70 },
+      { mcc: 460, mnc: 1, lac: 9529, cid: 21809, rssi: 158 },
+    ]);
+    const broken = decodeOne(ud('00000000', 'UD', '9,255,460,1,zz'));
+    expect(broken.msg.position?.lat).toBe(22.5);
+    expect(broken.msg.cells).toBeUndefined();
+  });
+
+  it('malformed position frames give short reasons', () => {
+    const r = (s: string) => decodeWatch(Buffer.from(s), ctx);
+    expect(r('[3G*1*0000*UD,010226,080910,A,95.0,N,1,E,0,0,0,0,0,0,0,0,00000000]')).toEqual({ ok: false, reason: 'bad_position' });
+    expect(r('[3G*1*0000*UD,010226,080910,A,1,Q,1,E,0,0,0,0,0,0,0,0,00000000]')).toEqual({ ok: false, reason: 'bad_position' });
+    expect(r('[3G*1*0000*UD,010226,080910,A,1,N,1,E]')).toEqual({ ok: false, reason: 'bad_position' });
+    expect(r('[3G*1*0000*UD,010226,080910,A,1,N,1,E,fast,0,0,0,0,0,0,0,00000000]')).toEqual({ ok: false, reason: 'bad_number' });
+    expect(r('[3G*1*0000*UD,010226,080910,A,1,N,1,E,0,0,0,0,0,0,0,0,nothex]')).toEqual({ ok: false, reason: 'bad_status' });
+    expect(r('[3G*1*0000*heart,abc]')).toEqual({ ok: false, reason: 'bad_number' });
+    expect(r('[3G*12a*0002*LK]')).toEqual({ ok: false, reason: 'bad_header' });
+    expect(r('[3G*1*02*LK]')).toEqual({ ok: false, reason: 'bad_header' });
+    expect(r('3G*1*0002*LK')).toEqual({ ok: false, reason: 'bad_header' });
+    expect(r('[3G*1*0000*]')).toEqual({ ok: false, reason: 'bad_type' });
+    expect(r('')).toEqual({ ok: false, reason: 'bad_header' });
+  });
+
+  it('a date that is not a date leaves deviceTime unset instead of failing the frame', () => {
+    const { msg } = decodeOne('[3G*1*0000*UD,000000,000000,V,0,N,0,E,0,0,0,0,0,0,0,0,00000000]');
+    expect(msg.deviceTime).toBeUndefined();
+    expect(msg.position).toBeDefined();
+  });
+
+  it('health: heart,0 means no reading; readings with replies where the vendor asks for one', () => {
+    const h0 = decodeOne('[3G*1*0007*heart,0]');
+    expect(h0.msg.kind).toBe('health');
+    expect(h0.msg.health?.heartRate).toBeUndefined();
+    expect(h0.reply).toBeUndefined();
+    expect(decodeOne('[3G*1*0000*btemp2,1,0]').msg.health?.temperature).toBeUndefined(); // vendor: 0 = measure error
+    expect(decodeOne('[3G*1*0000*btemp2,0,36.6]').reply).toBe('[3G*1*0006*btemp2]');
+    expect(decodeOne('[3G*1*0000*bphrt,0,0,66,,,,]').msg.health).toEqual({ heartRate: 66 });
+  });
+
+  it('LK: data, ZJ index echo, and an answer even when the data is junk', () => {
+    expect(decodeOne('[3G*4700186508*0000*LK,50,100,100]').msg).toMatchObject({ kind: 'heartbeat', battery: 100, health: { steps: 50, tumbles: 100 } });
+    expect(decodeOne('[ZJ*5678901234*0009*0002*LK]').reply).toBe('[ZJ*5678901234*0009*0002*LK]');
+    const junk = decodeOne('[3g*1*0000*LK,x,y,z]');
+    expect(junk.msg.battery).toBeUndefined();
+    expect(junk.reply).toBe('[3g*1*0002*LK]'); // manufacturer echoed as the device wrote it
+  });
+
+  it('status types and their replies: TKQ, TKQ2, INIT, CONFIG', () => {
+    expect(decodeOne('[3G*1*0004*TKQ2]').reply).toBe('[3G*1*0004*TKQ2]');
+    expect(decodeOne('[ZJ*1*0005*0000*INIT,13800138000,1,abc]')).toMatchObject({ msg: { kind: 'status' }, reply: '[ZJ*1*0005*0006*INIT,1]' });
+    expect(decodeOne('[3G*1*0000*CONFIG,TY:G75,UL:600,SY:1,CM:1]').reply).toBe('[3G*1*0008*CONFIG,1]');
+  });
+
+  it('command echoes become status with commandEcho and no reply', () => {
+    for (const [frame, keyword, args] of [
+      ['[3G*1*0002*CR]', 'CR', []],
+      ['[3G*1*0006*UPLOAD]', 'UPLOAD', []],
+      ['[3G*1*0007*LSSET,5]', 'LSSET', ['5']],
+      ['[3G*1*0008*hrtstart]', 'hrtstart', []],
+      ['[3G*1*0004*SOS1]', 'SOS1', []],
+      ['[3G*1*0003*PHB]', 'PHB', []],
+    ] as const) {
+      const { msg, reply } = decodeOne(frame);
+      expect(msg.kind).toBe('status');
+      expect(msg.commandEcho).toEqual({ keyword, args });
+      expect(reply).toBeUndefined();
+    }
+  });
+
+  it('unknown types are kept raw as status, without a reply', () => {
+    const { msg, reply } = decodeOne('[3G*1*0000*WHATEVER,1,2]');
+    expect(msg).toMatchObject({ kind: 'status', raw: '[3G*1*0000*WHATEVER,1,2]' });
+    expect(msg.commandEcho).toBeUndefined();
+    expect(reply).toBeUndefined();
+  });
+});
+
+describe('watch: framer', () => {
+  const stream = Buffer.concat([
+    Buffer.from('[3G*9705141740*0009*LK,0,0,53][SG*1*0000*UD,010226,080910,A,1,N,1,E,0,0,0,0,0,0,0,0,00000000,0,2,[x]y,aa:bb:cc:dd:ee:ff,-50,'),
+    Buffer.from('[Br]ok[en],11:22:33:44:55:66,-60,5][CS*1234567890*000e*TK,#!AMR'),
+    Buffer.from('7d017d027d037d047d05ff', 'hex'),
+    Buffer.from(']\r\nnoise[3G*1*0003*TKQ]'),
+  ]);
+  const whole = frames(new WatchFramer().push(stream));
+
+  it('the sample stream holds 4 frames (nested brackets, escapes and noise included)', () => {
+    expect(whole).toHaveLength(4);
+    expect(whole[1]).toContain('[Br]ok[en]');
+    expect(whole[2]).toContain('}[],*');
+  });
+
+  it('splitting the stream at every byte position gives identical frames', () => {
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const f = new WatchFramer();
+      expect(frames([...f.push(stream.subarray(0, cut)), ...f.push(stream.subarray(cut))])).toEqual(whole);
+    }
+    const f = new WatchFramer();
+    const oneByOne: FrameEvent[] = [];
+    for (const b of stream) oneByOne.push(...f.push(Buffer.from([b])));
+    expect(frames(oneByOne)).toEqual(whole);
+  });
+
+  it('many frames in one chunk', () => {
+    const many = Array.from({ length: 500 }, (_, i) => `[3G*${1000 + i}*0002*LK]`);
+    expect(frames(new WatchFramer().push(Buffer.from(many.join(''))))).toEqual(many);
+  });
+
+  it('garbage before and between frames is discarded and counted', () => {
+    const events = new WatchFramer().push(Buffer.from('junk[3G*1*0002*LK]\r\n]x[3G*2*0002*LK]'));
+    expect(events).toEqual([
+      { error: 'garbage', discarded: 4 },
+      { frame: Buffer.from('[3G*1*0002*LK]') },
+      { error: 'garbage', discarded: 4 },
+      { frame: Buffer.from('[3G*2*0002*LK]') },
+    ]);
+  });
+
+  it('holds a partial frame and reports how much it holds', () => {
+    const f = new WatchFramer();
+    expect(f.push(Buffer.from('[3G*1*00'))).toEqual([]);
+    expect(f.buffered).toBe(8);
+    expect(frames(f.push(Buffer.from('02*LK]')))).toEqual(['[3G*1*0002*LK]']);
+    expect(f.buffered).toBe(0);
+  });
+
+  it('a frame over 64 KiB is reported and the next frame still decodes', () => {
+    const f = new WatchFramer();
+    const big = Buffer.concat([Buffer.from('[3G*1*FFFF*TK,'), Buffer.alloc(70_000, 0x41), Buffer.from(']')]);
+    const events: FrameEvent[] = [];
+    for (let i = 0; i < big.length; i += 4096) {
+      events.push(...f.push(big.subarray(i, i + 4096)));
+      expect(f.buffered).toBeLessThanOrEqual(64 * 1024);
+    }
+    events.push(...f.push(Buffer.from('[3G*1*0002*LK]')));
+    expect(events.filter((e) => 'error' in e && e.error === 'oversized')).toHaveLength(1);
+    const discarded = events.reduce((n, e) => n + ('discarded' in e ? e.discarded : 0), 0);
+    expect(discarded).toBe(big.length); // every byte of the oversized frame is accounted for
+    expect(frames(events)).toEqual(['[3G*1*0002*LK]']);
+    const out = decodeWatch(Buffer.from('[3G*1*0002*LK]'), ctx);
+    expect(out.ok).toBe(true);
+  });
+
+  it('an oversized frame that never closes does not swallow the frames after it', () => {
+    const f = new WatchFramer();
+    const events = [...f.push(Buffer.concat([Buffer.from('[3G*1*0000*TK,'), Buffer.alloc(66_000, 0x42)])), ...f.push(Buffer.from('[3G*1*0002*LK]'))];
+    expect(events.some((e) => 'error' in e && e.error === 'oversized')).toBe(true);
+    expect(frames(events)).toEqual(['[3G*1*0002*LK]']);
+  });
+});
+
+describe('watch: encoder', () => {
+  const h: WatchHeader = { manufacturer: '3G', deviceId: '8800000015' };
+  const enc = (cmd: WatchCommand, header: WatchHeader = h) => encodeWatchCommand(header, cmd).toString('utf8');
+
+  it('exact bytes with LEN = content byte length (protocols.md §1.5 examples)', () => {
+    expect(enc({ type: 'UPLOAD', seconds: 600 })).toBe('[3G*8800000015*000A*UPLOAD,600]');
+    expect(enc({ type: 'FALLDOWN', alarmOn: true, callOn: true })).toBe('[3G*8800000015*000C*FALLDOWN,1,1]');
+    expect(enc({ type: 'FALLDOWN', alarmOn: true, callOn: false })).toBe('[3G*8800000015*000C*FALLDOWN,1,0]');
+    expect(enc({ type: 'LSSET', level: 5, variant: '+8' }, { manufacturer: '3G', deviceId: '4504816144' })).toBe('[3G*4504816144*0009*LSSET,5+8]');
+    expect(enc({ type: 'APPLOCK', setting: 'DW-1' }, { manufacturer: '3G', deviceId: '0304927626' })).toBe('[3G*0304927626*000C*APPLOCK,DW-1]');
+    expect(enc({ type: 'CR' }, { manufacturer: '3G', deviceId: '5678901234' })).toBe('[3G*5678901234*0002*CR]');
+    expect(enc({ type: 'FIND' }, { manufacturer: '3G', deviceId: '5678901234' })).toBe('[3G*5678901234*0004*FIND]');
+    expect(enc({ type: 'POWEROFF' })).toBe('[3G*8800000015*0008*POWEROFF]');
+    expect(enc({ type: 'RESET' })).toBe('[3G*8800000015*0005*RESET]');
+    expect(enc({ type: 'SOS2', number: '+8613800138000' })).toBe('[3G*8800000015*0013*SOS2,+8613800138000]');
+    expect(enc({ type: 'SOS', numbers: ['00000000000', '00000000000', '00000000000'] })).toBe('[3G*8800000015*0027*SOS,00000000000,00000000000,00000000000]');
+    expect(enc({ type: 'SOS', numbers: ['110', '', '120'] })).toBe('[3G*8800000015*000C*SOS,110,,120]');
+    expect(enc({ type: 'CENTER', number: '00000000000' })).toBe('[3G*8800000015*0012*CENTER,00000000000]');
+    expect(enc({ type: 'LZ', language: 1, timezone: '8' })).toBe('[3G*8800000015*0006*LZ,1,8]');
+    expect(enc({ type: 'hrtstart', interval: 1 })).toBe('[3G*8800000015*000A*hrtstart,1]');
+    expect(enc({ type: 'hrtstart', interval: 300 })).toBe('[3G*8800000015*000C*hrtstart,300]');
+    expect(enc({ type: 'MESSAGE', text: '好123' }, { manufacturer: '3G', deviceId: '5678901234' })).toBe('[3G*5678901234*0018*MESSAGE,597D003100320033]');
+    expect(enc({ type: 'PHB', entries: [{ number: '110', name: '张三' }] })).toBe('[3G*8800000015*0010*PHB,110,5F204E09]');
+    expect(enc({ type: 'PHB2', entries: [{ number: '110', name: '张三' }] })).toBe('[3G*8800000015*0011*PHB2,110,5F204E09]');
+    expect(enc({ type: 'REMOVE', on: true }, { manufacturer: '3G', deviceId: '5678901234' })).toBe('[3G*5678901234*0008*REMOVE,1]');
+  });
+
+  it('LEN counts bytes, not characters, and is computed for long content', () => {
+    const msg = enc({ type: 'MESSAGE', text: 'x'.repeat(100) });
+    expect(msg.startsWith('[3G*8800000015*0260*MESSAGE,')).toBe(true); // 8 + 400 hex digits = 608 = 0x260
+  });
+
+  it('ZJ dialect: downlink index 0001; manufacturer and id echoed', () => {
+    expect(enc({ type: 'CR' }, { manufacturer: 'ZJ', deviceId: '689466020014198', index: '0003' })).toBe('[ZJ*689466020014198*0001*0002*CR]');
+    expect(enc({ type: 'CR' }, { manufacturer: 'SG', deviceId: '1' })).toBe('[SG*1*0002*CR]');
+  });
+
+  it('bad arguments throw WatchCommandError with a clear message', () => {
+    const bad: [WatchCommand, RegExp][] = [
+      [{ type: 'UPLOAD', seconds: 59 }, /seconds must be an integer 60\.\.65535/],
+      [{ type: 'UPLOAD', seconds: 65536 }, /seconds/],
+      [{ type: 'UPLOAD', seconds: 600.5 }, /seconds/],
+      [{ type: 'SOS1', number: '12a45' }, /phone number/],
+      [{ type: 'SOS1', number: '123 456' }, /phone number/],
+      [{ type: 'SOS1', number: '' }, /phone number/],
+      [{ type: 'CENTER', number: '123*45' }, /phone number/],
+      [{ type: 'SOS', numbers: ['1'] as unknown as [string, string, string] }, /exactly 3/],
+      [{ type: 'LSSET', level: 7, variant: '+6' }, /level must be an integer 1\.\.6/],
+      [{ type: 'LSSET', level: 0, variant: '+8' }, /level/],
+      [{ type: 'LSSET', level: 3, variant: '+7' as '+6' }, /variant/],
+      [{ type: 'hrtstart', interval: 100 }, /interval/],
+      [{ type: 'LZ', timezone: '+15' }, /timezone/],
+      [{ type: 'LZ', timezone: 'UTC+1' }, /timezone/],
+      [{ type: 'MESSAGE', text: '' }, /text/],
+      [{ type: 'PHB', entries: [] }, /1\.\.5/],
+      [{ type: 'PHB', entries: [{ number: '110', name: 'a very long name' }] }, /name/],
+      [{ type: 'APPLOCK', setting: 'DW-1]' }, /setting/],
+      [{ type: 'FALLDOWN', alarmOn: 1 as unknown as boolean, callOn: true }, /alarmOn/],
+      [{ type: 'custom', content: 'IP,1.2.3.4,80]' }, /brackets|\[ or \]/],
+      [{ type: 'NOPE' } as unknown as WatchCommand, /unknown watch command/],
+    ];
+    for (const [cmd, re] of bad) {
+      expect(() => encodeWatchCommand(h, cmd), JSON.stringify(cmd)).toThrow(WatchCommandError);
+      expect(() => encodeWatchCommand(h, cmd)).toThrow(re);
+    }
+    expect(() => encodeWatchCommand({ manufacturer: '3G', deviceId: '12ab' }, { type: 'CR' })).toThrow(/deviceId/);
+    expect(() => encodeWatchCommand({ manufacturer: '3GX', deviceId: '1' }, { type: 'CR' })).toThrow(/manufacturer/);
+  });
+
+  it('every encoded command decodes back as a command echo keyword (round trip of the keyword list)', () => {
+    const samples: WatchCommand[] = [
+      { type: 'CR' }, { type: 'UPLOAD', seconds: 60 }, { type: 'SOS', numbers: ['110', '120', '119'] }, { type: 'SOS1', number: '110' },
+      { type: 'SOS2', number: '110' }, { type: 'SOS3', number: '110' }, { type: 'CENTER', number: '110' }, { type: 'FIND' },
+      { type: 'POWEROFF' }, { type: 'RESET' }, { type: 'LZ', timezone: '-3.5' }, { type: 'FALLDOWN', alarmOn: false, callOn: false },
+      { type: 'LSSET', level: 1, variant: '+6' }, { type: 'hrtstart', interval: 0 }, { type: 'MESSAGE', text: 'hi' },
+      { type: 'PHB', entries: [{ number: '110', name: 'A' }] }, { type: 'PHB2', entries: [{ number: '110', name: 'B' }] },
+      { type: 'APPLOCK', setting: 'YJ-0' }, { type: 'REMOVE', on: false }, { type: 'custom', content: 'VERNO' },
+    ];
+    expect(samples.map((s) => s.type)).toEqual([...WATCH_COMMANDS]);
+    for (const s of samples) {
+      const out = decodeWatch(encodeWatchCommand(h, s), ctx);
+      expect(out.ok && out.messages[0]!.commandEcho?.keyword.toUpperCase()).toBe((s.type === 'custom' ? 'VERNO' : s.type).toUpperCase());
+    }
+  });
+});
+
+describe('watch: module', () => {
+  it('exposes name, port, commands, framer and decoder', () => {
+    expect(watchProtocol.name).toBe('watch');
+    expect(watchProtocol.defaultPort).toBe(5093);
+    expect(watchProtocol.commands).toContain('UPLOAD');
+    expect(watchProtocol.createFramer()).toBeInstanceOf(WatchFramer);
+    expect(watchProtocol.decode(Buffer.from('[3G*1*0002*LK]'), ctx).ok).toBe(true);
+    expect(watchProtocol.parseHeader(Buffer.from('[ZJ*1*0003*0002*LK]'))).toEqual({ manufacturer: 'ZJ', deviceId: '1', index: '0003' });
+  });
+});
+
+describe('watch: fuzz (fast-check)', () => {
+  const finite = (n: number | undefined) => n === undefined || Number.isFinite(n);
+  function checkOutcome(frame: Buffer): void {
+    const out = decodeWatch(frame, ctx);
+    if (!out.ok) {
+      expect(out.reason).toMatch(/^[a-z_]+$/);
+      return;
+    }
+    for (const m of out.messages) {
+      expect(MESSAGE_KINDS).toContain(m.kind);
+      for (const a of m.alarms ?? []) expect(ALARM_KINDS).toContain(a);
+      expect(m.receivedAt).toBe(ctx.receivedAt);
+      if (m.position) for (const n of Object.values(m.position)) if (typeof n === 'number') expect(finite(n)).toBe(true);
+      if (m.deviceTime) expect(Number.isNaN(m.deviceTime.getTime())).toBe(false);
+    }
+    if (out.reply) expect(out.reply.toString('latin1')).toMatch(/^\[[0-9A-Za-z]{2}\*[0-9]+\*([0-9A-Fa-f]{4}\*)?[0-9A-F]{4}\*[^\]]+\]$/);
+  }
+
+  it('decode never throws on random bytes', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => checkOutcome(Buffer.from(bytes))), { numRuns: 2000 });
+  });
+
+  it('decode never throws on frame-shaped random text', () => {
+    const types = ['LK', 'UD', 'UD2', 'UD_LTE', 'AL', 'AL_LTE', 'ALX', 'heart', 'bphrt', 'oxygen', 'btemp2', 'TEMP', 'BLOOD', 'TKQ', 'INIT', 'CONFIG', 'CR', 'ZZ'];
+    const field = fc.oneof(
+      fc.stringMatching(/^[0-9A-Fa-f.+\- NSEWAV:]{0,12}$/),
+      fc.constantFrom('', '0', '-1', '1e9', 'NaN', 'Infinity', '999999999999999999999', ' 9.5', '00200000', 'FFFFFFFF'),
+      fc.string({ maxLength: 8 }),
+    );
+    const frameArb = fc.record({
+      mf: fc.constantFrom('3G', 'SG', 'ZJ', 'cs'),
+      id: fc.stringMatching(/^[0-9]{1,16}$/),
+      idx: fc.option(fc.stringMatching(/^[0-9A-F]{4}$/), { nil: undefined }),
+      type: fc.constantFrom(...types),
+      fields: fc.array(field, { maxLength: 40 }),
+    });
+    fc.assert(
+      fc.property(frameArb, ({ mf, id, idx, type, fields }) => {
+        const content = [type, ...fields].join(',');
+        checkOutcome(Buffer.from(`[${mf}*${id}*${idx ? `${idx}*` : ''}0000*${content}]`));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('the framer never throws, and chunking never changes the frames', () => {
+    const alphabet = fc.constantFrom(...'[]}*,LK3G0129'.split('').map((c) => c.charCodeAt(0)), 0x7d, 0x01, 0x02, 0x03, 0x00, 0xff);
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 400 }), fc.array(fc.nat(50), { maxLength: 20 }), (bytes, cuts) => {
+        const data = Buffer.from(bytes);
+        const all = frames(new WatchFramer(64).push(data));
+        const f = new WatchFramer(64);
+        const got: FrameEvent[] = [];
+        let at = 0;
+        for (const c of cuts) {
+          got.push(...f.push(data.subarray(at, at + c)));
+          at += c;
+        }
+        got.push(...f.push(data.subarray(at)));
+        expect(frames(got)).toEqual(all);
+        expect(f.buffered).toBeLessThanOrEqual(64);
+      }),
+      { numRuns: 1000 },
+    );
+    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 10 }), (chunks) => {
+      const f = new WatchFramer();
+      for (const c of chunks) f.push(Buffer.from(c));
+    }));
+  });
+});
