@@ -15,6 +15,7 @@ import {
   escapeWatch,
   parseWatchHeader,
   watchProtocol,
+  writeWatchFrame,
   type WatchCommand,
   type WatchHeader,
 } from '../../../protocols/watch/index.ts';
@@ -197,7 +198,7 @@ describe('watch: decoder rules (synthetic frames)', () => {
     `[3G*1234567890*0000*${type},010226,080910,A,22.5,N,113.8,E,1.5,90,10,8,70,55,120,3,${status},${tail}]`;
 
   it('every status bit is decoded on its own; several events at once', () => {
-    const { msg, reply } = decodeOne(ud('00710001'));
+    const { msg, reply } = decodeOne(ud('00310001'));
     expect(msg.kind).toBe('position');
     expect(msg.alarms).toEqual(['sos', 'removed', 'fall']);
     expect(msg.states).toMatchObject({ lowBattery: true, worn: false, static: false });
@@ -439,7 +440,8 @@ describe('watch: encoder', () => {
 
   it('LEN counts bytes, not characters, and is computed for long content', () => {
     const msg = enc({ type: 'MESSAGE', text: 'x'.repeat(100) });
-    expect(msg.startsWith('[3G*8800000015*0260*MESSAGE,')).toBe(true); // 8 + 400 hex digits = 608 = 0x260
+    expect(msg.startsWith('[3G*8800000015*0198*MESSAGE,')).toBe(true); // 8 + 400 hex digits = 408 = 0x198
+    expect(writeWatchFrame(h, 'X,é').toString('utf8')).toBe('[3G*8800000015*0004*X,é]'); // é is 2 bytes in UTF-8
   });
 
   it('ZJ dialect: downlink index 0001; manufacturer and id echoed', () => {

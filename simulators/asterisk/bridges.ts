@@ -1,0 +1,105 @@
+/**
+ * Bridges (ari.md §1.2, §2.2): created with POST /bridges, not subscribed to any app (no BridgeCreated);
+ * an app is subscribed while one of its Stasis channels is in the bridge.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Engine } from './engine.ts';
+import { ApiError } from './engine.ts';
+import { SimBridge, type SimChannel } from './model.ts';
+import type { BridgeJson } from './types.ts';
+
+const BRIDGE_TYPES = new Set(['mixing', 'holding', 'dtmf_events', 'proxy_media', 'video_sfu', 'video_single', 'sdp_label']);
+
+export class BridgeManager {
+  readonly all = new Map<string, SimBridge>();
+
+  constructor(private readonly engine: Engine) {}
+
+  get(id: string): SimBridge {
+    const b = this.all.get(id);
+    if (!b) throw new ApiError(404, 'Bridge not found');
+    return b;
+  }
+
+  /** Apps subscribed to the bridge: those of the Stasis channels in it. */
+  apps(b: SimBridge): Set<string> {
+    const apps = new Set<string>();
+    for (const id of b.channels) {
+      const ch = this.engine.get(id);
+      if (ch?.inStasis) ch.apps.forEach((a) => apps.add(a));
+    }
+    return apps;
+  }
+
+  create(id: string | undefined, type: string | undefined, name: string | undefined): BridgeJson {
+    const bridgeId = id || randomUUID();
+    if (this.all.has(bridgeId)) throw new ApiError(409, `Bridge with id '${bridgeId}' already exists`);
+    const types = (type || 'mixing').split(',').map((t) => t.trim()).filter(Boolean);
+    for (const t of types) if (!BRIDGE_TYPES.has(t)) throw new ApiError(400, `Invalid bridge type '${t}'`);
+    const b = new SimBridge(bridgeId, name ?? '', types.length ? types : ['mixing']);
+    this.all.set(bridgeId, b);
+    return b.toJSON();
+  }
+
+  /** Resolves channel ids for add/removeChannel: 400 missing/not found, 422 not in Stasis. */
+  controls(ids: string[]): SimChannel[] {
+    const list = ids.filter((s) => s !== '');
+    if (!list.length) throw new ApiError(400, 'Missing parameter channel');
+    return list.map((id) => {
+      const ch = this.engine.get(id);
+      if (!ch) throw new ApiError(400, 'Channel not found');
+      if (!ch.inStasis) throw new ApiError(422, 'Channel not in Stasis application');
+      return ch;
+    });
+  }
+
+  add(b: SimBridge, channels: SimChannel[]): void {
+    for (const ch of channels) {
+      if (ch.bridgeId === b.id || ch.hangingUp) continue;
+      if (ch.bridgeId) this.leave(ch);
+      b.channels.push(ch.id);
+      ch.bridgeId = b.id;
+      this.engine.hub.emit('ChannelEnteredBridge', { bridge: b.toJSON(), channel: ch.toJSON() }, new Set([...this.apps(b), ...ch.apps]));
+    }
+  }
+
+  remove(b: SimBridge, channels: SimChannel[]): void {
+    for (const ch of channels) if (ch.bridgeId !== b.id) throw new ApiError(422, 'Channel not in this bridge');
+    for (const ch of channels) this.leave(ch);
+  }
+
+  /** ChannelLeftBridge, with the bridge's channel list already updated. */
+  leave(ch: SimChannel): void {
+    const b = ch.bridgeId ? this.all.get(ch.bridgeId) : undefined;
+    ch.bridgeId = undefined;
+    if (!b) return;
+    const recipients = new Set([...this.apps(b), ...ch.apps]);
+    const i = b.channels.indexOf(ch.id);
+    if (i >= 0) b.channels.splice(i, 1);
+    this.engine.hub.emit('ChannelLeftBridge', { bridge: b.toJSON(), channel: ch.toJSON() }, recipients);
+  }
+
+  /** DELETE /bridges/{id}: channels leave (and stay in Stasis), then BridgeDestroyed to the apps that were subscribed. */
+  destroy(b: SimBridge): void {
+    const recipients = this.apps(b);
+    this.engine.playbacks.stopAllOnBridge(b, recipients);
+    for (const id of [...b.channels]) {
+      const ch = this.engine.get(id);
+      if (ch) this.leave(ch);
+    }
+    this.all.delete(b.id);
+    this.engine.hub.emit('BridgeDestroyed', { bridge: b.toJSON() }, recipients);
+  }
+
+  destroyAll(): void {
+    for (const b of [...this.all.values()]) this.destroy(b);
+  }
+
+  wipe(): void {
+    this.all.clear();
+  }
+
+  list(): BridgeJson[] {
+    return [...this.all.values()].map((b) => b.toJSON());
+  }
+}
