@@ -100,7 +100,20 @@ function parseEventSpec(spec: string): ReceiverEventInput {
   return { qualifier: q.toUpperCase() as Qualifier, code, account, group: group ?? '01', zone: zone ?? '001' };
 }
 
+/** What must be cleaned up on exit: the port, and socat when we started it. */
+const state: { sim?: SimulatedReceiver; pty?: PtyPair; stopping: boolean } = { stopping: false };
+
+async function shutdown(code: number): Promise<void> {
+  if (state.stopping) return;
+  state.stopping = true;
+  await state.sim?.close().catch(() => undefined);
+  await state.pty?.close().catch(() => undefined);
+  process.exit(code);
+}
+
 async function main(): Promise<number> {
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
   const { values } = parseArgs({
     options: {
       port: { type: 'string' },
@@ -152,10 +165,10 @@ async function main(): Promise<number> {
   if (values.test) events.push({ ev: { account: values['test-account'] ?? primary ?? '1234', qualifier: 'E', code: '602', group: '00', zone: '000' } });
   for (const spec of values.event ?? []) events.push({ ev: parseEventSpec(spec) });
 
-  let pty: PtyPair | undefined;
   let path = values.port;
   if (values.pty) {
-    pty = await createPtyPair();
+    const pty = await createPtyPair();
+    state.pty = pty;
     path = pty.a;
     say(`created a pty pair with socat (pid ${pty.pid}): the receiver uses ${pty.a}${pty.devices[0] ? ` (${pty.devices[0]})` : ''}`);
     say(`point the automation software (the gateway's serial transport) at ${pty.b}${pty.devices[1] ? ` (${pty.devices[1]})` : ''}`);
@@ -182,19 +195,9 @@ async function main(): Promise<number> {
   });
   sim.on('record', narrate);
 
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    await sim.close().catch(() => undefined);
-    await pty?.close();
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-
+  state.sim = sim;
   await sim.open();
-  if (pty) {
+  if (state.pty) {
     say('waiting 2 s for the automation side to open its end...');
     await new Promise((r) => setTimeout(r, 2000));
   }
@@ -209,7 +212,7 @@ async function main(): Promise<number> {
   }
 
   if (events.length > 0 && !values.stay) {
-    await stop(0);
+    await shutdown(0);
     return 0;
   }
   say(`sending heartbeats every ${sim.options.heartbeatMs} ms; Ctrl-C to stop`);
@@ -217,6 +220,8 @@ async function main(): Promise<number> {
 }
 
 main().catch((err: unknown) => {
+  // a pending send rejected by our own shutdown is not an error
+  if (state.stopping) return;
   process.stderr.write(`alarm receiver simulator: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  void shutdown(1);
 });

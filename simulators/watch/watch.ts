@@ -117,6 +117,11 @@ export class SimulatedWatch extends EventEmitter {
   private lkWaiters: Array<{ resolve: (at: number) => void; reject: (e: Error) => void }> = [];
   private lkPending = false;
   private readonly alarms: PendingAlarm[] = [];
+  /**
+   * Frames sent vs replies received, per keyword. Replies carry no id, so a reply with nothing pending is
+   * only an error when there are more replies than frames ever sent (a slow server may answer a resend).
+   */
+  private readonly count = { lkSent: 0, lkReplies: 0, alSent: 0, alReplies: 0 };
   /** replies we expect for health frames (bphrt, btemp2), by keyword */
   private readonly expected = new Map<string, number>();
 
@@ -151,7 +156,10 @@ export class SimulatedWatch extends EventEmitter {
       socket.once('error', reject);
       socket.once('connect', () => {
         socket.off('error', reject);
-        socket.on('error', (err) => this.emit('error', err));
+        // without an 'error' listener an EventEmitter throws; a reset connection is reported by 'close' anyway
+        socket.on('error', (err) => {
+          if (this.listenerCount('error') > 0) this.emit('error', err);
+        });
         this.socket = socket;
         this.emit('connect');
         if (this.opts.lkOnConnect) this.sendLK().catch(() => undefined);
@@ -180,6 +188,7 @@ export class SimulatedWatch extends EventEmitter {
 
   /** Heartbeat `LK,steps,tumbles,battery`. Resolves with the time the server's LK reply arrived. */
   sendLK(): Promise<number> {
+    if (!this.connected) return Promise.reject(new Error(`watch ${this.deviceId} is not connected`));
     const p = new Promise<number>((resolve, reject) => this.lkWaiters.push({ resolve, reject }));
     this.writeLK();
     return p;
@@ -195,6 +204,7 @@ export class SimulatedWatch extends EventEmitter {
    * resent every alarmRetryMs.
    */
   sendAlarm(kind: AlarmKindSim, options: AlarmOptions = {}): Promise<AlarmResult> {
+    if (!this.connected) return Promise.reject(new Error(`watch ${this.deviceId} is not connected`));
     const status = options.status ?? ALARM_STATUS[kind];
     const bytes = this.frame(this.report(options.type ?? 'AL', options.point ?? this.nextPoint(), status));
     return new Promise((resolve, reject) => {
@@ -207,11 +217,11 @@ export class SimulatedWatch extends EventEmitter {
         timer: setInterval(() => {
           pending.attempts++;
           this.emit('alarm_retry', { kind, attempts: pending.attempts });
-          this.writeBytes(bytes);
+          this.writeAL(bytes);
         }, this.opts.alarmRetryMs),
       };
       this.alarms.push(pending);
-      this.writeBytes(bytes);
+      this.writeAL(bytes);
     });
   }
 
@@ -259,14 +269,22 @@ export class SimulatedWatch extends EventEmitter {
     this.emit('sent', entry);
   }
 
+  private writeAL(bytes: Buffer): void {
+    if (!this.connected) return;
+    this.count.alSent++;
+    this.writeBytes(bytes);
+  }
+
   private writeLK(): void {
+    if (!this.connected) return;
+    this.count.lkSent++;
     this.write(`LK,${this.steps},0,${this.battery}`);
     this.lkPending = true;
     if (!this.lkRetry) {
       this.lkRetry = setInterval(() => {
         if (!this.lkPending) return;
         this.emit('unanswered', { type: 'LK' });
-        if (this.connected) this.write(`LK,${this.steps},0,${this.battery}`);
+        this.writeLK();
       }, this.opts.lkRetryMs);
     }
   }
@@ -362,7 +380,9 @@ export class SimulatedWatch extends EventEmitter {
       return this.protocolError(`reply should be exactly ${exact}`, p.frame);
     }
     if (p.keyword === 'LK') {
+      this.count.lkReplies++;
       if (!this.lkPending) {
+        if (this.count.lkReplies <= this.count.lkSent) return void this.record(p, 'reply'); // answer to a resend
         this.record(p, 'unexpected');
         return this.protocolError('LK reply without a pending LK', p.frame);
       }
@@ -375,8 +395,10 @@ export class SimulatedWatch extends EventEmitter {
       return;
     }
     if (p.keyword === 'AL') {
+      this.count.alReplies++;
       const pending = this.alarms.shift(); // acks carry no id: the oldest alarm is the one acknowledged
       if (!pending) {
+        if (this.count.alReplies <= this.count.alSent) return void this.record(p, 'reply'); // answer to a resend
         this.record(p, 'unexpected');
         return this.protocolError('AL reply without a pending alarm', p.frame);
       }

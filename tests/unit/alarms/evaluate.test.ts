@@ -141,7 +141,7 @@ describe('geofences with hysteresis', () => {
     expect(d.tick(at(60)).clear).toEqual(['geofence_exit']);
     expect(d.state!.fences).toEqual({});
 
-    const q = new Device(rules({ geofences: circle.geofences, quietHours: [{ from: '09:00', to: '11:00', kinds: ['geofence_exit'] }] }));
+    const q = new Device(rules({ geofences: circle.geofences, silent: { intervalS: 100 * H }, quietHours: [{ from: '09:00', to: '11:00', kinds: ['geofence_exit'] }] }));
     const r = q.message(T0, { kind: 'position', position: east(C.lat, C.lon, 1000) }); // 10:00 local
     expect(r.raise).toEqual([]);
     expect(r.suppressed.map((x) => x.kind)).toEqual(['geofence_exit']);

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../gateway/app.js';
+import type { DeviceMessage } from '../../protocols/message.js';
+import { login, startTestApp } from '../helpers/app.js';
+
+let app: App;
+let auth: { authorization: string };
+let elderId: number;
+
+const msg = (over: Partial<DeviceMessage>): DeviceMessage => ({
+  deviceId: '8800000015',
+  protocol: 'watch',
+  kind: 'heartbeat',
+  receivedAt: new Date(),
+  raw: '[3G*8800000015*0002*LK]',
+  ...over,
+});
+
+beforeAll(async () => {
+  app = await startTestApp();
+  auth = await login(app);
+  const e = await app.http.inject({ method: 'POST', url: '/api/elders', headers: auth, payload: { name: '张秀英' } });
+  elderId = e.json().id;
+  const d = await app.http.inject({ method: 'POST', url: '/api/devices', headers: auth, payload: { identifier: '8800000015', protocol: 'watch', elderId } });
+  expect(d.statusCode).toBe(201);
+});
+afterAll(async () => app?.stop());
+
+async function metric(name: string): Promise<number> {
+  const text = await app.metrics.registry.metrics();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+}
+
+describe('pipeline', () => {
+  it('rejects an unregistered device, counts it and lists it as awaiting registration', async () => {
+    const before = await metric('anxin_unknown_device_frames_total');
+    const r = await app.pipeline.handle([msg({ deviceId: '9999999999' })], '127.0.0.1:1');
+    expect(r).toMatchObject({ ok: false, reason: 'unknown_device' });
+    expect(await metric('anxin_unknown_device_frames_total')).toBe(before + 1);
+    const list = await app.http.inject({ url: '/api/devices/unregistered', headers: auth });
+    expect(list.json().map((d: { identifier: string }) => d.identifier)).toContain('9999999999');
+    expect((await app.db.query('SELECT count(*)::int n FROM alarms')).rows[0].n).toBe(0);
+  });
+
+  it('hands positions to telemetry and publishes the normalised event on the broker', async () => {
+    const got: string[] = [];
+    app.broker.aedes.subscribe('anxin/devices/8800000015/events', (p, cb) => {
+      got.push(p.payload.toString());
+      cb();
+    }, () => undefined);
+    const r = await app.pipeline.handle([msg({ kind: 'position', position: { lat: 31.2, lon: 121.4, valid: true, source: 'gps' }, battery: 80, raw: 'ud-1' })]);
+    expect(r.ok).toBe(true);
+    await app.telemetry.flush();
+    const rows = await app.db.query(`SELECT measurement, elder_id, fields FROM telemetry WHERE device = '8800000015' ORDER BY measurement`);
+    expect(rows.rows.map((x) => x.measurement)).toEqual(['device', 'position']);
+    expect(rows.rows[1]).toMatchObject({ elder_id: elderId, fields: { lat: 31.2, lon: 121.4, source: 'gps', valid: true } });
+    await new Promise((res) => setTimeout(res, 20));
+    expect(JSON.parse(got[0]!)).toMatchObject({ deviceId: '8800000015', kind: 'position', elder: elderId });
+  });
+
+  it('commits an alarm before resolving, and a retransmission never makes a second alarm', async () => {
+    const sos = msg({ kind: 'alarm', alarms: ['sos'], deviceTime: new Date('2026-11-22T08:00:00Z'), raw: '[3G*8800000015*0002*AL,221126,080000,...]' });
+    const r1 = await app.pipeline.handle([sos]);
+    expect(r1.ok).toBe(true);
+    const a = await app.db.query(`SELECT kind, priority, state, count, elder_id FROM alarms WHERE source_key = '8800000015'`);
+    expect(a.rows).toEqual([{ kind: 'sos', priority: 1, state: 'raised', count: 1, elder_id: elderId }]);
+    await app.pipeline.handle([{ ...sos, receivedAt: new Date() }]);
+    const again = await app.db.query(`SELECT count FROM alarms WHERE source_key = '8800000015'`);
+    expect(again.rows).toEqual([{ count: 1 }]);
+    // A new press (another frame) folds into the open alarm: count 2, still one row.
+    await app.pipeline.handle([{ ...sos, raw: 'another press', deviceTime: new Date('2026-11-22T08:01:00Z') }]);
+    const third = await app.db.query(`SELECT count FROM alarms WHERE source_key = '8800000015'`);
+    expect(third.rows).toEqual([{ count: 2 }]);
+  });
+
+  it('does not acknowledge when the alarm cannot be committed', async () => {
+    const broken = { handle: async () => { throw new Error('db down'); } };
+    const original = (app.pipeline as unknown as { d: { alarms: unknown } }).d.alarms;
+    (app.pipeline as unknown as { d: { alarms: unknown } }).d.alarms = broken;
+    try {
+      const r = await app.pipeline.handle([msg({ kind: 'alarm', alarms: ['fall'], raw: 'fall-1' })]);
+      expect(r).toMatchObject({ ok: false, reason: 'alarm_not_committed' });
+    } finally {
+      (app.pipeline as unknown as { d: { alarms: unknown } }).d.alarms = original;
+    }
+  });
+});
