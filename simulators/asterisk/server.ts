@@ -3,7 +3,7 @@
  * Asterisk's order (res_ari.c): authenticate (401), trailing slash (404), api-docs, then the handler tree
  * (404 "Resource not found", 405 "Invalid method").
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { getApiDoc } from './api-docs/index.ts';
@@ -67,7 +67,7 @@ async function dispatch(router: Router, segs: string[], req: IncomingMessage, qu
 export function createSimServer(deps: ServerDeps): { server: Server; wss: WebSocketServer } {
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('ari') ? 'ari' : false) });
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<Reply> => {
+  const handle = async (req: IncomingMessage): Promise<Reply> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (path === '/sim' || path.startsWith('/sim/')) return dispatch(deps.control, splitPath(path), req, url.searchParams);
@@ -84,12 +84,11 @@ export function createSimServer(deps: ServerDeps): { server: Server; wss: WebSoc
       return doc ? { status: 200, body: doc } : errorReply(new ApiError(404, 'Resource not found'));
     }
     if (rel === 'events' && req.method === 'GET') return errorReply(new ApiError(400, 'WebSocket upgrade required'));
-    void res;
     return dispatch(deps.ari, splitPath(rel), req, url.searchParams);
   };
 
   const server = createServer((req, res) => {
-    handle(req, res)
+    handle(req)
       .catch((err: unknown): Reply => {
         if (err instanceof ApiError) return errorReply(err);
         console.error('[asterisk-sim] handler failed:', err);
