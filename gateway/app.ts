@@ -24,6 +24,10 @@ import { getMqttSecretHash } from './store/devices.js';
 import { createPgTelemetryWriter } from './store/telemetry/postgres.js';
 import type { TelemetryWriter } from './store/telemetry/types.js';
 import { startBroker, type Broker } from './transports/mqtt-broker.js';
+import { TcpTransport } from './transports/tcp.js';
+import { CommandService } from './commands.js';
+import { commandRoutes } from './http/commands.js';
+import { watchProtocol } from '../protocols/watch/index.js';
 
 export interface App {
   cfg: Config;
@@ -38,6 +42,8 @@ export interface App {
   telemetry: TelemetryWriter;
   alarms: AlarmService;
   broker: Broker;
+  watch: TcpTransport;
+  commands: CommandService;
   http: FastifyInstance;
   httpPort: number;
   /** what listens where, and which parts are embedded or simulated */
@@ -137,7 +143,10 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     const lastSeen = new LastSeenWriter(db);
     stops.push({ name: 'last-seen', fn: () => lastSeen.close() });
     const alarms = new AlarmService(db, bus, metrics);
+    let watch: TcpTransport | undefined;
+    const commands = new CommandService(db, (id) => watch?.sessions.get(id), bus, metrics, cfg.commandTtlS);
     const pipeline = new Pipeline({
+      commands,
       registry,
       telemetry,
       alarms,
@@ -153,8 +162,32 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     stops.push({ name: 'pipeline-drain', fn: () => pipeline.drain() });
     bus.on('alarm.changed', ({ alarm, action }) => broker.publish(`anxin/alarms/${alarm.id}`, JSON.stringify({ action, alarm })));
 
-    // 5. HTTP API.
-    const http = await buildHttp({ db, log, metrics, health, sessionTtlH: cfg.sessionTtlH, onDeviceChanged: (id) => registry.invalidate(id) });
+    // 5. Device transports.
+    watch = new TcpTransport(
+      watchProtocol,
+      { host: cfg.watchHost, port: cfg.watchPort, idleTimeoutS: cfg.watchIdleTimeoutS, maxConnections: cfg.watchMaxConnections, badFrameLimit: cfg.badFrameLimit },
+      {
+        handle: (msgs, remote) => pipeline.handle(msgs, remote),
+        online: (device, conn) => {
+          bus.emit('device.online', { device, protocol: 'watch' });
+          void commands.flush(device, conn).catch((e) => log.error({ err: e }, 'sending queued commands failed'));
+        },
+        offline: (device) => bus.emit('device.offline', { device, protocol: 'watch' }),
+      },
+      metrics,
+      log.child({ part: 'watch' }),
+    );
+    await watch.start();
+    const watchT = watch;
+    stops.push({ name: 'watch', fn: () => watchT.stop() });
+    health.register('watch', () => ({ state: 'up', detail: `${watchT.connectionCount} connections` }));
+    summary.push(`Watch TCP    ${cfg.watchHost}:${watch.port}  (3G/SG/CS/ZJ watches)`);
+
+    // 6. HTTP API.
+    const http = await buildHttp({
+      db, log, metrics, health, sessionTtlH: cfg.sessionTtlH, onDeviceChanged: (id) => registry.invalidate(id),
+      plugins: [(app) => commandRoutes(app, { db, commands })],
+    });
     await http.listen({ host: cfg.httpHost, port: cfg.httpPort });
     stops.push({ name: 'http', fn: () => http.close() });
     const addr = http.server.address();
@@ -162,7 +195,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     summary.push(`HTTP API     ${cfg.httpHost}:${httpPort}  (/healthz, /metrics, /docs)`);
 
     return {
-      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, alarms, broker, http, httpPort, summary, generatedAdminPassword,
+      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, alarms, broker, watch, commands, http, httpPort, summary, generatedAdminPassword,
       stop: stopAll,
     };
   } catch (e) {

@@ -34,6 +34,10 @@ export async function markSent(c: Queryable, id: number): Promise<void> {
   await c.query(`UPDATE device_commands SET state = 'sent', sent_at = now() WHERE id = $1 AND state = 'queued'`, [id]);
 }
 
+export async function requeue(c: Queryable, id: number): Promise<void> {
+  await c.query(`UPDATE device_commands SET state = 'queued', sent_at = NULL WHERE id = $1 AND state = 'sent'`, [id]);
+}
+
 /** Records a device's echo as the result of the oldest sent command with that keyword. */
 export async function acknowledgeByKeyword(c: Queryable, deviceId: number, keyword: string, result: string): Promise<DeviceCommand | undefined> {
   const r = await c.query(

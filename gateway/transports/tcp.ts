@@ -78,8 +78,11 @@ export class TcpTransport {
     const conn: Connection = { socket, write: (b) => !socket.destroyed && socket.write(b) };
     let bad = 0;
     let chain: Promise<void> = Promise.resolve();
+    let closing = false;
 
     const close = (reason: string) => {
+      if (closing) return;
+      closing = true;
       this.metrics.closed.inc({ protocol, reason });
       socket.destroy();
     };
@@ -121,6 +124,7 @@ export class TcpTransport {
         return close('framer_error');
       }
       for (const ev of events) {
+        if (closing) return;
         if ('error' in ev) {
           badFrame(ev.error);
           continue;

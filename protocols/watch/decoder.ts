@@ -2,10 +2,10 @@
  * Watch frame → DeviceMessage + the reply the device expects (protocols.md §1.2–1.4).
  * Pure; never throws on device input (a last-resort catch turns a bug into `internal_error`).
  */
-import type { AlarmKind, Cell, DecodeContext, DecodeOutcome, DeviceMessage, Health, Position, Wifi } from '../message.ts';
-import { type WatchHeader, writeWatchFrame } from './encoder.ts';
+import type { AlarmKind, Cell, DecodeContext, DecodeOutcome, DeviceMessage, Health, Position, Wifi } from '../message.js';
+import { type WatchHeader, writeWatchFrame } from './encoder.js';
 
-export type { WatchHeader } from './encoder.ts';
+export type { WatchHeader } from './encoder.js';
 
 /**
  * `[MF*ID*LEN*` or, in the ZJ dialect, `[MF*ID*INDEX*LEN*` (Traccar: the dialect is recognised by a second
@@ -286,7 +286,6 @@ function parseHealth(type: string, v: string[]): Health | Fail | null {
 
 function rawOf(frame: Buffer): string {
   const s = frame.toString('utf8');
-  // eslint-disable-next-line no-control-regex
   return Buffer.byteLength(s, 'utf8') === frame.length && !/[\x00-\x1f\x7f\ufffd]/.test(s) ? s : frame.toString('hex');
 }
 

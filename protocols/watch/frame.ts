@@ -10,7 +10,7 @@
  *   as `oversized`, dropped, and the framer resynchronises at the next `[` (the dropped frame's tail is then
  *   reported as garbage).
  */
-import type { FrameEvent, Framer } from '../message.ts';
+import type { FrameEvent, Framer } from '../message.js';
 
 /** Largest frame accepted, counted on the raw bytes including both brackets. */
 export const WATCH_MAX_FRAME = 64 * 1024;

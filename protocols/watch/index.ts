@@ -1,12 +1,12 @@
 /**
  * The "watch" protocol (3G / SG / CS / ZJ / SeTracker / Beesure / Wonlex-type watches), protocols.md §1.
  */
-import type { ProtocolModule } from '../message.ts';
-import { decodeWatch, parseWatchHeader } from './decoder.ts';
-import { encodeWatchCommand, WATCH_COMMAND_PARAMS, WATCH_COMMANDS } from './encoder.ts';
-import { WatchFramer } from './frame.ts';
+import type { ProtocolModule } from '../message.js';
+import { decodeWatch, parseWatchHeader } from './decoder.js';
+import { encodeWatchCommand, WATCH_COMMAND_PARAMS, WATCH_COMMANDS } from './encoder.js';
+import { WatchFramer } from './frame.js';
 
-export { decodeWatch, parseWatchHeader } from './decoder.ts';
+export { decodeWatch, parseWatchHeader } from './decoder.js';
 export {
   encodeWatchCommand,
   watchCommandContent,
@@ -15,9 +15,9 @@ export {
   WatchCommandError,
   WATCH_COMMANDS,
   WATCH_COMMAND_PARAMS,
-} from './encoder.ts';
-export type { PhonebookEntry, WatchCommand, WatchCommandType, WatchEncodeOptions, WatchHeader } from './encoder.ts';
-export { WatchFramer, WATCH_MAX_FRAME, escapeWatch, unescapeWatch } from './frame.ts';
+} from './encoder.js';
+export type { PhonebookEntry, WatchCommand, WatchCommandType, WatchEncodeOptions, WatchHeader } from './encoder.js';
+export { WatchFramer, WATCH_MAX_FRAME, escapeWatch, unescapeWatch } from './frame.js';
 
 export interface WatchProtocolModule extends ProtocolModule {
   name: 'watch';

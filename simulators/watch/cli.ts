@@ -7,7 +7,7 @@
  * --count N starts N watches with consecutive ids (8800000015, 8800000016, ...). Ctrl-C closes them and exits.
  */
 import { parseArgs } from 'node:util';
-import { SimulatedWatch, type AlarmKindSim, type Received } from './watch.ts';
+import { SimulatedWatch, type AlarmKindSim, type Received } from './watch.js';
 
 const WORDS: Record<string, string> = {
   LK: 'heartbeat',
@@ -117,7 +117,10 @@ function main(): void {
         const r = await w.sendAlarm(alarm);
         console.log(`${tag(w)}alarm acknowledged after ${(r.ackedAt - r.sentAt).toFixed(1)} ms (${r.attempts} attempt${r.attempts > 1 ? 's' : ''})`);
       },
-      (e: Error) => console.error(`${tag(w)}cannot connect to ${args.host}:${port}: ${e.message}`),
+      (e: Error) => {
+        console.error(`${tag(w)}cannot connect to ${args.host}:${port}: ${e.message}`);
+        process.exitCode = 1;
+      },
     ).catch((e: Error) => console.error(`${tag(w)}${e.message}`));
   }
 }
@@ -134,7 +137,8 @@ function attach(w: SimulatedWatch, prefix: string): void {
   w.on('connect', () => console.log(`${prefix}connected as ${w.manufacturer}*${w.deviceId}`));
   w.on('sent', ({ frame }: { frame: string }) => {
     const kw = frame.replace(/^\[[^*]*\*[^*]*\*(?:[0-9A-Fa-f]{4}\*)?[0-9A-Fa-f]{4}\*/, '').split(/[,\]]/)[0] ?? '';
-    console.log(`${prefix}sent ${kw} (${describe(kw)}): ${frame}`);
+    const own = kw === 'LK' || kw.startsWith('UD') || kw.startsWith('AL') || ['bphrt', 'heart', 'oxygen', 'btemp2'].includes(kw);
+    console.log(`${prefix}${own ? 'sent' : 'echoed command'} ${kw} (${describe(kw)}): ${frame}`);
   });
   w.on('received', (r: Received) => {
     const what = r.role === 'reply' ? 'server replied' : r.role === 'command' ? `server command ${r.keyword} (${describe(r.keyword)})` : 'unexpected frame';

@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { FrameSplitter, parseFrame, writeFrame, type ParsedFrame } from './wire.ts';
+import { FrameSplitter, parseFrame, writeFrame, type ParsedFrame } from './wire.js';
 
 export interface SimulatedWatchOptions {
   host: string;

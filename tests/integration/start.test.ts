@@ -59,11 +59,11 @@ describe('npm start on embedded defaults', () => {
     expect(first.out()).toMatch(/PostgreSQL\s+embedded/);
     expect(existsSync(join(dir, 'data', 'pg', 'PG_VERSION'))).toBe(true);
 
-    const login = await (await fetch(`http://127.0.0.1:${http}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'start-test-pass' }) })).json();
+    const login = (await (await fetch(`http://127.0.0.1:${http}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'start-test-pass' }) })).json()) as { token: string };
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${login.token}` };
     const created = await fetch(`http://127.0.0.1:${http}/api/elders`, { method: 'POST', headers, body: JSON.stringify({ name: '陈桂兰' }) });
     expect(created.status).toBe(201);
-    const id = (await created.json()).id;
+    const id = ((await created.json()) as { id: number }).id;
 
     const exit1 = stopped(first.proc);
     first.proc.kill('SIGTERM');
@@ -74,7 +74,7 @@ describe('npm start on embedded defaults', () => {
     await waitHealthy(http, 30_000);
     const again = await fetch(`http://127.0.0.1:${http}/api/elders/${id}`, { headers });
     expect(again.status).toBe(200); // the session survived too: it lives in PostgreSQL
-    expect((await again.json()).name).toBe('陈桂兰');
+    expect(((await again.json()) as { name: string }).name).toBe('陈桂兰');
     const exit2 = stopped(second.proc);
     second.proc.kill('SIGTERM');
     expect(await exit2).toBe(0);

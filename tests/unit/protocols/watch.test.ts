@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ALARM_KINDS, MESSAGE_KINDS, type AlarmKind, type DeviceMessage, type FrameEvent } from '../../../protocols/message.ts';
+import { ALARM_KINDS, MESSAGE_KINDS, type AlarmKind, type DeviceMessage, type FrameEvent } from '../../../protocols/message.js';
 import {
   WATCH_COMMANDS,
   WatchCommandError,
@@ -18,8 +18,8 @@ import {
   writeWatchFrame,
   type WatchCommand,
   type WatchHeader,
-} from '../../../protocols/watch/index.ts';
-import { loadVectors } from '../../helpers/vectors.ts';
+} from '../../../protocols/watch/index.js';
+import { loadVectors } from '../../helpers/vectors.js';
 
 const vectors = loadVectors();
 const W = vectors?.watch;

@@ -1,0 +1,50 @@
+/**
+ * Standalone simulated Asterisk:
+ *   tsx simulators/asterisk/cli.ts [--port 8088] [--host 127.0.0.1] [--directory file.json]
+ *        [--user anxin] [--password anxin] [--app alarmhub] [--time-scale 1] [--quiet]
+ */
+import { parseArgs } from 'node:util';
+import { loadDirectoryFile, startAsteriskSim } from './index.ts';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8088' },
+    host: { type: 'string', default: '127.0.0.1' },
+    directory: { type: 'string' },
+    user: { type: 'string', default: 'anxin' },
+    password: { type: 'string', default: 'anxin' },
+    app: { type: 'string' },
+    'time-scale': { type: 'string', default: '1' },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (values.help) {
+  console.log('usage: tsx simulators/asterisk/cli.ts [--port 8088] [--host 127.0.0.1] [--directory file.json] [--user anxin] [--password anxin] [--app alarmhub] [--time-scale 1] [--quiet]');
+  process.exit(0);
+}
+
+const sim = await startAsteriskSim({
+  port: Number(values.port),
+  host: values.host,
+  username: values.user,
+  password: values.password,
+  app: values.app,
+  timeScale: Number(values['time-scale']),
+  directory: values.directory ? loadDirectoryFile(values.directory) : undefined,
+  log: values.quiet ? undefined : (line) => console.log(`[asterisk-sim] ${line}`),
+});
+
+console.log(`[asterisk-sim] SIMULATED Asterisk ARI on ${sim.ariUrl} (user ${sim.username}); control API on ${sim.url}/sim`);
+console.log(`[asterisk-sim] directory: ${values.directory ?? '(none: every number answers after 1 s)'}; time scale ${sim.timeScale}`);
+sim.events.on('app', (name: string, registered: boolean) => console.log(`[asterisk-sim] app ${name} ${registered ? 'registered' : 'unregistered'}`));
+
+let stopping = false;
+const shutdown = () => {
+  if (stopping) return;
+  stopping = true;
+  void sim.stop().then(() => process.exit(0));
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
