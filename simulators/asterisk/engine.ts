@@ -242,8 +242,9 @@ export class Engine {
   /** POST /channels/{id}/dial. */
   dialCreated(id: string, callerId: string | undefined, timeout: number): void {
     const ch = this.control(id);
-    if (ch.state !== 'Down' && ch.state !== 'Rsrvd') throw new ApiError(409, "Channel is not in the 'Down' state");
-    if (ch.mode !== 'create' || ch.dial.status !== 'idle') throw new ApiError(409, 'Dialing a channel not created by ARI');
+    // A dial already started counts as "not Down" (the simulator does not queue a second dial).
+    if ((ch.state !== 'Down' && ch.state !== 'Rsrvd') || ch.dial.status !== 'idle') throw new ApiError(409, "Channel is not in the 'Down' state");
+    if (ch.mode !== 'create') throw new ApiError(409, 'Dialing a channel not created by ARI');
     if (callerId && this.channels.has(callerId)) {
       const caller = this.channels.get(callerId);
       ch.dial.callerId = callerId;
@@ -301,8 +302,6 @@ export class Engine {
         return true;
       }
       this.enterStasis(ch);
-    } else if (ch.mode === 'originate') {
-      ch.dialplan.app_name = '';
     }
     this.afterAnswer(ch, ch.script?.dtmf, ch.script?.hangupAfter, ch.script?.hangupCause);
     return true;

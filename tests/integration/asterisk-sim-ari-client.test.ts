@@ -127,11 +127,12 @@ describe('ari-client against the simulator', () => {
     ]);
 
     const left = once(elder, 'ChannelLeftBridge');
+    const elderGone = once(elder, 'ChannelDestroyed');
     await elder.hangup();
     const [leftEvent, objs] = await left;
     expect(leftEvent.bridge.channels).toEqual([agent.id]);
     expect(objs.bridge.id).toBe(bridge.id);
-    await once(elder, 'ChannelDestroyed');
+    await elderGone;
 
     expect(await errorBody(bridge.removeChannel({ channel: elder.id }))).toEqual({ message: 'Channel not found' });
     await bridge.destroy();
