@@ -143,8 +143,22 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     const lastSeen = new LastSeenWriter(db);
     stops.push({ name: 'last-seen', fn: () => lastSeen.close() });
     const alarms = new AlarmService(db, bus, metrics);
-    let watch: TcpTransport | undefined;
-    const commands = new CommandService(db, (id) => watch?.sessions.get(id), bus, metrics, cfg.commandTtlS);
+    // Built before the pipeline so commands can find sessions; it starts listening in step 5.
+    const watch: TcpTransport = new TcpTransport(
+      watchProtocol,
+      { host: cfg.watchHost, port: cfg.watchPort, idleTimeoutS: cfg.watchIdleTimeoutS, maxConnections: cfg.watchMaxConnections, badFrameLimit: cfg.badFrameLimit },
+      {
+        handle: (msgs, remote) => pipeline.handle(msgs, remote),
+        online: (device, conn) => {
+          bus.emit('device.online', { device, protocol: 'watch' });
+          void commands.flush(device, conn).catch((e) => log.error({ err: e }, 'sending queued commands failed'));
+        },
+        offline: (device) => bus.emit('device.offline', { device, protocol: 'watch' }),
+      },
+      metrics,
+      log.child({ part: 'watch' }),
+    );
+    const commands = new CommandService(db, (id) => watch.sessions.get(id), bus, metrics, cfg.commandTtlS);
     const pipeline = new Pipeline({
       commands,
       registry,
@@ -163,24 +177,9 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     bus.on('alarm.changed', ({ alarm, action }) => broker.publish(`anxin/alarms/${alarm.id}`, JSON.stringify({ action, alarm })));
 
     // 5. Device transports.
-    watch = new TcpTransport(
-      watchProtocol,
-      { host: cfg.watchHost, port: cfg.watchPort, idleTimeoutS: cfg.watchIdleTimeoutS, maxConnections: cfg.watchMaxConnections, badFrameLimit: cfg.badFrameLimit },
-      {
-        handle: (msgs, remote) => pipeline.handle(msgs, remote),
-        online: (device, conn) => {
-          bus.emit('device.online', { device, protocol: 'watch' });
-          void commands.flush(device, conn).catch((e) => log.error({ err: e }, 'sending queued commands failed'));
-        },
-        offline: (device) => bus.emit('device.offline', { device, protocol: 'watch' }),
-      },
-      metrics,
-      log.child({ part: 'watch' }),
-    );
     await watch.start();
-    const watchT = watch;
-    stops.push({ name: 'watch', fn: () => watchT.stop() });
-    health.register('watch', () => ({ state: 'up', detail: `${watchT.connectionCount} connections` }));
+    stops.push({ name: 'watch', fn: () => watch.stop() });
+    health.register('watch', () => ({ state: 'up', detail: `${watch.connectionCount} connections` }));
     summary.push(`Watch TCP    ${cfg.watchHost}:${watch.port}  (3G/SG/CS/ZJ watches)`);
 
     // 6. HTTP API.

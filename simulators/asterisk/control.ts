@@ -90,11 +90,11 @@ export function registerControl(r: Router, sim: AsteriskSim): void {
     })
     .add('GET', 'sim/directory', () => ok(sim.directory.list()))
     .add('PUT', 'sim/directory', (p) => {
-      sim.directory.set(wrap(() => parseDirectory(p.body ?? {})));
+      sim.directory.set(wrap(() => parseDirectory(p.rawBody ?? { endpoints: [] })));
       return ok(sim.directory.list());
     })
     .add('POST', 'sim/directory', (p) => {
-      sim.directory.add(wrap(() => validateScript(p.body)));
+      sim.directory.add(wrap(() => validateScript(p.rawBody)));
       return ok(sim.directory.list());
     })
     .add('DELETE', 'sim/directory/{match}', (p) => {

@@ -8,12 +8,17 @@ import { ApiError } from './engine.ts';
 const MAX_BODY = 1024 * 1024;
 
 export class Params {
+  /** Parsed body when it is an object (JSON object or form fields), else null. */
+  readonly body: Record<string, unknown> | null;
+
   constructor(
     readonly query: URLSearchParams,
-    /** Parsed body: a JSON object, form fields, or null. */
-    readonly body: Record<string, unknown> | null,
+    /** Parsed body as sent (object, array, scalar) or null when empty. */
+    readonly rawBody: unknown,
     readonly path: Record<string, string> = {},
-  ) {}
+  ) {
+    this.body = rawBody && typeof rawBody === 'object' && !Array.isArray(rawBody) ? (rawBody as Record<string, unknown>) : null;
+  }
 
   private raw(name: string): unknown {
     if (name in this.path) return this.path[name];
@@ -64,7 +69,7 @@ export class Params {
 }
 
 /** Reads and parses the body: JSON (an empty body is fine), or form-encoded. 400 on bad JSON. */
-export async function readBody(req: IncomingMessage): Promise<Record<string, unknown> | null> {
+export async function readBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -77,9 +82,7 @@ export async function readBody(req: IncomingMessage): Promise<Record<string, unk
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text).entries());
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-    return null;
+    return JSON.parse(text) as unknown;
   } catch {
     throw new ApiError(400, 'Error parsing request body');
   }

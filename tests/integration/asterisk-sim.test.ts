@@ -419,6 +419,16 @@ describe('event socket and control API', () => {
     const originates = (await (await fetch(`${sim.url}/sim/originates`)).json()) as { channelId: string }[];
     expect(originates.some((o) => o.channelId === channelId)).toBe(true);
     expect((await fetch(`${sim.url}/sim/directory/4242`, { method: 'DELETE' })).status).toBe(204);
+
+    const putDir = (body: unknown) => fetch(`${sim.url}/sim/directory`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const before = sim.directory.list();
+    expect((await putDir([{ match: '1', action: 'explode' }])).status).toBe(400);
+    expect(sim.directory.list()).toEqual(before);
+    expect((await putDir([{ match: '777', action: 'busy' }])).status).toBe(200);
+    expect(sim.directory.lookup('PJSIP/777@trunk').action).toBe('busy');
+    expect(sim.directory.lookup('PJSIP/8001').match).toBe('(default)');
+    sim.directory.reset();
+    expect(sim.directory.lookup('PJSIP/8001').match).toBe('8001');
   });
 
   it('reset hangs everything up with events and clears the logs', async () => {
@@ -430,4 +440,25 @@ describe('event socket and control API', () => {
     expect(sim.originateLog()).toEqual([]);
     expect(order(channelId).slice(-2)).toEqual(['StasisEnd', 'ChannelDestroyed:16']);
   });
+
+  it('restart() drops sockets and state and listens again on the same port; /sim/events/disconnect closes sockets', async () => {
+    const other = await startAsteriskSim({ port: 0, timeScale: 0.1 });
+    try {
+      const stream = await openEvents(other.url, 'r');
+      await makeAri(other.url)('POST', 'channels', { query: { endpoint: 'PJSIP/1@t', app: 'r', channelId: 'before-restart', timeout: -1 } });
+      const closed = new Promise((resolve) => stream.ws.once('close', resolve));
+      await other.restart();
+      await closed;
+      expect(other.channels()).toEqual([]);
+      const again = await openEvents(other.url, 'r');
+      expect(other.apps()).toEqual(['r']);
+      expect((await makeAri(other.url)('GET', 'channels/before-restart')).status).toBe(404);
+      const closedAgain = new Promise((resolve) => again.ws.once('close', resolve));
+      expect((await fetch(`${other.url}/sim/events/disconnect`, { method: 'POST' })).status).toBe(204);
+      await closedAgain;
+    } finally {
+      await other.stop();
+    }
+  });
 });
+

@@ -123,7 +123,7 @@ describe('watch over TCP, end to end', () => {
     const id = res.json().command.id;
     const c = await until(async () => {
       const r = await app.http.inject({ url: `/api/devices/${deviceId}/commands/${id}`, headers: auth });
-      return r.json().state === 'acknowledged' && r.json();
+      return r.json().state === 'acknowledged' ? (r.json() as { result: string }) : undefined;
     });
     expect(c.result).toBe('FIND');
     await w.close();

@@ -46,7 +46,7 @@ function logged(engine: Engine, op: OriginateLogEntry['op'], p: Params, req: Inc
     path: url.pathname,
     rawQuery: url.search.replace(/^\?/, ''),
     query: Object.fromEntries(url.searchParams.entries()),
-    body: p.body,
+    body: p.rawBody ?? null,
     params: p.merged(),
     channelId: p.str('channelId'),
     endpoint: op === 'dial' ? engine.get(p.str('channelId') ?? '')?.endpoint : p.str('endpoint'),
