@@ -1,21 +1,24 @@
+/**
+ * Commits alarms. Every alarm-bearing message goes: rules → journal (fsync) → one PostgreSQL transaction
+ * keyed for de-duplication → journal "done" → bus events. The device is acknowledged only after this resolves,
+ * so a retransmission never creates a second alarm, and a crash or outage never loses one.
+ */
 import { createHash } from 'node:crypto';
+import { DEFAULT_ESCALATION_PLAN, alarmClassOf, planSteps, resolveEscalationPlan, type EscalationPlan } from '../alarms/index.js';
 import { ALARM_PRIORITY, isAlarmKind, type AlarmKind, type DeviceMessage } from '../protocols/message.js';
 import type { Bus } from './bus.js';
+import type { Journal } from './journal.js';
+import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { AlarmSink } from './pipeline.js';
-import { tx, type Db } from './store/db.js';
-import { claimMessage, clearOpen, raiseOrRepeat, recordMessageAlarms, type Alarm } from './store/alarms.js';
+import type { RuleEngine } from './rule-engine.js';
+import { tx, type Db, type Queryable } from './store/db.js';
+import { addEvent, claimMessage, clearOpen, raiseOrRepeat, recordMessageAlarms, updateAlarm, type Alarm } from './store/alarms.js';
 import type { Device } from './store/devices.js';
-
-/** Condition alarms can clear by themselves; the rest need an operator (architecture.md, lifecycle). */
-const CONDITION: ReadonlySet<string> = new Set(['low_battery', 'device_silent', 'power_cut', 'receiver_silent', 'geofence_exit', 'vitals_abnormal', 'inactivity', 'test_missed']);
-
-export function alarmClassOf(kind: string): 'operator' | 'condition' {
-  return CONDITION.has(kind) ? 'condition' : 'operator';
-}
+import { elderRules } from './store/rule-state.js';
 
 /** Same frame from the same device = same key. Frames without a device time repeat legitimately, so they get a window. */
-export function dedupKey(msg: DeviceMessage): { key: string; windowS: number | null } {
+export function dedupKey(msg: Pick<DeviceMessage, 'protocol' | 'deviceId' | 'zone' | 'raw' | 'deviceTime'>): { key: string; windowS: number | null } {
   const h = createHash('sha1').update(msg.raw).digest('hex');
   return { key: `${msg.protocol}:${msg.deviceId}:${msg.zone ?? ''}:${h}`, windowS: msg.deviceTime ? null : 120 };
 }
@@ -25,58 +28,130 @@ export interface AlarmCandidate {
   detail?: Record<string, unknown>;
 }
 
-/**
- * Commits alarms from device messages: one transaction per message, keyed for de-duplication,
- * so a retransmission never creates a second alarm and the device is acknowledged only after COMMIT.
- */
+/** What the journal keeps: enough to commit the message again without the device. */
+interface JournalPayload {
+  device: { id: number; identifier: string; elderId: number | null; protocol: string };
+  msg: { protocol: string; deviceId: string; zone?: string; raw: string; deviceTime?: string; receivedAt: string; lat?: number; lon?: number };
+  raise: AlarmCandidate[];
+  clear: AlarmKind[];
+  windowS: number | null;
+}
+
+/** Only emergencies reach the automatic callback; lower priorities are presented, not phoned (P1–P2 keep the whole plan). */
+function planFor(priority: number, plan: EscalationPlan): EscalationPlan {
+  return priority <= 2 ? plan : { ...plan, steps: plan.steps.filter((s) => s.action !== 'callback_and_cascade') };
+}
+
 export class AlarmService implements AlarmSink {
+  /** escalation: called after a commit that created alarms, so the first step runs at once */
+  onRaised?: () => void;
+
   constructor(
     private readonly db: Db,
     private readonly bus: Bus,
     private readonly metrics: Metrics,
+    private readonly journal: Journal<JournalPayload>,
+    private readonly rules: RuleEngine | undefined,
+    private readonly log: Logger,
   ) {}
 
   async handle(msg: DeviceMessage, device: Device): Promise<void> {
-    const raise = (msg.alarms ?? []).filter(isAlarmKind).map((kind) => ({ kind }));
-    const clear = (msg.restores ?? []).filter(isAlarmKind);
+    let raise: AlarmCandidate[];
+    let clear: AlarmKind[];
+    if (this.rules) {
+      const r = await this.rules.evaluate(device, msg);
+      raise = r.raise.filter((x) => isAlarmKind(x.kind));
+      clear = r.clear.filter(isAlarmKind);
+    } else {
+      raise = (msg.alarms ?? []).filter(isAlarmKind).map((kind) => ({ kind }));
+      clear = (msg.restores ?? []).filter(isAlarmKind);
+    }
     if (!raise.length && !clear.length) return;
     await this.commit(msg, device, raise, clear);
   }
 
-  async commit(msg: DeviceMessage, device: Device, raise: AlarmCandidate[], clear: AlarmKind[]): Promise<Alarm[]> {
+  /** Journal first (fsync), then the transaction. Throws if not committed: the caller must not acknowledge. */
+  async commit(msg: DeviceMessage, device: Pick<Device, 'id' | 'identifier' | 'elderId' | 'protocol'>, raise: AlarmCandidate[], clear: AlarmKind[]): Promise<Alarm[]> {
     const { key, windowS } = dedupKey(msg);
-    const sourceKey = msg.zone ? `${device.identifier}#${msg.zone}` : device.identifier;
+    const payload: JournalPayload = {
+      device: { id: device.id, identifier: device.identifier, elderId: device.elderId, protocol: device.protocol },
+      msg: {
+        protocol: msg.protocol, deviceId: msg.deviceId, zone: msg.zone, raw: msg.raw,
+        deviceTime: msg.deviceTime?.toISOString(), receivedAt: msg.receivedAt.toISOString(),
+        ...(msg.position?.valid ? { lat: msg.position.lat, lon: msg.position.lon } : {}),
+      },
+      raise,
+      clear,
+      windowS,
+    };
+    this.journal.add(key, payload);
+    this.metrics.journalDepth.set(this.journal.depth);
+    const out = await this.commitPayload(key, payload);
+    this.journal.done(key);
+    this.metrics.journalDepth.set(this.journal.depth);
+    return out;
+  }
+
+  /** Commits pending journal entries (after a crash, or when PostgreSQL is back). Returns how many landed. */
+  async replay(): Promise<number> {
+    let n = 0;
+    for (const e of this.journal.entries()) {
+      await this.commitPayload(e.key, e.payload);
+      this.journal.done(e.key);
+      n++;
+    }
+    this.metrics.journalDepth.set(this.journal.depth);
+    if (n) this.log.info({ replayed: n }, 'alarm journal replayed');
+    return n;
+  }
+
+  get journalDepth(): number {
+    return this.journal.depth;
+  }
+
+  private async planOf(c: Queryable, elderId: number | null): Promise<EscalationPlan> {
+    if (!elderId) return DEFAULT_ESCALATION_PLAN;
+    const row = await elderRules(c, elderId);
+    if (!row?.responsePlan) return DEFAULT_ESCALATION_PLAN;
+    const r = resolveEscalationPlan(DEFAULT_ESCALATION_PLAN, row.responsePlan);
+    return r.ok ? r.plan : DEFAULT_ESCALATION_PLAN;
+  }
+
+  private async commitPayload(key: string, p: JournalPayload): Promise<Alarm[]> {
+    const sourceKey = p.msg.zone ? `${p.device.identifier}#${p.msg.zone}` : p.device.identifier;
+    const receivedAt = new Date(p.msg.receivedAt);
+    const deviceTime = p.msg.deviceTime ? new Date(p.msg.deviceTime) : undefined;
+    // A device clock far off (unset RTC, old buffered frame) must not make a fresh alarm look a day old.
+    const at = deviceTime && Math.abs(deviceTime.getTime() - receivedAt.getTime()) < 10 * 60_000 ? deviceTime : receivedAt;
     const changes: { alarm: Alarm; action: string }[] = [];
     const done = await tx(this.db, async (c) => {
-      const seen = await claimMessage(c, key, windowS);
-      if (seen) return false;
+      if (await claimMessage(c, key, p.windowS)) return false;
       const ids: number[] = [];
-      for (const r of raise) {
-        const { alarm, created } = await raiseOrRepeat(c, {
-          kind: r.kind,
-          priority: ALARM_PRIORITY[r.kind],
-          alarmClass: alarmClassOf(r.kind),
-          deviceId: device.id,
-          elderId: device.elderId,
-          sourceKey,
-          zone: msg.zone ?? null,
-          at: msg.deviceTime && Math.abs(msg.deviceTime.getTime() - msg.receivedAt.getTime()) < 86_400_000 ? msg.deviceTime : msg.receivedAt,
-          lat: msg.position?.valid ? msg.position.lat : null,
-          lon: msg.position?.valid ? msg.position.lon : null,
-          detail: { ...r.detail, protocol: msg.protocol, raw: msg.raw.slice(0, 500) },
-        });
-        ids.push(alarm.id);
-        changes.push({ alarm, action: created ? 'raised' : 'repeated' });
-      }
-      for (const k of clear) {
+      // Clear before raise: one message may end a condition and start it again.
+      for (const k of p.clear) {
         const cleared = await clearOpen(c, sourceKey, k);
         if (cleared) changes.push({ alarm: cleared, action: 'cleared' });
+      }
+      for (const r of p.raise) {
+        const priority = ALARM_PRIORITY[r.kind];
+        let { alarm, created } = await raiseOrRepeat(c, {
+          kind: r.kind, priority, alarmClass: alarmClassOf(r.kind), deviceId: p.device.id, elderId: p.device.elderId, sourceKey,
+          zone: p.msg.zone ?? null, at, lat: p.msg.lat ?? null, lon: p.msg.lon ?? null,
+          detail: { ...r.detail, protocol: p.msg.protocol, raw: p.msg.raw.slice(0, 500) },
+        });
+        if (created) {
+          const plan = planFor(priority, await this.planOf(c, p.device.elderId));
+          const first = planSteps(plan, receivedAt)[0];
+          alarm = await updateAlarm(c, alarm.id, { plan: plan as unknown as Record<string, unknown>, escStartedAt: receivedAt, escDone: [], nextStepAt: first?.dueAt ?? null });
+        }
+        ids.push(alarm.id);
+        changes.push({ alarm, action: created ? 'raised' : 'repeated' });
       }
       await recordMessageAlarms(c, key, ids);
       return true;
     });
     if (!done) {
-      this.metrics.duplicates.inc({ protocol: msg.protocol });
+      this.metrics.duplicates.inc({ protocol: p.msg.protocol });
       return [];
     }
     for (const ch of changes) {
@@ -84,6 +159,12 @@ export class AlarmService implements AlarmSink {
       if (ch.action === 'repeated') this.metrics.alarmsRepeated.inc({ kind: ch.alarm.kind });
       this.bus.emit('alarm.changed', { alarm: ch.alarm, action: ch.action, actor: 'device' });
     }
+    if (changes.some((c) => c.action === 'raised')) this.onRaised?.();
     return changes.map((c) => c.alarm);
+  }
+
+  /** Records a note on an open alarm from the system (e.g. a restore of an operator alarm). */
+  async systemNote(alarmId: number, action: string, detail: Record<string, unknown>): Promise<void> {
+    await addEvent(this.db, alarmId, 'system', action, null, null, detail);
   }
 }

@@ -27,6 +27,13 @@ import { startBroker, type Broker } from './transports/mqtt-broker.js';
 import { TcpTransport } from './transports/tcp.js';
 import { CommandService } from './commands.js';
 import { commandRoutes } from './http/commands.js';
+import { alarmRoutes } from './http/alarms.js';
+import { agentRoutes } from './http/agents.js';
+import { wsRoutes } from './http/ws.js';
+import { AlarmActions } from './alarm-actions.js';
+import { Escalator } from './escalator.js';
+import { Journal } from './journal.js';
+import { RuleEngine } from './rule-engine.js';
 import { watchProtocol } from '../protocols/watch/index.js';
 
 export interface App {
@@ -41,6 +48,9 @@ export interface App {
   pipeline: Pipeline;
   telemetry: TelemetryWriter;
   alarms: AlarmService;
+  actions: AlarmActions;
+  escalator: Escalator;
+  rules: RuleEngine;
   broker: Broker;
   watch: TcpTransport;
   commands: CommandService;
@@ -142,7 +152,33 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     const registry = new Registry(db);
     const lastSeen = new LastSeenWriter(db);
     stops.push({ name: 'last-seen', fn: () => lastSeen.close() });
-    const alarms = new AlarmService(db, bus, metrics);
+    // Alarm engine: journal replay first, so nothing committed before a crash is lost or doubled.
+    const journal = new Journal<never>(cfg.journalDir ?? join(cfg.dataDir, 'journal'));
+    stops.push({ name: 'journal', fn: () => journal.close() });
+    const rules = new RuleEngine(db, log.child({ part: 'rules' }), cfg.timezone);
+    await rules.load();
+    const alarms = new AlarmService(db, bus, metrics, journal as never, rules, log.child({ part: 'alarms' }));
+    await alarms.replay();
+    const escalator = new Escalator(db, bus, metrics, log.child({ part: 'escalation' }));
+    alarms.onRaised = () => escalator.kick();
+    escalator.start();
+    stops.push({ name: 'escalator', fn: () => escalator.stop() });
+    const actions = new AlarmActions(db, bus);
+    // Time-based rules (silent devices, inactivity, missed tests), journal retries, rule-state persistence.
+    const engineTimer = setInterval(() => {
+      void (async () => {
+        if (alarms.journalDepth > 0) await alarms.replay();
+        for (const t of await rules.tick(new Date())) {
+          const msg = { deviceId: t.identifier, protocol: t.protocol as never, kind: 'status' as const, receivedAt: new Date(), raw: `rules:${t.outcome.raise.map((r) => r.kind).join('+')}-${t.outcome.clear.join('+')}:${Date.now()}` };
+          await alarms.commit(msg, { id: t.deviceId, identifier: t.identifier, elderId: t.elderId, protocol: t.protocol }, t.outcome.raise, t.outcome.clear);
+        }
+        await rules.persist();
+      })().catch((e) => log.warn({ err: e }, 'alarm engine tick failed; will retry'));
+    }, 5000);
+    engineTimer.unref();
+    stops.push({ name: 'engine-timer', fn: () => clearInterval(engineTimer) });
+    stops.push({ name: 'rules-persist', fn: () => rules.persist().catch(() => undefined) });
+    health.register('alarm_journal', () => ({ state: alarms.journalDepth > 0 ? 'degraded' : 'up', detail: `${alarms.journalDepth} alarm messages waiting for PostgreSQL` }));
     // Built before the pipeline so commands can find sessions; it starts listening in step 5.
     const watch: TcpTransport = new TcpTransport(
       watchProtocol,
@@ -185,7 +221,13 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     // 6. HTTP API.
     const http = await buildHttp({
       db, log, metrics, health, sessionTtlH: cfg.sessionTtlH, onDeviceChanged: (id) => registry.invalidate(id),
-      plugins: [(app) => commandRoutes(app, { db, commands })],
+      onRulesChanged: (elderId) => rules.invalidateElder(elderId),
+      plugins: [
+        (app) => commandRoutes(app, { db, commands }),
+        (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),
+        (app) => agentRoutes(app, { db, bus }),
+        (app) => wsRoutes(app, { db, bus }),
+      ],
     });
     await http.listen({ host: cfg.httpHost, port: cfg.httpPort });
     stops.push({ name: 'http', fn: () => http.close() });
@@ -194,7 +236,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     summary.push(`HTTP API     ${cfg.httpHost}:${httpPort}  (/healthz, /metrics, /docs)`);
 
     return {
-      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, alarms, broker, watch, commands, http, httpPort, summary, generatedAdminPassword,
+      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, alarms, actions, escalator, rules, broker, watch, commands, http, httpPort, summary, generatedAdminPassword,
       stop: stopAll,
     };
   } catch (e) {

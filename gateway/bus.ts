@@ -13,6 +13,12 @@ export interface BusEvents {
   'device.online': { device: Device; protocol: string };
   'device.offline': { device: Device; protocol: string };
   'alarm.changed': { alarm: Alarm; action: string; actor: string };
+  /** screen-pop: the alarm is presented to these agents */
+  'alarm.presented': { alarm: Alarm; userIds: number[]; step: string };
+  'supervisor.alert': { alarm: Alarm; reason: string };
+  /** escalation reached the automatic callback and contact cascade */
+  'alarm.callback': { alarm: Alarm; plan: Record<string, unknown> };
+  'agent.changed': { userId: number; state: string; extension: string | null };
   'command.result': { deviceId: number; commandId: number; state: string; result?: string };
 }
 

@@ -24,6 +24,8 @@ export function createMetrics() {
     telemetryBatches: c('anxin_telemetry_batches_total', 'Telemetry batches written', ['writer', 'result']),
     telemetryBuffer: g('anxin_telemetry_buffer', 'Telemetry points waiting to be written', ['writer']),
     commands: c('anxin_device_commands_total', 'Device commands by result', ['protocol', 'state']),
+    journalDepth: g('anxin_alarm_journal_depth', 'Alarm messages journaled but not yet committed'),
+    escalationSteps: c('anxin_escalation_steps_total', 'Escalation steps performed', ['action']),
     httpErrors: c('anxin_http_errors_total', 'HTTP error answers', ['status']),
   };
 }

@@ -7,6 +7,22 @@ import { listDevices } from '../store/devices.js';
 import { actorOf, requireRole } from './auth.js';
 import { notFound } from './errors.js';
 import { ContactBody, Id, Paging, phone } from './schemas.js';
+import { DEFAULT_ESCALATION_PLAN, DEFAULT_RULES, resolveEscalationPlan, resolveRules } from '../../alarms/index.js';
+import { ApiError } from './errors.js';
+
+/** Per-elder rule overrides and response plans are validated against the schemas in alarms/ (400 per field). */
+function checkRules(body: { rules?: unknown; responsePlan?: unknown }): void {
+  const fields: { field: string; message: string }[] = [];
+  if (body.rules !== undefined) {
+    const r = resolveRules(DEFAULT_RULES, body.rules);
+    if (!r.ok) fields.push(...r.errors.map((e) => ({ field: `body/rules${e.path}`, message: e.message })));
+  }
+  if (body.responsePlan !== undefined && body.responsePlan !== null) {
+    const r = resolveEscalationPlan(DEFAULT_ESCALATION_PLAN, body.responsePlan);
+    if (!r.ok) fields.push(...r.errors.map((e) => ({ field: `body/responsePlan${e.path}`, message: e.message })));
+  }
+  if (fields.length) throw new ApiError(400, 'validation', fields.map((f) => `${f.field}: ${f.message}`).join('; '), fields);
+}
 
 const ElderFields = {
   name: Type.String({ minLength: 1, maxLength: 100 }),
@@ -42,6 +58,7 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
 
   r.post('/api/elders', { schema: { tags: ['elders'], summary: 'Create an elder record (老人档案) with ordered emergency contacts', body: CreateElder }, preHandler: write }, async (req, reply) => {
     const { contacts, ...input } = req.body;
+    checkRules(input);
     if (input.phone) input.phone = phone(input.phone, 'body/phone');
     const elder = await createElder(db, input, normContacts(contacts, 'body/contacts'));
     await audit(db, actorOf(req), 'elder_create', `elder:${elder.id}`);
@@ -61,6 +78,7 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
 
   r.patch('/api/elders/:id', { schema: { tags: ['elders'], params: Id, body: PatchElder }, preHandler: write }, async (req) => {
     const patch = { ...req.body };
+    checkRules(patch);
     if (patch.phone) patch.phone = phone(patch.phone, 'body/phone');
     const elder = await updateElder(db, req.params.id, patch);
     if (!elder) throw notFound(`elder ${req.params.id}`);

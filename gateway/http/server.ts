@@ -18,6 +18,7 @@ export interface HttpDeps {
   health: Health;
   sessionTtlH: number;
   onDeviceChanged: (identifier: string) => void;
+  onRulesChanged?: (elderId: number) => void;
   /** Feature plugins added by later parts (alarms, commands, telephony, dashboard). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -50,7 +51,7 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
   });
 
   await app.register(authRoutes, { db: d.db, sessionTtlH: d.sessionTtlH });
-  await app.register(elderRoutes, { db: d.db });
+  await app.register(elderRoutes, { db: d.db, onRulesChanged: d.onRulesChanged });
   await app.register(deviceRoutes, { db: d.db, onChanged: d.onDeviceChanged });
   await app.register(userRoutes, { db: d.db });
   for (const p of d.plugins ?? []) await app.register(p);

@@ -21,6 +21,13 @@ export interface Alarm {
   lon: number | null;
   closedAt: Date | null;
   updatedAt: Date;
+  plan: Record<string, unknown> | null;
+  escStartedAt: Date | null;
+  escDone: number[];
+  nextStepAt: Date | null;
+  presentedTo: number[];
+  acceptedAt: Date | null;
+  resolvedAt: Date | null;
 }
 
 export interface AlarmEvent {
@@ -141,4 +148,37 @@ export async function listEvents(c: Queryable, alarmId: number): Promise<AlarmEv
 export async function countAlarms(c: Queryable, sourceKey?: string): Promise<number> {
   const r = sourceKey ? await c.query('SELECT count(*)::int n FROM alarms WHERE source_key = $1', [sourceKey]) : await c.query('SELECT count(*)::int n FROM alarms');
   return r.rows[0].n;
+}
+
+const UPDATABLE = ['state', 'ownerId', 'outcome', 'presentedTo', 'escDone', 'nextStepAt', 'escStartedAt', 'plan', 'acceptedAt', 'resolvedAt', 'closedAt'] as const;
+export type AlarmPatch = Partial<Pick<Alarm, (typeof UPDATABLE)[number]>>;
+
+/** Updates an alarm inside the caller's transaction (the caller holds the row lock). */
+export async function updateAlarm(c: Queryable, id: number, patch: AlarmPatch): Promise<Alarm> {
+  const keys = Object.keys(patch).filter((k) => (UPDATABLE as readonly string[]).includes(k)) as (keyof AlarmPatch)[];
+  const cols = keys.map((k, i) => `${k.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`)} = $${i + 2}`);
+  const vals = keys.map((k) => (k === 'plan' && patch.plan ? JSON.stringify(patch.plan) : patch[k]));
+  const r = await c.query(`UPDATE alarms SET ${[...cols, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`, [id, ...vals]);
+  return camel<Alarm>(r.rows[0]);
+}
+
+/** Alarms whose next escalation deadline has passed, locked; others' locked rows are skipped (several nodes). */
+export async function lockDueEscalations(c: Queryable, now: Date, limit = 20): Promise<Alarm[]> {
+  const r = await c.query(
+    `SELECT * FROM alarms WHERE next_step_at IS NOT NULL AND next_step_at <= $1 ORDER BY next_step_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [now, limit],
+  );
+  return r.rows.map((x) => camel<Alarm>(x));
+}
+
+/** Answered-in-time rates for the supervisor (接通率 / 及时率): accepted within 60 s and 180 s of being raised. */
+export async function answerRates(c: Queryable, since: Date): Promise<{ total: number; within60: number; within180: number }> {
+  const r = await c.query(
+    `SELECT count(*)::int AS total,
+            count(*) FILTER (WHERE accepted_at - first_at <= interval '60 seconds')::int AS within60,
+            count(*) FILTER (WHERE accepted_at - first_at <= interval '180 seconds')::int AS within180
+     FROM alarms WHERE first_at >= $1 AND alarm_class = 'operator'`,
+    [since],
+  );
+  return r.rows[0];
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { startApp, type App } from '../../gateway/app.js';
 import { loadConfig, type Config } from '../../gateway/config.js';
@@ -17,7 +20,8 @@ export async function startTestApp(overrides: Partial<Config> = {}, env: Record<
     WATCH_HOST: '127.0.0.1',
     ADMIN_PASSWORD,
     LOG_LEVEL: 'silent',
-    DATA_DIR: '/tmp/anxin-test-data',
+    // Each app its own data dir: the alarm journal must never be shared between servers.
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'anxin-app-')),
     ...env,
   });
   return startApp({ ...cfg, databaseUrl, ...overrides }, { logger: pino({ level: process.env.TEST_LOG ?? 'silent' }) });

@@ -9,14 +9,19 @@ export interface BatchingOptions {
   maxBackoffMs?: number;
   onBatch?: (result: 'ok' | 'error', size: number, ms: number) => void;
   onDrop?: (n: number) => void;
+  /** buffer depth (buffered + in flight), reported every flushMs and after each batch, for a gauge */
+  onDepth?: (n: number) => void;
 }
 
 /**
  * Batches points by size and time, bounded. Overflow policy: drop the OLDEST telemetry and count it
  * (alarms never pass through here). While the sink fails, batches stay buffered and are retried with backoff.
+ * The bound counts the batch in flight too: a failed batch goes back to the front, and the oldest is shed.
  */
 export class BatchingWriter implements TelemetryWriter {
   private buf: TelemetryPoint[] = [];
+  /** the batch being written; kept apart so overflow never removes points from under the sink */
+  private sending: TelemetryPoint[] = [];
   private timer: NodeJS.Timeout;
   private inflight: Promise<void> | null = null;
   private backoffMs = 0;
@@ -31,32 +36,43 @@ export class BatchingWriter implements TelemetryWriter {
     private readonly sink: (batch: TelemetryPoint[]) => Promise<void>,
     private readonly o: BatchingOptions,
   ) {
-    this.timer = setInterval(() => void this.flushOnce(), o.flushMs);
+    this.timer = setInterval(() => {
+      void this.flushOnce();
+      this.o.onDepth?.(this.depth());
+    }, o.flushMs);
     this.timer.unref();
   }
 
   write(points: TelemetryPoint[]): void {
     if (this.closed || points.length === 0) return;
-    this.buf.push(...points);
-    const over = this.buf.length - this.o.maxBuffer;
-    if (over > 0) {
-      this.buf.splice(0, over);
-      this.dropped += over;
-      this.o.onDrop?.(over);
-    }
+    for (const p of points) this.buf.push(p);
+    this.shed();
     if (this.buf.length >= this.o.maxBatch && !this.inflight) void this.flushOnce();
+  }
+
+  private depth(): number {
+    return this.buf.length + this.sending.length;
+  }
+
+  /** The overflow policy: beyond maxBuffer the oldest points waiting (not the one in flight) are dropped. */
+  private shed(): void {
+    const over = Math.min(this.depth() - this.o.maxBuffer, this.buf.length);
+    if (over <= 0) return;
+    this.buf.splice(0, over);
+    this.dropped += over;
+    this.o.onDrop?.(over);
   }
 
   /** Writes one batch if the backoff allows. */
   private flushOnce(): Promise<void> {
     if (this.inflight) return this.inflight;
     if (this.buf.length === 0 || Date.now() < this.nextTryAt) return Promise.resolve();
-    const batch = this.buf.slice(0, this.o.maxBatch);
+    const batch = this.buf.splice(0, this.o.maxBatch);
+    this.sending = batch;
     const t0 = Date.now();
     this.inflight = this.sink(batch)
       .then(() => {
-        // Only now remove them: a failed write keeps them for the retry.
-        this.buf.splice(0, Math.min(batch.length, this.buf.length));
+        this.sending = [];
         this.written += batch.length;
         this.backoffMs = 0;
         this.nextTryAt = 0;
@@ -64,6 +80,10 @@ export class BatchingWriter implements TelemetryWriter {
         this.o.onBatch?.('ok', batch.length, Date.now() - t0);
       })
       .catch((e: unknown) => {
+        // A failed batch goes back to the front for the retry; newer points may have filled the bound meanwhile.
+        this.sending = [];
+        this.buf.unshift(...batch);
+        this.shed();
         this.lastError = (e as Error).message;
         this.backoffMs = Math.min(this.o.maxBackoffMs ?? 30_000, Math.max(this.o.minBackoffMs ?? 250, this.backoffMs * 2));
         this.nextTryAt = Date.now() + this.backoffMs;
@@ -71,6 +91,7 @@ export class BatchingWriter implements TelemetryWriter {
       })
       .finally(() => {
         this.inflight = null;
+        this.o.onDepth?.(this.depth());
         if (this.buf.length >= this.o.maxBatch && this.backoffMs === 0) void this.flushOnce();
       });
     return this.inflight;
@@ -94,6 +115,6 @@ export class BatchingWriter implements TelemetryWriter {
   }
 
   stats() {
-    return { buffered: this.buf.length, dropped: this.dropped, written: this.written, failing: this.lastError !== undefined, lastError: this.lastError };
+    return { buffered: this.depth(), dropped: this.dropped, written: this.written, failing: this.lastError !== undefined, lastError: this.lastError };
   }
 }

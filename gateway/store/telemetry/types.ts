@@ -17,6 +17,47 @@ export interface TelemetryWriter {
   stats(): { buffered: number; dropped: number; written: number; failing: boolean; lastError?: string };
 }
 
+/** One stored point as the dashboard reads it back; the same shape from every backend. */
+export interface TelemetryRow {
+  time: Date;
+  device: string;
+  elderId: number | null;
+  fields: Record<string, number | boolean | string>;
+}
+
+/** The health fields an agent can chart, in the names the schema stores them under. */
+export const VITAL_FIELDS = ['heartRate', 'spo2', 'systolic', 'diastolic', 'temperature', 'steps'] as const;
+export type VitalField = (typeof VITAL_FIELDS)[number];
+
+export interface TimeWindow {
+  from: Date;
+  to: Date;
+  limit: number;
+}
+
+/** Dashboard reads, implemented once per backend (InfluxQL for InfluxDB, SQL for PostgreSQL). */
+export interface TelemetryQuery {
+  /** The newest position of each device (optionally only these devices). */
+  lastPositions(devices?: string[]): Promise<TelemetryRow[]>;
+  /** An elder's positions in the window, oldest first, across all their devices. */
+  track(elderId: number, w: TimeWindow): Promise<TelemetryRow[]>;
+  /** An elder's health points in the window, oldest first; with a field, only points that carry it. */
+  vitals(elderId: number, w: TimeWindow & { field?: VitalField }): Promise<TelemetryRow[]>;
+}
+
+/**
+ * Tag values as line protocol can carry them: it has no escape for line breaks, and a value ending in a
+ * backslash would escape the separator after it. Empty tags are invalid, so they are left out.
+ */
+export function lineSafeTags(tags: TelemetryPoint['tags']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags)) {
+    const clean = v === undefined ? '' : v.replace(/[\r\n]+/g, ' ').replace(/\\+$/, '');
+    if (clean !== '') out[k] = clean;
+  }
+  return out;
+}
+
 function defined(o: Record<string, number | boolean | string | undefined>): Record<string, number | boolean | string> {
   const out: Record<string, number | boolean | string> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined && !(typeof v === 'number' && !Number.isFinite(v))) out[k] = v;

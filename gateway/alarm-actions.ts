@@ -1,0 +1,72 @@
+/**
+ * What people do to alarms: accept, release, note, resolve, follow up, close. Each is one transaction under
+ * the alarm's row lock (so two agents can never own one alarm: the loser gets 409), a timeline row, and an
+ * audit entry.
+ */
+import { OUTCOME_CODES, transition, type AlarmAction, type AlarmState, type OutcomeCode } from '../alarms/index.js';
+import type { Bus } from './bus.js';
+import { ApiError, notFound } from './http/errors.js';
+import { tx, type Db } from './store/db.js';
+import { addEvent, getAlarm, updateAlarm, type Alarm, type AlarmPatch } from './store/alarms.js';
+import { audit } from './store/audit.js';
+import type { User } from './store/users.js';
+
+export const USER_ACTIONS = ['accept', 'release', 'note', 'resolve', 'follow_up', 'close'] as const;
+export type UserAction = (typeof USER_ACTIONS)[number];
+
+export interface ActionBody {
+  note?: string;
+  outcome?: string;
+  satisfaction?: number;
+}
+
+const isLead = (u: User) => u.role === 'supervisor' || u.role === 'admin';
+
+export class AlarmActions {
+  constructor(
+    private readonly db: Db,
+    private readonly bus: Bus,
+  ) {}
+
+  async act(alarmId: number, action: UserAction, user: User, body: ActionBody = {}): Promise<Alarm> {
+    const actor = `user:${user.id}`;
+    const result = await tx(this.db, async (c) => {
+      const a = await getAlarm(c, alarmId, true);
+      if (!a) throw notFound(`alarm ${alarmId}`);
+      const owned = a.ownerId === user.id;
+      if (['release', 'resolve'].includes(action) && a.ownerId !== null && !owned && !isLead(user)) {
+        throw new ApiError(403, 'not_owner', `alarm ${alarmId} belongs to another agent`);
+      }
+      if (action === 'accept' && a.ownerId !== null) {
+        throw new ApiError(409, 'already_accepted', `alarm ${alarmId} was already accepted by user ${a.ownerId}`);
+      }
+      let state = a.state as AlarmState;
+      const steps: AlarmAction[] = [];
+      // Implicit steps the lifecycle requires: a raised alarm is presented by being opened; resolving starts the work.
+      if (action === 'accept' && state === 'raised') steps.push('present');
+      if (action === 'resolve' && state === 'accepted') steps.push('start');
+      steps.push(action);
+      const patch: AlarmPatch = {};
+      const followUpRequired = a.outcome ? OUTCOME_CODES[a.outcome as OutcomeCode]?.followUp ?? true : true;
+      for (const step of steps) {
+        const t = transition(state, step, { alarmClass: a.alarmClass, outcome: body.outcome, note: body.note, followUpRequired });
+        if (!t.ok) {
+          const status = t.code === 'illegal_transition' ? 409 : 400;
+          throw new ApiError(status, t.code, t.message, status === 400 ? [{ field: 'body/outcome', message: t.message }] : undefined);
+        }
+        await addEvent(c, a.id, actor, step, state, t.next, { ...(body.note && step === action ? { note: body.note } : {}), ...(step === 'resolve' ? { outcome: body.outcome } : {}), ...(step === 'follow_up' && body.satisfaction ? { satisfaction: body.satisfaction } : {}) });
+        state = t.next;
+      }
+      patch.state = state;
+      if (action === 'accept') Object.assign(patch, { ownerId: user.id, acceptedAt: new Date(), nextStepAt: null });
+      if (action === 'release') Object.assign(patch, { ownerId: null, escStartedAt: new Date(), escDone: [], nextStepAt: new Date() });
+      if (action === 'resolve') Object.assign(patch, { outcome: body.outcome, resolvedAt: new Date() });
+      if (action === 'close') patch.closedAt = new Date();
+      const updated = await updateAlarm(c, a.id, patch);
+      await audit(c, actor, `alarm_${action}`, `alarm:${a.id}`, { from: a.state, to: state, ...(body.outcome ? { outcome: body.outcome } : {}) });
+      return updated;
+    });
+    this.bus.emit('alarm.changed', { alarm: result, action, actor });
+    return result;
+  }
+}

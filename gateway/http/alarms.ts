@@ -1,0 +1,86 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { OUTCOME_CODES } from '../../alarms/index.js';
+import { ALARM_KINDS } from '../../protocols/message.js';
+import { USER_ACTIONS, type AlarmActions, type UserAction } from '../alarm-actions.js';
+import type { Db } from '../store/db.js';
+import { answerRates, getAlarm, listAlarms, listEvents } from '../store/alarms.js';
+import { listContacts, getElder } from '../store/elders.js';
+import { getDevice, listDevices } from '../store/devices.js';
+import { listCallsForAlarm } from '../store/calls.js';
+import { requireRole } from './auth.js';
+import { notFound } from './errors.js';
+import { Id, Paging } from './schemas.js';
+
+const ActionBody = Type.Object(
+  {
+    note: Type.Optional(Type.String({ maxLength: 4000 })),
+    outcome: Type.Optional(Type.Union(Object.keys(OUTCOME_CODES).map((k) => Type.Literal(k)))),
+    satisfaction: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description: '满意度 1-5, at follow-up' })),
+  },
+  { additionalProperties: false },
+);
+
+export async function alarmRoutes(app: FastifyInstance, o: { db: Db; actions: AlarmActions; timezone: string }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const db = o.db;
+  const staff = requireRole(db, 'agent', 'supervisor', 'admin');
+
+  r.get(
+    '/api/alarms',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'Alarms, sorted by priority then age (open ones by default)',
+        querystring: Type.Object({
+          open: Type.Optional(Type.Boolean({ default: true })),
+          state: Type.Optional(Type.String({ maxLength: 20 })),
+          kind: Type.Optional(Type.Union(ALARM_KINDS.map((k) => Type.Literal(k)))),
+          elderId: Type.Optional(Type.Integer({ minimum: 1 })),
+          priorityMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+          ...Paging,
+        }),
+      },
+      preHandler: requireRole(db),
+    },
+    async (req) => listAlarms(db, { ...req.query, open: req.query.state ? false : (req.query.open ?? true), limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 }),
+  );
+
+  r.get('/api/alarms/outcomes', { schema: { tags: ['alarms'], summary: 'Outcome codes with zh-CN and English labels' }, preHandler: requireRole(db) }, async () => OUTCOME_CODES);
+
+  r.get('/api/alarms/stats', { schema: { tags: ['alarms'], summary: "Today's answered-within-60 s and 180 s rates" }, preHandler: requireRole(db, 'supervisor', 'admin', 'agent') }, async () => {
+    const start = startOfDay(new Date(), o.timezone);
+    const s = await answerRates(db, start);
+    return { since: start, ...s, rate60: s.total ? s.within60 / s.total : null, rate180: s.total ? s.within180 / s.total : null };
+  });
+
+  r.get('/api/alarms/:id', { schema: { tags: ['alarms'], summary: 'One alarm with its timeline, elder, contacts, devices and calls', params: Id }, preHandler: requireRole(db) }, async (req) => {
+    const alarm = await getAlarm(db, req.params.id);
+    if (!alarm) throw notFound(`alarm ${req.params.id}`);
+    const [timeline, elder, contacts, devices, device, calls] = await Promise.all([
+      listEvents(db, alarm.id),
+      alarm.elderId ? getElder(db, alarm.elderId) : undefined,
+      alarm.elderId ? listContacts(db, alarm.elderId) : [],
+      alarm.elderId ? listDevices(db, { elderId: alarm.elderId, limit: 50, offset: 0 }) : [],
+      alarm.deviceId ? getDevice(db, alarm.deviceId) : undefined,
+      listCallsForAlarm(db, alarm.id),
+    ]);
+    return { alarm, timeline, elder: elder ?? null, contacts, devices, device: device ?? null, calls };
+  });
+
+  for (const action of USER_ACTIONS) {
+    r.post(
+      `/api/alarms/:id/${action.replace('_', '-')}`,
+      { schema: { tags: ['alarms'], summary: `${action} (audited)`, params: Id, body: Type.Optional(ActionBody) }, preHandler: staff },
+      async (req) => o.actions.act(req.params.id, action as UserAction, req.user!, req.body ?? {}),
+    );
+  }
+}
+
+/** Midnight today in the centre's time zone. */
+function startOfDay(now: Date, tz: string): Date {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(now);
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  const sinceMidnight = ((get('hour') * 60 + get('minute')) * 60 + get('second')) * 1000 + now.getMilliseconds();
+  return new Date(now.getTime() - sinceMidnight);
+}

@@ -1,0 +1,68 @@
+/**
+ * Live push to dashboards over WebSocket (GET /api/ws?token=…). On connect and on {"type":"resync"} the
+ * client gets a snapshot of the open alarms; then every change with a sequence number, so a client that
+ * reconnects after a drop resynchronises and can see it missed something.
+ */
+import type { FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { WebSocket } from 'ws';
+import type { Bus } from '../bus.js';
+import type { Db } from '../store/db.js';
+import { listAlarms } from '../store/alarms.js';
+import { getSessionUser, type User } from '../store/users.js';
+
+interface Client {
+  ws: WebSocket;
+  user: User;
+}
+
+export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus }) {
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  const clients = new Set<Client>();
+  let seq = 0;
+  const send = (c: Client, m: Record<string, unknown>) => {
+    if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify({ ...m, seq: ++seq, at: new Date().toISOString() }));
+  };
+  const snapshot = async (c: Client) => send(c, { type: 'snapshot', alarms: await listAlarms(o.db, { open: true, limit: 500, offset: 0 }) });
+
+  o.bus.on('alarm.changed', ({ alarm, action, actor }) => {
+    for (const c of clients) send(c, { type: 'alarm', action, actor, alarm });
+  });
+  o.bus.on('alarm.presented', ({ alarm, userIds, step }) => {
+    for (const c of clients) if (userIds.includes(c.user.id)) send(c, { type: 'present', alarm, step });
+  });
+  o.bus.on('supervisor.alert', ({ alarm, reason }) => {
+    for (const c of clients) if (c.user.role === 'supervisor' || c.user.role === 'admin') send(c, { type: 'supervisor_alert', alarm, reason });
+  });
+  o.bus.on('agent.changed', (a) => {
+    for (const c of clients) send(c, { type: 'agent', ...a });
+  });
+
+  app.get('/api/ws', { websocket: true, schema: { hide: true } }, async (socket, req) => {
+    const token = (req.query as { token?: string }).token;
+    const user = token ? await getSessionUser(o.db, token).catch(() => undefined) : undefined;
+    if (!user) {
+      socket.close(4401, 'log in first');
+      return;
+    }
+    const c: Client = { ws: socket, user };
+    clients.add(c);
+    socket.on('close', () => clients.delete(c));
+    socket.on('message', (data) => {
+      let m: { type?: string };
+      try {
+        m = JSON.parse(String(data));
+      } catch {
+        return send(c, { type: 'error', message: 'messages must be JSON' });
+      }
+      if (m.type === 'resync') void snapshot(c).catch(() => undefined);
+      else if (m.type === 'ping') send(c, { type: 'pong' });
+    });
+    send(c, { type: 'hello', user: { id: user.id, username: user.username, role: user.role, displayName: user.displayName } });
+    await snapshot(c).catch(() => send(c, { type: 'error', message: 'database unavailable; will resync' }));
+  });
+
+  app.addHook('onClose', async () => {
+    for (const c of clients) c.ws.close(1001, 'server stopping');
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * Runs the pure rules of alarms/ for every device: keeps each device's rule state (persisted every few
+ * seconds, so durations and silences survive a restart), and resolves each elder's rule overrides.
+ */
+import { DEFAULT_RULES, createRuleState, evaluateMessage, evaluateTick, resolveRules, type Raise, type RuleSet, type RuleState } from '../alarms/index.js';
+import type { AlarmKind, DeviceMessage } from '../protocols/message.js';
+import type { Logger } from './log.js';
+import type { Db } from './store/db.js';
+import type { Device } from './store/devices.js';
+import { devicesForRules, elderRules, loadRuleStates, saveRuleStates } from './store/rule-state.js';
+
+/** Heartbeat interval per protocol (the "model's interval"): watches send LK every 5-8 min (protocols.md §1.1). */
+const SILENT_INTERVAL_S: Record<string, number> = { watch: 480, gt06: 300, 'mqtt-json': 300, zigbee2mqtt: 3600, contactid: 86400, phone: 0 };
+
+export interface RuleOutcome {
+  raise: Raise[];
+  clear: AlarmKind[];
+}
+
+interface Tracked {
+  identifier: string;
+  protocol: string;
+  elderId: number | null;
+  state: RuleState;
+}
+
+export class RuleEngine {
+  private devices = new Map<number, Tracked>();
+  private rules = new Map<number, RuleSet>();
+  private dirty = new Set<number>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    private readonly timezone = 'Asia/Shanghai',
+  ) {}
+
+  /** Loads every registered device with its saved state (or a fresh one counting from its last message). */
+  async load(now = new Date()): Promise<void> {
+    const saved = await loadRuleStates(this.db);
+    for (const d of await devicesForRules(this.db)) {
+      const st = (saved.get(d.id) as RuleState | undefined) ?? this.fresh(d.lastSeen ?? d.createdAt ?? now, d.lastSeen);
+      this.devices.set(d.id, { identifier: d.identifier, protocol: d.protocol, elderId: d.elderId, state: st });
+    }
+  }
+
+  private fresh(since: Date, lastSeen: Date | null): RuleState {
+    const s = createRuleState(since);
+    if (lastSeen) s.lastSeenAt = lastSeen.getTime();
+    return s;
+  }
+
+  private async rulesFor(elderId: number | null, protocol: string): Promise<RuleSet> {
+    let base: RuleSet | undefined = elderId ? this.rules.get(elderId) : undefined;
+    if (!base) {
+      base = { ...DEFAULT_RULES, timezone: this.timezone } as RuleSet;
+      if (elderId) {
+        const row = await elderRules(this.db, elderId);
+        const r = resolveRules(base, row?.rules ?? {});
+        if (r.ok) base = r.rules;
+        else this.log.warn({ elderId, errors: r.errors }, 'stored rule override is invalid; using defaults');
+        this.rules.set(elderId, base);
+      }
+    }
+    const intervalS = SILENT_INTERVAL_S[protocol] ?? 600;
+    // Devices that never report on a schedule (landline callers) are never "silent".
+    if (intervalS === 0) return { ...base, silent: { ...base.silent, intervalS: 10 * 365 * 86400 } };
+    return { ...base, silent: { ...base.silent, intervalS } };
+  }
+
+  invalidateElder(elderId?: number): void {
+    if (elderId === undefined) this.rules.clear();
+    else this.rules.delete(elderId);
+  }
+
+  private track(device: Device, now: Date): Tracked {
+    let t = this.devices.get(device.id);
+    if (!t) {
+      t = { identifier: device.identifier, protocol: device.protocol, elderId: device.elderId, state: createRuleState(now) };
+      this.devices.set(device.id, t);
+    }
+    t.elderId = device.elderId;
+    return t;
+  }
+
+  async evaluate(device: Device, msg: DeviceMessage): Promise<RuleOutcome> {
+    const t = this.track(device, msg.receivedAt);
+    const rules = await this.rulesFor(device.elderId, device.protocol);
+    const r = evaluateMessage(rules, t.state, msg, msg.receivedAt);
+    t.state = r.state;
+    this.dirty.add(device.id);
+    return { raise: r.raise, clear: r.clear };
+  }
+
+  /** Time-based rules for every device: silent, inactivity, missed periodic test. */
+  async tick(now: Date): Promise<{ deviceId: number; identifier: string; protocol: string; elderId: number | null; outcome: RuleOutcome }[]> {
+    const out = [];
+    for (const [id, t] of this.devices) {
+      const rules = await this.rulesFor(t.elderId, t.protocol);
+      const r = evaluateTick(rules, t.state, now);
+      if (r.state !== t.state) this.dirty.add(id);
+      t.state = r.state;
+      if (r.raise.length || r.clear.length) out.push({ deviceId: id, identifier: t.identifier, protocol: t.protocol, elderId: t.elderId, outcome: { raise: r.raise, clear: r.clear } });
+    }
+    return out;
+  }
+
+  forget(deviceId: number): void {
+    this.devices.delete(deviceId);
+  }
+
+  async persist(): Promise<void> {
+    if (!this.dirty.size) return;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    const rows = ids.map((id) => [id, this.devices.get(id)?.state] as [number, unknown]).filter((r) => r[1]);
+    try {
+      await saveRuleStates(this.db, rows);
+    } catch (e) {
+      for (const id of ids) this.dirty.add(id);
+      throw e;
+    }
+  }
+}

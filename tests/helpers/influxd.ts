@@ -1,0 +1,122 @@
+/**
+ * A private InfluxDB 1.x server for tests: its own temp dir, free loopback ports, started and stopped by the test.
+ * TEST_INFLUX_URL (set by .ci/run, which starts one influxd for the run) is used when present and a test
+ * does not need to stop the server itself.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { freePort } from '../global-setup.js';
+
+export function influxdPath(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(dir, 'influxd');
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/**
+ * True when the InfluxDB tests can run. Outside CI a missing influxd skips them with a message;
+ * with CI=true it throws, so the run fails instead of silently testing less.
+ */
+export function influxAvailable(): boolean {
+  if (process.env.TEST_INFLUX_URL || influxdPath()) return true;
+  if (process.env.CI === 'true') throw new Error('CI=true but influxd is not installed (apt-get install influxdb) and TEST_INFLUX_URL is unset');
+  console.warn('skipping InfluxDB tests: influxd not found on PATH (install the Debian package influxdb, or set TEST_INFLUX_URL)');
+  return false;
+}
+
+export interface Influxd {
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** stops and removes the temp dir */
+  destroy(): Promise<void>;
+}
+
+/** Starts a private influxd on free ports; waits until /ping answers. */
+export async function startInfluxd(): Promise<Influxd> {
+  const bin = influxdPath();
+  if (!bin) throw new Error('influxd not found on PATH');
+  const dir = mkdtempSync(join(tmpdir(), 'anxin-influxd-'));
+  const [httpPort, rpcPort] = [await freePort(), await freePort()];
+  const conf = join(dir, 'influxdb.conf');
+  writeFileSync(conf, influxdConfig(dir, httpPort, rpcPort));
+  const url = `http://127.0.0.1:${httpPort}`;
+  let child: ChildProcess | undefined;
+  let stderr = '';
+
+  const start = async () => {
+    stderr = '';
+    child = spawn(bin, ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
+    const exited = new Promise<never>((_, rej) => child!.once('exit', (code) => rej(new Error(`influxd exited with ${code}: ${stderr}`))));
+    await Promise.race([waitForPing(url), exited]);
+  };
+  const stop = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((res) => {
+      c.once('exit', () => res());
+      c.kill('SIGTERM');
+    });
+  };
+  await start();
+  return {
+    url,
+    start,
+    stop,
+    destroy: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The CI server when TEST_INFLUX_URL is set, otherwise a private one. */
+export async function sharedOrPrivateInfluxd(): Promise<{ url: string; destroy(): Promise<void> }> {
+  const shared = process.env.TEST_INFLUX_URL;
+  if (shared) return { url: shared, destroy: async () => undefined };
+  return startInfluxd();
+}
+
+export async function waitForPing(url: string, attempts = 300): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    try {
+      const r = await fetch(`${url}/ping`);
+      if (r.status === 204) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`influxd at ${url} did not answer /ping`);
+}
+
+/** Same shape as the config .ci/run writes: loopback only, everything in the temp dir, quiet. */
+export function influxdConfig(dir: string, httpPort: number, rpcPort: number): string {
+  return `reporting-disabled = true
+bind-address = "127.0.0.1:${rpcPort}"
+[meta]
+  dir = "${join(dir, 'meta')}"
+[data]
+  dir = "${join(dir, 'data')}"
+  wal-dir = "${join(dir, 'wal')}"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  bind-address = "127.0.0.1:${httpPort}"
+  log-enabled = false
+[logging]
+  level = "warn"
+`;
+}
