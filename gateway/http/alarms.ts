@@ -71,7 +71,14 @@ export async function alarmRoutes(app: FastifyInstance, o: { db: Db; actions: Al
   for (const action of USER_ACTIONS) {
     r.post(
       `/api/alarms/:id/${action.replace('_', '-')}`,
-      { schema: { tags: ['alarms'], summary: `${action} (audited)`, params: Id, body: Type.Optional(ActionBody) }, preHandler: staff },
+      {
+        schema: { tags: ['alarms'], summary: `${action} (audited)`, params: Id, body: ActionBody },
+        // A bodiless POST (e.g. curl -X POST …/accept) means "no note".
+        preValidation: async (req) => {
+          req.body ??= {};
+        },
+        preHandler: staff,
+      },
       async (req) => o.actions.act(req.params.id, action as UserAction, req.user!, req.body ?? {}),
     );
   }
