@@ -21,8 +21,9 @@ import { startEmbeddedPg } from './store/embedded.js';
 import { migrate } from './store/migrate.js';
 import { countUsers, createUser } from './store/users.js';
 import { getMqttSecretHash } from './store/devices.js';
-import { createPgTelemetryWriter } from './store/telemetry/postgres.js';
-import type { TelemetryWriter } from './store/telemetry/types.js';
+import { createTelemetryStore } from './store/telemetry/index.js';
+import type { TelemetryQuery, TelemetryWriter } from './store/telemetry/types.js';
+import { telemetryRoutes } from './http/telemetry.js';
 import { startBroker, type Broker } from './transports/mqtt-broker.js';
 import { TcpTransport } from './transports/tcp.js';
 import { CommandService } from './commands.js';
@@ -47,6 +48,7 @@ export interface App {
   registry: Registry;
   pipeline: Pipeline;
   telemetry: TelemetryWriter;
+  telemetryQuery: TelemetryQuery;
   alarms: AlarmService;
   actions: AlarmActions;
   escalator: Escalator;
@@ -117,13 +119,21 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
       await createUser(db, { username: 'admin', displayName: '管理员 Administrator', role: 'admin', passwordHash: await hashPassword(password) });
     }
 
-    // 2. Telemetry (PostgreSQL writer when no InfluxDB is configured).
-    const telemetry = createPgTelemetryWriter(db, {
-      flushMs: cfg.telemetryFlushMs,
-      maxBuffer: cfg.telemetryMaxBuffer,
-      onBatch: (result) => metrics.telemetryBatches.inc({ writer: 'postgres', result }),
-      onDrop: (n) => metrics.telemetryDropped.inc({ writer: 'postgres' }, n),
-    });
+    // 2. Telemetry: InfluxDB when INFLUX_URL is set, otherwise PostgreSQL. Never awaited: a down InfluxDB only buffers.
+    const telemetryStore = createTelemetryStore(
+      cfg,
+      db,
+      (writer) => ({
+        onBatch: (result, _size, ms) => {
+          metrics.telemetryBatches.inc({ writer, result });
+          metrics.telemetryWriteSeconds.observe({ writer, result }, ms / 1000);
+        },
+        onDrop: (n) => metrics.telemetryDropped.inc({ writer }, n),
+        onDepth: (n) => metrics.telemetryBuffer.set({ writer }, n),
+      }),
+      (m) => log.warn({ part: 'telemetry' }, m),
+    );
+    const telemetry = telemetryStore.writer;
     stops.push({ name: 'telemetry', fn: () => telemetry.close() });
     health.register(
       'telemetry',

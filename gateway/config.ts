@@ -37,6 +37,16 @@ export interface Config {
   commandTtlS: number;
   telemetryFlushMs: number;
   telemetryMaxBuffer: number;
+  telemetryBatchSize: number;
+  influxUrl?: string;
+  influxApi: '1' | '2';
+  influxDatabase: string;
+  influxRetentionPolicy?: string;
+  influxUsername?: string;
+  influxPassword?: string;
+  influxOrg?: string;
+  influxBucket?: string;
+  influxToken?: string;
   sessionTtlH: number;
   timezone: string;
   journalDir?: string;
@@ -61,6 +71,16 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'COMMAND_TTL_S', key: 'commandTtlS', kind: 'int', def: 86400, min: 1, doc: 'How long a command for an offline device stays queued.' },
   { env: 'TELEMETRY_FLUSH_MS', key: 'telemetryFlushMs', kind: 'int', def: 1000, min: 10, doc: 'Telemetry batches are flushed at least this often.' },
   { env: 'TELEMETRY_MAX_BUFFER', key: 'telemetryMaxBuffer', kind: 'int', def: 100000, min: 100, doc: 'Bound of the telemetry buffer; beyond it the oldest points are dropped and counted.' },
+  { env: 'TELEMETRY_BATCH_SIZE', key: 'telemetryBatchSize', kind: 'int', def: 1000, min: 1, doc: 'Most telemetry points per write; a full batch is written at once, without waiting for the flush interval.' },
+  { env: 'INFLUX_URL', key: 'influxUrl', kind: 'url', doc: 'InfluxDB for telemetry (http://host:8086). Unset: telemetry goes to PostgreSQL.' },
+  { env: 'INFLUX_API', key: 'influxApi', kind: 'enum', def: '1', values: ['1', '2'], doc: 'InfluxDB API: 1 = 1.x (/write, database and retention policy); 2 = 2.x and 3.x (/api/v2/write, org, bucket and token).' },
+  { env: 'INFLUX_DATABASE', key: 'influxDatabase', kind: 'string', def: 'anxin', doc: 'API 1: database for telemetry; created on first write if the user may.' },
+  { env: 'INFLUX_RETENTION_POLICY', key: 'influxRetentionPolicy', kind: 'string', doc: "API 1: retention policy to write and read. Unset: the database's default policy." },
+  { env: 'INFLUX_USERNAME', key: 'influxUsername', kind: 'string', doc: 'API 1: user, when InfluxDB has auth enabled (needs INFLUX_PASSWORD).' },
+  { env: 'INFLUX_PASSWORD', key: 'influxPassword', kind: 'string', doc: 'API 1: password of INFLUX_USERNAME.' },
+  { env: 'INFLUX_ORG', key: 'influxOrg', kind: 'string', doc: 'API 2: organisation (required by InfluxDB 2.x, ignored by 3.x).' },
+  { env: 'INFLUX_BUCKET', key: 'influxBucket', kind: 'string', doc: 'API 2: bucket (on InfluxDB 3.x: the database). Required with INFLUX_API=2.' },
+  { env: 'INFLUX_TOKEN', key: 'influxToken', kind: 'string', doc: 'API 2: API token with write and read access to the bucket. Required with INFLUX_API=2.' },
   { env: 'SESSION_TTL_H', key: 'sessionTtlH', kind: 'int', def: 12, min: 1, doc: 'Dashboard login session lifetime in hours.' },
   { env: 'TZ_CENTRE', key: 'timezone', kind: 'string', def: 'Asia/Shanghai', doc: 'Time zone of the centre (schedules, greetings, reports).' },
   { env: 'JOURNAL_DIR', key: 'journalDir', kind: 'path', doc: 'Alarm journal directory. Unset: DATA_DIR/journal.' },
@@ -130,6 +150,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (raw === undefined || raw === '') continue;
     out[s.key] = parseValue(s, raw, problems);
   }
+  problems.push(...telemetryProblems(out as Partial<Config>));
   if (problems.length) throw new ConfigError(problems);
   return out as unknown as Config;
+}
+
+/** Settings that only make sense together. */
+function telemetryProblems(c: Partial<Config>): string[] {
+  const p: string[] = [];
+  if (c.influxUrl && c.influxApi === '2') {
+    if (!c.influxBucket) p.push('INFLUX_API=2 needs INFLUX_BUCKET (on InfluxDB 3.x: the database name)');
+    if (!c.influxToken) p.push('INFLUX_API=2 needs INFLUX_TOKEN (an API token with write and read access to the bucket)');
+  }
+  if (c.influxUsername && c.influxPassword === undefined) p.push('INFLUX_USERNAME is set but INFLUX_PASSWORD is not');
+  if (c.telemetryBatchSize !== undefined && c.telemetryMaxBuffer !== undefined && c.telemetryBatchSize > c.telemetryMaxBuffer) {
+    p.push(`TELEMETRY_BATCH_SIZE (${c.telemetryBatchSize}) must not exceed TELEMETRY_MAX_BUFFER (${c.telemetryMaxBuffer})`);
+  }
+  return p;
 }

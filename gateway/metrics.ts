@@ -23,6 +23,14 @@ export function createMetrics() {
     telemetryDropped: c('anxin_telemetry_dropped_total', 'Telemetry points dropped by the overflow policy', ['writer']),
     telemetryBatches: c('anxin_telemetry_batches_total', 'Telemetry batches written', ['writer', 'result']),
     telemetryBuffer: g('anxin_telemetry_buffer', 'Telemetry points waiting to be written', ['writer']),
+    telemetryWriteSeconds: new client.Histogram({
+      name: 'anxin_telemetry_write_seconds',
+      help: 'Time to write one telemetry batch, by result',
+      labelNames: ['writer', 'result'],
+      // from a local PostgreSQL insert to a remote InfluxDB timing out (10 s)
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
     commands: c('anxin_device_commands_total', 'Device commands by result', ['protocol', 'state']),
     journalDepth: g('anxin_alarm_journal_depth', 'Alarm messages journaled but not yet committed'),
     escalationSteps: c('anxin_escalation_steps_total', 'Escalation steps performed', ['action']),

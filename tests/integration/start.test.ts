@@ -20,7 +20,7 @@ afterAll(() => {
 
 async function start(env: Record<string, string>): Promise<{ proc: ChildProcess; out: () => string }> {
   let out = '';
-  const proc = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'gateway/main.ts'], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -28,8 +28,9 @@ export function createInflux1Client(o: Influx1Options): InfluxDB {
     protocol: u.protocol === 'https:' ? 'https' : 'http',
     path: u.pathname === '/' ? undefined : u.pathname,
     database: o.database,
-    username: o.username,
-    password: o.password,
+    // user:password in the URL works too; INFLUX_USERNAME/INFLUX_PASSWORD win.
+    username: o.username ?? (u.username ? decodeURIComponent(u.username) : undefined),
+    password: o.password ?? (u.password ? decodeURIComponent(u.password) : undefined),
     pool: { maxRetries: 0, requestTimeout: o.timeoutMs ?? 10_000, backoff: NO_BACKOFF },
   });
 }
