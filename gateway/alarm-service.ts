@@ -13,7 +13,7 @@ import type { Metrics } from './metrics.js';
 import type { AlarmSink } from './pipeline.js';
 import type { RuleEngine } from './rule-engine.js';
 import { tx, type Db, type Queryable } from './store/db.js';
-import { addEvent, claimMessage, clearOpen, raiseOrRepeat, recordMessageAlarms, updateAlarm, type Alarm } from './store/alarms.js';
+import { addEvent, claimMessage, clearOpen, noteRestore, raiseOrRepeat, recordMessageAlarms, updateAlarm, type Alarm } from './store/alarms.js';
 import type { Device } from './store/devices.js';
 import { elderRules } from './store/rule-state.js';
 
@@ -131,6 +131,10 @@ export class AlarmService implements AlarmSink {
       for (const k of p.clear) {
         const cleared = await clearOpen(c, sourceKey, k);
         if (cleared) changes.push({ alarm: cleared, action: 'cleared' });
+        else {
+          const noted = await noteRestore(c, sourceKey, k);
+          if (noted) changes.push({ alarm: noted, action: 'restore_received' });
+        }
       }
       for (const r of p.raise) {
         const priority = ALARM_PRIORITY[r.kind];

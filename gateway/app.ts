@@ -21,6 +21,7 @@ import { startEmbeddedPg } from './store/embedded.js';
 import { migrate } from './store/migrate.js';
 import { countUsers, createUser } from './store/users.js';
 import { getMqttSecretHash } from './store/devices.js';
+import { pruneProcessedMessages } from './store/alarms.js';
 import { createTelemetryStore } from './store/telemetry/index.js';
 import type { TelemetryQuery, TelemetryWriter } from './store/telemetry/types.js';
 import { telemetryRoutes } from './http/telemetry.js';
@@ -140,11 +141,11 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
       () => {
         const s = telemetry.stats();
         metrics.telemetryBuffer.set({ writer: telemetry.name }, s.buffered);
-        return { state: s.failing ? 'degraded' : 'up', mode: 'postgres', detail: `buffered ${s.buffered}, dropped ${s.dropped}${s.lastError ? `, last error: ${s.lastError}` : ''}` };
+        return { state: s.failing ? 'degraded' : 'up', mode: telemetry.name, detail: `buffered ${s.buffered}, dropped ${s.dropped}${s.lastError ? `, last error: ${s.lastError.slice(0, 200)}` : ''}` };
       },
       false,
     );
-    summary.push(`Telemetry    postgres   (no INFLUX_URL set)`);
+    summary.push(`Telemetry    ${telemetryStore.describe}`);
 
     // 3. Embedded MQTT broker.
     const broker = await startBroker({
@@ -174,6 +175,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     escalator.start();
     stops.push({ name: 'escalator', fn: () => escalator.stop() });
     const actions = new AlarmActions(db, bus);
+    let lastPrune = 0;
     // Time-based rules (silent devices, inactivity, missed tests), journal retries, rule-state persistence.
     const engineTimer = setInterval(() => {
       void (async () => {
@@ -183,6 +185,10 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
           await alarms.commit(msg, { id: t.deviceId, identifier: t.identifier, elderId: t.elderId, protocol: t.protocol }, t.outcome.raise, t.outcome.clear);
         }
         await rules.persist();
+        if (Date.now() - lastPrune > 3_600_000) {
+          lastPrune = Date.now();
+          await pruneProcessedMessages(db);
+        }
       })().catch((e) => log.warn({ err: e }, 'alarm engine tick failed; will retry'));
     }, 5000);
     engineTimer.unref();
@@ -234,6 +240,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
       onRulesChanged: (elderId) => rules.invalidateElder(elderId),
       plugins: [
         (app) => commandRoutes(app, { db, commands }),
+        (app) => telemetryRoutes(app, { db, query: telemetryStore.query }),
         (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),
         (app) => agentRoutes(app, { db, bus }),
         (app) => wsRoutes(app, { db, bus }),
@@ -246,7 +253,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     summary.push(`HTTP API     ${cfg.httpHost}:${httpPort}  (/healthz, /metrics, /docs)`);
 
     return {
-      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, alarms, actions, escalator, rules, broker, watch, commands, http, httpPort, summary, generatedAdminPassword,
+      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, telemetryQuery: telemetryStore.query, alarms, actions, escalator, rules, broker, watch, commands, http, httpPort, summary, generatedAdminPassword,
       stop: stopAll,
     };
   } catch (e) {

@@ -94,6 +94,21 @@ export async function clearOpen(c: Queryable, sourceKey: string, kind: string, a
   return alarm;
 }
 
+/** A restore for an operator alarm does not close it (someone must still handle it): it goes on the timeline. */
+export async function noteRestore(c: Queryable, sourceKey: string, kind: string, actor = 'device'): Promise<Alarm | undefined> {
+  const r = await c.query(`SELECT * FROM alarms WHERE source_key = $1 AND kind = $2 AND ${OPEN}`, [sourceKey, kind]);
+  if (!r.rows[0]) return undefined;
+  const alarm = camel<Alarm>(r.rows[0]);
+  await addEvent(c, alarm.id, actor, 'restore_received', alarm.state, alarm.state);
+  return alarm;
+}
+
+/** Housekeeping: de-duplication keys are only needed while a device might still retransmit. */
+export async function pruneProcessedMessages(c: Queryable, olderThanDays = 7): Promise<number> {
+  const r = await c.query(`DELETE FROM processed_messages WHERE at < now() - make_interval(days => $1)`, [olderThanDays]);
+  return r.rowCount ?? 0;
+}
+
 /**
  * Message-level idempotency. Returns the alarm ids already recorded for this key, or null if new.
  * `windowS` bounds how long an identical key counts as a retransmission (for frames without a device time).

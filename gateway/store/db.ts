@@ -5,8 +5,10 @@ export type Queryable = pg.Pool | pg.PoolClient;
 
 // bigint ids come back as strings by default; our ids stay well inside 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
-const parseInt8Array = pg.types.getTypeParser(1016);
-pg.types.setTypeParser(1016, (v) => (parseInt8Array(v) as string[]).map(Number));
+// int8[] (oid 1016, not in pg's TypeId list) likewise: alarm id lists, presented_to.
+const setParser = pg.types.setTypeParser as (oid: number, fn: (v: string) => unknown) => void;
+const parseInt8Array = (pg.types.getTypeParser as (oid: number) => (v: string) => unknown)(1016);
+setParser(1016, (v) => (parseInt8Array(v) as string[]).map(Number));
 
 export function createPool(url: string, max = 20): Db {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });

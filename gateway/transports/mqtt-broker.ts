@@ -1,88 +1,260 @@
 /**
  * The embedded aedes broker. It carries Anxin's bus topics (anxin/devices/{id}/events, anxin/alarms/{id})
- * and is the front door for MQTT-native devices: each device authenticates with its id and a per-device
- * secret (argon2 hash in PostgreSQL), and the ACL keeps it to its own topics.
+ * and is the front door for MQTT-native devices, integrators and Zigbee2MQTT bridges (mqtt-acl.ts has the
+ * rules). Defences: per-account login (argon2), the ACL, a packet size cap read on the wire, a connection
+ * limit across plain and TLS listeners, and a required keep-alive. Every refusal is logged and counted in
+ * anxin_mqtt_denials_total{reason}.
+ *
+ * Device and bridge uplinks are handled inside `authorizePublish`: aedes writes a QoS 1 PUBACK only after
+ * that callback, so the PUBACK leaves after the pipeline has committed the message's alarms. A message that
+ * could not be committed closes the connection without a PUBACK (MQTT 3.1.1 has no negative PUBACK), and
+ * the device sends it again when it reconnects.
  */
-import { createServer, type Server } from 'node:net';
-import { Aedes, type Client, type AuthenticateError } from 'aedes';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import argon2 from 'argon2';
+import { ConfigError, type Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { checkPrefix, mayPublish, maySubscribe, parseAccounts, type Account } from './mqtt-acl.js';
+import { PacketSizeGuard } from './mqtt-limits.js';
 
 export interface BrokerAuth {
   /** argon2 hash of the device's MQTT secret, or undefined if the device is unknown/disabled */
   deviceSecretHash(id: string): Promise<string | undefined>;
 }
 
+/** Resolves true when the publish is handled (PUBACK it), false to close the connection without one. */
+export type UplinkHook = (acct: Account, topic: string, payload: Buffer) => Promise<boolean>;
+
+export interface UplinkHooks {
+  /** mqtt-json uplinks; until it is set, device publishes are not acknowledged */
+  device?: UplinkHook;
+  /** publishes of Zigbee2MQTT bridge accounts; unset = passed through */
+  bridge?: UplinkHook;
+}
+
+export interface BrokerLimits {
+  /** largest packet before login and for devices and integrators */
+  maxPacketBytes: number;
+  /** largest packet for bridge accounts (Zigbee2MQTT's retained bridge/devices grows with the network) */
+  bridgeMaxPacketBytes: number;
+  /** plain and TLS connections together */
+  maxConnections: number;
+  /** clients must ask for a keep-alive between 1 s and this */
+  keepaliveMaxS: number;
+}
+
+export interface BrokerOptions extends BrokerLimits {
+  host: string;
+  port: number;
+  tls?: { port: number; cert: Buffer; key: Buffer };
+  integrators: Map<string, string>;
+  bridges: Map<string, string>;
+  bridgePrefix: string;
+}
+
 export interface Broker {
   aedes: Aedes;
   server: Server;
   port: number;
-  publish(topic: string, payload: string | Buffer, retain?: boolean): void;
+  tlsServer?: TlsServer;
+  tlsPort?: number;
+  /** set by gateway/transports/mqtt-devices.ts once the pipeline exists */
+  hooks: UplinkHooks;
+  publish(topic: string, payload: string | Buffer, opts?: { retain?: boolean; qos?: 0 | 1 }): void;
   close(): Promise<void>;
 }
 
-function authError(code: number, message: string): AuthenticateError {
+/** Broker options from the configuration; problems are reported all at once, like loadConfig does. */
+export function brokerOptionsFromConfig(cfg: Config): BrokerOptions {
+  const problems: string[] = [];
+  const integrators = parseAccounts(cfg.mqttIntegrators, 'MQTT_INTEGRATORS');
+  const bridges = parseAccounts(cfg.zigbee2mqttBridges, 'ZIGBEE2MQTT_BRIDGES');
+  problems.push(...integrators.problems, ...bridges.problems, ...checkPrefix(cfg.zigbee2mqttPrefix, 'ZIGBEE2MQTT_PREFIX'));
+  for (const name of integrators.accounts.keys()) if (bridges.accounts.has(name)) problems.push(`account ${JSON.stringify(name)} is both in MQTT_INTEGRATORS and ZIGBEE2MQTT_BRIDGES`);
+  let tls: BrokerOptions['tls'];
+  if (!!cfg.mqttTlsCert !== !!cfg.mqttTlsKey) problems.push('MQTT_TLS_CERT and MQTT_TLS_KEY must be set together');
+  else if (cfg.mqttTlsCert && cfg.mqttTlsKey) {
+    try {
+      tls = { port: cfg.mqttTlsPort, cert: readFileSync(cfg.mqttTlsCert), key: readFileSync(cfg.mqttTlsKey) };
+    } catch (e) {
+      problems.push(`MQTT_TLS_CERT/MQTT_TLS_KEY could not be read: ${(e as Error).message}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    host: cfg.mqttHost,
+    port: cfg.mqttPort,
+    tls,
+    integrators: integrators.accounts,
+    bridges: bridges.accounts,
+    bridgePrefix: cfg.zigbee2mqttPrefix,
+    maxPacketBytes: cfg.mqttMaxPacketBytes,
+    bridgeMaxPacketBytes: Math.max(cfg.zigbee2mqttMaxPacketBytes, cfg.mqttMaxPacketBytes),
+    maxConnections: cfg.mqttMaxConnections,
+    keepaliveMaxS: cfg.mqttKeepaliveMaxS,
+  };
+}
+
+function authError(code: 2 | 3 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
 }
 
-const mine = (client: Client | null) => (client as (Client & { anxinRole?: string }) | null);
-
-export async function startBroker(o: { host: string; port: number; auth: BrokerAuth; log: Logger; metrics: Metrics; maxConnections?: number }): Promise<Broker> {
-  const aedes = await Aedes.createBroker({
-    keepaliveLimit: 600,
-    connectTimeout: 10_000,
-    authenticate: (client, username, password, done) => {
-      if (!username || !password) return done(authError(4, 'username and password required'), false);
-      o.auth
-        .deviceSecretHash(username)
-        .then(async (hash) => {
-          if (hash && username === client.id && (await argon2.verify(hash, password.toString('utf8')))) {
-            Object.assign(client, { anxinRole: 'device', anxinId: username });
-            return done(null, true);
-          }
-          o.metrics.refused.inc({ protocol: 'mqtt', reason: 'auth' });
-          o.log.warn({ clientId: client.id }, 'mqtt authentication refused');
-          done(authError(4, 'bad username or password'), false);
-        })
-        .catch(() => done(authError(3, 'server unavailable'), false));
-    },
-    authorizePublish: (client, packet, cb) => {
-      if (!client) return cb(null); // the server itself
-      const c = mine(client) as Client & { anxinId?: string };
-      if (c.anxinId && packet.topic.startsWith(`anxin/up/${c.anxinId}/`)) return cb(null);
-      o.metrics.refused.inc({ protocol: 'mqtt', reason: 'acl_publish' });
-      o.log.warn({ clientId: client.id, topic: packet.topic }, 'mqtt publish denied');
-      cb(new Error('publish not allowed'));
-    },
-    authorizeSubscribe: (client, sub, cb) => {
-      const c = client as Client & { anxinId?: string };
-      if (c.anxinId && (sub.topic === `anxin/down/${c.anxinId}` || sub.topic.startsWith(`anxin/down/${c.anxinId}/`))) return cb(null, sub);
-      o.metrics.refused.inc({ protocol: 'mqtt', reason: 'acl_subscribe' });
-      o.log.warn({ clientId: client.id, topic: sub.topic }, 'mqtt subscribe denied');
-      cb(new Error('subscribe not allowed'));
-    },
-  });
-  const server = createServer(aedes.handle);
-  if (o.maxConnections) server.maxConnections = o.maxConnections;
+async function listen(server: Server, port: number, host: string): Promise<number> {
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
-    server.listen(o.port, o.host, () => res());
+    server.listen(port, host, () => {
+      server.off('error', rej);
+      res();
+    });
   });
   const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  return typeof addr === 'object' && addr ? addr.port : port;
+}
+
+export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Logger; metrics: Metrics }): Promise<Broker> {
+  const { log, metrics } = o;
+  /** what each logged-in client is; kept beside aedes' objects rather than written onto them */
+  const accounts = new WeakMap<Client, Account>();
+  const hooks: UplinkHooks = {};
+  const deny = (reason: string, fields: Record<string, unknown>, msg: string) => {
+    metrics.mqttDenials.inc({ reason });
+    log.warn({ ...fields, reason }, msg);
+  };
+
+  const verifyAccount = async (client: Client, username: string, password: string): Promise<Account | { refused: string; code: 2 | 4 }> => {
+    const role = o.integrators.has(username) ? 'integrator' : o.bridges.has(username) ? 'bridge' : undefined;
+    if (role) {
+      const hash = (role === 'integrator' ? o.integrators : o.bridges).get(username)!;
+      if (!(await argon2.verify(hash, password))) return { refused: 'auth', code: 4 };
+      // a device's client id would let this login take over (disconnect) that device's session
+      if (await o.auth.deviceSecretHash(client.id)) return { refused: 'client_id', code: 2 };
+      return { role, name: username };
+    }
+    if (username !== client.id) return { refused: 'client_id', code: 2 };
+    const hash = await o.auth.deviceSecretHash(username);
+    if (!hash || !(await argon2.verify(hash, password))) return { refused: 'auth', code: 4 };
+    return { role: 'device', name: username };
+  };
+
+  const aedes = await Aedes.createBroker({
+    keepaliveLimit: o.keepaliveMaxS, // also refuses keep-alive 0 (never time out)
+    connectTimeout: 10_000,
+    authenticate: (client, username, password, done) => {
+      if (!username || !password) {
+        deny('auth', { clientId: client.id }, 'mqtt login without username or password refused');
+        return done(authError(4, 'username and password required'), false);
+      }
+      verifyAccount(client, username, password.toString('utf8'))
+        .then((r) => {
+          if ('refused' in r) {
+            deny(r.refused, { clientId: client.id }, 'mqtt login refused');
+            return done(authError(r.code, r.code === 2 ? 'client id not allowed for this user' : 'bad username or password'), false);
+          }
+          accounts.set(client, r);
+          done(null, true);
+        })
+        .catch((e) => {
+          log.error({ err: e, clientId: client.id }, 'mqtt login could not be checked');
+          done(authError(3, 'server unavailable'), false);
+        });
+    },
+    authorizePublish: (client, packet, cb) => {
+      if (!client) return cb(null); // a stored will replayed at start, with no client behind it
+      const acct = accounts.get(client);
+      if (!acct || !mayPublish(acct, packet.topic, o.bridgePrefix)) {
+        deny('acl_publish', { clientId: client.id, topic: packet.topic }, 'mqtt publish denied');
+        return cb(new Error('publish not allowed'));
+      }
+      const hook = acct.role === 'device' ? hooks.device : hooks.bridge;
+      if (!hook) return cb(acct.role === 'device' ? new Error('not ready for device messages') : null);
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      hook(acct, packet.topic, payload).then(
+        (ok) => cb(ok ? null : new Error('message not committed')),
+        (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
+      );
+    },
+    authorizeSubscribe: (client, sub, cb) => {
+      const acct = accounts.get(client);
+      if (acct && maySubscribe(acct, sub.topic, o.bridgePrefix)) return cb(null, sub);
+      deny('acl_subscribe', { clientId: client.id, topic: sub.topic }, 'mqtt subscribe denied');
+      cb(null, null); // a failure code (0x80) in the SUBACK; the connection stays up
+    },
+  });
+  aedes.on('connectionError', (_client, err) => {
+    if ((err as Error & { errorCode?: number }).errorCode === 6) deny('keepalive', {}, `mqtt connect refused: keep-alive must be 1-${o.keepaliveMaxS} s`);
+  });
+  aedes.on('keepaliveTimeout', (client) => {
+    metrics.closed.inc({ protocol: 'mqtt', reason: 'keepalive_timeout' });
+    log.debug({ clientId: client.id }, 'mqtt client silent past its keep-alive; closed');
+  });
+
+  let open = 0;
+  const onConnection = (socket: Socket) => {
+    if (open >= o.maxConnections) {
+      deny('max_connections', { limit: o.maxConnections }, 'mqtt connection refused: too many connections');
+      socket.destroy();
+      return;
+    }
+    open++;
+    metrics.connections.inc({ protocol: 'mqtt' });
+    socket.once('close', () => {
+      open--;
+      metrics.connections.dec({ protocol: 'mqtt' });
+    });
+    const client = aedes.handle(socket);
+    const guard = new PacketSizeGuard(() => (accounts.get(client)?.role === 'bridge' ? o.bridgeMaxPacketBytes : o.maxPacketBytes));
+    // aedes reads with read() on 'readable'; a 'data' listener then sees each chunk as it is read, before
+    // aedes parses it, without changing how the stream flows (Node docs, readable.on('data')).
+    socket.on('data', (chunk: Buffer) => {
+      const size = guard.push(chunk);
+      if (size === 0 || socket.destroyed) return;
+      deny('packet_too_large', { clientId: client.id ?? undefined, size: Number.isFinite(size) ? size : 'malformed' }, 'mqtt packet over the size limit; connection closed');
+      socket.destroy();
+    });
+  };
+
+  const server = createServer(onConnection);
+  let port: number;
+  try {
+    port = await listen(server, o.port, o.host);
+  } catch (e) {
+    await new Promise<void>((r) => aedes.close(() => r()));
+    throw e;
+  }
+  let tlsServer: TlsServer | undefined;
+  let tlsPort: number | undefined;
+  if (o.tls) {
+    tlsServer = createTlsServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' }, onConnection);
+    tlsServer.on('tlsClientError', (err) => log.debug({ err: err.message }, 'mqtt tls handshake failed'));
+    try {
+      tlsPort = await listen(tlsServer, o.tls.port, o.host);
+    } catch (e) {
+      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => aedes.close(() => r()));
+      throw e;
+    }
+  }
+
   return {
     aedes,
     server,
     port,
-    publish(topic, payload, retain = false) {
-      aedes.publish({ cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: 0, retain, dup: false }, () => undefined);
+    tlsServer,
+    tlsPort,
+    hooks,
+    publish(topic, payload, opts = {}) {
+      const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+      aedes.publish({ cmd: 'publish', topic, payload: body, qos: opts.qos ?? 0, retain: opts.retain ?? false, dup: false }, () => undefined);
     },
     async close() {
-      // Stop accepting, disconnect clients, then wait for the listener to finish.
-      const closed = new Promise<void>((r) => server.close(() => r()));
+      // Stop accepting, disconnect clients, then wait for the listeners to finish.
+      const closed = [server, ...(tlsServer ? [tlsServer] : [])].map((s) => new Promise<void>((r) => s.close(() => r())));
       await new Promise<void>((r) => aedes.close(() => r()));
-      await closed;
+      await Promise.all(closed);
     },
   };
 }

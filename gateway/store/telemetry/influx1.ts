@@ -28,9 +28,10 @@ export function createInflux1Client(o: Influx1Options): InfluxDB {
     protocol: u.protocol === 'https:' ? 'https' : 'http',
     path: u.pathname === '/' ? undefined : u.pathname,
     database: o.database,
-    // user:password in the URL works too; INFLUX_USERNAME/INFLUX_PASSWORD win.
-    username: o.username ?? (u.username ? decodeURIComponent(u.username) : undefined),
-    password: o.password ?? (u.password ? decodeURIComponent(u.password) : undefined),
+    // user:password in the URL works too; INFLUX_USERNAME/INFLUX_PASSWORD win. Without a user, null: the
+    // package would otherwise fill in root:root and send it as Basic auth.
+    username: o.username ?? (u.username ? decodeURIComponent(u.username) : (null as unknown as string)),
+    password: o.password ?? (u.password ? decodeURIComponent(u.password) : (null as unknown as string)),
     pool: { maxRetries: 0, requestTimeout: o.timeoutMs ?? 10_000, backoff: NO_BACKOFF },
   });
 }

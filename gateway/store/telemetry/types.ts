@@ -46,12 +46,13 @@ export interface TelemetryQuery {
 }
 
 /**
- * Tag values as line protocol can carry them: it has no escape for line breaks, and a value ending in a
+ * Tags as line protocol can carry them: it has no escape for line breaks, and a value ending in a
  * backslash would escape the separator after it. Empty tags are invalid, so they are left out.
  */
 export function lineSafeTags(tags: TelemetryPoint['tags']): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(tags)) {
+  // Sorted by key, as InfluxDB recommends (it sorts them itself otherwise).
+  for (const [k, v] of Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const clean = v === undefined ? '' : v.replace(/[\r\n]+/g, ' ').replace(/\\+$/, '');
     if (clean !== '') out[k] = clean;
   }

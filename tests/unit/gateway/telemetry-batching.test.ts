@@ -53,4 +53,116 @@ describe('BatchingWriter', () => {
     expect(w.stats()).toMatchObject({ buffered: 0, failing: false, written: 2 });
     await w.close();
   });
+
+  it('flushes a trickle at least every flushMs, even below the batch size', async () => {
+    const batches: number[] = [];
+    const w = new BatchingWriter('t', async (b) => void batches.push(b.length), { maxBatch: 1000, flushMs: 1000, maxBuffer: 10_000 });
+    for (let s = 0; s < 5; s++) {
+      w.write([pt(s)]);
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    expect(batches).toEqual([1, 1, 1, 1, 1]);
+    await w.close();
+  });
+
+  it('backs off exponentially up to the cap while the sink fails', async () => {
+    const tries: number[] = [];
+    const t0 = Date.now();
+    const w = new BatchingWriter(
+      't',
+      async () => {
+        tries.push(Date.now() - t0);
+        throw new Error('down');
+      },
+      { maxBatch: 10, flushMs: 100, maxBuffer: 100, minBackoffMs: 200, maxBackoffMs: 1000 },
+    );
+    w.write([pt(1)]);
+    await vi.advanceTimersByTimeAsync(5000);
+    // first try at the first tick, then after 200, 400, 800, 1000, 1000 … (rounded up to the 100 ms tick)
+    expect(tries.slice(0, 7)).toEqual([100, 300, 700, 1500, 2500, 3500, 4500]);
+    expect(w.stats()).toMatchObject({ buffered: 1, failing: true, lastError: 'down' });
+    await w.close();
+  });
+
+  it('never sheds the batch in flight; a failed batch goes back to the front and the oldest are dropped', async () => {
+    let release!: (ok: boolean) => void;
+    const written: number[] = [];
+    const w = new BatchingWriter(
+      't',
+      (b) =>
+        new Promise<void>((res, rej) => {
+          release = (ok) => {
+            if (!ok) return rej(new Error('down'));
+            written.push(...b.map((p) => p.fields.battery as number));
+            res();
+          };
+        }),
+      { maxBatch: 3, flushMs: 1000, maxBuffer: 5, minBackoffMs: 10 },
+    );
+    w.write([1, 2, 3].map(pt)); // full batch: goes out at once and hangs
+    await vi.advanceTimersByTimeAsync(0);
+    w.write([4, 5, 6, 7].map(pt)); // 3 in flight + 4 waiting > 5: the two oldest WAITING (4, 5) go
+    expect(w.stats()).toMatchObject({ buffered: 5, dropped: 2 });
+    release(false); // 1, 2, 3 back to the front: 1,2,3,6,7 fits the bound
+    await vi.advanceTimersByTimeAsync(0);
+    expect(w.stats()).toMatchObject({ buffered: 5, dropped: 2, failing: true });
+    w.write([8].map(pt)); // now the oldest overall (1) goes
+    expect(w.stats()).toMatchObject({ buffered: 5, dropped: 3 });
+    const done = w.flush();
+    for (let i = 0; i < 2; i++) {
+      await vi.advanceTimersByTimeAsync(0);
+      release(true);
+    }
+    await done;
+    expect(written).toEqual([2, 3, 6, 7, 8]);
+    expect(w.stats()).toMatchObject({ buffered: 0, dropped: 3, written: 5, failing: false });
+    await w.close();
+  });
+
+  it('reports batches, drops and depth to its hooks', async () => {
+    const events: string[] = [];
+    let fail = true;
+    const w = new BatchingWriter(
+      't',
+      async () => {
+        if (fail) throw new Error('down');
+      },
+      {
+        maxBatch: 2,
+        flushMs: 100,
+        maxBuffer: 3,
+        minBackoffMs: 100,
+        onBatch: (r, n) => events.push(`batch ${r} ${n}`),
+        onDrop: (n) => events.push(`drop ${n}`),
+        onDepth: (n) => events.push(`depth ${n}`),
+      },
+    );
+    w.write([1, 2, 3, 4].map(pt));
+    await vi.advanceTimersByTimeAsync(0);
+    fail = false;
+    await vi.advanceTimersByTimeAsync(200);
+    expect(events.slice(0, 4)).toEqual(['drop 1', 'batch error 2', 'depth 3', 'depth 3']);
+    expect(events).toContain('batch ok 2');
+    expect(events.at(-1)).toBe('depth 0');
+    await w.close();
+  });
+
+  it('keeps at most maxBuffer points under sustained overload and writes the newest in order', async () => {
+    const written: number[] = [];
+    let down = true;
+    const w = new BatchingWriter(
+      't',
+      async (b) => {
+        if (down) throw new Error('down');
+        written.push(...b.map((p) => p.fields.battery as number));
+      },
+      { maxBatch: 500, flushMs: 1000, maxBuffer: 2000, minBackoffMs: 100 },
+    );
+    for (let i = 0; i < 50_000; i++) w.write([pt(i)]);
+    expect(w.stats()).toMatchObject({ buffered: 2000, dropped: 48_000 });
+    down = false;
+    await w.flush();
+    expect(written).toEqual(Array.from({ length: 2000 }, (_, i) => 48_000 + i));
+    await w.close();
+  });
 });
