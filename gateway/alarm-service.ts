@@ -138,11 +138,13 @@ export class AlarmService implements AlarmSink {
       }
       for (const r of p.raise) {
         const priority = ALARM_PRIORITY[r.kind];
-        let { alarm, created } = await raiseOrRepeat(c, {
+        const raised = await raiseOrRepeat(c, {
           kind: r.kind, priority, alarmClass: alarmClassOf(r.kind), deviceId: p.device.id, elderId: p.device.elderId, sourceKey,
           zone: p.msg.zone ?? null, at, lat: p.msg.lat ?? null, lon: p.msg.lon ?? null,
           detail: { ...r.detail, protocol: p.msg.protocol, raw: p.msg.raw.slice(0, 500) },
         });
+        const created = raised.created;
+        let alarm = raised.alarm;
         if (created) {
           const plan = planFor(priority, await this.planOf(c, p.device.elderId));
           const first = planSteps(plan, receivedAt)[0];

@@ -25,7 +25,8 @@ import { pruneProcessedMessages } from './store/alarms.js';
 import { createTelemetryStore } from './store/telemetry/index.js';
 import type { TelemetryQuery, TelemetryWriter } from './store/telemetry/types.js';
 import { telemetryRoutes } from './http/telemetry.js';
-import { startBroker, type Broker } from './transports/mqtt-broker.js';
+import { brokerOptionsFromConfig, startBroker, type Broker } from './transports/mqtt-broker.js';
+import { startMqttDevices } from './transports/mqtt-devices.js';
 import { TcpTransport } from './transports/tcp.js';
 import { CommandService } from './commands.js';
 import { commandRoutes } from './http/commands.js';
@@ -149,15 +150,14 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
 
     // 3. Embedded MQTT broker.
     const broker = await startBroker({
-      host: cfg.mqttHost,
-      port: cfg.mqttPort,
+      ...brokerOptionsFromConfig(cfg),
       auth: { deviceSecretHash: (id) => getMqttSecretHash(db, id) },
       log: log.child({ part: 'mqtt' }),
       metrics,
     });
     stops.push({ name: 'mqtt', fn: () => broker.close() });
     health.register('mqtt', () => ({ state: broker.aedes.closed ? 'down' : 'up', mode: 'embedded', detail: `${broker.aedes.connectedClients} clients` }));
-    summary.push(`MQTT broker  embedded   ${cfg.mqttHost}:${broker.port}  (aedes)`);
+    summary.push(`MQTT broker  embedded   ${cfg.mqttHost}:${broker.port}  (aedes)${broker.tlsPort ? `, TLS on ${broker.tlsPort}` : ''}`);
 
     // 4. Pipeline.
     const registry = new Registry(db);
@@ -229,6 +229,9 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     bus.on('alarm.changed', ({ alarm, action }) => broker.publish(`anxin/alarms/${alarm.id}`, JSON.stringify({ action, alarm })));
 
     // 5. Device transports.
+    const mqttDevices = startMqttDevices({ cfg, broker, pipeline, registry, metrics, health, log: log.child({ part: 'mqtt-devices' }) });
+    stops.push({ name: 'mqtt-devices', fn: () => mqttDevices.stop() });
+    summary.push(...mqttDevices.summary);
     await watch.start();
     stops.push({ name: 'watch', fn: () => watch.stop() });
     health.register('watch', () => ({ state: 'up', detail: `${watch.connectionCount} connections` }));

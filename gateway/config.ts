@@ -23,6 +23,17 @@ export interface Config {
   httpPort: number;
   mqttPort: number;
   mqttHost: string;
+  mqttTlsPort: number;
+  mqttTlsCert?: string;
+  mqttTlsKey?: string;
+  mqttMaxPacketBytes: number;
+  mqttMaxConnections: number;
+  mqttKeepaliveMaxS: number;
+  mqttIntegrators?: string;
+  zigbee2mqttUrl?: string;
+  zigbee2mqttPrefix: string;
+  zigbee2mqttBridges?: string;
+  zigbee2mqttMaxPacketBytes: number;
   watchPort: number;
   watchHost: string;
   watchIdleTimeoutS: number;
@@ -57,6 +68,17 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'HTTP_PORT', key: 'httpPort', kind: 'port', def: 8080, doc: 'Port of the HTTP API, /docs, /healthz, /metrics and the dashboard.' },
   { env: 'MQTT_HOST', key: 'mqttHost', kind: 'string', def: '0.0.0.0', doc: 'Address the embedded aedes MQTT broker listens on.' },
   { env: 'MQTT_PORT', key: 'mqttPort', kind: 'port', def: 1883, doc: 'Port of the embedded MQTT broker.' },
+  { env: 'MQTT_TLS_PORT', key: 'mqttTlsPort', kind: 'port', def: 8883, doc: 'Port of MQTT over TLS; it listens only when MQTT_TLS_CERT and MQTT_TLS_KEY are set.' },
+  { env: 'MQTT_TLS_CERT', key: 'mqttTlsCert', kind: 'path', doc: 'PEM certificate (chain) for MQTT over TLS. Set together with MQTT_TLS_KEY.' },
+  { env: 'MQTT_TLS_KEY', key: 'mqttTlsKey', kind: 'path', doc: 'PEM private key for MQTT over TLS.' },
+  { env: 'MQTT_MAX_PACKET_BYTES', key: 'mqttMaxPacketBytes', kind: 'int', def: 65536, min: 1024, doc: 'Largest MQTT packet a device, integrator or not-yet-logged-in client may send; a larger one closes the connection.' },
+  { env: 'MQTT_MAX_CONNECTIONS', key: 'mqttMaxConnections', kind: 'int', def: 10000, min: 1, doc: 'Most concurrent MQTT connections (plain and TLS together); more are refused.' },
+  { env: 'MQTT_KEEPALIVE_MAX_S', key: 'mqttKeepaliveMaxS', kind: 'int', def: 600, min: 10, max: 65535, doc: 'MQTT clients must ask for a keep-alive of 1 s to this; 0 (none) is refused. Silent clients are closed after 1.5 × their keep-alive.' },
+  { env: 'MQTT_INTEGRATORS', key: 'mqttIntegrators', kind: 'string', doc: 'Integrator accounts, `name:argon2hash` separated by spaces or `;` (tsx gateway/mqtt-account-cli.ts NAME); they may only read anxin/devices/+/events and anxin/alarms/#.' },
+  { env: 'ZIGBEE2MQTT_URL', key: 'zigbee2mqttUrl', kind: 'url', doc: 'External broker to read Zigbee2MQTT from (mqtt://user:pass@host:1883, mqtts://…). Unset: read from bridge accounts on the embedded broker.' },
+  { env: 'ZIGBEE2MQTT_PREFIX', key: 'zigbee2mqttPrefix', kind: 'string', def: 'zigbee2mqtt', doc: 'Zigbee2MQTT base topic; device state is read from PREFIX/+.' },
+  { env: 'ZIGBEE2MQTT_BRIDGES', key: 'zigbee2mqttBridges', kind: 'string', doc: 'Zigbee2MQTT accounts on the embedded broker, `name:argon2hash` like MQTT_INTEGRATORS; they may publish and subscribe under ZIGBEE2MQTT_PREFIX/#.' },
+  { env: 'ZIGBEE2MQTT_MAX_PACKET_BYTES', key: 'zigbee2mqttMaxPacketBytes', kind: 'int', def: 1048576, min: 1024, doc: 'Largest MQTT packet from a bridge account (Zigbee2MQTT publishes its whole device list, a few KB per device).' },
   { env: 'WATCH_HOST', key: 'watchHost', kind: 'string', def: '0.0.0.0', doc: 'Address of the watch (3G/SG/CS/ZJ) TCP server.' },
   { env: 'WATCH_PORT', key: 'watchPort', kind: 'port', def: 5093, doc: 'Port of the watch TCP server.' },
   { env: 'WATCH_IDLE_TIMEOUT_S', key: 'watchIdleTimeoutS', kind: 'int', def: 720, min: 30, doc: 'Close a watch connection silent this long (1.5 × the longest LK interval, 8 min).' },

@@ -18,6 +18,8 @@ export function createMetrics() {
     connections: g('anxin_connections', 'Open device connections', ['protocol']),
     refused: c('anxin_connections_refused_total', 'Connections refused', ['protocol', 'reason']),
     closed: c('anxin_connections_closed_total', 'Connections closed by the server', ['protocol', 'reason']),
+    mqttDenials: c('anxin_mqtt_denials_total', 'MQTT requests the broker refused: auth, client_id, keepalive, max_connections, acl_publish, acl_subscribe, packet_too_large', ['reason']),
+    zigbeeIgnored: c('anxin_zigbee2mqtt_ignored_total', 'Zigbee2MQTT state messages ignored: unknown_model, no_mapping, unregistered, not_json, wrong_protocol', ['reason']),
     processErrors: c('anxin_process_errors_total', 'Errors while handling a device message', ['stage']),
     telemetryPoints: c('anxin_telemetry_points_total', 'Telemetry points accepted', ['writer']),
     telemetryDropped: c('anxin_telemetry_dropped_total', 'Telemetry points dropped by the overflow policy', ['writer']),

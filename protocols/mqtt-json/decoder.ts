@@ -33,9 +33,9 @@ function refuse(reason: UplinkErrorCode, message: string, extra: { deviceId?: st
 
 /** A literal union's "Expected union value" says nothing; list the allowed values instead. */
 function describe(e: ValueError): string {
-  const s = e.schema as TSchema & { anyOf?: TSchema[] };
+  const s = e.schema as TSchema & { anyOf?: (TSchema & { const?: unknown })[] };
   if (s[Kind] === 'Union' && s.anyOf?.every((x) => 'const' in x)) {
-    return `expected one of: ${s.anyOf.map((x) => String((x as { const: unknown }).const)).join(', ')}`;
+    return `expected one of: ${s.anyOf.map((x) => String(x.const)).join(', ')}`;
   }
   return e.message;
 }

@@ -16,7 +16,8 @@ export interface BatchingOptions {
 /**
  * Batches points by size and time, bounded. Overflow policy: drop the OLDEST telemetry and count it
  * (alarms never pass through here). While the sink fails, batches stay buffered and are retried with backoff.
- * The bound counts the batch in flight too: a failed batch goes back to the front, and the oldest is shed.
+ * The bound is on points waiting; the one batch in flight (at most maxBatch) comes on top, because it cannot be
+ * taken back from the sink. If it fails it goes back to the front, and the oldest points are shed first.
  */
 export class BatchingWriter implements TelemetryWriter {
   private buf = new Fifo<TelemetryPoint>();
@@ -54,9 +55,9 @@ export class BatchingWriter implements TelemetryWriter {
     return this.buf.length + this.sending.length;
   }
 
-  /** The overflow policy: beyond maxBuffer the oldest points waiting (not the one in flight) are dropped. */
+  /** The overflow policy: beyond maxBuffer the oldest points waiting are dropped. */
   private shed(): void {
-    const over = Math.min(this.depth() - this.o.maxBuffer, this.buf.length);
+    const over = this.buf.length - this.o.maxBuffer;
     if (over <= 0) return;
     this.buf.dropFront(over);
     this.dropped += over;

@@ -84,7 +84,7 @@ describe('BatchingWriter', () => {
     await w.close();
   });
 
-  it('never sheds the batch in flight; a failed batch goes back to the front and the oldest are dropped', async () => {
+  it('never takes back the batch in flight; if it fails, it rejoins the front and the oldest points go first', async () => {
     let release!: (ok: boolean) => void;
     const written: number[] = [];
     const w = new BatchingWriter(
@@ -99,14 +99,14 @@ describe('BatchingWriter', () => {
         }),
       { maxBatch: 3, flushMs: 1000, maxBuffer: 5, minBackoffMs: 10 },
     );
-    w.write([1, 2, 3].map(pt)); // full batch: goes out at once and hangs
+    w.write([1, 2, 3].map(pt)); // a full batch goes out at once and hangs
     await vi.advanceTimersByTimeAsync(0);
-    w.write([4, 5, 6, 7].map(pt)); // 3 in flight + 4 waiting > 5: the two oldest WAITING (4, 5) go
-    expect(w.stats()).toMatchObject({ buffered: 5, dropped: 2 });
-    release(false); // 1, 2, 3 back to the front: 1,2,3,6,7 fits the bound
+    w.write([4, 5, 6, 7].map(pt)); // 4 waiting: within the bound; the 3 in flight come on top
+    expect(w.stats()).toMatchObject({ buffered: 7, dropped: 0 });
+    release(false); // 1..7 waiting now: the oldest two (1, 2) are dropped
     await vi.advanceTimersByTimeAsync(0);
     expect(w.stats()).toMatchObject({ buffered: 5, dropped: 2, failing: true });
-    w.write([8].map(pt)); // now the oldest overall (1) goes
+    w.write([8].map(pt)); // and the next oldest (3)
     expect(w.stats()).toMatchObject({ buffered: 5, dropped: 3 });
     const done = w.flush();
     for (let i = 0; i < 2; i++) {
@@ -114,7 +114,7 @@ describe('BatchingWriter', () => {
       release(true);
     }
     await done;
-    expect(written).toEqual([2, 3, 6, 7, 8]);
+    expect(written).toEqual([4, 5, 6, 7, 8]);
     expect(w.stats()).toMatchObject({ buffered: 0, dropped: 3, written: 5, failing: false });
     await w.close();
   });
@@ -159,6 +159,8 @@ describe('BatchingWriter', () => {
       { maxBatch: 500, flushMs: 1000, maxBuffer: 2000, minBackoffMs: 100 },
     );
     for (let i = 0; i < 50_000; i++) w.write([pt(i)]);
+    expect(w.stats()).toMatchObject({ buffered: 2500, dropped: 47_500 }); // 2000 waiting + the first batch in flight
+    await vi.advanceTimersByTimeAsync(0); // it fails and rejoins the front: now the bound holds
     expect(w.stats()).toMatchObject({ buffered: 2000, dropped: 48_000 });
     down = false;
     await w.flush();
