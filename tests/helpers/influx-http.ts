@@ -10,6 +10,7 @@
  *   behaviour (DBRP mappings, 3.x's InfluxQL dialect) is not tested by it.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 
 export interface Captured {
   method: string;
@@ -18,10 +19,12 @@ export interface Captured {
   body: string;
 }
 
+/** The request body as text; the 2.x client gzips bodies over 1000 bytes (Content-Encoding: gzip). */
 async function bodyOf(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  const raw = Buffer.concat(chunks);
+  return (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
 }
 
 async function listen(s: Server): Promise<string> {

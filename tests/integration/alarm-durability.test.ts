@@ -15,6 +15,7 @@ import type { App } from '../../gateway/app.js';
 import { startEmbeddedPg } from '../../gateway/store/embedded.js';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
 import { freePort } from '../global-setup.js';
+import { until } from '../helpers/until.js';
 import { ADMIN_PASSWORD, login, startTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { ROOT } from '../helpers/vectors.js';
@@ -24,15 +25,6 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
 });
 
-async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function registerWatch(app: App, imei: string) {
   const auth = await login(app);

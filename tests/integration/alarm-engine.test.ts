@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import type { DeviceMessage } from '../../protocols/message.js';
+import { until } from '../helpers/until.js';
 import { login, startTestApp } from '../helpers/app.js';
 import { WsClient } from '../helpers/ws.js';
 
@@ -21,15 +22,6 @@ const msg = (over: Partial<DeviceMessage>): DeviceMessage => ({
 const inject = (method: string, url: string, headers: Record<string, string>, payload?: unknown) =>
   app.http.inject({ method: method as 'POST', url, headers, payload: payload as object });
 
-async function until<T>(fn: () => Promise<T | undefined | false>, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   app = await startTestApp();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import type { DeviceMessage } from '../../protocols/message.js';
+import { metricValue, until } from '../helpers/until.js';
 import { login, startTestApp } from '../helpers/app.js';
 
 let app: App;
@@ -26,13 +27,7 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.stop());
 
-async function metric(name: string): Promise<number> {
-  const text = await app.metrics.registry.metrics();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
-}
+const metric = (name: string, label = '') => metricValue(app.metrics.registry, name, label);
 
 describe('pipeline', () => {
   it('rejects an unregistered device, counts it and lists it as awaiting registration', async () => {

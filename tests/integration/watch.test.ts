@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
+import { metricValue, until } from '../helpers/until.js';
 import { login, startTestApp } from '../helpers/app.js';
 
 let app: App;
@@ -23,23 +24,8 @@ async function newWatch(id = IMEI, extra: Partial<ConstructorParameters<typeof S
   return w;
 }
 
-async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
-async function metric(name: string, label = ''): Promise<number> {
-  const text = await app.metrics.registry.metrics();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name) && l.includes(label))
-    .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
-}
+const metric = (name: string, label = '') => metricValue(app.metrics.registry, name, label);
 
 beforeAll(async () => {
   app = await startTestApp();
