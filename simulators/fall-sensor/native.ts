@@ -39,6 +39,8 @@ export class NativeFallSensor extends EventEmitter {
   /** every ack and error the server sent, in order */
   readonly replies: ServerReply[] = [];
   private seq = 0;
+  /** alarms still waiting for their ack; close() gives up on them */
+  private pending = new Set<(e: Error) => void>();
   private readonly prefix = randomBytes(3).toString('hex');
 
   constructor(readonly o: NativeSensorOptions) {
@@ -107,10 +109,18 @@ export class NativeFallSensor extends EventEmitter {
     const sentAt = performance.now();
     let attempts = 0;
     return new Promise<AlarmResult>((resolve, reject) => {
-      const onAck = (r: ServerReply) => {
-        if (r.body.msgId !== msgId) return;
+      const done = () => {
         clearInterval(timer);
         this.off('ack', onAck);
+        this.pending.delete(giveUp);
+      };
+      const giveUp = (e: Error) => {
+        done();
+        reject(e);
+      };
+      const onAck = (r: ServerReply) => {
+        if (r.body.msgId !== msgId) return;
+        done();
         resolve({ msgId, sentAt, ackedAt: performance.now(), attempts });
       };
       const sendOnce = () => {
@@ -122,17 +132,15 @@ export class NativeFallSensor extends EventEmitter {
         });
       };
       this.on('ack', onAck);
+      this.pending.add(giveUp);
       const timer = setInterval(sendOnce, this.o.alarmRetryMs ?? 5000);
-      if (!this.client) {
-        clearInterval(timer);
-        reject(new Error('not connected'));
-        return;
-      }
+      if (!this.client) return giveUp(new Error('not connected'));
       sendOnce();
     });
   }
 
   async close(): Promise<void> {
+    for (const giveUp of [...this.pending]) giveUp(new Error('sensor closed before the alarm was acknowledged'));
     await this.client?.endAsync(true);
   }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import type { DeviceMessage } from '../../protocols/message.js';
-import { metricValue, until } from '../helpers/until.js';
+import { metricValue } from '../helpers/until.js';
 import { login, startTestApp } from '../helpers/app.js';
 
 let app: App;
