@@ -28,9 +28,23 @@ export interface AlarmCandidate {
   detail?: Record<string, unknown>;
 }
 
+/**
+ * Where an alarm comes from: a registered device, or (id null) a source that is not a device row, such as an
+ * alarm receiver's own supervision (`receiver:<name>`); alarms.device_id is nullable for that.
+ */
+export type AlarmSource = Pick<Device, 'identifier' | 'elderId' | 'protocol'> & { id: number | null };
+
+/**
+ * Kinds judged about a device as a whole (its silence, its missed tests, the elder's activity, vitals and
+ * geofences): one alarm per device, whichever zone the message came from. Without this a Contact ID line from
+ * zone 001 or 000 could never clear the device_silent or test_missed the rule timer raised for the account.
+ * Other kinds are per sensor: `identifier#zone` when the message names a zone (Contact ID).
+ */
+const DEVICE_LEVEL: ReadonlySet<AlarmKind> = new Set<AlarmKind>(['device_silent', 'receiver_silent', 'test_missed', 'inactivity', 'vitals_abnormal', 'geofence_exit']);
+
 /** What the journal keeps: enough to commit the message again without the device. */
 interface JournalPayload {
-  device: { id: number; identifier: string; elderId: number | null; protocol: string };
+  device: AlarmSource;
   msg: { protocol: string; deviceId: string; zone?: string; raw: string; deviceTime?: string; receivedAt: string; lat?: number; lon?: number };
   raise: AlarmCandidate[];
   clear: AlarmKind[];
@@ -71,7 +85,7 @@ export class AlarmService implements AlarmSink {
   }
 
   /** Journal first (fsync), then the transaction. Throws if not committed: the caller must not acknowledge. */
-  async commit(msg: DeviceMessage, device: Pick<Device, 'id' | 'identifier' | 'elderId' | 'protocol'>, raise: AlarmCandidate[], clear: AlarmKind[]): Promise<Alarm[]> {
+  async commit(msg: DeviceMessage, device: AlarmSource, raise: AlarmCandidate[], clear: AlarmKind[]): Promise<Alarm[]> {
     const { key, windowS } = dedupKey(msg);
     const payload: JournalPayload = {
       device: { id: device.id, identifier: device.identifier, elderId: device.elderId, protocol: device.protocol },
@@ -118,7 +132,8 @@ export class AlarmService implements AlarmSink {
   }
 
   private async commitPayload(key: string, p: JournalPayload): Promise<Alarm[]> {
-    const sourceKey = p.msg.zone ? `${p.device.identifier}#${p.msg.zone}` : p.device.identifier;
+    const zoned = p.msg.zone ? `${p.device.identifier}#${p.msg.zone}` : p.device.identifier;
+    const sourceKeyOf = (kind: AlarmKind) => (DEVICE_LEVEL.has(kind) ? p.device.identifier : zoned);
     const receivedAt = new Date(p.msg.receivedAt);
     const deviceTime = p.msg.deviceTime ? new Date(p.msg.deviceTime) : undefined;
     // A device clock far off (unset RTC, old buffered frame) must not make a fresh alarm look a day old.
@@ -129,17 +144,17 @@ export class AlarmService implements AlarmSink {
       const ids: number[] = [];
       // Clear before raise: one message may end a condition and start it again.
       for (const k of p.clear) {
-        const cleared = await clearOpen(c, sourceKey, k);
+        const cleared = await clearOpen(c, sourceKeyOf(k), k);
         if (cleared) changes.push({ alarm: cleared, action: 'cleared' });
         else {
-          const noted = await noteRestore(c, sourceKey, k);
+          const noted = await noteRestore(c, sourceKeyOf(k), k);
           if (noted) changes.push({ alarm: noted, action: 'restore_received' });
         }
       }
       for (const r of p.raise) {
         const priority = ALARM_PRIORITY[r.kind];
         const raised = await raiseOrRepeat(c, {
-          kind: r.kind, priority, alarmClass: alarmClassOf(r.kind), deviceId: p.device.id, elderId: p.device.elderId, sourceKey,
+          kind: r.kind, priority, alarmClass: alarmClassOf(r.kind), deviceId: p.device.id, elderId: p.device.elderId, sourceKey: sourceKeyOf(r.kind),
           zone: p.msg.zone ?? null, at, lat: p.msg.lat ?? null, lon: p.msg.lon ?? null,
           detail: { ...r.detail, protocol: p.msg.protocol, raw: p.msg.raw.slice(0, 500) },
         });

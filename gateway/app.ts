@@ -28,11 +28,13 @@ import { telemetryRoutes } from './http/telemetry.js';
 import { brokerOptionsFromConfig, startBroker, type Broker } from './transports/mqtt-broker.js';
 import { startMqttDevices } from './transports/mqtt-devices.js';
 import { TcpTransport } from './transports/tcp.js';
+import { startReceivers, type AlarmReceivers } from './transports/receivers.js';
 import { CommandService } from './commands.js';
 import { commandRoutes } from './http/commands.js';
 import { alarmRoutes } from './http/alarms.js';
 import { agentRoutes } from './http/agents.js';
 import { wsRoutes } from './http/ws.js';
+import { dashboardRoutes } from './http/dashboard.js';
 import { AlarmActions } from './alarm-actions.js';
 import { Escalator } from './escalator.js';
 import { Journal } from './journal.js';
@@ -57,6 +59,8 @@ export interface App {
   rules: RuleEngine;
   broker: Broker;
   watch: TcpTransport;
+  /** alarm receivers on serial lines (RECEIVERS) */
+  receivers: AlarmReceivers;
   commands: CommandService;
   http: FastifyInstance;
   httpPort: number;
@@ -236,6 +240,10 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     stops.push({ name: 'watch', fn: () => watch.stop() });
     health.register('watch', () => ({ state: 'up', detail: `${watch.connectionCount} connections` }));
     summary.push(`Watch TCP    ${cfg.watchHost}:${watch.port}  (3G/SG/CS/ZJ watches)`);
+    // Alarm receivers on serial lines: a missing port is retried in the background, never fatal.
+    const receivers = await startReceivers({ settings: cfg.receivers ?? [], pipeline, registry, alarms, metrics, health, log: log.child({ part: 'receivers' }) });
+    stops.push({ name: 'receivers', fn: () => receivers.stop() });
+    summary.push(...receivers.summary);
 
     // 6. HTTP API.
     const http = await buildHttp({
@@ -247,16 +255,17 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
         (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),
         (app) => agentRoutes(app, { db, bus }),
         (app) => wsRoutes(app, { db, bus }),
+        (app) => dashboardRoutes(app, { mapTileUrl: cfg.mapTileUrl, mapTileAttribution: cfg.mapTileAttribution, timezone: cfg.timezone }),
       ],
     });
     await http.listen({ host: cfg.httpHost, port: cfg.httpPort });
     stops.push({ name: 'http', fn: () => http.close() });
     const addr = http.server.address();
     const httpPort = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
-    summary.push(`HTTP API     ${cfg.httpHost}:${httpPort}  (/healthz, /metrics, /docs)`);
+    summary.push(`HTTP API     ${cfg.httpHost}:${httpPort}  (/healthz, /metrics, /docs; the dashboard at /)`);
 
     return {
-      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, telemetryQuery: telemetryStore.query, alarms, actions, escalator, rules, broker, watch, commands, http, httpPort, summary, generatedAdminPassword,
+      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, telemetryQuery: telemetryStore.query, alarms, actions, escalator, rules, broker, watch, receivers, commands, http, httpPort, summary, generatedAdminPassword,
       stop: stopAll,
     };
   } catch (e) {

@@ -4,8 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseReceivers, type ReceiverSettings } from './receiver-settings.js';
 
-type Kind = 'string' | 'int' | 'port' | 'url' | 'bool' | 'enum' | 'path';
+/** `json`: JSON text in the environment, or JSON itself in the config file; parsed by the setting's own module. */
+type Kind = 'string' | 'int' | 'port' | 'url' | 'bool' | 'enum' | 'path' | 'json';
 
 interface Setting {
   env: string;
@@ -60,7 +62,11 @@ export interface Config {
   influxToken?: string;
   sessionTtlH: number;
   timezone: string;
+  mapTileUrl?: string;
+  mapTileAttribution?: string;
   journalDir?: string;
+  /** alarm receivers on serial lines (RECEIVERS); always an array after loadConfig */
+  receivers?: ReceiverSettings[];
 }
 
 export const SETTINGS: readonly Setting[] = [
@@ -105,7 +111,10 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'INFLUX_TOKEN', key: 'influxToken', kind: 'string', doc: 'API 2: API token with write and read access to the bucket. Required with INFLUX_API=2.' },
   { env: 'SESSION_TTL_H', key: 'sessionTtlH', kind: 'int', def: 12, min: 1, doc: 'Dashboard login session lifetime in hours.' },
   { env: 'TZ_CENTRE', key: 'timezone', kind: 'string', def: 'Asia/Shanghai', doc: 'Time zone of the centre (schedules, greetings, reports).' },
+  { env: 'MAP_TILE_URL', key: 'mapTileUrl', kind: 'string', doc: 'Map tiles for the dashboard, a Leaflet URL template (https://tile.example/{z}/{x}/{y}.png). Unset: maps draw positions, tracks and geofences without a base map.' },
+  { env: 'MAP_TILE_ATTRIBUTION', key: 'mapTileAttribution', kind: 'string', doc: 'Attribution shown on the map for MAP_TILE_URL (e.g. © OpenStreetMap contributors).' },
   { env: 'JOURNAL_DIR', key: 'journalDir', kind: 'path', doc: 'Alarm journal directory. Unset: DATA_DIR/journal.' },
+  { env: 'RECEIVERS', key: 'receivers', kind: 'json', doc: 'Alarm receivers (Contact ID) on serial lines, a JSON array: `[{"name":"desk","path":"/dev/ttyUSB0"}]`, optional baudRate, dataBits, parity, stopBits (default 19200 7E1), lineWidth, vendor, heartbeatS (default 30). See "Alarm receivers".' },
 ];
 
 export class ConfigError extends Error {
@@ -133,6 +142,8 @@ function parseValue(s: Setting, raw: unknown, problems: string[]): unknown {
       }
       return n;
     }
+    case 'json':
+      return raw;
     case 'bool':
       if (!['true', 'false', '1', '0'].includes(text)) problems.push(`${s.env} must be true or false: ${shown}`);
       return text === 'true' || text === '1';
@@ -173,6 +184,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     out[s.key] = parseValue(s, raw, problems);
   }
   problems.push(...telemetryProblems(out as Partial<Config>));
+  const receivers = parseReceivers(out.receivers);
+  problems.push(...receivers.problems);
+  out.receivers = receivers.receivers;
   if (problems.length) throw new ConfigError(problems);
   return out as unknown as Config;
 }
@@ -180,6 +194,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Settings that only make sense together. */
 function telemetryProblems(c: Partial<Config>): string[] {
   const p: string[] = [];
+  // Only for a URL that parsed (else "is not a URL" was said already).
+  const scheme = c.influxUrl ? /^([a-z][a-z0-9+.-]*):\/\/[^/]/i.exec(c.influxUrl)?.[1] : undefined;
+  if (scheme && !/^https?$/i.test(scheme)) p.push(`INFLUX_URL must be an http:// or https:// URL: ${JSON.stringify(c.influxUrl)}`);
   if (c.influxUrl && c.influxApi === '2') {
     if (!c.influxBucket) p.push('INFLUX_API=2 needs INFLUX_BUCKET (on InfluxDB 3.x: the database name)');
     if (!c.influxToken) p.push('INFLUX_API=2 needs INFLUX_TOKEN (an API token with write and read access to the bucket)');

@@ -4,7 +4,6 @@
  * Changes go through AgentPhonePort (in order per extension); the gateway maps them to
  * ready / not ready / on call / wrap-up.
  */
-import { Emitter } from './emitter.ts';
 import { errText, type TelephonyLog } from './log.ts';
 import type { AgentPhoneChange, AgentPhonePort, AgentPhoneState } from './ports.ts';
 
@@ -23,7 +22,7 @@ export class AgentPhoneTracker {
   constructor(
     private readonly port: AgentPhonePort,
     private readonly log: TelephonyLog,
-    private readonly emitter: Emitter<{ agent_phone: AgentPhoneChange }>,
+    private readonly onChange: (c: AgentPhoneChange) => void,
   ) {}
 
   state(extension: string): AgentPhoneState {
@@ -46,7 +45,7 @@ export class AgentPhoneTracker {
     const change: AgentPhoneChange = { extension, state: next, previous: s.state, channelId, at: new Date() };
     if (s.agentId !== undefined) change.agentId = s.agentId;
     s.state = next;
-    this.emitter.emit('agent_phone', change);
+    this.onChange(change);
     s.chain = s.chain
       .then(() => this.port.phoneStateChanged(change))
       .catch((err: unknown) => this.log.error({ err: errText(err), extension, state: next }, 'telephony: agents.phoneStateChanged failed'));

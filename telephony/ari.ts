@@ -11,9 +11,9 @@
  *     `GET /ari/asterisk/info` with our own fetch turns 401 into a clear `AriError` (code 'auth') before
  *     `ari.connect` runs, and `SwaggerApi.prototype.fail` is replaced by a version that reports the failure
  *     (ari-client then rejects `connect`) instead of throwing.
- *  3. Errors lose the HTTP status (`Error(<body>)`): the swagger HTTP layer is wrapped so error responses carry
- *     their status into the rejection; `AriError.status` is exact. A table of Asterisk's messages is the
- *     fallback.
+ *  3. Errors lose the HTTP status (`Error(<body>)`): the swagger HTTP layer is wrapped so error responses to
+ *     the adapter's own requests carry their status into the rejection; `AriError.status` is exact. A table
+ *     of Asterisk's messages is the fallback.
  *  4. The event WebSocket gives up after 10 retries (~43 s): the adapter does not use ari-client's reconnect at
  *     all. The first drop retires the client (its later sockets are aborted before they connect, so an old
  *     client can never re-register the app) and the adapter's own loop connects a fresh client with
@@ -66,6 +66,8 @@ const swagger = createRequire(requireHere.resolve('ari-client'))('swagger-client
 /** Prefix of an error body rewritten to carry the HTTP status (trap 3). */
 const STATUS_TAG = '\u0000anxin-ari-status:';
 const GUARDS = Symbol.for('anxin.telephony.ari-guards');
+/** > 0 while one of our REST calls builds its request (synchronously): only those requests are tagged. */
+let ownRequest = 0;
 
 function installGuards(): void {
   const mod = swagger as SwaggerModule & { [GUARDS]?: true };
@@ -75,12 +77,13 @@ function installGuards(): void {
   mod.SwaggerApi.prototype.fail = function fail(this: { failure(m: unknown): void }, message: unknown): void {
     this.failure(message);
   };
-  // Trap 3: keep the status of error responses. ari-client turns `response.data` into `Error(data)`.
+  // Trap 3: keep the status of error responses to our own REST calls (other ari-client users in the process
+  // are left alone). ari-client turns `response.data` into `Error(data)`; we prefix it with the status.
   const execute = mod.SwaggerHttp.prototype.execute;
   mod.SwaggerHttp.prototype.execute = function executeWithStatus(this: unknown, obj: SwaggerHttpObj): unknown {
     const on = obj?.on;
     const onError = on?.error;
-    if (on && typeof onError === 'function') {
+    if (ownRequest > 0 && on && typeof onError === 'function') {
       on.error = (response) => {
         if (response && typeof response.status === 'number') {
           const body = response.data === undefined || response.data === null ? '' : String(response.data);
@@ -106,9 +109,11 @@ function serialised<T>(fn: () => Promise<T>): Promise<T> {
 function withCredentials<T>(auth: unknown, fn: () => T): T {
   const prev = swagger.authorizations.authz['basic-auth'];
   swagger.authorizations.add('basic-auth', auth);
+  ownRequest++;
   try {
     return fn();
   } finally {
+    ownRequest--;
     if (prev === undefined) swagger.authorizations.remove('basic-auth');
     else swagger.authorizations.add('basic-auth', prev);
   }
@@ -545,7 +550,9 @@ export class AriAdapter {
         () => this.log.info({ attempts: this.attempt }, 'telephony: ARI reconnected'),
         (err: unknown) => {
           if (this.stopped) return;
-          this.markDown(toAriError(err, 'reconnect').message);
+          const e = toAriError(err, 'reconnect');
+          this.log.debug({ attempt: this.attempt, err: e.message }, 'telephony: ARI reconnect attempt failed');
+          this.markDown(e.message);
           this.scheduleReconnect();
         },
       );

@@ -129,6 +129,7 @@ export class NativeFallSensor extends EventEmitter {
         if (attempts > 1) this.emit('alarm_retry', { msgId, attempts });
         this.client.publish(NATIVE.up(this.o.deviceId, 'alarm'), body, { qos: 1 }, (err) => {
           if (err) this.emit('publish_error', err);
+          else this.emit('puback', { msgId });
         });
       };
       this.on('ack', onAck);

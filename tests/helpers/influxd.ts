@@ -23,13 +23,15 @@ export function influxdPath(): string | undefined {
 }
 
 /**
- * True when the InfluxDB tests can run. Outside CI a missing influxd skips them with a message;
+ * True when the InfluxDB tests can run (ownServer: the test starts and stops its own influxd, so it needs the
+ * binary, not just TEST_INFLUX_URL). Outside CI a missing influxd skips them with a message;
  * with CI=true it throws, so the run fails instead of silently testing less.
  */
-export function influxAvailable(): boolean {
-  if (process.env.TEST_INFLUX_URL || influxdPath()) return true;
-  if (process.env.CI === 'true') throw new Error('CI=true but influxd is not installed (apt-get install influxdb) and TEST_INFLUX_URL is unset');
-  console.warn('skipping InfluxDB tests: influxd not found on PATH (install the Debian package influxdb, or set TEST_INFLUX_URL)');
+export function influxAvailable(o: { ownServer?: boolean } = {}): boolean {
+  if ((!o.ownServer && process.env.TEST_INFLUX_URL) || influxdPath()) return true;
+  const need = o.ownServer ? 'influxd on PATH (this test starts and stops its own server)' : 'influxd on PATH or TEST_INFLUX_URL';
+  if (process.env.CI === 'true') throw new Error(`CI=true but InfluxDB is missing: needs ${need}; install the Debian package influxdb`);
+  console.warn(`skipping InfluxDB tests: needs ${need} (install the Debian package influxdb)`);
   return false;
 }
 
@@ -119,4 +121,13 @@ bind-address = "127.0.0.1:${rpcPort}"
 [logging]
   level = "warn"
 `;
+}
+
+/** Polls a condition (for state that changes on its own, like a writer noticing a dead server); no timing is asserted. */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, attempts = 400): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`gave up waiting for: ${what}`);
 }

@@ -96,6 +96,17 @@ function backendSuite(name: string, env: () => Promise<Record<string, string>>, 
       expect(app.summary.find((l) => l.startsWith('Telemetry'))).toContain(expectMode);
       const h = await app.http.inject({ url: '/healthz' });
       expect(h.json().parts.telemetry).toMatchObject({ state: 'up', mode: expectMode });
+      const docs = (await app.http.inject({ url: '/docs/json' })).json();
+      expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/api/telemetry/last-positions', '/api/elders/{id}/track', '/api/elders/{id}/vitals']));
+    });
+
+    it('counts batches, their latency, the points and the buffer depth', async () => {
+      const m = await app.metrics.registry.metrics();
+      const value = (series: string) => Number(m.split('\n').find((l) => l.startsWith(series))?.split(' ').pop());
+      expect(value(`anxin_telemetry_points_total{writer="${expectMode}"}`)).toBe(9);
+      expect(value(`anxin_telemetry_batches_total{writer="${expectMode}",result="ok"}`)).toBeGreaterThan(0);
+      expect(value(`anxin_telemetry_write_seconds_count{writer="${expectMode}",result="ok"}`)).toBe(value(`anxin_telemetry_batches_total{writer="${expectMode}",result="ok"}`));
+      expect(value(`anxin_telemetry_buffer{writer="${expectMode}"}`)).toBe(0);
     });
 
     it('last positions: the newest point of each device, with its elder', async () => {

@@ -98,14 +98,17 @@ export class BatchingWriter implements TelemetryWriter {
     return this.inflight;
   }
 
-  /** Flushes everything buffered (stops early while the sink is failing). */
+  /**
+   * Flushes everything buffered, the batch in flight included; tries at once, whatever the backoff, and stops
+   * at the first failed batch. (A success chains the next full batch, so the loop waits on that one too.)
+   */
   async flush(): Promise<void> {
     if (this.inflight) await this.inflight;
     this.nextTryAt = 0;
-    while (this.buf.length > 0) {
+    while (this.depth() > 0) {
       const before = this.written;
-      await this.flushOnce();
-      if (this.written === before) break;
+      await (this.inflight ?? this.flushOnce());
+      if (this.written === before && !this.inflight) break;
     }
   }
 

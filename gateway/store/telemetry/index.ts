@@ -29,7 +29,7 @@ export function createTelemetryStore(
   hooks: (writer: string) => Pick<BatchingOptions, 'onBatch' | 'onDrop' | 'onDepth'>,
   warn: (message: string) => void = () => undefined,
 ): TelemetryStore {
-  const batching = (writer: string) => ({ maxBatch: cfg.telemetryBatchSize, flushMs: cfg.telemetryFlushMs, maxBuffer: cfg.telemetryMaxBuffer, ...hooks(writer) });
+  const batching = (writer: string) => ({ maxBatch: cfg.telemetryBatchSize, flushMs: cfg.telemetryFlushMs, maxBuffer: cfg.telemetryMaxBuffer, ...logged(hooks(writer), cfg.telemetryMaxBuffer, warn) });
   if (!cfg.influxUrl) {
     return { writer: createPgTelemetryWriter(db, batching('postgres')), query: createPgTelemetryQuery(db), describe: 'postgres   (no INFLUX_URL set)' };
   }
@@ -41,6 +41,29 @@ export function createTelemetryStore(
   const o = { url: cfg.influxUrl, database: cfg.influxDatabase, retentionPolicy: cfg.influxRetentionPolicy, username: cfg.influxUsername, password: cfg.influxPassword };
   const rp = o.retentionPolicy ? `, retention policy ${o.retentionPolicy}` : '';
   return { writer: createInflux1Writer(o, batching('influxdb1')), query: createInflux1Query(o), describe: `influxdb1  ${where}  (1.x API, database ${o.database}${rp})` };
+}
+
+/** One log line when writes start failing, when shedding starts, and when writes recover; not one per batch. */
+function logged(h: Pick<BatchingOptions, 'onBatch' | 'onDrop' | 'onDepth'>, bound: number, warn: (m: string) => void): typeof h {
+  let failing = false;
+  let shedding = false;
+  return {
+    ...h,
+    onBatch: (result, size, ms) => {
+      h.onBatch?.(result, size, ms);
+      if ((result === 'error') === failing) return;
+      failing = result === 'error';
+      if (failing) warn(`telemetry writes are failing; points wait in memory (at most ${bound}) and are retried`);
+      else warn(`telemetry writes recovered${shedding ? '; some points were dropped (anxin_telemetry_dropped_total)' : ''}`);
+      if (!failing) shedding = false;
+    },
+    onDrop: (n) => {
+      h.onDrop?.(n);
+      if (shedding) return;
+      shedding = true;
+      warn('telemetry buffer full: dropping the oldest points (counted in anxin_telemetry_dropped_total)');
+    },
+  };
 }
 
 function safeUrl(u: string): string {

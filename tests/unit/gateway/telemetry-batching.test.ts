@@ -54,6 +54,16 @@ describe('BatchingWriter', () => {
     await w.close();
   });
 
+  it('flush() waits for every batch, the ones chained after a full batch included', async () => {
+    const w = new BatchingWriter('t', () => new Promise<void>((res) => setTimeout(res, 10)), { maxBatch: 100, flushMs: 1000, maxBuffer: 10_000 });
+    w.write(Array.from({ length: 300 }, (_, i) => pt(i))); // batch 1 goes out at once; 2 and 3 chain after it
+    const done = w.flush();
+    await vi.advanceTimersByTimeAsync(100);
+    await done;
+    expect(w.stats()).toMatchObject({ written: 300, buffered: 0 });
+    await w.close();
+  });
+
   it('flushes a trickle at least every flushMs, even below the batch size', async () => {
     const batches: number[] = [];
     const w = new BatchingWriter('t', async (b) => void batches.push(b.length), { maxBatch: 1000, flushMs: 1000, maxBuffer: 10_000 });

@@ -44,6 +44,15 @@ describe('InfluxDB 2.x/3.x writer: request contract', () => {
     ]);
   });
 
+  it('gzips a body over 1000 bytes (Content-Encoding: gzip), as InfluxDB 2.x and 3.x accept', async () => {
+    const w = createInflux2Writer({ url: cap.url, org: 'o', bucket: 'b', token: 't' }, batching);
+    w.write(Array.from({ length: 20 }, (_, i) => ({ ...awkward, time: new Date(T.getTime() + i) })));
+    await w.flush();
+    await w.close();
+    expect(cap.requests[0]!.headers['content-encoding']).toBe('gzip');
+    expect(cap.requests[0]!.body.split('\n')).toHaveLength(20);
+  });
+
   it('keeps the batch when the server refuses, and sends it again once it accepts', async () => {
     const w = createInflux2Writer({ url: cap.url, org: 'o', bucket: 'b', token: 't' }, batching);
     cap.status.code = 503;

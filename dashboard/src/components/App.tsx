@@ -1,0 +1,38 @@
+import { t } from '../i18n';
+import { useStore } from '../store';
+import { Notices, OfflineBanner, SoundPrompt } from './Banners';
+import { Desk } from './Desk';
+import { LoginView } from './LoginView';
+import { StatusBar } from './StatusBar';
+import { Supervisor } from './Supervisor';
+
+export function App() {
+  const user = useStore((s) => s.user);
+  const view = useStore((s) => s.view);
+  useStore((s) => s.locale); // every string re-renders on a language switch
+  if (!user) {
+    return (
+      <>
+        <Notices />
+        <LoginView />
+      </>
+    );
+  }
+  return (
+    <div class="shell">
+      <StatusBar />
+      <OfflineBanner />
+      <SoundPrompt />
+      <Notices />
+      {user.role === 'installer' ? (
+        <main class="desk">
+          <p class="callout">{t('installer.note')}</p>
+        </main>
+      ) : view === 'supervisor' ? (
+        <Supervisor />
+      ) : (
+        <Desk />
+      )}
+    </div>
+  );
+}

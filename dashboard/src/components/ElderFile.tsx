@@ -1,0 +1,683 @@
+/**
+ * The screen-pop (来电弹屏): everything an agent needs to act on one alarm, one glance away. Opens by itself
+ * when an alarm is presented to this agent or an inbound call rings; actions have keyboard shortcuts
+ * (A accept, C call elder, N note, R resolve, F follow-up, Esc close).
+ */
+import type { ComponentChildren } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { get } from '../api';
+import { ageOf, addressOf, greetingMoment } from '../greeting';
+import { fmtAgo, fmtDuration, fmtTime, label, locale, t } from '../i18n';
+import {
+  CALL_ACTIVE, actorName, alarmAction, closeFile, ensureElder, errorText, hangup, isLead, isWaiting, loadCalls, onAlarmUpdate, refreshAlarm, startCall,
+  type AlarmActionName,
+} from '../session';
+import { notify, store, useNow, useStore, type OpenFile } from '../store';
+import type { Alarm, AlarmDetail, AlarmEvent, CallRecord, Contact, Device, ElderFull, LiveCall, TelemetryRow } from '../types';
+import { ElderMap, type MapData } from './ElderMap';
+import { HangupIcon, KindIcon, PhoneIcon } from './icons';
+
+type Dialog = null | 'note' | 'resolve' | 'follow-up';
+
+export function ElderFile({ open }: { open: OpenFile }) {
+  const alarmId = open.alarmId;
+  const [detail, setDetail] = useState<AlarmDetail | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const liveAlarm = useStore((s) => (alarmId !== undefined ? s.alarms.get(alarmId) : undefined));
+  const alarm: Alarm | undefined = pickNewer(liveAlarm, detail?.alarm);
+  const elderId = alarm?.elderId ?? open.elderId ?? detail?.elder?.id;
+  const elder = useStore((s) => (elderId !== undefined && elderId !== null ? s.elders.get(elderId) : undefined));
+  const user = useStore((s) => s.user);
+  const me = useStore((s) => s.me);
+  const [history, setHistory] = useState<Alarm[]>([]);
+  const [track, setTrack] = useState<[number, number][]>([]);
+  const [lastFix, setLastFix] = useState<{ lat: number; lon: number; time: string } | null>(null);
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [flash, setFlash] = useState(false);
+  const panel = useRef<HTMLElement>(null);
+
+  // Load the alarm with its timeline, and keep it fresh while open.
+  useEffect(() => {
+    setDetail(null);
+    setError(null);
+    setLoadError(null);
+    setDialog(null);
+    if (alarmId === undefined) return;
+    let alive = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const load = async () => {
+      const d = await refreshAlarm(alarmId);
+      if (!alive) return;
+      if (d) setDetail(d);
+      else setLoadError(t('file.loadFailed'));
+    };
+    void load();
+    void loadCalls(alarmId);
+    const off = onAlarmUpdate((a) => {
+      if (a.id !== alarmId) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void load(), 250);
+    });
+    return () => {
+      alive = false;
+      clearTimeout(timer);
+      off();
+    };
+  }, [alarmId]);
+
+  // Re-presentation of the same alarm: flash the panel.
+  useEffect(() => {
+    setFlash(true);
+    panel.current?.focus({ preventScroll: true });
+    const f = setTimeout(() => setFlash(false), 1600);
+    return () => clearTimeout(f);
+  }, [open.nonce]);
+
+  // The elder's file, recent alarms, the last hour's track and the last known position.
+  useEffect(() => {
+    if (elderId === undefined || elderId === null) return;
+    let alive = true;
+    void ensureElder(elderId, true);
+    void get<Alarm[]>(`/api/alarms?elderId=${elderId}&open=false&limit=12`)
+      .then((list) => alive && setHistory(list))
+      .catch(() => undefined);
+    const to = new Date();
+    const from = new Date(to.getTime() - 3600_000);
+    void get<TelemetryRow[]>(`/api/elders/${elderId}/track?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}&limit=500`)
+      .then((rows) => {
+        if (!alive || !Array.isArray(rows)) return;
+        const pts = rows.map((r) => [Number(r.fields.lat), Number(r.fields.lon)] as [number, number]).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+        setTrack(pts);
+        const last = rows[rows.length - 1];
+        if (last && pts.length) setLastFix({ lat: pts[pts.length - 1]![0], lon: pts[pts.length - 1]![1], time: last.time });
+      })
+      .catch(() => setTrack([])); // telemetry may be absent or down: the map shows what it has
+    return () => {
+      alive = false;
+    };
+  }, [elderId]);
+
+  // When the track is empty, ask for the devices' last positions.
+  const full = elder && typeof elder === 'object' ? elder : null;
+  useEffect(() => {
+    if (!full || track.length || lastFix) return;
+    const ids = full.devices.map((d) => d.identifier);
+    if (!ids.length) return;
+    let alive = true;
+    void get<TelemetryRow[]>(`/api/telemetry/last-positions?${ids.map((d) => `device=${encodeURIComponent(d)}`).join('&')}`)
+      .then((rows) => {
+        if (!alive || !Array.isArray(rows) || !rows.length) return;
+        const newest = [...rows].sort((a, b) => b.time.localeCompare(a.time))[0]!;
+        const lat = Number(newest.fields.lat);
+        const lon = Number(newest.fields.lon);
+        if (Number.isFinite(lat) && Number.isFinite(lon)) setLastFix({ lat, lon, time: newest.time });
+      })
+      .catch(() => undefined);
+    return () => {
+      alive = false;
+    };
+  }, [full, track.length, lastFix]);
+
+  const contacts: Contact[] = detail?.contacts?.length ? detail.contacts : (full?.contacts ?? []);
+  const devices: Device[] = full?.devices ?? detail?.devices ?? [];
+  const e = full ?? detail?.elder ?? null;
+  const mine = !!alarm && alarm.ownerId === user?.id;
+  const lead = isLead(user);
+  const outcomes = useStore((s) => s.outcomes);
+  const followUpNeeded = alarm?.outcome ? (outcomes[alarm.outcome]?.followUp ?? true) : true;
+
+  const can = {
+    accept: !!alarm && isWaiting(alarm),
+    call: !!e,
+    note: !!alarm && !['closed', 'cleared'].includes(alarm.state),
+    resolve: !!alarm && ['accepted', 'in_progress'].includes(alarm.state) && (mine || lead),
+    followUp: !!alarm && alarm.state === 'resolved' && followUpNeeded,
+    close: !!alarm && ((alarm.state === 'resolved' && !followUpNeeded) || alarm.state === 'followed_up'),
+    release: !!alarm && ['accepted', 'in_progress'].includes(alarm.state) && (mine || lead),
+  };
+
+  const act = async (action: AlarmActionName, body: { note?: string; outcome?: string; satisfaction?: number } = {}) => {
+    if (!alarm) return false;
+    setBusy(action);
+    setError(null);
+    try {
+      await alarmAction(alarm.id, action, body);
+      return true;
+    } catch (err) {
+      setError(errorText(err));
+      return false;
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const call = async (target: { contactId?: number }) => {
+    if (!e) return;
+    setBusy(target.contactId ? `call-${target.contactId}` : 'call');
+    setError(null);
+    try {
+      await startCall({ alarmId: alarm?.id, elderId: e.id, ...target });
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  // Keyboard shortcuts while the file is open.
+  const keys = useRef({ can, act, call, dialog });
+  keys.current = { can, act, call, dialog };
+  useEffect(() => {
+    const onKey = (ev: KeyboardEvent) => {
+      const k = keys.current;
+      if (ev.key === 'Escape') {
+        ev.preventDefault();
+        if (k.dialog) setDialog(null);
+        else closeFile();
+        return;
+      }
+      if (k.dialog || ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
+      const key = ev.key.toLowerCase();
+      if (key === 'a' && k.can.accept) void k.act('accept');
+      else if (key === 'c' && k.can.call) void k.call({});
+      else if (key === 'n' && k.can.note) setDialog('note');
+      else if (key === 'r' && k.can.resolve) setDialog('resolve');
+      else if (key === 'f' && k.can.followUp) setDialog('follow-up');
+      else return;
+      ev.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const mapData: MapData = useMemo(() => {
+    const geofences = (e?.rules?.geofences ?? []).filter((g) => g && g.shape);
+    const home = e && typeof e.lat === 'number' && typeof e.lon === 'number' ? { lat: e.lat, lon: e.lon } : null;
+    let last: MapData['last'] = null;
+    if (alarm && alarm.lat !== null && alarm.lon !== null) last = { lat: alarm.lat, lon: alarm.lon, label: t('map.alarmAt', { time: fmtTime(alarm.lastAt, store.get().config.timezone) }) };
+    else if (lastFix) last = { lat: lastFix.lat, lon: lastFix.lon, label: t('map.lastAt', { time: fmtTime(lastFix.time, store.get().config.timezone) }) };
+    return { home, last, track, geofences };
+  }, [e, alarm?.lat, alarm?.lon, alarm?.lastAt, track, lastFix]);
+
+  const config = useStore((s) => s.config);
+  useStore((s) => s.locale);
+
+  if (!alarm && !e) {
+    return (
+      <section class="file loading" ref={panel} tabIndex={-1} data-testid="elder-file">
+        <button type="button" class="btn ghost small close" onClick={closeFile}>
+          {t('file.close')}
+        </button>
+        <p>{loadError ?? t('common.loading')}</p>
+      </section>
+    );
+  }
+
+  return (
+    <section class={`file ${flash ? 'flash' : ''} ${alarm ? `p${alarm.priority}` : ''}`} ref={panel} tabIndex={-1} aria-label={t('file.title')} data-testid="elder-file" data-alarm-id={alarm?.id} data-state={alarm?.state}>
+      <FileHeader alarm={alarm} elder={e} reason={open.reason} />
+      <div class="actions" role="toolbar" aria-label={t('file.actions')}>
+        <button type="button" class="btn accept big" disabled={!can.accept || !!busy} onClick={() => void act('accept')} data-testid="action-accept">
+          {t('action.acceptBtn')} <kbd>A</kbd>
+        </button>
+        <button type="button" class="btn call big" disabled={!can.call || !!busy} onClick={() => void call({})} data-testid="action-call-elder">
+          <PhoneIcon /> {t('action.callElder')} <kbd>C</kbd>
+        </button>
+        <button type="button" class="btn" disabled={!can.note || !!busy} onClick={() => setDialog('note')} data-testid="action-note">
+          {t('action.noteBtn')} <kbd>N</kbd>
+        </button>
+        <button type="button" class="btn resolve" disabled={!can.resolve || !!busy} onClick={() => setDialog('resolve')} data-testid="action-resolve">
+          {t('action.resolveBtn')} <kbd>R</kbd>
+        </button>
+        {can.followUp && (
+          <button type="button" class="btn" disabled={!!busy} onClick={() => setDialog('follow-up')} data-testid="action-follow-up">
+            {t('action.followUpBtn')} <kbd>F</kbd>
+          </button>
+        )}
+        {can.close && (
+          <button type="button" class="btn" disabled={!!busy} onClick={() => void act('close')} data-testid="action-close">
+            {t('action.closeBtn')}
+          </button>
+        )}
+        {can.release && (
+          <button type="button" class="btn ghost" disabled={!!busy} onClick={() => void act('release')} data-testid="action-release">
+            {t('action.releaseBtn')}
+          </button>
+        )}
+        {alarm && alarm.ownerId !== null && !mine && (
+          <span class="owner-note" data-testid="owner-note">
+            {t('file.ownedBy', { who: actorName(alarm.ownerId) })}
+          </span>
+        )}
+        {!me?.signedIn && user?.role === 'agent' && <span class="hint">{t('call.signInFirst')}</span>}
+      </div>
+      {error && (
+        <div class="action-error" role="alert" data-testid="action-error">
+          {error}
+          <button type="button" class="btn ghost small" onClick={() => setError(null)} aria-label={t('common.dismiss')}>
+            ×
+          </button>
+        </div>
+      )}
+      <FileCalls alarmId={alarm?.id} elderId={e?.id} />
+      <div class="file-body">
+        <div class="col">
+          {e && <Greeting elder={e} inbound={open.reason === 'call'} />}
+          {e && <Profile elder={e} />}
+          <Contacts contacts={contacts} onCall={(c) => void call({ contactId: c.id })} busy={busy} />
+        </div>
+        <div class="col">
+          <ElderMap data={mapData} tileUrl={config.mapTileUrl} attribution={config.mapTileAttribution} />
+          <Devices devices={devices} current={alarm?.deviceId ?? null} />
+          <Timeline alarm={alarm} events={detail?.timeline ?? []} calls={detail?.calls ?? []} history={history} />
+        </div>
+      </div>
+      {dialog === 'note' && alarm && <NoteDialog onCancel={() => setDialog(null)} onSave={async (note) => (await act('note', { note })) && setDialog(null)} busy={!!busy} />}
+      {dialog === 'resolve' && alarm && <ResolveDialog onCancel={() => setDialog(null)} onSave={async (outcome, note) => (await act('resolve', { outcome, note: note || undefined })) && setDialog(null)} busy={!!busy} />}
+      {dialog === 'follow-up' && alarm && (
+        <FollowUpDialog onCancel={() => setDialog(null)} onSave={async (satisfaction, note) => (await act('follow-up', { satisfaction, note: note || undefined })) && setDialog(null)} busy={!!busy} />
+      )}
+    </section>
+  );
+}
+
+function pickNewer(a: Alarm | undefined, b: Alarm | undefined): Alarm | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return ((a as { updatedAt?: string }).updatedAt ?? '') >= ((b as { updatedAt?: string }).updatedAt ?? '') ? a : b;
+}
+
+/** Focus is in a text field: single-letter shortcuts must not fire. */
+export function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el) return false;
+  if (el.tagName === 'INPUT') return !['radio', 'checkbox', 'button', 'submit'].includes((el as HTMLInputElement).type);
+  return el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable;
+}
+
+function FileHeader({ alarm, elder, reason }: { alarm?: Alarm; elder: ElderFull | AlarmDetail['elder'] | null; reason: OpenFile['reason'] }) {
+  const now = useNow();
+  const age = elder ? ageOf(elder.birthDate, new Date(now)) : null;
+  return (
+    <header class="file-head">
+      {alarm && (
+        <div class={`file-prio p${alarm.priority}`}>
+          <KindIcon kind={alarm.kind} size={34} />
+          <span>P{alarm.priority}</span>
+        </div>
+      )}
+      <div class="file-who">
+        <h2 data-testid="elder-name">
+          {elder?.name ?? t('queue.unknownElder')}
+          {elder && (
+            <small>
+              {[elder.gender ? label('gender', elder.gender) : null, age !== null ? t('file.ageYears', { n: age }) : null].filter(Boolean).join(' · ')}
+            </small>
+          )}
+        </h2>
+        {alarm ? (
+          <div class="file-alarm">
+            <strong>{label('kind', alarm.kind)}</strong>
+            <span class={`qstate s-${alarm.state}`} data-testid="alarm-state">
+              {label('state', alarm.state)}
+            </span>
+            <span class="timer" title={t('queue.age')}>
+              {fmtDuration((now - new Date(alarm.firstAt).getTime()) / 1000)}
+            </span>
+            {alarm.count > 1 && <span class="count">{t('file.repeats', { n: alarm.count })}</span>}
+            {alarm.outcome && <span class="outcome">{outcomeLabel(alarm.outcome)}</span>}
+            {reason === 'present' && <span class="pop-tag">{t('file.popped')}</span>}
+          </div>
+        ) : (
+          <div class="file-alarm">{reason === 'call' && <span class="pop-tag">{t('file.inboundCall')}</span>}</div>
+        )}
+      </div>
+      <button type="button" class="btn ghost close" onClick={closeFile} data-testid="file-close">
+        {t('file.close')} <kbd>Esc</kbd>
+      </button>
+    </header>
+  );
+}
+
+export function outcomeLabel(code: string): string {
+  const o = store.get().outcomes[code];
+  return o ? (locale() === 'en' ? o.en : o.zh) : code;
+}
+
+function Greeting({ elder, inbound }: { elder: NonNullable<AlarmDetail['elder']>; inbound: boolean }) {
+  const [mode, setMode] = useState<'out' | 'in'>(inbound ? 'in' : 'out');
+  const tz = useStore((s) => s.config.timezone);
+  const centre = useStore((s) => s.config.centreName) || t('greeting.centre');
+  const agent = useStore((s) => s.user?.displayName || s.user?.username || '');
+  const now = useNow();
+  const moment = greetingMoment(new Date(now), tz ?? 'Asia/Shanghai');
+  const prefix = moment.holiday ? t(`holiday.${moment.holiday}`) : moment.morning ? t('greeting.morning') : '';
+  const addr = addressOf(elder.name, elder.gender, { male: t('greeting.mr'), female: t('greeting.ms'), titleFirst: locale() === 'en' });
+  const text = mode === 'out' ? t('greeting.outbound', { prefix, address: addr, centre, agent }) : t('greeting.inbound', { prefix, centre });
+  return (
+    <div class="greeting" data-testid="greeting">
+      <div class="greeting-head">
+        <span class="label">{t('greeting.title')}</span>
+        <span class="seg">
+          <button type="button" class={`chip small ${mode === 'out' ? 'on' : ''}`} onClick={() => setMode('out')}>
+            {t('greeting.outboundTab')}
+          </button>
+          <button type="button" class={`chip small ${mode === 'in' ? 'on' : ''}`} onClick={() => setMode('in')}>
+            {t('greeting.inboundTab')}
+          </button>
+        </span>
+      </div>
+      <p class="script">{text}</p>
+    </div>
+  );
+}
+
+function Profile({ elder }: { elder: NonNullable<AlarmDetail['elder']> }) {
+  const rows: [string, string | null | undefined, string?][] = [
+    [t('file.address'), elder.address],
+    [t('file.phone'), elder.phone],
+    [t('file.dialect'), elder.dialect],
+    [t('file.conditions'), elder.conditions],
+    [t('file.medications'), elder.medications],
+  ];
+  return (
+    <div class="profile">
+      {elder.accessNotes && (
+        <div class="access" data-testid="access-notes">
+          <span class="label">{t('file.access')}</span>
+          {elder.accessNotes}
+        </div>
+      )}
+      <div class="flags">
+        {elder.livesAlone && <span class="flag danger">{t('file.livesAlone')}</span>}
+        {elder.allergies && (
+          <span class="flag warn" data-testid="allergies">
+            {t('file.allergies')}: {elder.allergies}
+          </span>
+        )}
+      </div>
+      <dl>
+        {rows
+          .filter(([, v]) => v)
+          .map(([k, v]) => (
+            <div key={k} class="dl-row">
+              <dt>{k}</dt>
+              <dd>{v}</dd>
+            </div>
+          ))}
+      </dl>
+    </div>
+  );
+}
+
+function Contacts({ contacts, onCall, busy }: { contacts: Contact[]; onCall: (c: Contact) => void; busy: string | null }) {
+  return (
+    <div class="box contacts" data-testid="contacts">
+      <h3>{t('file.contacts')}</h3>
+      {contacts.length === 0 ? (
+        <p class="muted">{t('file.noContacts')}</p>
+      ) : (
+        <ol>
+          {[...contacts]
+            .sort((a, b) => a.position - b.position)
+            .map((c, i) => (
+              <li key={c.id}>
+                <span class="ord">{i + 1}</span>
+                <span class="cname">
+                  <strong>{c.name}</strong>
+                  {c.relation && <small>{c.relation}</small>}
+                  {c.notes && <small class="muted">{c.notes}</small>}
+                </span>
+                <span class="phone">{c.phone}</span>
+                <button type="button" class="btn call small" disabled={!!busy} onClick={() => onCall(c)} data-testid="call-contact">
+                  <PhoneIcon size={16} /> {t('action.call')}
+                </button>
+              </li>
+            ))}
+        </ol>
+      )}
+    </div>
+  );
+}
+
+function Devices({ devices, current }: { devices: Device[]; current: number | null }) {
+  const now = useNow();
+  if (!devices.length) return null;
+  return (
+    <div class="box devices" data-testid="devices">
+      <h3>{t('file.devices')}</h3>
+      <ul>
+        {devices.map((d) => {
+          const seen = d.lastSeen ? (now - new Date(d.lastSeen).getTime()) / 1000 : null;
+          const online = seen !== null && seen < 900;
+          return (
+            <li key={d.id} class={d.id === current ? 'current' : ''}>
+              <span class={`dot ${online ? 'on' : 'off'}`} title={online ? t('device.online') : t('device.offline')} />
+              <span class="dname">
+                {label('deviceKind', d.kind)}
+                <small>
+                  {d.model ? `${d.model} · ` : ''}
+                  {d.identifier}
+                </small>
+              </span>
+              <span class={`battery ${d.battery !== null && d.battery < 20 ? 'low' : ''}`}>{d.battery !== null ? t('device.battery', { n: d.battery }) : '—'}</span>
+              <span class="seen">{t('device.lastSeen', { ago: fmtAgo(d.lastSeen, now) })}</span>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
+/** The call on this alarm (or elder), live from the WebSocket: who, state, duration, hang-up. */
+function FileCalls({ alarmId, elderId }: { alarmId?: number; elderId?: number }) {
+  const calls = useStore((s) => s.calls);
+  const now = useNow();
+  const list = [...calls.values()].filter((c) => CALL_ACTIVE.has(String(c.state)) && ((alarmId !== undefined && c.alarmId === alarmId) || (alarmId === undefined && elderId !== undefined && c.elderId === elderId)));
+  if (!list.length) return null;
+  return (
+    <div class="file-calls">
+      {list.map((c: LiveCall) => (
+        <div key={String(c.id)} class={`file-call call-${c.state}`} data-testid="file-call" data-state={c.state}>
+          <PhoneIcon />
+          <strong>{c.party || c.number || t('call.unknownParty')}</strong>
+          <span>{label('callState', String(c.state))}</span>
+          {c.state === 'connected' && c.answeredAt && <span class="timer">{fmtDuration((now - new Date(c.answeredAt).getTime()) / 1000)}</span>}
+          <button
+            type="button"
+            class="btn danger small"
+            onClick={() => void hangup(String(c.id)).catch((e: unknown) => notify('error', errorText(e)))}
+          >
+            <HangupIcon size={16} /> {t('call.hangup')}
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+interface Entry {
+  at: string;
+  key: string;
+  icon: 'event' | 'call' | 'alarm';
+  text: string;
+  who?: string;
+  detail?: string;
+}
+
+function Timeline({ alarm, events, calls, history }: { alarm?: Alarm; events: AlarmEvent[]; calls: CallRecord[]; history: Alarm[] }) {
+  const tz = useStore((s) => s.config.timezone);
+  const entries: Entry[] = [];
+  for (const ev of events) {
+    const d = ev.detail ?? {};
+    const bits = [d.note ? String(d.note) : null, d.outcome ? outcomeLabel(String(d.outcome)) : null, d.satisfaction ? t('followUp.satisfactionN', { n: String(d.satisfaction) }) : null].filter(Boolean);
+    entries.push({ at: ev.at, key: `e${ev.id}`, icon: 'event', text: label('action', ev.action), who: actorName(ev.actor), detail: bits.join(' · ') || undefined });
+  }
+  for (const c of calls) {
+    const dur = c.durationS !== null ? fmtDuration(c.durationS) : c.answeredAt ? '' : t('call.notAnswered');
+    entries.push({ at: c.createdAt, key: `c${c.id}`, icon: 'call', text: `${t(c.direction === 'inbound' ? 'call.inbound' : 'call.outbound')} ${c.party}${c.number ? ` ${c.number}` : ''}`, detail: [dur, c.outcome].filter(Boolean).join(' · ') || undefined });
+  }
+  for (const h of history) {
+    if (h.id === alarm?.id) continue;
+    entries.push({ at: h.firstAt, key: `a${h.id}`, icon: 'alarm', text: `${label('kind', h.kind)} · ${label('state', h.state)}`, detail: h.outcome ? outcomeLabel(h.outcome) : undefined });
+  }
+  entries.sort((a, b) => b.at.localeCompare(a.at));
+  return (
+    <div class="box timeline" data-testid="timeline">
+      <h3>{t('file.timeline')}</h3>
+      {entries.length === 0 ? (
+        <p class="muted">{t('file.noHistory')}</p>
+      ) : (
+        <ol>
+          {entries.slice(0, 30).map((en) => (
+            <li key={en.key} class={`tl-${en.icon}`}>
+              <time>{fmtTime(en.at, tz, true)}</time>
+              <span class="tl-text">
+                {en.text}
+                {en.who && <small> · {en.who}</small>}
+                {en.detail && <em>{en.detail}</em>}
+              </span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}
+
+function Modal({ title, children, onCancel, testid }: { title: string; children: ComponentChildren; onCancel: () => void; testid: string }) {
+  return (
+    <div class="modal-back" onClick={(e) => e.target === e.currentTarget && onCancel()}>
+      <div class="modal" role="dialog" aria-modal="true" aria-label={title} data-testid={testid}>
+        <h3>{title}</h3>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+function NoteDialog({ onCancel, onSave, busy }: { onCancel: () => void; onSave: (note: string) => void; busy: boolean }) {
+  const [note, setNote] = useState('');
+  return (
+    <Modal title={t('note.title')} onCancel={onCancel} testid="note-dialog">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (note.trim()) onSave(note.trim());
+        }}
+      >
+        <textarea
+          autoFocus
+          rows={4}
+          value={note}
+          placeholder={t('note.placeholder')}
+          onInput={(e) => setNote(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && note.trim()) onSave(note.trim());
+          }}
+          data-testid="note-text"
+        />
+        <div class="modal-actions">
+          <button type="button" class="btn ghost" onClick={onCancel}>
+            {t('common.cancel')} <kbd>Esc</kbd>
+          </button>
+          <button type="submit" class="btn primary" disabled={busy || !note.trim()} data-testid="note-save">
+            {t('common.save')} <kbd>Ctrl+Enter</kbd>
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function ResolveDialog({ onCancel, onSave, busy }: { onCancel: () => void; onSave: (outcome: string, note: string) => void; busy: boolean }) {
+  const outcomes = useStore((s) => s.outcomes);
+  const codes = Object.keys(outcomes);
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const [note, setNote] = useState('');
+  const keys = useRef({ codes, outcome, note, onSave });
+  keys.current = { codes, outcome, note, onSave };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isTyping(e.target)) return;
+      const k = keys.current;
+      if (/^[1-9]$/.test(e.key)) {
+        e.preventDefault();
+        const c = k.codes[Number(e.key) - 1];
+        if (c) setOutcome(c);
+      } else if (e.key === 'Enter' && k.outcome && (e.target as HTMLElement | null)?.tagName !== 'BUTTON') {
+        e.preventDefault();
+        k.onSave(k.outcome, k.note.trim());
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  return (
+    <Modal title={t('resolve.title')} onCancel={onCancel} testid="resolve-dialog">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (outcome) onSave(outcome, note.trim());
+        }}
+      >
+        <fieldset class="outcomes">
+          <legend>{t('resolve.outcome')}</legend>
+          {codes.map((c, i) => (
+            <label key={c} class={`outcome-opt ${outcome === c ? 'on' : ''}`}>
+              <input type="radio" name="outcome" value={c} checked={outcome === c} onChange={() => setOutcome(c)} data-testid={`outcome-${c}`} />
+              <kbd>{i + 1}</kbd> {outcomeLabel(c)}
+              {outcomes[c]?.followUp && <small>{t('resolve.needsFollowUp')}</small>}
+            </label>
+          ))}
+        </fieldset>
+        <textarea rows={2} value={note} placeholder={t('resolve.notePlaceholder')} onInput={(e) => setNote(e.currentTarget.value)} data-testid="resolve-note" />
+        <div class="modal-actions">
+          <button type="button" class="btn ghost" onClick={onCancel}>
+            {t('common.cancel')} <kbd>Esc</kbd>
+          </button>
+          <button type="submit" class="btn resolve" disabled={busy || !outcome} data-testid="resolve-save">
+            {t('resolve.submit')} <kbd>Enter</kbd>
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function FollowUpDialog({ onCancel, onSave, busy }: { onCancel: () => void; onSave: (satisfaction: number, note: string) => void; busy: boolean }) {
+  const [sat, setSat] = useState(5);
+  const [note, setNote] = useState('');
+  return (
+    <Modal title={t('followUp.title')} onCancel={onCancel} testid="follow-up-dialog">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSave(sat, note.trim());
+        }}
+      >
+        <fieldset class="satisfaction">
+          <legend>{t('followUp.satisfaction')}</legend>
+          {[1, 2, 3, 4, 5].map((n) => (
+            <label key={n} class={`chip ${sat === n ? 'on' : ''}`}>
+              <input type="radio" name="sat" value={n} checked={sat === n} onChange={() => setSat(n)} />
+              {n}
+            </label>
+          ))}
+        </fieldset>
+        <textarea rows={3} value={note} placeholder={t('followUp.notePlaceholder')} onInput={(e) => setNote(e.currentTarget.value)} />
+        <div class="modal-actions">
+          <button type="button" class="btn ghost" onClick={onCancel}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" class="btn primary" disabled={busy}>
+            {t('common.save')}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,92 @@
+/**
+ * The elder's map: last position, the last hour's track, home, geofences. Tiles come from the configured URL;
+ * without one (an offline centre) the map still draws everything on a plain grid.
+ */
+import L from 'leaflet';
+import 'leaflet/dist/leaflet.css';
+import { useEffect, useRef } from 'preact/hooks';
+import { t } from '../i18n';
+import type { Geofence, LatLon } from '../types';
+
+export interface MapData {
+  home: LatLon | null;
+  last: (LatLon & { label: string }) | null;
+  track: [number, number][];
+  geofences: Geofence[];
+}
+
+export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUrl?: string; attribution?: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const map = useRef<L.Map | null>(null);
+  const layer = useRef<L.LayerGroup | null>(null);
+
+  useEffect(() => {
+    if (!box.current) return;
+    const m = L.map(box.current, { zoomControl: true, attributionControl: !!tileUrl, preferCanvas: false });
+    if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19, attribution: attribution ?? '' }).addTo(m);
+    L.control.scale({ imperial: false }).addTo(m);
+    layer.current = L.layerGroup().addTo(m);
+    map.current = m;
+    const ro = new ResizeObserver(() => m.invalidateSize());
+    ro.observe(box.current);
+    return () => {
+      ro.disconnect();
+      m.remove();
+      map.current = null;
+    };
+  }, [tileUrl, attribution]);
+
+  useEffect(() => {
+    const m = map.current;
+    const g = layer.current;
+    if (!m || !g) return;
+    g.clearLayers();
+    const bounds: L.LatLngExpression[] = [];
+    for (const f of data.geofences) {
+      const style = { color: '#2e7d32', weight: 2, dashArray: '6 4', fillOpacity: 0.06 };
+      if (f.shape.type === 'circle') {
+        const c = L.circle([f.shape.center.lat, f.shape.center.lon], { ...style, radius: f.shape.radiusM }).bindTooltip(f.name || t('map.geofence')).addTo(g);
+        const b = c.getBounds();
+        if (b.isValid()) bounds.push(b.getNorthEast(), b.getSouthWest());
+        else bounds.push([f.shape.center.lat, f.shape.center.lon]);
+      } else {
+        const pts = f.shape.points.map((p) => [p.lat, p.lon] as [number, number]);
+        L.polygon(pts, style).bindTooltip(f.name || t('map.geofence')).addTo(g);
+        bounds.push(...pts);
+      }
+    }
+    if (data.track.length > 1) {
+      L.polyline(data.track, { color: '#1565c0', weight: 4, opacity: 0.8 }).addTo(g);
+      bounds.push(...data.track);
+    }
+    for (const p of data.track) L.circleMarker(p, { radius: 3, color: '#1565c0', weight: 1, fillOpacity: 0.9 }).addTo(g);
+    if (data.home) {
+      L.marker([data.home.lat, data.home.lon], { icon: L.divIcon({ className: 'map-home', html: `<span>${escapeHtml(t('map.home'))}</span>`, iconSize: [34, 22], iconAnchor: [17, 11] }) })
+        .bindTooltip(t('map.home'))
+        .addTo(g);
+      bounds.push([data.home.lat, data.home.lon]);
+    }
+    if (data.last) {
+      L.marker([data.last.lat, data.last.lon], { icon: L.divIcon({ className: 'map-last', html: '<span></span>', iconSize: [22, 22], iconAnchor: [11, 11] }), zIndexOffset: 1000 })
+        .bindTooltip(data.last.label, { permanent: true, direction: 'top', offset: [0, -12], className: 'map-last-label' })
+        .addTo(g);
+      bounds.push([data.last.lat, data.last.lon]);
+    }
+    if (bounds.length === 1) m.setView(bounds[0]!, 16);
+    else if (bounds.length > 1) m.fitBounds(L.latLngBounds(bounds as L.LatLngTuple[]), { padding: [28, 28], maxZoom: 17 });
+    else m.setView([35, 105], 4);
+  }, [data]);
+
+  const empty = !data.last && !data.home && data.track.length === 0 && data.geofences.length === 0;
+  return (
+    <div class={`map-wrap ${tileUrl ? '' : 'no-tiles'}`} data-testid="elder-map">
+      <div ref={box} class="map" />
+      {!tileUrl && <span class="map-note">{t('map.noTiles')}</span>}
+      {empty && <span class="map-empty">{t('map.noPosition')}</span>}
+    </div>
+  );
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,168 @@
+/** The top bar: who is logged in, the phone extension (签入/签出), the agent state with its timer, the current call. */
+import { useState } from 'preact/hooks';
+import { fmtDuration, label, t } from '../i18n';
+import { CALL_ACTIVE, dismissCall, errorText, hangup, isLead, logout, setAgentState, signIn, signOut } from '../session';
+import { notify, store, useNow, useStore } from '../store';
+import { SETTABLE_STATES } from '../types';
+import { HangupIcon, PhoneIcon } from './icons';
+import { LocaleSwitch } from './LocaleSwitch';
+
+export function StatusBar() {
+  const user = useStore((s) => s.user);
+  const view = useStore((s) => s.view);
+  const connection = useStore((s) => s.connection);
+  if (!user) return null;
+  return (
+    <header class="statusbar" data-testid="statusbar">
+      <div class="sb-brand">
+        <span class="brand">{t('app.brand')}</span>
+        <span class="sb-user" title={user.username}>
+          {user.displayName || user.username}
+          <small>{label('role', user.role)}</small>
+        </span>
+      </div>
+      {user.role !== 'installer' && <AgentControls />}
+      <CallWidget />
+      <div class="sb-right">
+        <span class={`conn conn-${connection}`} data-testid="connection" data-state={connection}>
+          <i />
+          {label('conn', connection)}
+        </span>
+        {isLead(user) && (
+          <div class="view-switch" role="tablist">
+            <button type="button" role="tab" aria-selected={view === 'desk'} class={`chip ${view === 'desk' ? 'on' : ''}`} onClick={() => store.set({ view: 'desk' })} data-testid="view-desk">
+              {t('view.desk')}
+            </button>
+            <button type="button" role="tab" aria-selected={view === 'supervisor'} class={`chip ${view === 'supervisor' ? 'on' : ''}`} onClick={() => store.set({ view: 'supervisor' })} data-testid="view-supervisor">
+              {t('view.supervisor')}
+            </button>
+          </div>
+        )}
+        <LocaleSwitch />
+        <button type="button" class="btn ghost small" onClick={() => void logout()} data-testid="logout">
+          {t('login.logout')}
+        </button>
+      </div>
+    </header>
+  );
+}
+
+function AgentControls() {
+  const me = useStore((s) => s.me);
+  const user = useStore((s) => s.user);
+  const now = useNow();
+  const [ext, setExt] = useState(() => localStorage.getItem('anxin.extension') ?? user?.extension ?? '');
+  const [busy, setBusy] = useState(false);
+  const run = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    try {
+      await fn();
+    } catch (e) {
+      notify('error', errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const signedIn = !!me?.signedIn;
+  const since = me?.since ? new Date(me.since).getTime() : now;
+  return (
+    <div class="sb-agent">
+      {signedIn ? (
+        <div class="sb-ext" data-testid="extension">
+          <span class="muted">{t('agent.extension')}</span>
+          <strong>{me?.extension}</strong>
+          <button type="button" class="btn ghost small" disabled={busy} onClick={() => void run(signOut)} data-testid="sign-out">
+            {t('agent.signOut')}
+          </button>
+        </div>
+      ) : (
+        <form
+          class="sb-ext"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run(() => signIn(ext.trim()));
+          }}
+        >
+          <input class="ext-input" inputMode="numeric" pattern="[0-9]{2,8}" placeholder={t('agent.extensionPlaceholder')} aria-label={t('agent.extension')} value={ext} onInput={(e) => setExt(e.currentTarget.value)} required data-testid="extension-input" />
+          <button type="submit" class="btn primary" disabled={busy} data-testid="sign-in">
+            {t('agent.signIn')}
+          </button>
+        </form>
+      )}
+      <div class="states" role="group" aria-label={t('agent.state')}>
+        {SETTABLE_STATES.map((s) => (
+          <button
+            type="button"
+            key={s}
+            class={`state-btn st-${s} ${me?.state === s ? 'on' : ''}`}
+            aria-pressed={me?.state === s}
+            disabled={!signedIn || busy}
+            onClick={() => void run(() => setAgentState(s))}
+            data-testid={`state-${s}`}
+          >
+            {label('agentState', s)}
+          </button>
+        ))}
+      </div>
+      <div class={`state-now st-${me?.state ?? 'away'}`} data-testid="agent-state" data-state={signedIn ? me?.state : 'signed_out'}>
+        <span>{signedIn ? label('agentState', me?.state ?? 'away') : t('agent.signedOut')}</span>
+        {signedIn && <span class="timer">{fmtDuration((now - since) / 1000)}</span>}
+      </div>
+    </div>
+  );
+}
+
+function CallWidget() {
+  const call = useStore((s) => (s.currentCallId ? s.calls.get(s.currentCallId) : undefined));
+  const now = useNow();
+  const [busy, setBusy] = useState(false);
+  const [startedAt] = useState(() => new Map<string, number>());
+  if (!call) {
+    return (
+      <div class="sb-call idle" data-testid="current-call" data-state="none">
+        <PhoneIcon />
+        <span class="muted">{t('call.none')}</span>
+      </div>
+    );
+  }
+  const key = String(call.id);
+  const active = CALL_ACTIVE.has(String(call.state));
+  if (call.state === 'connected' && !startedAt.has(key)) startedAt.set(key, call.answeredAt ? new Date(call.answeredAt).getTime() : now);
+  const connectedFor = startedAt.has(key) ? (now - startedAt.get(key)!) / 1000 : null;
+  return (
+    <div class={`sb-call call-${call.state}`} data-testid="current-call" data-state={call.state} data-call-id={key}>
+      <PhoneIcon />
+      <div class="call-text">
+        <strong>{call.party || call.number || t('call.unknownParty')}</strong>
+        <span>
+          {label('callState', String(call.state))}
+          {call.state === 'connected' && connectedFor !== null ? ` ${fmtDuration(connectedFor)}` : ''}
+        </span>
+      </div>
+      {active ? (
+        <button
+          type="button"
+          class="btn danger"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await hangup(key);
+            } catch (e) {
+              notify('error', errorText(e));
+            } finally {
+              setBusy(false);
+            }
+          }}
+          data-testid="hangup"
+        >
+          <HangupIcon /> {t('call.hangup')}
+        </button>
+      ) : (
+        <button type="button" class="btn ghost small" onClick={dismissCall}>
+          {t('common.dismiss')}
+        </button>
+      )}
+    </div>
+  );
+}

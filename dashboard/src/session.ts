@@ -1,0 +1,446 @@
+/**
+ * The session: login, the live connection and what each pushed message does to the store, the alarm and
+ * agent actions, calls. Components call these functions and read the store; nothing here renders.
+ */
+import { AlarmSound, onSoundBlocked, speak, unlockSound } from './alerts';
+import { HttpError, get, getToken, post, setToken, whenUnauthenticated, wsUrl } from './api';
+import { label, locale, setLocale, t, type Locale } from './i18n';
+import { Live } from './live';
+import { notify, store, type OpenFile } from './store';
+import { OPEN_STATES, type AgentStatus, type Alarm, type AlarmDetail, type ElderFull, type LiveCall, type OutcomeInfo, type ServerConfig, type User, type WsMessage } from './types';
+
+let live: Live | null = null;
+let sound: AlarmSound | null = null;
+let firstSnapshot = true;
+/** alarms the supervisor was alerted about (they beep for supervisors until accepted) */
+const escalated = new Set<number>();
+/** alarm id → when it was last announced, so a re-presentation does not talk over the agent */
+const announced = new Map<number, number>();
+let openNonce = 0;
+
+export const isOpenAlarm = (a: Alarm) => OPEN_STATES.includes(a.state);
+export const isWaiting = (a: Alarm) => (a.state === 'raised' || a.state === 'presented') && a.ownerId === null;
+export const isLead = (u: User | null) => u?.role === 'supervisor' || u?.role === 'admin';
+
+/** Priority first, then age (oldest first), then id: the order of the queue. */
+export function byPriorityThenAge(a: Alarm, b: Alarm): number {
+  return a.priority - b.priority || a.firstAt.localeCompare(b.firstAt) || a.id - b.id;
+}
+
+export function elderName(id: number | null): string | null {
+  if (id === null) return null;
+  const e = store.get().elders.get(id);
+  return e && typeof e === 'object' ? e.name : null;
+}
+
+/** "坐席 #3" / "me", or the display name when the supervisor list knows it. */
+export function actorName(actor: string | number | null): string {
+  if (actor === null) return '—';
+  const s = store.get();
+  const id = typeof actor === 'number' ? actor : /^user:(\d+)$/.exec(actor)?.[1];
+  if (id !== undefined) {
+    const n = Number(id);
+    if (n === s.user?.id) return t('actor.me');
+    const a = s.agents.get(n);
+    return a?.displayName || a?.username || t('actor.agent', { id: n });
+  }
+  if (actor === 'system') return t('actor.system');
+  if (actor === 'device') return t('actor.device');
+  if (typeof actor === 'string' && actor.startsWith('telephony')) return t('actor.telephony');
+  return String(actor);
+}
+
+// ---------------------------------------------------------------- login and session
+
+export async function restoreSession(): Promise<void> {
+  if (!getToken()) return;
+  try {
+    const { user } = await get<{ user: User }>('/api/auth/me');
+    await startSession(user);
+  } catch (e) {
+    // Only a refused session is forgotten; a network error leaves it for the next try.
+    if (e instanceof HttpError && e.status === 401) setToken(null);
+  }
+}
+
+export async function login(username: string, password: string): Promise<void> {
+  unlockSound();
+  const r = await post<{ token: string; user: User }>('/api/auth/login', { username, password });
+  setToken(r.token);
+  await startSession(r.user);
+}
+
+export async function logout(): Promise<void> {
+  await post('/api/auth/logout').catch(() => undefined);
+  endSession();
+}
+
+function endSession(): void {
+  live?.stop();
+  live = null;
+  sound?.stop();
+  sound = null;
+  setToken(null);
+  firstSnapshot = true;
+  escalated.clear();
+  announced.clear();
+  store.set({
+    user: null, me: null, connection: 'idle', offlineSince: null, reconnectAt: null, alarms: new Map(), elders: new Map(), open: null,
+    calls: new Map(), currentCallId: null, agents: new Map(), notices: [], selectedAlarmId: null,
+  });
+}
+
+whenUnauthenticated(() => {
+  if (store.get().user) {
+    endSession();
+    notify('error', t('login.expired'));
+  }
+});
+
+async function startSession(user: User): Promise<void> {
+  store.set({ user, view: isLead(user) ? 'supervisor' : 'desk' });
+  onSoundBlocked((blocked) => store.set({ soundBlocked: blocked }));
+  const [config, outcomes] = await Promise.all([
+    get<ServerConfig>('/api/config').catch(() => ({}) as ServerConfig),
+    get<Record<string, OutcomeInfo>>('/api/alarms/outcomes').catch(() => ({})),
+  ]);
+  const tile = import.meta.env.VITE_MAP_TILE_URL as string | undefined;
+  store.set({ config: { ...config, mapTileUrl: config.mapTileUrl || tile || '' }, outcomes });
+  if (user.role !== 'installer') await refreshMe();
+  if (isLead(user)) await refreshAgents();
+  live = new Live(wsUrl, {
+    message: onMessage,
+    online: () => store.set({ connection: 'online', offlineSince: null, reconnectAt: null, reconnectAttempt: 0 }),
+    offline: ({ attempt, retryInMs }) =>
+      store.set((s) => ({
+        connection: 'offline',
+        offlineSince: s.offlineSince ?? Date.now(),
+        reconnectAt: Date.now() + retryInMs,
+        reconnectAttempt: attempt,
+        drops: s.connection === 'online' ? s.drops + 1 : s.drops,
+      })),
+    unauthorized: () => {
+      endSession();
+      notify('error', t('login.expired'));
+    },
+  });
+  store.set({ connection: 'connecting' });
+  live.start();
+  sound = new AlarmSound(waitingPriority);
+  sound.start();
+}
+
+export function switchLocale(l: Locale): void {
+  setLocale(l);
+  store.set({ locale: l });
+}
+
+/** The most urgent alarm that should sound for this user, or null. */
+function waitingPriority(): number | null {
+  const s = store.get();
+  if (!s.user) return null;
+  const lead = isLead(s.user);
+  const hearing = lead || (s.me?.signedIn && s.me.state !== 'away');
+  if (!hearing) return null;
+  let best: number | null = null;
+  for (const a of s.alarms.values()) {
+    if (!isWaiting(a)) continue;
+    const mine = a.presentedTo.includes(s.user.id);
+    const nobody = a.presentedTo.length === 0;
+    if (mine || nobody || (lead && escalated.has(a.id))) best = best === null ? a.priority : Math.min(best, a.priority);
+  }
+  return best;
+}
+
+function announce(a: Alarm): void {
+  const last = announced.get(a.id) ?? 0;
+  if (Date.now() - last < 20_000) return;
+  announced.set(a.id, Date.now());
+  const say = () => {
+    const name = elderName(a.elderId) ?? t('queue.unknownElder');
+    speak(t('speech.alarm', { priority: label('priority', a.priority), name, kind: label('kind', a.kind) }), locale(), a.priority === 1);
+  };
+  if (a.elderId !== null && !elderName(a.elderId)) void ensureElder(a.elderId).then(say, say);
+  else say();
+}
+
+// ---------------------------------------------------------------- pushed messages
+
+function putAlarm(a: Alarm): void {
+  store.set((s) => {
+    const alarms = new Map(s.alarms);
+    if (isOpenAlarm(a)) alarms.set(a.id, a);
+    else alarms.delete(a.id);
+    return { alarms };
+  });
+  if (a.elderId !== null) void ensureElder(a.elderId);
+  if (!isWaiting(a)) escalated.delete(a.id);
+  sound?.poke();
+  // keep the open file's copy current (it also refetches its timeline)
+  alarmListeners.forEach((fn) => fn(a));
+}
+
+const alarmListeners = new Set<(a: Alarm) => void>();
+export function onAlarmUpdate(fn: (a: Alarm) => void): () => void {
+  alarmListeners.add(fn);
+  return () => void alarmListeners.delete(fn);
+}
+const callListeners = new Set<(c: LiveCall) => void>();
+export function onCallUpdate(fn: (c: LiveCall) => void): () => void {
+  callListeners.add(fn);
+  return () => void callListeners.delete(fn);
+}
+
+function onMessage(m: WsMessage): void {
+  const s = store.get();
+  switch (m.type) {
+    case 'hello':
+      store.set({ user: { ...s.user, ...m.user } });
+      break;
+    case 'snapshot': {
+      const alarms = new Map<number, Alarm>();
+      for (const a of m.alarms) alarms.set(a.id, a);
+      const fresh = firstSnapshot ? [] : m.alarms.filter((a) => !s.alarms.has(a.id) && isWaiting(a));
+      firstSnapshot = false;
+      store.set({ alarms });
+      for (const a of m.alarms) if (a.elderId !== null) void ensureElder(a.elderId);
+      for (const a of m.alarms) alarmListeners.forEach((fn) => fn(a));
+      for (const a of fresh.sort(byPriorityThenAge).slice(0, 3)) announce(a);
+      // If the alarm on screen was closed while we were away, say so.
+      const open = s.open?.alarmId;
+      if (open !== undefined && !alarms.has(open)) void refreshAlarm(open);
+      sound?.poke();
+      break;
+    }
+    case 'alarm':
+      putAlarm(m.alarm);
+      if (m.action === 'raised') announce(m.alarm);
+      break;
+    case 'present':
+      putAlarm(m.alarm);
+      announce(m.alarm);
+      screenPop({ alarmId: m.alarm.id, elderId: m.alarm.elderId ?? undefined, reason: 'present' }, m.alarm.priority);
+      break;
+    case 'supervisor_alert':
+      putAlarm(m.alarm);
+      if (isWaiting(m.alarm)) escalated.add(m.alarm.id);
+      sound?.poke();
+      notify('alert', t('supervisor.alertText', { id: m.alarm.id, kind: label('kind', m.alarm.kind), name: elderName(m.alarm.elderId) ?? '' }), { alarmId: m.alarm.id, ms: 0 });
+      announce(m.alarm);
+      break;
+    case 'agent': {
+      const agents = new Map(s.agents);
+      const prev = agents.get(m.userId);
+      agents.set(m.userId, { ...(prev ?? { userId: m.userId, signedIn: true }), userId: m.userId, state: m.state, extension: m.extension, since: prev?.state === m.state ? prev.since : m.at, signedIn: m.extension !== null });
+      const me = m.userId === s.user?.id ? { ...(s.me ?? { userId: m.userId, signedIn: true }), state: m.state, extension: m.extension, since: s.me?.state === m.state ? s.me.since : m.at, signedIn: m.extension !== null } : s.me;
+      store.set({ agents, me: me as AgentStatus | null });
+      if (isLead(s.user) && !prev) void refreshAgents();
+      break;
+    }
+    case 'call':
+      putCall(m.call);
+      break;
+    default:
+      break;
+  }
+}
+
+/** Opens a file by itself, unless the agent is working an alarm of the same or higher urgency: then a notice. */
+function screenPop(target: Omit<OpenFile, 'nonce'>, priority: number): void {
+  const s = store.get();
+  const cur = s.open?.alarmId !== undefined ? s.alarms.get(s.open.alarmId) : undefined;
+  const busy = cur && cur.ownerId === s.user?.id && cur.id !== target.alarmId && cur.priority <= priority;
+  if (busy) {
+    notify('alert', t('pop.waiting', { kind: label('kind', priorityKind(target.alarmId)), name: elderName(target.elderId ?? null) ?? '' }), { alarmId: target.alarmId, ms: 0 });
+    return;
+  }
+  openFile(target);
+}
+
+function priorityKind(id: number | undefined): string {
+  return (id !== undefined && store.get().alarms.get(id)?.kind) || 'sos';
+}
+
+export function openFile(target: Omit<OpenFile, 'nonce'>): void {
+  store.set({ open: { ...target, nonce: ++openNonce }, selectedAlarmId: target.alarmId ?? store.get().selectedAlarmId });
+  if (target.elderId !== undefined) void ensureElder(target.elderId);
+}
+
+export function closeFile(): void {
+  store.set({ open: null });
+}
+
+// ---------------------------------------------------------------- reads
+
+const elderRequests = new Map<number, Promise<ElderFull | null>>();
+export function ensureElder(id: number, force = false): Promise<ElderFull | null> {
+  const cached = store.get().elders.get(id);
+  if (!force && cached && typeof cached === 'object') return Promise.resolve(cached);
+  const pending = elderRequests.get(id);
+  if (pending && !force) return pending;
+  const p = get<ElderFull>(`/api/elders/${id}`)
+    .then((e) => {
+      store.set((s) => ({ elders: new Map(s.elders).set(id, e) }));
+      return e;
+    })
+    .catch((e: unknown) => {
+      if (e instanceof HttpError && e.status === 404) store.set((s) => ({ elders: new Map(s.elders).set(id, 'missing') }));
+      return null;
+    })
+    .finally(() => elderRequests.delete(id));
+  elderRequests.set(id, p);
+  return p;
+}
+
+export async function refreshAlarm(id: number): Promise<AlarmDetail | null> {
+  try {
+    const d = await get<AlarmDetail>(`/api/alarms/${id}`);
+    putAlarm(d.alarm);
+    return d;
+  } catch {
+    return null;
+  }
+}
+
+export async function refreshMe(): Promise<void> {
+  const me = await get<AgentStatus>('/api/agents/me').catch(() => null);
+  if (me) store.set({ me });
+}
+
+export async function refreshAgents(): Promise<void> {
+  const list = await get<AgentStatus[]>('/api/agents').catch(() => null);
+  if (list) store.set({ agents: new Map(list.map((a) => [a.userId, a])) });
+}
+
+// ---------------------------------------------------------------- actions
+
+export type AlarmActionName = 'accept' | 'release' | 'note' | 'resolve' | 'follow-up' | 'close';
+
+/** Localised message for an error from the gateway. */
+export function errorText(e: unknown): string {
+  if (e instanceof HttpError) {
+    if (e.code === 'already_accepted') {
+      const owner = /by user (\d+)/.exec(e.message)?.[1];
+      return t('error.alreadyAccepted', { owner: owner ? actorName(Number(owner)) : '—' });
+    }
+    if (e.code === 'not_owner') return t('error.notOwner');
+    if (e.code === 'illegal_transition') return t('error.illegal', { message: e.message });
+    if (e.code === 'outcome_required') return t('error.outcomeRequired');
+    if (e.status === 0) return t('error.network');
+    if (e.status === 403) return t('error.forbidden');
+    return t('error.server', { status: e.status, message: e.message });
+  }
+  return String((e as Error)?.message ?? e);
+}
+
+export async function alarmAction(id: number, action: AlarmActionName, body: { note?: string; outcome?: string; satisfaction?: number } = {}): Promise<Alarm> {
+  unlockSound();
+  try {
+    const a = await post<Alarm>(`/api/alarms/${id}/${action}`, body);
+    putAlarm(a);
+    return a;
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 409) void refreshAlarm(id);
+    throw e;
+  }
+}
+
+export async function signIn(extension: string): Promise<void> {
+  unlockSound();
+  const me = await post<AgentStatus>('/api/agents/me/sign-in', { extension });
+  store.set({ me });
+  localStorage.setItem('anxin.extension', extension);
+}
+export async function signOut(): Promise<void> {
+  const me = await post<AgentStatus>('/api/agents/me/sign-out');
+  store.set({ me });
+}
+export async function setAgentState(state: string): Promise<void> {
+  unlockSound();
+  const me = await post<AgentStatus>('/api/agents/me/state', { state });
+  store.set({ me });
+}
+
+// ---------------------------------------------------------------- calls
+
+export const CALL_ACTIVE = new Set(['ringing_agent', 'dialing', 'connected', 'ringing', 'up', 'answered']);
+
+function putCall(c: LiveCall): void {
+  const key = String(c.id);
+  const s = store.get();
+  const calls = new Map(s.calls).set(key, { ...s.calls.get(key), ...c });
+  const mine = c.agentId === undefined || c.agentId === null || c.agentId === s.user?.id;
+  let currentCallId = s.currentCallId;
+  if (mine && CALL_ACTIVE.has(String(c.state))) currentCallId = key;
+  store.set({ calls, currentCallId });
+  callListeners.forEach((fn) => fn(c));
+  // An inbound call ringing this agent: the elder's file opens by itself.
+  if (mine && c.direction === 'inbound' && c.state === 'ringing_agent' && !s.calls.has(key)) {
+    if (c.alarmId) screenPop({ alarmId: c.alarmId, reason: 'call' }, 1);
+    else if (c.elderId) screenPop({ elderId: c.elderId, reason: 'call' }, 1);
+  }
+  if (c.alarmId) void refreshAlarmSoon(c.alarmId);
+}
+
+const refreshTimers = new Map<number, ReturnType<typeof setTimeout>>();
+function refreshAlarmSoon(id: number): void {
+  clearTimeout(refreshTimers.get(id));
+  refreshTimers.set(id, setTimeout(() => alarmListeners.forEach((fn) => { const a = store.get().alarms.get(id); if (a) fn(a); }), 300));
+}
+
+export async function startCall(target: { alarmId?: number; elderId?: number; contactId?: number; number?: string }): Promise<LiveCall> {
+  unlockSound();
+  const me = store.get().me;
+  if (!me?.signedIn || !me.extension) throw new Error(t('call.signInFirst'));
+  try {
+    const r = await post<{ call: LiveCall } | LiveCall>('/api/calls', target);
+    const call = 'call' in r ? r.call : r;
+    putCall({ ...call, agentId: call.agentId ?? store.get().user?.id, alarmId: call.alarmId ?? target.alarmId ?? null });
+    store.set({ currentCallId: String(call.id) });
+    return call;
+  } catch (e) {
+    // A 404 without our error code: the route itself is missing (telephony not installed).
+    if (e instanceof HttpError && e.status === 404 && e.code !== 'not_found') throw new Error(t('call.unavailable'));
+    throw e;
+  }
+}
+
+export async function hangup(callId: string): Promise<void> {
+  const r = await post<{ call: LiveCall } | LiveCall>(`/api/calls/${encodeURIComponent(callId)}/hangup`).catch((e: unknown) => {
+    if (e instanceof HttpError && e.status === 404) return { id: callId, state: 'ended' } as LiveCall;
+    throw e;
+  });
+  const call = 'call' in r ? r.call : r;
+  putCall({ ...call, id: call.id ?? callId });
+}
+
+export function dismissCall(): void {
+  store.set({ currentCallId: null });
+}
+
+/** Load live calls of an alarm (GET /api/calls?alarmId=); absent endpoint → nothing. */
+export async function loadCalls(alarmId: number): Promise<void> {
+  const r = await get<{ calls?: LiveCall[] } | LiveCall[]>(`/api/calls?alarmId=${alarmId}`).catch(() => null);
+  const list = Array.isArray(r) ? r : (r?.calls ?? []);
+  if (!list.length) return;
+  store.set((s) => {
+    const calls = new Map(s.calls);
+    for (const c of list) calls.set(String(c.id), { ...calls.get(String(c.id)), ...c });
+    return { calls };
+  });
+}
+
+/** Expose a little state to tests and to the support desk (window.__anxin). */
+export function debugHandle(): Record<string, unknown> {
+  return {
+    get connection() {
+      return store.get().connection;
+    },
+    get drops() {
+      return store.get().drops;
+    },
+    get alarms() {
+      return [...store.get().alarms.values()].map((a) => ({ id: a.id, kind: a.kind, state: a.state }));
+    },
+  };
+}

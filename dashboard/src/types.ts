@@ -1,0 +1,205 @@
+/** The gateway's JSON shapes as the dashboard reads them (dates arrive as ISO strings). */
+
+export type Role = 'agent' | 'supervisor' | 'installer' | 'admin';
+
+export interface User {
+  id: number;
+  username: string;
+  displayName: string;
+  role: Role;
+  extension?: string | null;
+}
+
+export type AgentState = 'ready' | 'not_ready' | 'away' | 'wrap_up' | 'on_call';
+/** The states an agent may choose (on_call is set by telephony). */
+export const SETTABLE_STATES = ['ready', 'not_ready', 'away', 'wrap_up'] as const;
+
+export interface AgentStatus {
+  userId: number;
+  extension: string | null;
+  state: AgentState;
+  since: string;
+  idleSince?: string | null;
+  signedIn: boolean;
+  username?: string;
+  displayName?: string;
+  role?: string;
+}
+
+export type AlarmState = 'raised' | 'presented' | 'accepted' | 'in_progress' | 'resolved' | 'followed_up' | 'closed' | 'cleared';
+export const OPEN_STATES: readonly string[] = ['raised', 'presented', 'accepted', 'in_progress'];
+
+export interface Alarm {
+  id: number;
+  kind: string;
+  priority: number;
+  alarmClass?: 'operator' | 'condition';
+  state: AlarmState;
+  deviceId: number | null;
+  elderId: number | null;
+  zone?: string | null;
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  ownerId: number | null;
+  outcome: string | null;
+  detail?: Record<string, unknown>;
+  lat: number | null;
+  lon: number | null;
+  presentedTo: number[];
+  acceptedAt?: string | null;
+  resolvedAt?: string | null;
+  closedAt?: string | null;
+}
+
+export interface AlarmEvent {
+  id: number;
+  alarmId: number;
+  at: string;
+  actor: string;
+  action: string;
+  fromState: string | null;
+  toState: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface Contact {
+  id: number;
+  elderId: number;
+  position: number;
+  name: string;
+  relation: string | null;
+  phone: string;
+  notes: string | null;
+}
+
+export interface Device {
+  id: number;
+  identifier: string;
+  protocol: string;
+  model: string | null;
+  kind: string;
+  simPhone: string | null;
+  elderId: number | null;
+  state: string;
+  lastSeen: string | null;
+  battery: number | null;
+  signal: number | null;
+}
+
+export interface LatLon {
+  lat: number;
+  lon: number;
+}
+export interface Geofence {
+  id: string;
+  name: string;
+  shape: { type: 'circle'; center: LatLon; radiusM: number } | { type: 'polygon'; points: LatLon[] };
+}
+
+export interface Elder {
+  id: number;
+  name: string;
+  gender?: 'male' | 'female' | 'other' | null;
+  idNumber?: string | null;
+  birthDate?: string | null;
+  phone?: string | null;
+  address?: string | null;
+  lat?: number | null;
+  lon?: number | null;
+  conditions?: string | null;
+  medications?: string | null;
+  allergies?: string | null;
+  dialect?: string | null;
+  livesAlone?: boolean | null;
+  accessNotes?: string | null;
+  rules?: { geofences?: Geofence[] } & Record<string, unknown>;
+}
+
+export interface ElderFull extends Elder {
+  contacts: Contact[];
+  devices: Device[];
+}
+
+/** A call record as stored (GET /api/alarms/:id → calls). */
+export interface CallRecord {
+  id: number;
+  alarmId: number | null;
+  direction: 'inbound' | 'outbound';
+  party: string;
+  number: string | null;
+  agentId: number | null;
+  createdAt: string;
+  answeredAt: string | null;
+  endedAt: string | null;
+  durationS: number | null;
+  outcome: string | null;
+}
+
+export type CallState = 'ringing_agent' | 'dialing' | 'connected' | 'ended';
+
+/** A live call (POST /api/calls, WS {type:'call'}). Fields beyond id and state are optional: read defensively. */
+export interface LiveCall {
+  id: number | string;
+  state: CallState | string;
+  party?: string | null;
+  number?: string | null;
+  alarmId?: number | null;
+  elderId?: number | null;
+  contactId?: number | null;
+  direction?: 'inbound' | 'outbound' | string;
+  agentId?: number | null;
+  answeredAt?: string | null;
+  endedAt?: string | null;
+  cause?: number | string | null;
+}
+
+export interface AlarmDetail {
+  alarm: Alarm;
+  timeline: AlarmEvent[];
+  elder: Elder | null;
+  contacts: Contact[];
+  devices: Device[];
+  device: Device | null;
+  calls: CallRecord[];
+}
+
+export interface OutcomeInfo {
+  zh: string;
+  en: string;
+  followUp: boolean;
+}
+
+export interface Stats {
+  since: string;
+  total: number;
+  within60: number;
+  within180: number;
+  rate60: number | null;
+  rate180: number | null;
+}
+
+export interface TelemetryRow {
+  time: string;
+  device: string;
+  elderId: number | null;
+  fields: Record<string, number | boolean | string>;
+}
+
+export interface ServerConfig {
+  mapTileUrl?: string;
+  mapTileAttribution?: string;
+  timezone?: string;
+  centreName?: string;
+}
+
+/** Messages pushed over /api/ws; every one has seq and at. */
+export type WsMessage =
+  | { type: 'hello'; user: User; seq: number; at: string }
+  | { type: 'snapshot'; alarms: Alarm[]; seq: number; at: string }
+  | { type: 'alarm'; action: string; actor: string; alarm: Alarm; seq: number; at: string }
+  | { type: 'present'; alarm: Alarm; step: string; seq: number; at: string }
+  | { type: 'supervisor_alert'; alarm: Alarm; reason: string; seq: number; at: string }
+  | { type: 'agent'; userId: number; state: AgentState; extension: string | null; seq: number; at: string }
+  | { type: 'call'; call: LiveCall; seq: number; at: string }
+  | { type: 'pong' | 'error'; message?: string; seq: number; at: string };

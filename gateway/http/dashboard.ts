@@ -1,0 +1,52 @@
+/**
+ * Serves the built dashboard (dashboard/dist, from `npm run build:dashboard`) at `/`, and GET /api/config: the
+ * few settings the browser needs (map tiles, the centre's time zone). Hashed assets are cached for a year;
+ * index.html never, so a new build reaches every open screen on its next load.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+
+export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
+
+export interface DashboardOptions {
+  /** where the built files are; default dashboard/dist */
+  root?: string;
+  /** Leaflet tile URL template; empty: the map draws without a base map (offline centres) */
+  mapTileUrl?: string;
+  mapTileAttribution?: string;
+  timezone: string;
+}
+
+export async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions): Promise<void> {
+  const root = o.root ?? DASHBOARD_DIST;
+
+  app.get('/api/config', { schema: { tags: ['dashboard'], summary: 'Settings the dashboard reads at start (no login needed)', security: [] } }, async () => ({
+    mapTileUrl: o.mapTileUrl ?? '',
+    mapTileAttribution: o.mapTileAttribution ?? '',
+    timezone: o.timezone,
+  }));
+
+  if (!existsSync(`${root}/index.html`)) {
+    app.log.warn({ root }, 'dashboard not built: run `npm run build:dashboard`');
+    app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+      reply
+        .status(503)
+        .type('text/html; charset=utf-8')
+        .send('<!doctype html><meta charset="utf-8"><title>Anxin</title><p>The dashboard is not built yet. Run <code>npm run build:dashboard</code> and reload. 控制台尚未构建：请运行 <code>npm run build:dashboard</code>。</p>'),
+    );
+    return;
+  }
+
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    index: 'index.html',
+    cacheControl: false,
+    setHeaders: (reply, path) => {
+      reply.header('cache-control', /[/\\]assets[/\\]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      reply.header('x-content-type-options', 'nosniff');
+    },
+  });
+}

@@ -1,0 +1,189 @@
+/**
+ * telephony/: Anxin's phone side over Asterisk ARI. gateway/ creates it once, implements the ports
+ * (ports.ts), and wires the results into alarms, call records and agent states.
+ *
+ *   const tel = createTelephony({ url, username, password, app: 'alarmhub', trunkTemplate: 'PJSIP/{number}@trunk',
+ *                                 agentTemplate: 'PJSIP/{ext}', redDid: '96110', greenDid: '96120', ports, log });
+ *   await tel.start();
+ *   const t = await tel.callback({ idempotencyKey: `alarm:${id}:callback`, number, alarmId: id, agent });
+ *   t.callId;            // at once: for hangup(callId) and the HTTP answer
+ *   await t.done;        // when the flow is over
+ */
+import { AriAdapter, type AriAdapterOptions, type AriHealth } from './ari.ts';
+import { CallTracker, type CallUpdate } from './calls.ts';
+import { Emitter } from './emitter.ts';
+import { startCallback, type CallbackRequest, type CallbackResult } from './flows/callback.ts';
+import { startCascade, type CascadeRequest, type CascadeResult } from './flows/cascade.ts';
+import { startClickToCall, type ClickToCallRequest, type ClickToCallResult } from './flows/click-to-call.ts';
+import { FlowRegistry, type FlowContext, type FlowDone, type TelephonyConfig, type Ticket } from './flows/context.ts';
+import { InboundHandler } from './flows/inbound.ts';
+import { errText, silentLog, type TelephonyLog } from './log.ts';
+import type { AgentPhoneChange, OneKeyEvent, TelephonyPorts } from './ports.ts';
+
+export type * from './ports.ts';
+export type { AriHealth, HangupReason } from './ari.ts';
+export { AriAdapter, AriError, channelIdFor } from './ari.ts';
+export type { CallUpdate, LegResult } from './calls.ts';
+export { classifyEnd } from './calls.ts';
+export type { CallbackRequest, CallbackResult, CallbackStatus } from './flows/callback.ts';
+export type { CascadeContact, CascadeRequest, CascadeResult, CascadeStatus } from './flows/cascade.ts';
+export type { ClickToCallRequest, ClickToCallResult, ClickToCallStatus } from './flows/click-to-call.ts';
+export type { FlowDone, TelephonyConfig, Ticket } from './flows/context.ts';
+export { flowIdFor } from './flows/context.ts';
+export type { TelephonyLog } from './log.ts';
+
+export interface TelephonyOptions {
+  /** ARI base URL, `http://host:8088`. */
+  url: string;
+  username: string;
+  password: string;
+  /** Stasis application name (the dialplan sends inbound calls to `Stasis(<app>)`). */
+  app: string;
+  /** Outbound trunk endpoint with `{number}`: `PJSIP/{number}@trunk`. */
+  trunkTemplate: string;
+  /** Agent extension endpoint with `{ext}`: `PJSIP/{ext}`. */
+  agentTemplate: string;
+  /** The red-line DID (emergency), as dialled (`dialplan.exten`). */
+  redDid: string;
+  /** The green-line DID (service). */
+  greenDid: string;
+  ports: TelephonyPorts;
+  log?: TelephonyLog;
+  /** `"Anxin" <96110>`: caller ID on outbound calls. */
+  callerId?: string;
+  /** Area code for landline numbers given without one; default '021'. */
+  areaCode?: string;
+  /** Defaults for the flows (the per-request values win). */
+  defaults?: Partial<Pick<TelephonyConfig, 'ringTimeoutS' | 'agentRingTimeoutS' | 'dtmfTimeoutS' | 'rounds' | 'acceptDigit' | 'downWaitS'>>;
+  media?: Partial<TelephonyConfig['media']>;
+  inbound?: Partial<TelephonyConfig['inbound']>;
+  /** ARI client tuning (timeouts, reconnect backoff). */
+  ari?: Pick<AriAdapterOptions, 'requestTimeoutMs' | 'connectTimeoutMs' | 'reconnect'>;
+  /** Multiplies the hub's own timers (ring backstop, DTMF wait, press window); tests against a time-scaled simulator. Default 1. */
+  timeScale?: number;
+  /** Live calls are given up as `lost` when telephony stays down this long; default 60000 ms. */
+  lostAfterDownMs?: number;
+}
+
+export interface TelephonyEvents {
+  up: AriHealth;
+  down: AriHealth;
+  /** Every leg state change (dialling, ringing, up, ended with outcome). */
+  call: CallUpdate;
+  agent_phone: AgentPhoneChange;
+  /** The first press of a one-key event (the same object OneKeyPort.pressed gets). */
+  inbound: OneKeyEvent;
+  /** A further press folded into the event (count n). */
+  inbound_repeat: OneKeyEvent;
+  /** A callback / click-to-call / cascade finished. */
+  flow_done: FlowDone;
+}
+
+export interface Telephony {
+  /** Connects; rejects only on wrong ARI credentials (401). Otherwise health() tells, and it keeps retrying. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health(): AriHealth;
+  /** Resolves true once up (false after timeoutMs). */
+  waitUntilUp(timeoutMs: number): Promise<boolean>;
+  callback(req: CallbackRequest): Promise<Ticket<CallbackResult>>;
+  clickToCall(req: ClickToCallRequest): Promise<Ticket<ClickToCallResult>>;
+  cascade(req: CascadeRequest): Promise<Ticket<CascadeResult>>;
+  /** Hangs up a flow (callId from a ticket: every leg, stops a cascade) or a single leg (its channel id). False if unknown. */
+  hangup(callId: string): Promise<boolean>;
+  on<K extends keyof TelephonyEvents>(type: K, fn: (e: TelephonyEvents[K]) => void): () => void;
+  /** The adapter, for diagnostics (and anything the flows do not cover). */
+  readonly ari: AriAdapter;
+}
+
+const DEFAULT_MEDIA: TelephonyConfig['media'] = {
+  callbackGreeting: ['sound:anxin-callback-greeting'],
+  callbackNoAgent: ['sound:anxin-no-agent'],
+  cascadePrompt: ['sound:anxin-alarm-for-elder', 'sound:anxin-press-1'],
+  cascadeAccepted: ['sound:anxin-thank-you'],
+  targetNotReached: ['sound:anxin-not-reached'],
+};
+
+export function createTelephony(opts: TelephonyOptions): Telephony {
+  const log = opts.log ?? silentLog;
+  const timeScale = opts.timeScale ?? 1;
+  const cfg: TelephonyConfig = {
+    trunkTemplate: opts.trunkTemplate,
+    agentTemplate: opts.agentTemplate,
+    areaCode: opts.areaCode ?? '021',
+    redDid: opts.redDid,
+    greenDid: opts.greenDid,
+    timeScale,
+    ringTimeoutS: opts.defaults?.ringTimeoutS ?? 30,
+    agentRingTimeoutS: opts.defaults?.agentRingTimeoutS ?? 20,
+    dtmfTimeoutS: opts.defaults?.dtmfTimeoutS ?? 10,
+    rounds: opts.defaults?.rounds ?? 2,
+    acceptDigit: opts.defaults?.acceptDigit ?? '1',
+    downWaitS: opts.defaults?.downWaitS ?? 30,
+    media: { ...DEFAULT_MEDIA, ...opts.media },
+    inbound: { mode: 'ring', pressWindowS: 120, maxRingS: 60, ...opts.inbound },
+  };
+  if (opts.callerId) cfg.callerId = opts.callerId;
+  if (!cfg.trunkTemplate.includes('{number}')) throw new Error('telephony: trunkTemplate must contain {number}');
+  if (!/\{ext(ension)?\}/.test(cfg.agentTemplate)) throw new Error('telephony: agentTemplate must contain {ext}');
+
+  const emitter = new Emitter<TelephonyEvents>((type, err) => log.error({ err: errText(err), type }, 'telephony: event handler failed'));
+  const adapterOpts: AriAdapterOptions = { url: opts.url, username: opts.username, password: opts.password, app: opts.app, log, ...opts.ari };
+  const adapter = new AriAdapter(adapterOpts);
+  const tracker = new CallTracker({
+    adapter,
+    ports: opts.ports,
+    log,
+    notify: { call: (u) => emitter.emit('call', u), agentPhone: (c) => emitter.emit('agent_phone', c) },
+    timeScale,
+    lostAfterDownMs: opts.lostAfterDownMs ?? 60_000,
+  });
+  const flows = new FlowRegistry();
+  const ctx: FlowContext = { adapter, tracker, ports: opts.ports, log, cfg, flows, flowDone: (d) => emitter.emit('flow_done', d) };
+  const inbound = new InboundHandler(ctx, (type, e) => emitter.emit(type, e));
+  tracker.onForeignStasisStart = (e) => inbound.handle(e);
+  adapter.on('up', (h) => emitter.emit('up', h));
+  adapter.on('down', (h) => emitter.emit('down', h));
+  let started = false;
+
+  return {
+    ari: adapter,
+    async start() {
+      if (!started) tracker.start();
+      started = true;
+      try {
+        await adapter.start();
+      } catch (err) {
+        tracker.stop();
+        started = false;
+        throw err;
+      }
+    },
+    async stop() {
+      await Promise.all(flows.all().map((f) => f.cancel()));
+      tracker.stop();
+      inbound.stop();
+      started = false;
+      await adapter.stop();
+    },
+    health: () => adapter.health(),
+    waitUntilUp: (ms) => adapter.waitUntilUp(ms),
+    callback: (req) => startCallback(ctx, req),
+    clickToCall: (req) => startClickToCall(ctx, req),
+    cascade: (req) => startCascade(ctx, req),
+    async hangup(callId) {
+      const flow = flows.get(callId);
+      if (flow) {
+        await flow.cancel();
+        return true;
+      }
+      const leg = tracker.get(callId);
+      if (leg) {
+        await leg.hangup('normal');
+        return true;
+      }
+      return false;
+    },
+    on: (type, fn) => emitter.on(type, fn),
+  };
+}
