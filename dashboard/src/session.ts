@@ -391,6 +391,7 @@ function refreshAlarmSoon(id: number): void {
 export async function startCall(target: { alarmId?: number; elderId?: number; contactId?: number; number?: string }): Promise<LiveCall> {
   unlockSound();
   const me = store.get().me;
+  if (store.get().config.features?.calls === false) throw new Error(t('call.unavailable'));
   if (!me?.signedIn || !me.extension) throw new Error(t('call.signInFirst'));
   try {
     const r = await post<{ call: LiveCall } | LiveCall>('/api/calls', target);
@@ -420,6 +421,7 @@ export function dismissCall(): void {
 
 /** Load live calls of an alarm (GET /api/calls?alarmId=); absent endpoint → nothing. */
 export async function loadCalls(alarmId: number): Promise<void> {
+  if (!store.get().config.features?.callList) return;
   const r = await get<{ calls?: LiveCall[] } | LiveCall[]>(`/api/calls?alarmId=${alarmId}`).catch(() => null);
   const list = Array.isArray(r) ? r : (r?.calls ?? []);
   if (!list.length) return;

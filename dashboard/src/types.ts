@@ -191,6 +191,8 @@ export interface ServerConfig {
   mapTileAttribution?: string;
   timezone?: string;
   centreName?: string;
+  /** routes other parts provide; absent ones are never called (no 404s in the console) */
+  features?: { calls?: boolean; callList?: boolean; track?: boolean; lastPositions?: boolean };
 }
 
 /** Messages pushed over /api/ws; every one has seq and at. */

@@ -22,10 +22,18 @@ export interface DashboardOptions {
 export async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions): Promise<void> {
   const root = o.root ?? DASHBOARD_DIST;
 
+  // Features other parts add (telephony, telemetry) are looked up when asked, so the browser never calls an absent route.
+  const has = (method: 'GET' | 'POST', url: string) => app.hasRoute({ method, url });
   app.get('/api/config', { schema: { tags: ['dashboard'], summary: 'Settings the dashboard reads at start (no login needed)', security: [] } }, async () => ({
     mapTileUrl: o.mapTileUrl ?? '',
     mapTileAttribution: o.mapTileAttribution ?? '',
     timezone: o.timezone,
+    features: {
+      calls: has('POST', '/api/calls'),
+      callList: has('GET', '/api/calls'),
+      track: has('GET', '/api/elders/:id/track'),
+      lastPositions: has('GET', '/api/telemetry/last-positions'),
+    },
   }));
 
   if (!existsSync(`${root}/index.html`)) {

@@ -205,6 +205,9 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
       open--;
       metrics.connections.dec({ protocol: 'mqtt' });
     });
+    // acks and replies are small writes; without this, Nagle holds the PUBACK written right after an ack
+    // publish until the device's delayed TCP ACK (~40 ms a round)
+    socket.setNoDelay(true);
     const client = aedes.handle(socket);
     const guard = new PacketSizeGuard(() => (accounts.get(client)?.role === 'bridge' ? o.bridgeMaxPacketBytes : o.maxPacketBytes));
     // aedes reads with read() on 'readable'; a 'data' listener then sees each chunk as it is read, before

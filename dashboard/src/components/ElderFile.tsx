@@ -85,6 +85,7 @@ export function ElderFile({ open }: { open: OpenFile }) {
       .catch(() => undefined);
     const to = new Date();
     const from = new Date(to.getTime() - 3600_000);
+    if (store.get().config.features?.track === false) return;
     void get<TelemetryRow[]>(`/api/elders/${elderId}/track?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}&limit=500`)
       .then((rows) => {
         if (!alive || !Array.isArray(rows)) return;
@@ -102,7 +103,7 @@ export function ElderFile({ open }: { open: OpenFile }) {
   // When the track is empty, ask for the devices' last positions.
   const full = elder && typeof elder === 'object' ? elder : null;
   useEffect(() => {
-    if (!full || track.length || lastFix) return;
+    if (!full || track.length || lastFix || store.get().config.features?.lastPositions === false) return;
     const ids = full.devices.map((d) => d.identifier);
     if (!ids.length) return;
     let alive = true;
@@ -265,8 +266,9 @@ export function ElderFile({ open }: { open: OpenFile }) {
       <div class="file-body">
         <div class="col">
           {e && <Greeting elder={e} inbound={open.reason === 'call'} />}
-          {e && <Profile elder={e} />}
+          {e && <Access elder={e} />}
           <Contacts contacts={contacts} onCall={(c) => void call({ contactId: c.id })} busy={busy} />
+          {e && <Profile elder={e} />}
         </div>
         <div class="col">
           <ElderMap data={mapData} tileUrl={config.mapTileUrl} attribution={config.mapTileAttribution} />
@@ -317,6 +319,13 @@ function FileHeader({ alarm, elder, reason }: { alarm?: Alarm; elder: ElderFull 
             </small>
           )}
         </h2>
+        {elder && (elder.address || elder.phone) && (
+          <div class="file-addr" data-testid="elder-address">
+            {elder.address}
+            {elder.address && elder.phone ? ' · ' : ''}
+            {elder.phone && <span class="phone">{elder.phone}</span>}
+          </div>
+        )}
         {alarm ? (
           <div class="file-alarm">
             <strong>{label('kind', alarm.kind)}</strong>
@@ -374,16 +383,10 @@ function Greeting({ elder, inbound }: { elder: NonNullable<AlarmDetail['elder']>
   );
 }
 
-function Profile({ elder }: { elder: NonNullable<AlarmDetail['elder']> }) {
-  const rows: [string, string | null | undefined, string?][] = [
-    [t('file.address'), elder.address],
-    [t('file.phone'), elder.phone],
-    [t('file.dialect'), elder.dialect],
-    [t('file.conditions'), elder.conditions],
-    [t('file.medications'), elder.medications],
-  ];
+/** What the agent must not miss before sending anyone: how to get in, living alone, allergies. */
+function Access({ elder }: { elder: NonNullable<AlarmDetail['elder']> }) {
   return (
-    <div class="profile">
+    <>
       {elder.accessNotes && (
         <div class="access" data-testid="access-notes">
           <span class="label">{t('file.access')}</span>
@@ -397,7 +400,26 @@ function Profile({ elder }: { elder: NonNullable<AlarmDetail['elder']> }) {
             {t('file.allergies')}: {elder.allergies}
           </span>
         )}
+        {elder.dialect && (
+          <span class="flag info">
+            {t('file.dialect')}: {elder.dialect}
+          </span>
+        )}
       </div>
+    </>
+  );
+}
+
+function Profile({ elder }: { elder: NonNullable<AlarmDetail['elder']> }) {
+  const rows: [string, string | null | undefined][] = [
+    [t('file.conditions'), elder.conditions],
+    [t('file.medications'), elder.medications],
+    [t('file.idNumber'), elder.idNumber],
+  ];
+  if (!rows.some(([, v]) => v)) return null;
+  return (
+    <div class="box profile">
+      <h3>{t('file.health')}</h3>
       <dl>
         {rows
           .filter(([, v]) => v)

@@ -22,7 +22,7 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
 
   useEffect(() => {
     if (!box.current) return;
-    const m = L.map(box.current, { zoomControl: true, attributionControl: !!tileUrl, preferCanvas: false });
+    const m = L.map(box.current, { zoomControl: true, attributionControl: !!tileUrl, preferCanvas: false }).setView([35, 105], 4);
     if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19, attribution: attribution ?? '' }).addTo(m);
     L.control.scale({ imperial: false }).addTo(m);
     layer.current = L.layerGroup().addTo(m);
@@ -45,10 +45,11 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
     for (const f of data.geofences) {
       const style = { color: '#2e7d32', weight: 2, dashArray: '6 4', fillOpacity: 0.06 };
       if (f.shape.type === 'circle') {
-        const c = L.circle([f.shape.center.lat, f.shape.center.lon], { ...style, radius: f.shape.radiusM }).bindTooltip(f.name || t('map.geofence')).addTo(g);
-        const b = c.getBounds();
-        if (b.isValid()) bounds.push(b.getNorthEast(), b.getSouthWest());
-        else bounds.push([f.shape.center.lat, f.shape.center.lon]);
+        const center = L.latLng(f.shape.center.lat, f.shape.center.lon);
+        L.circle(center, { ...style, radius: f.shape.radiusM }).bindTooltip(f.name || t('map.geofence')).addTo(g);
+        // From the centre and radius: a circle's own getBounds() needs the map to have been laid out.
+        const b = center.toBounds(f.shape.radiusM * 2);
+        bounds.push(b.getNorthEast(), b.getSouthWest());
       } else {
         const pts = f.shape.points.map((p) => [p.lat, p.lon] as [number, number]);
         L.polygon(pts, style).bindTooltip(f.name || t('map.geofence')).addTo(g);

@@ -63,8 +63,9 @@ function AgentControls() {
       setBusy(false);
     }
   };
-  const signedIn = !!me?.signedIn;
-  const since = me?.since ? new Date(me.since).getTime() : now;
+  if (!me) return <div class="sb-agent" data-testid="agent-state" data-state="loading" />;
+  const signedIn = me.signedIn;
+  const since = me.since ? new Date(me.since).getTime() : now;
   return (
     <div class="sb-agent">
       {signedIn ? (
