@@ -34,6 +34,8 @@ import { commandRoutes } from './http/commands.js';
 import { alarmRoutes } from './http/alarms.js';
 import { agentRoutes } from './http/agents.js';
 import { wsRoutes } from './http/ws.js';
+import { callRoutes } from './http/calls.js';
+import { startTelephonyService, type TelephonyHandle } from './telephony-service.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { AlarmActions } from './alarm-actions.js';
 import { Escalator } from './escalator.js';
@@ -245,6 +247,35 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     stops.push({ name: 'receivers', fn: () => receivers.stop() });
     summary.push(...receivers.summary);
 
+    // Telephony: ARI to a real Asterisk, or the built-in simulator (labelled as such), or off.
+    let telephonyHandle: TelephonyHandle | undefined;
+    let telephonyError: string | undefined;
+    try {
+      telephonyHandle = await startTelephonyService({ cfg, db, bus, alarms, registry, log: log.child({ part: 'telephony' }) });
+    } catch (e) {
+      // A wrong ARI password must be loud, but alarms keep popping without telephony.
+      telephonyError = (e as Error).message;
+      log.error({ err: e }, 'telephony did not start; alarms still work, calls do not');
+    }
+    if (telephonyHandle) stops.push({ name: 'telephony', fn: () => telephonyHandle!.stop() });
+    health.register(
+      'telephony',
+      () => {
+        if (cfg.telephony === 'off') return { state: 'disabled', mode: 'off' };
+        if (!telephonyHandle) return { state: 'down', detail: `telephony_down: ${telephonyError ?? 'not started'}`, mode: cfg.telephony };
+        const h = telephonyHandle.telephony.health();
+        return h.state === 'up' ? { state: 'up', mode: telephonyHandle.mode } : { state: 'down', detail: `telephony_down: ${h.reason}`, mode: telephonyHandle.mode };
+      },
+      false,
+    );
+    summary.push(
+      cfg.telephony === 'off'
+        ? 'Telephony    off        (TELEPHONY=off: no calls)'
+        : cfg.telephony === 'simulated'
+          ? `Telephony    SIMULATED  ${telephonyHandle?.url ?? '(failed)'}  (built-in Asterisk simulator: no real phone calls)`
+          : `Telephony    ARI        ${cfg.ariUrl}  app ${cfg.ariApp}`,
+    );
+
     // 6. HTTP API.
     const http = await buildHttp({
       db, log, metrics, health, sessionTtlH: cfg.sessionTtlH, onDeviceChanged: (id) => registry.invalidate(id),
@@ -255,6 +286,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
         (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),
         (app) => agentRoutes(app, { db, bus }),
         (app) => wsRoutes(app, { db, bus }),
+        (app) => callRoutes(app, { db, bus, telephony: () => telephonyHandle, areaCode: cfg.areaCode }),
         (app) => dashboardRoutes(app, { mapTileUrl: cfg.mapTileUrl, mapTileAttribution: cfg.mapTileAttribution, timezone: cfg.timezone }),
       ],
     });

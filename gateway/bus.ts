@@ -18,6 +18,10 @@ export interface BusEvents {
   'supervisor.alert': { alarm: Alarm; reason: string };
   /** escalation reached the automatic callback and contact cascade */
   'alarm.callback': { alarm: Alarm; plan: Record<string, unknown> };
+  /** a call leg changed (telephony/ CallUpdate) */
+  'call.changed': { update: import('../telephony/calls.js').CallUpdate };
+  /** a dashboard-ready view of a call leg change */
+  'call.pushed': { call: Record<string, unknown> & { agentId: number | null } };
   'agent.changed': { userId: number; state: string; extension: string | null };
   'command.result': { deviceId: number; commandId: number; state: string; result?: string };
 }

@@ -65,6 +65,18 @@ export interface Config {
   mapTileUrl?: string;
   mapTileAttribution?: string;
   journalDir?: string;
+  telephony: 'simulated' | 'ari' | 'off';
+  ariUrl?: string;
+  ariUsername: string;
+  ariPassword: string;
+  ariApp: string;
+  ariTrunkTemplate: string;
+  ariAgentTemplate: string;
+  redLineDid: string;
+  greenLineDid: string;
+  callerId: string;
+  areaCode: string;
+  simAsteriskPort: number;
   /** alarm receivers on serial lines (RECEIVERS); always an array after loadConfig */
   receivers?: ReceiverSettings[];
 }
@@ -114,6 +126,18 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'MAP_TILE_URL', key: 'mapTileUrl', kind: 'string', doc: 'Map tiles for the dashboard, a Leaflet URL template (https://tile.example/{z}/{x}/{y}.png). Unset: maps draw positions, tracks and geofences without a base map.' },
   { env: 'MAP_TILE_ATTRIBUTION', key: 'mapTileAttribution', kind: 'string', doc: 'Attribution shown on the map for MAP_TILE_URL (e.g. © OpenStreetMap contributors).' },
   { env: 'JOURNAL_DIR', key: 'journalDir', kind: 'path', doc: 'Alarm journal directory. Unset: DATA_DIR/journal.' },
+  { env: 'TELEPHONY', key: 'telephony', kind: 'enum', def: 'simulated', values: ['simulated', 'ari', 'off'], doc: 'simulated: start the built-in Asterisk simulator (the default, clearly labelled); ari: a real Asterisk at ARI_URL (implied when ARI_URL is set); off: no calls.' },
+  { env: 'ARI_URL', key: 'ariUrl', kind: 'url', doc: "Asterisk's ARI base URL, e.g. http://pbx:8088. Setting it selects TELEPHONY=ari." },
+  { env: 'ARI_USERNAME', key: 'ariUsername', kind: 'string', def: 'anxin', doc: 'ARI user (ari.conf).' },
+  { env: 'ARI_PASSWORD', key: 'ariPassword', kind: 'string', def: 'anxin', doc: 'ARI password (ari.conf).' },
+  { env: 'ARI_APP', key: 'ariApp', kind: 'string', def: 'anxin', doc: 'Stasis application the dialplan sends calls to.' },
+  { env: 'ARI_TRUNK_TEMPLATE', key: 'ariTrunkTemplate', kind: 'string', def: 'PJSIP/{number}@trunk', doc: 'Endpoint for outbound calls to elders and contacts; {number} is replaced.' },
+  { env: 'ARI_AGENT_TEMPLATE', key: 'ariAgentTemplate', kind: 'string', def: 'PJSIP/{ext}', doc: "Endpoint of an agent's extension; {ext} is replaced." },
+  { env: 'RED_LINE_DID', key: 'redLineDid', kind: 'string', def: '96110', doc: 'The number one-key callers dial with the red (emergency) key.' },
+  { env: 'GREEN_LINE_DID', key: 'greenLineDid', kind: 'string', def: '96120', doc: 'The number one-key callers dial with the green (service) key.' },
+  { env: 'CALLER_ID', key: 'callerId', kind: 'string', def: '"Anxin" <96110>', doc: 'Caller ID on outbound calls.' },
+  { env: 'AREA_CODE', key: 'areaCode', kind: 'string', def: '021', doc: 'Area code added to landline numbers given without one.' },
+  { env: 'SIM_ASTERISK_PORT', key: 'simAsteriskPort', kind: 'port', def: 8088, doc: 'Port of the built-in Asterisk simulator (TELEPHONY=simulated).' },
   { env: 'RECEIVERS', key: 'receivers', kind: 'json', doc: 'Alarm receivers (Contact ID) on serial lines, a JSON array: `[{"name":"desk","path":"/dev/ttyUSB0"}]`, optional baudRate, dataBits, parity, stopBits (default 19200 7E1), lineWidth, vendor, heartbeatS (default 30). See "Alarm receivers".' },
 ];
 
@@ -187,6 +211,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const receivers = parseReceivers(out.receivers);
   problems.push(...receivers.problems);
   out.receivers = receivers.receivers;
+  if (out.ariUrl && !env.TELEPHONY && file.TELEPHONY === undefined && file.telephony === undefined) out.telephony = 'ari';
+  if (out.telephony === 'ari' && !out.ariUrl) problems.push('TELEPHONY=ari needs ARI_URL (e.g. http://pbx:8088)');
   if (problems.length) throw new ConfigError(problems);
   return out as unknown as Config;
 }

@@ -75,13 +75,18 @@ export class Live {
       return;
     }
     this.ws = ws;
+    let greeted = false;
     ws.onopen = () => {
-      this.attempt = 0;
       this.lastMessageAt = Date.now();
-      this.h.online();
     };
     ws.onmessage = (e) => {
       this.lastMessageAt = Date.now();
+      // Online once the server has spoken (hello, then the snapshot), not merely when the socket opened.
+      if (!greeted) {
+        greeted = true;
+        this.attempt = 0;
+        this.h.online();
+      }
       let m: WsMessage;
       try {
         m = JSON.parse(String(e.data)) as WsMessage;

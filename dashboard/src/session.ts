@@ -200,12 +200,16 @@ function onMessage(m: WsMessage): void {
     case 'snapshot': {
       const alarms = new Map<number, Alarm>();
       for (const a of m.alarms) alarms.set(a.id, a);
-      const fresh = firstSnapshot ? [] : m.alarms.filter((a) => !s.alarms.has(a.id) && isWaiting(a));
+      const first = firstSnapshot;
+      const fresh = m.alarms.filter((a) => isWaiting(a) && (first || !s.alarms.has(a.id))).sort(byPriorityThenAge);
       firstSnapshot = false;
       store.set({ alarms });
       for (const a of m.alarms) if (a.elderId !== null) void ensureElder(a.elderId);
       for (const a of m.alarms) alarmListeners.forEach((fn) => fn(a));
-      for (const a of fresh.sort(byPriorityThenAge).slice(0, 3)) announce(a);
+      if (!first) for (const a of fresh.slice(0, 3)) announce(a);
+      // An alarm presented to this agent while the connection was down (or before a reload) pops now.
+      const missed = fresh.find((a) => s.user && a.presentedTo.includes(s.user.id));
+      if (missed) screenPop({ alarmId: missed.id, elderId: missed.elderId ?? undefined, reason: 'present' }, missed.priority);
       // If the alarm on screen was closed while we were away, say so.
       const open = s.open?.alarmId;
       if (open !== undefined && !alarms.has(open)) void refreshAlarm(open);

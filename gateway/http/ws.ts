@@ -34,6 +34,9 @@ export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus }) {
   o.bus.on('supervisor.alert', ({ alarm, reason }) => {
     for (const c of clients) if (c.user.role === 'supervisor' || c.user.role === 'admin') send(c, { type: 'supervisor_alert', alarm, reason });
   });
+  o.bus.on('call.pushed', ({ call }) => {
+    for (const c of clients) send(c, { type: 'call', call });
+  });
   o.bus.on('agent.changed', (a) => {
     for (const c of clients) send(c, { type: 'agent', ...a });
   });

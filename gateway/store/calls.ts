@@ -17,9 +17,83 @@ export interface CallRecord {
   cause: number | null;
   outcome: string | null;
   recording: string | null;
+  flow: string | null;
+  flowId: string | null;
+  elderId: number | null;
+  contactId: number | null;
+  did: string | null;
+  line: string | null;
+  talkS: number | null;
+  causeText: string | null;
 }
 
 export async function listCallsForAlarm(c: Queryable, alarmId: number): Promise<CallRecord[]> {
   const r = await c.query('SELECT * FROM calls WHERE alarm_id = $1 ORDER BY id', [alarmId]);
+  return r.rows.map((x) => camel<CallRecord>(x));
+}
+
+/** A placeholder row that reserves the idempotency key: a retried request finds it and dials nothing. */
+export async function claimCall(c: Queryable, idempotencyKey: string): Promise<boolean> {
+  const r = await c.query(
+    `INSERT INTO calls (idempotency_key, direction, party) VALUES ($1, 'outbound', 'unknown') ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+    [idempotencyKey],
+  );
+  return r.rowCount === 1;
+}
+
+export interface NewCall {
+  idempotencyKey: string;
+  channelId: string;
+  flow: string;
+  flowId: string;
+  direction: 'inbound' | 'outbound';
+  party: string;
+  number: string;
+  alarmId?: number | null;
+  agentId?: number | null;
+  elderId?: number | null;
+  contactId?: number | null;
+  endpoint?: string;
+  did?: string;
+  line?: string;
+  createdAt: Date;
+}
+
+/** Fills the claimed row (inbound calls are not claimed first: their key comes from the channel). */
+export async function createCall(c: Queryable, n: NewCall): Promise<void> {
+  await c.query(
+    `INSERT INTO calls (idempotency_key, channel_id, flow, flow_id, direction, party, number, alarm_id, agent_id, elder_id, contact_id, endpoint, did, line, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+     ON CONFLICT (idempotency_key) DO UPDATE SET channel_id = EXCLUDED.channel_id, flow = EXCLUDED.flow, flow_id = EXCLUDED.flow_id,
+       direction = EXCLUDED.direction, party = EXCLUDED.party, number = EXCLUDED.number, alarm_id = EXCLUDED.alarm_id,
+       agent_id = EXCLUDED.agent_id, elder_id = EXCLUDED.elder_id, contact_id = EXCLUDED.contact_id, endpoint = EXCLUDED.endpoint,
+       did = EXCLUDED.did, line = EXCLUDED.line, created_at = EXCLUDED.created_at`,
+    [n.idempotencyKey, n.channelId, n.flow, n.flowId, n.direction, n.party, n.number, n.alarmId ?? null, n.agentId ?? null, n.elderId ?? null, n.contactId ?? null, n.endpoint ?? null, n.did ?? null, n.line ?? null, n.createdAt],
+  );
+}
+
+export async function callAnswered(c: Queryable, channelId: string, at: Date): Promise<void> {
+  await c.query('UPDATE calls SET answered_at = $2 WHERE channel_id = $1', [channelId, at]);
+}
+
+export async function callEnded(c: Queryable, channelId: string, e: { at: Date; cause: number | null; causeText: string; outcome: string; durationMs: number; talkMs: number; detail?: string }): Promise<CallRecord | undefined> {
+  const r = await c.query(
+    `UPDATE calls SET ended_at = $2, cause = $3, cause_text = $4, outcome = $5, duration_s = $6, talk_s = $7, detail = $8 WHERE channel_id = $1 RETURNING *`,
+    [channelId, e.at, e.cause, e.causeText, e.outcome, Math.round(e.durationMs / 1000), Math.round(e.talkMs / 1000), e.detail ?? null],
+  );
+  return r.rows[0] ? camel<CallRecord>(r.rows[0]) : undefined;
+}
+
+export async function getCallByChannel(c: Queryable, channelId: string): Promise<CallRecord | undefined> {
+  const r = await c.query('SELECT * FROM calls WHERE channel_id = $1', [channelId]);
+  return r.rows[0] ? camel<CallRecord>(r.rows[0]) : undefined;
+}
+
+export async function listCalls(c: Queryable, f: { alarmId?: number; flowId?: string; limit: number }): Promise<CallRecord[]> {
+  const where: string[] = ['channel_id IS NOT NULL'];
+  const p: unknown[] = [f.limit];
+  if (f.alarmId !== undefined) where.push(`alarm_id = $${p.push(f.alarmId)}`);
+  if (f.flowId !== undefined) where.push(`flow_id = $${p.push(f.flowId)}`);
+  const r = await c.query(`SELECT * FROM calls WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $1`, p);
   return r.rows.map((x) => camel<CallRecord>(x));
 }

@@ -65,6 +65,16 @@ export function reportedIeee(payload: Readonly<Record<string, unknown>>): string
   return typeof ieee === 'string' && /^0x[0-9a-f]{16}$/i.test(ieee) ? ieee.toLowerCase() : undefined;
 }
 
+/**
+ * Zigbee2MQTT's `last_seen` (advanced.last_seen: ISO_8601, ISO_8601_local or epoch ms). Worth enabling:
+ * with a device time, two identical state payloads are two events, not a retransmission (alarm-service
+ * de-duplicates payloads without one for 120 s).
+ */
+function lastSeen(v: unknown): Date | undefined {
+  const d = typeof v === 'number' && v > 1e12 ? new Date(v) : typeof v === 'string' ? new Date(v) : undefined;
+  return d && !Number.isNaN(d.getTime()) ? d : undefined;
+}
+
 /** True when the property just became `value` (absent before = it did). */
 const became = (now: unknown, before: unknown, value: Scalar) => now === value && before !== value;
 
@@ -100,6 +110,8 @@ export function decodeZigbee2mqtt(input: ZigbeeInput): ZigbeeOutcome {
     receivedAt: input.receivedAt,
     raw: input.raw,
   };
+  const seen = lastSeen(p.last_seen);
+  if (seen) message.deviceTime = seen;
   if (alarms.length) message.alarms = alarms;
   if (restores.length) message.restores = restores;
   if (Object.keys(states).length) message.states = states;

@@ -32,6 +32,15 @@ export interface ServerReply {
   body: Record<string, unknown>;
 }
 
+/**
+ * Sends each packet at once: with Nagle on, a PUBACK followed by the next PUBLISH waits for the server's
+ * delayed TCP ACK (~40 ms), and timings would measure that instead of the server.
+ */
+export function noDelay(client: MqttClient): void {
+  const s = client.stream as unknown as { setNoDelay?: (on: boolean) => void };
+  s.setNoDelay?.(true);
+}
+
 type Kind = 'heartbeat' | 'position' | 'alarm' | 'health' | 'status';
 
 export class NativeFallSensor extends EventEmitter {
@@ -58,6 +67,8 @@ export class NativeFallSensor extends EventEmitter {
       ...extra,
     });
     this.client = client;
+    noDelay(client);
+    client.on('connect', () => noDelay(client)); // a reconnect opens a new socket
     client.on('message', (topic, payload) => {
       let body: Record<string, unknown>;
       try {

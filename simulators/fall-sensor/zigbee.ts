@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { VENDORS, type SensorState, type Vendor } from './facts.js';
+import { noDelay } from './native.js';
 
 export interface BridgeSimOptions {
   url: string;
@@ -27,14 +28,17 @@ export class Zigbee2MqttBridgeSim {
   }
 
   async connect(extra: IClientOptions = {}): Promise<void> {
-    this.client = await mqtt.connectAsync(this.o.url, {
+    const client = await mqtt.connectAsync(this.o.url, {
       clientId: `z2m-sim-${randomBytes(4).toString('hex')}`,
       ...(this.o.username ? { username: this.o.username, password: this.o.password } : {}),
       ...(this.o.ca ? { ca: this.o.ca } : {}),
       reconnectPeriod: 0,
       ...extra,
     });
-    await this.client.publishAsync(`${this.prefix}/bridge/state`, JSON.stringify({ state: 'online' }), { qos: 1, retain: true });
+    this.client = client;
+    noDelay(client);
+    client.on('connect', () => noDelay(client));
+    await client.publishAsync(`${this.prefix}/bridge/state`, JSON.stringify({ state: 'online' }), { qos: 1, retain: true });
   }
 
   /** Publishes any state object for a friendly name; resolves on PUBACK (QoS 1) or when written (QoS 0). */

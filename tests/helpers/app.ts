@@ -20,6 +20,7 @@ export async function startTestApp(overrides: Partial<Config> = {}, env: Record<
     WATCH_HOST: '127.0.0.1',
     ADMIN_PASSWORD,
     LOG_LEVEL: 'silent',
+    TELEPHONY: 'off',
     // Each app its own data dir: the alarm journal must never be shared between servers.
     DATA_DIR: mkdtempSync(join(tmpdir(), 'anxin-app-')),
     ...env,

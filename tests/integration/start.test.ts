@@ -48,8 +48,8 @@ const stopped = (p: ChildProcess) => new Promise<number | null>((r) => p.once('e
 
 describe('npm start on embedded defaults', () => {
   it('answers /healthz green within 30 s, keeps data across a restart, and stops on SIGTERM', async () => {
-    const [http, mqtt, watch, pg] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const env = { DATA_DIR: join(dir, 'data'), HTTP_PORT: String(http), MQTT_PORT: String(mqtt), WATCH_PORT: String(watch), EMBEDDED_PG_PORT: String(pg), ADMIN_PASSWORD: 'start-test-pass', LOG_LEVEL: 'warn' };
+    const [http, mqtt, watch, pg, ari] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const env = { SIM_ASTERISK_PORT: String(ari), DATA_DIR: join(dir, 'data'), HTTP_PORT: String(http), MQTT_PORT: String(mqtt), WATCH_PORT: String(watch), EMBEDDED_PG_PORT: String(pg), ADMIN_PASSWORD: 'start-test-pass', LOG_LEVEL: 'warn' };
     const first = await start(env);
     child = first.proc;
     const h = await waitHealthy(http, 30_000);
@@ -57,6 +57,8 @@ describe('npm start on embedded defaults', () => {
     expect(h.parts.database).toMatchObject({ state: 'up', mode: 'embedded' });
     expect(first.out()).toContain('Anxin 安心 is running');
     expect(first.out()).toMatch(/PostgreSQL\s+embedded/);
+    expect(first.out()).toMatch(/Telephony\s+SIMULATED/);
+    expect(h.parts.telephony).toMatchObject({ state: 'up', mode: 'simulated' });
     expect(existsSync(join(dir, 'data', 'pg', 'PG_VERSION'))).toBe(true);
 
     const login = (await (await fetch(`http://127.0.0.1:${http}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'start-test-pass' }) })).json()) as { token: string };

@@ -106,6 +106,11 @@ describe('zigbee2mqtt: alarms fire on a change', () => {
     expect(b.message.alarms).toBeUndefined();
     expect(b.message.restores).toEqual(['low_battery']);
   });
+  it('last_seen, when Zigbee2MQTT sends it, is the device time', () => {
+    expect(ok(decode({ sos: true, last_seen: '2026-08-01T10:00:00+08:00' })).message.deviceTime).toEqual(new Date('2026-08-01T02:00:00Z'));
+    expect(ok(decode({ sos: true, last_seen: 1785549600000 })).message.deviceTime).toEqual(new Date(1785549600000));
+    expect(ok(decode({ sos: true, last_seen: 'never' })).message.deviceTime).toBeUndefined();
+  });
   it('OWON: occupancy from status', () => {
     expect(ok(decode({ status: 'unoccupied' })).message.states).toEqual({ occupancy: false });
     expect(ok(decode({ status: 'on_the_bed' })).message.states).toEqual({ occupancy: true });

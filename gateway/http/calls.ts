@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Bus } from '../bus.js';
+import type { TelephonyHandle } from '../telephony-service.js';
+import type { Db } from '../store/db.js';
+import { addEvent, getAlarm } from '../store/alarms.js';
+import { audit } from '../store/audit.js';
+import { getAgentStatus } from '../store/agents.js';
+import { getCallByChannel, listCalls } from '../store/calls.js';
+import { getElder, listContacts } from '../store/elders.js';
+import { actorOf, requireRole } from './auth.js';
+import { ApiError, badField, notFound } from './errors.js';
+import { phone } from './schemas.js';
+
+/** The state a dashboard shows for a click-to-call, derived from the leg that changed. */
+export function callState(party: string, leg: string): string {
+  if (leg === 'ended') return 'ended';
+  if (party === 'agent') return leg === 'up' ? 'agent_answered' : 'ringing_agent';
+  return leg === 'up' ? 'connected' : 'dialing';
+}
+
+export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; telephony: () => TelephonyHandle | undefined; areaCode: string }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const db = o.db;
+  const staff = requireRole(db, 'agent', 'supervisor', 'admin');
+  const tel = () => {
+    const t = o.telephony();
+    if (!t) throw new ApiError(503, 'telephony_off', 'telephony is switched off (TELEPHONY=off)');
+    if (t.telephony.health().state !== 'up') throw new ApiError(503, 'telephony_down', 'Asterisk is unreachable; try again shortly');
+    return t.telephony;
+  };
+
+  r.post(
+    '/api/calls',
+    {
+      schema: {
+        tags: ['calls'],
+        summary: "Click-to-call (外呼): rings the agent's extension first, then dials the elder or contact and bridges them",
+        body: Type.Object(
+          {
+            alarmId: Type.Optional(Type.Integer({ minimum: 1 })),
+            elderId: Type.Optional(Type.Integer({ minimum: 1 })),
+            contactId: Type.Optional(Type.Integer({ minimum: 1 })),
+            number: Type.Optional(Type.String({ maxLength: 32 })),
+            idempotencyKey: Type.Optional(Type.String({ minLength: 8, maxLength: 100, description: 'send the same key when retrying: it never dials twice' })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      preHandler: staff,
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const me = await getAgentStatus(db, req.user!.id);
+      if (!me?.signedIn || !me.extension) throw new ApiError(409, 'not_signed_in', 'sign in to a phone extension first (签入)');
+      const alarm = b.alarmId ? await getAlarm(db, b.alarmId) : undefined;
+      if (b.alarmId && !alarm) throw badField('body/alarmId', `alarm ${b.alarmId} does not exist`);
+      const elderId = b.elderId ?? alarm?.elderId ?? undefined;
+      let target: { party: 'elder' | 'contact'; number: string; elderId?: string; contactId?: string };
+      if (b.contactId) {
+        const contact = elderId ? (await listContacts(db, elderId)).find((c) => c.id === b.contactId) : undefined;
+        if (!contact) throw badField('body/contactId', `contact ${b.contactId} is not a contact of this elder`);
+        target = { party: 'contact', number: contact.phone, elderId: String(contact.elderId), contactId: String(contact.id) };
+      } else if (b.number) {
+        target = { party: elderId ? 'elder' : 'contact', number: phone(b.number, 'body/number', o.areaCode), ...(elderId ? { elderId: String(elderId) } : {}) };
+      } else {
+        const elder = elderId ? await getElder(db, elderId) : undefined;
+        if (!elder) throw badField('body/elderId', 'say whom to call: elderId, contactId or number');
+        if (!elder.phone) throw badField('body/elderId', 'this elder has no phone number on file');
+        target = { party: 'elder', number: elder.phone, elderId: String(elder.id) };
+      }
+      const t = await tel().clickToCall({
+        idempotencyKey: `ctc:${req.user!.id}:${b.idempotencyKey ?? randomUUID()}`,
+        agentId: String(req.user!.id),
+        extension: me.extension,
+        target,
+        ...(alarm ? { alarmId: String(alarm.id) } : {}),
+      });
+      t.done.catch(() => undefined);
+      await audit(db, actorOf(req), 'call_start', alarm ? `alarm:${alarm.id}` : `elder:${target.elderId ?? '-'}`, { party: target.party, callId: t.callId, duplicate: t.duplicate });
+      if (alarm) await addEvent(db, alarm.id, actorOf(req), 'call_started', null, null, { party: target.party, callId: t.callId });
+      return reply.status(202).send({ call: { id: t.callId, state: 'ringing_agent', party: target.party, alarmId: alarm?.id ?? null }, duplicate: t.duplicate });
+    },
+  );
+
+  r.post('/api/calls/:id/hangup', { schema: { tags: ['calls'], summary: 'Hang up (挂机) a call from the dashboard', params: Type.Object({ id: Type.String({ maxLength: 100 }) }) }, preHandler: staff }, async (req) => {
+    const ok = await tel().hangup(req.params.id);
+    if (!ok) throw notFound(`call ${req.params.id}`);
+    await audit(db, actorOf(req), 'call_hangup', `call:${req.params.id}`);
+    return { ok: true };
+  });
+
+  r.get('/api/calls', { schema: { tags: ['calls'], querystring: Type.Object({ alarmId: Type.Optional(Type.Integer({ minimum: 1 })), flowId: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }) }, preHandler: requireRole(db) }, async (req) =>
+    listCalls(db, { alarmId: req.query.alarmId, flowId: req.query.flowId, limit: req.query.limit ?? 100 }),
+  );
+
+  // Live call state to dashboards (the WebSocket plugin forwards 'call' bus messages).
+  o.bus.on('call.changed', async ({ update }) => {
+    const rec = await getCallByChannel(db, update.channelId).catch(() => undefined);
+    o.bus.emit('call.pushed', {
+      call: {
+        id: update.flowId, channelId: update.channelId, flow: update.flow, party: update.party, leg: update.state,
+        state: callState(update.party, update.state), outcome: update.outcome ?? null, cause: update.cause ?? null,
+        alarmId: rec?.alarmId ?? null, agentId: rec?.agentId ?? null,
+      },
+    });
+  });
+}

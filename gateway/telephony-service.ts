@@ -1,0 +1,172 @@
+/**
+ * Telephony in the gateway: implements telephony/'s ports against PostgreSQL and the alarm engine, starts the
+ * built-in Asterisk simulator when no real Asterisk is configured, and runs the automatic response
+ * (callback to the elder, then the contact cascade) when escalation asks for it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTelephony, type Telephony, type TelephonyPorts } from '../telephony/index.js';
+import type { OneKeyEvent } from '../telephony/ports.js';
+import type { AlarmService } from './alarm-service.js';
+import type { Bus } from './bus.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { Registry } from './registry.js';
+import type { Db } from './store/db.js';
+import { addEvent, getAlarm } from './store/alarms.js';
+import { audit } from './store/audit.js';
+import { callAnswered, callEnded, claimCall, createCall } from './store/calls.js';
+import { findElderByPhone, getElder, listContacts } from './store/elders.js';
+import { getAgentStatus, setAgentState } from './store/agents.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const num = (s?: string) => (s === undefined || s === '' ? null : Number(s));
+
+export interface TelephonyHandle {
+  telephony: Telephony;
+  mode: 'simulated' | 'ari';
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Spawns simulators/asterisk as a separate process (the gateway never imports simulator code). */
+async function startSimulator(port: number, cfg: Config, log: Logger): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'simulators/asterisk/cli.ts'), '--port', String(port), '--user', cfg.ariUsername, '--password', cfg.ariPassword, '--app', cfg.ariApp, '--quiet'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  proc.stderr?.on('data', (d) => log.warn({ part: 'asterisk-sim' }, String(d).trim()));
+  const url = `http://127.0.0.1:${port}`;
+  const auth = `Basic ${Buffer.from(`${cfg.ariUsername}:${cfg.ariPassword}`).toString('base64')}`;
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`${url}/ari/asterisk/info`, { headers: { authorization: auth } }).then((r) => r.ok, () => false);
+    if (ok) return { url, proc };
+    if (proc.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  proc.kill();
+  throw new Error(`the Asterisk simulator did not start on port ${port}`);
+}
+
+export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; alarms: AlarmService; registry: Registry; log: Logger }): Promise<TelephonyHandle | undefined> {
+  const { cfg, db, bus, log } = o;
+  if (cfg.telephony === 'off') return undefined;
+  let url = cfg.ariUrl ?? '';
+  let sim: ChildProcess | undefined;
+  if (cfg.telephony === 'simulated') {
+    const s = await startSimulator(cfg.simAsteriskPort, cfg, log);
+    url = s.url;
+    sim = s.proc;
+  }
+
+  const ports: TelephonyPorts = {
+    calls: {
+      claim: (key) => claimCall(db, key),
+      create: (r) =>
+        createCall(db, {
+          ...r, alarmId: num(r.alarmId), agentId: num(r.agentId), elderId: num(r.elderId), contactId: num(r.contactId),
+        }),
+      answered: (channelId, at) => callAnswered(db, channelId, at),
+      ended: async (channelId, end) => {
+        const rec = await callEnded(db, channelId, end);
+        if (rec?.alarmId) await addEvent(db, rec.alarmId, 'system', 'call_ended', null, null, { party: rec.party, outcome: end.outcome, cause: end.cause, callId: rec.id });
+      },
+    },
+    callers: {
+      lookupCaller: async (number) => {
+        const device = await o.registry.lookup(number);
+        const elderId = device?.elderId ?? (await findElderByPhone(db, number))?.id;
+        return elderId ? { elderId: String(elderId), ...(device ? { deviceId: String(device.id) } : {}) } : undefined;
+      },
+    },
+    oneKey: {
+      pressed: (e) => raiseOneKey(o, e),
+      repeated: (e) => raiseOneKey(o, e),
+    },
+    contacts: {
+      accepted: async (a) => {
+        await addEvent(db, Number(a.alarmId), 'system', 'contact_accepted', null, null, { contactId: num(a.contactId), round: a.round, position: a.contactIndex + 1 });
+        await audit(db, 'system', 'alarm_contact_accepted', `alarm:${a.alarmId}`, { contactId: num(a.contactId) });
+        const alarm = await getAlarm(db, Number(a.alarmId));
+        if (alarm) bus.emit('alarm.changed', { alarm, action: 'contact_accepted', actor: 'system' });
+      },
+    },
+    supervisor: {
+      alert: async (a) => {
+        await addEvent(db, Number(a.alarmId), 'system', 'cascade_exhausted', null, null, { rounds: a.rounds, attempts: a.attempts.length });
+        const alarm = await getAlarm(db, Number(a.alarmId));
+        if (alarm) bus.emit('supervisor.alert', { alarm, reason: 'cascade_exhausted' });
+      },
+    },
+    agents: {
+      // The phone drives the agent's state: on a call → on_call; hung up → wrap-up (话后整理).
+      phoneStateChanged: async (c) => {
+        const id = num(c.agentId);
+        if (!id) return;
+        const cur = await getAgentStatus(db, id);
+        if (!cur?.signedIn) return;
+        const next = c.state === 'on_call' ? 'on_call' : c.state === 'idle' && cur.state === 'on_call' ? 'wrap_up' : undefined;
+        if (!next) return;
+        const s = await setAgentState(db, id, next);
+        bus.emit('agent.changed', { userId: id, state: s.state, extension: s.extension });
+      },
+    },
+  };
+
+  const telephony = createTelephony({
+    url, username: cfg.ariUsername, password: cfg.ariPassword, app: cfg.ariApp,
+    trunkTemplate: cfg.ariTrunkTemplate, agentTemplate: cfg.ariAgentTemplate, redDid: cfg.redLineDid, greenDid: cfg.greenLineDid,
+    callerId: cfg.callerId, areaCode: cfg.areaCode, ports, log: log.child({ part: 'telephony' }),
+  });
+  telephony.on('call', (u) => bus.emit('call.changed', { update: u }));
+  telephony.on('down', (h) => log.warn({ health: h }, 'telephony_down: Asterisk unreachable; alarms still pop, calls resume when it returns'));
+  telephony.on('up', () => log.info('telephony up'));
+
+  // Escalation step 3: call the elder back (if the plan says so), then the contacts in order.
+  bus.on('alarm.callback', async ({ alarm, plan }) => {
+    const p = plan as { callbackElder?: boolean; cascade?: { rounds: number; ringTimeoutS: number; acceptDigit: string } };
+    const elder = alarm.elderId ? await getElder(db, alarm.elderId) : undefined;
+    if (!elder) return;
+    if (p.callbackElder !== false && elder.phone) {
+      const t = await telephony.callback({ idempotencyKey: `alarm:${alarm.id}:callback`, number: elder.phone, alarmId: String(alarm.id), elderId: String(elder.id) });
+      await addEvent(db, alarm.id, 'system', 'callback_started', null, null, { callId: t.callId, duplicate: t.duplicate });
+      const r = await t.done;
+      await addEvent(db, alarm.id, 'system', 'callback_result', null, null, { status: r.status });
+    }
+    const contacts = await listContacts(db, elder.id);
+    if (!contacts.length) return;
+    const t = await telephony.cascade({
+      idempotencyKey: `alarm:${alarm.id}:cascade`, alarmId: String(alarm.id), elderId: String(elder.id),
+      contacts: contacts.map((c) => ({ number: c.phone, contactId: String(c.id), name: c.name })),
+      ...(p.cascade ? { rounds: p.cascade.rounds, ringTimeoutS: p.cascade.ringTimeoutS, acceptDigit: p.cascade.acceptDigit } : {}),
+    });
+    await addEvent(db, alarm.id, 'system', 'cascade_started', null, null, { callId: t.callId, duplicate: t.duplicate });
+    const r = await t.done;
+    await addEvent(db, alarm.id, 'system', 'cascade_result', null, null, { status: r.status, attempts: r.attempts.length });
+  });
+
+  await telephony.start();
+  return {
+    telephony,
+    mode: cfg.telephony === 'simulated' ? 'simulated' : 'ari',
+    url,
+    stop: async () => {
+      await telephony.stop();
+      sim?.kill('SIGTERM');
+    },
+  };
+}
+
+/** A one-key press becomes an alarm (repeats within the window fold into it: count n). */
+async function raiseOneKey(o: { alarms: AlarmService; registry: Registry }, e: OneKeyEvent): Promise<void> {
+  const device = await o.registry.lookup(e.callerNumber);
+  const elderId = e.elder ? Number(e.elder.elderId) : (device?.elderId ?? null);
+  const identifier = device?.identifier ?? (e.elder ? e.callerNumber : `unknown:${e.callerNumber || 'withheld'}`);
+  await o.alarms.commit(
+    { deviceId: identifier, protocol: 'phone', kind: 'call', receivedAt: e.lastAt, raw: `onekey:${e.eventId}:${e.count}`, call: { caller: e.callerNumber, dialled: e.did } },
+    { id: device?.id ?? null, identifier, elderId, protocol: 'phone' },
+    [{ kind: e.kind, detail: { line: e.line, caller: e.elder ? 'known' : 'unknown_caller', presses: e.count } }],
+    [],
+  );
+}

@@ -1,0 +1,253 @@
+/**
+ * The dashboard in Chromium against the real server (in-process, random ports): login and sign-in, a simulated
+ * watch's SOS screen-popping without a reload, accept, a second agent's 409, calling the elder, resolving with an
+ * outcome, surviving a lost WebSocket, the supervisor view, and no console errors. Screenshots at 1366×768 go to
+ * tests/artifacts/ (gitignored).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../gateway/app.js';
+import { SimulatedWatch } from '../../simulators/watch/watch.js';
+import { login, startTestApp } from '../helpers/app.js';
+import { ROOT, collectErrors, ensureDashboardBuilt, findChromium, gateWebSocket, launchChromium, type WsGate } from '../helpers/browser.js';
+
+const CHROMIUM = findChromium();
+const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+const VIEWPORT = { width: 1366, height: 768 };
+const PASSWORD = 'password-123';
+const WATCH_A = '8800000015';
+const WATCH_B = '8800000016';
+/** Generous waits for things that happen "soon"; never asserted as durations. */
+const SOON = { timeout: 20_000 };
+
+let app: App;
+let browser: Browser;
+let base: string;
+const errors: string[] = [];
+const watches: SimulatedWatch[] = [];
+let agent1: { page: Page; gate: WsGate };
+let agent2: { page: Page; gate: WsGate };
+let alarmId: number;
+let agent1Id: number;
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+
+async function openPage(name: string, username: string): Promise<{ page: Page; gate: WsGate }> {
+  const ctx = await browser.newContext({ viewport: VIEWPORT, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await ctx.newPage();
+  collectErrors(page, name, errors);
+  const gate = await gateWebSocket(page);
+  await page.goto(base);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.locator('[data-testid=connection][data-state=online]').waitFor(SOON);
+  return { page, gate };
+}
+
+async function watch(id: string): Promise<SimulatedWatch> {
+  const w = new SimulatedWatch({ host: '127.0.0.1', port: app.watch.port, deviceId: id, battery: 64 });
+  await w.connect();
+  watches.push(w);
+  return w;
+}
+
+describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    ensureDashboardBuilt();
+    app = await startTestApp();
+    base = `http://127.0.0.1:${app.httpPort}`;
+    const admin = await login(app);
+    const inject = (url: string, payload: object) => app.http.inject({ method: 'POST', url, headers: admin, payload });
+    for (const [username, displayName, role, extension] of [
+      ['wangfang', '王芳', 'agent', '8001'],
+      ['liqiang', '李强', 'agent', '8002'],
+      ['lead', '陈班长', 'supervisor', undefined],
+    ] as const) {
+      const r = await inject('/api/users', { username, displayName, role, password: PASSWORD, ...(extension ? { extension } : {}) });
+      expect(r.statusCode).toBe(201);
+      if (username === 'wangfang') agent1Id = r.json().id;
+    }
+    // Escalation to everyone comes late here, so only the longest-idle agent is presented during the test.
+    const plan = { steps: [{ atS: 0, action: 'present_longest_idle' }, { atS: 600, action: 'present_all_and_alert_supervisor' }] };
+    const e = await inject('/api/elders', {
+      name: '张秀英',
+      gender: 'female',
+      birthDate: '1943-05-12',
+      phone: '13800138000',
+      address: '上海市静安区南京西路1601弄3号502室',
+      lat: 31.2243,
+      lon: 121.4457,
+      conditions: '高血压，2型糖尿病',
+      medications: '氨氯地平 5mg 每日一次',
+      allergies: '青霉素',
+      dialect: '上海话',
+      livesAlone: true,
+      accessNotes: '钥匙盒在门左侧电表箱内，密码 2580',
+      rules: { geofences: [{ id: 'home', name: '小区', shape: { type: 'circle', center: { lat: 31.2243, lon: 121.4457 }, radiusM: 400 } }] },
+      responsePlan: plan,
+      contacts: [
+        { name: '李明', relation: '儿子', phone: '13900139000' },
+        { name: '王桂兰', relation: '邻居', phone: '13700137000', notes: '住501，有备用钥匙' },
+      ],
+    });
+    expect(e.statusCode).toBe(201);
+    const e2 = await inject('/api/elders', { name: '欧阳建国', gender: 'male', birthDate: '1938-11-02', address: '上海市徐汇区漕溪北路88号', responsePlan: plan, contacts: [{ name: '欧阳丽', relation: '女儿', phone: '13600136000' }] });
+    expect(e2.statusCode).toBe(201);
+    expect((await inject('/api/devices', { identifier: WATCH_A, protocol: 'watch', model: 'S8 4G', elderId: e.json().id })).statusCode).toBe(201);
+    expect((await inject('/api/devices', { identifier: WATCH_B, protocol: 'watch', elderId: e2.json().id })).statusCode).toBe(201);
+    browser = await launchChromium(CHROMIUM!);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const w of watches) await w.close().catch(() => undefined);
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it('logs in and signs in to a phone extension (签入, 置闲)', async () => {
+    agent1 = await openPage('agent1', 'wangfang');
+    const p = agent1.page;
+    await p.locator('[data-testid=agent-state][data-state=signed_out]').waitFor(SOON);
+    await p.fill('[data-testid=extension-input]', '8001');
+    await p.click('[data-testid=sign-in]');
+    await p.locator('[data-testid=agent-state][data-state=ready]').waitFor(SOON);
+    expect(await p.locator('[data-testid=extension]').textContent()).toContain('8001');
+    expect(await p.locator('[data-testid=state-ready]').getAttribute('aria-pressed')).toBe('true');
+  }, 60_000);
+
+  it("screen-pops a watch's SOS in the open page, without a reload", async () => {
+    const p = agent1.page;
+    let loads = 0;
+    p.on('load', () => loads++);
+    await p.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    const w = await watch(WATCH_A);
+    await w.sendAlarm('sos', { point: [31.2251, 121.4472] });
+    const file = p.locator('[data-testid=elder-file]');
+    await file.locator('[data-testid=elder-name]', { hasText: '张秀英' }).waitFor(SOON);
+    alarmId = Number(await file.getAttribute('data-alarm-id'));
+    expect(alarmId).toBeGreaterThan(0);
+    expect(await file.getAttribute('data-state')).toBe('presented');
+    // the file: access notes, contacts in order with call buttons, devices, map, greeting for a woman
+    expect(await file.locator('[data-testid=access-notes]').textContent()).toContain('2580');
+    expect(await file.locator('[data-testid=contacts] li').allTextContents()).toEqual([expect.stringContaining('李明'), expect.stringContaining('王桂兰')]);
+    expect(await file.locator('[data-testid=call-contact]').count()).toBe(2);
+    await file.locator('[data-testid=devices]', { hasText: WATCH_A }).waitFor(SOON);
+    expect(await file.locator('[data-testid=greeting]').textContent()).toContain('张女士');
+    await file.locator('[data-testid=elder-map] .map-last').waitFor(SOON);
+    // the queue row: priority colour, kind, name, age and state
+    const row = p.locator(`[data-testid=queue-row][data-alarm-id="${alarmId}"]`);
+    await row.waitFor(SOON);
+    expect(await row.getAttribute('data-priority')).toBe('1');
+    expect(await row.textContent()).toMatch(/张秀英.*SOS求救/);
+    expect(await p.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+    expect(loads).toBe(0);
+    await shot(p, 'screen-pop');
+  }, 60_000);
+
+  it('the agent accepts (A); a second agent accepting the same alarm gets a clear 409', async () => {
+    // The second agent is logged in but not signed in, so the ACD never presents to it; it sees the queue.
+    agent2 = await openPage('agent2', 'liqiang');
+    const p2 = agent2.page;
+    await p2.locator(`[data-testid=queue-row][data-alarm-id="${alarmId}"]`).click();
+    await p2.locator('[data-testid=action-accept]:enabled').waitFor(SOON);
+    // Its live updates are held back: like two agents clicking at the same moment.
+    agent2.gate.hold();
+    const p1 = agent1.page;
+    await p1.keyboard.press('a');
+    await p1.locator(`[data-testid=elder-file][data-state=accepted]`).waitFor(SOON);
+    await p2.click('[data-testid=action-accept]');
+    const err = p2.locator('[data-testid=action-error]');
+    await err.waitFor(SOON);
+    expect(await err.textContent()).toMatch(/409/);
+    expect(await err.textContent()).toContain('已被');
+    agent2.gate.release();
+    await p2.locator('[data-testid=owner-note]').waitFor(SOON);
+    expect(await p2.locator('[data-testid=action-accept]').isDisabled()).toBe(true);
+    await shot(p2, 'conflict-409');
+    const a = (await app.http.inject({ method: 'GET', url: `/api/alarms/${alarmId}`, headers: await login(app) })).json();
+    expect(a.alarm.ownerId).toBe(agent1Id);
+  }, 60_000);
+
+  it('calls the elder through the simulated Asterisk; the call shows as connected', async (ctx) => {
+    // PENDING: POST /api/calls (click-to-call through telephony/, which the lead is adding) is not served yet.
+    // Until the route exists this one step is skipped; remove this guard when it lands.
+    if (!app.http.hasRoute({ method: 'POST', url: '/api/calls' })) return ctx.skip();
+    const p = agent1.page;
+    await p.keyboard.press('c');
+    await p.locator('[data-testid=current-call][data-state=connected]').waitFor({ timeout: 30_000 });
+    await p.locator('[data-testid=file-call][data-state=connected]').waitFor(SOON);
+    await shot(p, 'call-connected');
+    await p.click('[data-testid=hangup]');
+    await p.locator('[data-testid=current-call][data-state=ended]').waitFor(SOON);
+  }, 60_000);
+
+  it('resolves with an outcome (R, a number key, Enter); the alarm leaves the queue', async () => {
+    const p = agent1.page;
+    await p.keyboard.press('r');
+    await p.locator('[data-testid=resolve-dialog]').waitFor(SOON);
+    await p.keyboard.press('2'); // the second outcome: elder_ok (回拨确认老人安好)
+    expect(await p.locator('[data-testid=outcome-elder_ok]').isChecked()).toBe(true);
+    await p.keyboard.press('Enter');
+    await p.locator('[data-testid=elder-file][data-state=resolved]').waitFor(SOON);
+    await p.locator(`[data-testid=queue-row][data-alarm-id="${alarmId}"]`).waitFor({ state: 'detached', ...SOON });
+    const a = (await app.http.inject({ method: 'GET', url: `/api/alarms/${alarmId}`, headers: await login(app) })).json();
+    expect(a.alarm).toMatchObject({ state: 'resolved', outcome: 'elder_ok', ownerId: agent1Id });
+  }, 60_000);
+
+  it('survives a lost WebSocket: the offline banner shows, then it reconnects, resynchronises and new alarms appear', async () => {
+    const p = agent1.page;
+    // 1. The network is gone: the banner shows, and alarms raised meanwhile arrive after the reconnect.
+    agent1.gate.block();
+    await p.locator('[data-testid=offline-banner]').waitFor(SOON);
+    expect(await p.locator('[data-testid=offline-banner]').textContent()).toContain('连接中断');
+    await shot(p, 'offline-banner');
+    const wb = await watch(WATCH_B);
+    await wb.sendAlarm('removed');
+    await watches[0]!.sendAlarm('fall', { point: [31.2262, 121.4481] });
+    agent1.gate.unblock();
+    await p.locator('[data-testid=offline-banner]').waitFor({ state: 'detached', timeout: 45_000 });
+    await p.locator('[data-testid=queue-row][data-priority="3"]', { hasText: '欧阳建国' }).waitFor(SOON);
+    // the fall was presented to this agent while it was offline: it pops after the resync
+    await p.locator('[data-testid=elder-file][data-state=presented]', { hasText: '跌倒报警' }).waitFor(SOON).catch(async (e) => { await shot(p, 'DEBUG'); console.log(await p.evaluate(() => JSON.stringify((window as any).__anxin.alarms))); throw e; });
+    // 2. The server drops every socket: the page comes back by itself and still gets new alarms.
+    for (const c of app.http.websocketServer.clients) c.terminate();
+    await wb.sendAlarm('sos');
+    await p.locator('[data-testid=queue-row][data-priority="1"]', { hasText: '欧阳建国' }).waitFor({ timeout: 45_000 });
+    await p.locator('[data-testid=connection][data-state=online]').waitFor({ timeout: 45_000 });
+    expect(await p.locator('[data-testid=offline-banner]').count()).toBe(0);
+    expect(await p.evaluate(() => (window as unknown as { __anxin: { drops: number } }).__anxin.drops)).toBeGreaterThanOrEqual(2);
+    // the queue: priority first, then age
+    const priorities = (await p.locator('[data-testid=queue-row]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-priority'))))) as number[];
+    expect(priorities).toEqual([...priorities].sort((a, b) => a - b));
+    expect(priorities.length).toBeGreaterThanOrEqual(3);
+    await p.keyboard.press('Escape');
+    await p.locator('[data-testid=idle-panel]').waitFor(SOON);
+    await shot(p, 'queue');
+  }, 120_000);
+
+  it("the supervisor sees every agent's state, the queue with ages, and today's rates", async () => {
+    const { page: p } = await openPage('supervisor', 'lead');
+    await p.locator('[data-testid=supervisor]').waitFor(SOON);
+    await p.locator(`[data-testid=agent-row][data-user-id="${agent1Id}"][data-state=ready]`).waitFor(SOON);
+    await p.locator('[data-testid=sup-queue-row]').first().waitFor(SOON);
+    expect(await p.locator('[data-testid=sup-queue-row]').count()).toBeGreaterThanOrEqual(3);
+    await p.locator('[data-testid=card-rate60]', { hasText: '%' }).waitFor(SOON);
+    await p.locator('[data-testid=card-rate180]', { hasText: '%' }).waitFor(SOON);
+    await shot(p, 'supervisor');
+    // English is one click away
+    await p.click('[data-testid=locale-en]');
+    await p.locator('[data-testid=card-rate60]', { hasText: 'Answered within 60 s' }).waitFor(SOON);
+    await shot(p, 'supervisor-en');
+  }, 60_000);
+
+  it('logged no console errors and no uncaught exceptions', () => {
+    // The one expected browser message: Chromium logs the refused accept (HTTP 409) of the second agent.
+    const expected = (e: string) => e.startsWith('agent2: console: Failed to load resource: the server responded with a status of 409');
+    expect(errors.filter((e) => !expected(e))).toEqual([]);
+    expect(errors.filter(expected).length).toBe(1);
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * Chromium for the dashboard tests, through playwright-core and Debian's own chromium (never a downloaded
+ * browser). Outside CI a missing chromium skips the tests with a message; with CI=true it fails the run.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwright-core';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync'];
+
+/** The chromium binary, or null (after failing under CI=true, or warning otherwise). */
+export function findChromium(): string | null {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => !!p);
+  const found = candidates.find((p) => existsSync(p)) ?? null;
+  if (found) return found;
+  const msg = 'chromium is not installed (apt-get install chromium fonts-noto-cjk)';
+  if (process.env.CI === 'true') throw new Error(`CI=true but ${msg}`);
+  console.warn(`skipping the dashboard tests: ${msg}`);
+  return null;
+}
+
+export function launchChromium(executablePath: string): Promise<Browser> {
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** Builds dashboard/dist when it is missing or older than its sources (the same check `npm start` runs). */
+export function ensureDashboardBuilt(): void {
+  execFileSync(process.execPath, [join(ROOT, 'dashboard', 'ensure-built.mjs')], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/** Console errors and uncaught exceptions of a page, with its name. */
+export function collectErrors(page: Page, name: string, into: string[]): void {
+  page.on('console', (m) => {
+    if (m.type() === 'error') into.push(`${name}: console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => into.push(`${name}: pageerror: ${e.message}`));
+}
+
+/**
+ * A switch on the page's /api/ws connections (installed before the page loads): `hold` queues what the server
+ * sends (a page that has not heard yet), `block` drops the connections and refuses new ones (a lost network).
+ */
+export interface WsGate {
+  hold(): void;
+  release(): void;
+  block(): void;
+  unblock(): void;
+}
+
+export async function gateWebSocket(page: Page): Promise<WsGate> {
+  let holding = false;
+  let blocked = false;
+  let held: (() => void)[] = [];
+  const live = new Set<{ page: WebSocketRoute; server: WebSocketRoute }>();
+  await page.routeWebSocket(/\/api\/ws/, (ws) => {
+    if (blocked) {
+      void ws.close({ code: 1011, reason: 'network blocked by the test' });
+      return;
+    }
+    const server = ws.connectToServer();
+    const pair = { page: ws, server };
+    live.add(pair);
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => {
+      if (holding) held.push(() => ws.send(m));
+      else ws.send(m);
+    });
+    ws.onClose(() => {
+      live.delete(pair);
+      void server.close().catch(() => undefined);
+    });
+    server.onClose((code, reason) => {
+      live.delete(pair);
+      // 1005/1006 only describe a close; they may not be sent: pass those on as 1011.
+      const sendable = code !== undefined && (code === 1000 || code === 1001 || code === 1011 || code >= 3000);
+      void ws.close({ code: sendable ? code : 1011, reason }).catch(() => undefined);
+    });
+  });
+  return {
+    hold: () => void (holding = true),
+    release: () => {
+      holding = false;
+      const q = held;
+      held = [];
+      for (const f of q) f();
+    },
+    block: () => {
+      blocked = true;
+      for (const p of [...live]) {
+        live.delete(p);
+        void p.page.close({ code: 1011, reason: 'network blocked by the test' }).catch(() => undefined);
+        void p.server.close().catch(() => undefined);
+      }
+    },
+    unblock: () => void (blocked = false),
+  };
+}
