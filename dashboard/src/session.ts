@@ -4,7 +4,7 @@
  */
 import { AlarmSound, onSoundBlocked, speak, unlockSound } from './alerts';
 import { HttpError, get, getToken, post, setToken, whenUnauthenticated, wsUrl } from './api';
-import { label, locale, setLocale, t, type Locale } from './i18n';
+import { hasKey, label, locale, setLocale, t, type Locale, type MsgKey } from './i18n';
 import { Live } from './live';
 import { notify, store, type OpenFile } from './store';
 import { OPEN_STATES, type AgentStatus, type Alarm, type AlarmDetail, type ElderFull, type LiveCall, type OutcomeInfo, type ServerConfig, type User, type WsMessage } from './types';
@@ -18,7 +18,10 @@ const escalated = new Set<number>();
 const announced = new Map<number, number>();
 let openNonce = 0;
 
+/** In the live queue: not yet resolved. */
 export const isOpenAlarm = (a: Alarm) => OPEN_STATES.includes(a.state);
+/** Kept by the server until closed: resolved alarms wait for their follow-up call (回访) and closing. */
+export const isAfterCare = (a: Alarm) => a.state === 'resolved' || a.state === 'followed_up';
 export const isWaiting = (a: Alarm) => (a.state === 'raised' || a.state === 'presented') && a.ownerId === null;
 export const isLead = (u: User | null) => u?.role === 'supervisor' || u?.role === 'admin';
 
@@ -169,7 +172,7 @@ function announce(a: Alarm): void {
 function putAlarm(a: Alarm): void {
   store.set((s) => {
     const alarms = new Map(s.alarms);
-    if (isOpenAlarm(a)) alarms.set(a.id, a);
+    if (isOpenAlarm(a) || isAfterCare(a)) alarms.set(a.id, a);
     else alarms.delete(a.id);
     return { alarms };
   });
@@ -253,7 +256,7 @@ function onMessage(m: WsMessage): void {
 function screenPop(target: Omit<OpenFile, 'nonce'>, priority: number): void {
   const s = store.get();
   const cur = s.open?.alarmId !== undefined ? s.alarms.get(s.open.alarmId) : undefined;
-  const busy = cur && cur.ownerId === s.user?.id && cur.id !== target.alarmId && cur.priority <= priority;
+  const busy = cur && isOpenAlarm(cur) && cur.ownerId === s.user?.id && cur.id !== target.alarmId && cur.priority <= priority;
   if (busy) {
     notify('alert', t('pop.waiting', { kind: label('kind', priorityKind(target.alarmId)), name: elderName(target.elderId ?? null) ?? '' }), { alarmId: target.alarmId, ms: 0 });
     return;
@@ -367,32 +370,57 @@ export async function setAgentState(state: string): Promise<void> {
 
 // ---------------------------------------------------------------- calls
 
-export const CALL_ACTIVE = new Set(['ringing_agent', 'dialing', 'connected', 'ringing', 'up', 'answered']);
+export const CALL_ACTIVE = new Set(['ringing_agent', 'agent_answered', 'dialing', 'connected', 'ringing', 'up', 'answered']);
+
+/** Calls this agent placed (click-to-call) or that ring this agent: only these go to the status bar. */
+const myCalls = new Set<string>();
+/** A name for the far party of my calls ("张秀英", "李明（儿子）"); the pushed state only says elder/contact. */
+const callNames = new Map<string, string>();
+
+export function callPartyName(c: LiveCall): string {
+  const name = callNames.get(String(c.id));
+  if (name) return name;
+  if (c.party && c.party !== 'agent') return hasKey(`callParty.${c.party}`) ? t(`callParty.${c.party}` as MsgKey) : c.party;
+  return c.number || t('call.unknownParty');
+}
 
 function putCall(c: LiveCall): void {
   const key = String(c.id);
   const s = store.get();
-  const calls = new Map(s.calls).set(key, { ...s.calls.get(key), ...c });
-  const mine = c.agentId === undefined || c.agentId === null || c.agentId === s.user?.id;
+  const prev = s.calls.get(key);
+  // One flow, two legs: updates of the agent's leg must not replace the far party.
+  const merged: LiveCall = { ...prev, ...c, party: c.party === 'agent' ? (prev?.party ?? null) : (c.party ?? prev?.party ?? null), number: c.party === 'agent' ? (prev?.number ?? null) : (c.number ?? prev?.number ?? null) };
+  if (merged.state === 'connected' && !merged.answeredAt) merged.answeredAt = prev?.answeredAt ?? new Date().toISOString();
+  // Once ended, a late update of the other leg does not bring the call back.
+  if (prev?.state === 'ended' && c.state !== 'ended') merged.state = 'ended';
+  if (c.agentId !== undefined && c.agentId !== null && c.agentId === s.user?.id) myCalls.add(key);
+  const mine = myCalls.has(key);
+  const calls = new Map(s.calls).set(key, merged);
   let currentCallId = s.currentCallId;
-  if (mine && CALL_ACTIVE.has(String(c.state))) currentCallId = key;
+  if (mine && CALL_ACTIVE.has(String(merged.state))) currentCallId = key;
   store.set({ calls, currentCallId });
-  callListeners.forEach((fn) => fn(c));
+  callListeners.forEach((fn) => fn(merged));
   // An inbound call ringing this agent: the elder's file opens by itself.
-  if (mine && c.direction === 'inbound' && c.state === 'ringing_agent' && !s.calls.has(key)) {
+  if (mine && c.direction === 'inbound' && c.state === 'ringing_agent' && !prev) {
     if (c.alarmId) screenPop({ alarmId: c.alarmId, reason: 'call' }, 1);
     else if (c.elderId) screenPop({ elderId: c.elderId, reason: 'call' }, 1);
   }
-  if (c.alarmId) void refreshAlarmSoon(c.alarmId);
+  if (merged.alarmId) refreshAlarmSoon(merged.alarmId);
 }
 
 const refreshTimers = new Map<number, ReturnType<typeof setTimeout>>();
 function refreshAlarmSoon(id: number): void {
   clearTimeout(refreshTimers.get(id));
-  refreshTimers.set(id, setTimeout(() => alarmListeners.forEach((fn) => { const a = store.get().alarms.get(id); if (a) fn(a); }), 300));
+  refreshTimers.set(
+    id,
+    setTimeout(() => {
+      const a = store.get().alarms.get(id);
+      if (a) alarmListeners.forEach((fn) => fn(a));
+    }, 300),
+  );
 }
 
-export async function startCall(target: { alarmId?: number; elderId?: number; contactId?: number; number?: string }): Promise<LiveCall> {
+export async function startCall(target: { alarmId?: number; elderId?: number; contactId?: number; number?: string }, name?: string): Promise<LiveCall> {
   unlockSound();
   const me = store.get().me;
   if (store.get().config.features?.calls === false) throw new Error(t('call.unavailable'));
@@ -400,23 +428,31 @@ export async function startCall(target: { alarmId?: number; elderId?: number; co
   try {
     const r = await post<{ call: LiveCall } | LiveCall>('/api/calls', target);
     const call = 'call' in r ? r.call : r;
-    putCall({ ...call, agentId: call.agentId ?? store.get().user?.id, alarmId: call.alarmId ?? target.alarmId ?? null });
-    store.set({ currentCallId: String(call.id) });
+    const key = String(call.id);
+    myCalls.add(key);
+    if (name) callNames.set(key, name);
+    // The response may come after the first pushed states: only fill in what is not known yet.
+    const known = store.get().calls.get(key);
+    putCall({ ...call, ...(known ? { state: known.state } : {}), agentId: call.agentId ?? store.get().user?.id, alarmId: call.alarmId ?? target.alarmId ?? null, elderId: call.elderId ?? target.elderId ?? null });
+    store.set({ currentCallId: key });
     return call;
   } catch (e) {
     // A 404 without our error code: the route itself is missing (telephony not installed).
     if (e instanceof HttpError && e.status === 404 && e.code !== 'not_found') throw new Error(t('call.unavailable'));
+    if (e instanceof HttpError && e.code === 'not_signed_in') throw new Error(t('call.signInFirst'));
+    if (e instanceof HttpError && (e.code === 'telephony_off' || e.code === 'telephony_down')) throw new Error(t(e.code === 'telephony_off' ? 'call.unavailable' : 'call.down'));
     throw e;
   }
 }
 
 export async function hangup(callId: string): Promise<void> {
-  const r = await post<{ call: LiveCall } | LiveCall>(`/api/calls/${encodeURIComponent(callId)}/hangup`).catch((e: unknown) => {
-    if (e instanceof HttpError && e.status === 404) return { id: callId, state: 'ended' } as LiveCall;
-    throw e;
-  });
-  const call = 'call' in r ? r.call : r;
-  putCall({ ...call, id: call.id ?? callId });
+  try {
+    await post(`/api/calls/${encodeURIComponent(callId)}/hangup`);
+  } catch (e) {
+    // Already gone on the server: show it as ended.
+    if (e instanceof HttpError && e.status === 404) putCall({ id: callId, state: 'ended' });
+    else throw e;
+  }
 }
 
 export function dismissCall(): void {
@@ -444,6 +480,12 @@ export function debugHandle(): Record<string, unknown> {
     },
     get drops() {
       return store.get().drops;
+    },
+    get open() {
+      return store.get().open;
+    },
+    get me() {
+      return store.get().me;
     },
     get alarms() {
       return [...store.get().alarms.values()].map((a) => ({ id: a.id, kind: a.kind, state: a.state }));

@@ -36,6 +36,7 @@ export interface State {
   reconnectAttempt: number;
   /** times the live connection dropped since the page loaded (shown to supervisors, read by tests) */
   drops: number;
+  /** every alarm the server keeps open (not closed or cleared): the live queue and the after-care list */
   alarms: Map<number, Alarm>;
   /** elders by id, for names in the queue and the file */
   elders: Map<number, ElderFull | 'loading' | 'missing'>;

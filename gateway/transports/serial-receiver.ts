@@ -21,7 +21,16 @@
  */
 import { realpath } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
-import { ReceiverFramer, decodeReceiverLine, encodeAck, encodeNak, isKnownVendor, parseReceiverLine } from '../../protocols/contactid/index.js';
+import {
+  ReceiverFramer,
+  decodeReceiverLine,
+  encodeAck,
+  encodeNak,
+  isKnownVendor,
+  parseReceiverLine,
+  type ParseOptions,
+  type ReceiverLine,
+} from '../../protocols/contactid/index.js';
 import type { DeviceMessage } from '../../protocols/message.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -70,12 +79,14 @@ export class SerialReceiver {
   private presenceTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   readonly remote: string;
+  private readonly parseOptions: ParseOptions;
 
   constructor(
     readonly settings: ReceiverSettings,
     private readonly d: SerialReceiverDeps,
   ) {
     this.remote = `serial:${settings.name}`;
+    this.parseOptions = settings.lineWidth === undefined ? {} : { lineWidth: settings.lineWidth };
   }
 
   get name(): string {
@@ -192,8 +203,19 @@ export class SerialReceiver {
         continue;
       }
       const n = ++this.newest;
+      const receivedAt = new Date();
+      let parsed: ReceiverLine;
+      try {
+        parsed = parseReceiverLine(ev.frame, this.parseOptions);
+      } catch {
+        // documented never to throw; a throw here would escape serialport's data event and end the process
+        parsed = { type: 'invalid', reason: 'parser_error', raw: '' };
+      }
+      // liveness is judged when the line arrives, not when its turn comes: a slow commit ahead of a heartbeat
+      // must not make the receiver look silent
+      if (parsed.type !== 'invalid') this.d.alive?.();
       this.chain = this.chain
-        .then(() => this.onLine(port, n, ev.frame))
+        .then(() => this.onLine(port, n, ev.frame, parsed, receivedAt))
         .catch((e: unknown) => {
           this.d.metrics.processErrors.inc({ stage: 'transport' });
           this.d.log.error({ err: e, receiver: this.name }, 'alarm receiver line handling failed');
@@ -201,17 +223,14 @@ export class SerialReceiver {
     }
   }
 
-  private async onLine(port: SerialPort, n: number, frame: Buffer): Promise<void> {
+  private async onLine(port: SerialPort, n: number, frame: Buffer, parsed: ReceiverLine, receivedAt: Date): Promise<void> {
     const { metrics, log } = this.d;
     metrics.frames.inc({ protocol: 'contactid' });
-    const receivedAt = new Date();
     const s = this.settings;
-    const parsed = parseReceiverLine(frame, s.lineWidth === undefined ? {} : { lineWidth: s.lineWidth });
     if (parsed.type === 'invalid') {
       metrics.badFrames.inc({ protocol: 'contactid', reason: parsed.reason });
       return this.answer(port, n, 'invalid', 'nak');
     }
-    this.d.alive?.();
     if (parsed.type === 'heartbeat') {
       this.receiverNumber = parsed.receiver;
       return this.answer(port, n, 'heartbeat', 'ack');
@@ -233,7 +252,7 @@ export class SerialReceiver {
     }
     const out = decodeReceiverLine(frame, {
       receivedAt,
-      ...(s.lineWidth === undefined ? {} : { lineWidth: s.lineWidth }),
+      ...this.parseOptions,
       vendor: vendorOf(device) ?? s.vendor,
       deviceTypeOf: () => device?.kind,
     });

@@ -142,6 +142,8 @@ export class FleetCore {
   private readonly leaving: Uint8Array;
   /** a connection attempt not yet settled (ready, or closed), counted in connectingNow */
   private readonly unsettled: Uint8Array;
+  private readonly alarmed: Uint8Array;
+  private alarmCursor = 0;
   private readonly partial = new Map<number, string>();
   private readonly readers = new Map<number, PacketReader>();
   private readonly pending = new Map<number, Pending>();
@@ -183,6 +185,7 @@ export class FleetCore {
     this.connAt = new Float64Array(this.n);
     this.leaving = new Uint8Array(this.n);
     this.unsettled = new Uint8Array(this.n);
+    this.alarmed = new Uint8Array(this.n);
     this.st = {
       devices: this.n, ready: 0, open: 0, connecting: 0, connects: 0, logins: 0, connectErrors: {}, closedByServer: 0,
       sent: {}, replies: {}, alarmsSent: 0, alarmsAcked: 0, alarmsPending: 0, protocolErrors: 0,
@@ -204,6 +207,23 @@ export class FleetCore {
 
   hasPendingAlarm(i: number): boolean {
     return this.pending.has(i);
+  }
+
+  /**
+   * The next ready device (of that protocol) with no alarm pending and, while there are such, none raised
+   * before: a second alarm of the same kind on a device is folded into its open alarm (no new screen-pop).
+   */
+  pickForAlarm(protocol?: FleetProtocol): number | undefined {
+    for (const fresh of [true, false]) {
+      for (let k = 0; k < this.n; k++) {
+        const i = (this.alarmCursor + k) % this.n;
+        if (this.state[i] !== READY || this.pending.has(i) || (fresh && this.alarmed[i])) continue;
+        if (protocol && this.protocolOf(i) !== protocol) continue;
+        this.alarmCursor = i + 1;
+        return i;
+      }
+    }
+    return undefined;
   }
 
   // ---- connecting ----
@@ -289,6 +309,18 @@ export class FleetCore {
     // an alarm raised while the link was down goes out again at once on the new link
     const p = this.pending.get(i);
     if (p) this.resend(i, p);
+  }
+
+  /** Drops the connection and connects again at once (storm). */
+  private replace(i: number): void {
+    this.disconnect(i);
+    this.settle(i);
+    this.state[i] = DOWN;
+    this.socks[i] = undefined;
+    this.lkAt[i] = 0;
+    this.partial.delete(i);
+    this.readers.delete(i);
+    this.startConnect(i);
   }
 
   private settle(i: number): void {
@@ -399,6 +431,7 @@ export class FleetCore {
     }
     const p: Pending = { rec, bytes, last: 0, packetId: 0, msgId };
     this.pending.set(i, p);
+    this.alarmed[i] = 1;
     this.records.push(rec);
     this.st.alarmsSent++;
     this.resend(i, p);
@@ -555,11 +588,7 @@ export class FleetCore {
       const elapsed = t - st.start;
       while (st.next < st.order.length && st.at[st.order[st.next]!]! <= elapsed) {
         const i = st.order[st.next++]!;
-        this.disconnect(i);
-        this.settle(i);
-        this.state[i] = DOWN;
-        this.socks[i] = undefined;
-        this.startConnect(i);
+        this.replace(i);
       }
       if (st.next >= st.order.length) this.storm = null;
     }

@@ -1,16 +1,20 @@
 /**
  * The dashboard in Chromium against the real server (in-process, random ports): login and sign-in, a simulated
- * watch's SOS screen-popping without a reload, accept, a second agent's 409, calling the elder, resolving with an
- * outcome, surviving a lost WebSocket, the supervisor view, and no console errors. Screenshots at 1366×768 go to
- * tests/artifacts/ (gitignored).
+ * watch's SOS screen-popping without a reload, accept, a second agent's 409, calling the elder through the
+ * simulated Asterisk, resolving with an outcome, surviving a lost WebSocket, the supervisor view, and no console
+ * errors. Screenshots at 1366×768 go to tests/artifacts/ (gitignored).
  */
 import { mkdirSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
+import { startAsteriskSim, type AsteriskSim } from '../../simulators/asterisk/index.js';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
 import { login, startTestApp } from '../helpers/app.js';
+import { until } from '../helpers/until.js';
 import { ROOT, collectErrors, ensureDashboardBuilt, findChromium, gateWebSocket, launchChromium, type WsGate } from '../helpers/browser.js';
 
 const CHROMIUM = findChromium();
@@ -19,14 +23,17 @@ const VIEWPORT = { width: 1366, height: 768 };
 const PASSWORD = 'password-123';
 const WATCH_A = '8800000015';
 const WATCH_B = '8800000016';
+const ELDER_PHONE = '13800138000';
 /** Generous waits for things that happen "soon"; never asserted as durations. */
 const SOON = { timeout: 20_000 };
 
 let app: App;
+let sim: AsteriskSim;
 let browser: Browser;
 let base: string;
 const errors: string[] = [];
 const watches: SimulatedWatch[] = [];
+const upgraded = new Set<Duplex>();
 let agent1: { page: Page; gate: WsGate };
 let agent2: { page: Page; gate: WsGate };
 let alarmId: number;
@@ -58,7 +65,20 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     ensureDashboardBuilt();
-    app = await startTestApp();
+    // The simulated Asterisk: the agent's extension and the elder's phone answer and stay up until hung up.
+    sim = await startAsteriskSim({
+      port: 0,
+      timeScale: 0.5,
+      app: 'anxin',
+      directory: [
+        { match: 'PJSIP/8001', action: 'answer', answerAfter: 0.5 },
+        { match: ELDER_PHONE, action: 'answer', answerAfter: 1 },
+      ],
+    });
+    app = await startTestApp({}, { TELEPHONY: 'ari', ARI_URL: sim.url, ARI_USERNAME: sim.username, ARI_PASSWORD: sim.password, ARI_APP: 'anxin' });
+    await until(() => app.health.report().then((h) => h.parts.telephony?.state === 'up'));
+    // Every WebSocket the server accepts, so the test can drop them from the server's side.
+    app.http.server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => void upgraded.add(socket));
     base = `http://127.0.0.1:${app.httpPort}`;
     const admin = await login(app);
     const inject = (url: string, payload: object) => app.http.inject({ method: 'POST', url, headers: admin, payload });
@@ -77,7 +97,7 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
       name: '张秀英',
       gender: 'female',
       birthDate: '1943-05-12',
-      phone: '13800138000',
+      phone: ELDER_PHONE,
       address: '上海市静安区南京西路1601弄3号502室',
       lat: 31.2243,
       lon: 121.4457,
@@ -106,6 +126,7 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     for (const w of watches) await w.close().catch(() => undefined);
     await browser?.close();
     await app?.stop();
+    await sim?.stop();
   });
 
   it('logs in and signs in to a phone extension (签入, 置闲)', async () => {
@@ -172,17 +193,21 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     expect(a.alarm.ownerId).toBe(agent1Id);
   }, 60_000);
 
-  it('calls the elder through the simulated Asterisk; the call shows as connected', async (ctx) => {
-    // PENDING: POST /api/calls (click-to-call through telephony/, which the lead is adding) is not served yet.
-    // Until the route exists this one step is skipped; remove this guard when it lands.
-    if (!app.http.hasRoute({ method: 'POST', url: '/api/calls' })) return ctx.skip();
+  it('calls the elder (C) through the simulated Asterisk: agent phone first, then the elder; shows connected; hangs up', async () => {
     const p = agent1.page;
     await p.keyboard.press('c');
+    const bar = p.locator('[data-testid=current-call]');
     await p.locator('[data-testid=current-call][data-state=connected]').waitFor({ timeout: 30_000 });
+    expect(await bar.textContent()).toContain('张秀英');
     await p.locator('[data-testid=file-call][data-state=connected]').waitFor(SOON);
+    await p.locator('[data-testid=agent-state][data-state=on_call]').waitFor(SOON);
     await shot(p, 'call-connected');
     await p.click('[data-testid=hangup]');
     await p.locator('[data-testid=current-call][data-state=ended]').waitFor(SOON);
+    // after the call: wrap-up (话后整理), with its timer
+    await p.locator('[data-testid=agent-state][data-state=wrap_up]').waitFor(SOON);
+    const legs = (await app.db.query(`SELECT party, answered_at IS NOT NULL AS answered FROM calls WHERE alarm_id = $1 ORDER BY id`, [alarmId])).rows;
+    expect(legs).toEqual([{ party: 'agent', answered: true }, { party: 'elder', answered: true }]);
   }, 60_000);
 
   it('resolves with an outcome (R, a number key, Enter); the alarm leaves the queue', async () => {
@@ -196,6 +221,9 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     await p.locator(`[data-testid=queue-row][data-alarm-id="${alarmId}"]`).waitFor({ state: 'detached', ...SOON });
     const a = (await app.http.inject({ method: 'GET', url: `/api/alarms/${alarmId}`, headers: await login(app) })).json();
     expect(a.alarm).toMatchObject({ state: 'resolved', outcome: 'elder_ok', ownerId: agent1Id });
+    // wrap-up done: ready (置闲) again for the next alarm
+    await p.click('[data-testid=state-ready]');
+    await p.locator('[data-testid=agent-state][data-state=ready]').waitFor(SOON);
   }, 60_000);
 
   it('survives a lost WebSocket: the offline banner shows, then it reconnects, resynchronises and new alarms appear', async () => {
@@ -212,9 +240,9 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     await p.locator('[data-testid=offline-banner]').waitFor({ state: 'detached', timeout: 45_000 });
     await p.locator('[data-testid=queue-row][data-priority="3"]', { hasText: '欧阳建国' }).waitFor(SOON);
     // the fall was presented to this agent while it was offline: it pops after the resync
-    await p.locator('[data-testid=elder-file][data-state=presented]', { hasText: '跌倒报警' }).waitFor(SOON).catch(async (e) => { await shot(p, 'DEBUG'); console.log(await p.evaluate(() => JSON.stringify((window as any).__anxin.alarms))); throw e; });
+    await p.locator('[data-testid=elder-file][data-state=presented]', { hasText: '跌倒报警' }).waitFor(SOON);
     // 2. The server drops every socket: the page comes back by itself and still gets new alarms.
-    for (const c of app.http.websocketServer.clients) c.terminate();
+    for (const socket of upgraded) socket.destroy();
     await wb.sendAlarm('sos');
     await p.locator('[data-testid=queue-row][data-priority="1"]', { hasText: '欧阳建国' }).waitFor({ timeout: 45_000 });
     await p.locator('[data-testid=connection][data-state=online]').waitFor({ timeout: 45_000 });

@@ -306,6 +306,16 @@ describe.skipIf(skip)(`alarm receivers on serial lines, end to end${skip ? ' (sk
     expect(await alarmsOf('9999#001')).toEqual([]);
   });
 
+  it('an account registered under another protocol is ACKed and ignored, never raised on that device', async () => {
+    await registerDevice(app.db, { identifier: '8888', protocol: 'watch' });
+    const before = await metric('anxin_bad_frames_total', 'reason="wrong_protocol"');
+    const r = await desk.sendEvent(ev('8888', 'E', 101));
+    expect(r.attempts).toBe(1);
+    expect(await metric('anxin_bad_frames_total', 'reason="wrong_protocol"')).toBe(before + 1);
+    expect(await alarmsOf('8888#001')).toEqual([]);
+    expect(await alarmsOf('8888')).toEqual([]);
+  });
+
   it('receiver-silent supervision: two heartbeat periods without a line raise receiver_silent (P4); a line clears it', async () => {
     let beating = true;
     const beat = async () => {

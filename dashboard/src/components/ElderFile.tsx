@@ -9,7 +9,7 @@ import { get } from '../api';
 import { ageOf, addressOf, greetingMoment } from '../greeting';
 import { fmtAgo, fmtDuration, fmtTime, label, locale, t } from '../i18n';
 import {
-  CALL_ACTIVE, actorName, alarmAction, closeFile, ensureElder, errorText, hangup, isLead, isWaiting, loadCalls, onAlarmUpdate, refreshAlarm, startCall,
+  CALL_ACTIVE, actorName, alarmAction, callPartyName, closeFile, ensureElder, errorText, hangup, isLead, isWaiting, loadCalls, onAlarmUpdate, refreshAlarm, startCall,
   type AlarmActionName,
 } from '../session';
 import { notify, store, useNow, useStore, type OpenFile } from '../store';
@@ -158,8 +158,10 @@ export function ElderFile({ open }: { open: OpenFile }) {
     if (!e) return;
     setBusy(target.contactId ? `call-${target.contactId}` : 'call');
     setError(null);
+    const contact = target.contactId ? contacts.find((c) => c.id === target.contactId) : undefined;
+    const name = contact ? `${contact.name}${contact.relation ? `（${contact.relation}）` : ''}` : e.name;
     try {
-      await startCall({ alarmId: alarm?.id, elderId: e.id, ...target });
+      await startCall({ alarmId: alarm?.id, elderId: e.id, ...target }, name);
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -505,7 +507,7 @@ function FileCalls({ alarmId, elderId }: { alarmId?: number; elderId?: number })
       {list.map((c: LiveCall) => (
         <div key={String(c.id)} class={`file-call call-${c.state}`} data-testid="file-call" data-state={c.state}>
           <PhoneIcon />
-          <strong>{c.party || c.number || t('call.unknownParty')}</strong>
+          <strong>{callPartyName(c)}</strong>
           <span>{label('callState', String(c.state))}</span>
           {c.state === 'connected' && c.answeredAt && <span class="timer">{fmtDuration((now - new Date(c.answeredAt).getTime()) / 1000)}</span>}
           <button

@@ -1,13 +1,20 @@
 /** The live alarm queue: priority colour, kind icon, elder's name, age counting up, repeat count. Priority, then age. */
 import { fmtDuration, label, t } from '../i18n';
-import { actorName, byPriorityThenAge, elderName, isWaiting, openFile } from '../session';
+import { actorName, byPriorityThenAge, elderName, isAfterCare, isOpenAlarm, isWaiting, openFile } from '../session';
 import { useNow, useStore } from '../store';
 import type { Alarm } from '../types';
 import { KindIcon } from './icons';
 
+/** The live queue: alarms not yet resolved, priority first, then age. */
 export function useQueue(): Alarm[] {
   const alarms = useStore((s) => s.alarms);
-  return [...alarms.values()].sort(byPriorityThenAge);
+  return [...alarms.values()].filter(isOpenAlarm).sort(byPriorityThenAge);
+}
+
+/** Resolved alarms still open on the server: waiting for the follow-up call (回访) or for closing. */
+function useAfterCare(): Alarm[] {
+  const alarms = useStore((s) => s.alarms);
+  return [...alarms.values()].filter(isAfterCare).sort((a, b) => (a.resolvedAt ?? a.lastAt).localeCompare(b.resolvedAt ?? b.lastAt));
 }
 
 export function Queue() {
@@ -79,6 +86,37 @@ export function Queue() {
           })}
         </ol>
       )}
+      <AfterCare />
     </section>
+  );
+}
+
+function AfterCare() {
+  const list = useAfterCare();
+  const openId = useStore((s) => s.open?.alarmId);
+  const outcomes = useStore((s) => s.outcomes);
+  const locale = useStore((s) => s.locale);
+  if (!list.length) return null;
+  return (
+    <details class="aftercare" data-testid="aftercare">
+      <summary>{t('queue.afterCare', { n: list.length })}</summary>
+      <ol>
+        {list.map((a) => {
+          const o = a.outcome ? outcomes[a.outcome] : undefined;
+          return (
+            <li key={a.id}>
+              <button type="button" class={`acrow ${openId === a.id ? 'open' : ''}`} onClick={() => openFile({ alarmId: a.id, elderId: a.elderId ?? undefined, reason: 'click' })} data-testid="aftercare-row" data-alarm-id={a.id}>
+                <span class="qname">{elderName(a.elderId) ?? '—'}</span>
+                <span class="qkind">
+                  {label('kind', a.kind)}
+                  <span class={`qstate s-${a.state}`}>{label('state', a.state)}</span>
+                  {o && <span class="muted">{locale === 'en' ? o.en : o.zh}</span>}
+                </span>
+              </button>
+            </li>
+          );
+        })}
+      </ol>
+    </details>
   );
 }

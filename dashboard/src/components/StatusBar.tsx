@@ -1,7 +1,7 @@
 /** The top bar: who is logged in, the phone extension (签入/签出), the agent state with its timer, the current call. */
 import { useState } from 'preact/hooks';
 import { fmtDuration, label, t } from '../i18n';
-import { CALL_ACTIVE, dismissCall, errorText, hangup, isLead, logout, setAgentState, signIn, signOut } from '../session';
+import { CALL_ACTIVE, callPartyName, dismissCall, errorText, hangup, isLead, logout, setAgentState, signIn, signOut } from '../session';
 import { notify, store, useNow, useStore } from '../store';
 import { SETTABLE_STATES } from '../types';
 import { HangupIcon, PhoneIcon } from './icons';
@@ -117,7 +117,6 @@ function CallWidget() {
   const call = useStore((s) => (s.currentCallId ? s.calls.get(s.currentCallId) : undefined));
   const now = useNow();
   const [busy, setBusy] = useState(false);
-  const [startedAt] = useState(() => new Map<string, number>());
   if (!call) {
     return (
       <div class="sb-call idle" data-testid="current-call" data-state="none">
@@ -128,13 +127,12 @@ function CallWidget() {
   }
   const key = String(call.id);
   const active = CALL_ACTIVE.has(String(call.state));
-  if (call.state === 'connected' && !startedAt.has(key)) startedAt.set(key, call.answeredAt ? new Date(call.answeredAt).getTime() : now);
-  const connectedFor = startedAt.has(key) ? (now - startedAt.get(key)!) / 1000 : null;
+  const connectedFor = call.answeredAt ? (now - new Date(call.answeredAt).getTime()) / 1000 : null;
   return (
     <div class={`sb-call call-${call.state}`} data-testid="current-call" data-state={call.state} data-call-id={key}>
       <PhoneIcon />
       <div class="call-text">
-        <strong>{call.party || call.number || t('call.unknownParty')}</strong>
+        <strong>{callPartyName(call)}</strong>
         <span>
           {label('callState', String(call.state))}
           {call.state === 'connected' && connectedFor !== null ? ` ${fmtDuration(connectedFor)}` : ''}
