@@ -118,11 +118,19 @@ export async function claimMessage(c: Queryable, key: string, windowS: number | 
   if (ins.rowCount === 1) return null;
   const r = await c.query('SELECT alarm_ids, at FROM processed_messages WHERE dedup_key = $1 FOR UPDATE', [key]);
   const row = r.rows[0];
-  if (windowS !== null && Date.now() - new Date(row.at).getTime() > windowS * 1000) {
-    await c.query(`UPDATE processed_messages SET at = now(), alarm_ids = '{}' WHERE dedup_key = $1`, [key]);
-    return null;
+  const ids: number[] = row.alarm_ids.map(Number);
+  if (windowS !== null) {
+    // Without a device time, identical bytes may be a new event (a second fall, a second press). Only treat
+    // them as a retransmission inside the window AND while what they raised is still open: re-raising after
+    // an agent closed the alarm is the safe side.
+    const expired = Date.now() - new Date(row.at).getTime() > windowS * 1000;
+    const closed = ids.length > 0 && (await c.query(`SELECT bool_and(state IN ('closed', 'cleared')) AS done FROM alarms WHERE id = ANY($1)`, [ids])).rows[0].done === true;
+    if (expired || closed) {
+      await c.query(`UPDATE processed_messages SET at = now(), alarm_ids = '{}' WHERE dedup_key = $1`, [key]);
+      return null;
+    }
   }
-  return row.alarm_ids.map(Number);
+  return ids;
 }
 
 export async function recordMessageAlarms(c: Queryable, key: string, ids: number[]): Promise<void> {

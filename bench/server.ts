@@ -1,0 +1,145 @@
+/**
+ * The gateway under test, in its own process (so its CPU, RSS and event loop are measured alone): the real
+ * startApp with the configuration from the environment, plus what the bench reads over IPC:
+ * - stats: memory, CPU, event-loop delay, connections and counters;
+ * - stage times per alarm, taken by listening on the app's bus in this process (nothing is added to the hot
+ *   path; the bus calls these listeners synchronously where it already emits):
+ *     device.message (kind alarm) → the frame was received (msg.receivedAt) and reached the pipeline;
+ *     alarm.changed 'raised'      → the alarm row was committed;
+ *     alarm.presented             → the screen-pop was emitted (the bench's WebSocket client times its arrival);
+ *     alarm.callback              → escalation asked for the callback (telephony's trigger).
+ */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import pino from 'pino';
+import { startApp, type App } from '../gateway/app.js';
+import { loadConfig } from '../gateway/config.js';
+import { failed, ready, serve } from './lib/child.js';
+
+const now = () => performance.timeOrigin + performance.now();
+
+export interface StageRecord {
+  device: string;
+  stage: 'received' | 'committed' | 'presented' | 'callback';
+  /** epoch ms */
+  at: number;
+  /** 'received' only: pipeline reached */
+  pipelineAt?: number;
+  alarmId?: number;
+}
+
+export interface ServerStats {
+  at: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  cpuUs: number;
+  eld: { p50: number; p99: number; max: number; mean: number };
+  watchConnections: number;
+  mqttClients: number;
+  frames: number;
+  messages: number;
+  badFrames: number;
+  telemetry: { written: number; dropped: number; buffered: number; failing: boolean; lastError?: string };
+  alarmsRaised: number;
+  duplicates: number;
+  processErrors: number;
+  journalDepth: number;
+}
+
+const MAX_RECORDS = 500_000;
+const records: StageRecord[] = [];
+const push = (r: StageRecord) => {
+  if (records.length < MAX_RECORDS) records.push(r);
+};
+
+async function sum(m: { get(): Promise<{ values: { value: number }[] }> | { values: { value: number }[] } }): Promise<number> {
+  return (await m.get()).values.reduce((a, v) => a + v.value, 0);
+}
+
+let app: App | undefined;
+const eld = monitorEventLoopDelay({ resolution: 10 });
+
+async function main(): Promise<void> {
+  const cfg = loadConfig(process.env);
+  app = await startApp(cfg, { logger: pino({ level: process.env.BENCH_SERVER_LOG ?? 'warn' }) });
+  const a = app;
+  a.bus.on('device.message', ({ msg }) => {
+    if (msg.kind === 'alarm') push({ device: msg.deviceId, stage: 'received', at: msg.receivedAt.getTime(), pipelineAt: now() });
+  });
+  a.bus.on('alarm.changed', ({ alarm, action }) => {
+    if (action === 'raised' && alarm.sourceKey) push({ device: alarm.sourceKey, stage: 'committed', at: now(), alarmId: Number(alarm.id) });
+  });
+  a.bus.on('alarm.presented', ({ alarm, userIds }) => {
+    if (alarm.sourceKey && userIds.length) push({ device: alarm.sourceKey, stage: 'presented', at: now(), alarmId: Number(alarm.id) });
+  });
+  a.bus.on('alarm.callback', ({ alarm }) => {
+    if (alarm.sourceKey) push({ device: alarm.sourceKey, stage: 'callback', at: now(), alarmId: Number(alarm.id) });
+  });
+  eld.enable();
+
+  serve(
+    {
+      stats: async (): Promise<ServerStats> => {
+        const m = process.memoryUsage();
+        const cpu = process.cpuUsage();
+        const t = a.telemetry.stats();
+        return {
+          at: now(),
+          rss: m.rss,
+          heapUsed: m.heapUsed,
+          heapTotal: m.heapTotal,
+          external: m.external,
+          arrayBuffers: m.arrayBuffers,
+          cpuUs: cpu.user + cpu.system,
+          eld: { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6, mean: eld.mean / 1e6 },
+          watchConnections: a.watch.connectionCount,
+          mqttClients: a.broker.aedes.connectedClients,
+          frames: await sum(a.metrics.frames),
+          messages: await sum(a.metrics.messages),
+          badFrames: await sum(a.metrics.badFrames),
+          telemetry: { written: t.written, dropped: t.dropped, buffered: t.buffered, failing: t.failing, lastError: t.lastError },
+          alarmsRaised: await sum(a.metrics.alarmsRaised),
+          duplicates: await sum(a.metrics.duplicates),
+          processErrors: await sum(a.metrics.processErrors),
+          journalDepth: a.alarms.journalDepth,
+        };
+      },
+      /** restarts the event-loop delay histogram (call at the start of a measuring window) */
+      resetEld: () => {
+        eld.reset();
+        return null;
+      },
+      /** a full GC, then memory: for per-connection figures */
+      gc: async () => {
+        const g = (globalThis as { gc?: () => void }).gc;
+        if (g) {
+          g();
+          await new Promise((r) => setTimeout(r, 50));
+          g();
+        }
+        const m = process.memoryUsage();
+        return { gc: !!g, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+      },
+      /** stage records so far; `clear` forgets them */
+      stages: (clear: boolean) => (clear ? records.splice(0) : records.slice()),
+      /** the telemetry buffer written out (end of a window) */
+      flush: async () => {
+        await a.telemetry.flush().catch(() => undefined);
+        return null;
+      },
+      features: () => ({ telephony: 'telephony' in a, calls: 'calls' in a }),
+    },
+    async () => {
+      eld.disable();
+      await a.stop();
+    },
+  );
+  ready({ watchPort: a.watch.port, mqttPort: a.broker.port, httpPort: a.httpPort, pid: process.pid, summary: a.summary });
+}
+
+main().catch((e) => {
+  failed(e);
+  setTimeout(() => process.exit(1), 100);
+});

@@ -1,0 +1,70 @@
+/**
+ * A fleet worker process: one FleetCore driven over IPC by simulators/fleet/index.ts. Each worker has its own
+ * file-descriptor budget and source address, so several of them together hold more connections than one
+ * process may open.
+ */
+import { FleetCore, type FleetCoreOptions, type FleetProtocol, type Schedule, type ScheduleKind } from './core.js';
+
+export type WorkerRequest =
+  | { op: 'init'; options: FleetCoreOptions }
+  | { op: 'connect'; perS: number; maxPending: number; timeoutMs: number }
+  | { op: 'schedules'; list: Schedule[] }
+  | { op: 'rate'; kind: ScheduleKind; perS: number }
+  | { op: 'alarm'; protocol?: FleetProtocol }
+  | { op: 'storm'; windowMs: number }
+  | { op: 'stats' }
+  | { op: 'samples' }
+  | { op: 'alarms'; clear: boolean }
+  | { op: 'stop' };
+
+let core: FleetCore | undefined;
+const mustCore = (): FleetCore => {
+  if (!core) throw new Error('worker not initialised');
+  return core;
+};
+
+async function handle(req: WorkerRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'init':
+      core = new FleetCore(req.options);
+      return { devices: core.n };
+    case 'connect':
+      return mustCore().connect({ perS: req.perS, maxPending: req.maxPending, timeoutMs: req.timeoutMs });
+    case 'schedules':
+      return mustCore().setSchedules(req.list);
+    case 'rate':
+      return mustCore().setRate(req.kind, req.perS);
+    case 'alarm': {
+      const c = mustCore();
+      const i = c.pickForAlarm(req.protocol);
+      if (i === undefined) return null;
+      void c.alarm(i).catch(() => undefined);
+      return c.idOf(i);
+    }
+    case 'storm':
+      mustCore().startStorm(req.windowMs);
+      return null;
+    case 'stats': {
+      const c = mustCore();
+      return { ...c.stats(), stormDone: c.stormDone, cpu: process.cpuUsage(), rss: process.memoryUsage.rss() };
+    }
+    case 'samples':
+      return { lk: mustCore().lkLatency.take(), login: mustCore().loginLatency.take() };
+    case 'alarms':
+      return mustCore().alarms(req.clear);
+    case 'stop':
+      await core?.stop();
+      setImmediate(() => process.exit(0));
+      return null;
+  }
+}
+
+process.on('message', (m: { id: number; req: WorkerRequest }) => {
+  handle(m.req).then(
+    (result) => process.send?.({ id: m.id, ok: true, result }),
+    (e: unknown) => process.send?.({ id: m.id, ok: false, error: (e as Error).message }),
+  );
+});
+// the coordinator died: do not linger holding thousands of sockets
+process.on('disconnect', () => process.exit(0));
+process.send?.({ ready: true });
