@@ -59,6 +59,8 @@ function planFor(priority: number, plan: EscalationPlan): EscalationPlan {
 export class AlarmService implements AlarmSink {
   /** escalation: called after a commit that created alarms, so the first step runs at once */
   onRaised?: () => void;
+  /** journal keys whose first commit is still running (replay leaves them alone) */
+  private readonly inFlight = new Set<string>();
 
   constructor(
     private readonly db: Db,
@@ -100,16 +102,22 @@ export class AlarmService implements AlarmSink {
     };
     this.journal.add(key, payload);
     this.metrics.journalDepth.set(this.journal.depth);
-    const out = await this.commitPayload(key, payload);
-    this.journal.done(key);
-    this.metrics.journalDepth.set(this.journal.depth);
-    return out;
+    this.inFlight.add(key);
+    try {
+      const out = await this.commitPayload(key, payload);
+      this.journal.done(key);
+      return out;
+    } finally {
+      this.inFlight.delete(key);
+      this.metrics.journalDepth.set(this.journal.depth);
+    }
   }
 
   /** Commits pending journal entries (after a crash, or when PostgreSQL is back). Returns how many landed. */
   async replay(): Promise<number> {
     let n = 0;
     for (const e of this.journal.entries()) {
+      if (this.inFlight.has(e.key)) continue; // its own commit is still running
       await this.commitPayload(e.key, e.payload);
       this.journal.done(e.key);
       n++;

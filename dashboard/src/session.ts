@@ -169,7 +169,8 @@ function announce(a: Alarm): void {
 
 // ---------------------------------------------------------------- pushed messages
 
-function putAlarm(a: Alarm): void {
+/** Stores an alarm; `notify` tells the open file to reload its timeline (not for the file's own reload). */
+function putAlarm(a: Alarm, notify = true): void {
   store.set((s) => {
     const alarms = new Map(s.alarms);
     if (isOpenAlarm(a) || isAfterCare(a)) alarms.set(a.id, a);
@@ -179,8 +180,7 @@ function putAlarm(a: Alarm): void {
   if (a.elderId !== null) void ensureElder(a.elderId);
   if (!isWaiting(a)) escalated.delete(a.id);
   sound?.poke();
-  // keep the open file's copy current (it also refetches its timeline)
-  alarmListeners.forEach((fn) => fn(a));
+  if (notify) alarmListeners.forEach((fn) => fn(a));
 }
 
 const alarmListeners = new Set<(a: Alarm) => void>();
@@ -302,7 +302,7 @@ export function ensureElder(id: number, force = false): Promise<ElderFull | null
 export async function refreshAlarm(id: number): Promise<AlarmDetail | null> {
   try {
     const d = await get<AlarmDetail>(`/api/alarms/${id}`);
-    putAlarm(d.alarm);
+    putAlarm(d.alarm, false);
     return d;
   } catch {
     return null;

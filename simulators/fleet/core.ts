@@ -143,13 +143,15 @@ export class FleetCore {
   /** a connection attempt not yet settled (ready, or closed), counted in connectingNow */
   private readonly unsettled: Uint8Array;
   private readonly alarmed: Uint8Array;
+  private readonly tried: Uint8Array;
   private alarmCursor = 0;
   private readonly partial = new Map<number, string>();
   private readonly readers = new Map<number, PacketReader>();
   private readonly pending = new Map<number, Pending>();
   private readonly records: AlarmRecord[] = [];
   readonly lkLatency = new Samples();
-  readonly loginLatency = new Samples();
+  /** connect → ready (LK answered; MQTT SUBACK), per protocol */
+  readonly loginLatency = { watch: new Samples(), mqtt: new Samples() };
   private schedules: { s: Schedule; eligible: Int32Array; cursor: number }[] = [];
   private rate: { kind: ScheduleKind; perS: number; cursor: number; carry: number } | null = null;
   private connectQueue: number[] = [];
@@ -186,6 +188,7 @@ export class FleetCore {
     this.leaving = new Uint8Array(this.n);
     this.unsettled = new Uint8Array(this.n);
     this.alarmed = new Uint8Array(this.n);
+    this.tried = new Uint8Array(this.n);
     this.st = {
       devices: this.n, ready: 0, open: 0, connecting: 0, connects: 0, logins: 0, connectErrors: {}, closedByServer: 0,
       sent: {}, replies: {}, alarmsSent: 0, alarmsAcked: 0, alarmsPending: 0, protocolErrors: 0,
@@ -233,8 +236,12 @@ export class FleetCore {
    * most `maxPending` unsettled at once (so the server's listen backlog is not overrun). Resolves when every
    * queued device is ready or has failed, or after timeoutMs.
    */
-  connect(o: { indices?: number[]; perS?: number; maxPending?: number; timeoutMs?: number } = {}): Promise<{ ready: number; failed: number }> {
-    const list = o.indices ?? [...Array(this.n).keys()].filter((i) => this.state[i] === DOWN);
+  connect(o: { indices?: number[]; perS?: number; maxPending?: number; timeoutMs?: number; limit?: number } = {}): Promise<{ ready: number; failed: number }> {
+    // by default every device never tried yet, then (limit unset) the ones that are down again
+    let list = o.indices ?? [...Array(this.n).keys()].filter((i) => this.state[i] === DOWN && !this.tried[i]);
+    if (!o.indices && o.limit === undefined) list = [...Array(this.n).keys()].filter((i) => this.state[i] === DOWN);
+    if (o.limit !== undefined) list = list.slice(0, o.limit);
+    for (const i of list) this.tried[i] = 1;
     this.connectQueue.push(...list);
     this.connectRate.perS = o.perS ?? 1000;
     this.connectRate.maxPending = o.maxPending ?? 500;
@@ -304,7 +311,7 @@ export class FleetCore {
     if (this.state[i] === READY) return;
     this.state[i] = READY;
     this.st.logins++;
-    this.loginLatency.add(now() - this.connAt[i]!);
+    this.loginLatency[this.protocolOf(i)].add(now() - this.connAt[i]!);
     this.settle(i);
     // an alarm raised while the link was down goes out again at once on the new link
     const p = this.pending.get(i);

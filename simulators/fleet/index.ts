@@ -125,10 +125,20 @@ export class Fleet {
     return Promise.all(this.workers.map((w, k) => this.call<T>(w, typeof req === 'function' ? req(w, k) : req)));
   }
 
-  /** Connects every device that is down; rates are for the whole fleet. */
-  async connect(o: { perS?: number; maxPending?: number; timeoutMs?: number } = {}): Promise<{ ready: number; failed: number }> {
+  /**
+   * Connects every device that is down, or with `limit` only that many devices never tried before (shared by
+   * the workers in proportion to their devices); rates are for the whole fleet.
+   */
+  async connect(o: { perS?: number; maxPending?: number; timeoutMs?: number; limit?: number } = {}): Promise<{ ready: number; failed: number }> {
     const n = this.workers.length;
-    const r = await this.all<{ ready: number; failed: number }>({ op: 'connect', perS: (o.perS ?? 1000) / n, maxPending: Math.max(1, Math.floor((o.maxPending ?? 500) / n)), timeoutMs: o.timeoutMs ?? 120_000 });
+    const total = this.size || 1;
+    const r = await this.all<{ ready: number; failed: number }>((w) => ({
+      op: 'connect',
+      perS: (o.perS ?? 1000) / n,
+      maxPending: Math.max(1, Math.floor((o.maxPending ?? 500) / n)),
+      timeoutMs: o.timeoutMs ?? 120_000,
+      ...(o.limit !== undefined ? { limit: Math.round((o.limit * w.devices) / total) } : {}),
+    }));
     return r.reduce((a, x) => ({ ready: a.ready + x.ready, failed: a.failed + x.failed }), { ready: 0, failed: 0 });
   }
 
@@ -180,9 +190,9 @@ export class Fleet {
   }
 
   /** LK round trips and login times (connect → ready) since the last call, in ms. */
-  async samples(): Promise<{ lk: number[]; login: number[] }> {
-    const list = await this.all<{ lk: number[]; login: number[] }>({ op: 'samples' });
-    return { lk: list.flatMap((x) => x.lk), login: list.flatMap((x) => x.login) };
+  async samples(): Promise<{ lk: number[]; login: { watch: number[]; mqtt: number[] } }> {
+    const list = await this.all<{ lk: number[]; login: { watch: number[]; mqtt: number[] } }>({ op: 'samples' });
+    return { lk: list.flatMap((x) => x.lk), login: { watch: list.flatMap((x) => x.login.watch), mqtt: list.flatMap((x) => x.login.mqtt) } };
   }
 
   async alarms(clear = false): Promise<AlarmRecord[]> {

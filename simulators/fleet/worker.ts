@@ -7,7 +7,7 @@ import { FleetCore, type FleetCoreOptions, type FleetProtocol, type Schedule, ty
 
 export type WorkerRequest =
   | { op: 'init'; options: FleetCoreOptions }
-  | { op: 'connect'; perS: number; maxPending: number; timeoutMs: number }
+  | { op: 'connect'; perS: number; maxPending: number; timeoutMs: number; limit?: number }
   | { op: 'schedules'; list: Schedule[] }
   | { op: 'rate'; kind: ScheduleKind; perS: number }
   | { op: 'alarm'; protocol?: FleetProtocol }
@@ -29,7 +29,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       core = new FleetCore(req.options);
       return { devices: core.n };
     case 'connect':
-      return mustCore().connect({ perS: req.perS, maxPending: req.maxPending, timeoutMs: req.timeoutMs });
+      return mustCore().connect({ perS: req.perS, maxPending: req.maxPending, timeoutMs: req.timeoutMs, limit: req.limit });
     case 'schedules':
       return mustCore().setSchedules(req.list);
     case 'rate':
@@ -49,7 +49,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return { ...c.stats(), stormDone: c.stormDone, cpu: process.cpuUsage(), rss: process.memoryUsage.rss() };
     }
     case 'samples':
-      return { lk: mustCore().lkLatency.take(), login: mustCore().loginLatency.take() };
+      return { lk: mustCore().lkLatency.take(), login: { watch: mustCore().loginLatency.watch.take(), mqtt: mustCore().loginLatency.mqtt.take() } };
     case 'alarms':
       return mustCore().alarms(req.clear);
     case 'stop':

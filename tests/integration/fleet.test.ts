@@ -84,7 +84,7 @@ describe('fleet simulator against the real server', () => {
       expect(records.map((r) => r.device).sort()).toEqual([...ids].sort());
       const s = await fleet.stats();
       expect(s).toMatchObject({ devices: 6, ready: 6, alarmsAcked: 2, protocolErrors: 0 });
-      expect((await fleet.samples()).login).toHaveLength(6);
+      expect((await fleet.samples()).login.watch).toHaveLength(6);
     } finally {
       await fleet.stop();
     }

@@ -1,0 +1,114 @@
+/**
+ * Baselines in the same run, so results are ratios rather than numbers from another day:
+ * - watch: the minimal framing server (the floor) vs the watch decoder vs the TCP transport, frames/s on one core;
+ * - store: a bare line-protocol batch writer vs the gateway's telemetry writer, into the same influxd;
+ * - MQTT: bare aedes vs the embedded broker with Anxin's login, ACL and limits vs Debian's Mosquitto.
+ */
+import { join } from 'node:path';
+import { anxinWriter, bareWriter } from '../floors/influx.js';
+import { mqttLoad, type MqttLoadResult } from '../floors/mqtt-load.js';
+import { blast } from '../floors/watch-blast.js';
+import { ROOT, startChild } from '../lib/child.js';
+import type { Ctx } from '../lib/measure.js';
+import type { ScenarioResult } from '../lib/result.js';
+import { MQTT_SECRET, mqttId, mqttSecretHash, startMosquitto, watchId } from '../lib/services.js';
+import { round, sleep } from '../lib/stats.js';
+
+interface WatchFloor {
+  mode: string;
+  framesPerS: number;
+  cpuPct: number;
+  errors: number;
+  frameBytes: number;
+}
+
+async function watchFloor(ctx: Ctx, mode: 'floor' | 'decoder' | 'transport', seconds: number): Promise<WatchFloor> {
+  const { child, ready } = await startChild(join(ROOT, 'bench/floors/watch-server.ts'), { env: { BENCH_MODE: mode }, logFile: join(ctx.logDir, `baseline-watch-${mode}.log`) });
+  try {
+    const b = await blast(Number(ready.port), 4, (k) => watchId(k + 1));
+    await sleep(1000); // warm up (JIT, socket buffers)
+    const a = await child.call<{ frames: number; cpuUs: number; errors: number }>('stats');
+    const t0 = performance.now();
+    await sleep(seconds * 1000);
+    const z = await child.call<{ frames: number; cpuUs: number; errors: number }>('stats');
+    const secs = (performance.now() - t0) / 1000;
+    b.stop();
+    const r = { mode, framesPerS: Math.round((z.frames - a.frames) / secs), cpuPct: Math.round(((z.cpuUs - a.cpuUs) / 1e6 / secs) * 100), errors: z.errors - a.errors, frameBytes: b.frameBytes };
+    ctx.log(`  [baselines] watch ${mode}: ${r.framesPerS.toLocaleString('en')} frames/s at ${r.cpuPct} % of a core`);
+    return r;
+  } finally {
+    await child.stop();
+  }
+}
+
+async function broker(ctx: Ctx, kind: 'bare' | 'anxin' | 'mosquitto', o: { clients: number; window: number; seconds: number }): Promise<MqttLoadResult & { brokerCpuPct?: number }> {
+  const id = (k: number) => mqttId(k + 1);
+  if (kind === 'mosquitto') {
+    const m = await startMosquitto();
+    try {
+      const r = await mqttLoad({ port: m.port, ...o, id });
+      ctx.log(`  [baselines] mosquitto: ${r.publishesPerS.toLocaleString('en')} QoS 1 publishes/s, ${r.connectsPerS} logins/s`);
+      return r;
+    } finally {
+      await m.stop();
+    }
+  }
+  const { child, ready } = await startChild(join(ROOT, 'bench/floors/broker.ts'), {
+    env: { BENCH_BROKER: kind, BENCH_MQTT_HASH: await mqttSecretHash() },
+    logFile: join(ctx.logDir, `baseline-broker-${kind}.log`),
+  });
+  try {
+    const a = await child.call<{ cpuUs: number }>('stats');
+    const t0 = performance.now();
+    const r = await mqttLoad({ port: Number(ready.port), ...o, id, ...(kind === 'anxin' ? { password: MQTT_SECRET } : {}) });
+    const z = await child.call<{ cpuUs: number }>('stats');
+    const brokerCpuPct = Math.round(((z.cpuUs - a.cpuUs) / 1e6 / ((performance.now() - t0) / 1000)) * 100);
+    ctx.log(`  [baselines] ${kind === 'bare' ? 'bare aedes' : 'aedes + Anxin login/ACL'}: ${r.publishesPerS.toLocaleString('en')} QoS 1 publishes/s, ${r.connectsPerS} logins/s`);
+    return { ...r, brokerCpuPct };
+  } finally {
+    await child.stop();
+  }
+}
+
+export async function baselines(ctx: Ctx): Promise<ScenarioResult> {
+  const t0 = performance.now();
+  const res: ScenarioResult = { name: 'baselines', description: 'cost floors measured in the same run: watch framing, InfluxDB line protocol, bare aedes, Mosquitto', ok: false, wallSeconds: 0, notes: [] };
+  try {
+    const secs = ctx.quick ? 3 : 8;
+    const floor = await watchFloor(ctx, 'floor', secs);
+    const decoder = await watchFloor(ctx, 'decoder', secs);
+    const transport = await watchFloor(ctx, 'transport', secs);
+
+    const storeSecs = ctx.quick ? 5 : 15;
+    const bare = await bareWriter(ctx.influxUrl, `bench_store_bare_${process.pid}`, storeSecs);
+    ctx.log(`  [baselines] bare line-protocol writer: ${bare.pointsPerS.toLocaleString('en')} points/s`);
+    const anxin = await anxinWriter(ctx.influxUrl, `bench_store_anxin_${process.pid}`, storeSecs);
+    ctx.log(`  [baselines] Anxin telemetry writer: ${anxin.pointsPerS.toLocaleString('en')} points/s`);
+
+    const load = { clients: ctx.quick ? 20 : 100, window: 10, seconds: ctx.quick ? 3 : 10 };
+    const bareAedes = await broker(ctx, 'bare', load);
+    const anxinBroker = await broker(ctx, 'anxin', load);
+    const mosquitto = await broker(ctx, 'mosquitto', load);
+
+    const ratio = (a: number, b: number) => (b > 0 ? round(a / b, 3)! : null);
+    res.extra = {
+      watch: { floor, decoder, transport, decoderVsFloor: ratio(decoder.framesPerS, floor.framesPerS), transportVsFloor: ratio(transport.framesPerS, floor.framesPerS) },
+      store: { bare, anxin, anxinVsBare: ratio(anxin.pointsPerS, bare.pointsPerS) },
+      mqtt: {
+        load,
+        bareAedes,
+        anxinBroker,
+        mosquitto,
+        anxinVsBareAedes: ratio(anxinBroker.publishesPerS, bareAedes.publishesPerS),
+        anxinLoginsVsBareAedes: ratio(anxinBroker.connectsPerS, bareAedes.connectsPerS),
+        mosquittoVsBareAedes: ratio(mosquitto.publishesPerS, bareAedes.publishesPerS),
+      },
+    };
+    res.ok = true;
+  } catch (e) {
+    res.error = (e as Error).message;
+    ctx.log(`  [baselines] FAILED: ${res.error}`);
+  }
+  res.wallSeconds = Math.round((performance.now() - t0) / 1000);
+  return res;
+}

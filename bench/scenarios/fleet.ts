@@ -1,0 +1,200 @@
+/**
+ * Scenarios with a simulated fleet against the real gateway (PostgreSQL for alarms, InfluxDB for telemetry,
+ * both on this machine): steady, burst, reconnect storm and sustained throughput. Each starts its own gateway
+ * and database, connects the fleet, takes memory per connection, then measures a window.
+ */
+import { Fleet, realisticRate, realisticSchedules } from '../../simulators/fleet/index.js';
+import { startGateway, type Gateway } from '../lib/gateway.js';
+import { collectAlarms, connectFleet, perConnection, runWindow, type Ctx } from '../lib/measure.js';
+import { MQTT_SECRET } from '../lib/services.js';
+import { dist, round, sleep } from '../lib/stats.js';
+import { summarize, type ScenarioResult } from '../lib/result.js';
+
+export interface FleetSpec {
+  name: string;
+  description: string;
+  watches: number;
+  mqtt: number;
+  udShare?: number;
+  minWorkers?: number;
+  /** devices reconnect 5-15 s after the server closes their link */
+  reconnect?: boolean;
+  connectPerS?: number;
+  connectMaxPending?: number;
+  gatewayEnv?: Record<string, string>;
+}
+
+export interface FleetRun {
+  gw: Gateway;
+  fleet: Fleet;
+  res: ScenarioResult;
+}
+
+/** Gateway + fleet, connected and measured at rest; `body` runs the scenario; everything is stopped after. */
+export async function withFleet(ctx: Ctx, spec: FleetSpec, body: (r: FleetRun) => Promise<void>): Promise<ScenarioResult> {
+  const t0 = performance.now();
+  const res: ScenarioResult = { name: spec.name, description: spec.description, ok: false, wallSeconds: 0, devices: { watch: spec.watches, mqtt: spec.mqtt }, notes: [] };
+  let gw: Gateway | undefined;
+  let fleet: Fleet | undefined;
+  try {
+    ctx.log(`  [${spec.name}] seeding ${spec.watches.toLocaleString('en')} watches + ${spec.mqtt.toLocaleString('en')} MQTT devices, starting the gateway`);
+    gw = await startGateway({ name: spec.name, pgAdminUrl: ctx.pgAdminUrl, influxUrl: ctx.influxUrl, watches: spec.watches, mqtt: spec.mqtt, env: spec.gatewayEnv, execArgv: ctx.gatewayExecArgv, logDir: ctx.logDir });
+    const base = await gw.gc();
+    fleet = await Fleet.start({
+      watch: { host: '127.0.0.1', port: gw.watchPort },
+      mqtt: { host: '127.0.0.1', port: gw.mqttPort },
+      devices: [
+        { protocol: 'watch', ids: gw.watchIds },
+        { protocol: 'mqtt', ids: gw.mqttIds, secret: MQTT_SECRET },
+      ],
+      minWorkers: spec.minWorkers ?? 1,
+      ...(spec.reconnect ? { reconnect: { minMs: 5000, maxMs: 15_000 } } : {}),
+    });
+    const total = spec.watches + spec.mqtt;
+    const c = await connectFleet(ctx, spec.name, gw, fleet, { perS: spec.connectPerS ?? 2000, maxPending: spec.connectMaxPending ?? 1000, timeoutMs: ctx.quick ? 120_000 : 600_000 });
+    res.connect = { target: total, ...c };
+    ctx.log(`  [${spec.name}] ${c.ready.toLocaleString('en')}/${total.toLocaleString('en')} devices logged in after ${c.seconds} s${c.failed ? ` (${c.failed} failed)` : ''}`);
+    await sleep(2000);
+    const at = await gw.gc();
+    const s = await gw.stats();
+    const held = s.watchConnections + s.mqttClients;
+    res.memory = { ...perConnection(base, at, held), baselineRssMiB: Math.round(base.rss / 2 ** 20), baselineHeapMiB: Math.round(base.heapUsed / 2 ** 20) };
+    await fleet.setSchedules(realisticSchedules(spec.udShare ?? 0.2));
+    await body({ gw, fleet, res });
+    res.ok = true;
+  } catch (e) {
+    res.error = (e as Error).message;
+    ctx.log(`  [${spec.name}] FAILED: ${res.error}`);
+  } finally {
+    await fleet?.stop().catch(() => undefined);
+    await gw?.stop().catch(() => undefined);
+    res.wallSeconds = Math.round((performance.now() - t0) / 1000);
+  }
+  return res;
+}
+
+const alarmProgress = (fleet: Fleet) => async () => {
+  const f = await fleet.stats();
+  return `alarms ${f.alarmsAcked}/${f.alarmsSent} acked`;
+};
+
+/** 10,000 devices on the realistic schedule, alarms at a fixed rate: the alarm latency target. */
+export async function steady(ctx: Ctx): Promise<ScenarioResult> {
+  const n = ctx.quick ? 1000 : 10_000;
+  const mqtt = ctx.quick ? 20 : 300;
+  const seconds = ctx.quick ? 30 : 120;
+  return withFleet(ctx, { name: 'steady', description: `${n.toLocaleString('en')} devices (${mqtt} MQTT), LK 5 min, UD 1 min for 20 %, health 10 min; 2 alarms/s for ${seconds} s`, watches: n - mqtt, mqtt, reconnect: true }, async ({ gw, fleet, res }) => {
+    res.offeredPerS = Math.round(realisticRate(n));
+    const w = await runWindow(ctx, gw, fleet, { label: 'steady', seconds, alarmsPerS: 2, mqttAlarmShare: 0.2, hasMqtt: mqtt > 0, progress: alarmProgress(fleet) });
+    res.window = summarize(w);
+    res.connectionsHeld = res.window.connectionsHeld;
+    res.alarms = (await collectAlarms(gw, fleet, 20_000)).latency;
+  });
+}
+
+/** A burst of position reports on top of the steady load. */
+export async function burst(ctx: Ctx): Promise<ScenarioResult> {
+  const n = ctx.quick ? 1000 : 10_000;
+  const mqtt = ctx.quick ? 10 : 100;
+  const rate = ctx.quick ? 1000 : 5000;
+  const seconds = ctx.quick ? 15 : 60;
+  return withFleet(ctx, { name: 'burst', description: `${n.toLocaleString('en')} devices; ${rate.toLocaleString('en')} extra UD messages/s for ${seconds} s; 2 alarms/s`, watches: n - mqtt, mqtt, reconnect: true }, async ({ gw, fleet, res }) => {
+    res.offeredPerS = Math.round(rate + realisticRate(n));
+    await fleet.setRate('ud', rate);
+    const w = await runWindow(ctx, gw, fleet, { label: 'burst', seconds, alarmsPerS: 2, mqttAlarmShare: 0.2, hasMqtt: mqtt > 0, progress: alarmProgress(fleet) });
+    await fleet.setRate('ud', 0);
+    res.window = summarize(w);
+    res.connectionsHeld = res.window.connectionsHeld;
+    res.alarms = (await collectAlarms(gw, fleet, 20_000)).latency;
+    res.extra = { drainSeconds: await drain(gw, 60_000) };
+  });
+}
+
+/** Every device drops its link and reconnects within the window, logging in again; alarms keep coming. */
+export async function reconnect(ctx: Ctx): Promise<ScenarioResult> {
+  const n = ctx.quick ? 1000 : 10_000;
+  const mqtt = ctx.quick ? 20 : 300;
+  const windowS = ctx.quick ? 15 : 60;
+  const tail = ctx.quick ? 15 : 60;
+  return withFleet(
+    ctx,
+    { name: 'reconnect', description: `${n.toLocaleString('en')} devices (${mqtt} MQTT, argon2 login each) reconnect within ${windowS} s; 2 alarms/s`, watches: n - mqtt, mqtt, reconnect: true },
+    async ({ gw, fleet, res }) => {
+      await fleet.samples(); // forget the first logins
+      const before = await fleet.stats();
+      const t0 = performance.now();
+      let allBackAt: number | undefined;
+      await fleet.storm(windowS * 1000);
+      const w = await runWindow(ctx, gw, fleet, {
+        label: 'reconnect',
+        seconds: windowS + tail,
+        alarmsPerS: 2,
+        mqttAlarmShare: 0.2,
+        hasMqtt: mqtt > 0,
+        progress: async () => {
+          const f = await fleet.stats();
+          return `logins ${(f.logins - before.logins).toLocaleString('en')}/${n.toLocaleString('en')} · ready ${f.ready.toLocaleString('en')} · alarms ${f.alarmsAcked}/${f.alarmsSent} acked`;
+        },
+        until: async () => {
+          const f = await fleet.stats();
+          if (allBackAt === undefined && f.stormDone && f.logins - before.logins >= n) allBackAt = performance.now();
+          // after everyone is back, keep measuring a little (alarms in the calm after the storm are not the point)
+          return allBackAt !== undefined && performance.now() - allBackAt > 5000 && performance.now() - t0 > windowS * 1000;
+        },
+      });
+      res.window = summarize(w);
+      res.connectionsHeld = res.window.connectionsHeld;
+      res.alarms = (await collectAlarms(gw, fleet, 30_000)).latency;
+      const after = await fleet.stats();
+      const sm = await fleet.samples();
+      res.extra = {
+        windowSeconds: windowS,
+        relogins: after.logins - before.logins,
+        allBackSeconds: allBackAt !== undefined ? round((allBackAt - t0) / 1000, 1) : null,
+        loginMs: { watch: dist(sm.login.watch), mqtt: dist(sm.login.mqtt) },
+        lkRoundTripMs: dist(sm.lk),
+        connectErrors: after.connectErrors,
+        closedByServer: after.closedByServer - before.closedByServer,
+      };
+      if (allBackAt === undefined) res.notes.push(`not every device was back within ${windowS + tail} s: ${after.ready}/${n} ready at the end`);
+    },
+  );
+}
+
+/** Sustained position reports at 10,000 messages/s, then an overload phase to find the ceiling. */
+export async function throughput(ctx: Ctx): Promise<ScenarioResult> {
+  const n = ctx.quick ? 1000 : 10_000;
+  const sustained = ctx.quick ? 2000 : 10_000;
+  const max = ctx.quick ? 8000 : 30_000;
+  const s1 = ctx.quick ? 15 : 60;
+  const s2 = ctx.quick ? 10 : 20;
+  return withFleet(
+    ctx,
+    { name: 'throughput', description: `${n.toLocaleString('en')} watches; ${sustained.toLocaleString('en')} UD/s for ${s1} s, then ${max.toLocaleString('en')} UD/s offered for ${s2} s; 1 alarm/s`, watches: n, mqtt: 0, minWorkers: 2, reconnect: true },
+    async ({ gw, fleet, res }) => {
+      res.offeredPerS = Math.round(sustained + realisticRate(n));
+      await fleet.setRate('ud', sustained);
+      const w = await runWindow(ctx, gw, fleet, { label: 'throughput', seconds: s1, alarmsPerS: 1, progress: alarmProgress(fleet) });
+      res.window = summarize(w);
+      res.connectionsHeld = res.window.connectionsHeld;
+      res.alarms = (await collectAlarms(gw, fleet, 20_000)).latency;
+      const drain1 = await drain(gw, 60_000);
+      await fleet.setRate('ud', max);
+      const w2 = await runWindow(ctx, gw, fleet, { label: 'throughput-max', seconds: s2, alarmsPerS: 1, progress: alarmProgress(fleet) });
+      await fleet.setRate('ud', 0);
+      const a2 = (await collectAlarms(gw, fleet, 30_000)).latency;
+      res.extra = { sustainedDrainSeconds: drain1, max: { offeredPerS: Math.round(max + realisticRate(n)), window: summarize(w2), alarms: a2, drainSeconds: await drain(gw, 120_000) } };
+    },
+  );
+}
+
+/** Seconds until the telemetry buffer is written out (bounded); null if it was not within maxMs. */
+async function drain(gw: Gateway, maxMs: number): Promise<number | null> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < maxMs) {
+    const s = await gw.stats();
+    if (s.telemetry.buffered === 0) return round((performance.now() - t0) / 1000, 1)!;
+    await sleep(250);
+  }
+  return null;
+}

@@ -1,0 +1,104 @@
+/**
+ * Idle connections: watches that log in (LK) and then only send their LK every 5 minutes. First the target
+ * (50,000), then more in steps until the gateway holds no more (or the bound), taking RSS and heap per
+ * connection after a full GC at each step; then a short window at the top for event-loop delay, CPU and
+ * alarm latency with every connection held.
+ */
+import { Fleet } from '../../simulators/fleet/index.js';
+import { startGateway, type Gateway } from '../lib/gateway.js';
+import { collectAlarms, perConnection, runWindow, type Ctx } from '../lib/measure.js';
+import { summarize, type ScenarioResult } from '../lib/result.js';
+import { fdLimit, round, sleep } from '../lib/stats.js';
+
+interface Step {
+  attempted: number;
+  held: number;
+  rssPerConnKB?: number;
+  heapPerConnKB?: number;
+  rssMiB: number;
+  heapMiB: number;
+  connectSeconds: number;
+}
+
+export async function idle(ctx: Ctx): Promise<ScenarioResult> {
+  const target = ctx.quick ? 5000 : 50_000;
+  const step = ctx.quick ? 2500 : 10_000;
+  const max = ctx.quick ? 10_000 : 120_000;
+  const budgetMs = ctx.quick ? 120_000 : 900_000;
+  const t0 = performance.now();
+  const res: ScenarioResult = {
+    name: 'idle',
+    description: `${target.toLocaleString('en')} idle watch connections (LK every 5 min), then +${step.toLocaleString('en')} per step up to ${max.toLocaleString('en')} while the gateway takes them`,
+    ok: false,
+    wallSeconds: 0,
+    devices: { watch: max, mqtt: 0 },
+    notes: [],
+  };
+  let gw: Gateway | undefined;
+  let fleet: Fleet | undefined;
+  try {
+    ctx.log(`  [idle] seeding ${max.toLocaleString('en')} watches, starting the gateway`);
+    gw = await startGateway({ name: 'idle', pgAdminUrl: ctx.pgAdminUrl, influxUrl: ctx.influxUrl, watches: max, mqtt: 0, execArgv: ctx.gatewayExecArgv, logDir: ctx.logDir });
+    const g = gw;
+    const base = await g.gc();
+    fleet = await Fleet.start({ watch: { host: '127.0.0.1', port: g.watchPort }, devices: [{ protocol: 'watch', ids: g.watchIds }] });
+    const f = fleet;
+    await f.setSchedules([{ kind: 'lk', periodMs: 300_000, share: 1 }]);
+    const steps: Step[] = [];
+    let attempted = 0;
+    const add = async (count: number) => {
+      const c0 = performance.now();
+      let done = false;
+      const ticker = (async () => {
+        while (!done) {
+          await sleep(ctx.quick ? 3000 : 5000);
+          if (done) break;
+          const s = await g.stats();
+          ctx.log(`  [idle] connecting: server holds ${s.watchConnections.toLocaleString('en')} · rss ${Math.round(s.rss / 2 ** 20)} MiB`);
+        }
+      })();
+      await f.connect({ limit: count, perS: 2000, maxPending: 1000, timeoutMs: ctx.quick ? 60_000 : 180_000 });
+      done = true;
+      await ticker;
+      attempted += count;
+      await sleep(3000);
+      const m = await g.gc();
+      const s = await g.stats();
+      const st: Step = { attempted, held: s.watchConnections, ...perConnection(base, m, s.watchConnections), rssMiB: Math.round(m.rss / 2 ** 20), heapMiB: Math.round(m.heapUsed / 2 ** 20), connectSeconds: round((performance.now() - c0) / 1000, 1)! };
+      steps.push(st);
+      ctx.log(`  [idle] ${attempted.toLocaleString('en')} attempted → ${st.held.toLocaleString('en')} held · ${st.rssPerConnKB} KB RSS and ${st.heapPerConnKB} KB heap per connection`);
+      return st;
+    };
+    const first = await add(target);
+    let last = first;
+    while (attempted < max && performance.now() - t0 < budgetMs) {
+      const prev = last.held;
+      last = await add(Math.min(step, max - attempted));
+      if (last.held - prev < step * 0.1) break; // the gateway takes no more
+    }
+    const limit = fdLimit();
+    if (last.held < attempted) {
+      res.notes.push(
+        `the gateway held ${last.held.toLocaleString('en')} of ${attempted.toLocaleString('en')} attempted; its open-files limit is ${limit.soft} (hard ${limit.hard}): one fd per connection, so one process cannot hold more here. ` +
+          `Raise it (ulimit -n 1048576; in a container --ulimit nofile=1048576) to go further.`,
+      );
+    }
+    const w = await runWindow(ctx, g, f, { label: 'idle', seconds: ctx.quick ? 10 : 30, alarmsPerS: 1 });
+    res.window = summarize(w);
+    res.connectionsHeld = res.window.connectionsHeld;
+    res.alarms = (await collectAlarms(g, f, 20_000)).latency;
+    const top = steps.reduce((a, s) => (s.held > a.held ? s : a), first);
+    res.connect = { target, ready: first.held, failed: target - first.held, seconds: first.connectSeconds };
+    res.memory = { rssPerConnKB: top.rssPerConnKB, heapPerConnKB: top.heapPerConnKB, baselineRssMiB: Math.round(base.rss / 2 ** 20), baselineHeapMiB: Math.round(base.heapUsed / 2 ** 20) };
+    res.extra = { steps, atTarget: first, fdLimit: limit };
+    res.ok = true;
+  } catch (e) {
+    res.error = (e as Error).message;
+    ctx.log(`  [idle] FAILED: ${res.error}`);
+  } finally {
+    await fleet?.stop().catch(() => undefined);
+    await gw?.stop().catch(() => undefined);
+    res.wallSeconds = Math.round((performance.now() - t0) / 1000);
+  }
+  return res;
+}
