@@ -1,7 +1,7 @@
 /**
  * Watch traffic into one process (one core), three ways, to put the decoder against its cost floor:
- * - floor:     a minimal Node TCP server that only frames: finds each `]` with indexOf and counts frames
- *              (a frame split across reads is carried over). Nothing is copied or parsed.
+ * - floor:     a minimal Node TCP server that only frames: one pass over the bytes keeping the bracket depth
+ *              (kept across reads), counting frames. Nothing is copied, un-escaped or parsed.
  * - decoder:   protocols/watch: WatchFramer + decodeWatch on every frame (what the gateway runs per frame).
  * - transport: gateway/transports/tcp.ts TcpTransport with the pipeline stubbed (answers ok at once), so
  *              the cost of the transport's per-frame promise chain, metrics and replies shows too.
@@ -21,21 +21,13 @@ let decoded = 0;
 let errors = 0;
 
 function floorConn(s: Socket): void {
-  let inFrame = false;
+  // bracket depth across reads, as a correct watch framer must keep (an SSID may carry raw brackets)
+  let depth = 0;
   s.on('data', (chunk: Buffer) => {
-    let i = 0;
-    for (;;) {
-      if (!inFrame) {
-        const open = chunk.indexOf(0x5b, i);
-        if (open < 0) break;
-        inFrame = true;
-        i = open + 1;
-      }
-      const close = chunk.indexOf(0x5d, i);
-      if (close < 0) break;
-      frames++;
-      inFrame = false;
-      i = close + 1;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (b === 0x5b) depth++;
+      else if (b === 0x5d && depth > 0 && --depth === 0) frames++;
     }
   });
   s.on('error', () => undefined);
