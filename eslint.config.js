@@ -30,4 +30,9 @@ export default tseslint.config(
     files: ['alarms/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/gateway/**', '**/telephony/**'] }] },
   },
+  {
+    // The dashboard talks to the gateway only over HTTP and WebSocket (architecture.md).
+    files: ['dashboard/**/*.{ts,tsx}'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/gateway/**', '**/protocols/**', '**/alarms/**', '**/telephony/**', '**/simulators/**', 'node:*'] }] },
+  },
 );

@@ -87,6 +87,8 @@ function endSession(): void {
   firstSnapshot = true;
   escalated.clear();
   announced.clear();
+  myCalls.clear();
+  callNames.clear();
   store.set({
     user: null, me: null, connection: 'idle', offlineSince: null, reconnectAt: null, alarms: new Map(), elders: new Map(), open: null,
     calls: new Map(), currentCallId: null, agents: new Map(), notices: [], selectedAlarmId: null,
@@ -178,7 +180,11 @@ function putAlarm(a: Alarm, notify = true): void {
     return { alarms };
   });
   if (a.elderId !== null) void ensureElder(a.elderId);
-  if (!isWaiting(a)) escalated.delete(a.id);
+  if (!isWaiting(a)) {
+    escalated.delete(a.id);
+    // "a new alarm is waiting" notices go once someone has taken it
+    if (store.get().notices.some((n) => n.alarmId === a.id && n.kind === 'alert')) store.set((st) => ({ notices: st.notices.filter((n) => n.alarmId !== a.id) }));
+  }
   sound?.poke();
   if (notify) alarmListeners.forEach((fn) => fn(a));
 }
@@ -252,16 +258,29 @@ function onMessage(m: WsMessage): void {
   }
 }
 
-/** Opens a file by itself, unless the agent is working an alarm of the same or higher urgency: then a notice. */
+/**
+ * Opens a file by itself (screen-pop), except over something that matters as much: an alarm this agent is
+ * working (accepted, in progress) is never replaced, and an alarm still waiting only by a more urgent one.
+ * Then a notice with an "open" button says a new alarm is waiting.
+ */
 function screenPop(target: Omit<OpenFile, 'nonce'>, priority: number): void {
   const s = store.get();
   const cur = s.open?.alarmId !== undefined ? s.alarms.get(s.open.alarmId) : undefined;
-  const busy = cur && isOpenAlarm(cur) && cur.ownerId === s.user?.id && cur.id !== target.alarmId && cur.priority <= priority;
-  if (busy) {
+  const same = cur?.id === target.alarmId;
+  const working = cur && !same && isOpenAlarm(cur) && cur.ownerId === s.user?.id;
+  const moreUrgentWaiting = cur && !same && isWaiting(cur) && cur.priority <= priority;
+  if (working || moreUrgentWaiting) {
     notify('alert', t('pop.waiting', { kind: label('kind', priorityKind(target.alarmId)), name: elderName(target.elderId ?? null) ?? '' }), { alarmId: target.alarmId, ms: 0 });
     return;
   }
   openFile(target);
+}
+
+/** After the agent resolved or closed an alarm: the most urgent one presented to them and still waiting pops. */
+function popNextWaiting(): void {
+  const s = store.get();
+  const next = [...s.alarms.values()].filter((a) => isWaiting(a) && s.user && a.presentedTo.includes(s.user.id)).sort(byPriorityThenAge)[0];
+  if (next) openFile({ alarmId: next.id, elderId: next.elderId ?? undefined, reason: 'present' });
 }
 
 function priorityKind(id: number | undefined): string {
@@ -314,9 +333,15 @@ export async function refreshMe(): Promise<void> {
   if (me) store.set({ me });
 }
 
+/** Every agent's state (supervisors); agents who never signed in come from the user list, as signed out. */
 export async function refreshAgents(): Promise<void> {
-  const list = await get<AgentStatus[]>('/api/agents').catch(() => null);
-  if (list) store.set({ agents: new Map(list.map((a) => [a.userId, a])) });
+  const [list, users] = await Promise.all([get<AgentStatus[]>('/api/agents').catch(() => null), get<User[]>('/api/users?role=agent').catch(() => [] as User[])]);
+  if (!list) return;
+  const agents = new Map(list.map((a) => [a.userId, a]));
+  for (const u of users) {
+    if (!agents.has(u.id) && !u.disabled) agents.set(u.id, { userId: u.id, username: u.username, displayName: u.displayName, role: u.role, state: 'away', signedIn: false, extension: null, since: '' });
+  }
+  store.set({ agents });
 }
 
 // ---------------------------------------------------------------- actions
@@ -345,6 +370,7 @@ export async function alarmAction(id: number, action: AlarmActionName, body: { n
   try {
     const a = await post<Alarm>(`/api/alarms/${id}/${action}`, body);
     putAlarm(a);
+    if (!isOpenAlarm(a)) popNextWaiting();
     return a;
   } catch (e) {
     if (e instanceof HttpError && e.status === 409) void refreshAlarm(id);
@@ -399,6 +425,13 @@ function putCall(c: LiveCall): void {
   let currentCallId = s.currentCallId;
   if (mine && CALL_ACTIVE.has(String(merged.state))) currentCallId = key;
   store.set({ calls, currentCallId });
+  // An ended call stays in the status bar a little while, then goes by itself.
+  if (merged.state === 'ended' && prev?.state !== 'ended') {
+    setTimeout(() => {
+      const now = store.get();
+      if (now.currentCallId === key && now.calls.get(key)?.state === 'ended') store.set({ currentCallId: null });
+    }, 8000);
+  }
   callListeners.forEach((fn) => fn(merged));
   // An inbound call ringing this agent: the elder's file opens by itself.
   if (mine && c.direction === 'inbound' && c.state === 'ringing_agent' && !prev) {

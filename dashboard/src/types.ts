@@ -8,6 +8,7 @@ export interface User {
   displayName: string;
   role: Role;
   extension?: string | null;
+  disabled?: boolean;
 }
 
 export type AgentState = 'ready' | 'not_ready' | 'away' | 'wrap_up' | 'on_call';

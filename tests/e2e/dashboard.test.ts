@@ -38,6 +38,7 @@ let agent1: { page: Page; gate: WsGate };
 let agent2: { page: Page; gate: WsGate };
 let alarmId: number;
 let agent1Id: number;
+let elderA: number;
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
@@ -115,6 +116,7 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
       ],
     });
     expect(e.statusCode).toBe(201);
+    elderA = e.json().id;
     const e2 = await inject('/api/elders', { name: '欧阳建国', gender: 'male', birthDate: '1938-11-02', address: '上海市徐汇区漕溪北路88号', responsePlan: plan, contacts: [{ name: '欧阳丽', relation: '女儿', phone: '13600136000' }] });
     expect(e2.statusCode).toBe(201);
     expect((await inject('/api/devices', { identifier: WATCH_A, protocol: 'watch', model: 'S8 4G', elderId: e.json().id })).statusCode).toBe(201);
@@ -144,8 +146,12 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     const p = agent1.page;
     let loads = 0;
     p.on('load', () => loads++);
-    await p.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await p.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
     const w = await watch(WATCH_A);
+    // Her last hour: a walk in the neighbourhood, stored as telemetry, drawn as the track.
+    const walk: [number, number][] = [[31.2243, 121.4457], [31.2247, 121.4463], [31.2249, 121.4468], [31.2251, 121.4472]];
+    for (const pt of walk) w.sendUD(pt);
+    await until(async () => (await app.telemetryQuery.track(elderA, { from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 60_000), limit: 100 })).length >= walk.length);
     await w.sendAlarm('sos', { point: [31.2251, 121.4472] });
     const file = p.locator('[data-testid=elder-file]');
     await file.locator('[data-testid=elder-name]', { hasText: '张秀英' }).waitFor(SOON);
@@ -159,12 +165,14 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     await file.locator('[data-testid=devices]', { hasText: WATCH_A }).waitFor(SOON);
     expect(await file.locator('[data-testid=greeting]').textContent()).toContain('张女士');
     await file.locator('[data-testid=elder-map] .map-last').waitFor(SOON);
+    await file.locator('[data-testid=elder-map] path.map-track').waitFor(SOON);
+    await file.locator('[data-testid=elder-map] path.map-fence').waitFor(SOON);
     // the queue row: priority colour, kind, name, age and state
     const row = p.locator(`[data-testid=queue-row][data-alarm-id="${alarmId}"]`);
     await row.waitFor(SOON);
     expect(await row.getAttribute('data-priority')).toBe('1');
     expect(await row.textContent()).toMatch(/张秀英.*SOS求救/);
-    expect(await p.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+    expect(await p.evaluate(() => (globalThis as unknown as { marker: number }).marker)).toBe(42);
     expect(loads).toBe(0);
     await shot(p, 'screen-pop');
   }, 60_000);
@@ -247,7 +255,7 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     await p.locator('[data-testid=queue-row][data-priority="1"]', { hasText: '欧阳建国' }).waitFor({ timeout: 45_000 });
     await p.locator('[data-testid=connection][data-state=online]').waitFor({ timeout: 45_000 });
     expect(await p.locator('[data-testid=offline-banner]').count()).toBe(0);
-    expect(await p.evaluate(() => (window as unknown as { __anxin: { drops: number } }).__anxin.drops)).toBeGreaterThanOrEqual(2);
+    expect(await p.evaluate(() => (globalThis as unknown as { __anxin: { drops: number } }).__anxin.drops)).toBeGreaterThanOrEqual(2);
     // the queue: priority first, then age
     const priorities = (await p.locator('[data-testid=queue-row]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-priority'))))) as number[];
     expect(priorities).toEqual([...priorities].sort((a, b) => a - b));
@@ -261,6 +269,7 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     const { page: p } = await openPage('supervisor', 'lead');
     await p.locator('[data-testid=supervisor]').waitFor(SOON);
     await p.locator(`[data-testid=agent-row][data-user-id="${agent1Id}"][data-state=ready]`).waitFor(SOON);
+    await p.locator('[data-testid=agent-row][data-state=signed_out]', { hasText: '李强' }).waitFor(SOON);
     await p.locator('[data-testid=sup-queue-row]').first().waitFor(SOON);
     expect(await p.locator('[data-testid=sup-queue-row]').count()).toBeGreaterThanOrEqual(3);
     await p.locator('[data-testid=card-rate60]', { hasText: '%' }).waitFor(SOON);

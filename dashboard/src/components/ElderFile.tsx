@@ -47,11 +47,14 @@ export function ElderFile({ open }: { open: OpenFile }) {
     if (alarmId === undefined) return;
     let alive = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let loads = 0;
     const load = async () => {
       const d = await refreshAlarm(alarmId);
       if (!alive) return;
       if (d) setDetail(d);
       else setLoadError(t('file.loadFailed'));
+      // the devices' battery and last seen change with the alarm traffic: refresh them with it
+      if (d?.alarm.elderId && loads++ > 0) void ensureElder(d.alarm.elderId, true);
     };
     void load();
     void loadCalls(alarmId);
@@ -537,12 +540,25 @@ function Timeline({ alarm, events, calls, history }: { alarm?: Alarm; events: Al
   const entries: Entry[] = [];
   for (const ev of events) {
     const d = ev.detail ?? {};
-    const bits = [d.note ? String(d.note) : null, d.outcome ? outcomeLabel(String(d.outcome)) : null, d.satisfaction ? t('followUp.satisfactionN', { n: String(d.satisfaction) }) : null].filter(Boolean);
+    // call events carry the call's party and outcome; alarm events an outcome code of the alarm
+    const isCall = ev.action.startsWith('call_') || d.party !== undefined;
+    const bits = [
+      d.note ? String(d.note) : null,
+      d.party ? label('callParty', String(d.party)) : null,
+      d.outcome ? (isCall ? label('callOutcome', String(d.outcome)) : outcomeLabel(String(d.outcome))) : null,
+      d.satisfaction ? t('followUp.satisfactionN', { n: String(d.satisfaction) }) : null,
+    ].filter(Boolean);
     entries.push({ at: ev.at, key: `e${ev.id}`, icon: 'event', text: label('action', ev.action), who: actorName(ev.actor), detail: bits.join(' · ') || undefined });
   }
   for (const c of calls) {
     const dur = c.durationS !== null ? fmtDuration(c.durationS) : c.answeredAt ? '' : t('call.notAnswered');
-    entries.push({ at: c.createdAt, key: `c${c.id}`, icon: 'call', text: `${t(c.direction === 'inbound' ? 'call.inbound' : 'call.outbound')} ${c.party}${c.number ? ` ${c.number}` : ''}`, detail: [dur, c.outcome].filter(Boolean).join(' · ') || undefined });
+    entries.push({
+      at: c.createdAt,
+      key: `c${c.id}`,
+      icon: 'call',
+      text: `${t(c.direction === 'inbound' ? 'call.inbound' : 'call.outbound')} · ${label('callParty', c.party)}${c.number ? ` ${c.number}` : ''}`,
+      detail: [dur, c.outcome ? label('callOutcome', c.outcome) : null].filter(Boolean).join(' · ') || undefined,
+    });
   }
   for (const h of history) {
     if (h.id === alarm?.id) continue;

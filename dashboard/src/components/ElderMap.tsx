@@ -22,17 +22,21 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
 
   useEffect(() => {
     if (!box.current) return;
-    const m = L.map(box.current, { zoomControl: true, attributionControl: !!tileUrl, preferCanvas: false }).setView([35, 105], 4);
+    // No animations: a map removed mid-animation (the file closed or replaced) throws inside Leaflet.
+    const m = L.map(box.current, { zoomControl: true, attributionControl: !!tileUrl, zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false, inertia: false }).setView([35, 105], 4);
     if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19, attribution: attribution ?? '' }).addTo(m);
     L.control.scale({ imperial: false }).addTo(m);
     layer.current = L.layerGroup().addTo(m);
     map.current = m;
-    const ro = new ResizeObserver(() => m.invalidateSize());
+    const ro = new ResizeObserver(() => m.invalidateSize({ animate: false }));
     ro.observe(box.current);
     return () => {
       ro.disconnect();
+      m.stop();
+      m.off();
       m.remove();
       map.current = null;
+      layer.current = null;
     };
   }, [tileUrl, attribution]);
 
@@ -41,23 +45,25 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
     const g = layer.current;
     if (!m || !g) return;
     g.clearLayers();
+    // The view fits the positions (last, track, home); geofences are drawn but only framed when nothing else is.
     const bounds: L.LatLngExpression[] = [];
+    const fenceBounds: L.LatLngExpression[] = [];
     for (const f of data.geofences) {
       const style = { color: '#2e7d32', weight: 2, dashArray: '6 4', fillOpacity: 0.06 };
       if (f.shape.type === 'circle') {
         const center = L.latLng(f.shape.center.lat, f.shape.center.lon);
-        L.circle(center, { ...style, radius: f.shape.radiusM }).bindTooltip(f.name || t('map.geofence')).addTo(g);
+        L.circle(center, { ...style, radius: f.shape.radiusM, className: 'map-fence' }).bindTooltip(f.name || t('map.geofence')).addTo(g);
         // From the centre and radius: a circle's own getBounds() needs the map to have been laid out.
         const b = center.toBounds(f.shape.radiusM * 2);
-        bounds.push(b.getNorthEast(), b.getSouthWest());
+        fenceBounds.push(b.getNorthEast(), b.getSouthWest());
       } else {
         const pts = f.shape.points.map((p) => [p.lat, p.lon] as [number, number]);
-        L.polygon(pts, style).bindTooltip(f.name || t('map.geofence')).addTo(g);
-        bounds.push(...pts);
+        L.polygon(pts, { ...style, className: 'map-fence' }).bindTooltip(f.name || t('map.geofence')).addTo(g);
+        fenceBounds.push(...pts);
       }
     }
     if (data.track.length > 1) {
-      L.polyline(data.track, { color: '#1565c0', weight: 4, opacity: 0.8 }).addTo(g);
+      L.polyline(data.track, { color: '#1565c0', weight: 4, opacity: 0.8, className: 'map-track' }).addTo(g);
       bounds.push(...data.track);
     }
     for (const p of data.track) L.circleMarker(p, { radius: 3, color: '#1565c0', weight: 1, fillOpacity: 0.9 }).addTo(g);
@@ -73,9 +79,10 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
         .addTo(g);
       bounds.push([data.last.lat, data.last.lon]);
     }
-    if (bounds.length === 1) m.setView(bounds[0]!, 16);
-    else if (bounds.length > 1) m.fitBounds(L.latLngBounds(bounds as L.LatLngTuple[]), { padding: [28, 28], maxZoom: 17 });
-    else m.setView([35, 105], 4);
+    if (!bounds.length) bounds.push(...fenceBounds);
+    if (bounds.length === 1) m.setView(bounds[0]!, 16, { animate: false });
+    else if (bounds.length > 1) m.fitBounds(L.latLngBounds(bounds as L.LatLngTuple[]), { padding: [28, 28], maxZoom: 17, animate: false });
+    else m.setView([35, 105], 4, { animate: false });
   }, [data]);
 
   const empty = !data.last && !data.home && data.track.length === 0 && data.geofences.length === 0;

@@ -21,8 +21,8 @@ export function StatusBar() {
           <small>{label('role', user.role)}</small>
         </span>
       </div>
-      {user.role !== 'installer' && <AgentControls />}
-      <CallWidget />
+      {user.role !== 'installer' && <AgentControls compact={view === 'supervisor'} />}
+      <CallWidget compact={view === 'supervisor'} />
       <div class="sb-right">
         <span class={`conn conn-${connection}`} data-testid="connection" data-state={connection}>
           <i />
@@ -47,7 +47,8 @@ export function StatusBar() {
   );
 }
 
-function AgentControls() {
+/** compact (the supervisor's view): only an agent who is signed in sees the controls there. */
+function AgentControls({ compact }: { compact: boolean }) {
   const me = useStore((s) => s.me);
   const user = useStore((s) => s.user);
   const now = useNow();
@@ -65,6 +66,7 @@ function AgentControls() {
   };
   if (!me) return <div class="sb-agent" data-testid="agent-state" data-state="loading" />;
   const signedIn = me.signedIn;
+  if (compact && !signedIn) return <div class="sb-agent" data-testid="agent-state" data-state="signed_out" />;
   const since = me.since ? new Date(me.since).getTime() : now;
   return (
     <div class="sb-agent">
@@ -113,11 +115,12 @@ function AgentControls() {
   );
 }
 
-function CallWidget() {
+function CallWidget({ compact }: { compact: boolean }) {
   const call = useStore((s) => (s.currentCallId ? s.calls.get(s.currentCallId) : undefined));
   const now = useNow();
   const [busy, setBusy] = useState(false);
   if (!call) {
+    if (compact) return <div class="sb-call idle" data-testid="current-call" data-state="none" />;
     return (
       <div class="sb-call idle" data-testid="current-call" data-state="none">
         <PhoneIcon />
@@ -158,8 +161,8 @@ function CallWidget() {
           <HangupIcon /> {t('call.hangup')}
         </button>
       ) : (
-        <button type="button" class="btn ghost small" onClick={dismissCall}>
-          {t('common.dismiss')}
+        <button type="button" class="btn ghost small" onClick={dismissCall} aria-label={t('common.dismiss')} title={t('common.dismiss')}>
+          ×
         </button>
       )}
     </div>
