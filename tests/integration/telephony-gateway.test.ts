@@ -114,7 +114,11 @@ describe('telephony in the gateway', () => {
     expect(h.statusCode).toBe(200);
     await ws.waitFor((m) => m.type === 'call' && (m.call as { id: string; party: string; state: string }).id === callId && (m.call as { party: string }).party === 'elder' && (m.call as { state: string }).state === 'ended', 15_000);
     await until(async () => (await app.http.inject({ url: '/api/agents/me', headers: agent })).json().state === 'wrap_up');
-    const legs = (await app.db.query(`SELECT party, answered_at IS NOT NULL AS answered, ended_at IS NOT NULL AS ended FROM calls WHERE flow_id = $1 ORDER BY id`, [callId])).rows;
+    // The call record's end is written by the port right after the event is pushed: wait for it.
+    const legs = await until(async () => {
+      const rows = (await app.db.query(`SELECT party, answered_at IS NOT NULL AS answered, ended_at IS NOT NULL AS ended FROM calls WHERE flow_id = $1 ORDER BY id`, [callId])).rows;
+      return rows.length === 2 && rows.every((r) => r.ended) ? rows : undefined;
+    });
     expect(legs).toEqual([{ party: 'agent', answered: true, ended: true }, { party: 'elder', answered: true, ended: true }]);
     ws.close();
   }, 30_000);
