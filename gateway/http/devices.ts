@@ -30,6 +30,12 @@ const RegisterBody = Type.Object(
     model: Type.Optional(Type.String({ maxLength: 100 })),
     kind: Type.Optional(Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)))),
     simPhone: Type.Optional(Type.String({ maxLength: 32, description: 'SIM or landline number' })),
+    meta: Type.Optional(
+      Type.Object(
+        { vendor: Type.Optional(Type.String({ maxLength: 32, description: 'panel vendor for the Contact ID code table, e.g. climax' })) },
+        { additionalProperties: Type.Union([Type.String({ maxLength: 200 }), Type.Number(), Type.Boolean()]) },
+      ),
+    ),
     elderId: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },

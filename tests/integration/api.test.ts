@@ -90,6 +90,14 @@ describe('HTTP API', () => {
     expect(audit.rows.map((r) => r.action)).toEqual(['device_register', 'device_unbind', 'device_bind']);
   });
 
+  it('registers a Contact ID account with its panel vendor in meta', async () => {
+    const r = await req('POST', '/api/devices', installer, { identifier: '1234', protocol: 'contactid', kind: 'panel', meta: { vendor: 'climax' } });
+    expect(r.statusCode).toBe(201);
+    expect(r.json().meta).toEqual({ vendor: 'climax' });
+    const bad = await req('POST', '/api/devices', installer, { identifier: '1235', protocol: 'contactid', meta: { vendor: { nested: true } } });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('replaces the ordered contacts', async () => {
     const e = (await req('POST', '/api/elders', installer, { name: '王建国' })).json();
     const r = await req('PUT', `/api/elders/${e.id}/contacts`, installer, [
