@@ -136,7 +136,6 @@ describe.skipIf(skip)(`simulated alarm receiver over a pty pair${skip ? ' (skipp
     auto.policy = () => (answering ? 'ack' : 'silent');
     const offline = new Promise<void>((resolve) => sim.on('record', (r: SimRecord) => r.type === 'offline' && resolve()));
 
-    const t0 = Date.now();
     const pending = sim.sendEvent({ account: '1234', qualifier: 'E', code: '101' });
     const tries = await auto.waitFor(4, isEvent, 3000);
     await offline;
