@@ -10,6 +10,7 @@
  *     alarm.callback              → escalation asked for the callback (telephony's trigger).
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import pino from 'pino';
 import { startApp, type App } from '../gateway/app.js';
 import { loadConfig } from '../gateway/config.js';
@@ -58,6 +59,20 @@ async function sum(m: { get(): Promise<{ values: { value: number }[] }> | { valu
   return (await m.get()).values.reduce((a, v) => a + v.value, 0);
 }
 
+/**
+ * process.memoryUsage() reads /proc/self/statm, which needs a file descriptor: with every descriptor taken by
+ * device connections it throws EMFILE. Then the heap comes from V8 alone and RSS is 0 (the bench reads the
+ * gateway's RSS from /proc/<pid>/status itself).
+ */
+function memory(): { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number } {
+  try {
+    return process.memoryUsage();
+  } catch {
+    const h = getHeapStatistics();
+    return { rss: 0, heapUsed: h.used_heap_size, heapTotal: h.total_heap_size, external: h.external_memory, arrayBuffers: 0 };
+  }
+}
+
 let app: App | undefined;
 const eld = monitorEventLoopDelay({ resolution: 10 });
 
@@ -82,7 +97,7 @@ async function main(): Promise<void> {
   serve(
     {
       stats: async (): Promise<ServerStats> => {
-        const m = process.memoryUsage();
+        const m = memory();
         const cpu = process.cpuUsage();
         const t = a.telemetry.stats();
         return {
@@ -119,7 +134,7 @@ async function main(): Promise<void> {
           await new Promise((r) => setTimeout(r, 50));
           g();
         }
-        const m = process.memoryUsage();
+        const m = memory();
         return { gc: !!g, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
       },
       /** stage records so far; `clear` forgets them */
@@ -129,7 +144,6 @@ async function main(): Promise<void> {
         await a.telemetry.flush().catch(() => undefined);
         return null;
       },
-      features: () => ({ telephony: 'telephony' in a, calls: 'calls' in a }),
     },
     async () => {
       eld.disable();

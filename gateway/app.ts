@@ -182,8 +182,12 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     stops.push({ name: 'escalator', fn: () => escalator.stop() });
     const actions = new AlarmActions(db, bus);
     let lastPrune = 0;
+    let engineBusy = false;
     // Time-based rules (silent devices, inactivity, missed tests), journal retries, rule-state persistence.
     const engineTimer = setInterval(() => {
+      // One pass at a time: the first pass over a large registry loads every elder's rules and can outlast 5 s.
+      if (engineBusy) return;
+      engineBusy = true;
       void (async () => {
         if (alarms.journalDepth > 0) await alarms.replay();
         for (const t of await rules.tick(new Date())) {
@@ -195,7 +199,9 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
           lastPrune = Date.now();
           await pruneProcessedMessages(db);
         }
-      })().catch((e) => log.warn({ err: e }, 'alarm engine tick failed; will retry'));
+      })()
+        .catch((e) => log.warn({ err: e }, 'alarm engine tick failed; will retry'))
+        .finally(() => (engineBusy = false));
     }, 5000);
     engineTimer.unref();
     stops.push({ name: 'engine-timer', fn: () => clearInterval(engineTimer) });

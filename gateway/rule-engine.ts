@@ -92,10 +92,16 @@ export class RuleEngine {
     return { raise: r.raise, clear: r.clear };
   }
 
-  /** Time-based rules for every device: silent, inactivity, missed periodic test. */
-  async tick(now: Date): Promise<{ deviceId: number; identifier: string; protocol: string; elderId: number | null; outcome: RuleOutcome }[]> {
+  /**
+   * Time-based rules for every device: silent, inactivity, missed periodic test. It walks every registered
+   * device (bench: 30 ms per 10,000 on this machine, 0.5 s per 120,000), so it lets the event loop run every
+   * `yieldEvery` devices: frames and alarm commits are not held up behind the whole walk.
+   */
+  async tick(now: Date, yieldEvery = 1000): Promise<{ deviceId: number; identifier: string; protocol: string; elderId: number | null; outcome: RuleOutcome }[]> {
     const out = [];
+    let n = 0;
     for (const [id, t] of this.devices) {
+      if (++n % yieldEvery === 0) await new Promise<void>((r) => setImmediate(r));
       const rules = await this.rulesFor(t.elderId, t.protocol);
       const r = evaluateTick(rules, t.state, now);
       if (r.state !== t.state) this.dirty.add(id);

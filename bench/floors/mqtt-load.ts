@@ -1,12 +1,13 @@
 /**
- * MQTT load for the broker baselines, from the bench process: `clients` device connections log in (timed:
- * CONNECT → CONNACK), then each keeps `window` QoS 1 publishes in flight on anxin/up/{id}/heartbeat for
- * `seconds`, sending the next as each PUBACK arrives. Publishes are written in batches straight from a
- * template, so the generator stays cheaper than any broker it measures.
+ * MQTT load for the broker baselines, from the bench process:
+ * - loginRate: devices connect, log in and leave, as fast as the broker lets them, for a few seconds;
+ * - mqttLoad: `clients` device connections log in, then each keeps `window` QoS 1 publishes in flight on
+ *   anxin/up/{id}/heartbeat for `seconds`, sending the next as each PUBACK arrives. Publishes are written in
+ *   batches straight from a template, so the generator stays cheaper than any broker it measures.
  */
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { PACKET, PacketReader, connectPacket, publishPacket } from '../../simulators/fleet/mqtt-wire.js';
+import { DISCONNECT, PACKET, PacketReader, connectPacket, publishPacket } from '../../simulators/fleet/mqtt-wire.js';
 
 export interface MqttLoadOptions {
   port: number;
@@ -18,6 +19,8 @@ export interface MqttLoadOptions {
   password?: string;
   /** logins in flight at once */
   connectConcurrency?: number;
+  /** called when every client is logged in, just before publishing starts (to read the broker's CPU) */
+  onPublishing?: () => void;
 }
 
 export interface MqttLoadResult {
@@ -39,6 +42,59 @@ interface Client {
   idOffset: number;
   nextId: number;
   reader: PacketReader;
+}
+
+export interface LoginRate {
+  seconds: number;
+  logins: number;
+  loginsPerS: number;
+  refused: number;
+  loginMs: { p50?: number; p99?: number };
+}
+
+/**
+ * Logins per second: for `seconds`, `concurrency` devices at a time each connect, log in (CONNECT → CONNACK)
+ * and disconnect, so file descriptors do not pile up.
+ */
+export async function loginRate(o: { port: number; seconds: number; concurrency: number; id: (k: number) => string; password?: string }): Promise<LoginRate> {
+  const times: number[] = [];
+  let refused = 0;
+  let k = 0;
+  const t0 = performance.now();
+  const end = t0 + o.seconds * 1000;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const id = o.id(k++);
+      const s = connect(o.port, '127.0.0.1');
+      const start = performance.now();
+      const reader = new PacketReader();
+      const done = () => {
+        s.destroy();
+        resolve();
+      };
+      s.on('data', (chunk) =>
+        reader.push(chunk, (p) => {
+          if (p.type !== PACKET.CONNACK) return;
+          if (p.body[1] === 0) {
+            times.push(performance.now() - start);
+            s.write(DISCONNECT);
+          } else refused++;
+          done();
+        }),
+      );
+      s.on('error', done);
+      s.on('close', done);
+      s.write(connectPacket({ clientId: id, ...(o.password !== undefined ? { username: id, password: o.password } : {}), keepaliveS: 600 }));
+    });
+  await Promise.all(
+    Array.from({ length: o.concurrency }, async () => {
+      while (performance.now() < end) await one();
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  const sorted = [...times].sort((a, b) => a - b);
+  const pct = (p: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 10) / 10 : undefined);
+  return { seconds: Math.round(secs * 10) / 10, logins: times.length, loginsPerS: Math.round((times.length / secs) * 10) / 10, refused, loginMs: { p50: pct(50), p99: pct(99) } };
 }
 
 export async function mqttLoad(o: MqttLoadOptions): Promise<MqttLoadResult> {
@@ -114,6 +170,7 @@ export async function mqttLoad(o: MqttLoadOptions): Promise<MqttLoadResult> {
   const connectSeconds = (performance.now() - t0) / 1000;
 
   // publishing
+  o.onPublishing?.();
   const cpu0 = process.cpuUsage();
   running = true;
   const p0 = pubacks;

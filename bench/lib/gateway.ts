@@ -1,16 +1,20 @@
 /**
  * One gateway under test: its own PostgreSQL database (seeded with the fleet), the real server in a child
- * process (bench/server.ts), an agent signed in and ready, and a WebSocket subscriber that times the
- * screen-pops ('present') and alarm pushes ('alarm') as a dashboard would receive them.
+ * process (bench/server.ts), an agent signed in and ready, a WebSocket subscriber that times the screen-pops
+ * ('present') and alarm pushes ('alarm') as a dashboard would receive them, and a simulated Asterisk in this
+ * process whose originate log times the escalation's callbacks (TELEPHONY=ari at it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import WebSocket from 'ws';
+import { startAsteriskSim, type AsteriskSim } from '../../simulators/asterisk/index.js';
 import type { ServerStats, StageRecord } from '../server.js';
 import { ROOT, startChild, type Child } from './child.js';
-import { createDatabase, dropDatabase, seedFleet } from './services.js';
+import { createDatabase, dropDatabase, elderPhone, seedFleet } from './services.js';
+import { rssOf } from './stats.js';
 
 const now = () => performance.timeOrigin + performance.now();
 const ADMIN_PASSWORD = 'bench-admin-password';
@@ -20,6 +24,13 @@ export interface WsRecord {
   action?: string;
   device: string;
   at: number;
+}
+
+/** An ARI originate the simulated Asterisk received, mapped back to the device whose elder it dials. */
+export interface OriginateRecord {
+  device: string;
+  at: number;
+  endpoint: string;
 }
 
 export interface GatewayOptions {
@@ -43,22 +54,38 @@ export interface Gateway {
   httpPort: number;
   watchIds: string[];
   mqttIds: string[];
+  /** the MQTT secret of every fleet MQTT device */
+  mqttSecret: string;
   ws: WsRecord[];
   stats(): Promise<ServerStats>;
   resetEld(): Promise<void>;
   gc(): Promise<{ gc: boolean; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number }>;
   stages(clear?: boolean): Promise<StageRecord[]>;
   flush(): Promise<void>;
-  features(): Promise<{ telephony: boolean; calls: boolean }>;
+  /** originates received so far (the simulator keeps the last 5000) */
+  originates(): OriginateRecord[];
   stop(): Promise<void>;
 }
 
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+  /** the gateway's RSS as the kernel reports it (the gateway cannot read it with every descriptor in use) */
+  const withRss = <T extends { rss: number }>(s: T): T => ({ ...s, rss: rssOf(child.pid) || s.rss });
   const dbName = `bench_${o.name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}`;
   const url = await createDatabase(o.pgAdminUrl, dbName);
   const { watchIds, mqttIds } = await seedFleet(url, o.watches, o.mqtt);
+  if (o.influxUrl) {
+    // created up front, so the writer's first batch does not fail on a missing database (it would retry)
+    await fetch(`${o.influxUrl}/query?q=${encodeURIComponent(`CREATE DATABASE ${dbName}`)}`, { method: 'POST' });
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'anxin-bench-data-'));
+  const ari: AsteriskSim = await startAsteriskSim({ port: 0, host: '127.0.0.1' });
+  const phones = new Map<string, string>();
+  [...watchIds, ...mqttIds].forEach((id, k) => phones.set(elderPhone(k + 1), id));
   const env: Record<string, string> = {
+    TELEPHONY: 'ari',
+    ARI_URL: ari.url,
+    ARI_USERNAME: ari.username,
+    ARI_PASSWORD: ari.password,
     DATABASE_URL: url,
     DATA_DIR: dataDir,
     HTTP_HOST: '127.0.0.1',
@@ -76,13 +103,18 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     env,
     execArgv: ['--expose-gc', '--max-old-space-size=8192', ...(o.execArgv ?? [])],
     logFile: join(o.logDir, `${o.name}-server.log`),
+  }).catch(async (e: unknown) => {
+    await ari.stop();
+    throw e;
   });
   const httpPort = Number(ready.httpPort);
   const ws: WsRecord[] = [];
   let socket: WebSocket | undefined;
+  let mqttSecret = '';
   const cleanup = async () => {
     socket?.close();
     await child.stop();
+    await ari.stop().catch(() => undefined);
     await dropDatabase(o.pgAdminUrl, dbName).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   };
@@ -93,6 +125,22 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const token = ((await r.json()) as { token: string }).token;
     const s = await fetch(`${base}/api/agents/me/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ extension: '8001' }) });
     if (!s.ok) throw new Error(`agent sign-in failed: ${s.status} ${await s.text()}`);
+    // One MQTT device registered as an installer would: its secret, hashed by the gateway's own settings, is
+    // given to every fleet MQTT device (one argon2 hash instead of thousands).
+    const d = await fetch(`${base}/api/devices`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ identifier: 'bench-secret-source', protocol: 'mqtt-json', kind: 'fall_sensor' }),
+    });
+    if (!d.ok) throw new Error(`registering an MQTT device failed: ${d.status} ${await d.text()}`);
+    mqttSecret = ((await d.json()) as { mqttSecret: string }).mqttSecret;
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(`UPDATE devices SET mqtt_secret_hash = (SELECT mqtt_secret_hash FROM devices WHERE identifier = 'bench-secret-source') WHERE protocol = 'mqtt-json'`);
+    } finally {
+      await c.end();
+    }
     socket = new WebSocket(`ws://127.0.0.1:${httpPort}/api/ws?token=${encodeURIComponent(token)}`);
     socket.on('message', (d) => {
       const at = now();
@@ -115,13 +163,19 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     httpPort,
     watchIds,
     mqttIds,
+    mqttSecret,
     ws,
-    stats: () => child.call<ServerStats>('stats'),
+    stats: async () => withRss(await child.call<ServerStats>('stats')),
     resetEld: async () => void (await child.call('resetEld')),
-    gc: () => child.call('gc'),
+    gc: async () => withRss(await child.call<Awaited<ReturnType<Gateway['gc']>>>('gc')),
     stages: (clear = true) => child.call<StageRecord[]>('stages', clear),
     flush: async () => void (await child.call('flush')),
-    features: () => child.call('features'),
+    originates: () =>
+      ari
+        .originateLog()
+        .filter((e) => e.op === 'originate')
+        .map((e) => ({ endpoint: e.endpoint ?? '', at: e.receivedAtMs, device: phones.get(/^[A-Z]+\/(\d+)@/.exec(e.endpoint ?? '')?.[1] ?? '') ?? '' }))
+        .filter((e) => e.device !== ''),
     stop: cleanup,
   };
 }

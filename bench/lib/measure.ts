@@ -6,7 +6,8 @@
 import type { Fleet } from '../../simulators/fleet/index.js';
 import type { AlarmRecord } from '../../simulators/fleet/core.js';
 import type { ServerStats, StageRecord } from '../server.js';
-import type { Gateway, WsRecord } from './gateway.js';
+import { DEFAULT_ESCALATION_PLAN } from '../../alarms/index.js';
+import type { Gateway, OriginateRecord, WsRecord } from './gateway.js';
 import { coresBusy, dist, machineCpu, pidsNamed, procCpuSeconds, round, sleep, type Dist } from './stats.js';
 
 export interface Ctx {
@@ -139,8 +140,12 @@ export async function runWindow(ctx: Ctx, gw: Gateway, fleet: Fleet, o: WindowOp
 export interface AlarmLatency {
   injected: number;
   acked: number;
-  /** sent → stage, ms */
-  stages: { received: Dist; committed: Dist; ack: Dist; screenPop: Dist; raisedPush: Dist; callback: Dist };
+  /**
+   * sent → stage, ms. `callback`: escalation emitted alarm.callback; `ari`: the simulated Asterisk received the
+   * callback's originate. Both come after the plan's callback delay (callbackDelayS), which is subtracted.
+   */
+  stages: { received: Dist; committed: Dist; ack: Dist; screenPop: Dist; raisedPush: Dist; callback: Dist; ari: Dist };
+  callbackDelayS: number;
   byProtocol: Record<string, { injected: number; acked: number; ack: Dist; screenPop: Dist }>;
   retransmitted: number;
   missing: { received: number; committed: number; screenPop: number };
@@ -174,17 +179,22 @@ export async function collectAlarms(gw: Gateway, fleet: Fleet, waitMs: number): 
   const records = await fleet.alarms(true);
   const stages = await gw.stages(true);
   const ws = gw.ws.splice(0);
-  return { latency: matchAlarms(records, stages, ws), records };
+  return { latency: matchAlarms(records, stages, ws, gw.originates()), records };
 }
 
-export function matchAlarms(records: AlarmRecord[], stages: StageRecord[], ws: WsRecord[]): AlarmLatency {
+/** The default plan's callback step (P1/P2 alarms): how long after the alarm the hub calls the elder back. */
+export const CALLBACK_DELAY_S = DEFAULT_ESCALATION_PLAN.steps.find((s) => s.action === 'callback_and_cascade')?.atS ?? 60;
+
+export function matchAlarms(records: AlarmRecord[], stages: StageRecord[], ws: WsRecord[], originates: OriginateRecord[] = []): AlarmLatency {
   const st = (k: StageRecord['stage']) => byDevice(stages.filter((s) => s.stage === k));
   const received = st('received');
   const committed = st('committed');
   const callback = st('callback');
   const pops = byDevice(ws.filter((w) => w.type === 'present'));
   const raised = byDevice(ws.filter((w) => w.type === 'alarm' && w.action === 'raised'));
-  const lat = { received: [] as number[], committed: [] as number[], ack: [] as number[], screenPop: [] as number[], raisedPush: [] as number[], callback: [] as number[] };
+  const ari = byDevice(originates);
+  const delayMs = CALLBACK_DELAY_S * 1000;
+  const lat = { received: [] as number[], committed: [] as number[], ack: [] as number[], screenPop: [] as number[], raisedPush: [] as number[], callback: [] as number[], ari: [] as number[] };
   const per: Record<string, { injected: number; acked: number; ack: number[]; screenPop: number[] }> = {};
   const missing = { received: 0, committed: 0, screenPop: 0 };
   let retransmitted = 0;
@@ -203,7 +213,10 @@ export function matchAlarms(records: AlarmRecord[], stages: StageRecord[], ws: W
     if (!d(pop, lat.screenPop)) missing.screenPop++;
     else p.screenPop.push(pop!.at - r.sentAt);
     d(firstAfter(raised.get(r.device), r.sentAt), lat.raisedPush);
-    d(firstAfter(callback.get(r.device), r.sentAt), lat.callback);
+    const cb = firstAfter(callback.get(r.device), r.sentAt);
+    if (cb) lat.callback.push(cb.at - r.sentAt - delayMs);
+    const og = firstAfter(ari.get(r.device), r.sentAt);
+    if (og) lat.ari.push(og.at - r.sentAt - delayMs);
     if (r.ackAt !== undefined) {
       lat.ack.push(r.ackAt - r.sentAt);
       p.ack.push(r.ackAt - r.sentAt);
@@ -213,7 +226,8 @@ export function matchAlarms(records: AlarmRecord[], stages: StageRecord[], ws: W
   return {
     injected: records.length,
     acked: records.filter((r) => r.ackAt !== undefined).length,
-    stages: { received: dist(lat.received), committed: dist(lat.committed), ack: dist(lat.ack), screenPop: dist(lat.screenPop), raisedPush: dist(lat.raisedPush), callback: dist(lat.callback) },
+    stages: { received: dist(lat.received), committed: dist(lat.committed), ack: dist(lat.ack), screenPop: dist(lat.screenPop), raisedPush: dist(lat.raisedPush), callback: dist(lat.callback), ari: dist(lat.ari) },
+    callbackDelayS: CALLBACK_DELAY_S,
     byProtocol: Object.fromEntries(Object.entries(per).map(([k, v]) => [k, { injected: v.injected, acked: v.acked, ack: dist(v.ack), screenPop: dist(v.screenPop) }])),
     retransmitted,
     missing,
@@ -231,7 +245,7 @@ export async function connectFleet(ctx: Ctx, label: string, gw: Gateway, fleet: 
       const [f, s] = await Promise.all([fleet.stats(), gw.stats()]);
       ctx.log(`  [${label}] connecting: ${f.ready.toLocaleString('en')}/${f.devices.toLocaleString('en')} ready, server holds ${(s.watchConnections + s.mqttClients).toLocaleString('en')}`);
     }
-  })();
+  })().catch(() => undefined); // progress only: a failed read must not end the run
   const r = await fleet.connect(o);
   done = true;
   await ticker;

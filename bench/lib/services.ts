@@ -64,22 +64,34 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
 export const watchId = (k: number) => `86${String(k).padStart(13, '0')}`;
 export const mqttId = (k: number) => `fl-${String(k).padStart(6, '0')}`;
 
-/** The one MQTT secret every bench device shares; its hash is made with the production argon2 settings. */
+/** The phone number seedFleet gives elder k (1-based; device k of the fleet, watches first). */
+export const elderPhone = (k: number) => `139${String(k).padStart(8, '0')}`;
+
+/**
+ * For the broker baseline (no gateway running): a device secret hashed with the argon2id settings
+ * gateway/http/devices.ts uses for device secrets (copied: keep them in step). The fleet scenarios take the
+ * gateway's own hash instead (bench/lib/gateway.ts registers one device through the API).
+ */
 export const MQTT_SECRET = 'bench-device-secret-0001';
+const DEVICE_SECRET_ARGON2 = { type: argon2.argon2id, memoryCost: 4096, timeCost: 2, parallelism: 1 } as const;
 let secretHash: string | undefined;
 export async function mqttSecretHash(): Promise<string> {
-  secretHash ??= await argon2.hash(MQTT_SECRET, { type: argon2.argon2id });
+  secretHash ??= await argon2.hash(MQTT_SECRET, DEVICE_SECRET_ARGON2);
   return secretHash;
 }
 
-/** Migrates and registers `watches` + `mqtt` devices, each with its own elder, in a few statements. */
+/**
+ * Migrates and registers `watches` + `mqtt` devices, each with its own elder, in a few statements. MQTT devices
+ * get no secret here: startGateway gives them the one a device registered through the API got.
+ */
 export async function seedFleet(url: string, watches: number, mqtt: number): Promise<{ watchIds: string[]; mqttIds: string[] }> {
   await migrate(url);
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     const total = watches + mqtt;
-    await c.query(`INSERT INTO elders (name) SELECT 'bench elder ' || g FROM generate_series(1, $1::int) g`, [total]);
+    // each elder a mobile number, so an escalation's callback dials someone (bench/lib/gateway.ts maps it back)
+    await c.query(`INSERT INTO elders (name, phone) SELECT 'bench elder ' || g, '139' || lpad(g::text, 8, '0') FROM generate_series(1, $1::int) g`, [total]);
     await c.query(
       `INSERT INTO devices (identifier, protocol, kind, elder_id, state)
        SELECT '86' || lpad(g::text, 13, '0'), 'watch', 'watch', e.id, 'active'
@@ -88,10 +100,10 @@ export async function seedFleet(url: string, watches: number, mqtt: number): Pro
     );
     if (mqtt > 0) {
       await c.query(
-        `INSERT INTO devices (identifier, protocol, kind, elder_id, state, mqtt_secret_hash)
-         SELECT 'fl-' || lpad(g::text, 6, '0'), 'mqtt-json', 'fall_sensor', e.id, 'active', $3
+        `INSERT INTO devices (identifier, protocol, kind, elder_id, state)
+         SELECT 'fl-' || lpad(g::text, 6, '0'), 'mqtt-json', 'fall_sensor', e.id, 'active'
          FROM generate_series(1, $1::int) g JOIN elders e ON e.name = 'bench elder ' || (g + $2::int)`,
-        [mqtt, watches, await mqttSecretHash()],
+        [mqtt, watches],
       );
     }
     await c.query('ANALYZE');

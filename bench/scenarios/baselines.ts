@@ -6,13 +6,13 @@
  */
 import { join } from 'node:path';
 import { anxinWriter, bareWriter } from '../floors/influx.js';
-import { mqttLoad, type MqttLoadResult } from '../floors/mqtt-load.js';
+import { loginRate, mqttLoad, type LoginRate, type MqttLoadResult } from '../floors/mqtt-load.js';
 import { blast } from '../floors/watch-blast.js';
 import { ROOT, startChild } from '../lib/child.js';
 import type { Ctx } from '../lib/measure.js';
 import type { ScenarioResult } from '../lib/result.js';
 import { MQTT_SECRET, mqttId, mqttSecretHash, startMosquitto, watchId } from '../lib/services.js';
-import { round, sleep } from '../lib/stats.js';
+import { procCpuSeconds, round, sleep } from '../lib/stats.js';
 
 interface WatchFloor {
   mode: string;
@@ -44,14 +44,22 @@ async function watchFloor(ctx: Ctx, mode: 'floor' | 'decoder' | 'transport', sec
   }
 }
 
-async function broker(ctx: Ctx, kind: 'bare' | 'anxin' | 'mosquitto', o: { clients: number; window: number; seconds: number }): Promise<MqttLoadResult & { brokerCpuPct?: number }> {
+type BrokerResult = MqttLoadResult & { brokerCpuPct: number; publishesPerCpuS: number; logins: LoginRate };
+
+const perCpu = (r: MqttLoadResult, cpuS: number, secs: number) => ({ brokerCpuPct: Math.round((cpuS / secs) * 100), publishesPerCpuS: cpuS > 0 ? Math.round(r.pubacks / cpuS) : 0 });
+
+async function broker(ctx: Ctx, kind: 'bare' | 'anxin' | 'mosquitto', o: { clients: number; window: number; seconds: number; loginSeconds: number }): Promise<BrokerResult> {
   const id = (k: number) => mqttId(k + 1);
+  const { loginSeconds, ...load } = o;
   if (kind === 'mosquitto') {
     const m = await startMosquitto();
     try {
-      const r = await mqttLoad({ port: m.port, ...o, id });
-      ctx.log(`  [baselines] mosquitto: ${r.publishesPerS.toLocaleString('en')} QoS 1 publishes/s, ${r.connectsPerS} logins/s`);
-      return r;
+      const logins = await loginRate({ port: m.port, seconds: loginSeconds, concurrency: 20, id });
+      let cpu0 = 0;
+      const r = await mqttLoad({ port: m.port, ...load, id, onPublishing: () => (cpu0 = procCpuSeconds(m.pid)) });
+      const c = perCpu(r, procCpuSeconds(m.pid) - cpu0, r.seconds);
+      ctx.log(`  [baselines] mosquitto: ${r.publishesPerS.toLocaleString('en')} QoS 1 publishes/s at ${c.brokerCpuPct} % CPU, ${logins.loginsPerS} logins/s`);
+      return { ...r, ...c, logins };
     } finally {
       await m.stop();
     }
@@ -61,13 +69,13 @@ async function broker(ctx: Ctx, kind: 'bare' | 'anxin' | 'mosquitto', o: { clien
     logFile: join(ctx.logDir, `baseline-broker-${kind}.log`),
   });
   try {
-    const a = await child.call<{ cpuUs: number }>('stats');
-    const t0 = performance.now();
-    const r = await mqttLoad({ port: Number(ready.port), ...o, id, ...(kind === 'anxin' ? { password: MQTT_SECRET } : {}) });
-    const z = await child.call<{ cpuUs: number }>('stats');
-    const brokerCpuPct = Math.round(((z.cpuUs - a.cpuUs) / 1e6 / ((performance.now() - t0) / 1000)) * 100);
-    ctx.log(`  [baselines] ${kind === 'bare' ? 'bare aedes' : 'aedes + Anxin login/ACL'}: ${r.publishesPerS.toLocaleString('en')} QoS 1 publishes/s, ${r.connectsPerS} logins/s`);
-    return { ...r, brokerCpuPct };
+    const password = kind === 'anxin' ? { password: MQTT_SECRET } : {};
+    const logins = await loginRate({ port: Number(ready.port), seconds: loginSeconds, concurrency: 20, id, ...password });
+    let cpu0 = 0;
+    const r = await mqttLoad({ port: Number(ready.port), ...load, id, ...password, onPublishing: () => (cpu0 = procCpuSeconds(child.pid)) });
+    const c = perCpu(r, procCpuSeconds(child.pid) - cpu0, r.seconds);
+    ctx.log(`  [baselines] ${kind === 'bare' ? 'bare aedes' : 'aedes + Anxin login/ACL'}: ${r.publishesPerS.toLocaleString('en')} QoS 1 publishes/s at ${c.brokerCpuPct} % CPU, ${logins.loginsPerS} logins/s`);
+    return { ...r, ...c, logins };
   } finally {
     await child.stop();
   }
@@ -88,7 +96,7 @@ export async function baselines(ctx: Ctx): Promise<ScenarioResult> {
     const anxin = await anxinWriter(ctx.influxUrl, `bench_store_anxin_${process.pid}`, storeSecs);
     ctx.log(`  [baselines] Anxin telemetry writer: ${anxin.pointsPerS.toLocaleString('en')} points/s`);
 
-    const load = { clients: ctx.quick ? 20 : 100, window: 10, seconds: ctx.quick ? 3 : 10 };
+    const load = { clients: ctx.quick ? 20 : 50, window: 20, seconds: ctx.quick ? 3 : 10, loginSeconds: ctx.quick ? 3 : 10 };
     const bareAedes = await broker(ctx, 'bare', load);
     const anxinBroker = await broker(ctx, 'anxin', load);
     const mosquitto = await broker(ctx, 'mosquitto', load);
@@ -102,9 +110,9 @@ export async function baselines(ctx: Ctx): Promise<ScenarioResult> {
         bareAedes,
         anxinBroker,
         mosquitto,
-        anxinVsBareAedes: ratio(anxinBroker.publishesPerS, bareAedes.publishesPerS),
-        anxinLoginsVsBareAedes: ratio(anxinBroker.connectsPerS, bareAedes.connectsPerS),
-        mosquittoVsBareAedes: ratio(mosquitto.publishesPerS, bareAedes.publishesPerS),
+        anxinVsBareAedes: ratio(anxinBroker.publishesPerCpuS, bareAedes.publishesPerCpuS),
+        anxinLoginsVsBareAedes: ratio(anxinBroker.logins.loginsPerS, bareAedes.logins.loginsPerS),
+        mosquittoVsBareAedes: ratio(mosquitto.publishesPerCpuS, bareAedes.publishesPerCpuS),
       },
     };
     res.ok = true;

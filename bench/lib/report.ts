@@ -1,0 +1,150 @@
+/** The tables `npm run bench` prints (Markdown, so the README can take them as they are) and the targets. */
+import { CALLBACK_DELAY_S, type AlarmLatency } from './measure.js';
+import type { ScenarioResult } from './result.js';
+import type { Dist } from './stats.js';
+
+const n = (x: number | undefined | null, digits = 0) => (x === undefined || x === null || !Number.isFinite(x) ? '–' : x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const pp = (d: Dist | undefined) => (d && d.n ? `${n(d.p50, 1)} / ${n(d.p99, 1)}` : '–');
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+type Extra = Record<string, unknown>;
+const get = <T>(o: unknown, ...path: string[]): T | undefined => path.reduce<unknown>((a, k) => (a && typeof a === 'object' ? (a as Extra)[k] : undefined), o) as T | undefined;
+
+export function scenarioTable(results: ScenarioResult[]): string {
+  const rows: string[][] = [];
+  for (const r of results) {
+    if (r.name === 'baselines') continue;
+    if (!r.ok) {
+      rows.push([r.name, `failed: ${r.error ?? ''}`, ...Array(9).fill('')]);
+      continue;
+    }
+    const w = r.window;
+    const devices = r.devices ? `${n(r.devices.watch + r.devices.mqtt)}${r.devices.mqtt ? ` (${n(r.devices.mqtt)} MQTT)` : ''}` : '–';
+    rows.push([r.name, devices, n(r.connectionsHeld), n(r.offeredPerS), n(w?.messagesPerS), n(w?.storedPointsPerS), n(r.memory?.rssPerConnKB, 1), n(r.memory?.heapPerConnKB, 1), n(w?.eldP99Ms, 1), n(w?.gatewayCpuPct), w ? `${n(w.machineCores, 2)} / ${w.cores}` : '–']);
+    const max = get<{ offeredPerS: number; window: { messagesPerS: number; storedPointsPerS: number; eldP99Ms: number; gatewayCpuPct: number; machineCores: number; cores: number; connectionsHeld: number; pointsDropped: number } }>(r.extra, 'max');
+    if (max) {
+      rows.push([`${r.name} (overload)`, devices, n(max.window.connectionsHeld), n(max.offeredPerS), n(max.window.messagesPerS), n(max.window.storedPointsPerS), '', '', n(max.window.eldP99Ms, 1), n(max.window.gatewayCpuPct), `${n(max.window.machineCores, 2)} / ${max.window.cores}`]);
+    }
+  }
+  return table(['scenario', 'devices', 'conns held', 'offered msg/s', 'decoded msg/s', 'stored points/s', 'RSS/conn KB', 'heap/conn KB', 'event-loop p99 ms', 'gateway CPU %', 'machine cores busy'], rows);
+}
+
+export function latencyTable(results: ScenarioResult[]): string {
+  const rows: string[][] = [];
+  const add = (name: string, a: AlarmLatency | undefined) => {
+    if (!a) return;
+    const ari = a.stages.ari.n ? `${pp(a.stages.ari)} (${n(a.stages.ari.n)})` : 'none due in the window';
+    rows.push([name, `${n(a.acked)}/${n(a.injected)}`, pp(a.stages.received), pp(a.stages.committed), pp(a.stages.ack), pp(a.stages.screenPop), ari]);
+  };
+  for (const r of results) {
+    if (!r.ok) continue;
+    add(r.name, r.alarms);
+    add(`${r.name} (overload)`, get<AlarmLatency>(r.extra, 'max', 'alarms'));
+  }
+  return table(['scenario', 'acked/injected', 'frame received', 'alarm committed', 'device ack', 'screen-pop (WebSocket)', `ARI originate − ${CALLBACK_DELAY_S} s plan delay (n)`], rows);
+}
+
+export function baselineTable(results: ScenarioResult[]): string {
+  const b = results.find((r) => r.name === 'baselines' && r.ok)?.extra;
+  if (!b) return '';
+  const rows: string[][] = [];
+  const w = get<Extra>(b, 'watch');
+  const wf = (mode: string) => `${n(get(w, mode, 'framesPerCpuS'))} frames/CPU-s (${n(get(w, mode, 'framesPerS'))}/s at ${n(get(w, mode, 'cpuPct'))} %)`;
+  rows.push(['watch framing floor (minimal TCP server, one core)', wf('floor'), '1', '']);
+  rows.push(['watch decoder (WatchFramer + decodeWatch, one core)', wf('decoder'), n(get(w, 'decoderVsFloor'), 3), '≥ 0.2']);
+  rows.push(['watch TCP transport, pipeline stubbed (one core)', wf('transport'), n(get(w, 'transportVsFloor'), 3), '']);
+  const s = get<Extra>(b, 'store');
+  rows.push(['bare line-protocol batch writer → influxd', `${n(get(s, 'bare', 'pointsPerS'))} points/s`, '1', '']);
+  rows.push(['Anxin telemetry writer (BatchingWriter + influx) → influxd', `${n(get(s, 'anxin', 'pointsPerS'))} points/s`, n(get(s, 'anxinVsBare'), 3), '≥ 0.5']);
+  const thr = results.find((r) => r.name === 'throughput' && r.ok);
+  const e2e = get<number>(thr?.extra, 'max', 'window', 'storedPointsPerS');
+  const bare = get<number>(s, 'bare', 'pointsPerS');
+  if (e2e !== undefined && bare) rows.push(['whole gateway (TCP → decode → pipeline → influxd), overload phase', `${n(e2e)} points/s`, n(e2e / bare, 3), '≥ 0.5']);
+  const m = get<Extra>(b, 'mqtt');
+  const mp = (k: string) => `${n(get(m, k, 'publishesPerCpuS'))} /CPU-s (${n(get(m, k, 'publishesPerS'))}/s at ${n(get(m, k, 'brokerCpuPct'))} %)`;
+  rows.push(['bare aedes, QoS 1 publishes', mp('bareAedes'), '1', '']);
+  rows.push(['aedes + Anxin login, ACL, limits, QoS 1 publishes', mp('anxinBroker'), n(get(m, 'anxinVsBareAedes'), 3), '≥ 0.9']);
+  rows.push(['Mosquitto 2.0, QoS 1 publishes', mp('mosquitto'), n(get(m, 'mosquittoVsBareAedes'), 3), '']);
+  rows.push(['bare aedes, logins (connect, CONNACK, leave)', `${n(get(m, 'bareAedes', 'logins', 'loginsPerS'), 1)} /s`, '1', '']);
+  rows.push(['aedes + Anxin login (argon2id per device), logins', `${n(get(m, 'anxinBroker', 'logins', 'loginsPerS'), 1)} /s`, n(get(m, 'anxinLoginsVsBareAedes'), 3), '']);
+  rows.push(['Mosquitto 2.0 (anonymous), logins', `${n(get(m, 'mosquitto', 'logins', 'loginsPerS'), 1)} /s`, '', '']);
+  return table(['baseline', 'measured', 'ratio', 'target'], rows);
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+/** The issue's targets, measured (null: not measured in this run). Never asserted. */
+export function targets(results: ScenarioResult[], quick = false): TargetCheck[] {
+  const all = fullTargets(results);
+  return quick ? all.map((t) => ({ ...t, met: null })) : all;
+}
+
+function fullTargets(results: ScenarioResult[]): TargetCheck[] {
+  const find = (name: string) => results.find((r) => r.name === name && r.ok);
+  const out: TargetCheck[] = [];
+  const idle = find('idle');
+  const held = idle ? Math.max(...((get<{ held: number }[]>(idle.extra, 'steps') ?? []).map((s) => s.held)), 0) : undefined;
+  out.push({ target: '100,000 idle device connections held', measured: held === undefined ? '–' : n(held), met: held === undefined ? null : held >= 100_000 });
+  const b = find('baselines')?.extra;
+  const dec = get<number>(b, 'watch', 'decoderVsFloor');
+  out.push({ target: 'watch decoding on one core ≥ 0.2 of the framing floor', measured: dec === undefined ? '–' : `${n(dec, 3)} (${n(get(b, 'watch', 'decoder', 'framesPerCpuS'))} vs ${n(get(b, 'watch', 'floor', 'framesPerCpuS'))} frames per CPU-second)`, met: dec === undefined ? null : dec >= 0.2 });
+  const st = get<number>(b, 'store', 'anxinVsBare');
+  const thr = find('throughput');
+  const e2e = get<number>(thr?.extra, 'max', 'window', 'storedPointsPerS');
+  const bare = get<number>(b, 'store', 'bare', 'pointsPerS');
+  const e2eRatio = e2e !== undefined && bare ? e2e / bare : undefined;
+  out.push({
+    target: 'stored messages/s ≥ 0.5 of the bare batch writer',
+    measured: st === undefined ? '–' : `writer ${n(st, 3)}${e2eRatio !== undefined ? `; whole gateway ${n(e2eRatio, 3)}` : ''}`,
+    met: st === undefined ? null : st >= 0.5 && (e2eRatio === undefined || e2eRatio >= 0.5),
+  });
+  const br = get<number>(b, 'mqtt', 'anxinVsBareAedes');
+  out.push({ target: 'broker with auth and ACL ≥ 0.9 of bare aedes', measured: br === undefined ? '–' : n(br, 3), met: br === undefined ? null : br >= 0.9 });
+  if (thr?.window) {
+    const w = thr.window;
+    const offered = thr.offeredPerS ?? 0;
+    const full = offered >= 10_000;
+    const kept = w.messagesPerS >= offered * 0.98 && w.pointsDropped === 0 && w.storedPointsPerS >= w.messagesPerS * 0.98;
+    out.push({ target: '10,000 messages/s decoded and stored, sustained', measured: `${n(w.messagesPerS)} decoded/s, ${n(w.storedPointsPerS)} points stored/s of ${n(offered)} offered, ${n(w.pointsDropped)} dropped`, met: full ? kept : null });
+  } else out.push({ target: '10,000 messages/s decoded and stored, sustained', measured: '–', met: null });
+  const steady = find('steady');
+  const full = !!steady && (steady.devices?.watch ?? 0) + (steady.devices?.mqtt ?? 0) >= 10_000;
+  const pop = steady?.alarms?.stages.screenPop.p99;
+  const ack = steady?.alarms?.stages.ack.p99;
+  out.push({ target: 'steady 10,000: alarm frame → screen-pop p99 ≤ 100 ms', measured: pop === undefined ? '–' : `${n(pop, 1)} ms`, met: pop === undefined || !full ? null : pop <= 100 });
+  out.push({ target: 'steady 10,000: alarm frame → device ack p99 ≤ 50 ms', measured: ack === undefined ? '–' : `${n(ack, 1)} ms`, met: ack === undefined || !full ? null : ack <= 50 });
+  const rss = idle?.memory?.rssPerConnKB;
+  out.push({ target: '≤ 10 KB RSS per idle connection', measured: rss === undefined ? '–' : `${n(rss, 1)} KB`, met: rss === undefined ? null : rss <= 10 });
+  return out;
+}
+
+export function targetTable(results: ScenarioResult[], quick: boolean): string {
+  return table(
+    ['target', 'measured', 'met'],
+    targets(results, quick).map((t) => [t.target, t.measured, t.met === null ? 'not measured at full scale' : t.met ? 'yes' : 'no']),
+  );
+}
+
+export function printReport(results: ScenarioResult[], o: { quick: boolean; loadavg: number[][] }): void {
+  const parts = [
+    `## Scenarios${o.quick ? ' (--quick: scaled down)' : ''}`,
+    scenarioTable(results),
+    '## Alarm latency, ms from the device sending the frame: p50 / p99',
+    latencyTable(results),
+    '## Baselines (same run)',
+    baselineTable(results),
+    '## Targets (measured, never asserted)',
+    targetTable(results, o.quick),
+  ];
+  const notes = results.flatMap((r) => r.notes.map((x) => `- ${r.name}: ${x}`));
+  if (notes.length) parts.push('## Notes', notes.join('\n'));
+  parts.push(`load average at start ${o.loadavg[0]!.map((x) => x.toFixed(2)).join(' ')}, at end ${o.loadavg[1]!.map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`\n${parts.join('\n\n')}\n`);
+}
