@@ -17,6 +17,8 @@ interface Step {
   heapPerConnKB?: number;
   rssMiB: number;
   heapMiB: number;
+  rssBytes: number;
+  heapBytes: number;
   connectSeconds: number;
 }
 
@@ -68,19 +70,26 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
       await sleep(3000);
       const m = await g.gc();
       const s = await g.stats();
-      const st: Step = { attempted, held: s.watchConnections, ...perConnection(base, m, s.watchConnections), rssMiB: Math.round(m.rss / 2 ** 20), heapMiB: Math.round(m.heapUsed / 2 ** 20), connectSeconds: round((performance.now() - c0) / 1000, 1)! };
+      const st: Step = { attempted, held: s.watchConnections, ...perConnection(base, m, s.watchConnections), rssMiB: Math.round(m.rss / 2 ** 20), heapMiB: Math.round(m.heapUsed / 2 ** 20), rssBytes: m.rss, heapBytes: m.heapUsed, connectSeconds: round((performance.now() - c0) / 1000, 1)! };
       steps.push(st);
       ctx.log(`  [idle] ${attempted.toLocaleString('en')} attempted → ${st.held.toLocaleString('en')} held · ${st.rssPerConnKB} KB RSS and ${st.heapPerConnKB} KB heap per connection`);
       return st;
     };
-    const first = await add(target);
+    // Steps below the open-files limit give memory per connection before the limit churns anything (past it
+    // the kernel keeps completing handshakes the gateway can only accept and close at once): the marginal
+    // cost, the slope between the lowest and highest of these steps, leaves out what the first connections
+    // set up once.
+    const limit = fdLimit();
+    const cleanMax = Math.min(target, Number.isFinite(limit.soft) ? limit.soft - 2000 : target);
+    const clean: Step[] = [];
+    for (const share of [1 / 3, 2 / 3, 1]) clean.push(await add(Math.round(cleanMax * share) - attempted));
+    const first = attempted < target ? await add(target - attempted) : clean[clean.length - 1]!;
     let last = first;
     while (attempted < max && performance.now() - t0 < budgetMs) {
       const prev = last.held;
       last = await add(Math.min(step, max - attempted));
       if (last.held - prev < step * 0.1) break; // the gateway takes no more
     }
-    const limit = fdLimit();
     if (last.held < attempted) {
       res.notes.push(
         `the gateway held ${last.held.toLocaleString('en')} of ${attempted.toLocaleString('en')} attempted; its open-files limit is ${limit.soft} (hard ${limit.hard}): one fd per connection, so one process cannot hold more here. ` +
@@ -91,13 +100,19 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
     res.window = summarize(w);
     res.connectionsHeld = res.window.connectionsHeld;
     res.alarms = (await collectAlarms(g, f, 20_000)).latency;
-    const top = steps.reduce((a, s) => (s.held > a.held ? s : a), first);
-    res.connect = { target, ready: first.held, failed: target - first.held, seconds: first.connectSeconds };
-    res.memory = { rssPerConnKB: top.rssPerConnKB, heapPerConnKB: top.heapPerConnKB, baselineRssMiB: Math.round(base.rss / 2 ** 20), baselineHeapMiB: Math.round(base.heapUsed / 2 ** 20) };
+    res.connect = { target, ready: first.held, failed: target - first.held, seconds: round(steps.slice(0, steps.indexOf(first) + 1).reduce((a, s) => a + s.connectSeconds, 0), 1)! };
+    const lo = clean[0]!;
+    const hi = clean[clean.length - 1]!;
+    const dHeld = hi.held - lo.held;
+    const marginal = dHeld > 0 ? { rssPerConnKB: round((hi.rssBytes - lo.rssBytes) / 1024 / dHeld, 2), heapPerConnKB: round((hi.heapBytes - lo.heapBytes) / 1024 / dHeld, 2) } : undefined;
+    res.memory = { ...(marginal ?? { rssPerConnKB: hi.rssPerConnKB, heapPerConnKB: hi.heapPerConnKB }), baselineRssMiB: Math.round(base.rss / 2 ** 20), baselineHeapMiB: Math.round(base.heapUsed / 2 ** 20) };
+    res.notes.push(
+      `memory per idle connection: ${marginal ? `the slope from ${lo.held.toLocaleString('en')} to ${hi.held.toLocaleString('en')} connections` : `at ${hi.held.toLocaleString('en')} connections`}; ` +
+        `against the gateway's own baseline it read ${hi.rssPerConnKB} KB RSS and ${hi.heapPerConnKB} KB heap at ${hi.held.toLocaleString('en')}` +
+        (first !== hi ? `, and ${first.rssPerConnKB} KB / ${first.heapPerConnKB} KB at ${first.held.toLocaleString('en')} (the target step)` : ''),
+    );
     const fs = await f.stats();
-    // the simulator's own cost per device (sockets and state in the worker processes), for the record
-    const fleetRssPerDeviceKB = fs.ready > 0 ? round((fs.rss - fleetBase) / fs.ready / 1024, 2) : undefined;
-    res.extra = { steps, atTarget: first, fdLimit: limit, fleet: { workers: f.workerCount, ready: fs.ready, rssMiB: Math.round(fs.rss / 2 ** 20), rssPerDeviceKB: fleetRssPerDeviceKB } };
+    res.extra = { steps, belowLimit: clean, marginal: marginal ?? null, atTarget: first, fdLimit: limit, fleet: { workers: f.workerCount, ready: fs.ready, rssMiB: Math.round(fs.rss / 2 ** 20), baselineRssMiB: Math.round(fleetBase / 2 ** 20) } };
     res.ok = true;
   } catch (e) {
     res.error = (e as Error).message;
