@@ -149,6 +149,8 @@ export interface AlarmLatency {
   byProtocol: Record<string, { injected: number; acked: number; ack: Dist; screenPop: Dist }>;
   retransmitted: number;
   missing: { received: number; committed: number; screenPop: number };
+  /** the ten slowest acknowledgements: when they were sent and each stage (ms after sending), to see whether the tail clusters */
+  slowest: { device: string; protocol: string; sentAt: string; received?: number; committed?: number; ack?: number; screenPop?: number }[];
 }
 
 function byDevice<T extends { device: string; at: number }>(list: T[]): Map<string, T[]> {
@@ -198,6 +200,7 @@ export function matchAlarms(records: AlarmRecord[], stages: StageRecord[], ws: W
   const per: Record<string, { injected: number; acked: number; ack: number[]; screenPop: number[] }> = {};
   const missing = { received: 0, committed: 0, screenPop: 0 };
   let retransmitted = 0;
+  const rows: AlarmLatency['slowest'] = [];
   for (const r of records) {
     const p = (per[r.protocol] ??= { injected: 0, acked: 0, ack: [], screenPop: [] });
     p.injected++;
@@ -217,6 +220,12 @@ export function matchAlarms(records: AlarmRecord[], stages: StageRecord[], ws: W
     if (cb) lat.callback.push(cb.at - r.sentAt - delayMs);
     const og = firstAfter(ari.get(r.device), r.sentAt);
     if (og) lat.ari.push(og.at - r.sentAt - delayMs);
+    const since = (x: { at: number } | undefined) => (x ? Math.round((x.at - r.sentAt) * 10) / 10 : undefined);
+    rows.push({
+      device: r.device, protocol: r.protocol, sentAt: new Date(r.sentAt).toISOString(),
+      received: since(firstAfter(received.get(r.device), r.sentAt)), committed: since(firstAfter(committed.get(r.device), r.sentAt)),
+      ack: r.ackAt !== undefined ? Math.round((r.ackAt - r.sentAt) * 10) / 10 : undefined, screenPop: since(pop),
+    });
     if (r.ackAt !== undefined) {
       lat.ack.push(r.ackAt - r.sentAt);
       p.ack.push(r.ackAt - r.sentAt);
@@ -231,6 +240,7 @@ export function matchAlarms(records: AlarmRecord[], stages: StageRecord[], ws: W
     byProtocol: Object.fromEntries(Object.entries(per).map(([k, v]) => [k, { injected: v.injected, acked: v.acked, ack: dist(v.ack), screenPop: dist(v.screenPop) }])),
     retransmitted,
     missing,
+    slowest: rows.sort((a, b) => (b.ack ?? Infinity) - (a.ack ?? Infinity)).slice(0, 10),
   };
 }
 
