@@ -11,7 +11,8 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface Child {
   pid: number;
-  call<T = unknown>(op: string, args?: unknown): Promise<T>;
+  /** rejects after timeoutMs (default 120 s), so a wedged child cannot hold a scenario forever */
+  call<T = unknown>(op: string, args?: unknown, timeoutMs?: number): Promise<T>;
   /** resolves with the exit code when the process ends */
   exited: Promise<number | null>;
   /** asks it to stop (op 'stop'), then kills it after graceMs */
@@ -71,11 +72,16 @@ export async function startChild(file: string, o: ChildOptions = {}): Promise<{ 
   });
   const child: Child = {
     pid: proc.pid ?? 0,
-    call<T>(op: string, args?: unknown): Promise<T> {
+    call<T>(op: string, args?: unknown, timeoutMs = 120_000): Promise<T> {
       const id = ++seq;
       return new Promise<T>((resolve, reject) => {
         if (!proc.connected) return reject(new Error(`${file} is not running`));
-        calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        const timer = setTimeout(() => {
+          calls.delete(id);
+          reject(new Error(`${file}: no answer to ${op} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const done = <F extends (x: never) => void>(f: F) => ((x: never) => (clearTimeout(timer), f(x))) as F;
+        calls.set(id, { resolve: done(resolve as (v: unknown) => void), reject: done(reject) });
         proc.send({ id, op, args });
       });
     },

@@ -127,7 +127,8 @@ export async function runWindow(ctx: Ctx, gw: Gateway, fleet: Fleet, o: WindowOp
     eldMaxMs: round(s1.eld.max, 1)!,
     gatewayCpuPct: Math.round(((s1.cpuUs - s0.cpuUs) / 1e6 / secs) * 100),
     fleetCpuPct: Math.round(((f1 - f0) / 1e6 / secs) * 100),
-    postgresCpuPct: Math.round(((o1.pg - o0.pg) / secs) * 100),
+    // backends come and go (their CPU leaves with them), so this is approximate and never below 0
+    postgresCpuPct: Math.max(0, Math.round(((o1.pg - o0.pg) / secs) * 100)),
     influxdCpuPct: Math.round(((o1.influx - o0.influx) / secs) * 100),
     machineCores: round(coresBusy(m0, m1), 2)!,
     cores: m0.cores,
@@ -220,7 +221,7 @@ export function matchAlarms(records: AlarmRecord[], stages: StageRecord[], ws: W
     if (cb) lat.callback.push(cb.at - r.sentAt - delayMs);
     const og = firstAfter(ari.get(r.device), r.sentAt);
     if (og) lat.ari.push(og.at - r.sentAt - delayMs);
-    const since = (x: { at: number } | undefined) => (x ? Math.round((x.at - r.sentAt) * 10) / 10 : undefined);
+    const since = (x: { at: number } | undefined) => (x ? Math.max(0, Math.round((x.at - r.sentAt) * 10) / 10) : undefined);
     rows.push({
       device: r.device, protocol: r.protocol, sentAt: new Date(r.sentAt).toISOString(),
       received: since(firstAfter(received.get(r.device), r.sentAt)), committed: since(firstAfter(committed.get(r.device), r.sentAt)),
