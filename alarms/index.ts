@@ -39,6 +39,7 @@ export {
   evaluateMessage,
   evaluateTick,
   createRuleState,
+  cloneRuleState,
   isSuppressed,
   type RuleState,
   type Raise,

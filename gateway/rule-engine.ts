@@ -22,25 +22,55 @@ interface Tracked {
   protocol: string;
   elderId: number | null;
   state: RuleState;
+  /** the state as last saved (states are never edited in place, so the reference is a snapshot) */
+  saved?: RuleState;
+}
+
+/**
+ * Time fields are saved once they moved this far past the saved copy. Silence, inactivity and test periods are
+ * judged in minutes to hours, so a crash loses at most a minute of them; saving on every message cost one
+ * JSONB upsert per device every 5 s (10,000 rows a pass at 10,000 messages/s in the bench).
+ */
+const TIME_SLACK_MS = 60_000;
+
+const sameTracks = <T extends object>(a: Partial<Record<string, T>>, b: Partial<Record<string, T>>, keys: (keyof T)[]): boolean => {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => b[k] !== undefined && keys.every((f) => a[k]![f] === b[k]![f]));
+};
+const moved = (saved: number | undefined, now: number | undefined): boolean => now !== undefined && (saved === undefined || now - saved >= TIME_SLACK_MS);
+
+/** Whether `s` differs from the saved copy in what a restart must not lose. */
+export function worthSaving(saved: RuleState | undefined, s: RuleState): boolean {
+  if (!saved) return true;
+  if (saved.active.length !== s.active.length || saved.active.some((k, i) => k !== s.active[i])) return true;
+  if (saved.createdAt !== s.createdAt || saved.lastTestAt !== s.lastTestAt || saved.testMissedReported !== s.testMissedReported) return true;
+  // a fence's distance changes with every fix; only its side and whether it was reported matter after a restart
+  if (!sameTracks(saved.vitals, s.vitals, ['since', 'reported']) || !sameTracks(saved.fences, s.fences, ['outside', 'reported'])) return true;
+  return moved(saved.lastSeenAt, s.lastSeenAt) || moved(saved.lastActivityAt, s.lastActivityAt);
 }
 
 export class RuleEngine {
   private devices = new Map<number, Tracked>();
   private rules = new Map<number, RuleSet>();
   private dirty = new Set<number>();
+  private withInterval = new WeakMap<RuleSet, Map<string, RuleSet>>();
+  private readonly defaults: RuleSet;
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
     private readonly timezone = 'Asia/Shanghai',
-  ) {}
+  ) {
+    this.defaults = { ...DEFAULT_RULES, timezone: this.timezone } as RuleSet;
+  }
 
   /** Loads every registered device with its saved state (or a fresh one counting from its last message). */
   async load(now = new Date()): Promise<void> {
     const saved = await loadRuleStates(this.db);
     for (const d of await devicesForRules(this.db)) {
       const st = (saved.get(d.id) as RuleState | undefined) ?? this.fresh(d.lastSeen ?? d.createdAt ?? now, d.lastSeen);
-      this.devices.set(d.id, { identifier: d.identifier, protocol: d.protocol, elderId: d.elderId, state: st });
+      this.devices.set(d.id, { identifier: d.identifier, protocol: d.protocol, elderId: d.elderId, state: st, saved: saved.has(d.id) ? st : undefined });
     }
   }
 
@@ -53,7 +83,7 @@ export class RuleEngine {
   private async rulesFor(elderId: number | null, protocol: string): Promise<RuleSet> {
     let base: RuleSet | undefined = elderId ? this.rules.get(elderId) : undefined;
     if (!base) {
-      base = { ...DEFAULT_RULES, timezone: this.timezone } as RuleSet;
+      base = this.defaults;
       if (elderId) {
         const row = await elderRules(this.db, elderId);
         const r = resolveRules(base, row?.rules ?? {});
@@ -62,10 +92,17 @@ export class RuleEngine {
         this.rules.set(elderId, base);
       }
     }
-    const intervalS = SILENT_INTERVAL_S[protocol] ?? 600;
-    // Devices that never report on a schedule (landline callers) are never "silent".
-    if (intervalS === 0) return { ...base, silent: { ...base.silent, intervalS: 10 * 365 * 86400 } };
-    return { ...base, silent: { ...base.silent, intervalS } };
+    // one copy per rule set and protocol, not one per message
+    let byProtocol = this.withInterval.get(base);
+    if (!byProtocol) this.withInterval.set(base, (byProtocol = new Map()));
+    let r = byProtocol.get(protocol);
+    if (!r) {
+      const intervalS = SILENT_INTERVAL_S[protocol] ?? 600;
+      // Devices that never report on a schedule (landline callers) are never "silent".
+      r = { ...base, silent: { ...base.silent, intervalS: intervalS === 0 ? 10 * 365 * 86400 : intervalS } };
+      byProtocol.set(protocol, r);
+    }
+    return r;
   }
 
   invalidateElder(elderId?: number): void {
@@ -88,7 +125,7 @@ export class RuleEngine {
     const rules = await this.rulesFor(device.elderId, device.protocol);
     const r = evaluateMessage(rules, t.state, msg, msg.receivedAt);
     t.state = r.state;
-    this.dirty.add(device.id);
+    if (worthSaving(t.saved, r.state)) this.dirty.add(device.id);
     return { raise: r.raise, clear: r.clear };
   }
 
@@ -119,16 +156,27 @@ export class RuleEngine {
     this.devices.delete(deviceId);
   }
 
-  async persist(): Promise<void> {
+  /** Saves the states worth saving; `all` (at shutdown) saves every state that moved since its last save. */
+  async persist(all = false): Promise<void> {
+    if (all) for (const [id, t] of this.devices) if (t.state !== t.saved) this.dirty.add(id);
     if (!this.dirty.size) return;
     const ids = [...this.dirty];
     this.dirty.clear();
-    const rows = ids.map((id) => [id, this.devices.get(id)?.state] as [number, unknown]).filter((r) => r[1]);
+    const rows: [number, RuleState][] = [];
+    for (const id of ids) {
+      const st = this.devices.get(id)?.state;
+      if (st) rows.push([id, st]);
+    }
     try {
       await saveRuleStates(this.db, rows);
     } catch (e) {
       for (const id of ids) this.dirty.add(id);
       throw e;
     }
+    for (const [id, st] of rows) {
+      const t = this.devices.get(id);
+      if (t) t.saved = st;
+    }
   }
+
 }

@@ -1,5 +1,6 @@
 /**
  * The store path against its floor, both into the same influxd:
+ * (Both in batches of 5,000 points, the gateway's default TELEMETRY_BATCH_SIZE.)
  * - bare: line protocol built by hand (the gateway's schema: position and device points, tags device /
  *   elder / protocol) and POSTed to /write in batches, one batch in flight, like the gateway's writer;
  * - anxin: the gateway's own telemetry writer (createInflux1Writer: BatchingWriter over the `influx`
@@ -51,7 +52,7 @@ function line(p: TelemetryPoint): string {
   return `${p.measurement},device=${t.device},elder=${t.elder},protocol=${t.protocol} ${f} ${p.time.getTime()}`;
 }
 
-export async function bareWriter(influxUrl: string, database: string, seconds: number, batch = 1000): Promise<StoreResult> {
+export async function bareWriter(influxUrl: string, database: string, seconds: number, batch = 5000): Promise<StoreResult> {
   const url = new URL(influxUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   await post(agent, url, `/query?q=${encodeURIComponent(`CREATE DATABASE ${database}`)}`, '');
@@ -81,7 +82,7 @@ export async function bareWriter(influxUrl: string, database: string, seconds: n
   return { pointsPerS: Math.round(points / secs), points, batches, errors, seconds: Math.round(secs * 10) / 10, cpuPct: Math.round(((cpu.user + cpu.system) / 1e6 / secs) * 100) };
 }
 
-export async function anxinWriter(influxUrl: string, database: string, seconds: number, batch = 1000): Promise<StoreResult> {
+export async function anxinWriter(influxUrl: string, database: string, seconds: number, batch = 5000): Promise<StoreResult> {
   let batches = 0;
   let errors = 0;
   const w = createInflux1Writer({ url: influxUrl, database }, { maxBatch: batch, flushMs: 1000, maxBuffer: 100_000, onBatch: (r) => (r === 'ok' ? batches++ : errors++) });

@@ -35,6 +35,60 @@ export function filterWithin(filter: string, allowed: string): boolean {
   }
 }
 
+/**
+ * `filterWithin(·, allowed)` with `allowed` read once, for checks repeated on every packet. Same answer as
+ * filterWithin for every filter. When `allowed` is `P/#` and no level of P is a wildcard (a device's
+ * `anxin/up/{id}/#`, a bridge's `{prefix}/#`), a filter is within it exactly when its first levels are P's
+ * levels, unchanged: the filter is P itself or starts with `P/` (and does not start with `$`). Anything else
+ * takes the general walk over the levels, with `allowed` split in advance.
+ */
+export function withinChecker(allowed: string): (filter: string) => boolean {
+  const a = allowed.split('/');
+  const last = a.length - 1;
+  if (a[last] === '#' && a.every((level, i) => i === last || (level !== '+' && level !== '#'))) {
+    const prefix = a.slice(0, last).join('/');
+    const n = prefix.length;
+    // with `allowed` = `#` alone, every filter but a `$` one is within it
+    if (last === 0) return (filter) => filter.charCodeAt(0) !== 0x24;
+    return (filter) => filter.charCodeAt(0) !== 0x24 && filter.startsWith(prefix) && (filter.length === n || filter.charCodeAt(n) === 0x2f);
+  }
+  return (filter) => {
+    if (filter.startsWith('$')) return false;
+    const f = filter.split('/');
+    for (let i = 0; ; i++) {
+      const fa = a[i];
+      const ff = f[i];
+      if (fa === '#') return true;
+      if (ff === undefined || fa === undefined) return ff === fa;
+      if (ff === '#') return false;
+      if (ff === '+' && fa !== '+') return false;
+      if (fa !== '+' && fa !== ff) return false;
+    }
+  };
+}
+
+/** One client's ACL, compiled at login: the same answers as mayPublish and maySubscribe for its account. */
+export interface ClientAcl {
+  mayPublish(topic: string): boolean;
+  maySubscribe(filter: string): boolean;
+}
+
+const never = () => false;
+const integratorRead = INTEGRATOR_READ.map(withinChecker);
+
+export function compileAcl(acct: Account, bridgePrefix: string): ClientAcl {
+  switch (acct.role) {
+    case 'device':
+      return { mayPublish: withinChecker(`anxin/up/${acct.name}/#`), maySubscribe: withinChecker(`anxin/down/${acct.name}/#`) };
+    case 'bridge': {
+      const within = withinChecker(`${bridgePrefix}/#`);
+      return { mayPublish: within, maySubscribe: within };
+    }
+    case 'integrator':
+      return { mayPublish: never, maySubscribe: (filter) => integratorRead.some((within) => within(filter)) };
+  }
+}
+
 export function mayPublish(acct: Account, topic: string, bridgePrefix: string): boolean {
   switch (acct.role) {
     case 'device':

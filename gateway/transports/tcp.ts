@@ -39,6 +39,8 @@ export class TcpTransport {
   /** device identifier → its live connection */
   readonly sessions = new Map<string, Connection>();
   port = 0;
+  /** bound once: prom-client hashes the labels on every inc() otherwise (per frame) */
+  private readonly framesCounter;
 
   constructor(
     private readonly proto: ProtocolModule,
@@ -46,7 +48,9 @@ export class TcpTransport {
     private readonly h: TcpHandlers,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.framesCounter = metrics.frames.labels(proto.name);
+  }
 
   async start(): Promise<void> {
     this.server = createServer((s) => this.accept(s));
@@ -92,7 +96,7 @@ export class TcpTransport {
     };
 
     const onFrame = async (frame: Buffer) => {
-      this.metrics.frames.inc({ protocol });
+      this.framesCounter.inc();
       const out = this.proto.decode(frame, { receivedAt: new Date() });
       if (!out.ok) return badFrame(out.reason);
       if (out.messages.length === 0) return;
@@ -115,6 +119,22 @@ export class TcpTransport {
       if (out.reply) conn.write(out.reply);
     };
 
+    const onFrames = async (events: ReturnType<typeof framer.push>) => {
+      for (const ev of events) {
+        if (closing) return;
+        if ('error' in ev) {
+          badFrame(ev.error);
+          continue;
+        }
+        try {
+          await onFrame(ev.frame);
+        } catch (e) {
+          this.metrics.processErrors.inc({ stage: 'transport' });
+          this.log.error({ err: e, protocol }, 'frame handling failed');
+        }
+      }
+    };
+
     socket.on('data', (chunk: Buffer) => {
       let events;
       try {
@@ -123,18 +143,10 @@ export class TcpTransport {
         this.log.error({ err: e, protocol }, 'framer threw');
         return close('framer_error');
       }
-      for (const ev of events) {
-        if (closing) return;
-        if ('error' in ev) {
-          badFrame(ev.error);
-          continue;
-        }
-        // Frames of one connection are handled strictly in order, so replies keep the device's order.
-        chain = chain.then(() => onFrame(ev.frame)).catch((e) => {
-          this.metrics.processErrors.inc({ stage: 'transport' });
-          this.log.error({ err: e, protocol }, 'frame handling failed');
-        });
-      }
+      if (events.length === 0) return;
+      // Frames of one connection are handled strictly in order, so replies keep the device's order; one link
+      // of the chain per read, not per frame.
+      chain = chain.then(() => onFrames(events));
     });
     socket.on('timeout', () => close('idle'));
     socket.on('error', () => undefined);

@@ -1,12 +1,15 @@
+import argon2 from 'argon2';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import type { DeviceMessage } from '../../protocols/message.js';
-import { metricValue } from '../helpers/until.js';
+import { metricValue, until } from '../helpers/until.js';
 import { login, startTestApp } from '../helpers/app.js';
 
 let app: App;
 let auth: { authorization: string };
 let elderId: number;
+const INTEGRATOR = { name: 'district-platform', password: 'integrator-pass-456' };
 
 const msg = (over: Partial<DeviceMessage>): DeviceMessage => ({
   deviceId: '8800000015',
@@ -18,7 +21,7 @@ const msg = (over: Partial<DeviceMessage>): DeviceMessage => ({
 });
 
 beforeAll(async () => {
-  app = await startTestApp();
+  app = await startTestApp({}, { MQTT_INTEGRATORS: `${INTEGRATOR.name}:${await argon2.hash(INTEGRATOR.password)}` });
   auth = await login(app);
   const e = await app.http.inject({ method: 'POST', url: '/api/elders', headers: auth, payload: { name: '张秀英' } });
   elderId = e.json().id;
@@ -41,18 +44,19 @@ describe('pipeline', () => {
   });
 
   it('hands positions to telemetry and publishes the normalised event on the broker', async () => {
+    // an integrator's subscription, as over the network: events are built only while someone subscribes
     const got: string[] = [];
-    app.broker.aedes.subscribe('anxin/devices/8800000015/events', (p, cb) => {
-      got.push(p.payload.toString());
-      cb();
-    }, () => undefined);
+    const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${app.broker.port}`, { reconnectPeriod: 0, username: INTEGRATOR.name, password: INTEGRATOR.password });
+    sub.on('message', (_t, p) => got.push(p.toString()));
+    await sub.subscribeAsync('anxin/devices/8800000015/events');
     const r = await app.pipeline.handle([msg({ kind: 'position', position: { lat: 31.2, lon: 121.4, valid: true, source: 'gps' }, battery: 80, raw: 'ud-1' })]);
     expect(r.ok).toBe(true);
     await app.telemetry.flush();
     const rows = await app.db.query(`SELECT measurement, elder_id, fields FROM telemetry WHERE device = '8800000015' ORDER BY measurement`);
     expect(rows.rows.map((x) => x.measurement)).toEqual(['device', 'position']);
     expect(rows.rows[1]).toMatchObject({ elder_id: elderId, fields: { lat: 31.2, lon: 121.4, source: 'gps', valid: true } });
-    await new Promise((res) => setTimeout(res, 20));
+    await until(() => got.length > 0);
+    await sub.endAsync();
     expect(JSON.parse(got[0]!)).toMatchObject({ deviceId: '8800000015', kind: 'position', elder: elderId });
   });
 

@@ -59,9 +59,13 @@ export function lineSafeTags(tags: TelemetryPoint['tags']): Record<string, strin
   return out;
 }
 
+/** Drops undefined and non-finite values (a plain loop: this runs for every message, Object.entries allocated). */
 function defined(o: Record<string, number | boolean | string | undefined>): Record<string, number | boolean | string> {
   const out: Record<string, number | boolean | string> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined && !(typeof v === 'number' && !Number.isFinite(v))) out[k] = v;
+  for (const k in o) {
+    const v = o[k];
+    if (v !== undefined && !(typeof v === 'number' && !Number.isFinite(v))) out[k] = v;
+  }
   return out;
 }
 

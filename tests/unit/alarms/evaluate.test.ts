@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ALARM_KINDS, ALARM_PRIORITY, type AlarmKind } from '../../../protocols/message.ts';
 import {
   DEFAULT_RULES,
+  cloneRuleState,
   createRuleState,
   evaluateMessage,
   evaluateTick,
@@ -32,6 +33,27 @@ describe('direct alarms and restores', () => {
     evaluateMessage(DEFAULT_RULES, s0, msg({ battery: 5, health: { heartRate: 200 } }), T0);
     evaluateTick(DEFAULT_RULES, s0, at(10 * H));
     expect(JSON.stringify(s0)).toBe(frozen);
+  });
+});
+
+describe('cloneRuleState', () => {
+  it('is a deep copy equal to structuredClone, sharing nothing with its input', () => {
+    const s: RuleState = {
+      ...createRuleState(T0),
+      lastSeenAt: 5,
+      vitals: { heartRate: { since: 1, reported: true } },
+      fences: { home: { outside: true, reported: false, distanceM: 12.5 } },
+      active: ['geofence_exit'],
+      ...({ future: 'kept' } as object),
+    };
+    const c = cloneRuleState(s);
+    expect(c).toEqual(structuredClone(s));
+    c.vitals.heartRate!.reported = false;
+    c.fences.home!.outside = false;
+    c.active.push('sos');
+    expect(s.vitals.heartRate!.reported).toBe(true);
+    expect(s.fences.home!.outside).toBe(true);
+    expect(s.active).toEqual(['geofence_exit']);
   });
 });
 

@@ -12,10 +12,10 @@ const problems = (env: Record<string, string>) => {
 };
 
 describe('telemetry configuration', () => {
-  it('defaults to PostgreSQL, 1.x API settings and batches of 1000', () => {
+  it('defaults to PostgreSQL, 1.x API settings and batches of 5000', () => {
     const c = loadConfig({});
     expect(c.influxUrl).toBeUndefined();
-    expect(c).toMatchObject({ influxApi: '1', influxDatabase: 'anxin', telemetryBatchSize: 1000 });
+    expect(c).toMatchObject({ influxApi: '1', influxDatabase: 'anxin', telemetryBatchSize: 5000 });
   });
 
   it('accepts a 2.x/3.x setup', () => {

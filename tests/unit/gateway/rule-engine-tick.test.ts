@@ -1,6 +1,9 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { RuleEngine } from '../../../gateway/rule-engine.js';
+import { createRuleState, type RuleState } from '../../../alarms/index.js';
+import { RuleEngine, worthSaving } from '../../../gateway/rule-engine.js';
+import type { Device } from '../../../gateway/store/devices.js';
+import type { DeviceMessage } from '../../../protocols/message.js';
 
 /** A database with `n` watches last seen `silentS` ago and no stored rule state; counts rule-state rows saved. */
 function fakeDb(n: number, silentS: number) {
@@ -58,5 +61,54 @@ describe('RuleEngine.tick over many devices', () => {
     await r2.tick(new Date());
     await r2.persist();
     expect(silent.saved).toBe(300);
+  });
+
+  it('saves after a message only what a restart must not lose: state changes at once, times every minute', async () => {
+    const db = fakeDb(1, 10);
+    const rules = new RuleEngine(db as never, pino({ level: 'silent' }));
+    await rules.load();
+    const device = { id: 1, identifier: '860', protocol: 'watch', elderId: null } as unknown as Device;
+    const t0 = Date.now();
+    const msg = (s: number, over: Partial<DeviceMessage> = {}): DeviceMessage => ({ deviceId: '860', protocol: 'watch', kind: 'heartbeat', receivedAt: new Date(t0 + s * 1000), raw: 'LK', ...over });
+    await rules.evaluate(device, msg(0));
+    await rules.persist();
+    expect(db.saved).toBe(1); // the first message: never saved before
+    for (let s = 1; s < 60; s++) await rules.evaluate(device, msg(s));
+    await rules.persist();
+    expect(db.saved).toBe(1); // lastSeenAt moved < 60 s
+    await rules.evaluate(device, msg(61));
+    await rules.persist();
+    expect(db.saved).toBe(2);
+    await rules.evaluate(device, msg(62, { kind: 'alarm', alarms: ['power_cut'] }));
+    await rules.persist();
+    expect(db.saved).toBe(3); // an active condition: saved at once
+    await rules.evaluate(device, msg(63));
+    await rules.persist(true);
+    expect(db.saved).toBe(4); // shutdown saves whatever moved
+    await rules.persist(true);
+    expect(db.saved).toBe(4);
+  });
+});
+
+describe('worthSaving', () => {
+  const base = (): RuleState => ({ ...createRuleState(new Date(0)), lastSeenAt: 1000, fences: { home: { outside: false, reported: false, distanceM: -50 } }, vitals: { heartRate: { since: 5, reported: false } } });
+  it.each<[string, (s: RuleState) => void, boolean]>([
+    ['nothing', () => undefined, false],
+    ['lastSeenAt +59 s', (s) => (s.lastSeenAt = 60_000), false],
+    ['lastSeenAt +60 s', (s) => (s.lastSeenAt = 61_000), true],
+    ['first activity', (s) => (s.lastActivityAt = 1), true],
+    ['fence distance only', (s) => (s.fences.home!.distanceM = -20), false],
+    ['fence side', (s) => (s.fences.home!.outside = true), true],
+    ['fence added', (s) => (s.fences.park = { outside: false, reported: false, distanceM: 0 }), true],
+    ['vital reported', (s) => (s.vitals.heartRate!.reported = true), true],
+    ['vital series ended', (s) => delete s.vitals.heartRate, true],
+    ['active kind', (s) => s.active.push('low_battery'), true],
+    ['test seen', (s) => (s.lastTestAt = 2), true],
+    ['steps only', (s) => (s.lastSteps = 100), false],
+  ])('%s → %s', (_what, edit, expected) => {
+    const saved = base();
+    const now = structuredClone(saved);
+    edit(now);
+    expect(worthSaving(saved, now)).toBe(expected);
   });
 });
