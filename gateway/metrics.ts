@@ -1,10 +1,43 @@
 import client from 'prom-client';
 
+/** Flushes of the hot counters made on a counter, run when prom-client collects it (scrape, registry.metrics()). */
+const hot = new WeakMap<object, (() => void)[]>();
+
+/**
+ * A counter for the per-frame paths: adds to a plain number and hands the sum to prom-client when the metric
+ * is collected. prom-client hashes the label set on every inc(), bound children included (bench: ~3 % of the
+ * gateway's CPU at 10,000 messages/s).
+ */
+export function hotCounter(counter: client.Counter<string>, labels: Record<string, string>): { inc(n?: number): void } {
+  let n = 0;
+  let list = hot.get(counter);
+  if (!list) hot.set(counter, (list = []));
+  list.push(() => {
+    if (n === 0) return;
+    counter.inc(labels, n);
+    n = 0;
+  });
+  return {
+    inc(by = 1) {
+      n += by;
+    },
+  };
+}
+
 /** All metrics in one registry, so tests can create a fresh one per server. */
 export function createMetrics() {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'anxin_' });
-  const c = (name: string, help: string, labelNames: string[] = []) => new client.Counter({ name, help, labelNames, registers: [registry] });
+  const c = (name: string, help: string, labelNames: string[] = []) =>
+    new client.Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        for (const flush of hot.get(this) ?? []) flush();
+      },
+    });
   const g = (name: string, help: string, labelNames: string[] = []) => new client.Gauge({ name, help, labelNames, registers: [registry] });
   return {
     registry,

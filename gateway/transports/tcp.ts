@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { DeviceMessage, ProtocolModule } from '../../protocols/message.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import { hotCounter, type Metrics } from '../metrics.js';
 import type { HandleResult } from '../pipeline.js';
 import type { Device } from '../store/devices.js';
 
@@ -39,7 +39,6 @@ export class TcpTransport {
   /** device identifier → its live connection */
   readonly sessions = new Map<string, Connection>();
   port = 0;
-  /** bound once: prom-client hashes the labels on every inc() otherwise (per frame) */
   private readonly framesCounter;
 
   constructor(
@@ -49,7 +48,7 @@ export class TcpTransport {
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {
-    this.framesCounter = metrics.frames.labels(proto.name);
+    this.framesCounter = hotCounter(metrics.frames, { protocol: proto.name });
   }
 
   async start(): Promise<void> {

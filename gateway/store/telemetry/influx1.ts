@@ -1,11 +1,13 @@
 /**
- * Telemetry through the InfluxDB 1.x API (`influx` package): POST /write?db=&rp=&precision=ms, reads as InfluxQL
- * over /query. Numbers are written as floats on purpose, so the 2.x/3.x writer and this one agree on field types.
+ * Telemetry through the InfluxDB 1.x API: POST /write?db=&rp=&precision=ms with our own line protocol (line.ts), reads
+ * as InfluxQL over /query with the `influx` package. Numbers are written as floats on purpose, so the 2.x/3.x writer
+ * and this one agree on field types.
  */
-import { InfluxDB, type IPoint } from 'influx';
+import { InfluxDB } from 'influx';
 import { BatchingWriter, type BatchingOptions } from './batching.js';
 import { from, lastPositionsQuery, parseRows, trackQuery, vitalsQuery, type QueryResponse } from './influxql.js';
-import { lineSafeTags, type TelemetryPoint, type TelemetryQuery } from './types.js';
+import { toLines } from './line.js';
+import type { TelemetryQuery } from './types.js';
 
 export interface Influx1Options {
   url: string;
@@ -36,17 +38,38 @@ export function createInflux1Client(o: Influx1Options): InfluxDB {
   });
 }
 
-export function toInflux1Point(p: TelemetryPoint): IPoint {
-  return { measurement: p.measurement, tags: lineSafeTags(p.tags), fields: p.fields, timestamp: p.time };
+/** POST /write?db=&rp=&precision=ms (InfluxDB 1.x HTTP API); resolves on 204, throws with the server's words otherwise. */
+function lineWriter(o: Influx1Options): (body: string) => Promise<void> {
+  const u = new URL(o.url);
+  const user = o.username ?? (u.username ? decodeURIComponent(u.username) : undefined);
+  const password = o.password ?? (u.password ? decodeURIComponent(u.password) : '');
+  const target = new URL(`${u.pathname.replace(/\/+$/, '')}/write`, `${u.protocol}//${u.host}`);
+  target.searchParams.set('db', o.database);
+  if (o.retentionPolicy) target.searchParams.set('rp', o.retentionPolicy);
+  target.searchParams.set('precision', 'ms');
+  // Basic auth only with a user: the `influx` package would otherwise have sent root:root
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+  if (user !== undefined) headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  return async (body) => {
+    const r = await fetch(target, { method: 'POST', headers, body, signal: AbortSignal.timeout(o.timeoutMs ?? 10_000) });
+    if (r.status === 204 || r.status === 200) {
+      await r.body?.cancel();
+      return;
+    }
+    throw new Error(`InfluxDB /write answered ${r.status}: ${(await r.text()).slice(0, 300)}`);
+  };
 }
 
 export function createInflux1Writer(o: Influx1Options, b: Omit<BatchingOptions, 'maxBatch'> & { maxBatch?: number }): BatchingWriter {
   const influx = createInflux1Client(o);
+  const write = lineWriter(o);
   return new BatchingWriter(
     'influxdb1',
     async (batch) => {
+      const body = toLines(batch);
+      if (body === '') return;
       try {
-        await influx.writePoints(batch.map(toInflux1Point), { precision: 'ms', retentionPolicy: o.retentionPolicy });
+        await write(body);
       } catch (e) {
         // A fresh server has no database yet: create it (idempotent), and let the retry write the batch.
         if (/database not found/i.test((e as Error).message)) await influx.createDatabase(o.database).catch(() => undefined);

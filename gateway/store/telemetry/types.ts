@@ -45,6 +45,8 @@ export interface TelemetryQuery {
   vitals(elderId: number, w: TimeWindow & { field?: VitalField }): Promise<TelemetryRow[]>;
 }
 
+const UNSAFE_TAG = /[\r\n]|\\$/;
+
 /**
  * Tags as line protocol can carry them: it has no escape for line breaks, and a value ending in a
  * backslash would escape the separator after it. Empty tags are invalid, so they are left out.
@@ -52,8 +54,11 @@ export interface TelemetryQuery {
 export function lineSafeTags(tags: TelemetryPoint['tags']): Record<string, string> {
   const out: Record<string, string> = {};
   // Sorted by key, as InfluxDB recommends (it sorts them itself otherwise).
-  for (const [k, v] of Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const clean = v === undefined ? '' : v.replace(/[\r\n]+/g, ' ').replace(/\\+$/, '');
+  for (const k of Object.keys(tags).sort()) {
+    const v = tags[k as keyof typeof tags];
+    if (v === undefined) continue;
+    // per point: the regexes run only when there is something to clean
+    const clean = UNSAFE_TAG.test(v) ? v.replace(/[\r\n]+/g, ' ').replace(/\\+$/, '') : v;
     if (clean !== '') out[k] = clean;
   }
   return out;

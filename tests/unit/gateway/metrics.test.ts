@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { createMetrics, hotCounter } from '../../../gateway/metrics.js';
+import { metricValue } from '../../helpers/until.js';
+
+describe('hotCounter', () => {
+  it('adds locally and shows the sum whenever the registry is collected', async () => {
+    const m = createMetrics();
+    const watch = hotCounter(m.frames, { protocol: 'watch' });
+    const gt06 = hotCounter(m.frames, { protocol: 'gt06' });
+    watch.inc();
+    watch.inc(2);
+    gt06.inc();
+    expect(await metricValue(m.registry, 'anxin_frames_total', 'protocol="watch"')).toBe(3);
+    watch.inc(4);
+    expect(await metricValue(m.registry, 'anxin_frames_total', 'protocol="watch"')).toBe(7);
+    expect(await metricValue(m.registry, 'anxin_frames_total', 'protocol="gt06"')).toBe(1);
+    // ordinary inc() on the same counter still adds up with it
+    m.frames.inc({ protocol: 'watch' });
+    expect((await m.frames.get()).values.find((v) => v.labels.protocol === 'watch')?.value).toBe(8);
+  });
+});
