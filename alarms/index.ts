@@ -44,6 +44,7 @@ export {
   type RuleState,
   type Raise,
   type EvalResult,
+  type EvalOptions,
   type VitalTrack,
   type FenceTrack,
 } from './rules/evaluate.ts';

@@ -2,7 +2,7 @@
  * Runs the pure rules of alarms/ for every device: keeps each device's rule state (persisted every few
  * seconds, so durations and silences survive a restart), and resolves each elder's rule overrides.
  */
-import { DEFAULT_RULES, createRuleState, evaluateMessage, evaluateTick, resolveRules, type Raise, type RuleSet, type RuleState } from '../alarms/index.js';
+import { DEFAULT_RULES, cloneRuleState, createRuleState, evaluateMessage, evaluateTick, resolveRules, type Raise, type RuleSet, type RuleState } from '../alarms/index.js';
 import type { AlarmKind, DeviceMessage } from '../protocols/message.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
@@ -22,7 +22,7 @@ interface Tracked {
   protocol: string;
   elderId: number | null;
   state: RuleState;
-  /** the state as last saved (states are never edited in place, so the reference is a snapshot) */
+  /** a copy of the state as last saved (the live state is evolved in place) */
   saved?: RuleState;
 }
 
@@ -70,7 +70,7 @@ export class RuleEngine {
     const saved = await loadRuleStates(this.db);
     for (const d of await devicesForRules(this.db)) {
       const st = (saved.get(d.id) as RuleState | undefined) ?? this.fresh(d.lastSeen ?? d.createdAt ?? now, d.lastSeen);
-      this.devices.set(d.id, { identifier: d.identifier, protocol: d.protocol, elderId: d.elderId, state: st, saved: saved.has(d.id) ? st : undefined });
+      this.devices.set(d.id, { identifier: d.identifier, protocol: d.protocol, elderId: d.elderId, state: st, saved: saved.has(d.id) ? cloneRuleState(st) : undefined });
     }
   }
 
@@ -123,7 +123,7 @@ export class RuleEngine {
   async evaluate(device: Device, msg: DeviceMessage): Promise<RuleOutcome> {
     const t = this.track(device, msg.receivedAt);
     const rules = await this.rulesFor(device.elderId, device.protocol);
-    const r = evaluateMessage(rules, t.state, msg, msg.receivedAt);
+    const r = evaluateMessage(rules, t.state, msg, msg.receivedAt, { inPlace: true });
     t.state = r.state;
     if (worthSaving(t.saved, r.state)) this.dirty.add(device.id);
     return { raise: r.raise, clear: r.clear };
@@ -140,11 +140,10 @@ export class RuleEngine {
     for (const [id, t] of this.devices) {
       if (++n % yieldEvery === 0) await new Promise<void>((r) => setImmediate(r));
       const rules = await this.rulesFor(t.elderId, t.protocol);
-      const r = evaluateTick(rules, t.state, now);
-      // evaluateTick returns a copy every time, so `r.state !== t.state` was always true and persist() upserted
-      // every registered device's state every 5 s (bench: 10,000 rows a pass; the steady scenario's slowest
-      // alarm commits all fell on those passes). A tick changes what must be kept only when it raises or clears;
-      // its other edits (reconcile's clean-up after a rule change) are made again by the next tick.
+      const r = evaluateTick(rules, t.state, now, { inPlace: true });
+      // Saved only when the tick raised or cleared: saving every device each pass upserted 10,000 rows every
+      // 5 s in the bench (the steady scenario's slowest alarm commits all fell on those passes). A tick's other
+      // edits (reconcile's clean-up after a rule change) are made again by the next tick.
       if (r.raise.length || r.clear.length) this.dirty.add(id);
       t.state = r.state;
       if (r.raise.length || r.clear.length) out.push({ deviceId: id, identifier: t.identifier, protocol: t.protocol, elderId: t.elderId, outcome: { raise: r.raise, clear: r.clear } });
@@ -158,14 +157,18 @@ export class RuleEngine {
 
   /** Saves the states worth saving; `all` (at shutdown) saves every state that moved since its last save. */
   async persist(all = false): Promise<void> {
-    if (all) for (const [id, t] of this.devices) if (t.state !== t.saved) this.dirty.add(id);
+    if (all) {
+      // once, at shutdown: anything that differs from its saved copy
+      for (const [id, t] of this.devices) if (!t.saved || JSON.stringify(t.saved) !== JSON.stringify(t.state)) this.dirty.add(id);
+    }
     if (!this.dirty.size) return;
     const ids = [...this.dirty];
     this.dirty.clear();
+    // copies taken now: the live states keep moving while the upsert is under way
     const rows: [number, RuleState][] = [];
     for (const id of ids) {
       const st = this.devices.get(id)?.state;
-      if (st) rows.push([id, st]);
+      if (st) rows.push([id, cloneRuleState(st)]);
     }
     try {
       await saveRuleStates(this.db, rows);

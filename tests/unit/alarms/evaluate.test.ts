@@ -36,6 +36,22 @@ describe('direct alarms and restores', () => {
   });
 });
 
+describe('in place, for the owner of the state', () => {
+  it('evolves the given state itself and gives the same outcome as the copying form', () => {
+    const a = createRuleState(T0);
+    const b = createRuleState(T0);
+    const m = msg({ battery: 5, health: { heartRate: 200 } });
+    const copy = evaluateMessage(DEFAULT_RULES, a, m, at(60));
+    const inPlace = evaluateMessage(DEFAULT_RULES, b, m, at(60), { inPlace: true });
+    expect(inPlace.state).toBe(b);
+    expect(copy.state).not.toBe(a);
+    expect(inPlace).toEqual(copy);
+    const t = evaluateTick(DEFAULT_RULES, b, at(10 * H), { inPlace: true });
+    expect(t.state).toBe(b);
+    expect(t).toEqual(evaluateTick(DEFAULT_RULES, copy.state, at(10 * H)));
+  });
+});
+
 describe('cloneRuleState', () => {
   it('is a deep copy equal to structuredClone, sharing nothing with its input', () => {
     const s: RuleState = {

@@ -103,14 +103,14 @@ describe('InfluxDB 1.x writer', () => {
 
 describe('line protocol', () => {
   it('escapes each part by its own rules and writes numbers as floats, time in ms', () => {
-    const p: TelemetryPoint = { measurement: 'my pos,x', time: T, tags: { device: 'd=1', protocol: 'watch' }, fields: { 'a b': 1.5, 'c=d': -2, ok: false, note: 'back\\slash "q"' } };
+    const p: TelemetryPoint = { measurement: 'my pos,x' as TelemetryPoint['measurement'], time: T, tags: { device: 'd=1', protocol: 'watch' }, fields: { 'a b': 1.5, 'c=d': -2, ok: false, note: 'back\\slash "q"' } };
     expect(toLine(p)).toBe('my\\ pos\\,x,device=d\\=1,protocol=watch a\\ b=1.5,c\\=d=-2,ok=false,note="back\\\\slash \\"q\\"" 1767225600000');
   });
 
   it('leaves out non-finite numbers, and a point with no field left', () => {
     expect(toLine({ measurement: 'health', time: T, tags: { device: 'd', protocol: 'p' }, fields: { heartRate: Number.NaN, steps: 5 } })).toBe('health,device=d,protocol=p steps=5 1767225600000');
     expect(toLine({ measurement: 'health', time: T, tags: { device: 'd', protocol: 'p' }, fields: { heartRate: Number.POSITIVE_INFINITY } })).toBeNull();
-    expect(toLines([{ measurement: 'h', time: T, tags: { device: 'd', protocol: 'p' }, fields: {} }, awkward]).split('\n')).toHaveLength(1);
+    expect(toLines([{ measurement: 'health', time: T, tags: { device: 'd', protocol: 'p' }, fields: {} }, awkward]).split('\n')).toHaveLength(1);
   });
 
   it('1.x: an error answer keeps the batch and carries the status', async () => {
