@@ -28,6 +28,7 @@ import { telemetryRoutes } from './http/telemetry.js';
 import { brokerOptionsFromConfig, startBroker, type Broker } from './transports/mqtt-broker.js';
 import { startMqttDevices } from './transports/mqtt-devices.js';
 import { SubscriberInterest } from './transports/mqtt-interest.js';
+import { OverloadGuard } from './overload.js';
 import { TcpTransport } from './transports/tcp.js';
 import { startReceivers, type AlarmReceivers } from './transports/receivers.js';
 import { CommandService } from './commands.js';
@@ -62,6 +63,8 @@ export interface App {
   rules: RuleEngine;
   broker: Broker;
   watch: TcpTransport;
+  /** sheds routine reports while the event loop lags (OVERLOAD_LAG_MS) */
+  overload: OverloadGuard;
   /** alarm receivers on serial lines (RECEIVERS) */
   receivers: AlarmReceivers;
   commands: CommandService;
@@ -225,7 +228,19 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
       log.child({ part: 'watch' }),
     );
     const commands = new CommandService(db, (id) => watch.sessions.get(id), bus, metrics, cfg.commandTtlS);
+    const overload = new OverloadGuard({
+      lagMs: cfg.overloadLagMs,
+      holdMs: 2000,
+      onChange: (shedding, lagMs) => {
+        metrics.overload.set(shedding ? 1 : 0);
+        if (shedding) log.warn({ lagMs: Math.round(lagMs) }, 'event loop lagging: shedding routine reports; alarms still go through');
+        else log.info('load back to normal: routine reports handled again');
+      },
+    });
+    overload.start();
+    stops.push({ name: 'overload', fn: () => overload.stop() });
     const pipeline = new Pipeline({
+      overload,
       commands,
       registry,
       telemetry,
@@ -309,7 +324,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     summary.push(`HTTP API     ${cfg.httpHost}:${httpPort}  (/healthz, /metrics, /docs; the dashboard at /)`);
 
     return {
-      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, telemetryQuery: telemetryStore.query, alarms, actions, escalator, rules, broker, watch, receivers, commands, http, httpPort, summary, generatedAdminPassword,
+      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, telemetryQuery: telemetryStore.query, alarms, actions, escalator, rules, broker, watch, overload, receivers, commands, http, httpPort, summary, generatedAdminPassword,
       stop: stopAll,
     };
   } catch (e) {

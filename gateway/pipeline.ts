@@ -7,6 +7,7 @@ import type { DeviceMessage } from '../protocols/message.js';
 import type { Bus } from './bus.js';
 import type { LastSeenWriter } from './last-seen.js';
 import type { Logger } from './log.js';
+import { isRoutine } from './overload.js';
 import { hotCounter, type Metrics } from './metrics.js';
 import type { Registry } from './registry.js';
 import type { Device } from './store/devices.js';
@@ -37,6 +38,8 @@ export interface PipelineDeps {
   commands?: CommandEchoSink;
   lastSeen: LastSeenWriter;
   bus: Bus;
+  /** while it says so, routine reports are only counted and noted as seen */
+  overload?: { readonly shedding: boolean };
   metrics: Metrics;
   log: Logger;
   unknownLogIntervalMs: number;
@@ -50,6 +53,13 @@ export class Pipeline {
 
   constructor(private readonly d: PipelineDeps) {
     this.pointsCounter = hotCounter(d.metrics.telemetryPoints, { writer: d.telemetry.name });
+  }
+
+  private readonly shedCounters = new Map<string, { inc(n?: number): void }>();
+  private shedCounter(protocol: string): { inc(n?: number): void } {
+    let c = this.shedCounters.get(protocol);
+    if (!c) this.shedCounters.set(protocol, (c = hotCounter(this.d.metrics.shed, { protocol })));
+    return c;
   }
 
   private countMessage(protocol: string, kind: string): void {
@@ -81,6 +91,14 @@ export class Pipeline {
       return { ok: false, reason: 'unknown_device', identifier };
     }
     const dev = device;
+    if (this.d.overload?.shedding && msgs.every(isRoutine)) {
+      for (const m of msgs) {
+        this.countMessage(m.protocol, m.kind);
+        this.shedCounter(m.protocol).inc();
+        this.d.lastSeen.note(dev.id, m.receivedAt, m.battery, m.signal);
+      }
+      return { ok: true, device: dev };
+    }
     return this.serial(identifier, async () => {
       for (const msg of msgs) {
         const r = await this.process(msg, dev);
