@@ -46,6 +46,7 @@ export interface ServerStats {
   alarmsRaised: number;
   duplicates: number;
   processErrors: number;
+  shed: number;
   journalDepth: number;
 }
 
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
           alarmsRaised: await sum(a.metrics.alarmsRaised),
           duplicates: await sum(a.metrics.duplicates),
           processErrors: await sum(a.metrics.processErrors),
+          shed: await sum(a.metrics.shed),
           journalDepth: a.alarms.journalDepth,
         };
       },

@@ -29,6 +29,8 @@ export interface WindowResult {
   telemetryBuffered: number;
   badFrames: number;
   processErrors: number;
+  /** routine reports shed by the overload guard */
+  messagesShed: number;
   eldP99Ms: number;
   eldMaxMs: number;
   /** the gateway's CPU, % of one core */
@@ -123,6 +125,7 @@ export async function runWindow(ctx: Ctx, gw: Gateway, fleet: Fleet, o: WindowOp
     telemetryBuffered: s1.telemetry.buffered,
     badFrames: s1.badFrames - s0.badFrames,
     processErrors: s1.processErrors - s0.processErrors,
+    messagesShed: (s1.shed ?? 0) - (s0.shed ?? 0),
     eldP99Ms: round(s1.eld.p99, 1)!,
     eldMaxMs: round(s1.eld.max, 1)!,
     gatewayCpuPct: Math.round(((s1.cpuUs - s0.cpuUs) / 1e6 / secs) * 100),

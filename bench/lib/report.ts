@@ -117,8 +117,8 @@ function fullTargets(results: ScenarioResult[]): TargetCheck[] {
     const w = thr.window;
     const offered = thr.offeredPerS ?? 0;
     const full = offered >= 10_000;
-    const kept = w.messagesPerS >= offered * 0.98 && w.pointsDropped === 0 && w.storedPointsPerS >= w.messagesPerS * 0.98;
-    out.push({ target: '10,000 messages/s decoded and stored, sustained', measured: `${n(w.messagesPerS)} decoded/s, ${n(w.storedPointsPerS)} points stored/s of ${n(offered)} offered, ${n(w.pointsDropped)} dropped`, met: full ? kept : null });
+    const kept = w.messagesPerS >= offered * 0.98 && w.pointsDropped === 0 && !(w.messagesShed > 0) && w.storedPointsPerS >= w.messagesPerS * 0.98;
+    out.push({ target: '10,000 messages/s decoded and stored, sustained', measured: `${n(w.messagesPerS)} decoded/s, ${n(w.storedPointsPerS)} points stored/s of ${n(offered)} offered, ${n(w.pointsDropped)} dropped, ${n(w.messagesShed ?? 0)} messages shed`, met: full ? kept : null });
   } else out.push({ target: '10,000 messages/s decoded and stored, sustained', measured: '–', met: null });
   const steady = find('steady');
   const full = !!steady && (steady.devices?.watch ?? 0) + (steady.devices?.mqtt ?? 0) >= 10_000;
