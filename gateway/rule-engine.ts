@@ -56,6 +56,7 @@ export class RuleEngine {
   private dirty = new Set<number>();
   private withInterval = new WeakMap<RuleSet, Map<string, RuleSet>>();
   private readonly defaults: RuleSet;
+  private rulesWarnedAt = 0;
 
   constructor(
     private readonly db: Db,
@@ -85,14 +86,30 @@ export class RuleEngine {
     if (!base) {
       base = this.defaults;
       if (elderId) {
-        const row = await elderRules(this.db, elderId);
+        let row: Awaited<ReturnType<typeof elderRules>>;
+        try {
+          row = await elderRules(this.db, elderId);
+        } catch (e) {
+          // The database is down and this elder's rules were never loaded (e.g. its earlier reports were shed):
+          // judge by the defaults rather than fail, so the alarm still reaches the journal. Not cached: the
+          // elder's own rules are read again once the database answers.
+          if (Date.now() - this.rulesWarnedAt > 60_000) {
+            this.rulesWarnedAt = Date.now(); // once a minute, not once per message of an outage
+            this.log.warn({ err: e, elderId }, 'elder rules unavailable; judging by the default rules');
+          }
+          return this.withProtocol(this.defaults, protocol);
+        }
         const r = resolveRules(base, row?.rules ?? {});
         if (r.ok) base = r.rules;
         else this.log.warn({ elderId, errors: r.errors }, 'stored rule override is invalid; using defaults');
         this.rules.set(elderId, base);
       }
     }
-    // one copy per rule set and protocol, not one per message
+    return this.withProtocol(base, protocol);
+  }
+
+  /** One copy per rule set and protocol, not one per message. */
+  private withProtocol(base: RuleSet, protocol: string): RuleSet {
     let byProtocol = this.withInterval.get(base);
     if (!byProtocol) this.withInterval.set(base, (byProtocol = new Map()));
     let r = byProtocol.get(protocol);

@@ -2,9 +2,14 @@
  * A TCP server for one stream protocol (watch, GT06). Bytes → protocol framer → decoder → pipeline;
  * the device's reply is written only after the pipeline has handled the frame (alarm committed).
  * Nothing a device sends can throw out of here: every failure is counted and, if repeated, closes the link.
+ *
+ * Per connection there is one Link object and nothing else of ours: the socket's listeners are shared
+ * module-level functions (the emitter is `this`), and idle links are found by one sweep instead of a timer per
+ * socket. Idle watches are most of a centre's connections; this kept ours to a few hundred bytes of the
+ * ~7 KB a connection costs (the rest is Node's socket and the kernel's buffers).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import type { DeviceMessage, ProtocolModule } from '../../protocols/message.js';
+import type { DeviceMessage, FrameEvent, Framer, ProtocolModule } from '../../protocols/message.js';
 import type { Logger } from '../log.js';
 import { hotCounter, type Metrics } from '../metrics.js';
 import type { HandleResult } from '../pipeline.js';
@@ -25,17 +30,83 @@ export interface TcpHandlers {
   offline?(device: Device, conn: Connection): void;
 }
 
-export interface Connection {
+/** What the rest of the gateway may do with a device's live connection (commands). */
+export interface DeviceLink {
+  /** the last frame from the device, for protocols whose replies/commands echo header fields */
+  readonly lastFrame?: Buffer;
+  write(bytes: Buffer): boolean;
+}
+
+export interface Connection extends DeviceLink {
   socket: Socket;
   device?: Device;
-  /** the last frame from the device, for protocols whose replies/commands echo header fields */
+}
+
+const LINK = Symbol('anxin.link');
+type LinkedSocket = Socket & { [LINK]?: Link };
+
+class Link implements Connection {
+  device?: Device;
   lastFrame?: Buffer;
-  write(bytes: Buffer): boolean;
+  bad = 0;
+  closing = false;
+  lastActivity: number;
+  chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly socket: Socket,
+    readonly framer: Framer,
+    readonly t: TcpTransport,
+  ) {
+    this.lastActivity = Date.now();
+  }
+
+  get remote(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  write(bytes: Buffer): boolean {
+    return !this.socket.destroyed && this.socket.write(bytes);
+  }
+
+  close(reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.t.closed(reason);
+    this.socket.destroy();
+  }
+
+  badFrame(reason: string): void {
+    this.t.badFrame(reason);
+    if (++this.bad >= this.t.badFrameLimit) this.close('bad_frames');
+  }
+}
+
+// Shared listeners: `this` is the socket.
+function onData(this: LinkedSocket, chunk: Buffer): void {
+  const link = this[LINK]!;
+  link.lastActivity = Date.now();
+  let events: FrameEvent[];
+  try {
+    events = link.framer.push(chunk);
+  } catch (e) {
+    link.t.framerThrew(e);
+    return link.close('framer_error');
+  }
+  if (events.length === 0) return;
+  // Frames of one connection are handled strictly in order, so replies keep the device's order; one link
+  // of the chain per read, not per frame.
+  link.chain = link.chain.then(() => link.t.frames(link, events));
+}
+function onError(): void {}
+function onClose(this: LinkedSocket): void {
+  this[LINK]!.t.gone(this[LINK]!);
 }
 
 export class TcpTransport {
   private server?: Server;
-  private conns = new Set<Socket>();
+  private conns = new Set<Link>();
+  private sweeper?: NodeJS.Timeout;
   /** device identifier → its live connection */
   readonly sessions = new Map<string, Connection>();
   port = 0;
@@ -51,6 +122,10 @@ export class TcpTransport {
     this.framesCounter = hotCounter(metrics.frames, { protocol: proto.name });
   }
 
+  get badFrameLimit(): number {
+    return this.o.badFrameLimit;
+  }
+
   async start(): Promise<void> {
     this.server = createServer((s) => this.accept(s));
     await new Promise<void>((res, rej) => {
@@ -59,114 +134,113 @@ export class TcpTransport {
     });
     const a = this.server.address();
     this.port = typeof a === 'object' && a ? a.port : this.o.port;
+    // idle links: one sweep a few times per timeout period instead of a re-armed timer per socket
+    const idleMs = this.o.idleTimeoutS * 1000;
+    this.sweeper = setInterval(() => this.sweep(idleMs), Math.min(10_000, Math.max(50, idleMs / 4)));
+    this.sweeper.unref();
   }
 
   get connectionCount(): number {
     return this.conns.size;
   }
 
+  private sweep(idleMs: number): void {
+    const before = Date.now() - idleMs;
+    for (const link of this.conns) if (link.lastActivity <= before) link.close('idle');
+  }
+
   private accept(socket: Socket): void {
-    const protocol = this.proto.name;
     if (this.conns.size >= this.o.maxConnections) {
-      this.metrics.refused.inc({ protocol, reason: 'max_connections' });
+      this.metrics.refused.inc({ protocol: this.proto.name, reason: 'max_connections' });
       socket.destroy();
       return;
     }
-    this.conns.add(socket);
-    this.metrics.connections.inc({ protocol });
+    const link = new Link(socket, this.proto.createFramer(), this);
+    (socket as LinkedSocket)[LINK] = link;
+    this.conns.add(link);
+    this.metrics.connections.inc({ protocol: this.proto.name });
     socket.setNoDelay(true);
-    socket.setTimeout(this.o.idleTimeoutS * 1000);
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    const framer = this.proto.createFramer();
-    const conn: Connection = { socket, write: (b) => !socket.destroyed && socket.write(b) };
-    let bad = 0;
-    let chain: Promise<void> = Promise.resolve();
-    let closing = false;
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  }
 
-    const close = (reason: string) => {
-      if (closing) return;
-      closing = true;
-      this.metrics.closed.inc({ protocol, reason });
-      socket.destroy();
-    };
-    const badFrame = (reason: string) => {
-      this.metrics.badFrames.inc({ protocol, reason });
-      if (++bad >= this.o.badFrameLimit) close('bad_frames');
-    };
-
-    const onFrame = async (frame: Buffer) => {
-      this.framesCounter.inc();
-      const out = this.proto.decode(frame, { receivedAt: new Date() });
-      if (!out.ok) return badFrame(out.reason);
-      if (out.messages.length === 0) return;
-      const claimed = out.messages[0]!.deviceId;
-      if (conn.device && claimed !== conn.device.identifier) return badFrame('device_mismatch');
-      const r = await this.h.handle(out.messages, remote);
-      if (!r.ok) {
-        if (r.reason === 'unknown_device') return close('unknown_device');
-        return; // not committed: no reply, so the device retransmits
+  /** @internal the frames of one read, in order */
+  async frames(link: Link, events: FrameEvent[]): Promise<void> {
+    for (const ev of events) {
+      if (link.closing) return;
+      if ('error' in ev) {
+        link.badFrame(ev.error);
+        continue;
       }
-      bad = 0;
-      conn.lastFrame = frame;
-      if (!conn.device) {
-        conn.device = r.device;
-        const prev = this.sessions.get(r.device.identifier);
-        if (prev && prev.socket !== socket) prev.socket.destroy();
-        this.sessions.set(r.device.identifier, conn);
-        this.h.online?.(r.device, conn);
-      }
-      if (out.reply) conn.write(out.reply);
-    };
-
-    const onFrames = async (events: ReturnType<typeof framer.push>) => {
-      for (const ev of events) {
-        if (closing) return;
-        if ('error' in ev) {
-          badFrame(ev.error);
-          continue;
-        }
-        try {
-          await onFrame(ev.frame);
-        } catch (e) {
-          this.metrics.processErrors.inc({ stage: 'transport' });
-          this.log.error({ err: e, protocol }, 'frame handling failed');
-        }
-      }
-    };
-
-    socket.on('data', (chunk: Buffer) => {
-      let events;
       try {
-        events = framer.push(chunk);
+        await this.frame(link, ev.frame);
       } catch (e) {
-        this.log.error({ err: e, protocol }, 'framer threw');
-        return close('framer_error');
+        this.metrics.processErrors.inc({ stage: 'transport' });
+        this.log.error({ err: e, protocol: this.proto.name }, 'frame handling failed');
       }
-      if (events.length === 0) return;
-      // Frames of one connection are handled strictly in order, so replies keep the device's order; one link
-      // of the chain per read, not per frame.
-      chain = chain.then(() => onFrames(events));
-    });
-    socket.on('timeout', () => close('idle'));
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      this.conns.delete(socket);
-      this.metrics.connections.dec({ protocol });
-      if (conn.device && this.sessions.get(conn.device.identifier) === conn) {
-        this.sessions.delete(conn.device.identifier);
-        this.h.offline?.(conn.device, conn);
-      }
-    });
+    }
+  }
+
+  private async frame(link: Link, frame: Buffer): Promise<void> {
+    this.framesCounter.inc();
+    const out = this.proto.decode(frame, { receivedAt: new Date() });
+    if (!out.ok) return link.badFrame(out.reason);
+    if (out.messages.length === 0) return;
+    const claimed = out.messages[0]!.deviceId;
+    if (link.device && claimed !== link.device.identifier) return link.badFrame('device_mismatch');
+    const r = await this.h.handle(out.messages, link.remote);
+    if (!r.ok) {
+      if (r.reason === 'unknown_device') return link.close('unknown_device');
+      return; // not committed: no reply, so the device retransmits
+    }
+    link.bad = 0;
+    link.lastFrame = frame;
+    if (!link.device) {
+      link.device = r.device;
+      const prev = this.sessions.get(r.device.identifier);
+      if (prev && prev.socket !== link.socket) prev.socket.destroy();
+      this.sessions.set(r.device.identifier, link);
+      this.h.online?.(r.device, link);
+    }
+    if (out.reply) link.write(out.reply);
+  }
+
+  /** @internal */
+  closed(reason: string): void {
+    this.metrics.closed.inc({ protocol: this.proto.name, reason });
+  }
+
+  /** @internal */
+  badFrame(reason: string): void {
+    this.metrics.badFrames.inc({ protocol: this.proto.name, reason });
+  }
+
+  /** @internal */
+  framerThrew(e: unknown): void {
+    this.log.error({ err: e, protocol: this.proto.name }, 'framer threw');
+  }
+
+  /** @internal the socket closed */
+  gone(link: Link): void {
+    if (!this.conns.delete(link)) return;
+    this.metrics.connections.dec({ protocol: this.proto.name });
+    const d = link.device;
+    if (d && this.sessions.get(d.identifier) === link) {
+      this.sessions.delete(d.identifier);
+      this.h.offline?.(d, link);
+    }
   }
 
   /** Stop accepting; existing connections are closed after `graceMs`. */
   async stop(graceMs = 1000): Promise<void> {
     if (!this.server) return;
+    clearInterval(this.sweeper);
     const closed = new Promise<void>((r) => this.server!.close(() => r()));
     const t = setTimeout(() => {
-      for (const s of this.conns) s.destroy();
+      for (const l of this.conns) l.socket.destroy();
     }, graceMs);
-    for (const s of this.conns) s.end();
+    for (const l of this.conns) l.socket.end();
     await closed;
     clearTimeout(t);
   }

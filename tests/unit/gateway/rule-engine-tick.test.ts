@@ -90,6 +90,33 @@ describe('RuleEngine.tick over many devices', () => {
   });
 });
 
+describe('RuleEngine while the database is down', () => {
+  it('judges an elder whose rules were never loaded by the defaults, and reads them again once it answers', async () => {
+    let down = true;
+    let reads = 0;
+    const db = {
+      query: async (sql: string) => {
+        if (sql.includes('FROM elders')) {
+          reads++;
+          if (down) throw new Error('connect ECONNREFUSED');
+          return { rows: [{ rules: { lowBattery: { belowPct: 50, restoreAbovePct: 60 } }, responsePlan: null }] };
+        }
+        return { rows: [], rowCount: 0 };
+      },
+    };
+    const rules = new RuleEngine(db as never, pino({ level: 'silent' }));
+    const device = { id: 9, identifier: '869', protocol: 'watch', elderId: 3 } as unknown as Device;
+    const m = (over: Partial<DeviceMessage>): DeviceMessage => ({ deviceId: '869', protocol: 'watch', kind: 'alarm', receivedAt: new Date(), raw: 'AL', ...over });
+    const sos = await rules.evaluate(device, m({ alarms: ['sos'] }));
+    expect(sos.raise.map((r) => r.kind)).toEqual(['sos']);
+    expect((await rules.evaluate(device, m({ kind: 'heartbeat', battery: 30 }))).raise).toEqual([]); // default: below 20 %
+    down = false;
+    const low = await rules.evaluate(device, m({ kind: 'heartbeat', battery: 30 }));
+    expect(low.raise.map((r) => r.kind)).toEqual(['low_battery']); // the elder's own 50 % now
+    expect(reads).toBe(3);
+  });
+});
+
 describe('worthSaving', () => {
   const base = (): RuleState => ({ ...createRuleState(new Date(0)), lastSeenAt: 1000, fences: { home: { outside: false, reported: false, distanceM: -50 } }, vitals: { heartRate: { since: 5, reported: false } } });
   it.each<[string, (s: RuleState) => void, boolean]>([
