@@ -29,7 +29,12 @@ import { brokerOptionsFromConfig, startBroker, type Broker } from './transports/
 import { startMqttDevices } from './transports/mqtt-devices.js';
 import { SubscriberInterest } from './transports/mqtt-interest.js';
 import { OverloadGuard } from './overload.js';
-import { TcpTransport } from './transports/tcp.js';
+import { openFilesLimit } from './transports/fd-limit.js';
+import { TcpTransport, type DeviceServer, type TcpHandlers } from './transports/tcp.js';
+import { TcpWorkerPool } from './transports/tcp-workers.js';
+
+/** descriptors kept for everything but in-process watch connections */
+const WATCH_FD_RESERVE = 1000;
 import { startReceivers, type AlarmReceivers } from './transports/receivers.js';
 import { CommandService } from './commands.js';
 import { commandRoutes } from './http/commands.js';
@@ -62,7 +67,7 @@ export interface App {
   escalator: Escalator;
   rules: RuleEngine;
   broker: Broker;
-  watch: TcpTransport;
+  watch: DeviceServer;
   /** sheds routine reports while the event loop lags (OVERLOAD_LAG_MS) */
   overload: OverloadGuard;
   /** alarm receivers on serial lines (RECEIVERS) */
@@ -213,20 +218,27 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     stops.push({ name: 'rules-persist', fn: () => rules.persist(true).catch(() => undefined) });
     health.register('alarm_journal', () => ({ state: alarms.journalDepth > 0 ? 'degraded' : 'up', detail: `${alarms.journalDepth} alarm messages waiting for PostgreSQL` }));
     // Built before the pipeline so commands can find sessions; it starts listening in step 5.
-    const watch: TcpTransport = new TcpTransport(
-      watchProtocol,
-      { host: cfg.watchHost, port: cfg.watchPort, idleTimeoutS: cfg.watchIdleTimeoutS, maxConnections: cfg.watchMaxConnections, badFrameLimit: cfg.badFrameLimit },
-      {
-        handle: (msgs, remote) => pipeline.handle(msgs, remote),
-        online: (device, conn) => {
-          bus.emit('device.online', { device, protocol: 'watch' });
-          void commands.flush(device, conn).catch((e) => log.error({ err: e }, 'sending queued commands failed'));
-        },
-        offline: (device) => bus.emit('device.offline', { device, protocol: 'watch' }),
+    const watchOptions = { host: cfg.watchHost, port: cfg.watchPort, idleTimeoutS: cfg.watchIdleTimeoutS, maxConnections: cfg.watchMaxConnections, badFrameLimit: cfg.badFrameLimit };
+    if (!cfg.watchWorkers) {
+      // One descriptor per connection: past the open-files limit even the gateway's own PostgreSQL connections
+      // fail (EMFILE). Keep a reserve for the database pool, MQTT, HTTP and files.
+      const cap = openFilesLimit() - WATCH_FD_RESERVE;
+      if (cap < watchOptions.maxConnections) {
+        log.warn({ openFilesLimit: openFilesLimit(), watchMaxConnections: Math.max(1, cap) }, 'WATCH_MAX_CONNECTIONS lowered to fit the open-files limit; raise it (ulimit -n) or set WATCH_WORKERS');
+        watchOptions.maxConnections = Math.max(1, cap);
+      }
+    }
+    const watchHandlers: TcpHandlers = {
+      handle: (msgs, remote) => pipeline.handle(msgs, remote),
+      online: (device, conn) => {
+        bus.emit('device.online', { device, protocol: 'watch' });
+        void commands.flush(device, conn).catch((e) => log.error({ err: e }, 'sending queued commands failed'));
       },
-      metrics,
-      log.child({ part: 'watch' }),
-    );
+      offline: (device) => bus.emit('device.offline', { device, protocol: 'watch' }),
+    };
+    const watch: DeviceServer = cfg.watchWorkers
+      ? new TcpWorkerPool(cfg.watchWorkers, watchOptions, watchHandlers, metrics, log.child({ part: 'watch' }), cfg.logLevel)
+      : new TcpTransport(watchProtocol, watchOptions, watchHandlers, metrics, log.child({ part: 'watch' }));
     const commands = new CommandService(db, (id) => watch.sessions.get(id), bus, metrics, cfg.commandTtlS);
     const overload = new OverloadGuard({
       lagMs: cfg.overloadLagMs,

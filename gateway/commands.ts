@@ -11,11 +11,11 @@ import type { CommandEchoSink } from './pipeline.js';
 import type { Db } from './store/db.js';
 import { acknowledgeByKeyword, markSent, pendingCommands, queueCommand, requeue, type DeviceCommand } from './store/commands.js';
 import type { Device } from './store/devices.js';
-import type { Connection } from './transports/tcp.js';
+import type { DeviceLink } from './transports/tcp.js';
 
 /** Per protocol: how a command is checked, addressed and named (the keyword the device echoes). */
 interface CommandCodec {
-  encode(conn: Connection | undefined, device: Device, command: Record<string, unknown>): Buffer;
+  encode(conn: DeviceLink | undefined, device: Device, command: Record<string, unknown>): Buffer;
   keyword(command: Record<string, unknown>): string;
 }
 
@@ -33,7 +33,7 @@ const watchCodec: CommandCodec = {
 
 const CODECS: Record<string, CommandCodec> = { watch: watchCodec };
 
-export type SessionLookup = (identifier: string) => Connection | undefined;
+export type SessionLookup = (identifier: string) => DeviceLink | undefined;
 
 export class CommandService implements CommandEchoSink {
   constructor(
@@ -62,7 +62,7 @@ export class CommandService implements CommandEchoSink {
     }
     const row = await queueCommand(this.db, device.id, command, codec.keyword(command), ttlS, userId);
     // Marked sent before the write: a fast echo must find the command already in state 'sent'.
-    if (conn && !conn.socket.destroyed) {
+    if (conn?.open) {
       await markSent(this.db, row.id);
       if (conn.write(bytes)) {
         this.metrics.commands.inc({ protocol: device.protocol, state: 'sent' });
@@ -75,7 +75,7 @@ export class CommandService implements CommandEchoSink {
   }
 
   /** A device came online: send what waited for it (expired ones are marked so and skipped). */
-  async flush(device: Device, conn: Connection): Promise<number> {
+  async flush(device: Device, conn: DeviceLink): Promise<number> {
     const codec = CODECS[device.protocol];
     if (!codec) return 0;
     let n = 0;

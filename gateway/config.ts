@@ -40,6 +40,7 @@ export interface Config {
   watchHost: string;
   watchIdleTimeoutS: number;
   watchMaxConnections: number;
+  watchWorkers: number;
   badFrameLimit: number;
   dataDir: string;
   databaseUrl?: string;
@@ -102,6 +103,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'WATCH_PORT', key: 'watchPort', kind: 'port', def: 5093, doc: 'Port of the watch TCP server.' },
   { env: 'WATCH_IDLE_TIMEOUT_S', key: 'watchIdleTimeoutS', kind: 'int', def: 720, min: 30, doc: 'Close a watch connection silent this long (1.5 × the longest LK interval, 8 min).' },
   { env: 'WATCH_MAX_CONNECTIONS', key: 'watchMaxConnections', kind: 'int', def: 120000, min: 1, doc: 'Most concurrent watch connections; more are refused.' },
+  { env: 'WATCH_WORKERS', key: 'watchWorkers', kind: 'int', def: 0, min: 0, doc: 'Worker processes holding the watch connections (0 = in the gateway process). Each process holds at most its open-files limit of connections; workers multiply that and spread decoding over the cores.' },
   { env: 'BAD_FRAME_LIMIT', key: 'badFrameLimit', kind: 'int', def: 10, min: 1, doc: 'Close a device connection after this many bad frames in a row.' },
   { env: 'DATA_DIR', key: 'dataDir', kind: 'path', def: './data', doc: 'Where embedded PostgreSQL and the alarm journal keep their files.' },
   { env: 'DATABASE_URL', key: 'databaseUrl', kind: 'url', doc: 'External PostgreSQL (postgres://user:pass@host:5432/db). Unset: embedded PostgreSQL in DATA_DIR.' },

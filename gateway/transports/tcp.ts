@@ -26,14 +26,25 @@ export interface TcpOptions {
 export interface TcpHandlers {
   handle(msgs: DeviceMessage[], remote: string): Promise<HandleResult>;
   /** first valid frame on a connection bound it to a device */
-  online?(device: Device, conn: Connection): void;
-  offline?(device: Device, conn: Connection): void;
+  online?(device: Device, link: DeviceLink): void;
+  offline?(device: Device, link: DeviceLink): void;
+}
+
+/** A watch server as the rest of the gateway sees it: in-process (TcpTransport) or in worker processes. */
+export interface DeviceServer {
+  readonly port: number;
+  readonly connectionCount: number;
+  readonly sessions: { get(identifier: string): DeviceLink | undefined; has(identifier: string): boolean };
+  start(): Promise<void>;
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** What the rest of the gateway may do with a device's live connection (commands). */
 export interface DeviceLink {
   /** the last frame from the device, for protocols whose replies/commands echo header fields */
   readonly lastFrame?: Buffer;
+  /** false once the connection is gone */
+  readonly open: boolean;
   write(bytes: Buffer): boolean;
 }
 
@@ -59,6 +70,10 @@ class Link implements Connection {
     readonly t: TcpTransport,
   ) {
     this.lastActivity = Date.now();
+  }
+
+  get open(): boolean {
+    return !this.socket.destroyed;
   }
 
   get remote(): string {
@@ -103,7 +118,7 @@ function onClose(this: LinkedSocket): void {
   this[LINK]!.t.gone(this[LINK]!);
 }
 
-export class TcpTransport {
+export class TcpTransport implements DeviceServer {
   private server?: Server;
   private conns = new Set<Link>();
   private sweeper?: NodeJS.Timeout;
