@@ -61,8 +61,8 @@ async function main(): Promise<void> {
   const fd = fdLimit();
   log(`open-files limit ${fd.soft} (hard ${fd.hard}): each device connection takes one in the gateway and one in a fleet worker`);
   if (fd.soft < 250_000) {
-    log(`  the gateway can hold at most ~${(fd.soft - 100).toLocaleString('en')} connections in one process here. For 100,000: ulimit -n 1048576 before npm run bench`);
-    log(`  (the npm script tries that; it needs a hard limit that high: /etc/security/limits.conf, or docker run --ulimit nofile=1048576)`);
+    log(`  one process holds at most ~${(fd.soft - 100).toLocaleString('en')} connections here: idle runs the gateway's watch connections in worker processes (WATCH_WORKERS)`);
+    log(`  (or raise the limit: ulimit -n 1048576 before npm run bench; the npm script tries that)`);
   }
   const logDir = mkdtempSync(join(tmpdir(), 'anxin-bench-logs-'));
   const profileDir = join(ROOT, 'bench', 'profiles');

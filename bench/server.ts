@@ -14,6 +14,7 @@ import { getHeapStatistics } from 'node:v8';
 import pino from 'pino';
 import { startApp, type App } from '../gateway/app.js';
 import { loadConfig } from '../gateway/config.js';
+import { TcpWorkerPool } from '../gateway/transports/tcp-workers.js';
 import { failed, ready, serve } from './lib/child.js';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -31,6 +32,9 @@ export interface StageRecord {
 export interface ServerStats {
   at: number;
   rss: number;
+  /** RSS of the watch connection workers (WATCH_WORKERS), already included in heapUsed but not in rss */
+  workersRss: number;
+  workers: number;
   heapUsed: number;
   heapTotal: number;
   external: number;
@@ -94,17 +98,23 @@ async function main(): Promise<void> {
     if (alarm.sourceKey) push({ device: alarm.sourceKey, stage: 'callback', at: now(), alarmId: Number(alarm.id) });
   });
   eld.enable();
+  // with WATCH_WORKERS the connections live in worker processes: their memory counts too
+  const pool = a.watch instanceof TcpWorkerPool ? a.watch : undefined;
+  const workersMemory = async (gc: boolean) => (pool ? pool.memory(gc) : { rss: 0, heapUsed: 0, workers: 0 });
 
   serve(
     {
       stats: async (): Promise<ServerStats> => {
         const m = memory();
+        const wm = await workersMemory(false);
         const cpu = process.cpuUsage();
         const t = a.telemetry.stats();
         return {
           at: now(),
           rss: m.rss,
-          heapUsed: m.heapUsed,
+          workersRss: wm.rss,
+          workers: wm.workers,
+          heapUsed: m.heapUsed + wm.heapUsed,
           heapTotal: m.heapTotal,
           external: m.external,
           arrayBuffers: m.arrayBuffers,
@@ -137,7 +147,8 @@ async function main(): Promise<void> {
           g();
         }
         const m = memory();
-        return { gc: !!g, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+        const wm = await workersMemory(true);
+        return { gc: !!g, rss: m.rss, workersRss: wm.rss, heapUsed: m.heapUsed + wm.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
       },
       /** stage records so far; `clear` forgets them */
       stages: (clear: boolean) => (clear ? records.splice(0) : records.slice()),

@@ -59,7 +59,7 @@ export interface Gateway {
   ws: WsRecord[];
   stats(): Promise<ServerStats>;
   resetEld(): Promise<void>;
-  gc(): Promise<{ gc: boolean; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number }>;
+  gc(): Promise<{ gc: boolean; rss: number; workersRss?: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number }>;
   stages(clear?: boolean): Promise<StageRecord[]>;
   flush(): Promise<void>;
   /** originates received so far (the simulator keeps the last 5000) */
@@ -69,7 +69,7 @@ export interface Gateway {
 
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   /** the gateway's RSS as the kernel reports it (the gateway cannot read it with every descriptor in use) */
-  const withRss = <T extends { rss: number }>(s: T): T => ({ ...s, rss: rssOf(child.pid) || s.rss });
+  const withRss = <T extends { rss: number; workersRss?: number }>(s: T): T => ({ ...s, rss: (rssOf(child.pid) || s.rss) + (s.workersRss ?? 0) });
   const dbName = `bench_${o.name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}`;
   const url = await createDatabase(o.pgAdminUrl, dbName);
   const { watchIds, mqttIds } = await seedFleet(url, o.watches, o.mqtt);

@@ -10,6 +10,7 @@
  * could not be committed closes the connection without a PUBACK (MQTT 3.1.1 has no negative PUBACK), and
  * the device sends it again when it reconnects.
  */
+import { Buffer } from 'node:buffer'; // the global Buffer is a getter, read on every publish otherwise
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
@@ -18,7 +19,7 @@ import argon2 from 'argon2';
 import { ConfigError, type Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { checkPrefix, mayPublish, maySubscribe, parseAccounts, type Account } from './mqtt-acl.js';
+import { checkPrefix, compileAcl, parseAccounts, type Account, type ClientAcl } from './mqtt-acl.js';
 import { PacketSizeGuard } from './mqtt-limits.js';
 
 export interface BrokerAuth {
@@ -115,10 +116,22 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return typeof addr === 'object' && addr ? addr.port : port;
 }
 
+/** What one connection is, kept beside aedes' Client rather than written onto it. */
+interface Session {
+  /** set once the login is accepted: the account and its ACL, compiled then (mqtt-acl.ts compileAcl) */
+  login?: { acct: Account; acl: ClientAcl };
+  /** largest packet accepted from it now */
+  maxPacketBytes: number;
+}
+
 export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Logger; metrics: Metrics }): Promise<Broker> {
   const { log, metrics } = o;
-  /** what each logged-in client is; kept beside aedes' objects rather than written onto them */
-  const accounts = new WeakMap<Client, Account>();
+  const sessions = new WeakMap<Client, Session>();
+  const sessionOf = (client: Client): Session => {
+    let s = sessions.get(client);
+    if (!s) sessions.set(client, (s = { maxPacketBytes: o.maxPacketBytes }));
+    return s;
+  };
   const hooks: UplinkHooks = {};
   const deny = (reason: string, fields: Record<string, unknown>, msg: string) => {
     metrics.mqttDenials.inc({ reason });
@@ -154,7 +167,9 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
             deny(r.refused, { clientId: client.id }, 'mqtt login refused');
             return done(authError(r.code, r.code === 2 ? 'client id not allowed for this user' : 'bad username or password'), false);
           }
-          accounts.set(client, r);
+          const s = sessionOf(client);
+          s.login = { acct: r, acl: compileAcl(r, o.bridgePrefix) };
+          if (r.role === 'bridge') s.maxPacketBytes = o.bridgeMaxPacketBytes;
           done(null, true);
         })
         .catch((e) => {
@@ -164,11 +179,12 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
     },
     authorizePublish: (client, packet, cb) => {
       if (!client) return cb(null); // a stored will replayed at start, with no client behind it
-      const acct = accounts.get(client);
-      if (!acct || !mayPublish(acct, packet.topic, o.bridgePrefix)) {
+      const login = sessions.get(client)?.login;
+      if (!login || !login.acl.mayPublish(packet.topic)) {
         deny('acl_publish', { clientId: client.id, topic: packet.topic }, 'mqtt publish denied');
         return cb(new Error('publish not allowed'));
       }
+      const acct = login.acct;
       const hook = acct.role === 'device' ? hooks.device : hooks.bridge;
       if (!hook) return cb(acct.role === 'device' ? new Error('not ready for device messages') : null);
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
@@ -178,8 +194,8 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
       );
     },
     authorizeSubscribe: (client, sub, cb) => {
-      const acct = accounts.get(client);
-      if (acct && maySubscribe(acct, sub.topic, o.bridgePrefix)) return cb(null, sub);
+      const login = sessions.get(client)?.login;
+      if (login?.acl.maySubscribe(sub.topic)) return cb(null, sub);
       deny('acl_subscribe', { clientId: client.id, topic: sub.topic }, 'mqtt subscribe denied');
       cb(null, null); // a failure code (0x80) in the SUBACK; the connection stays up
     },
@@ -209,7 +225,8 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
     // publish until the device's delayed TCP ACK (~40 ms a round)
     socket.setNoDelay(true);
     const client = aedes.handle(socket);
-    const guard = new PacketSizeGuard(() => (accounts.get(client)?.role === 'bridge' ? o.bridgeMaxPacketBytes : o.maxPacketBytes));
+    const session = sessionOf(client);
+    const guard = new PacketSizeGuard(() => session.maxPacketBytes);
     // aedes reads with read() on 'readable'; a 'data' listener then sees each chunk as it is read, before
     // aedes parses it, without changing how the stream flows (Node docs, readable.on('data')).
     socket.on('data', (chunk: Buffer) => {

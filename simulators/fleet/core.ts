@@ -77,6 +77,8 @@ export interface FleetStats {
   open: number;
   connecting: number;
   connects: number;
+  /** attempts made again after failing before login */
+  connectRetries: number;
   logins: number;
   connectErrors: Record<string, number>;
   closedByServer: number;
@@ -159,6 +161,9 @@ export class FleetCore {
   private connectRate = { perS: 1000, maxPending: 500, carry: 0 };
   private connectingNow = 0;
   private reconnects: { at: number; i: number }[] = [];
+  /** attempts that failed before login, tried again (like a watch) until the running connect() call's deadline */
+  private retries: { at: number; i: number }[] = [];
+  private connectUntil = 0;
   private storm: { start: number; at: Float64Array; order: Int32Array; next: number } | null = null;
   private timer: NodeJS.Timeout;
   private lastTick = now();
@@ -190,7 +195,7 @@ export class FleetCore {
     this.alarmed = new Uint8Array(this.n);
     this.tried = new Uint8Array(this.n);
     this.st = {
-      devices: this.n, ready: 0, open: 0, connecting: 0, connects: 0, logins: 0, connectErrors: {}, closedByServer: 0,
+      devices: this.n, ready: 0, open: 0, connecting: 0, connects: 0, connectRetries: 0, logins: 0, connectErrors: {}, closedByServer: 0,
       sent: {}, replies: {}, alarmsSent: 0, alarmsAcked: 0, alarmsPending: 0, protocolErrors: 0,
     };
     this.timer = setInterval(() => this.tick(), this.o.tickMs);
@@ -246,10 +251,12 @@ export class FleetCore {
     this.connectRate.perS = o.perS ?? 1000;
     this.connectRate.maxPending = o.maxPending ?? 500;
     const deadline = now() + (o.timeoutMs ?? 120_000);
+    this.connectUntil = deadline;
     return new Promise((resolve) => {
       const check = setInterval(() => {
-        const queued = this.connectQueue.length - this.connectQueueHead;
+        const queued = this.connectQueue.length - this.connectQueueHead + this.retries.length;
         if ((queued === 0 && this.connectingNow === 0) || now() > deadline || this.stopped) {
+          this.connectUntil = 0;
           clearInterval(check);
           let ready = 0;
           for (const i of list) if (this.state[i] === READY) ready++;
@@ -299,6 +306,11 @@ export class FleetCore {
       this.lkAt[i] = 0;
       this.partial.delete(i);
       this.readers.delete(i);
+      if (!wasUp && !this.leaving[i] && now() < this.connectUntil && !this.stopped) {
+        // refused, reset or timed out before login (e.g. the server's accept backlog was full): try again soon
+        this.st.connectRetries++;
+        this.retries.push({ at: now() + 1000 + Math.random() * 2000, i });
+      }
       if (wasUp && !this.leaving[i]) {
         this.st.closedByServer++;
         const r = this.o.reconnect;
@@ -581,6 +593,14 @@ export class FleetCore {
       this.connectQueueHead = 0;
       cr.carry = Math.min(cr.carry, 1);
     }
+    // failed attempts go back into the paced queue
+    if (this.retries.length) {
+      const due = this.retries.filter((r) => r.at <= t);
+      if (due.length) {
+        this.retries = this.retries.filter((r) => r.at > t);
+        for (const r of due) this.connectQueue.push(r.i);
+      }
+    }
     // reconnects after server closes
     if (this.reconnects.length) {
       const due = this.reconnects.filter((r) => r.at <= t);
@@ -656,6 +676,7 @@ export class FleetCore {
     clearInterval(this.timer);
     this.storm = null;
     this.reconnects = [];
+    this.retries = [];
     for (const p of this.pending.values()) p.resolve = undefined;
     this.pending.clear();
     const closing: Promise<void>[] = [];

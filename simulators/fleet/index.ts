@@ -182,7 +182,7 @@ export class Fleet {
     };
     return {
       devices: sum((s) => s.devices), ready: sum((s) => s.ready), open: sum((s) => s.open), connecting: sum((s) => s.connecting),
-      connects: sum((s) => s.connects), logins: sum((s) => s.logins), connectErrors: merge((s) => s.connectErrors), closedByServer: sum((s) => s.closedByServer),
+      connects: sum((s) => s.connects), connectRetries: sum((s) => s.connectRetries), logins: sum((s) => s.logins), connectErrors: merge((s) => s.connectErrors), closedByServer: sum((s) => s.closedByServer),
       sent: merge((s) => s.sent), replies: merge((s) => s.replies), alarmsSent: sum((s) => s.alarmsSent), alarmsAcked: sum((s) => s.alarmsAcked),
       alarmsPending: sum((s) => s.alarmsPending), protocolErrors: sum((s) => s.protocolErrors), stormDone: list.every((s) => s.stormDone),
       rss: sum((s) => s.rss), cpuUs: sum((s) => s.cpu.user + s.cpu.system),

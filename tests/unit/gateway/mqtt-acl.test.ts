@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPrefix, filterWithin, mayPublish, maySubscribe, parseAccounts, type Account } from '../../../gateway/transports/mqtt-acl.js';
+import { checkPrefix, compileAcl, filterWithin, mayPublish, maySubscribe, parseAccounts, withinChecker, type Account } from '../../../gateway/transports/mqtt-acl.js';
 import { PacketSizeGuard } from '../../../gateway/transports/mqtt-limits.js';
 
 const device: Account = { role: 'device', name: 'fs-1' };
@@ -24,6 +24,99 @@ describe('filterWithin: a subscription is allowed only inside the allowed filter
     ['$SYS/#', '#', false],
   ])('%s within %s: %s', (filter, allowed, want) => {
     expect(filterWithin(filter, allowed)).toBe(want);
+    expect(withinChecker(allowed)(filter)).toBe(want);
+  });
+});
+
+describe('the ACL compiled at login gives the same answers as the rules', () => {
+  const dev = compileAcl(device, 'zigbee2mqtt');
+  const integ = compileAcl(integrator, 'zigbee2mqtt');
+  const z2m = compileAcl(bridge, 'home/z2m');
+
+  it('a device publishes under anxin/up/{id} exactly: its own level, case-sensitive, empty levels kept', () => {
+    for (const t of ['anxin/up/fs-1/alarm', 'anxin/up/fs-1', 'anxin/up/fs-1/', 'anxin/up/fs-1//x', 'anxin/up/fs-1/a/b/c']) {
+      expect(dev.mayPublish(t), t).toBe(true);
+    }
+    for (const t of ['anxin/up/fs-10/alarm', 'anxin/up/fs-1x', 'anxin/up/fs-', 'anxin/up/FS-1/alarm', 'Anxin/up/fs-1/alarm', 'anxin/up//fs-1/alarm', 'anxin//up/fs-1/alarm', '/anxin/up/fs-1/alarm', 'anxin/up', 'anxin/up/', 'anxin/down/fs-1/x', '$anxin/up/fs-1/x', '']) {
+      expect(dev.mayPublish(t), t).toBe(false);
+    }
+  });
+
+  it('a device subscribes under anxin/down/{id}, wildcards only below its own level', () => {
+    for (const f of ['anxin/down/fs-1/#', 'anxin/down/fs-1/+', 'anxin/down/fs-1', 'anxin/down/fs-1/', 'anxin/down/fs-1/+/x', 'anxin/down/fs-1//#']) {
+      expect(dev.maySubscribe(f), f).toBe(true);
+    }
+    for (const f of ['anxin/down/+/ack', 'anxin/down/+', 'anxin/down/#', 'anxin/#', '#', '+/down/fs-1/x', 'anxin/+/fs-1/ack', 'anxin/down/fs-1#', 'anxin/down/fs-1+', 'anxin/down/FS-1/#', 'anxin/down/fs-10/#', 'anxin/up/fs-1/#', '$SYS/#']) {
+      expect(dev.maySubscribe(f), f).toBe(false);
+    }
+    expect(dev.mayPublish('anxin/down/fs-1/ack')).toBe(false);
+  });
+
+  it('an integrator reads only the event and alarm topics, and publishes nothing', () => {
+    for (const f of ['anxin/devices/+/events', 'anxin/devices/fs-1/events', 'anxin/devices//events', 'anxin/alarms/#', 'anxin/alarms', 'anxin/alarms/+', 'anxin/alarms/42/x']) {
+      expect(integ.maySubscribe(f), f).toBe(true);
+    }
+    for (const f of ['anxin/devices/+/events/#', 'anxin/devices/+/+', 'anxin/devices/#', 'anxin/Alarms/#', 'anxin/alarmsx/#', 'anxin/#', '+/alarms/#', '#', '$SYS/anxin/alarms/#']) {
+      expect(integ.maySubscribe(f), f).toBe(false);
+    }
+    expect(integ.mayPublish('anxin/alarms/1')).toBe(false);
+    expect(integ.mayPublish('anxin/devices/fs-1/events')).toBe(false);
+  });
+
+  it('a bridge stays under its prefix, level by level', () => {
+    for (const t of ['home/z2m', 'home/z2m/bedroom', 'home/z2m/bridge/state', 'home/z2m/']) expect(z2m.mayPublish(t), t).toBe(true);
+    for (const t of ['home/z2mx/bedroom', 'home/z2', 'home', 'home/Z2M/bedroom', 'zigbee2mqtt/bedroom', 'home//z2m/x']) expect(z2m.mayPublish(t), t).toBe(false);
+    expect(z2m.maySubscribe('home/z2m/#')).toBe(true);
+    expect(z2m.maySubscribe('home/z2m/+/set')).toBe(true);
+    expect(z2m.maySubscribe('home/+/bedroom')).toBe(false);
+    expect(z2m.maySubscribe('home/#')).toBe(false);
+  });
+
+  /** Every combination of a few levels (wildcards, empty, `$`, other case) up to four deep, against the rules. */
+  const levels = ['anxin', 'ANXIN', 'up', 'down', 'alarms', 'events', 'fs-1', 'FS-1', 'fs-10', '', '+', '#', '$SYS', 'home', 'z2m'];
+  const topics: string[] = [];
+  const gen = (prefix: string[]) => {
+    if (prefix.length) topics.push(prefix.join('/'));
+    if (prefix.length < 4) for (const l of levels) gen([...prefix, l]);
+  };
+  gen([]);
+  topics.push('', 'anxin/up/fs-1x', 'anxin/up/fs-1/#x', 'anxin/alarms#', '$anxin/up/fs-1/x');
+  // names with levels and wildcards in them take the general path and must agree too
+  const names = ['fs-1', 'FS-1', 'fs', '', '+', '#', 'a/b', 'fs-1/+', '$x', 'a+b'];
+  const prefixes = ['zigbee2mqtt', 'home/z2m', '', 'a//b', '+', 'z/#', 'a/+/b', '#'];
+
+  it.each(names.map((name) => [name]))('a device named %j: the same answer as mayPublish/maySubscribe for every topic', (name) => {
+    const acct: Account = { role: 'device', name };
+    const acl = compileAcl(acct, 'zigbee2mqtt');
+    for (const t of topics) {
+      if (acl.mayPublish(t) !== mayPublish(acct, t, 'zigbee2mqtt')) expect.fail(`publish ${JSON.stringify(t)}`);
+      if (acl.maySubscribe(t) !== maySubscribe(acct, t, 'zigbee2mqtt')) expect.fail(`subscribe ${JSON.stringify(t)}`);
+    }
+  });
+
+  it.each(prefixes.map((p) => [p]))('bridges under %j and integrators: the same answers as the rules for every topic', (prefix) => {
+    for (const acct of [bridge, integrator]) {
+      const acl = compileAcl(acct, prefix);
+      for (const t of topics) {
+        if (acl.mayPublish(t) !== mayPublish(acct, t, prefix)) expect.fail(`${acct.role} publish ${JSON.stringify(t)}`);
+        if (acl.maySubscribe(t) !== maySubscribe(acct, t, prefix)) expect.fail(`${acct.role} subscribe ${JSON.stringify(t)}`);
+      }
+    }
+  });
+
+  it('withinChecker agrees with filterWithin for every pair of these filters', () => {
+    const short = topics.filter((t) => t.split('/').length <= 3);
+    const alloweds = [...short.filter((_, i) => i % 5 === 0), '#', '+', '+/#', '/#', '//#', 'a/#/b', '#/a', 'anxin/up/+/#', 'anxin/up//#', 'anxin/up/fs-1/#', 'home/z2m/#'];
+    let allowedPairs = 0;
+    for (const a of alloweds) {
+      const within = withinChecker(a);
+      for (const f of short) {
+        const want = filterWithin(f, a);
+        if (within(f) !== want) expect.fail(`${JSON.stringify(f)} within ${JSON.stringify(a)}`);
+        if (want) allowedPairs++;
+      }
+    }
+    expect(allowedPairs).toBeGreaterThan(1000); // the comparison covers allowed answers, not only refusals
   });
 });
 
@@ -109,6 +202,14 @@ describe('PacketSizeGuard', () => {
 
   it('refuses a malformed five-byte length', () => {
     expect(new PacketSizeGuard(() => 1000).push(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('allows a packet of exactly the limit and refuses one byte more, with a multi-byte length', () => {
+    const p = publish(300); // remaining length > 127: two length bytes
+    expect(new PacketSizeGuard(() => p.length).push(p)).toBe(0);
+    expect(new PacketSizeGuard(() => p.length - 1).push(p)).toBe(p.length);
+    // a four-byte length (the largest MQTT allows) is oversize, not malformed
+    expect(new PacketSizeGuard(() => 1000).push(Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f]))).toBe(5 + 268_435_455);
   });
 
   it('reads the limit per packet (a bridge may send more after login)', () => {
