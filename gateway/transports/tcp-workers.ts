@@ -54,6 +54,8 @@ export class TcpWorkerPool implements DeviceServer {
   private lastRespawn = 0;
   private memSeq = 0;
   private memWaits = new Map<number, (m: { rss: number; heapUsed: number }) => void>();
+  /** devices whose first frame was handled and whose 'online' is on its way: the registry's record, not a copy */
+  private fresh = new Map<string, Device>();
 
   constructor(
     private readonly count: number,
@@ -111,24 +113,31 @@ export class TcpWorkerPool implements DeviceServer {
           .handle(m.msgs, m.remote)
           .catch(() => ({ ok: false as const, reason: 'error' as const, identifier: m.msgs[0]?.deviceId ?? '' }))
           .then((r) => {
-            const link = r.ok ? this.sessions.get(r.device.identifier) : undefined;
-            if (link && link.worker === w && m.msgs[0]) link.raw = m.msgs[0].raw;
-            send(w, { t: 'handled', id: m.id, r });
+            if (!r.ok) return send(w, { t: 'handled', id: m.id, r });
+            const link = this.sessions.get(r.device.identifier);
+            if (link && link.worker === w) {
+              if (m.msgs[0]) link.raw = m.msgs[0].raw;
+            } else this.fresh.set(r.device.identifier, r.device); // its 'online' follows
+            // the worker needs only the device's address; the registry's full record stays here
+            const d = r.device;
+            send(w, { t: 'handled', id: m.id, r: { ok: true, device: { id: d.id, identifier: d.identifier, protocol: d.protocol, elderId: d.elderId } as Device } });
           });
         break;
       case 'online': {
         const prev = this.sessions.get(m.identifier);
         if (prev && prev.worker !== w) send(prev.worker, { t: 'drop', identifier: m.identifier });
-        const link = new RemoteLink(w, m.device, m.raw);
+        const device = this.fresh.get(m.identifier) ?? m.device;
+        this.fresh.delete(m.identifier);
+        const link = new RemoteLink(w, device, m.raw);
         this.sessions.set(m.identifier, link);
-        this.h.online?.(m.device, link);
+        this.h.online?.(device, link);
         break;
       }
       case 'offline': {
         const link = this.sessions.get(m.identifier);
         if (link?.worker !== w) break; // it came back through another worker meanwhile
         this.sessions.delete(m.identifier);
-        this.h.offline?.(m.device, link);
+        this.h.offline?.(link.device, link);
         break;
       }
       case 'stats': {
