@@ -115,7 +115,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'TELEMETRY_FLUSH_MS', key: 'telemetryFlushMs', kind: 'int', def: 1000, min: 10, doc: 'Telemetry batches are flushed at least this often.' },
   { env: 'TELEMETRY_MAX_BUFFER', key: 'telemetryMaxBuffer', kind: 'int', def: 100000, min: 100, doc: 'Bound of the telemetry buffer; beyond it the oldest points are dropped and counted.' },
   { env: 'TELEMETRY_BATCH_SIZE', key: 'telemetryBatchSize', kind: 'int', def: 5000, min: 1, doc: 'Most telemetry points per write (InfluxDB suggests 5,000 lines); a full batch is written at once, without waiting for the flush interval.' },
-  { env: 'OVERLOAD_LAG_MS', key: 'overloadLagMs', kind: 'int', def: 500, min: 0, doc: 'Event-loop lag at which routine reports (positions, heartbeats, health readings without alarms) skip the alarm rules and the event publish (they are still stored), counted in anxin_shed_messages_total, so alarm frames keep moving; 0 = never.' },
+  { env: 'OVERLOAD_LAG_MS', key: 'overloadLagMs', kind: 'int', def: 500, min: 0, doc: 'Event-loop lag at which routine reports (positions, heartbeats, health readings without alarms) are shed, counted in anxin_shed_messages_total, so alarm frames keep moving; 0 = never shed.' },
   { env: 'INFLUX_URL', key: 'influxUrl', kind: 'url', doc: 'InfluxDB for telemetry (http://host:8086). Unset: telemetry goes to PostgreSQL.' },
   { env: 'INFLUX_API', key: 'influxApi', kind: 'enum', def: '1', values: ['1', '2'], doc: 'InfluxDB API: 1 = 1.x (/write, database and retention policy); 2 = 2.x and 3.x (/api/v2/write, org, bucket and token).' },
   { env: 'INFLUX_DATABASE', key: 'influxDatabase', kind: 'string', def: 'anxin', doc: 'API 1: database for telemetry; created on first write if the user may.' },

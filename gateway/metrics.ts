@@ -56,7 +56,7 @@ export function createMetrics() {
     receiverPortEvents: c('anxin_receiver_port_events_total', 'Alarm receiver serial port events: opened, open_failed, lost', ['receiver', 'event']),
     mqttDenials: c('anxin_mqtt_denials_total', 'MQTT requests the broker refused: auth, client_id, keepalive, max_connections, acl_publish, acl_subscribe, packet_too_large', ['reason']),
     zigbeeIgnored: c('anxin_zigbee2mqtt_ignored_total', 'Zigbee2MQTT state messages ignored: unknown_model, no_mapping, unregistered, not_json, wrong_protocol', ['reason']),
-    shed: c('anxin_shed_messages_total', 'Routine reports not judged by the alarm rules nor published (still stored) while the event loop lagged past OVERLOAD_LAG_MS', ['protocol']),
+    shed: c('anxin_shed_messages_total', 'Routine reports shed while the event loop lagged past OVERLOAD_LAG_MS (not stored, not evaluated)', ['protocol']),
     overload: g('anxin_overload', '1 while routine reports are being shed'),
     processErrors: c('anxin_process_errors_total', 'Errors while handling a device message', ['stage']),
     telemetryPoints: c('anxin_telemetry_points_total', 'Telemetry points accepted', ['writer']),

@@ -92,13 +92,10 @@ export class Pipeline {
     }
     const dev = device;
     if (this.d.overload?.shedding && msgs.every(isRoutine)) {
-      // Stored (the telemetry buffer has its own bound), but not judged by the rules nor published: the rules
-      // were most of a message's cost. The next report after the overload is judged as usual.
       for (const m of msgs) {
         this.countMessage(m.protocol, m.kind);
         this.shedCounter(m.protocol).inc();
         this.d.lastSeen.note(dev.id, m.receivedAt, m.battery, m.signal);
-        this.store(m, dev);
       }
       return { ok: true, device: dev };
     }
@@ -126,7 +123,14 @@ export class Pipeline {
     const { metrics, log } = this.d;
     this.countMessage(msg.protocol, msg.kind);
     this.d.lastSeen.note(device.id, msg.receivedAt, msg.battery, msg.signal);
-    this.store(msg, device);
+    try {
+      const points = pointsFromMessage(msg, device.elderId);
+      this.d.telemetry.write(points);
+      if (points.length) this.pointsCounter.inc(points.length);
+    } catch (e) {
+      metrics.processErrors.inc({ stage: 'telemetry' });
+      log.error({ err: e }, 'telemetry hand-off failed');
+    }
     try {
       this.d.publisher?.publishDeviceEvent(msg, device);
     } catch (e) {
@@ -148,17 +152,6 @@ export class Pipeline {
       return { ok: false, reason: 'alarm_not_committed', identifier: device.identifier };
     }
     return { ok: true, device };
-  }
-
-  private store(msg: DeviceMessage, device: Device): void {
-    try {
-      const points = pointsFromMessage(msg, device.elderId);
-      this.d.telemetry.write(points);
-      if (points.length) this.pointsCounter.inc(points.length);
-    } catch (e) {
-      this.d.metrics.processErrors.inc({ stage: 'telemetry' });
-      this.d.log.error({ err: e }, 'telemetry hand-off failed');
-    }
   }
 
   /** Waits until every device chain is idle (shutdown drain). */
