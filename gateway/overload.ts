@@ -2,7 +2,9 @@
  * Overload protection. When the event loop lags (more device traffic than one core can handle), routine
  * telemetry is shed so the frames behind it, alarms among them, are still read, committed and acknowledged
  * within seconds. Without it the bench's 30,000 messages/s acknowledged 0 of 171 alarms in the window: every
- * frame waited behind the backlog in the socket buffers, alarm or not.
+ * frame waited behind the backlog in the socket buffers, alarm or not. Shed reports are not stored either: a
+ * run that still stored them stored fewer points in the end (the writer's requests starve in the same loop, and
+ * its bound drops the oldest) and took twice as long to commit the alarms (p99 11 s against 5.5 s).
  */
 import type { DeviceMessage } from '../protocols/message.js';
 
