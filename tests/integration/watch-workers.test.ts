@@ -48,7 +48,7 @@ describe('watch connection workers', () => {
     const pid = victim.process.pid!;
     process.kill(pid, 'SIGKILL');
     await until(() => app.watch.connectionCount < 4 && IMEIS.some((id) => !app.watch.sessions.has(id)));
-    await until(() => Object.values(cluster.workers ?? {}).filter((w) => !w.isDead()).length === 2 && !Object.values(cluster.workers ?? {}).some((w) => w.process.pid === pid));
+    await until(() => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length === 2 && !Object.values(cluster.workers ?? {}).some((w) => w?.process.pid === pid));
     // the dropped devices reconnect, as real watches do
     for (const id of IMEIS.filter((i) => !app.watch.sessions.has(i))) await watch(id);
     await until(() => IMEIS.every((id) => app.watch.sessions.has(id)));
