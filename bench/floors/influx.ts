@@ -3,8 +3,8 @@
  * (Both in batches of 5,000 points, the gateway's default TELEMETRY_BATCH_SIZE.)
  * - bare: line protocol built by hand (the gateway's schema: position and device points, tags device /
  *   elder / protocol) and POSTed to /write in batches, one batch in flight, like the gateway's writer;
- * - anxin: the gateway's own telemetry writer (createInflux1Writer: BatchingWriter over the `influx`
- *   package) fed TelemetryPoints as fast as it drains, without the rest of the gateway.
+ * - anxin: the gateway's own telemetry writer (createInflux1Writer: BatchingWriter, line.ts, fetch) fed
+ *   TelemetryPoints as fast as it drains, without the rest of the gateway.
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
