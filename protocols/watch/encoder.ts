@@ -143,6 +143,28 @@ export function writeWatchFrame(header: WatchHeader, content: string | Buffer, o
   return Buffer.concat([Buffer.from(head, 'latin1'), body, Buffer.from(']', 'latin1')]);
 }
 
+const HEX_UPPER = '0123456789ABCDEF';
+
+/**
+ * The reply to a device frame, written straight into one buffer: the frame's own `[MF*ID*` (ZJ: `[MF*ID*INDEX*`),
+ * i.e. its first `lenAt` bytes, echoed as they came, then LEN (computed, upper-case hex; protocols.md §1.2), `*`,
+ * the content and `]`. Byte for byte what writeWatchFrame(parseWatchHeader(frame), content) writes; the caller
+ * has checked the header and keeps `content` short (decoder replies are a few ASCII bytes).
+ */
+export function writeWatchReply(frame: Buffer, lenAt: number, content: Buffer): Buffer {
+  const n = content.length;
+  const out = Buffer.allocUnsafe(lenAt + 5 + n + 1);
+  for (let i = 0; i < lenAt; i++) out[i] = frame[i]!;
+  out[lenAt] = HEX_UPPER.charCodeAt((n >>> 12) & 15);
+  out[lenAt + 1] = HEX_UPPER.charCodeAt((n >>> 8) & 15);
+  out[lenAt + 2] = HEX_UPPER.charCodeAt((n >>> 4) & 15);
+  out[lenAt + 3] = HEX_UPPER.charCodeAt(n & 15);
+  out[lenAt + 4] = 0x2a; // '*'
+  for (let i = 0; i < n; i++) out[lenAt + 5 + i] = content[i]!;
+  out[lenAt + 5 + n] = 0x5d; // ']'
+  return out;
+}
+
 /** UTF-16BE hex of a string (MESSAGE text, PHB names). */
 export function utf16beHex(text: string, hexCase: 'upper' | 'lower' = 'upper'): string {
   let out = '';

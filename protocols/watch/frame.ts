@@ -67,57 +67,83 @@ export class WatchFramer implements Framer {
     return this.partLen;
   }
 
+  /**
+   * Jumps from bracket to bracket with Buffer#indexOf (native memchr) instead of visiting every byte; the next
+   * `[`, `]` and escape positions are each looked up once and reused until passed. The events are exactly
+   * those of a byte-by-byte walk: a frame is oversized at the first byte after its `[` that makes it longer
+   * than maxFrame, even when that byte is its closing `]`.
+   */
   push(chunk: Buffer): FrameEvent[] {
     const events: FrameEvent[] = [];
-    let garbage = 0;
+    const n = chunk.length;
+    let i = 0;
     // index in `chunk` where the current frame's bytes begin (0 when it continues from an earlier chunk)
     let start = 0;
-    const flushGarbage = (): void => {
-      if (garbage > 0) events.push({ error: 'garbage', discarded: garbage });
-      garbage = 0;
-    };
+    // next `[` / `]` / escape at or after i; n = none in the rest of the chunk, -1 = not looked up yet
+    let open = -1;
+    let close = -1;
+    let esc = -1;
 
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i]!;
+    while (i < n) {
       if (this.depth === 0) {
-        if (b === OPEN) {
-          flushGarbage();
-          this.depth = 1;
-          start = i;
-        } else {
-          garbage++;
-        }
+        // between frames: everything up to the next `[` is garbage
+        if (open < i) open = indexOrEnd(chunk, OPEN, i);
+        if (open > i) events.push({ error: 'garbage', discarded: open - i });
+        if (open === n) break;
+        this.depth = 1;
+        start = open;
+        i = open + 1;
         continue;
       }
-      if (b === OPEN) this.depth++;
-      else if (b === CLOSE) this.depth--;
-
-      const frameLen = this.partLen + (i - start + 1);
-      if (frameLen > this.maxFrame) {
+      if (open < i) open = indexOrEnd(chunk, OPEN, i);
+      if (close < i) close = indexOrEnd(chunk, CLOSE, i);
+      const bracket = open < close ? open : close;
+      // first byte (at or after i) at which the frame would exceed maxFrame; the opening `[` is never checked
+      const limit = Math.max(start + this.maxFrame - this.partLen, this.partLen === 0 ? start + 1 : 0, i);
+      if (limit <= bracket && limit < n) {
+        events.push({ error: 'oversized', discarded: this.partLen + (limit - start + 1) });
         this.reset();
-        events.push({ error: 'oversized', discarded: frameLen });
-      } else if (this.depth === 0) {
-        const last = chunk.subarray(start, i + 1);
-        const raw = this.parts.length === 0 ? Buffer.from(last) : Buffer.concat([...this.parts, last]);
-        this.reset();
-        events.push({ frame: unescapeWatch(raw) });
+        i = limit + 1;
+        continue;
       }
+      if (bracket === n) break;
+      i = bracket + 1;
+      if (bracket === open) {
+        this.depth++;
+        continue;
+      }
+      if (--this.depth > 0) continue;
+      // the frame ends at `bracket`
+      let raw: Buffer;
+      if (this.parts.length === 0) {
+        raw = Buffer.allocUnsafe(i - start);
+        chunk.copy(raw, 0, start, i);
+        if (esc < start) esc = indexOrEnd(chunk, ESC, start);
+        if (esc < i) raw = unescapeWatch(raw);
+      } else {
+        this.parts.push(chunk.subarray(start, i));
+        raw = unescapeWatch(Buffer.concat(this.parts));
+      }
+      this.reset();
+      events.push({ frame: raw });
     }
 
-    flushGarbage();
-    if (this.depth > 0) {
-      const rest = chunk.subarray(start);
-      if (rest.length > 0) {
-        this.parts.push(Buffer.from(rest));
-        this.partLen += rest.length;
-      }
+    if (this.depth > 0 && start < n) {
+      this.parts.push(Buffer.from(chunk.subarray(start)));
+      this.partLen += n - start;
     }
     return events;
   }
 
   private reset(): void {
     this.depth = 0;
-    this.parts = [];
+    if (this.parts.length > 0) this.parts = [];
     this.partLen = 0;
   }
+}
+
+/** Position of byte `b` in `buf` at or after `from`, or buf.length when there is none. */
+function indexOrEnd(buf: Buffer, b: number, from: number): number {
+  const at = buf.indexOf(b, from);
+  return at < 0 ? buf.length : at;
 }

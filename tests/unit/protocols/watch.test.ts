@@ -337,6 +337,131 @@ describe('watch: decoder rules (synthetic frames)', () => {
   });
 });
 
+/**
+ * The decoder reads fields straight from the bytes, with fast paths for the usual forms and the original string
+ * rules (protocols/watch/rules.ts) for anything else; these frames sit on the edges between the two.
+ */
+describe('watch: field reading edge cases', () => {
+  const base = '010226,080910,A';
+
+  it('odd number formatting: signs, spaces, a leading dot, leading zeros, lower-case hemispheres and hex; -0 keeps its sign', () => {
+    const { msg } = decodeOne(`[3G*1*0000*UD,${base},+22.5,n, .5 ,e,+1.5, 90 ,-1,08,+70,55,-0,3,0000000a,0]`);
+    expect(msg.position).toEqual({ lat: 22.5, lon: 0.5, valid: true, source: 'gps', speed: 1.5, course: 90, altitude: -1, satellites: 8 });
+    expect(msg.signal).toBe(70);
+    expect(msg.battery).toBe(55);
+    expect(Object.is(msg.health?.steps, -0)).toBe(true);
+    expect(msg.health?.tumbles).toBe(3);
+    expect(msg.states).toMatchObject({ outOfFence: true, worn: true, lowBattery: false }); // 0x0a = bits 1 and 3
+  });
+
+  it('long numbers: 13-15 decimal digits stay decimal, 12 hex digits are hex, 13 are garbage; more than 15 digits go through Number()', () => {
+    const tail = (cid: string, acc: string) =>
+      `[3G*1*0000*UD,${base},22.5,N,113.8,E,0,0,0,0,0,0,0,0,00000000,1,1,460,0,1234567890123,${cid},-70,0,${acc}]`;
+    const ok = decodeOne(tail('ABCDEF012345', '1234567890123456')).msg;
+    expect(ok.cells).toEqual([{ mcc: 460, mnc: 0, lac: 1234567890123, cid: 0xabcdef012345, rssi: -70 }]);
+    expect(ok.position?.accuracy).toBe(1234567890123456);
+    const broken = decodeOne(tail('FFFFFFFFFFFFF', '12.5')).msg;
+    expect(broken.cells).toBeUndefined(); // the tail stops at the bad CID: no cells, no accuracy
+    expect(broken.position?.accuracy).toBeUndefined();
+    const precise = decodeOne(`[3G*1*0000*UD,${base},22.123456789012345678,N,0.1,E,0,0,0,0,0,0,0,0,00000000]`).msg;
+    expect(precise.position?.lat).toBe(Number('22.123456789012345678'));
+    expect(precise.position?.lon).toBe(0.1);
+    expect(decodeWatch(Buffer.from(`[3G*1*0000*UD,${base},1e1,N,1,E,0,0,0,0,0,0,0,0,0]`), ctx)).toEqual({ ok: false, reason: 'bad_position' });
+  });
+
+  it('control characters are trimmed like spaces, and make raw hex', () => {
+    const frame = Buffer.from('[3G*1*0000*LK,\t12\t,0,80]');
+    const { msg, reply } = decodeOne(frame);
+    expect(msg.health).toEqual({ steps: 12, tumbles: 0 });
+    expect(msg.battery).toBe(80);
+    expect(msg.raw).toBe(frame.toString('hex'));
+    expect(reply).toBe('[3G*1*0002*LK]');
+  });
+
+  it('UTF-8 content is read as text: SSID kept, Unicode spaces trimmed, raw stays text', () => {
+    const text = `[3G*1*0000*UD,010226,080910,V,0,N,0,E,0,0,0,0,0,0,0,0,00000000,0,1,咖啡店,aa:bb:cc:dd:ee:ff,\u00a0-60\u3000,5]`;
+    const { msg } = decodeOne(Buffer.from(text, 'utf8'));
+    expect(msg.wifis).toEqual([{ ssid: '咖啡店', mac: 'aa:bb:cc:dd:ee:ff', rssi: -60 }]);
+    expect(msg.position).toMatchObject({ source: 'wifi', accuracy: 5 });
+    expect(msg.raw).toBe(text);
+  });
+
+  it('bytes that are not UTF-8 (cut characters next to the brackets) are read as the old UTF-8 decoding read them', () => {
+    const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const lk = bytes('[3G*1*0000*LK,1,2,3,', [0xe5, 0x92], ']');
+    const { msg, reply } = decodeOne(lk);
+    expect(msg).toMatchObject({ kind: 'heartbeat', battery: 3, health: { steps: 1, tumbles: 2 }, raw: lk.toString('hex') });
+    expect(reply).toBe('[3G*1*0002*LK]');
+    expect(decodeWatch(bytes('[3G*1*0000*heart,72', [0xe5], ']'), ctx)).toEqual({ ok: false, reason: 'bad_number' });
+    expect(decodeOne(bytes('[3G*1*0000*', [0x92], 'LK,1,2,3]')).msg).toMatchObject({ kind: 'status' }); // the type is not LK
+  });
+
+  it('case is folded as String#toUpperCase folds it (U+017F ſ is S)', () => {
+    const echo = decodeOne(Buffer.from('[3G*1*0000*ſos,1]', 'utf8')).msg;
+    expect(echo.commandEcho).toEqual({ keyword: 'ſos', args: ['1'] });
+    const south = decodeOne(Buffer.from(`[3G*1*0000*UD,${base},22.5,ſ,113.8,E,0,0,0,0,0,0,0,0,00000000]`, 'utf8')).msg;
+    expect(south.position?.lat).toBe(-22.5);
+  });
+
+  it('dates: leap days, impossible days, and the last second of a year', () => {
+    const at = (date: string, time: string) => decodeOne(`[3G*1*0000*UD,${date},${time},A,1,N,1,E,0,0,0,0,0,0,0,0,0]`).msg.deviceTime?.toISOString();
+    expect(at('290224', '235959')).toBe('2024-02-29T23:59:59.000Z');
+    expect(at('290200', '000000')).toBe('2000-02-29T00:00:00.000Z');
+    expect(at('290223', '000000')).toBeUndefined();
+    expect(at('310426', '000000')).toBeUndefined();
+    expect(at('311299', '235959')).toBe('2099-12-31T23:59:59.000Z');
+    expect(at('010226', '240000')).toBeUndefined();
+    expect(at('0102260', '080910')).toBeUndefined();
+    expect(at(' 10226', '080910')).toBeUndefined(); // date and time are not trimmed
+  });
+
+  it('fewer than 16 fields is bad_position even when an earlier field is garbage', () => {
+    expect(decodeWatch(Buffer.from(`[3G*1*0000*UD,${base},1,N,1,E,fast,0,0,0,0,0,0]`), ctx)).toEqual({ ok: false, reason: 'bad_position' });
+    expect(decodeWatch(Buffer.from(`[3G*1*0000*UD,${base},1,N,1,E,fast,0,0,0,0,0,0,0,00000000]`), ctx)).toEqual({ ok: false, reason: 'bad_number' });
+  });
+
+  it('a cell or an access point is only taken with all three of its fields', () => {
+    const cells = decodeOne(`[3G*1*0000*UD,${base},1,N,1,E,0,0,0,0,0,0,0,0,0,2,1,460,0,1,2,-50,3,4]`).msg;
+    expect(cells.cells).toEqual([{ mcc: 460, mnc: 0, lac: 1, cid: 2, rssi: -50 }]);
+    const aps = decodeOne('[3G*1*0000*UD,010226,080910,V,1,N,1,E,0,0,0,0,0,0,0,0,0,0,2,a,m1,-1,b,m2]').msg;
+    expect(aps.wifis).toEqual([{ ssid: 'a', mac: 'm1', rssi: -1 }]);
+    expect(aps.position?.accuracy).toBeUndefined();
+  });
+
+  it('oxygen: with two values the second is the SpO2', () => {
+    expect(decodeOne('[3G*1*0000*oxygen,97]').msg.health).toEqual({ spo2: 97 });
+    expect(decodeOne('[3G*1*0000*oxygen,x,97]').msg.health).toEqual({ spo2: 97 });
+    expect(decodeWatch(Buffer.from('[3G*1*0000*oxygen,97,x]'), ctx)).toEqual({ ok: false, reason: 'bad_number' });
+  });
+
+  it('header: 32-digit ids pass, 33 do not; a 4-hex token and * after LEN is read as the ZJ index', () => {
+    const id32 = '1'.repeat(32);
+    expect(decodeOne(`[3G*${id32}*0002*LK]`).reply).toBe(`[3G*${id32}*0002*LK]`);
+    expect(decodeWatch(Buffer.from(`[3G*${id32}1*0002*LK]`), ctx)).toEqual({ ok: false, reason: 'bad_header' });
+    expect(parseWatchHeader(Buffer.from('[3G*1*0002*BEEF*x]'))).toEqual({ manufacturer: '3G', deviceId: '1', index: '0002' });
+    expect(decodeOne('[3G*1*0002*BEEF*x]').msg).toMatchObject({ kind: 'status', raw: '[3G*1*0002*BEEF*x]' });
+    expect(decodeWatch(Buffer.from('[3G*1*0002]'), ctx)).toEqual({ ok: false, reason: 'bad_header' });
+  });
+
+  it('nothing is kept from one frame to the next', () => {
+    const frames = [
+      Buffer.from('[3G*1*0000*UD,010226,080910,V,0,N,0,E,0,0,0,0,0,0,0,0,00000000,0,1,咖啡店,aa:bb:cc:dd:ee:ff,-60,5]', 'utf8'),
+      Buffer.from('[3G*2*0000*LK]'),
+      Buffer.from('[3G*3*0000*LK,\t1,2,3]'),
+      Buffer.from('[ZJ*4*0003*0000*AL,010226,080910,A,1,N,1,E,0,0,0,0,0,0,0]'),
+      Buffer.from('[3G*5*0000*CR,a,b]'),
+      Buffer.from('[3G*6*0000*bphrt,120,80,72,,,,]'),
+    ];
+    const alone = frames.map((f) => JSON.stringify(decodeWatch(f, ctx)));
+    for (let round = 0; round < 3; round++) {
+      for (const [i, f] of [...frames.entries()].reverse()) {
+        parseWatchHeader(frames[(i + 1) % frames.length]!);
+        expect(JSON.stringify(decodeWatch(f, ctx))).toBe(alone[i]);
+      }
+    }
+  });
+});
+
 describe('watch: framer', () => {
   const stream = Buffer.concat([
     Buffer.from('[3G*9705141740*0009*LK,0,0,53][SG*1*0000*UD,010226,080910,A,1,N,1,E,0,0,0,0,0,0,0,0,00000000,0,2,[x]y,aa:bb:cc:dd:ee:ff,-50,'),
@@ -401,6 +526,18 @@ describe('watch: framer', () => {
     expect(frames(events)).toEqual(['[3G*1*0002*LK]']);
     const out = decodeWatch(Buffer.from('[3G*1*0002*LK]'), ctx);
     expect(out.ok).toBe(true);
+  });
+
+  it('a frame of exactly maxFrame bytes passes; one byte more is oversized at its closing bracket', () => {
+    const lk = '[3G*1*0002*LK]'; // 14 bytes
+    const long = '[3G*1*00002*LK]'; // 15 bytes
+    for (let cut = 0; cut <= lk.length + long.length; cut++) {
+      const data = Buffer.from(lk + long);
+      const f = new WatchFramer(14);
+      const events = [...f.push(data.subarray(0, cut)), ...f.push(data.subarray(cut))];
+      expect(events).toEqual([{ frame: Buffer.from(lk) }, { error: 'oversized', discarded: 15 }]);
+      expect(f.buffered).toBe(0);
+    }
   });
 
   it('an oversized frame that never closes does not swallow the frames after it', () => {
