@@ -137,6 +137,7 @@ describe.each([0, 2])('watch over TCP, end to end (WATCH_WORKERS=%i)', (workers)
     const before = await metric('anxin_bad_frames_total');
     const closedBefore = await metric('anxin_connections_closed_total', 'reason="bad_frames"');
     const sock = connect(app.watch.port, '127.0.0.1');
+    sock.on('error', () => undefined); // the server may reset a link it closes with our garbage still unread
     await new Promise((r) => sock.once('connect', r));
     const closed = new Promise<void>((r) => sock.once('close', () => r()));
     for (let i = 0; i < 12; i++) sock.write('garbage!![nonsense][**]');
