@@ -43,14 +43,17 @@ export interface Influxd {
   destroy(): Promise<void>;
 }
 
-/** Starts a private influxd on free ports; waits until /ping answers. */
-export async function startInfluxd(): Promise<Influxd> {
+/**
+ * Starts a private influxd on free ports; waits until /ping answers. maxValuesPerTag: InfluxDB 1.x refuses a
+ * tag's 100,001st value by default, and `device` has one value per device (0 = no limit).
+ */
+export async function startInfluxd(o: { maxValuesPerTag?: number } = {}): Promise<Influxd> {
   const bin = influxdPath();
   if (!bin) throw new Error('influxd not found on PATH');
   const dir = mkdtempSync(join(tmpdir(), 'anxin-influxd-'));
   const [httpPort, rpcPort] = [await freePort(), await freePort()];
   const conf = join(dir, 'influxdb.conf');
-  writeFileSync(conf, influxdConfig(dir, httpPort, rpcPort));
+  writeFileSync(conf, influxdConfig(dir, httpPort, rpcPort, o.maxValuesPerTag));
   const url = `http://127.0.0.1:${httpPort}`;
   let child: ChildProcess | undefined;
   let stderr = '';
@@ -104,7 +107,7 @@ export async function waitForPing(url: string, attempts = 300): Promise<void> {
 }
 
 /** Same shape as the config .ci/run writes: loopback only, everything in the temp dir, quiet. */
-export function influxdConfig(dir: string, httpPort: number, rpcPort: number): string {
+export function influxdConfig(dir: string, httpPort: number, rpcPort: number, maxValuesPerTag?: number): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
@@ -112,7 +115,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 [data]
   dir = "${join(dir, 'data')}"
   wal-dir = "${join(dir, 'wal')}"
-  query-log-enabled = false
+  query-log-enabled = false${maxValuesPerTag === undefined ? '' : `\n  max-values-per-tag = ${maxValuesPerTag}`}
 [monitor]
   store-enabled = false
 [http]

@@ -1,5 +1,12 @@
 import type { TelemetryPoint, TelemetryWriter } from './types.js';
 
+/**
+ * Thrown by a sink when the server refused the batch for good (bad data, a limit such as InfluxDB's
+ * max-values-per-tag): sending it again would fail again and hold up every point behind it, so it is dropped
+ * and counted instead of retried.
+ */
+export class RejectedBatch extends Error {}
+
 export interface BatchingOptions {
   maxBatch: number;
   flushMs: number;
@@ -7,7 +14,7 @@ export interface BatchingOptions {
   /** backoff after a failed write, doubling up to maxBackoffMs */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  onBatch?: (result: 'ok' | 'error', size: number, ms: number) => void;
+  onBatch?: (result: 'ok' | 'error', size: number, ms: number, error?: string) => void;
   onDrop?: (n: number) => void;
   /** buffer depth (buffered + in flight), reported every flushMs and after each batch, for a gauge */
   onDepth?: (n: number) => void;
@@ -81,14 +88,20 @@ export class BatchingWriter implements TelemetryWriter {
         this.o.onBatch?.('ok', batch.length, Date.now() - t0);
       })
       .catch((e: unknown) => {
-        // A failed batch goes back to the front for the retry; newer points may have filled the bound meanwhile.
         this.sending = [];
+        this.lastError = (e as Error).message;
+        if (e instanceof RejectedBatch) {
+          this.dropped += batch.length;
+          this.o.onDrop?.(batch.length);
+          this.o.onBatch?.('error', batch.length, Date.now() - t0, this.lastError);
+          return;
+        }
+        // A failed batch goes back to the front for the retry; newer points may have filled the bound meanwhile.
         this.buf.putFront(batch);
         this.shed();
-        this.lastError = (e as Error).message;
         this.backoffMs = Math.min(this.o.maxBackoffMs ?? 30_000, Math.max(this.o.minBackoffMs ?? 250, this.backoffMs * 2));
         this.nextTryAt = Date.now() + this.backoffMs;
-        this.o.onBatch?.('error', batch.length, Date.now() - t0);
+        this.o.onBatch?.('error', batch.length, Date.now() - t0, this.lastError);
       })
       .finally(() => {
         this.inflight = null;

@@ -49,11 +49,11 @@ function logged(h: Pick<BatchingOptions, 'onBatch' | 'onDrop' | 'onDepth'>, boun
   let shedding = false;
   return {
     ...h,
-    onBatch: (result, size, ms) => {
-      h.onBatch?.(result, size, ms);
+    onBatch: (result, size, ms, error) => {
+      h.onBatch?.(result, size, ms, error);
       if ((result === 'error') === failing) return;
       failing = result === 'error';
-      if (failing) warn(`telemetry writes are failing; points wait in memory (at most ${bound}) and are retried`);
+      if (failing) warn(`telemetry writes are failing (${error ?? 'unknown error'}); points wait in memory (at most ${bound}) and are retried, refused batches are dropped and counted`);
       else warn(`telemetry writes recovered${shedding ? '; some points were dropped (anxin_telemetry_dropped_total)' : ''}`);
       if (!failing) shedding = false;
     },

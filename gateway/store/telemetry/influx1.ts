@@ -4,7 +4,7 @@
  * and this one agree on field types.
  */
 import { InfluxDB } from 'influx';
-import { BatchingWriter, type BatchingOptions } from './batching.js';
+import { BatchingWriter, RejectedBatch, type BatchingOptions } from './batching.js';
 import { from, lastPositionsQuery, parseRows, trackQuery, vitalsQuery, type QueryResponse } from './influxql.js';
 import { toLines } from './line.js';
 import type { TelemetryQuery } from './types.js';
@@ -56,7 +56,11 @@ function lineWriter(o: Influx1Options): (body: string) => Promise<void> {
       await r.body?.cancel();
       return;
     }
-    throw new Error(`InfluxDB /write answered ${r.status}: ${(await r.text()).slice(0, 300)}`);
+    const text = `InfluxDB /write answered ${r.status}: ${(await r.text()).slice(0, 300)}`;
+    // 400 bad data or a partial write (the rest was refused, e.g. max-values-per-tag), 413 too large: for good.
+    // 404 (no database yet), 401/403 (credentials), 429 and 5xx may pass later: kept and retried.
+    if (r.status === 400 || r.status === 413 || r.status === 422) throw new RejectedBatch(text);
+    throw new Error(text);
   };
 }
 
