@@ -24,6 +24,17 @@ export function hotCounter(counter: client.Counter<string>, labels: Record<strin
   };
 }
 
+/** hotCounter per label set of one counter, made on first use: `hot('watch', 'position').inc()`. */
+export function hotCounters(counter: client.Counter<string>, labelNames: string[]): (...values: string[]) => { inc(n?: number): void } {
+  const made = new Map<string, { inc(n?: number): void }>();
+  return (...values) => {
+    const key = values.join('\u0000');
+    let c = made.get(key);
+    if (!c) made.set(key, (c = hotCounter(counter, Object.fromEntries(labelNames.map((n, i) => [n, values[i]!])))));
+    return c;
+  };
+}
+
 /** All metrics in one registry, so tests can create a fresh one per server. */
 export function createMetrics() {
   const registry = new client.Registry();

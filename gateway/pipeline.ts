@@ -8,7 +8,7 @@ import type { Bus } from './bus.js';
 import type { LastSeenWriter } from './last-seen.js';
 import type { Logger } from './log.js';
 import { isRoutine } from './overload.js';
-import { hotCounter, type Metrics } from './metrics.js';
+import { hotCounter, hotCounters, type Metrics } from './metrics.js';
 import type { Registry } from './registry.js';
 import type { Device } from './store/devices.js';
 import { pointsFromMessage, type TelemetryWriter } from './store/telemetry/types.js';
@@ -48,25 +48,14 @@ export interface PipelineDeps {
 export class Pipeline {
   /** Per-device promise chains keep each device's messages in arrival order. */
   private chains = new Map<string, Promise<unknown>>();
-  private readonly messageCounters = new Map<string, { inc(n?: number): void }>();
   private readonly pointsCounter;
+  private readonly messageCounter;
+  private readonly shedCounter;
 
   constructor(private readonly d: PipelineDeps) {
     this.pointsCounter = hotCounter(d.metrics.telemetryPoints, { writer: d.telemetry.name });
-  }
-
-  private readonly shedCounters = new Map<string, { inc(n?: number): void }>();
-  private shedCounter(protocol: string): { inc(n?: number): void } {
-    let c = this.shedCounters.get(protocol);
-    if (!c) this.shedCounters.set(protocol, (c = hotCounter(this.d.metrics.shed, { protocol })));
-    return c;
-  }
-
-  private countMessage(protocol: string, kind: string): void {
-    const key = `${protocol}\u0000${kind}`;
-    let c = this.messageCounters.get(key);
-    if (!c) this.messageCounters.set(key, (c = hotCounter(this.d.metrics.messages, { protocol, kind })));
-    c.inc();
+    this.messageCounter = hotCounters(d.metrics.messages, ['protocol', 'kind']);
+    this.shedCounter = hotCounters(d.metrics.shed, ['protocol']);
   }
 
   async handle(msgs: DeviceMessage[], remote?: string): Promise<HandleResult> {
@@ -93,7 +82,7 @@ export class Pipeline {
     const dev = device;
     if (this.d.overload?.shedding && msgs.every(isRoutine)) {
       for (const m of msgs) {
-        this.countMessage(m.protocol, m.kind);
+        this.messageCounter(m.protocol, m.kind).inc();
         this.shedCounter(m.protocol).inc();
         this.d.lastSeen.note(dev.id, m.receivedAt, m.battery, m.signal);
       }
@@ -121,7 +110,7 @@ export class Pipeline {
 
   private async process(msg: DeviceMessage, device: Device): Promise<HandleResult> {
     const { metrics, log } = this.d;
-    this.countMessage(msg.protocol, msg.kind);
+    this.messageCounter(msg.protocol, msg.kind).inc();
     this.d.lastSeen.note(device.id, msg.receivedAt, msg.battery, msg.signal);
     try {
       const points = pointsFromMessage(msg, device.elderId);

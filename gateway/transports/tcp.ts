@@ -76,8 +76,10 @@ class Link implements Connection {
     return !this.socket.destroyed;
   }
 
+  private remoteText?: string;
+  /** the peer as `address:port`, built once (it goes with every frame to the pipeline) */
   get remote(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+    return (this.remoteText ??= `${this.socket.remoteAddress}:${this.socket.remotePort}`);
   }
 
   write(bytes: Buffer): boolean {

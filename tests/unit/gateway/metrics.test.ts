@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMetrics, hotCounter } from '../../../gateway/metrics.js';
+import { createMetrics, hotCounter, hotCounters } from '../../../gateway/metrics.js';
 import { metricValue } from '../../helpers/until.js';
 
 describe('hotCounter', () => {
@@ -17,5 +17,16 @@ describe('hotCounter', () => {
     // ordinary inc() on the same counter still adds up with it
     m.frames.inc({ protocol: 'watch' });
     expect((await m.frames.get()).values.find((v) => v.labels.protocol === 'watch')?.value).toBe(8);
+  });
+
+  it('hotCounters makes one counter per label set and reuses it', async () => {
+    const m = createMetrics();
+    const byKind = hotCounters(m.messages, ['protocol', 'kind']);
+    expect(byKind('watch', 'position')).toBe(byKind('watch', 'position'));
+    byKind('watch', 'position').inc();
+    byKind('watch', 'position').inc();
+    byKind('watch', 'alarm').inc();
+    expect(await metricValue(m.registry, 'anxin_messages_total', 'protocol="watch",kind="position"')).toBe(2);
+    expect(await metricValue(m.registry, 'anxin_messages_total', 'protocol="watch",kind="alarm"')).toBe(1);
   });
 });
