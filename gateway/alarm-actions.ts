@@ -4,10 +4,13 @@
  * audit entry.
  */
 import { OUTCOME_CODES, transition, type AlarmAction, type AlarmState, type OutcomeCode } from '../alarms/index.js';
+import type { AgentStates } from './agent-states.js';
 import type { Bus } from './bus.js';
 import { ApiError, notFound } from './http/errors.js';
 import { tx, type Db } from './store/db.js';
 import { addEvent, getAlarm, updateAlarm, type Alarm, type AlarmPatch } from './store/alarms.js';
+import type { AgentStatus } from './store/agents.js';
+import { hasLiveCall } from './store/calls.js';
 import { audit } from './store/audit.js';
 import type { User } from './store/users.js';
 
@@ -26,10 +29,12 @@ export class AlarmActions {
   constructor(
     private readonly db: Db,
     private readonly bus: Bus,
+    private readonly agents?: AgentStates,
   ) {}
 
   async act(alarmId: number, action: UserAction, user: User, body: ActionBody = {}): Promise<Alarm> {
     const actor = `user:${user.id}`;
+    const agentChanges: AgentStatus[] = [];
     const result = await tx(this.db, async (c) => {
       const a = await getAlarm(c, alarmId, true);
       if (!a) throw notFound(`alarm ${alarmId}`);
@@ -46,6 +51,8 @@ export class AlarmActions {
       if (action === 'accept' && state === 'raised') steps.push('present');
       if (action === 'resolve' && state === 'accepted') steps.push('start');
       steps.push(action);
+      // Resolving or closing while a call of this alarm is still live is allowed (the dashboard asks first), and said.
+      const duringCall = (action === 'resolve' || action === 'close') && (await hasLiveCall(c, a.id));
       const patch: AlarmPatch = {};
       const followUpRequired = a.outcome ? OUTCOME_CODES[a.outcome as OutcomeCode]?.followUp ?? true : true;
       for (const step of steps) {
@@ -54,7 +61,7 @@ export class AlarmActions {
           const status = t.code === 'illegal_transition' ? 409 : 400;
           throw new ApiError(status, t.code, t.message, status === 400 ? [{ field: 'body/outcome', message: t.message }] : undefined);
         }
-        await addEvent(c, a.id, actor, step, state, t.next, { ...(body.note && step === action ? { note: body.note } : {}), ...(step === 'resolve' ? { outcome: body.outcome } : {}), ...(step === 'follow_up' && body.satisfaction ? { satisfaction: body.satisfaction } : {}) });
+        await addEvent(c, a.id, actor, step, state, t.next, { ...(body.note && step === action ? { note: body.note } : {}), ...(step === 'resolve' ? { outcome: body.outcome } : {}), ...(step === 'follow_up' && body.satisfaction ? { satisfaction: body.satisfaction } : {}), ...(duringCall && step === action ? { duringCall: true } : {}) });
         state = t.next;
       }
       patch.state = state;
@@ -63,10 +70,16 @@ export class AlarmActions {
       if (action === 'resolve') Object.assign(patch, { outcome: body.outcome, resolvedAt: new Date() });
       if (action === 'close') patch.closedAt = new Date();
       const updated = await updateAlarm(c, a.id, patch);
-      await audit(c, actor, `alarm_${action}`, `alarm:${a.id}`, { from: a.state, to: state, ...(body.outcome ? { outcome: body.outcome } : {}) });
+      await audit(c, actor, `alarm_${action}`, `alarm:${a.id}`, { from: a.state, to: state, ...(body.outcome ? { outcome: body.outcome } : {}), ...(duringCall ? { duringCall: true } : {}) });
+      // The agent's state follows the alarms they hold (the owner's, when a supervisor resolves for them).
+      if (this.agents && action === 'accept') agentChanges.push(...[await this.agents.accepted(c, user.id)].filter((x) => x !== undefined));
+      if (this.agents && (action === 'resolve' || action === 'release') && a.ownerId !== null) {
+        agentChanges.push(...[await this.agents.putDown(c, a.ownerId)].filter((x) => x !== undefined));
+      }
       return updated;
     });
     this.bus.emit('alarm.changed', { alarm: result, action, actor });
+    for (const s of agentChanges) this.agents?.emit(s);
     return result;
   }
 }

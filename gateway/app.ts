@@ -44,6 +44,8 @@ import { wsRoutes } from './http/ws.js';
 import { callRoutes } from './http/calls.js';
 import { startTelephonyService, type TelephonyHandle } from './telephony-service.js';
 import { dashboardRoutes } from './http/dashboard.js';
+import { AgentStates } from './agent-states.js';
+import { endOrphanCalls } from './store/calls.js';
 import { AlarmActions } from './alarm-actions.js';
 import { Escalator } from './escalator.js';
 import { Journal } from './journal.js';
@@ -65,6 +67,7 @@ export interface App {
   alarms: AlarmService;
   actions: AlarmActions;
   escalator: Escalator;
+  agents: AgentStates;
   rules: RuleEngine;
   broker: Broker;
   watch: DeviceServer;
@@ -190,7 +193,11 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     alarms.onRaised = () => escalator.kick();
     escalator.start();
     stops.push({ name: 'escalator', fn: () => escalator.stop() });
-    const actions = new AlarmActions(db, bus);
+    const agents = new AgentStates(db, bus, cfg.wrapUpS, log.child({ part: 'agents' }));
+    agents.onReady = (ids) => void escalator.offer(ids).catch((e) => log.warn({ err: e }, 'offering waiting alarms failed'));
+    agents.start();
+    stops.push({ name: 'agent-states', fn: () => agents.stop() });
+    const actions = new AlarmActions(db, bus, agents);
     let lastPrune = 0;
     let engineBusy = false;
     // Time-based rules (silent devices, inactivity, missed tests), journal retries, rule-state persistence.
@@ -287,10 +294,12 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     summary.push(...receivers.summary);
 
     // Telephony: ARI to a real Asterisk, or the built-in simulator (labelled as such), or off.
+    const orphans = await endOrphanCalls(db, new Date());
+    if (orphans) log.warn({ calls: orphans }, 'calls left live by the previous run marked lost (their flows ended with that process)');
     let telephonyHandle: TelephonyHandle | undefined;
     let telephonyError: string | undefined;
     try {
-      telephonyHandle = await startTelephonyService({ cfg, db, bus, alarms, registry, log: log.child({ part: 'telephony' }) });
+      telephonyHandle = await startTelephonyService({ cfg, db, bus, alarms, registry, agents, log: log.child({ part: 'telephony' }) });
     } catch (e) {
       // A wrong ARI password must be loud, but alarms keep popping without telephony.
       telephonyError = (e as Error).message;
@@ -323,10 +332,10 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
         (app) => commandRoutes(app, { db, commands }),
         (app) => telemetryRoutes(app, { db, query: telemetryStore.query }),
         (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),
-        (app) => agentRoutes(app, { db, bus }),
+        (app) => agentRoutes(app, { db, agents }),
         (app) => wsRoutes(app, { db, bus }),
         (app) => callRoutes(app, { db, bus, telephony: () => telephonyHandle, areaCode: cfg.areaCode }),
-        (app) => dashboardRoutes(app, { mapTileUrl: cfg.mapTileUrl, mapTileAttribution: cfg.mapTileAttribution, timezone: cfg.timezone }),
+        (app) => dashboardRoutes(app, { mapTileUrl: cfg.mapTileUrl, mapTileAttribution: cfg.mapTileAttribution, timezone: cfg.timezone, wrapUpS: cfg.wrapUpS }),
       ],
     });
     await http.listen({ host: cfg.httpHost, port: cfg.httpPort });
@@ -336,7 +345,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     summary.push(`HTTP API     ${cfg.httpHost}:${httpPort}  (/healthz, /metrics, /docs; the dashboard at /)`);
 
     return {
-      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, telemetryQuery: telemetryStore.query, alarms, actions, escalator, rules, broker, watch, overload, receivers, commands, http, httpPort, summary, generatedAdminPassword,
+      cfg, log, db, databaseUrl, metrics, health, bus, registry, pipeline, telemetry, telemetryQuery: telemetryStore.query, alarms, actions, agents, escalator, rules, broker, watch, overload, receivers, commands, http, httpPort, summary, generatedAdminPassword,
       stop: stopAll,
     };
   } catch (e) {

@@ -22,7 +22,7 @@ export interface BusEvents {
   'call.changed': { update: import('../telephony/calls.js').CallUpdate };
   /** a dashboard-ready view of a call leg change */
   'call.pushed': { call: Record<string, unknown> & { agentId: number | null } };
-  'agent.changed': { userId: number; state: string; extension: string | null };
+  'agent.changed': { userId: number; state: string; extension: string | null; wrapUpUntil?: string | null };
   'command.result': { deviceId: number; commandId: number; state: string; result?: string };
 }
 

@@ -63,6 +63,7 @@ export interface Config {
   influxBucket?: string;
   influxToken?: string;
   sessionTtlH: number;
+  wrapUpS: number;
   timezone: string;
   mapTileUrl?: string;
   mapTileAttribution?: string;
@@ -126,6 +127,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'INFLUX_BUCKET', key: 'influxBucket', kind: 'string', doc: 'API 2: bucket (on InfluxDB 3.x: the database). Required with INFLUX_API=2.' },
   { env: 'INFLUX_TOKEN', key: 'influxToken', kind: 'string', doc: 'API 2: API token with write and read access to the bucket. Required with INFLUX_API=2.' },
   { env: 'SESSION_TTL_H', key: 'sessionTtlH', kind: 'int', def: 12, min: 1, doc: 'Dashboard login session lifetime in hours.' },
+  { env: 'WRAP_UP_S', key: 'wrapUpS', kind: 'int', def: 30, min: 0, max: 3600, doc: 'Wrap-up (话后整理) after an agent resolves an alarm or hangs up ends by itself after this many seconds and the agent is ready again (自动置闲); 0 = at once.' },
   { env: 'TZ_CENTRE', key: 'timezone', kind: 'string', def: 'Asia/Shanghai', doc: 'Time zone of the centre (schedules, greetings, reports).' },
   { env: 'MAP_TILE_URL', key: 'mapTileUrl', kind: 'string', doc: 'Map tiles for the dashboard, a Leaflet URL template (https://tile.example/{z}/{x}/{y}.png). Unset: maps draw positions, tracks and geofences without a base map.' },
   { env: 'MAP_TILE_ATTRIBUTION', key: 'mapTileAttribution', kind: 'string', doc: 'Attribution shown on the map for MAP_TILE_URL (e.g. © OpenStreetMap contributors).' },

@@ -7,12 +7,12 @@ import type { Bus } from './bus.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { tx, type Db } from './store/db.js';
-import { addEvent, lockDueEscalations, updateAlarm, type Alarm } from './store/alarms.js';
-import { longestIdleReady, signedInAgents } from './store/agents.js';
+import { addEvent, lockDueEscalations, lockWaitingFor, updateAlarm, type Alarm } from './store/alarms.js';
+import { displayNames, longestIdleReady, signedInAgents, supervisorIds, wrapUpAgents } from './store/agents.js';
 
 type Effect =
   | { kind: 'present'; alarm: Alarm; userIds: number[]; step: string }
-  | { kind: 'supervisor'; alarm: Alarm }
+  | { kind: 'supervisor'; alarm: Alarm; reason: string }
   | { kind: 'callback'; alarm: Alarm; plan: EscalationPlan };
 
 export class Escalator {
@@ -93,20 +93,65 @@ export class Escalator {
       effects.push({ kind: 'callback', alarm, plan });
       return alarm;
     }
-    const targets =
+    let reason: string | undefined;
+    let targets =
       step.action === 'present_longest_idle'
         ? [await longestIdleReady(c)].filter((x) => x !== undefined).map((x) => x.userId)
         : (await signedInAgents(c)).map((x) => x.userId);
+    // A P1 that finds nobody ready goes at once to the agents in wrap-up and to the supervisors: it must not wait
+    // for the +30 s step (issue 14).
+    let alertLeads = step.action === 'present_all_and_alert_supervisor';
+    if (!targets.length && step.action === 'present_longest_idle' && alarm.priority === 1) {
+      reason = 'no_agent_ready';
+      const leads = await supervisorIds(c);
+      targets = [...new Set([...(await wrapUpAgents(c)).map((x) => x.userId), ...leads])];
+      alertLeads = true;
+    } else if (!targets.length) reason = 'no_agent_ready';
+    return this.present(c, alarm, targets, step.action, effects, { reason, alertLeads, stepIndex: step.index });
+  }
+
+  /** Presents an alarm to users (a screen-pop), with a timeline row that names them or says nobody was ready. */
+  private async present(
+    c: Parameters<typeof lockDueEscalations>[0],
+    alarm: Alarm,
+    targets: number[],
+    step: string,
+    effects: Effect[],
+    o: { reason?: string; alertLeads?: boolean; stepIndex?: number },
+  ): Promise<Alarm> {
     let state = alarm.state;
     if (targets.length && state === 'raised') {
       const t = transition('raised', 'present', { alarmClass: alarm.alarmClass });
       if (t.ok) state = t.next;
     }
     const updated = await updateAlarm(c, alarm.id, { state, presentedTo: [...new Set([...alarm.presentedTo, ...targets])] });
-    await addEvent(c, alarm.id, 'system', 'present', alarm.state, state, { step: step.action, to: targets, ...(targets.length ? {} : { reason: 'no agent signed in and ready' }) });
-    effects.push({ kind: 'present', alarm: updated, userIds: targets, step: step.action });
-    if (step.action === 'present_all_and_alert_supervisor') effects.push({ kind: 'supervisor', alarm: updated });
+    const toNames = await displayNames(c, targets);
+    await addEvent(c, alarm.id, 'system', 'present', alarm.state, state, { step, to: targets, toNames, ...(o.reason ? { reason: o.reason } : {}) });
+    effects.push({ kind: 'present', alarm: updated, userIds: targets, step });
+    if (o.alertLeads) effects.push({ kind: 'supervisor', alarm: updated, reason: o.reason ?? 'not accepted in time' });
     return updated;
+  }
+
+  /**
+   * Agents who just became ready (wrap-up over, back from a break) get the most urgent alarm nobody was given yet,
+   * at once, instead of waiting for the next escalation step.
+   */
+  async offer(userIds: number[]): Promise<number> {
+    const effects: Effect[] = [];
+    let n = 0;
+    await tx(this.db, async (c) => {
+      for (const userId of userIds) {
+        const ready = await longestIdleReady(c);
+        if (!ready) return;
+        if (ready.userId !== userId) continue; // someone idle longer comes first; they get theirs on their own turn
+        const waiting = await lockWaitingFor(c, userId);
+        if (!waiting) return;
+        await this.present(c, waiting, [userId], 'agent_ready', effects, {});
+        n++;
+      }
+    });
+    this.apply(effects);
+    return n;
   }
 
   private apply(effects: Effect[]): void {
@@ -115,7 +160,7 @@ export class Escalator {
         this.bus.emit('alarm.changed', { alarm: e.alarm, action: 'presented', actor: 'system' });
         this.bus.emit('alarm.presented', { alarm: e.alarm, userIds: e.userIds, step: e.step });
       } else if (e.kind === 'supervisor') {
-        this.bus.emit('supervisor.alert', { alarm: e.alarm, reason: 'not accepted in time' });
+        this.bus.emit('supervisor.alert', { alarm: e.alarm, reason: e.reason });
       } else {
         this.bus.emit('alarm.callback', { alarm: e.alarm, plan: e.plan as unknown as Record<string, unknown> });
       }

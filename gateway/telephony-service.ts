@@ -18,7 +18,7 @@ import { addEvent, getAlarm } from './store/alarms.js';
 import { audit } from './store/audit.js';
 import { callAnswered, callEnded, claimCall, createCall } from './store/calls.js';
 import { findElderByPhone, getElder, listContacts } from './store/elders.js';
-import { getAgentStatus, setAgentState } from './store/agents.js';
+import type { AgentStates } from './agent-states.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const num = (s?: string) => (s === undefined || s === '' ? null : Number(s));
@@ -30,12 +30,19 @@ export interface TelephonyHandle {
   stop(): Promise<void>;
 }
 
-/** Spawns simulators/asterisk as a separate process (the gateway never imports simulator code). */
+/**
+ * Spawns simulators/asterisk as a separate process (the gateway never imports simulator code). Its stdin is a pipe
+ * we never write to: when the gateway dies, even by kill -9, the pipe closes and the simulator exits
+ * (--exit-with-stdin), so it cannot outlive us and keep its port.
+ */
 async function startSimulator(port: number, cfg: Config, log: Logger): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'simulators/asterisk/cli.ts'), '--port', String(port), '--user', cfg.ariUsername, '--password', cfg.ariPassword, '--app', cfg.ariApp, '--quiet'], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'simulators/asterisk/cli.ts'), '--port', String(port), '--user', cfg.ariUsername, '--password', cfg.ariPassword, '--app', cfg.ariApp, '--quiet', '--exit-with-stdin'], {
     cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['pipe', 'ignore', 'pipe'],
+    // Its own process group: Ctrl-C in a terminal reaches only us, and we stop it in order (stopSimulator).
+    detached: true,
   });
+  proc.stdin?.on('error', () => undefined); // the simulator may be gone first
   proc.stderr?.on('data', (d) => log.warn({ part: 'asterisk-sim' }, String(d).trim()));
   const url = `http://127.0.0.1:${port}`;
   const auth = `Basic ${Buffer.from(`${cfg.ariUsername}:${cfg.ariPassword}`).toString('base64')}`;
@@ -45,11 +52,21 @@ async function startSimulator(port: number, cfg: Config, log: Logger): Promise<{
     if (proc.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  proc.kill();
+  await stopSimulator(proc);
   throw new Error(`the Asterisk simulator did not start on port ${port}`);
 }
 
-export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; alarms: AlarmService; registry: Registry; log: Logger }): Promise<TelephonyHandle | undefined> {
+/** SIGTERM, then SIGKILL after 3 s; resolves once the simulator has exited (its port is free again). */
+async function stopSimulator(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  proc.kill('SIGTERM');
+  const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(t);
+}
+
+export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; alarms: AlarmService; registry: Registry; agents: AgentStates; log: Logger }): Promise<TelephonyHandle | undefined> {
   const { cfg, db, bus, log } = o;
   if (cfg.telephony === 'off') return undefined;
   let url = cfg.ariUrl ?? '';
@@ -101,15 +118,12 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
     },
     agents: {
       // The phone drives the agent's state: on a call → on_call; hung up → wrap-up (话后整理).
+      // Hung up while still holding an alarm → handling; else wrap-up with its timer (agent-states.ts).
       phoneStateChanged: async (c) => {
         const id = num(c.agentId);
         if (!id) return;
-        const cur = await getAgentStatus(db, id);
-        if (!cur?.signedIn) return;
-        const next = c.state === 'on_call' ? 'on_call' : c.state === 'idle' && cur.state === 'on_call' ? 'wrap_up' : undefined;
-        if (!next) return;
-        const s = await setAgentState(db, id, next);
-        bus.emit('agent.changed', { userId: id, state: s.state, extension: s.extension });
+        if (c.state === 'on_call') await o.agents.phone(id, true);
+        else if (c.state === 'idle') await o.agents.phone(id, false);
       },
     },
   };
@@ -152,8 +166,11 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
     mode: cfg.telephony === 'simulated' ? 'simulated' : 'ari',
     url,
     stop: async () => {
-      await telephony.stop();
-      sim?.kill('SIGTERM');
+      try {
+        await telephony.stop();
+      } finally {
+        if (sim) await stopSimulator(sim);
+      }
     },
   };
 }

@@ -7,10 +7,10 @@ import type { Db } from '../store/db.js';
 import { answerRates, getAlarm, listAlarms, listEvents } from '../store/alarms.js';
 import { listContacts, getElder } from '../store/elders.js';
 import { getDevice, listDevices } from '../store/devices.js';
-import { listCallsForAlarm } from '../store/calls.js';
+import { listCallsForAlarm, liveStateOf } from '../store/calls.js';
 import { requireRole } from './auth.js';
 import { notFound } from './errors.js';
-import { Id, Paging } from './schemas.js';
+import { Id, Paging, elderFor } from './schemas.js';
 
 const ActionBody = Type.Object(
   {
@@ -49,9 +49,10 @@ export async function alarmRoutes(app: FastifyInstance, o: { db: Db; actions: Al
   r.get('/api/alarms/outcomes', { schema: { tags: ['alarms'], summary: 'Outcome codes with zh-CN and English labels' }, preHandler: requireRole(db) }, async () => OUTCOME_CODES);
 
   r.get('/api/alarms/stats', { schema: { tags: ['alarms'], summary: "Today's answered-within-60 s and 180 s rates" }, preHandler: requireRole(db, 'supervisor', 'admin', 'agent') }, async () => {
-    const start = startOfDay(new Date(), o.timezone);
-    const s = await answerRates(db, start);
-    return { since: start, ...s, rate60: s.total ? s.within60 / s.total : null, rate180: s.total ? s.within180 / s.total : null };
+    const now = new Date();
+    const start = startOfDay(now, o.timezone);
+    const s = await answerRates(db, start, now);
+    return { since: start, ...s, rate60: s.decided60 ? s.within60 / s.decided60 : null, rate180: s.decided180 ? s.within180 / s.decided180 : null };
   });
 
   r.get('/api/alarms/:id', { schema: { tags: ['alarms'], summary: 'One alarm with its timeline, elder, contacts, devices and calls', params: Id }, preHandler: requireRole(db) }, async (req) => {
@@ -65,7 +66,7 @@ export async function alarmRoutes(app: FastifyInstance, o: { db: Db; actions: Al
       alarm.deviceId ? getDevice(db, alarm.deviceId) : undefined,
       listCallsForAlarm(db, alarm.id),
     ]);
-    return { alarm, timeline, elder: elder ?? null, contacts, devices, device: device ?? null, calls };
+    return { alarm, timeline, elder: elder ? elderFor(elder, req.user?.role) : null, contacts, devices, device: device ?? null, calls: calls.map((x) => ({ ...x, liveState: liveStateOf(x) })) };
   });
 
   for (const action of USER_ACTIONS) {

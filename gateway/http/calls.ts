@@ -7,7 +7,7 @@ import type { Db } from '../store/db.js';
 import { addEvent, getAlarm } from '../store/alarms.js';
 import { audit } from '../store/audit.js';
 import { getAgentStatus } from '../store/agents.js';
-import { getCallByChannel, listCalls } from '../store/calls.js';
+import { getCallByChannel, listCalls, liveCallsOfAgent, liveStateOf, type CallRecord } from '../store/calls.js';
 import { getElder, listContacts } from '../store/elders.js';
 import { actorOf, requireRole } from './auth.js';
 import { ApiError, badField, notFound } from './errors.js';
@@ -20,6 +20,22 @@ export function callState(party: string, leg: string): string {
   return leg === 'up' ? 'connected' : 'dialing';
 }
 
+/** One entry per live flow of an agent, in the shape of the WebSocket's call messages, plus its times. */
+export function liveFlows(records: CallRecord[]): Record<string, unknown>[] {
+  const byFlow = new Map<string, CallRecord[]>();
+  for (const r of records) if (r.flowId) byFlow.set(r.flowId, [...(byFlow.get(r.flowId) ?? []), r]);
+  return [...byFlow.entries()].map(([flowId, legs]) => {
+    // The target leg tells more than the agent's once it exists (dialing → connected).
+    const leg = legs.find((l) => l.party !== 'agent') ?? legs[0]!;
+    const legState = liveStateOf(leg);
+    const startedAt = legs.map((l) => l.createdAt).sort((a, b) => +a - +b)[0];
+    return {
+      id: flowId, channelId: leg.channelId, flow: leg.flow, party: leg.party, leg: legState, state: callState(leg.party, legState),
+      alarmId: leg.alarmId, agentId: leg.agentId, elderId: leg.elderId, startedAt, answeredAt: leg.answeredAt, liveState: legState,
+    };
+  });
+}
+
 export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; telephony: () => TelephonyHandle | undefined; areaCode: string }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const db = o.db;
@@ -30,6 +46,10 @@ export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; te
     if (t.telephony.health().state !== 'up') throw new ApiError(503, 'telephony_down', 'Asterisk is unreachable; try again shortly');
     return t.telephony;
   };
+
+  // One live click-to-call per agent: the originate in progress here, or a live call in the database (another node, a reload).
+  const originating = new Map<number, string>();
+  const busy = () => new ApiError(409, 'call_in_progress', '您已有一通电话在进行中，请先挂机 / you already have a call in progress: hang up first');
 
   r.post(
     '/api/calls',
@@ -70,14 +90,23 @@ export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; te
         if (!elder.phone) throw badField('body/elderId', 'this elder has no phone number on file');
         target = { party: 'elder', number: elder.phone, elderId: String(elder.id) };
       }
-      const t = await tel().clickToCall({
-        idempotencyKey: `ctc:${req.user!.id}:${b.idempotencyKey ?? randomUUID()}`,
-        agentId: String(req.user!.id),
-        extension: me.extension,
-        target,
-        ...(alarm ? { alarmId: String(alarm.id) } : {}),
+      const uid = req.user!.id;
+      const key = `ctc:${uid}:${b.idempotencyKey ?? randomUUID()}`;
+      const held = originating.get(uid);
+      if (held !== undefined && held !== key) throw busy(); // a retry with the same key is answered as a duplicate below
+      const tele = tel();
+      originating.set(uid, key); // before any await: two presses at once must not both pass
+      let t: Awaited<ReturnType<typeof tele.clickToCall>>;
+      try {
+        if (held === undefined && (await liveCallsOfAgent(db, uid)).length) throw busy();
+        t = await tele.clickToCall({ idempotencyKey: key, agentId: String(uid), extension: me.extension, target, ...(alarm ? { alarmId: String(alarm.id) } : {}) });
+      } catch (e) {
+        if (originating.get(uid) === key) originating.delete(uid);
+        throw e;
+      }
+      void t.done.catch(() => undefined).finally(() => {
+        if (originating.get(uid) === key) originating.delete(uid);
       });
-      t.done.catch(() => undefined);
       await audit(db, actorOf(req), 'call_start', alarm ? `alarm:${alarm.id}` : `elder:${target.elderId ?? '-'}`, { party: target.party, callId: t.callId, duplicate: t.duplicate });
       if (alarm) await addEvent(db, alarm.id, actorOf(req), 'call_started', null, null, { party: target.party, callId: t.callId });
       return reply.status(202).send({ call: { id: t.callId, state: 'ringing_agent', party: target.party, alarmId: alarm?.id ?? null }, duplicate: t.duplicate });
@@ -91,8 +120,12 @@ export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; te
     return { ok: true };
   });
 
-  r.get('/api/calls', { schema: { tags: ['calls'], querystring: Type.Object({ alarmId: Type.Optional(Type.Integer({ minimum: 1 })), flowId: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }) }, preHandler: requireRole(db) }, async (req) =>
-    listCalls(db, { alarmId: req.query.alarmId, flowId: req.query.flowId, limit: req.query.limit ?? 100 }),
+  r.get('/api/calls', { schema: { tags: ['calls'], summary: 'Call records, newest first, each with its liveState (ringing, up, ended)', querystring: Type.Object({ alarmId: Type.Optional(Type.Integer({ minimum: 1 })), flowId: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }) }, preHandler: requireRole(db) }, async (req) =>
+    (await listCalls(db, { alarmId: req.query.alarmId, flowId: req.query.flowId, limit: req.query.limit ?? 100 })).map((c) => ({ ...c, liveState: liveStateOf(c) })),
+  );
+
+  r.get('/api/calls/live', { schema: { tags: ['calls'], summary: "The signed-in user's live calls (a reload or a new login mid-call restores them)" }, preHandler: staff }, async (req) =>
+    liveFlows(await liveCallsOfAgent(db, req.user!.id)),
   );
 
   // Live call state to dashboards (the WebSocket plugin forwards 'call' bus messages).

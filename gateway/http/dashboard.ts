@@ -17,6 +17,8 @@ export interface DashboardOptions {
   mapTileUrl?: string;
   mapTileAttribution?: string;
   timezone: string;
+  /** seconds of wrap-up (话后整理) before an agent is ready again */
+  wrapUpS?: number;
 }
 
 export async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions): Promise<void> {
@@ -28,6 +30,7 @@ export async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions)
     mapTileUrl: o.mapTileUrl ?? '',
     mapTileAttribution: o.mapTileAttribution ?? '',
     timezone: o.timezone,
+    wrapUpS: o.wrapUpS ?? 30,
     features: {
       calls: has('POST', '/api/calls'),
       callList: has('GET', '/api/calls'),

@@ -6,7 +6,7 @@ import { createElder, deleteElder, getElder, listContacts, listElders, setContac
 import { listDevices } from '../store/devices.js';
 import { actorOf, requireRole } from './auth.js';
 import { notFound } from './errors.js';
-import { ContactBody, Id, Paging, phone } from './schemas.js';
+import { ContactBody, Id, Paging, elderFor, phone } from './schemas.js';
 import { DEFAULT_ESCALATION_PLAN, DEFAULT_RULES, resolveEscalationPlan, resolveRules } from '../../alarms/index.js';
 import { ApiError } from './errors.js';
 
@@ -62,18 +62,19 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
     if (input.phone) input.phone = phone(input.phone, 'body/phone');
     const elder = await createElder(db, input, normContacts(contacts, 'body/contacts'));
     await audit(db, actorOf(req), 'elder_create', `elder:${elder.id}`);
-    return reply.status(201).send(elder);
+    return reply.status(201).send(elderFor(elder, req.user?.role));
   });
 
-  r.get('/api/elders', { schema: { tags: ['elders'], querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), ...Paging }) }, preHandler: read }, async (req) =>
-    listElders(db, { q: req.query.q, limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 }),
-  );
+  r.get('/api/elders', { schema: { tags: ['elders'], querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), ...Paging }) }, preHandler: read }, async (req) => {
+    const page = await listElders(db, { q: req.query.q, limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 });
+    return { ...page, items: page.items.map((e) => elderFor(e, req.user?.role)) };
+  });
 
   r.get('/api/elders/:id', { schema: { tags: ['elders'], params: Id }, preHandler: read }, async (req) => {
     const elder = await getElder(db, req.params.id);
     if (!elder) throw notFound(`elder ${req.params.id}`);
     const [contacts, devices] = await Promise.all([listContacts(db, elder.id), listDevices(db, { elderId: elder.id, limit: 100, offset: 0 })]);
-    return { ...elder, contacts, devices };
+    return { ...elderFor(elder, req.user?.role), contacts, devices };
   });
 
   r.patch('/api/elders/:id', { schema: { tags: ['elders'], params: Id, body: PatchElder }, preHandler: write }, async (req) => {
@@ -84,7 +85,7 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
     if (!elder) throw notFound(`elder ${req.params.id}`);
     await audit(db, actorOf(req), 'elder_update', `elder:${elder.id}`, { fields: Object.keys(req.body) });
     if (req.body.rules !== undefined || req.body.responsePlan !== undefined) o.onRulesChanged?.(elder.id);
-    return elder;
+    return elderFor(elder, req.user?.role);
   });
 
   r.delete('/api/elders/:id', { schema: { tags: ['elders'], params: Id }, preHandler: requireRole(db, 'admin') }, async (req, reply) => {

@@ -24,3 +24,14 @@ export function phone(value: string, field: string, areaCode?: string): string {
   if (!r.ok) throw badField(field, `invalid phone number ${JSON.stringify(value)}: ${r.reason}`);
   return r.number;
 }
+
+/** ID numbers (身份证号) show their last 4 characters only; the full number is for admins (issue 14). */
+export function maskIdNumber(v: string): string {
+  return v.length <= 4 ? v : `${'*'.repeat(v.length - 4)}${v.slice(-4)}`;
+}
+
+/** An elder record as a role may see it. */
+export function elderFor<E extends { idNumber?: string | null }>(elder: E, role: string | undefined): E {
+  if (role === 'admin' || !elder.idNumber) return elder;
+  return { ...elder, idNumber: maskIdNumber(elder.idNumber) };
+}

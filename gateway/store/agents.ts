@@ -1,7 +1,8 @@
 import type { Queryable } from './db.js';
 import { camel } from './rows.js';
 
-export const AGENT_STATES = ['ready', 'not_ready', 'away', 'wrap_up', 'on_call'] as const;
+/** handling (处理中): holds an accepted alarm, so it is out of the ready pool until it is resolved. */
+export const AGENT_STATES = ['ready', 'not_ready', 'away', 'wrap_up', 'on_call', 'handling'] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
 
 export interface AgentStatus {
@@ -11,6 +12,8 @@ export interface AgentStatus {
   since: Date;
   idleSince: Date | null;
   signedIn: boolean;
+  /** while in wrap-up: when it ends by itself (自动置闲) */
+  wrapUpUntil: Date | null;
 }
 
 export async function getAgentStatus(c: Queryable, userId: number): Promise<AgentStatus | undefined> {
@@ -19,11 +22,12 @@ export async function getAgentStatus(c: Queryable, userId: number): Promise<Agen
 }
 
 /** Sets an agent's state; `idle_since` restarts whenever the agent becomes ready (longest idle first). */
-export async function setAgentState(c: Queryable, userId: number, state: AgentState, patch: { extension?: string | null; signedIn?: boolean } = {}): Promise<AgentStatus> {
+export async function setAgentState(c: Queryable, userId: number, state: AgentState, patch: { extension?: string | null; signedIn?: boolean; wrapUpUntil?: Date | null } = {}): Promise<AgentStatus> {
   const r = await c.query(
-    `INSERT INTO agent_status (user_id, state, since, idle_since, extension, signed_in)
-     VALUES ($1, $2, now(), CASE WHEN $2 = 'ready' THEN now() END, $3, COALESCE($4, false))
+    `INSERT INTO agent_status (user_id, state, since, idle_since, extension, signed_in, wrap_up_until)
+     VALUES ($1, $2, now(), CASE WHEN $2 = 'ready' THEN now() END, $3, COALESCE($4, false), $6)
      ON CONFLICT (user_id) DO UPDATE SET
+       wrap_up_until = EXCLUDED.wrap_up_until,
        since = CASE WHEN agent_status.state = EXCLUDED.state THEN agent_status.since ELSE now() END,
        idle_since = CASE WHEN EXCLUDED.state = 'ready' AND agent_status.state <> 'ready' THEN now()
                          WHEN EXCLUDED.state = 'ready' THEN agent_status.idle_since ELSE NULL END,
@@ -31,7 +35,7 @@ export async function setAgentState(c: Queryable, userId: number, state: AgentSt
        extension = CASE WHEN $5 THEN EXCLUDED.extension ELSE agent_status.extension END,
        signed_in = COALESCE($4, agent_status.signed_in)
      RETURNING *`,
-    [userId, state, patch.extension ?? null, patch.signedIn ?? null, patch.extension !== undefined],
+    [userId, state, patch.extension ?? null, patch.signedIn ?? null, patch.extension !== undefined, state === 'wrap_up' ? (patch.wrapUpUntil ?? null) : null],
   );
   return camel<AgentStatus>(r.rows[0]);
 }
@@ -43,10 +47,47 @@ export async function listAgentStatus(c: Queryable): Promise<(AgentStatus & { us
   return r.rows.map((x) => camel(x));
 }
 
-/** ACD: the signed-in ready agent who has been idle longest. */
+/** Holds an accepted alarm (accepted or in progress): such an agent is never in the ready pool. */
+const HOLDS_ALARM = `EXISTS (SELECT 1 FROM alarms al WHERE al.owner_id = agent_status.user_id AND al.state IN ('accepted', 'in_progress'))`;
+
+/** ACD: the signed-in ready agent who has been idle longest (and holds no alarm, whatever the state says). */
 export async function longestIdleReady(c: Queryable): Promise<AgentStatus | undefined> {
-  const r = await c.query(`SELECT * FROM agent_status WHERE signed_in AND state = 'ready' ORDER BY idle_since ASC NULLS LAST, user_id LIMIT 1`);
+  const r = await c.query(`SELECT * FROM agent_status WHERE signed_in AND state = 'ready' AND NOT ${HOLDS_ALARM} ORDER BY idle_since ASC NULLS LAST, user_id LIMIT 1`);
   return r.rows[0] ? camel<AgentStatus>(r.rows[0]) : undefined;
+}
+
+/** Signed-in agents in wrap-up who hold no alarm: the first fallback for a P1 that finds nobody ready. */
+export async function wrapUpAgents(c: Queryable): Promise<AgentStatus[]> {
+  const r = await c.query(`SELECT * FROM agent_status WHERE signed_in AND state = 'wrap_up' AND NOT ${HOLDS_ALARM} ORDER BY since, user_id`);
+  return r.rows.map((x) => camel<AgentStatus>(x));
+}
+
+/** Ids of the alarms a user holds (accepted or in progress). */
+export async function heldAlarms(c: Queryable, userId: number): Promise<number[]> {
+  const r = await c.query(`SELECT id FROM alarms WHERE owner_id = $1 AND state IN ('accepted', 'in_progress') ORDER BY id`, [userId]);
+  return r.rows.map((x) => Number(x.id));
+}
+
+/**
+ * Wrap-ups whose time is up end by themselves (自动置闲): ready again, or handling when the agent holds an alarm.
+ * Returns the agents changed.
+ */
+export async function endDueWrapUps(c: Queryable, now: Date): Promise<AgentStatus[]> {
+  const r = await c.query(
+    `UPDATE agent_status SET state = CASE WHEN ${HOLDS_ALARM} THEN 'handling' ELSE 'ready' END,
+       since = $1, idle_since = CASE WHEN ${HOLDS_ALARM} THEN NULL ELSE $1 END, wrap_up_until = NULL
+     WHERE state = 'wrap_up' AND wrap_up_until IS NOT NULL AND wrap_up_until <= $1 RETURNING *`,
+    [now],
+  );
+  return r.rows.map((x) => camel<AgentStatus>(x));
+}
+
+/** Display names for timelines ("presented to 张三、李四"). */
+export async function displayNames(c: Queryable, ids: number[]): Promise<string[]> {
+  if (!ids.length) return [];
+  const r = await c.query(`SELECT id, display_name, username FROM users WHERE id = ANY($1)`, [ids]);
+  const byId = new Map(r.rows.map((x) => [Number(x.id), String(x.display_name || x.username)]));
+  return ids.map((id) => byId.get(id) ?? `#${id}`);
 }
 
 export async function signedInAgents(c: Queryable): Promise<AgentStatus[]> {

@@ -56,6 +56,14 @@ export interface RaiseInput {
 }
 
 const OPEN = `state NOT IN ('closed', 'cleared')`;
+/**
+ * Unhandled or in hand: the only states a repeat may fold into (the partial unique index alarms_one_open has
+ * the same predicate). From resolved on, a new event of the same kind is a new alarm (issue 14).
+ */
+export const IN_HAND_STATES = ['raised', 'presented', 'accepted', 'in_progress'] as const;
+const IN_HAND = `state IN ('raised', 'presented', 'accepted', 'in_progress')`;
+/** A new alarm links to the last one of its source and kind resolved within this window ("again, 12 min after #41"). */
+const RECUR_LINK_H = 24;
 
 /**
  * Raises an alarm, or folds a repeat into the open alarm for (source, kind): count + 1, last_at.
@@ -65,7 +73,7 @@ export async function raiseOrRepeat(c: Queryable, a: RaiseInput, actor = 'device
   const r = await c.query(
     `INSERT INTO alarms (kind, priority, alarm_class, device_id, elder_id, source_key, zone, first_at, last_at, lat, lon, detail)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)
-     ON CONFLICT (source_key, kind) WHERE ${OPEN}
+     ON CONFLICT (source_key, kind) WHERE ${IN_HAND}
      DO UPDATE SET count = alarms.count + 1, last_at = GREATEST(alarms.last_at, EXCLUDED.last_at),
        lat = COALESCE(EXCLUDED.lat, alarms.lat), lon = COALESCE(EXCLUDED.lon, alarms.lon), updated_at = now()
      RETURNING *, (xmax = 0) AS created`,
@@ -74,7 +82,26 @@ export async function raiseOrRepeat(c: Queryable, a: RaiseInput, actor = 'device
   const { created, ...row } = r.rows[0];
   const alarm = camel<Alarm>(row);
   await addEvent(c, alarm.id, actor, created ? 'raised' : 'repeated', created ? null : alarm.state, alarm.state, created ? (a.detail ?? {}) : { count: alarm.count });
+  if (created) await linkRecurrence(c, alarm);
   return { alarm, created: Boolean(created) };
+}
+
+/**
+ * Both timelines of a recurrence: the new alarm says "again, N min after #41 was resolved", and #41 says which
+ * alarm followed. Only an earlier alarm of the same source and kind that a person resolved counts.
+ */
+async function linkRecurrence(c: Queryable, alarm: Alarm): Promise<void> {
+  const r = await c.query(
+    `SELECT id, resolved_at, state FROM alarms
+     WHERE source_key = $1 AND kind = $2 AND id < $3 AND resolved_at IS NOT NULL AND resolved_at > $4::timestamptz - make_interval(hours => $5)
+     ORDER BY id DESC LIMIT 1`,
+    [alarm.sourceKey, alarm.kind, alarm.id, alarm.firstAt, RECUR_LINK_H],
+  );
+  const prev = r.rows[0] as { id: string; resolved_at: Date; state: string } | undefined;
+  if (!prev) return;
+  const minutesAfter = Math.max(0, Math.round((alarm.firstAt.getTime() - new Date(prev.resolved_at).getTime()) / 60_000));
+  await addEvent(c, alarm.id, 'system', 'recurred', alarm.state, alarm.state, { previousId: Number(prev.id), minutesAfter, previousState: prev.state });
+  await addEvent(c, Number(prev.id), 'system', 'recurred_as', prev.state, prev.state, { nextId: alarm.id, minutesAfter });
 }
 
 export async function addEvent(c: Queryable, alarmId: number, actor: string, action: string, from: string | null, to: string | null, detail: Record<string, unknown> = {}): Promise<void> {
@@ -96,7 +123,8 @@ export async function clearOpen(c: Queryable, sourceKey: string, kind: string, a
 
 /** A restore for an operator alarm does not close it (someone must still handle it): it goes on the timeline. */
 export async function noteRestore(c: Queryable, sourceKey: string, kind: string, actor = 'device'): Promise<Alarm | undefined> {
-  const r = await c.query(`SELECT * FROM alarms WHERE source_key = $1 AND kind = $2 AND ${OPEN}`, [sourceKey, kind]);
+  // In hand first; else the latest one still awaiting follow-up or close.
+  const r = await c.query(`SELECT * FROM alarms WHERE source_key = $1 AND kind = $2 AND ${OPEN} ORDER BY (${IN_HAND}) DESC, id DESC LIMIT 1`, [sourceKey, kind]);
   if (!r.rows[0]) return undefined;
   const alarm = camel<Alarm>(r.rows[0]);
   await addEvent(c, alarm.id, actor, 'restore_received', alarm.state, alarm.state);
@@ -121,10 +149,10 @@ export async function claimMessage(c: Queryable, key: string, windowS: number | 
   const ids: number[] = row.alarm_ids.map(Number);
   if (windowS !== null) {
     // Without a device time, identical bytes may be a new event (a second fall, a second press). Only treat
-    // them as a retransmission inside the window AND while what they raised is still open: re-raising after
-    // an agent closed the alarm is the safe side.
+    // them as a retransmission inside the window AND while what they raised is still in hand: re-raising after
+    // an agent resolved the alarm is the safe side (issue 14: a new event is never silently absorbed).
     const expired = Date.now() - new Date(row.at).getTime() > windowS * 1000;
-    const closed = ids.length > 0 && (await c.query(`SELECT bool_and(state IN ('closed', 'cleared')) AS done FROM alarms WHERE id = ANY($1)`, [ids])).rows[0].done === true;
+    const closed = ids.length > 0 && (await c.query(`SELECT bool_and(NOT (${IN_HAND})) AS done FROM alarms WHERE id = ANY($1)`, [ids])).rows[0].done === true;
     if (expired || closed) {
       await c.query(`UPDATE processed_messages SET at = now(), alarm_ids = '{}' WHERE dedup_key = $1`, [key]);
       return null;
@@ -194,14 +222,36 @@ export async function lockDueEscalations(c: Queryable, now: Date, limit = 20): P
   return r.rows.map((x) => camel<Alarm>(x));
 }
 
-/** Answered-in-time rates for the supervisor (接通率 / 及时率): accepted within 60 s and 180 s of being raised. */
-export async function answerRates(c: Queryable, since: Date): Promise<{ total: number; within60: number; within180: number }> {
+/**
+ * For an agent who just became ready: the most urgent alarm still waiting for someone, locked. That is one presented
+ * to nobody yet, or a P1 not yet accepted that this agent has not been shown (it may sit with supervisors and
+ * agents in wrap-up only).
+ */
+export async function lockWaitingFor(c: Queryable, userId: number): Promise<Alarm | undefined> {
+  const r = await c.query(
+    `SELECT * FROM alarms
+     WHERE alarm_class = 'operator' AND NOT ($1 = ANY(presented_to))
+       AND ((state = 'raised' AND cardinality(presented_to) = 0) OR (state = 'presented' AND priority = 1))
+     ORDER BY priority, first_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+    [userId],
+  );
+  return r.rows[0] ? camel<Alarm>(r.rows[0]) : undefined;
+}
+
+/**
+ * Answered-in-time rates for the supervisor (接通率 / 及时率): accepted within 60 s and 180 s of being raised.
+ * An alarm counts toward a rate only once it is decided for that window: answered, or its window has passed
+ * (an alarm waiting 36 s is neither a hit nor a miss for the 60 s rate yet). Each rate has its own denominator.
+ */
+export async function answerRates(c: Queryable, since: Date, now = new Date()): Promise<{ total: number; decided60: number; decided180: number; within60: number; within180: number }> {
   const r = await c.query(
     `SELECT count(*)::int AS total,
+            count(*) FILTER (WHERE accepted_at IS NOT NULL OR $2::timestamptz - first_at > interval '60 seconds')::int AS decided60,
+            count(*) FILTER (WHERE accepted_at IS NOT NULL OR $2::timestamptz - first_at > interval '180 seconds')::int AS decided180,
             count(*) FILTER (WHERE accepted_at - first_at <= interval '60 seconds')::int AS within60,
             count(*) FILTER (WHERE accepted_at - first_at <= interval '180 seconds')::int AS within180
-     FROM alarms WHERE first_at >= $1 AND alarm_class = 'operator'`,
-    [since],
+     FROM alarms WHERE first_at >= $1 AND first_at <= $2 AND alarm_class = 'operator'`,
+    [since, now],
   );
   return r.rows[0];
 }

@@ -84,6 +84,44 @@ export async function callEnded(c: Queryable, channelId: string, e: { at: Date; 
   return r.rows[0] ? camel<CallRecord>(r.rows[0]) : undefined;
 }
 
+/** Live state of a call record: ringing until answered, up until ended. */
+export type LiveState = 'ringing' | 'up' | 'ended';
+export function liveStateOf(r: Pick<CallRecord, 'answeredAt' | 'endedAt'>): LiveState {
+  return r.endedAt ? 'ended' : r.answeredAt ? 'up' : 'ringing';
+}
+
+/** Calls not yet ended are "live" only for a while: a record the gateway lost track of (crash mid-call) must not stay live forever. */
+const LIVE_WINDOW = `created_at > now() - interval '4 hours'`;
+
+/**
+ * At start: call records a previous run left without an end. Their flows lived in that process's memory, so
+ * nobody can hang them up or see them end; they are marked lost rather than shown live for hours.
+ * (One gateway per database today; several nodes would need a node id per call.)
+ */
+export async function endOrphanCalls(c: Queryable, startedAt: Date): Promise<number> {
+  const r = await c.query(
+    `UPDATE calls SET ended_at = $1, outcome = COALESCE(outcome, 'lost'), cause_text = COALESCE(cause_text, 'gateway restarted during the call')
+     WHERE ended_at IS NULL AND channel_id IS NOT NULL AND created_at < $1`,
+    [startedAt],
+  );
+  return r.rowCount ?? 0;
+}
+
+/** Whether a call of this alarm is still live (ringing or up). */
+export async function hasLiveCall(c: Queryable, alarmId: number): Promise<boolean> {
+  const r = await c.query(`SELECT 1 FROM calls WHERE alarm_id = $1 AND channel_id IS NOT NULL AND ended_at IS NULL AND ${LIVE_WINDOW} LIMIT 1`, [alarmId]);
+  return r.rowCount === 1;
+}
+
+/** An agent's live calls (click-to-call legs not yet ended), newest first: for a reload or a new login mid-call. */
+export async function liveCallsOfAgent(c: Queryable, agentId: number): Promise<CallRecord[]> {
+  const r = await c.query(
+    `SELECT * FROM calls WHERE agent_id = $1 AND channel_id IS NOT NULL AND ended_at IS NULL AND ${LIVE_WINDOW} ORDER BY id DESC`,
+    [agentId],
+  );
+  return r.rows.map((x) => camel<CallRecord>(x));
+}
+
 export async function getCallByChannel(c: Queryable, channelId: string): Promise<CallRecord | undefined> {
   const r = await c.query('SELECT * FROM calls WHERE channel_id = $1', [channelId]);
   return r.rows[0] ? camel<CallRecord>(r.rows[0]) : undefined;

@@ -1,7 +1,11 @@
 /**
  * Standalone simulated Asterisk:
  *   tsx simulators/asterisk/cli.ts [--port 8088] [--host 127.0.0.1] [--directory file.json]
- *        [--user anxin] [--password anxin] [--app alarmhub] [--time-scale 1] [--quiet]
+ *        [--user anxin] [--password anxin] [--app alarmhub] [--time-scale 1] [--quiet] [--exit-with-stdin]
+ *
+ * --exit-with-stdin: the parent keeps a pipe on our stdin and never writes to it; when the parent dies (even by
+ * kill -9) the kernel closes the pipe, stdin ends and the simulator exits, so it never outlives the parent and never
+ * keeps holding its port.
  */
 import { parseArgs } from 'node:util';
 import { loadDirectoryFile, startAsteriskSim } from './index.ts';
@@ -16,12 +20,13 @@ const { values } = parseArgs({
     app: { type: 'string' },
     'time-scale': { type: 'string', default: '1' },
     quiet: { type: 'boolean', default: false },
+    'exit-with-stdin': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help) {
-  console.log('usage: tsx simulators/asterisk/cli.ts [--port 8088] [--host 127.0.0.1] [--directory file.json] [--user anxin] [--password anxin] [--app alarmhub] [--time-scale 1] [--quiet]');
+  console.log('usage: tsx simulators/asterisk/cli.ts [--port 8088] [--host 127.0.0.1] [--directory file.json] [--user anxin] [--password anxin] [--app alarmhub] [--time-scale 1] [--quiet] [--exit-with-stdin]');
   process.exit(0);
 }
 
@@ -44,7 +49,14 @@ let stopping = false;
 const shutdown = () => {
   if (stopping) return;
   stopping = true;
-  void sim.stop().then(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref(); // a hanging close must not keep the port
+  void sim.stop().then(() => process.exit(0), () => process.exit(1));
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
+if (values['exit-with-stdin']) {
+  process.stdin.on('end', shutdown);
+  process.stdin.on('close', shutdown);
+  process.stdin.on('error', shutdown);
+  process.stdin.resume();
+}
