@@ -4,10 +4,13 @@
  */
 import { AlarmSound, onSoundBlocked, speak, unlockSound } from './alerts';
 import { HttpError, get, getToken, post, setToken, whenUnauthenticated, wsUrl } from './api';
-import { hasKey, label, locale, setLocale, t, type Locale, type MsgKey } from './i18n';
+import { label, locale, setLocale, t, type Locale } from './i18n';
+import { askNotificationPermission, attend, stopAttention } from './attention';
+import { putCall, resetCalls, restoreLiveCalls } from './calls';
 import { Live } from './live';
 import { notify, store, type OpenFile } from './store';
-import { OPEN_STATES, type AgentStatus, type Alarm, type AlarmDetail, type ElderFull, type LiveCall, type OutcomeInfo, type ServerConfig, type User, type WsMessage } from './types';
+import { raiseSupervisorAlert } from './supervisor-alerts';
+import { OPEN_STATES, type AgentStatus, type Alarm, type AlarmDetail, type ElderFull, type OutcomeInfo, type ServerConfig, type User, type WsMessage } from './types';
 
 let live: Live | null = null;
 let sound: AlarmSound | null = null;
@@ -68,6 +71,8 @@ export async function restoreSession(): Promise<void> {
 
 export async function login(username: string, password: string): Promise<void> {
   unlockSound();
+  // Asked on the click of 登录 (a user gesture), never on page load: a P1 in a background tab notifies.
+  askNotificationPermission();
   const r = await post<{ token: string; user: User }>('/api/auth/login', { username, password });
   setToken(r.token);
   await startSession(r.user);
@@ -87,11 +92,11 @@ function endSession(): void {
   firstSnapshot = true;
   escalated.clear();
   announced.clear();
-  myCalls.clear();
-  callNames.clear();
+  resetCalls();
+  stopAttention();
   store.set({
     user: null, me: null, connection: 'idle', offlineSince: null, reconnectAt: null, alarms: new Map(), elders: new Map(), open: null,
-    calls: new Map(), currentCallId: null, agents: new Map(), notices: [], selectedAlarmId: null,
+    calls: new Map(), currentCallId: null, agents: new Map(), notices: [], supAlerts: [], selectedAlarmId: null,
   });
 }
 
@@ -113,6 +118,7 @@ async function startSession(user: User): Promise<void> {
   store.set({ config: { ...config, mapTileUrl: config.mapTileUrl || tile || '' }, outcomes });
   if (user.role !== 'installer') await refreshMe();
   if (isLead(user)) await refreshAgents();
+  await restoreLiveCalls();
   live = new Live(wsUrl, {
     message: onMessage,
     online: () => store.set({ connection: 'online', offlineSince: null, reconnectAt: null, reconnectAttempt: 0 }),
@@ -194,10 +200,17 @@ export function onAlarmUpdate(fn: (a: Alarm) => void): () => void {
   alarmListeners.add(fn);
   return () => void alarmListeners.delete(fn);
 }
-const callListeners = new Set<(c: LiveCall) => void>();
-export function onCallUpdate(fn: (c: LiveCall) => void): () => void {
-  callListeners.add(fn);
-  return () => void callListeners.delete(fn);
+/** Something about the alarm changed elsewhere (a call on it): the open file reloads its timeline. */
+const pokeTimers = new Map<number, ReturnType<typeof setTimeout>>();
+export function pokeAlarm(id: number): void {
+  clearTimeout(pokeTimers.get(id));
+  pokeTimers.set(
+    id,
+    setTimeout(() => {
+      const a = store.get().alarms.get(id);
+      if (a) alarmListeners.forEach((fn) => fn(a));
+    }, 300),
+  );
 }
 
 function onMessage(m: WsMessage): void {
@@ -213,12 +226,16 @@ function onMessage(m: WsMessage): void {
       const fresh = m.alarms.filter((a) => isWaiting(a) && (first || !s.alarms.has(a.id))).sort(byPriorityThenAge);
       firstSnapshot = false;
       store.set({ alarms });
+      void restoreLiveCalls();
       for (const a of m.alarms) if (a.elderId !== null) void ensureElder(a.elderId);
       for (const a of m.alarms) alarmListeners.forEach((fn) => fn(a));
       if (!first) for (const a of fresh.slice(0, 3)) announce(a);
       // An alarm presented to this agent while the connection was down (or before a reload) pops now.
       const missed = fresh.find((a) => s.user && a.presentedTo.includes(s.user.id));
-      if (missed) screenPop({ alarmId: missed.id, elderId: missed.elderId ?? undefined, reason: 'present' }, missed.priority);
+      if (missed) {
+        screenPop({ alarmId: missed.id, elderId: missed.elderId ?? undefined, reason: 'present' }, missed.priority);
+        attendTo(missed);
+      }
       // If the alarm on screen was closed while we were away, say so.
       const open = s.open?.alarmId;
       if (open !== undefined && !alarms.has(open)) void refreshAlarm(open);
@@ -233,19 +250,21 @@ function onMessage(m: WsMessage): void {
       putAlarm(m.alarm);
       announce(m.alarm);
       screenPop({ alarmId: m.alarm.id, elderId: m.alarm.elderId ?? undefined, reason: 'present' }, m.alarm.priority);
+      attendTo(m.alarm);
       break;
     case 'supervisor_alert':
       putAlarm(m.alarm);
       if (isWaiting(m.alarm)) escalated.add(m.alarm.id);
       sound?.poke();
-      notify('alert', t('supervisor.alertText', { id: m.alarm.id, kind: label('kind', m.alarm.kind), name: elderName(m.alarm.elderId) ?? '' }), { alarmId: m.alarm.id, ms: 0 });
+      raiseSupervisorAlert(m.alarm, m.reason);
       announce(m.alarm);
       break;
     case 'agent': {
       const agents = new Map(s.agents);
       const prev = agents.get(m.userId);
-      agents.set(m.userId, { ...(prev ?? { userId: m.userId, signedIn: true }), userId: m.userId, state: m.state, extension: m.extension, since: prev?.state === m.state ? prev.since : m.at, signedIn: m.extension !== null });
-      const me = m.userId === s.user?.id ? { ...(s.me ?? { userId: m.userId, signedIn: true }), state: m.state, extension: m.extension, since: s.me?.state === m.state ? s.me.since : m.at, signedIn: m.extension !== null } : s.me;
+      const wrapUpUntil = m.wrapUpUntil ?? null;
+      agents.set(m.userId, { ...(prev ?? { userId: m.userId, signedIn: true }), userId: m.userId, state: m.state, extension: m.extension, wrapUpUntil, since: prev?.state === m.state ? prev.since : m.at, signedIn: m.extension !== null });
+      const me = m.userId === s.user?.id ? { ...(s.me ?? { userId: m.userId, signedIn: true }), state: m.state, extension: m.extension, wrapUpUntil, since: s.me?.state === m.state ? s.me.since : m.at, signedIn: m.extension !== null } : s.me;
       store.set({ agents, me: me as AgentStatus | null });
       if (isLead(s.user) && !prev) void refreshAgents();
       break;
@@ -263,7 +282,7 @@ function onMessage(m: WsMessage): void {
  * working (accepted, in progress) is never replaced, and an alarm still waiting only by a more urgent one.
  * Then a notice with an "open" button says a new alarm is waiting.
  */
-function screenPop(target: Omit<OpenFile, 'nonce'>, priority: number): void {
+export function screenPop(target: Omit<OpenFile, 'nonce'>, priority: number): void {
   const s = store.get();
   const cur = s.open?.alarmId !== undefined ? s.alarms.get(s.open.alarmId) : undefined;
   const same = cur?.id === target.alarmId;
@@ -281,6 +300,19 @@ function popNextWaiting(): void {
   const s = store.get();
   const next = [...s.alarms.values()].filter((a) => isWaiting(a) && s.user && a.presentedTo.includes(s.user.id)).sort(byPriorityThenAge)[0];
   if (next) openFile({ alarmId: next.id, elderId: next.elderId ?? undefined, reason: 'present' });
+}
+
+/** A P1 presented to this agent while the page is hidden: a system notification and a flashing title. */
+function attendTo(a: Alarm): void {
+  const s = store.get();
+  if (a.priority !== 1 || !s.user || !a.presentedTo.includes(s.user.id) || !isWaiting(a)) return;
+  const go = () =>
+    attend({ alarmId: a.id, title: () => t('attention.title', { kind: label('kind', a.kind), name: elderName(a.elderId) ?? '' }).trim(), body: t('attention.body') }, () => {
+      openFile({ alarmId: a.id, elderId: a.elderId ?? undefined, reason: 'present' });
+      store.set({ view: 'desk' });
+    });
+  if (a.elderId !== null && !elderName(a.elderId)) void ensureElder(a.elderId).then(go, go);
+  else go();
 }
 
 function priorityKind(id: number | undefined): string {
@@ -365,6 +397,13 @@ export function errorText(e: unknown): string {
   return String((e as Error)?.message ?? e);
 }
 
+/** The server's plain messages come as "中文 / English": the half in the locale. */
+export function inLocale(message: string): string {
+  const parts = message.split(' / ');
+  if (parts.length !== 2 || !/[\u4e00-\u9fff]/.test(parts[0]!)) return message;
+  return (locale() === 'en' ? parts[1] : parts[0])!.trim();
+}
+
 export async function alarmAction(id: number, action: AlarmActionName, body: { note?: string; outcome?: string; satisfaction?: number } = {}): Promise<Alarm> {
   unlockSound();
   try {
@@ -380,6 +419,7 @@ export async function alarmAction(id: number, action: AlarmActionName, body: { n
 
 export async function signIn(extension: string): Promise<void> {
   unlockSound();
+  askNotificationPermission();
   const me = await post<AgentStatus>('/api/agents/me/sign-in', { extension });
   store.set({ me });
   localStorage.setItem('anxin.extension', extension);
@@ -390,119 +430,14 @@ export async function signOut(): Promise<void> {
 }
 export async function setAgentState(state: string): Promise<void> {
   unlockSound();
-  const me = await post<AgentStatus>('/api/agents/me/state', { state });
-  store.set({ me });
-}
-
-// ---------------------------------------------------------------- calls
-
-export const CALL_ACTIVE = new Set(['ringing_agent', 'agent_answered', 'dialing', 'connected', 'ringing', 'up', 'answered']);
-
-/** Calls this agent placed (click-to-call) or that ring this agent: only these go to the status bar. */
-const myCalls = new Set<string>();
-/** A name for the far party of my calls ("张秀英", "李明（儿子）"); the pushed state only says elder/contact. */
-const callNames = new Map<string, string>();
-
-export function callPartyName(c: LiveCall): string {
-  const name = callNames.get(String(c.id));
-  if (name) return name;
-  if (c.party && c.party !== 'agent') return hasKey(`callParty.${c.party}`) ? t(`callParty.${c.party}` as MsgKey) : c.party;
-  return c.number || t('call.unknownParty');
-}
-
-function putCall(c: LiveCall): void {
-  const key = String(c.id);
-  const s = store.get();
-  const prev = s.calls.get(key);
-  // One flow, two legs: updates of the agent's leg must not replace the far party.
-  const merged: LiveCall = { ...prev, ...c, party: c.party === 'agent' ? (prev?.party ?? null) : (c.party ?? prev?.party ?? null), number: c.party === 'agent' ? (prev?.number ?? null) : (c.number ?? prev?.number ?? null) };
-  if (merged.state === 'connected' && !merged.answeredAt) merged.answeredAt = prev?.answeredAt ?? new Date().toISOString();
-  // Once ended, a late update of the other leg does not bring the call back.
-  if (prev?.state === 'ended' && c.state !== 'ended') merged.state = 'ended';
-  if (c.agentId !== undefined && c.agentId !== null && c.agentId === s.user?.id) myCalls.add(key);
-  const mine = myCalls.has(key);
-  const calls = new Map(s.calls).set(key, merged);
-  let currentCallId = s.currentCallId;
-  if (mine && CALL_ACTIVE.has(String(merged.state))) currentCallId = key;
-  store.set({ calls, currentCallId });
-  // An ended call stays in the status bar a little while, then goes by itself.
-  if (merged.state === 'ended' && prev?.state !== 'ended') {
-    setTimeout(() => {
-      const now = store.get();
-      if (now.currentCallId === key && now.calls.get(key)?.state === 'ended') store.set({ currentCallId: null });
-    }, 8000);
-  }
-  callListeners.forEach((fn) => fn(merged));
-  // An inbound call ringing this agent: the elder's file opens by itself.
-  if (mine && c.direction === 'inbound' && c.state === 'ringing_agent' && !prev) {
-    if (c.alarmId) screenPop({ alarmId: c.alarmId, reason: 'call' }, 1);
-    else if (c.elderId) screenPop({ elderId: c.elderId, reason: 'call' }, 1);
-  }
-  if (merged.alarmId) refreshAlarmSoon(merged.alarmId);
-}
-
-const refreshTimers = new Map<number, ReturnType<typeof setTimeout>>();
-function refreshAlarmSoon(id: number): void {
-  clearTimeout(refreshTimers.get(id));
-  refreshTimers.set(
-    id,
-    setTimeout(() => {
-      const a = store.get().alarms.get(id);
-      if (a) alarmListeners.forEach((fn) => fn(a));
-    }, 300),
-  );
-}
-
-export async function startCall(target: { alarmId?: number; elderId?: number; contactId?: number; number?: string }, name?: string): Promise<LiveCall> {
-  unlockSound();
-  const me = store.get().me;
-  if (store.get().config.features?.calls === false) throw new Error(t('call.unavailable'));
-  if (!me?.signedIn || !me.extension) throw new Error(t('call.signInFirst'));
   try {
-    const r = await post<{ call: LiveCall } | LiveCall>('/api/calls', target);
-    const call = 'call' in r ? r.call : r;
-    const key = String(call.id);
-    myCalls.add(key);
-    if (name) callNames.set(key, name);
-    // The response may come after the first pushed states: only fill in what is not known yet.
-    const known = store.get().calls.get(key);
-    putCall({ ...call, ...(known ? { state: known.state } : {}), agentId: call.agentId ?? store.get().user?.id, alarmId: call.alarmId ?? target.alarmId ?? null, elderId: call.elderId ?? target.elderId ?? null });
-    store.set({ currentCallId: key });
-    return call;
+    const me = await post<AgentStatus>('/api/agents/me/state', { state });
+    store.set({ me });
   } catch (e) {
-    // A 404 without our error code: the route itself is missing (telephony not installed).
-    if (e instanceof HttpError && e.status === 404 && e.code !== 'not_found') throw new Error(t('call.unavailable'));
-    if (e instanceof HttpError && e.code === 'not_signed_in') throw new Error(t('call.signInFirst'));
-    if (e instanceof HttpError && (e.code === 'telephony_off' || e.code === 'telephony_down')) throw new Error(t(e.code === 'telephony_off' ? 'call.unavailable' : 'call.down'));
+    // e.g. ready while still holding an accepted alarm: the server says why, in plain words
+    if (e instanceof HttpError && e.status === 409) throw new Error(inLocale(e.message) || t('agent.stateRefused'));
     throw e;
   }
-}
-
-export async function hangup(callId: string): Promise<void> {
-  try {
-    await post(`/api/calls/${encodeURIComponent(callId)}/hangup`);
-  } catch (e) {
-    // Already gone on the server: show it as ended.
-    if (e instanceof HttpError && e.status === 404) putCall({ id: callId, state: 'ended' });
-    else throw e;
-  }
-}
-
-export function dismissCall(): void {
-  store.set({ currentCallId: null });
-}
-
-/** Load live calls of an alarm (GET /api/calls?alarmId=); absent endpoint → nothing. */
-export async function loadCalls(alarmId: number): Promise<void> {
-  if (!store.get().config.features?.callList) return;
-  const r = await get<{ calls?: LiveCall[] } | LiveCall[]>(`/api/calls?alarmId=${alarmId}`).catch(() => null);
-  const list = Array.isArray(r) ? r : (r?.calls ?? []);
-  if (!list.length) return;
-  store.set((s) => {
-    const calls = new Map(s.calls);
-    for (const c of list) calls.set(String(c.id), { ...calls.get(String(c.id)), ...c });
-    return { calls };
-  });
 }
 
 /** Expose a little state to tests and to the support desk (window.__anxin). */

@@ -23,6 +23,19 @@ export interface Notice {
   alarmId?: number;
 }
 
+/** A supervisor alert (an alarm not accepted in time, contacts exhausted, no agent ready): stays until acknowledged. */
+export interface SupAlert {
+  id: number;
+  alarmId: number;
+  kind: string;
+  priority: number;
+  elderId: number | null;
+  reason: string;
+  /** how many times it came (the same alarm and reason) */
+  count: number;
+  at: number;
+}
+
 export interface State {
   locale: Locale;
   user: User | null;
@@ -46,6 +59,7 @@ export interface State {
   currentCallId: string | null;
   agents: Map<number, AgentStatus>;
   notices: Notice[];
+  supAlerts: SupAlert[];
   /** the AudioContext is suspended until a click: show the "enable sound" prompt */
   soundBlocked: boolean;
   view: 'desk' | 'supervisor';
@@ -91,6 +105,7 @@ export const store = createStore<State>({
   currentCallId: null,
   agents: new Map(),
   notices: [],
+  supAlerts: [],
   soundBlocked: false,
   view: 'desk',
   selectedAlarmId: null,

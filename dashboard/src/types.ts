@@ -11,8 +11,8 @@ export interface User {
   disabled?: boolean;
 }
 
-export type AgentState = 'ready' | 'not_ready' | 'away' | 'wrap_up' | 'on_call';
-/** The states an agent may choose (on_call is set by telephony). */
+export type AgentState = 'ready' | 'not_ready' | 'away' | 'wrap_up' | 'on_call' | 'handling';
+/** The states an agent may choose (on_call is set by telephony, handling by accepting an alarm). */
 export const SETTABLE_STATES = ['ready', 'not_ready', 'away', 'wrap_up'] as const;
 
 export interface AgentStatus {
@@ -21,6 +21,8 @@ export interface AgentStatus {
   state: AgentState;
   since: string;
   idleSince?: string | null;
+  /** while in wrap-up (话后整理): when it ends by itself and the agent is ready again (自动置闲) */
+  wrapUpUntil?: string | null;
   signedIn: boolean;
   username?: string;
   displayName?: string;
@@ -135,6 +137,10 @@ export interface CallRecord {
   endedAt: string | null;
   durationS: number | null;
   outcome: string | null;
+  /** the flow (one click-to-call, callback or cascade): the id of its live call in the store */
+  flowId?: string | null;
+  /** 'ringing' | 'up' while the call is live, 'ended' after */
+  liveState?: 'ringing' | 'up' | 'ended' | string;
 }
 
 export type CallState = 'ringing_agent' | 'dialing' | 'connected' | 'ended';
@@ -150,9 +156,14 @@ export interface LiveCall {
   contactId?: number | null;
   direction?: 'inbound' | 'outbound' | string;
   agentId?: number | null;
+  startedAt?: string | null;
   answeredAt?: string | null;
   endedAt?: string | null;
   cause?: number | string | null;
+  /** the leg's own state (ringing, up, ended) and channel, from GET /api/calls/live and the WebSocket */
+  leg?: string | null;
+  channelId?: string | null;
+  flow?: string | null;
 }
 
 export interface AlarmDetail {
@@ -192,6 +203,8 @@ export interface ServerConfig {
   mapTileAttribution?: string;
   timezone?: string;
   centreName?: string;
+  /** seconds of wrap-up (话后整理) before the agent is ready again by itself */
+  wrapUpS?: number;
   /** routes other parts provide; absent ones are never called (no 404s in the console) */
   features?: { calls?: boolean; callList?: boolean; track?: boolean; lastPositions?: boolean };
 }
@@ -203,6 +216,6 @@ export type WsMessage =
   | { type: 'alarm'; action: string; actor: string; alarm: Alarm; seq: number; at: string }
   | { type: 'present'; alarm: Alarm; step: string; seq: number; at: string }
   | { type: 'supervisor_alert'; alarm: Alarm; reason: string; seq: number; at: string }
-  | { type: 'agent'; userId: number; state: AgentState; extension: string | null; seq: number; at: string }
+  | { type: 'agent'; userId: number; state: AgentState; extension: string | null; wrapUpUntil?: string | null; seq: number; at: string }
   | { type: 'call'; call: LiveCall; seq: number; at: string }
   | { type: 'pong' | 'error'; message?: string; seq: number; at: string };

@@ -212,8 +212,8 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     await shot(p, 'call-connected');
     await p.click('[data-testid=hangup]');
     await p.locator('[data-testid=current-call][data-state=ended]').waitFor(SOON);
-    // after the call: wrap-up (话后整理), with its timer
-    await p.locator('[data-testid=agent-state][data-state=wrap_up]').waitFor(SOON);
+    // after the call the agent still holds the alarm: back to 处理中 (handling); wrap-up comes with the resolve
+    await p.locator('[data-testid=agent-state][data-state=handling]').waitFor(SOON);
     const legs = (await app.db.query(`SELECT party, answered_at IS NOT NULL AS answered FROM calls WHERE alarm_id = $1 ORDER BY id`, [alarmId])).rows;
     expect(legs).toEqual([{ party: 'agent', answered: true }, { party: 'elder', answered: true }]);
   }, 60_000);
@@ -229,8 +229,9 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     await p.locator(`[data-testid=queue-row][data-alarm-id="${alarmId}"]`).waitFor({ state: 'detached', ...SOON });
     const a = (await app.http.inject({ method: 'GET', url: `/api/alarms/${alarmId}`, headers: await login(app) })).json();
     expect(a.alarm).toMatchObject({ state: 'resolved', outcome: 'elder_ok', ownerId: agent1Id });
-    // wrap-up done: ready (置闲) again for the next alarm
-    await p.click('[data-testid=state-ready]');
+    // the last alarm in hand is resolved: wrap-up (话后整理) counting down; 结束整理 makes the agent ready (置闲) at once
+    await p.locator('[data-testid=agent-state][data-state=wrap_up] [data-testid=wrap-up-left]').waitFor(SOON);
+    await p.click('[data-testid=end-wrap-up]');
     await p.locator('[data-testid=agent-state][data-state=ready]').waitFor(SOON);
   }, 60_000);
 

@@ -5,6 +5,7 @@ import { Desk } from './Desk';
 import { LoginView } from './LoginView';
 import { StatusBar } from './StatusBar';
 import { Supervisor } from './Supervisor';
+import { SupervisorAlerts } from './SupervisorAlerts';
 
 export function App() {
   const user = useStore((s) => s.user);
@@ -23,6 +24,7 @@ export function App() {
       <StatusBar />
       <OfflineBanner />
       <SoundPrompt />
+      <SupervisorAlerts />
       <Notices />
       {user.role === 'installer' ? (
         <main class="desk">

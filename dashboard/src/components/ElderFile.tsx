@@ -3,21 +3,25 @@
  * when an alarm is presented to this agent or an inbound call rings; actions have keyboard shortcuts
  * (A accept, C call elder, N note, R resolve, F follow-up, Esc close).
  */
-import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { get } from '../api';
 import { ageOf, addressOf, greetingMoment } from '../greeting';
 import { fmtAgo, fmtDuration, fmtTime, label, locale, t } from '../i18n';
-import {
-  CALL_ACTIVE, actorName, alarmAction, callPartyName, closeFile, ensureElder, errorText, hangup, isLead, isWaiting, loadCalls, onAlarmUpdate, refreshAlarm, startCall,
-  type AlarmActionName,
-} from '../session';
+import { CALL_ACTIVE, callPartyName, hangup, liveCallOfAlarm, myLiveCall, startCall } from '../calls';
+import { actorName, alarmAction, closeFile, ensureElder, errorText, isLead, isWaiting, onAlarmUpdate, refreshAlarm, type AlarmActionName } from '../session';
 import { notify, store, useNow, useStore, type OpenFile } from '../store';
-import type { Alarm, AlarmDetail, AlarmEvent, CallRecord, Contact, Device, ElderFull, LiveCall, TelemetryRow } from '../types';
+import type { Alarm, AlarmDetail, Contact, Device, ElderFull, LiveCall, TelemetryRow } from '../types';
+import { ConfirmDialog, FollowUpDialog, NoteDialog, ResolveDialog } from './Dialogs';
 import { ElderMap, type MapData } from './ElderMap';
+import { idNumberFor, isTyping, outcomeLabel } from './file-util';
 import { HangupIcon, KindIcon, PhoneIcon } from './icons';
+import { Timeline } from './Timeline';
 
-type Dialog = null | 'note' | 'resolve' | 'follow-up';
+export { isTyping } from './file-util';
+
+type Dialog = null | 'note' | 'resolve' | 'follow-up' | 'confirm-close';
+/** A resolve waiting for "yes" because a call of the alarm is still live. */
+type Pending = { outcome: string; note?: string } | null;
 
 export function ElderFile({ open }: { open: OpenFile }) {
   const alarmId = open.alarmId;
@@ -57,7 +61,6 @@ export function ElderFile({ open }: { open: OpenFile }) {
       if (d?.alarm.elderId && loads++ > 0) void ensureElder(d.alarm.elderId, true);
     };
     void load();
-    void loadCalls(alarmId);
     const off = onAlarmUpdate((a) => {
       if (a.id !== alarmId) return;
       clearTimeout(timer);
@@ -131,10 +134,17 @@ export function ElderFile({ open }: { open: OpenFile }) {
   const lead = isLead(user);
   const outcomes = useStore((s) => s.outcomes);
   const followUpNeeded = alarm?.outcome ? (outcomes[alarm.outcome]?.followUp ?? true) : true;
+  // One call at a time: while mine is live, the call buttons (and C) wait.
+  const onCall = useStore((s) => !!myLiveCall(s));
+  const alarmCallLive = useStore((s) => (alarmId !== undefined ? !!liveCallOfAlarm(alarmId, s) : false));
+  // The records say live; a call the page saw end meanwhile (its record not updated yet) is not.
+  const calls = useStore((s) => s.calls);
+  const callLive = alarmCallLive || !!detail?.calls?.some((c) => (c.liveState === 'ringing' || c.liveState === 'up') && !(c.flowId && calls.get(c.flowId)?.state === 'ended'));
+  const [pending, setPending] = useState<Pending>(null);
 
   const can = {
     accept: !!alarm && isWaiting(alarm),
-    call: !!e,
+    call: !!e && !onCall,
     note: !!alarm && !['closed', 'cleared'].includes(alarm.state),
     resolve: !!alarm && ['accepted', 'in_progress'].includes(alarm.state) && (mine || lead),
     followUp: !!alarm && alarm.state === 'resolved' && followUpNeeded,
@@ -173,18 +183,19 @@ export function ElderFile({ open }: { open: OpenFile }) {
   };
 
   // Keyboard shortcuts while the file is open.
-  const keys = useRef({ can, act, call, dialog });
-  keys.current = { can, act, call, dialog };
+  const keys = useRef({ can, act, call, dialog, pending });
+  keys.current = { can, act, call, dialog, pending };
   useEffect(() => {
     const onKey = (ev: KeyboardEvent) => {
       const k = keys.current;
       if (ev.key === 'Escape') {
         ev.preventDefault();
-        if (k.dialog) setDialog(null);
+        if (k.pending) setPending(null);
+        else if (k.dialog) setDialog(null);
         else closeFile();
         return;
       }
-      if (k.dialog || ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
+      if (k.dialog || k.pending || ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
       const key = ev.key.toLowerCase();
       if (key === 'a' && k.can.accept) void k.act('accept');
       else if (key === 'c' && k.can.call) void k.call({});
@@ -198,6 +209,7 @@ export function ElderFile({ open }: { open: OpenFile }) {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  const currentLocale = useStore((s) => s.locale);
   const mapData: MapData = useMemo(() => {
     const geofences = (e?.rules?.geofences ?? []).filter((g) => g && g.shape);
     const home = e && typeof e.lat === 'number' && typeof e.lon === 'number' ? { lat: e.lat, lon: e.lon } : null;
@@ -205,10 +217,9 @@ export function ElderFile({ open }: { open: OpenFile }) {
     if (alarm && alarm.lat !== null && alarm.lon !== null) last = { lat: alarm.lat, lon: alarm.lon, label: t('map.alarmAt', { time: fmtTime(alarm.lastAt, store.get().config.timezone) }) };
     else if (lastFix) last = { lat: lastFix.lat, lon: lastFix.lon, label: t('map.lastAt', { time: fmtTime(lastFix.time, store.get().config.timezone) }) };
     return { home, last, track, geofences };
-  }, [e, alarm?.lat, alarm?.lon, alarm?.lastAt, track, lastFix]);
+  }, [e, alarm?.lat, alarm?.lon, alarm?.lastAt, track, lastFix, currentLocale]);
 
   const config = useStore((s) => s.config);
-  useStore((s) => s.locale);
 
   if (!alarm && !e) {
     return (
@@ -228,7 +239,7 @@ export function ElderFile({ open }: { open: OpenFile }) {
         <button type="button" class="btn accept big" disabled={!can.accept || !!busy} onClick={() => void act('accept')} data-testid="action-accept">
           {t('action.acceptBtn')} <kbd>A</kbd>
         </button>
-        <button type="button" class="btn call big" disabled={!can.call || !!busy} onClick={() => void call({})} data-testid="action-call-elder">
+        <button type="button" class="btn call big" disabled={!can.call || !!busy} title={onCall ? t('call.inProgress') : undefined} onClick={() => void call({})} data-testid="action-call-elder">
           <PhoneIcon /> {t('action.callElder')} <kbd>C</kbd>
         </button>
         <button type="button" class="btn" disabled={!can.note || !!busy} onClick={() => setDialog('note')} data-testid="action-note">
@@ -243,7 +254,7 @@ export function ElderFile({ open }: { open: OpenFile }) {
           </button>
         )}
         {can.close && (
-          <button type="button" class="btn" disabled={!!busy} onClick={() => void act('close')} data-testid="action-close">
+          <button type="button" class="btn" disabled={!!busy} onClick={() => (callLive ? setDialog('confirm-close') : void act('close'))} data-testid="action-close">
             {t('action.closeBtn')}
           </button>
         )}
@@ -272,7 +283,7 @@ export function ElderFile({ open }: { open: OpenFile }) {
         <div class="col">
           {e && <Greeting elder={e} inbound={open.reason === 'call'} />}
           {e && <Access elder={e} />}
-          <Contacts contacts={contacts} onCall={(c) => void call({ contactId: c.id })} busy={busy} />
+          <Contacts contacts={contacts} onCall={(c) => void call({ contactId: c.id })} busy={busy} calling={onCall} />
           {e && <Profile elder={e} />}
         </div>
         <div class="col">
@@ -282,7 +293,47 @@ export function ElderFile({ open }: { open: OpenFile }) {
         </div>
       </div>
       {dialog === 'note' && alarm && <NoteDialog onCancel={() => setDialog(null)} onSave={async (note) => (await act('note', { note })) && setDialog(null)} busy={!!busy} />}
-      {dialog === 'resolve' && alarm && <ResolveDialog onCancel={() => setDialog(null)} onSave={async (outcome, note) => (await act('resolve', { outcome, note: note || undefined })) && setDialog(null)} busy={!!busy} />}
+      {dialog === 'resolve' && alarm && (
+        <ResolveDialog
+          onCancel={() => setDialog(null)}
+          onSave={async (outcome, note) => {
+            // A call of this alarm is still live: ask first (the call is not hung up by resolving).
+            if (callLive) {
+              setDialog(null);
+              setPending({ outcome, note: note || undefined });
+              return;
+            }
+            if (await act('resolve', { outcome, note: note || undefined })) setDialog(null);
+          }}
+          busy={!!busy}
+        />
+      )}
+      {pending && alarm && (
+        <ConfirmDialog
+          title={t('confirm.resolveDuringCall.title')}
+          text={t('confirm.resolveDuringCall.text')}
+          confirm={t('confirm.resolveDuringCall.ok')}
+          busy={!!busy}
+          onCancel={() => setPending(null)}
+          onConfirm={async () => {
+            await act('resolve', pending);
+            setPending(null);
+          }}
+        />
+      )}
+      {dialog === 'confirm-close' && alarm && (
+        <ConfirmDialog
+          title={t('confirm.closeDuringCall.title')}
+          text={t('confirm.closeDuringCall.text')}
+          confirm={t('confirm.closeDuringCall.ok')}
+          busy={!!busy}
+          onCancel={() => setDialog(null)}
+          onConfirm={async () => {
+            await act('close');
+            setDialog(null);
+          }}
+        />
+      )}
       {dialog === 'follow-up' && alarm && (
         <FollowUpDialog onCancel={() => setDialog(null)} onSave={async (satisfaction, note) => (await act('follow-up', { satisfaction, note: note || undefined })) && setDialog(null)} busy={!!busy} />
       )}
@@ -294,14 +345,6 @@ function pickNewer(a: Alarm | undefined, b: Alarm | undefined): Alarm | undefine
   if (!a) return b;
   if (!b) return a;
   return ((a as { updatedAt?: string }).updatedAt ?? '') >= ((b as { updatedAt?: string }).updatedAt ?? '') ? a : b;
-}
-
-/** Focus is in a text field: single-letter shortcuts must not fire. */
-export function isTyping(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null;
-  if (!el) return false;
-  if (el.tagName === 'INPUT') return !['radio', 'checkbox', 'button', 'submit'].includes((el as HTMLInputElement).type);
-  return el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable;
 }
 
 function FileHeader({ alarm, elder, reason }: { alarm?: Alarm; elder: ElderFull | AlarmDetail['elder'] | null; reason: OpenFile['reason'] }) {
@@ -353,11 +396,6 @@ function FileHeader({ alarm, elder, reason }: { alarm?: Alarm; elder: ElderFull 
       </button>
     </header>
   );
-}
-
-export function outcomeLabel(code: string): string {
-  const o = store.get().outcomes[code];
-  return o ? (locale() === 'en' ? o.en : o.zh) : code;
 }
 
 function Greeting({ elder, inbound }: { elder: NonNullable<AlarmDetail['elder']>; inbound: boolean }) {
@@ -416,10 +454,11 @@ function Access({ elder }: { elder: NonNullable<AlarmDetail['elder']> }) {
 }
 
 function Profile({ elder }: { elder: NonNullable<AlarmDetail['elder']> }) {
+  const role = useStore((s) => s.user?.role);
   const rows: [string, string | null | undefined][] = [
     [t('file.conditions'), elder.conditions],
     [t('file.medications'), elder.medications],
-    [t('file.idNumber'), elder.idNumber],
+    [t('file.idNumber'), elder.idNumber ? idNumberFor(elder.idNumber, role) : null],
   ];
   if (!rows.some(([, v]) => v)) return null;
   return (
@@ -439,7 +478,7 @@ function Profile({ elder }: { elder: NonNullable<AlarmDetail['elder']> }) {
   );
 }
 
-function Contacts({ contacts, onCall, busy }: { contacts: Contact[]; onCall: (c: Contact) => void; busy: string | null }) {
+function Contacts({ contacts, onCall, busy, calling }: { contacts: Contact[]; onCall: (c: Contact) => void; busy: string | null; calling: boolean }) {
   return (
     <div class="box contacts" data-testid="contacts">
       <h3>{t('file.contacts')}</h3>
@@ -458,7 +497,7 @@ function Contacts({ contacts, onCall, busy }: { contacts: Contact[]; onCall: (c:
                   {c.notes && <small class="muted">{c.notes}</small>}
                 </span>
                 <span class="phone">{c.phone}</span>
-                <button type="button" class="btn call small" disabled={!!busy} onClick={() => onCall(c)} data-testid="call-contact">
+                <button type="button" class="btn call small" disabled={!!busy || calling} title={calling ? t('call.inProgress') : undefined} onClick={() => onCall(c)} data-testid="call-contact">
                   <PhoneIcon size={16} /> {t('action.call')}
                 </button>
               </li>
@@ -512,7 +551,11 @@ function FileCalls({ alarmId, elderId }: { alarmId?: number; elderId?: number })
           <PhoneIcon />
           <strong>{callPartyName(c)}</strong>
           <span>{label('callState', String(c.state))}</span>
-          {c.state === 'connected' && c.answeredAt && <span class="timer">{fmtDuration((now - new Date(c.answeredAt).getTime()) / 1000)}</span>}
+          {c.state === 'connected' && c.answeredAt ? (
+            <span class="timer">{fmtDuration((now - new Date(c.answeredAt).getTime()) / 1000)}</span>
+          ) : (
+            c.startedAt && <span class="timer">{fmtDuration((now - new Date(c.startedAt).getTime()) / 1000)}</span>
+          )}
           <button
             type="button"
             class="btn danger small"
@@ -526,198 +569,3 @@ function FileCalls({ alarmId, elderId }: { alarmId?: number; elderId?: number })
   );
 }
 
-interface Entry {
-  at: string;
-  key: string;
-  icon: 'event' | 'call' | 'alarm';
-  text: string;
-  who?: string;
-  detail?: string;
-}
-
-function Timeline({ alarm, events, calls, history }: { alarm?: Alarm; events: AlarmEvent[]; calls: CallRecord[]; history: Alarm[] }) {
-  const tz = useStore((s) => s.config.timezone);
-  const entries: Entry[] = [];
-  for (const ev of events) {
-    const d = ev.detail ?? {};
-    // call events carry the call's party and outcome; alarm events an outcome code of the alarm
-    const isCall = ev.action.startsWith('call_') || d.party !== undefined;
-    const bits = [
-      d.note ? String(d.note) : null,
-      d.party ? label('callParty', String(d.party)) : null,
-      d.outcome ? (isCall ? label('callOutcome', String(d.outcome)) : outcomeLabel(String(d.outcome))) : null,
-      d.satisfaction ? t('followUp.satisfactionN', { n: String(d.satisfaction) }) : null,
-    ].filter(Boolean);
-    entries.push({ at: ev.at, key: `e${ev.id}`, icon: 'event', text: label('action', ev.action), who: actorName(ev.actor), detail: bits.join(' · ') || undefined });
-  }
-  for (const c of calls) {
-    const dur = c.durationS !== null ? fmtDuration(c.durationS) : c.answeredAt ? '' : t('call.notAnswered');
-    entries.push({
-      at: c.createdAt,
-      key: `c${c.id}`,
-      icon: 'call',
-      text: `${t(c.direction === 'inbound' ? 'call.inbound' : 'call.outbound')} · ${label('callParty', c.party)}${c.number ? ` ${c.number}` : ''}`,
-      detail: [dur, c.outcome ? label('callOutcome', c.outcome) : null].filter(Boolean).join(' · ') || undefined,
-    });
-  }
-  for (const h of history) {
-    if (h.id === alarm?.id) continue;
-    entries.push({ at: h.firstAt, key: `a${h.id}`, icon: 'alarm', text: `${label('kind', h.kind)} · ${label('state', h.state)}`, detail: h.outcome ? outcomeLabel(h.outcome) : undefined });
-  }
-  entries.sort((a, b) => b.at.localeCompare(a.at));
-  return (
-    <div class="box timeline" data-testid="timeline">
-      <h3>{t('file.timeline')}</h3>
-      {entries.length === 0 ? (
-        <p class="muted">{t('file.noHistory')}</p>
-      ) : (
-        <ol>
-          {entries.slice(0, 30).map((en) => (
-            <li key={en.key} class={`tl-${en.icon}`}>
-              <time>{fmtTime(en.at, tz, true)}</time>
-              <span class="tl-text">
-                {en.text}
-                {en.who && <small> · {en.who}</small>}
-                {en.detail && <em>{en.detail}</em>}
-              </span>
-            </li>
-          ))}
-        </ol>
-      )}
-    </div>
-  );
-}
-
-function Modal({ title, children, onCancel, testid }: { title: string; children: ComponentChildren; onCancel: () => void; testid: string }) {
-  return (
-    <div class="modal-back" onClick={(e) => e.target === e.currentTarget && onCancel()}>
-      <div class="modal" role="dialog" aria-modal="true" aria-label={title} data-testid={testid}>
-        <h3>{title}</h3>
-        {children}
-      </div>
-    </div>
-  );
-}
-
-function NoteDialog({ onCancel, onSave, busy }: { onCancel: () => void; onSave: (note: string) => void; busy: boolean }) {
-  const [note, setNote] = useState('');
-  return (
-    <Modal title={t('note.title')} onCancel={onCancel} testid="note-dialog">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (note.trim()) onSave(note.trim());
-        }}
-      >
-        <textarea
-          autoFocus
-          rows={4}
-          value={note}
-          placeholder={t('note.placeholder')}
-          onInput={(e) => setNote(e.currentTarget.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && note.trim()) onSave(note.trim());
-          }}
-          data-testid="note-text"
-        />
-        <div class="modal-actions">
-          <button type="button" class="btn ghost" onClick={onCancel}>
-            {t('common.cancel')} <kbd>Esc</kbd>
-          </button>
-          <button type="submit" class="btn primary" disabled={busy || !note.trim()} data-testid="note-save">
-            {t('common.save')} <kbd>Ctrl+Enter</kbd>
-          </button>
-        </div>
-      </form>
-    </Modal>
-  );
-}
-
-function ResolveDialog({ onCancel, onSave, busy }: { onCancel: () => void; onSave: (outcome: string, note: string) => void; busy: boolean }) {
-  const outcomes = useStore((s) => s.outcomes);
-  const codes = Object.keys(outcomes);
-  const [outcome, setOutcome] = useState<string | null>(null);
-  const [note, setNote] = useState('');
-  const keys = useRef({ codes, outcome, note, onSave });
-  keys.current = { codes, outcome, note, onSave };
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (isTyping(e.target)) return;
-      const k = keys.current;
-      if (/^[1-9]$/.test(e.key)) {
-        e.preventDefault();
-        const c = k.codes[Number(e.key) - 1];
-        if (c) setOutcome(c);
-      } else if (e.key === 'Enter' && k.outcome && (e.target as HTMLElement | null)?.tagName !== 'BUTTON') {
-        e.preventDefault();
-        k.onSave(k.outcome, k.note.trim());
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
-  return (
-    <Modal title={t('resolve.title')} onCancel={onCancel} testid="resolve-dialog">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (outcome) onSave(outcome, note.trim());
-        }}
-      >
-        <fieldset class="outcomes">
-          <legend>{t('resolve.outcome')}</legend>
-          {codes.map((c, i) => (
-            <label key={c} class={`outcome-opt ${outcome === c ? 'on' : ''}`}>
-              <input type="radio" name="outcome" value={c} checked={outcome === c} onChange={() => setOutcome(c)} data-testid={`outcome-${c}`} />
-              <kbd>{i + 1}</kbd> {outcomeLabel(c)}
-              {outcomes[c]?.followUp && <small>{t('resolve.needsFollowUp')}</small>}
-            </label>
-          ))}
-        </fieldset>
-        <textarea rows={2} value={note} placeholder={t('resolve.notePlaceholder')} onInput={(e) => setNote(e.currentTarget.value)} data-testid="resolve-note" />
-        <div class="modal-actions">
-          <button type="button" class="btn ghost" onClick={onCancel}>
-            {t('common.cancel')} <kbd>Esc</kbd>
-          </button>
-          <button type="submit" class="btn resolve" disabled={busy || !outcome} data-testid="resolve-save">
-            {t('resolve.submit')} <kbd>Enter</kbd>
-          </button>
-        </div>
-      </form>
-    </Modal>
-  );
-}
-
-function FollowUpDialog({ onCancel, onSave, busy }: { onCancel: () => void; onSave: (satisfaction: number, note: string) => void; busy: boolean }) {
-  const [sat, setSat] = useState(5);
-  const [note, setNote] = useState('');
-  return (
-    <Modal title={t('followUp.title')} onCancel={onCancel} testid="follow-up-dialog">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          onSave(sat, note.trim());
-        }}
-      >
-        <fieldset class="satisfaction">
-          <legend>{t('followUp.satisfaction')}</legend>
-          {[1, 2, 3, 4, 5].map((n) => (
-            <label key={n} class={`chip ${sat === n ? 'on' : ''}`}>
-              <input type="radio" name="sat" value={n} checked={sat === n} onChange={() => setSat(n)} />
-              {n}
-            </label>
-          ))}
-        </fieldset>
-        <textarea rows={3} value={note} placeholder={t('followUp.notePlaceholder')} onInput={(e) => setNote(e.currentTarget.value)} />
-        <div class="modal-actions">
-          <button type="button" class="btn ghost" onClick={onCancel}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" class="btn primary" disabled={busy}>
-            {t('common.save')}
-          </button>
-        </div>
-      </form>
-    </Modal>
-  );
-}

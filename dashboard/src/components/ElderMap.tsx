@@ -6,6 +6,7 @@ import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import { useEffect, useRef } from 'preact/hooks';
 import { t } from '../i18n';
+import { useStore } from '../store';
 import type { Geofence, LatLon } from '../types';
 
 export interface MapData {
@@ -19,6 +20,8 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
   const box = useRef<HTMLDivElement>(null);
   const map = useRef<L.Map | null>(null);
   const layer = useRef<L.LayerGroup | null>(null);
+  // Labels are in the locale: redraw them at once on a language switch.
+  const locale = useStore((s) => s.locale);
 
   useEffect(() => {
     if (!box.current) return;
@@ -52,13 +55,13 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
       const style = { color: '#2e7d32', weight: 2, dashArray: '6 4', fillOpacity: 0.06 };
       if (f.shape.type === 'circle') {
         const center = L.latLng(f.shape.center.lat, f.shape.center.lon);
-        L.circle(center, { ...style, radius: f.shape.radiusM, className: 'map-fence' }).bindTooltip(f.name || t('map.geofence')).addTo(g);
+        L.circle(center, { ...style, radius: f.shape.radiusM, className: 'map-fence' }).bindTooltip(text(f.name || t('map.geofence'))).addTo(g);
         // From the centre and radius: a circle's own getBounds() needs the map to have been laid out.
         const b = center.toBounds(f.shape.radiusM * 2);
         fenceBounds.push(b.getNorthEast(), b.getSouthWest());
       } else {
         const pts = f.shape.points.map((p) => [p.lat, p.lon] as [number, number]);
-        L.polygon(pts, { ...style, className: 'map-fence' }).bindTooltip(f.name || t('map.geofence')).addTo(g);
+        L.polygon(pts, { ...style, className: 'map-fence' }).bindTooltip(text(f.name || t('map.geofence'))).addTo(g);
         fenceBounds.push(...pts);
       }
     }
@@ -68,14 +71,14 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
     }
     for (const p of data.track) L.circleMarker(p, { radius: 3, color: '#1565c0', weight: 1, fillOpacity: 0.9 }).addTo(g);
     if (data.home) {
-      L.marker([data.home.lat, data.home.lon], { icon: L.divIcon({ className: 'map-home', html: `<span>${escapeHtml(t('map.home'))}</span>`, iconSize: [34, 22], iconAnchor: [17, 11] }) })
-        .bindTooltip(t('map.home'))
+      L.marker([data.home.lat, data.home.lon], { icon: L.divIcon({ className: 'map-home', html: text(t('map.home')), iconSize: [48, 22], iconAnchor: [24, 11] }) })
+        .bindTooltip(text(t('map.home')))
         .addTo(g);
       bounds.push([data.home.lat, data.home.lon]);
     }
     if (data.last) {
-      L.marker([data.last.lat, data.last.lon], { icon: L.divIcon({ className: 'map-last', html: '<span></span>', iconSize: [22, 22], iconAnchor: [11, 11] }), zIndexOffset: 1000 })
-        .bindTooltip(data.last.label, { permanent: true, direction: 'top', offset: [0, -12], className: 'map-last-label' })
+      L.marker([data.last.lat, data.last.lon], { icon: L.divIcon({ className: 'map-last', html: document.createElement('span'), iconSize: [22, 22], iconAnchor: [11, 11] }), zIndexOffset: 1000 })
+        .bindTooltip(text(data.last.label), { permanent: true, direction: 'top', offset: [0, -12], className: 'map-last-label' })
         .addTo(g);
       bounds.push([data.last.lat, data.last.lon]);
     }
@@ -83,7 +86,7 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
     if (bounds.length === 1) m.setView(bounds[0]!, 16, { animate: false });
     else if (bounds.length > 1) m.fitBounds(L.latLngBounds(bounds as L.LatLngTuple[]), { padding: [28, 28], maxZoom: 17, animate: false });
     else m.setView([35, 105], 4, { animate: false });
-  }, [data]);
+  }, [data, locale]);
 
   const empty = !data.last && !data.home && data.track.length === 0 && data.geofences.length === 0;
   return (
@@ -95,6 +98,9 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
   );
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** A label as a DOM text node in a span: Leaflet gets an element, never an HTML string built from data. */
+function text(s: string): HTMLElement {
+  const el = document.createElement('span');
+  el.textContent = s;
+  return el;
 }

@@ -1,7 +1,8 @@
 /** The top bar: who is logged in, the phone extension (签入/签出), the agent state with its timer, the current call. */
 import { useState } from 'preact/hooks';
 import { fmtDuration, label, t } from '../i18n';
-import { CALL_ACTIVE, callPartyName, dismissCall, errorText, hangup, isLead, logout, setAgentState, signIn, signOut } from '../session';
+import { CALL_ACTIVE, callPartyName, dismissCall, hangup } from '../calls';
+import { errorText, isLead, logout, setAgentState, signIn, signOut } from '../session';
 import { notify, store, useNow, useStore } from '../store';
 import { SETTABLE_STATES } from '../types';
 import { HangupIcon, PhoneIcon } from './icons';
@@ -16,7 +17,7 @@ export function StatusBar() {
     <header class="statusbar" data-testid="statusbar">
       <div class="sb-brand">
         <span class="brand">{t('app.brand')}</span>
-        <span class="sb-user" title={user.username}>
+        <span class="sb-user" data-testid="sb-user">
           {user.displayName || user.username}
           <small>{label('role', user.role)}</small>
         </span>
@@ -51,6 +52,7 @@ export function StatusBar() {
 function AgentControls({ compact }: { compact: boolean }) {
   const me = useStore((s) => s.me);
   const user = useStore((s) => s.user);
+  const wrapUpS = useStore((s) => s.config.wrapUpS);
   const now = useNow();
   const [ext, setExt] = useState(() => localStorage.getItem('anxin.extension') ?? user?.extension ?? '');
   const [busy, setBusy] = useState(false);
@@ -68,6 +70,8 @@ function AgentControls({ compact }: { compact: boolean }) {
   const signedIn = me.signedIn;
   if (compact && !signedIn) return <div class="sb-agent" data-testid="agent-state" data-state="signed_out" />;
   const since = me.since ? new Date(me.since).getTime() : now;
+  // Wrap-up ends by itself (自动置闲): count down to it.
+  const wrapLeft = me.state === 'wrap_up' && me.wrapUpUntil ? Math.max(0, Math.min(wrapUpS ?? Infinity, Math.ceil((new Date(me.wrapUpUntil).getTime() - Math.max(now, Date.now())) / 1000))) : null;
   return (
     <div class="sb-agent">
       {signedIn ? (
@@ -109,14 +113,26 @@ function AgentControls({ compact }: { compact: boolean }) {
       </div>
       <div class={`state-now st-${me?.state ?? 'away'}`} data-testid="agent-state" data-state={signedIn ? me?.state : 'signed_out'}>
         <span>{signedIn ? label('agentState', me?.state ?? 'away') : t('agent.signedOut')}</span>
-        {signedIn && <span class="timer">{fmtDuration((now - since) / 1000)}</span>}
+        {signedIn && (wrapLeft !== null ? (
+          <span class="timer" data-testid="wrap-up-left" title={t('agent.wrapUpLeft')}>
+            {fmtDuration(wrapLeft)}
+          </span>
+        ) : (
+          <span class="timer">{fmtDuration((now - since) / 1000)}</span>
+        ))}
       </div>
+      {signedIn && me.state === 'wrap_up' && (
+        <button type="button" class="btn small end-wrap" disabled={busy} onClick={() => void run(() => setAgentState('ready'))} data-testid="end-wrap-up">
+          {t('agent.endWrapUp')}
+        </button>
+      )}
     </div>
   );
 }
 
 function CallWidget({ compact }: { compact: boolean }) {
   const call = useStore((s) => (s.currentCallId ? s.calls.get(s.currentCallId) : undefined));
+  useStore((s) => s.elders); // the far party's name after a reload
   const now = useNow();
   const [busy, setBusy] = useState(false);
   if (!call) {
@@ -130,7 +146,9 @@ function CallWidget({ compact }: { compact: boolean }) {
   }
   const key = String(call.id);
   const active = CALL_ACTIVE.has(String(call.state));
-  const connectedFor = call.answeredAt ? (now - new Date(call.answeredAt).getTime()) / 1000 : null;
+  // Connected: the talk time; before that, the time since the call started (both survive a reload).
+  const from = call.state === 'connected' ? call.answeredAt : active ? call.startedAt : null;
+  const timer = from ? fmtDuration((now - new Date(from).getTime()) / 1000) : null;
   return (
     <div class={`sb-call call-${call.state}`} data-testid="current-call" data-state={call.state} data-call-id={key}>
       <PhoneIcon />
@@ -138,7 +156,12 @@ function CallWidget({ compact }: { compact: boolean }) {
         <strong>{callPartyName(call)}</strong>
         <span>
           {label('callState', String(call.state))}
-          {call.state === 'connected' && connectedFor !== null ? ` ${fmtDuration(connectedFor)}` : ''}
+          {timer && (
+            <span class="timer" data-testid="call-timer">
+              {' '}
+              {timer}
+            </span>
+          )}
         </span>
       </div>
       {active ? (

@@ -3,10 +3,22 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const SRC = join(import.meta.dirname, '..', '..', '..', 'dashboard', 'src');
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const SRC = join(ROOT, 'dashboard', 'src');
 const zh = JSON.parse(readFileSync(join(SRC, 'locales', 'zh-CN.json'), 'utf8')) as Record<string, string>;
 const en = JSON.parse(readFileSync(join(SRC, 'locales', 'en.json'), 'utf8')) as Record<string, string>;
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+/**
+ * Every action the gateway writes to an alarm's timeline (alarm_events.action), shown by the dashboard as
+ * `action.<key>`. The backend exports no single list, so it is kept here; the test below also scans gateway/ and
+ * telephony/ for addEvent(…, 'key') and systemNote(…, 'key') calls, so a new key cannot slip past this list.
+ */
+const TIMELINE_ACTIONS = [
+  'raised', 'repeated', 'present', 'accept', 'release', 'start', 'note', 'resolve', 'follow_up', 'close', 'clear',
+  'restore_received', 'callback_requested', 'callback_started', 'callback_result', 'cascade_started', 'cascade_result',
+  'call_started', 'call_ended', 'contact_accepted', 'cascade_exhausted', 'recurred', 'recurred_as', 'closed_during_call',
+];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -38,5 +50,21 @@ describe('dashboard locales', () => {
     const { AGENT_STATES } = await import('../../../gateway/store/agents.ts');
     expect(ALARM_KINDS.filter((k) => !zh[`kind.${k}`])).toEqual([]);
     expect(AGENT_STATES.filter((s) => !zh[`agentState.${s}`])).toEqual([]);
+  });
+
+  it('has a zh-CN and an English label for every timeline action the gateway writes', async () => {
+    const { ACTIONS } = await import('../../../alarms/lifecycle.ts');
+    const written = new Set<string>(ACTIONS);
+    for (const dir of ['gateway', 'telephony']) {
+      for (const f of sources(join(ROOT, dir))) {
+        const code = readFileSync(f, 'utf8');
+        // the action argument (4th of addEvent, 2nd of systemNote), arguments holding at most one level of (…)
+        for (const m of code.matchAll(/\baddEvent\((?:\s*(?:[^,()]|\([^()]*\))+,){3}\s*([^,]+),/g)) for (const q of m[1]!.matchAll(/'([a-z_]+)'/g)) written.add(q[1]!);
+        for (const m of code.matchAll(/\bsystemNote\((?:\s*(?:[^,()]|\([^()]*\))+,)\s*([^,]+),/g)) for (const q of m[1]!.matchAll(/'([a-z_]+)'/g)) written.add(q[1]!);
+      }
+    }
+    expect(written.size).toBeGreaterThan(20);
+    expect([...written].filter((k) => !TIMELINE_ACTIONS.includes(k))).toEqual([]);
+    expect(TIMELINE_ACTIONS.filter((k) => !zh[`action.${k}`] || !en[`action.${k}`])).toEqual([]);
   });
 });
