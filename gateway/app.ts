@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { AlarmService } from './alarm-service.js';
 import { Bus } from './bus.js';
 import type { Config } from './config.js';
-import { Health } from './health.js';
+import { capacityHealth, Health } from './health.js';
 import { buildHttp } from './http/server.js';
 import { hashPassword } from './http/auth.js';
 import { LastSeenWriter } from './last-seen.js';
@@ -32,6 +32,7 @@ import { OverloadGuard } from './overload.js';
 import { openFilesLimit } from './transports/fd-limit.js';
 import { TcpTransport, type DeviceServer, type TcpHandlers } from './transports/tcp.js';
 import { TcpWorkerPool } from './transports/tcp-workers.js';
+import { cloneAlarm } from './transports/sessions.js';
 
 /** descriptors kept for everything but in-process watch connections */
 const WATCH_FD_RESERVE = 1000;
@@ -39,12 +40,13 @@ import { startReceivers, type AlarmReceivers } from './transports/receivers.js';
 import { CommandService } from './commands.js';
 import { commandRoutes } from './http/commands.js';
 import { alarmRoutes } from './http/alarms.js';
-import { agentRoutes } from './http/agents.js';
+import { agentRoutes, parseExtensions } from './http/agents.js';
 import { wsRoutes } from './http/ws.js';
 import { callRoutes } from './http/calls.js';
 import { startTelephonyService, type TelephonyHandle } from './telephony-service.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { AgentStates } from './agent-states.js';
+import { Presence } from './presence.js';
 import { endOrphanCalls } from './store/calls.js';
 import { AlarmActions } from './alarm-actions.js';
 import { Escalator } from './escalator.js';
@@ -180,6 +182,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
 
     // 4. Pipeline.
     const registry = new Registry(db);
+    registry.onEvicted = (n) => metrics.unknownEvicted.inc(n);
     const lastSeen = new LastSeenWriter(db);
     stops.push({ name: 'last-seen', fn: () => lastSeen.close() });
     // Alarm engine: journal replay first, so nothing committed before a crash is lost or doubled.
@@ -189,7 +192,8 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     await rules.load();
     const alarms = new AlarmService(db, bus, metrics, journal as never, rules, log.child({ part: 'alarms' }));
     await alarms.replay();
-    const escalator = new Escalator(db, bus, metrics, log.child({ part: 'escalation' }));
+    const presence = new Presence();
+    const escalator = new Escalator(db, bus, metrics, log.child({ part: 'escalation' }), 1000, presence);
     alarms.onRaised = () => escalator.kick();
     escalator.start();
     stops.push({ name: 'escalator', fn: () => escalator.stop() });
@@ -225,7 +229,10 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     stops.push({ name: 'rules-persist', fn: () => rules.persist(true).catch(() => undefined) });
     health.register('alarm_journal', () => ({ state: alarms.journalDepth > 0 ? 'degraded' : 'up', detail: `${alarms.journalDepth} alarm messages waiting for PostgreSQL` }));
     // Built before the pipeline so commands can find sessions; it starts listening in step 5.
-    const watchOptions = { host: cfg.watchHost, port: cfg.watchPort, idleTimeoutS: cfg.watchIdleTimeoutS, maxConnections: cfg.watchMaxConnections, badFrameLimit: cfg.badFrameLimit };
+    const watchOptions = {
+      host: cfg.watchHost, port: cfg.watchPort, idleTimeoutS: cfg.watchIdleTimeoutS, maxConnections: cfg.watchMaxConnections, badFrameLimit: cfg.badFrameLimit,
+      firstFrameTimeoutS: cfg.watchFirstFrameTimeoutS, partialFrameTimeoutS: cfg.watchPartialFrameTimeoutS, maxUnidentifiedPerAddress: cfg.watchMaxUnidentifiedPerAddress,
+    };
     if (!cfg.watchWorkers) {
       // One descriptor per connection: past the open-files limit even the gateway's own PostgreSQL connections
       // fail (EMFILE). Keep a reserve for the database pool, MQTT, HTTP and files.
@@ -242,11 +249,15 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
         void commands.flush(device, conn).catch((e) => log.error({ err: e }, 'sending queued commands failed'));
       },
       offline: (device) => bus.emit('device.offline', { device, protocol: 'watch' }),
+      clone: (device, holder, suspect) => {
+        const a = cloneAlarm(device, holder, suspect);
+        void alarms.commit(a.msg, device, a.raise, []).catch((e) => log.error({ err: e }, 'device_clone_suspected not committed (journaled; retried)'));
+      },
     };
     const watch: DeviceServer = cfg.watchWorkers
       ? new TcpWorkerPool(cfg.watchWorkers, watchOptions, watchHandlers, metrics, log.child({ part: 'watch' }), cfg.logLevel)
       : new TcpTransport(watchProtocol, watchOptions, watchHandlers, metrics, log.child({ part: 'watch' }));
-    const commands = new CommandService(db, (id) => watch.sessions.get(id), bus, metrics, cfg.commandTtlS);
+    const commands = new CommandService(db, (id) => watch.sessions.get(id), bus, metrics, cfg.commandTtlS, { allowMonitor: cfg.allowMonitorCommand });
     const overload = new OverloadGuard({
       lagMs: cfg.overloadLagMs,
       holdMs: 2000,
@@ -286,7 +297,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     summary.push(...mqttDevices.summary);
     await watch.start();
     stops.push({ name: 'watch', fn: () => watch.stop() });
-    health.register('watch', () => ({ state: 'up', detail: `${watch.connectionCount} connections` }));
+    health.register('watch', () => capacityHealth(watch));
     summary.push(`Watch TCP    ${cfg.watchHost}:${watch.port}  (3G/SG/CS/ZJ watches)`);
     // Alarm receivers on serial lines: a missing port is retried in the background, never fatal.
     const receivers = await startReceivers({ settings: cfg.receivers ?? [], pipeline, registry, alarms, metrics, health, log: log.child({ part: 'receivers' }) });
@@ -326,14 +337,16 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
 
     // 6. HTTP API.
     const http = await buildHttp({
-      db, log, metrics, health, sessionTtlH: cfg.sessionTtlH, onDeviceChanged: (id) => registry.invalidate(id),
+      db, log, metrics, health, bus, sessionTtlH: cfg.sessionTtlH, opsToken: cfg.opsToken, loginPerMinute: cfg.loginRatePerMin,
+      imageOrigins: tileOrigin(cfg.mapTileUrl),
+      onDeviceChanged: (id) => registry.invalidate(id),
       onRulesChanged: (elderId) => rules.invalidateElder(elderId),
       plugins: [
         (app) => commandRoutes(app, { db, commands }),
         (app) => telemetryRoutes(app, { db, query: telemetryStore.query }),
         (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),
-        (app) => agentRoutes(app, { db, agents }),
-        (app) => wsRoutes(app, { db, bus }),
+        (app) => agentRoutes(app, { db, agents, extensions: parseExtensions(cfg.agentExtensions) }),
+        (app) => wsRoutes(app, { db, bus, presence }),
         (app) => callRoutes(app, { db, bus, telephony: () => telephonyHandle, areaCode: cfg.areaCode }),
         (app) => dashboardRoutes(app, { mapTileUrl: cfg.mapTileUrl, mapTileAttribution: cfg.mapTileAttribution, timezone: cfg.timezone, wrapUpS: cfg.wrapUpS }),
       ],
@@ -352,6 +365,12 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     await stopAll();
     throw e;
   }
+}
+
+/** The map tile server's origin, for the dashboard's Content-Security-Policy img-src ({s} subdomains as a wildcard). */
+export function tileOrigin(template?: string): string[] {
+  const m = /^(https?:)\/\/([^/?#]+)/.exec(template ?? '');
+  return m ? [`${m[1]}//${m[2]!.replace(/\{s\}/g, '*')}`] : [];
 }
 
 function redactUrl(u: string): string {

@@ -23,6 +23,8 @@ export interface BusEvents {
   /** a dashboard-ready view of a call leg change */
   'call.pushed': { call: Record<string, unknown> & { agentId: number | null } };
   'agent.changed': { userId: number; state: string; extension: string | null; wrapUpUntil?: string | null };
+  /** sessions ended by logout, a disabled account, a password reset or a role change: live sockets close */
+  'session.revoked': { tokenHash?: string; userId?: number; reason: string };
   'command.result': { deviceId: number; commandId: number; state: string; result?: string };
 }
 

@@ -1,6 +1,11 @@
 /**
  * Commands to devices: sent at once when the device is online, otherwise queued with a time-to-live and
  * sent when it next connects; the device's echo is recorded as the result.
+ *
+ * Some commands can take over or silence a device (issue 15): raw `custom` text (which can carry MONITOR, IP,
+ * APN, FACTORY, PW…) and POWEROFF. They are admin-only, need a reason, and are audited against the device and
+ * the elder; MONITOR (covert listen-in) is refused for everyone unless ALLOW_MONITOR_COMMAND is on. A refused
+ * command is never queued nor written to the device, and the refusal is audited too.
  */
 import { parseWatchHeader, watchProtocol, WatchCommandError, type WatchCommand } from '../protocols/watch/index.js';
 import type { DeviceMessage } from '../protocols/message.js';
@@ -8,15 +13,54 @@ import type { Bus } from './bus.js';
 import { badField, ApiError } from './http/errors.js';
 import type { Metrics } from './metrics.js';
 import type { CommandEchoSink } from './pipeline.js';
-import type { Db } from './store/db.js';
-import { acknowledgeByKeyword, markSent, pendingCommands, queueCommand, requeue, type DeviceCommand } from './store/commands.js';
+import { audit } from './store/audit.js';
+import { tx, type Db } from './store/db.js';
+import { acknowledgeByKeyword, markFailed, markSent, pendingCommands, queueCommand, requeue, type DeviceCommand } from './store/commands.js';
 import type { Device } from './store/devices.js';
 import type { DeviceLink } from './transports/tcp.js';
 
-/** Per protocol: how a command is checked, addressed and named (the keyword the device echoes). */
+/** How dangerous a command is. */
+export interface CommandRisk {
+  /** admin-only, needs a reason, audited against the device and the elder */
+  dangerous: boolean;
+  /** covert listen-in: refused for everyone unless ALLOW_MONITOR_COMMAND is on */
+  monitor: boolean;
+  /** what makes it dangerous, in words (for the 403 and the audit) */
+  why?: string;
+}
+
+/** Per protocol: how a command is checked, addressed and named (the keyword the device echoes), and its risk. */
 interface CommandCodec {
   encode(conn: DeviceLink | undefined, device: Device, command: Record<string, unknown>): Buffer;
   keyword(command: Record<string, unknown>): string;
+  risk(command: Record<string, unknown>): CommandRisk;
+}
+
+/**
+ * Watch keywords that take over or silence a watch (protocols.md §1.5 and the vendor document). Typed commands
+ * that are dangerous are listed too; the others reach the watch only as `custom` text, which is dangerous anyway.
+ */
+export const DANGEROUS_WATCH_KEYWORDS: Readonly<Record<string, string>> = {
+  MONITOR: 'MONITOR makes the watch silently call a number so it can be listened in on',
+  IP: 'IP moves the watch to another server',
+  APN: "APN changes the watch's mobile data settings, which can cut it off from the centre",
+  FACTORY: 'FACTORY resets the watch to factory settings',
+  PW: "PW changes the watch's SMS command password",
+  POWEROFF: 'POWEROFF switches the watch off: no SOS or fall alarms until someone switches it on',
+};
+
+/** The words of a custom text, upper case: a keyword hidden after `*` or `,` is still found. */
+const words = (content: string) => content.toUpperCase().split(/[^A-Z0-9_]+/).filter(Boolean);
+
+export function watchCommandRisk(command: Record<string, unknown>): CommandRisk {
+  const type = String(command.type);
+  if (type === 'custom') {
+    const found = [...new Set(words(typeof command.content === 'string' ? command.content : ''))].filter((w) => w in DANGEROUS_WATCH_KEYWORDS);
+    const why = found.length ? found.map((w) => DANGEROUS_WATCH_KEYWORDS[w]).join('; ') : 'custom sends raw protocol text to the watch';
+    return { dangerous: true, monitor: found.includes('MONITOR'), why };
+  }
+  const why = DANGEROUS_WATCH_KEYWORDS[type.toUpperCase()];
+  return why ? { dangerous: true, monitor: type.toUpperCase() === 'MONITOR', why } : { dangerous: false, monitor: false };
 }
 
 const watchCodec: CommandCodec = {
@@ -29,11 +73,31 @@ const watchCodec: CommandCodec = {
     if (command.type === 'custom') return String(command.content ?? '').split(',')[0] ?? 'custom';
     return String(command.type);
   },
+  risk: watchCommandRisk,
 };
 
 const CODECS: Record<string, CommandCodec> = { watch: watchCodec };
 
 export type SessionLookup = (identifier: string) => DeviceLink | undefined;
+
+/** Least length of the reason a dangerous command needs (after trimming). */
+export const MIN_REASON_LENGTH = 4;
+
+export interface SendOptions {
+  /** who sends it; without one a dangerous command is refused */
+  user?: { id: number; role: string };
+  /** why; required (MIN_REASON_LENGTH+) for dangerous commands */
+  reason?: string;
+  ttlS?: number;
+}
+
+export interface CommandServiceOptions {
+  /** ALLOW_MONITOR_COMMAND */
+  allowMonitor?: boolean;
+}
+
+/** A command refused for who sent it, a switched-off MONITOR or a missing reason; never queued, always audited. */
+export class CommandRefused extends ApiError {}
 
 export class CommandService implements CommandEchoSink {
   constructor(
@@ -42,16 +106,52 @@ export class CommandService implements CommandEchoSink {
     private readonly bus: Bus,
     private readonly metrics: Metrics,
     private readonly defaultTtlS: number,
+    private readonly options: CommandServiceOptions = {},
   ) {}
 
   supports(protocol: string): boolean {
     return protocol in CODECS;
   }
 
-  /** Validates, stores, and sends now if the device is online. */
-  async send(device: Device, command: Record<string, unknown>, userId?: number, ttlS = this.defaultTtlS): Promise<{ command: DeviceCommand; delivery: 'sent' | 'queued' }> {
+  /** Throws CommandRefused when this user may not send this command (role, MONITOR switch, reason). */
+  private authorize(risk: CommandRisk, o: SendOptions): void {
+    if (!risk.dangerous) return;
+    if (o.user?.role !== 'admin') {
+      throw new CommandRefused(403, 'forbidden', `只有管理员可以发送此指令 / only an admin may send this command (${risk.why})`);
+    }
+    if (risk.monitor && !this.options.allowMonitor) {
+      throw new CommandRefused(
+        403,
+        'monitor_disabled',
+        '本中心已关闭监听指令 / MONITOR (listen-in) is switched off at this centre; it can be enabled with ALLOW_MONITOR_COMMAND=true',
+      );
+    }
+    if ((o.reason?.trim().length ?? 0) < MIN_REASON_LENGTH) {
+      const message = `a reason of at least ${MIN_REASON_LENGTH} characters is required for this command (${risk.why})`;
+      throw new CommandRefused(400, 'validation', `body/reason: ${message}`, [{ field: 'body/reason', message }]);
+    }
+  }
+
+  /**
+   * Checks who may send it, validates, stores (with its audit rows, in one transaction), and sends now if the
+   * device is online. A refused command is audited and throws before anything is queued or written.
+   */
+  async send(device: Device, command: Record<string, unknown>, o: SendOptions = {}): Promise<{ command: DeviceCommand; delivery: 'sent' | 'queued' }> {
     const codec = CODECS[device.protocol];
     if (!codec) throw new ApiError(400, 'unsupported', `devices of protocol ${device.protocol} take no commands here`);
+    const risk = codec.risk(command);
+    const keyword = codec.keyword(command);
+    const actor = o.user ? `user:${o.user.id}` : 'anonymous';
+    try {
+      this.authorize(risk, o);
+    } catch (e) {
+      if (e instanceof CommandRefused) {
+        await audit(this.db, actor, 'device_command_refused', `device:${device.id}`, {
+          type: command.type, keyword, refusal: e.code, role: o.user?.role ?? null, why: risk.why,
+        });
+      }
+      throw e;
+    }
     const conn = this.sessions(device.identifier);
     let bytes: Buffer;
     try {
@@ -60,7 +160,15 @@ export class CommandService implements CommandEchoSink {
       if (e instanceof WatchCommandError) throw badField(`body/${e.field ?? 'type'}`, e.message);
       throw e;
     }
-    const row = await queueCommand(this.db, device.id, command, codec.keyword(command), ttlS, userId);
+    const reason = o.reason?.trim() || undefined;
+    // The command and its audit rows commit together: nothing reaches the device unaudited.
+    const row = await tx(this.db, async (c) => {
+      const queued = await queueCommand(c, device.id, command, keyword, o.ttlS ?? this.defaultTtlS, { userId: o.user?.id, reason, dangerous: risk.dangerous, elderId: device.elderId });
+      const detail = { commandId: queued.id, type: command.type, keyword, dangerous: risk.dangerous, ...(reason ? { reason } : {}), deviceId: device.id, elderId: device.elderId ?? null };
+      await audit(c, actor, 'device_command', `device:${device.id}`, detail);
+      if (risk.dangerous && device.elderId) await audit(c, actor, 'device_command', `elder:${device.elderId}`, detail);
+      return queued;
+    });
     // Marked sent before the write: a fast echo must find the command already in state 'sent'.
     if (conn?.open) {
       await markSent(this.db, row.id);
@@ -80,6 +188,11 @@ export class CommandService implements CommandEchoSink {
     if (!codec) return 0;
     let n = 0;
     for (const c of await pendingCommands(this.db, device.id)) {
+      // Queued while MONITOR was allowed, switched off since (a restart): it must not go out now.
+      if (codec.risk(c.command).monitor && !this.options.allowMonitor) {
+        await markFailed(this.db, c.id, 'refused: MONITOR was switched off (ALLOW_MONITOR_COMMAND) before it could be sent');
+        continue;
+      }
       let bytes: Buffer;
       try {
         bytes = codec.encode(conn, device, c.command);

@@ -31,6 +31,8 @@ export interface Config {
   mqttMaxPacketBytes: number;
   mqttMaxConnections: number;
   mqttKeepaliveMaxS: number;
+  mqttConnectTimeoutS: number;
+  mqttMaxUnauthenticatedPerAddress: number;
   mqttIntegrators?: string;
   zigbee2mqttUrl?: string;
   zigbee2mqttPrefix: string;
@@ -41,6 +43,9 @@ export interface Config {
   watchIdleTimeoutS: number;
   watchMaxConnections: number;
   watchWorkers: number;
+  watchFirstFrameTimeoutS: number;
+  watchPartialFrameTimeoutS: number;
+  watchMaxUnidentifiedPerAddress: number;
   badFrameLimit: number;
   dataDir: string;
   databaseUrl?: string;
@@ -49,6 +54,8 @@ export interface Config {
   adminPassword?: string;
   unknownDeviceLogIntervalS: number;
   commandTtlS: number;
+  /** MONITOR (covert listen-in) may be sent to watches; off unless the centre enables it */
+  allowMonitorCommand: boolean;
   telemetryFlushMs: number;
   telemetryMaxBuffer: number;
   telemetryBatchSize: number;
@@ -64,6 +71,9 @@ export interface Config {
   influxToken?: string;
   sessionTtlH: number;
   wrapUpS: number;
+  opsToken?: string;
+  loginRatePerMin: number;
+  agentExtensions: string;
   timezone: string;
   mapTileUrl?: string;
   mapTileAttribution?: string;
@@ -95,6 +105,8 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'MQTT_MAX_PACKET_BYTES', key: 'mqttMaxPacketBytes', kind: 'int', def: 65536, min: 1024, doc: 'Largest MQTT packet a device, integrator or not-yet-logged-in client may send; a larger one closes the connection.' },
   { env: 'MQTT_MAX_CONNECTIONS', key: 'mqttMaxConnections', kind: 'int', def: 10000, min: 1, doc: 'Most concurrent MQTT connections (plain and TLS together); more are refused.' },
   { env: 'MQTT_KEEPALIVE_MAX_S', key: 'mqttKeepaliveMaxS', kind: 'int', def: 600, min: 10, max: 65535, doc: 'MQTT clients must ask for a keep-alive of 1 s to this; 0 (none) is refused. Silent clients are closed after 1.5 × their keep-alive.' },
+  { env: 'MQTT_CONNECT_TIMEOUT_S', key: 'mqttConnectTimeoutS', kind: 'int', def: 10, min: 1, max: 600, doc: 'Close an MQTT connection whose CONNECT packet has not arrived this long after it opened.' },
+  { env: 'MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS', key: 'mqttMaxUnauthenticatedPerAddress', kind: 'int', def: 20, min: 1, doc: 'Most MQTT connections from one IP address that have not logged in yet; more are refused (anxin_mqtt_denials_total{reason="unauthenticated_per_address"}). Logged-in clients do not count.' },
   { env: 'MQTT_INTEGRATORS', key: 'mqttIntegrators', kind: 'string', doc: 'Integrator accounts, `name:argon2hash` separated by spaces or `;` (tsx gateway/mqtt-account-cli.ts NAME); they may only read anxin/devices/+/events and anxin/alarms/#.' },
   { env: 'ZIGBEE2MQTT_URL', key: 'zigbee2mqttUrl', kind: 'url', doc: 'External broker to read Zigbee2MQTT from (mqtt://user:pass@host:1883, mqtts://…). Unset: read from bridge accounts on the embedded broker.' },
   { env: 'ZIGBEE2MQTT_PREFIX', key: 'zigbee2mqttPrefix', kind: 'string', def: 'zigbee2mqtt', doc: 'Zigbee2MQTT base topic; device state is read from PREFIX/+.' },
@@ -103,8 +115,11 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'WATCH_HOST', key: 'watchHost', kind: 'string', def: '0.0.0.0', doc: 'Address of the watch (3G/SG/CS/ZJ) TCP server.' },
   { env: 'WATCH_PORT', key: 'watchPort', kind: 'port', def: 5093, doc: 'Port of the watch TCP server.' },
   { env: 'WATCH_IDLE_TIMEOUT_S', key: 'watchIdleTimeoutS', kind: 'int', def: 720, min: 30, doc: 'Close a watch connection silent this long (1.5 × the longest LK interval, 8 min).' },
-  { env: 'WATCH_MAX_CONNECTIONS', key: 'watchMaxConnections', kind: 'int', def: 120000, min: 1, doc: 'Most concurrent watch connections; more are refused.' },
+  { env: 'WATCH_MAX_CONNECTIONS', key: 'watchMaxConnections', kind: 'int', def: 120000, min: 1, doc: 'Most concurrent watch connections. At the cap the oldest connection that has not identified yet is closed to make room; only when every connection is identified are newcomers refused. /healthz shows watch degraded from 90 %.' },
   { env: 'WATCH_WORKERS', key: 'watchWorkers', kind: 'int', def: 0, min: 0, doc: 'Worker processes holding the watch connections (0 = in the gateway process). Each process holds at most its open-files limit of connections; workers multiply that and spread decoding over the cores.' },
+  { env: 'WATCH_FIRST_FRAME_TIMEOUT_S', key: 'watchFirstFrameTimeoutS', kind: 'int', def: 30, min: 1, doc: 'Close a watch connection that has not sent a frame from a registered device this long after it opened (watches send LK at once).' },
+  { env: 'WATCH_PARTIAL_FRAME_TIMEOUT_S', key: 'watchPartialFrameTimeoutS', kind: 'int', def: 10, min: 1, doc: 'Close a watch connection that holds part of a frame this long without completing a frame (a slow-drip client).' },
+  { env: 'WATCH_MAX_UNIDENTIFIED_PER_ADDRESS', key: 'watchMaxUnidentifiedPerAddress', kind: 'int', def: 20, min: 1, doc: 'Most watch connections from one IP address that have not yet sent a frame from a registered device; more are refused. Identified watches do not count, so many watches behind one NAT address are fine once logged in.' },
   { env: 'BAD_FRAME_LIMIT', key: 'badFrameLimit', kind: 'int', def: 10, min: 1, doc: 'Close a device connection after this many bad frames in a row.' },
   { env: 'DATA_DIR', key: 'dataDir', kind: 'path', def: './data', doc: 'Where embedded PostgreSQL and the alarm journal keep their files.' },
   { env: 'DATABASE_URL', key: 'databaseUrl', kind: 'url', doc: 'External PostgreSQL (postgres://user:pass@host:5432/db). Unset: embedded PostgreSQL in DATA_DIR.' },
@@ -113,6 +128,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'ADMIN_PASSWORD', key: 'adminPassword', kind: 'string', doc: 'Password of the first admin user, created when there are no users. Unset: a random one is printed once at start.' },
   { env: 'UNKNOWN_DEVICE_LOG_INTERVAL_S', key: 'unknownDeviceLogIntervalS', kind: 'int', def: 3600, min: 1, doc: 'An unknown device is logged at most once per this interval.' },
   { env: 'COMMAND_TTL_S', key: 'commandTtlS', kind: 'int', def: 86400, min: 1, doc: 'How long a command for an offline device stays queued.' },
+  { env: 'ALLOW_MONITOR_COMMAND', key: 'allowMonitorCommand', kind: 'bool', def: false, doc: 'Allow the watch command MONITOR (the watch silently calls a number back: covert listen-in), admins only and with a reason. Off: refused for everyone.' },
   { env: 'TELEMETRY_FLUSH_MS', key: 'telemetryFlushMs', kind: 'int', def: 1000, min: 10, doc: 'Telemetry batches are flushed at least this often.' },
   { env: 'TELEMETRY_MAX_BUFFER', key: 'telemetryMaxBuffer', kind: 'int', def: 100000, min: 100, doc: 'Bound of the telemetry buffer; beyond it the oldest points are dropped and counted.' },
   { env: 'TELEMETRY_BATCH_SIZE', key: 'telemetryBatchSize', kind: 'int', def: 5000, min: 1, doc: 'Most telemetry points per write (InfluxDB suggests 5,000 lines); a full batch is written at once, without waiting for the flush interval.' },
@@ -127,6 +143,9 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'INFLUX_BUCKET', key: 'influxBucket', kind: 'string', doc: 'API 2: bucket (on InfluxDB 3.x: the database). Required with INFLUX_API=2.' },
   { env: 'INFLUX_TOKEN', key: 'influxToken', kind: 'string', doc: 'API 2: API token with write and read access to the bucket. Required with INFLUX_API=2.' },
   { env: 'SESSION_TTL_H', key: 'sessionTtlH', kind: 'int', def: 12, min: 1, doc: 'Dashboard login session lifetime in hours.' },
+  { env: 'OPS_TOKEN', key: 'opsToken', kind: 'string', doc: 'When set, /metrics and /docs need `Authorization: Bearer <OPS_TOKEN>`. Unset: they are open to whoever reaches HTTP_HOST (bind it to an inside address, or set this).' },
+  { env: 'LOGIN_RATE_PER_MIN', key: 'loginRatePerMin', kind: 'int', def: 30, min: 1, doc: 'Login attempts per minute from one address (429 beyond); failed logins also back off per username (after 3) and per address (after 10): 1 s, 2 s, 4 s … up to 15 min.' },
+  { env: 'AGENT_EXTENSIONS', key: 'agentExtensions', kind: 'string', def: '8000-8999', doc: "Free phone extensions any agent may sign in to (签入), as ranges and numbers: `8001-8050,8100`. An extension assigned to a user (PATCH /api/users/:id {extension}) is that user's alone; one signed in by another agent is refused." },
   { env: 'WRAP_UP_S', key: 'wrapUpS', kind: 'int', def: 30, min: 0, max: 3600, doc: 'Wrap-up (话后整理) after an agent resolves an alarm or hangs up ends by itself after this many seconds and the agent is ready again (自动置闲); 0 = at once.' },
   { env: 'TZ_CENTRE', key: 'timezone', kind: 'string', def: 'Asia/Shanghai', doc: 'Time zone of the centre (schedules, greetings, reports).' },
   { env: 'MAP_TILE_URL', key: 'mapTileUrl', kind: 'string', doc: 'Map tiles for the dashboard, a Leaflet URL template (https://tile.example/{z}/{x}/{y}.png). Unset: maps draw positions, tracks and geofences without a base map.' },

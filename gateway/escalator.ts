@@ -4,6 +4,7 @@
  */
 import { escalationActive, nextDue, stepsDue, transition, type AlarmState, type EscalationPlan, type PlannedStep } from '../alarms/index.js';
 import type { Bus } from './bus.js';
+import type { Presence } from './presence.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { tx, type Db } from './store/db.js';
@@ -26,6 +27,8 @@ export class Escalator {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly intervalMs = 1000,
+    /** who has a dashboard open; without it every supervisor counts as looking */
+    private readonly presence?: Presence,
   ) {}
 
   start(): void {
@@ -103,7 +106,7 @@ export class Escalator {
     let alertLeads = step.action === 'present_all_and_alert_supervisor';
     if (!targets.length && step.action === 'present_longest_idle' && alarm.priority === 1) {
       reason = 'no_agent_ready';
-      const leads = await supervisorIds(c);
+      const leads = (await supervisorIds(c)).filter((id) => !this.presence || this.presence.online(id));
       targets = [...new Set([...(await wrapUpAgents(c)).map((x) => x.userId), ...leads])];
       alertLeads = true;
     } else if (!targets.length) reason = 'no_agent_ready';

@@ -33,3 +33,11 @@ export class Health {
     return { ok, parts };
   }
 }
+
+/** A connection server's part: `degraded` from 90 % of its connection cap (new devices may soon be refused). */
+export function capacityHealth(s: { connectionCount: number; capacity: number; unidentifiedCount?: number }): PartHealth {
+  const n = s.connectionCount;
+  const near = n >= Math.ceil(s.capacity * 0.9);
+  const unidentified = s.unidentifiedCount === undefined ? '' : `, ${s.unidentifiedCount} not identified yet`;
+  return { state: near ? 'degraded' : 'up', detail: `${n} of ${s.capacity} connections${unidentified}${near ? ' (near the cap)' : ''}` };
+}

@@ -72,8 +72,10 @@ export class Pipeline {
     }
     if (!device) {
       this.d.metrics.unknownDevice.inc({ protocol });
-      if (this.d.registry.shouldLogUnknown(identifier, this.d.unknownLogIntervalMs)) {
-        this.d.log.warn({ identifier, protocol, remote }, 'frame from an unregistered device rejected');
+      const logNow = this.d.registry.shouldLogUnknown(identifier, this.d.unknownLogIntervalMs);
+      if (logNow) {
+        const more = logNow.suppressed ? { suppressedSinceLastLine: logNow.suppressed } : {};
+        this.d.log.warn({ identifier, protocol, remote, ...more }, 'frame from an unregistered device rejected');
       }
       this.d.bus.emit('device.unknown', { identifier, protocol, remote });
       await this.d.registry.noteUnknown(identifier, protocol, remote).catch(() => undefined);

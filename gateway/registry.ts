@@ -1,5 +1,5 @@
 import type { Db } from './store/db.js';
-import { getDeviceByIdentifier, noteUnknownDevice, type Device } from './store/devices.js';
+import { getDeviceByIdentifier, noteUnknownDevice, trimUnknownDevices, type Device } from './store/devices.js';
 
 /**
  * Device registry with a short cache: the hot path looks devices up per frame.
@@ -18,6 +18,15 @@ export class Registry {
   private refreshing = 0;
   private lastLogged = new Map<string, number>();
   private lastNoted = new Map<string, number>();
+  /** global budget of unknown-device log lines: 100,000 made-up ids once gave 20 MB of log (issue 15) */
+  private logWindow = { start: 0, lines: 0, suppressed: 0 };
+  private notedSinceTrim = 0;
+  /** called with how many of the oldest "awaiting registration" rows were dropped to keep the table bounded */
+  onEvicted?: (n: number) => void;
+  /** most rows kept in unknown_devices */
+  maxUnknown = 10_000;
+  /** most unknown-device log lines per minute, across all devices */
+  maxUnknownLogsPerMin = 20;
 
   constructor(
     private readonly db: Db,
@@ -73,14 +82,26 @@ export class Registry {
     }
   }
 
-  /** True when this unknown device should be logged now (once per interval per device). */
-  shouldLogUnknown(identifier: string, intervalMs: number): boolean {
+  /**
+   * Whether this unknown device should be logged now: once per interval per device, and at most
+   * `maxUnknownLogsPerMin` lines a minute overall. Returns false, or how many lines were held back before it.
+   */
+  shouldLogUnknown(identifier: string, intervalMs: number): false | { suppressed: number } {
     const now = Date.now();
     const last = this.lastLogged.get(identifier);
     if (last !== undefined && now - last < intervalMs) return false;
+    const w = this.logWindow;
+    if (now - w.start >= 60_000) Object.assign(w, { start: now, lines: 0 });
+    if (w.lines >= this.maxUnknownLogsPerMin) {
+      w.suppressed++;
+      return false;
+    }
+    w.lines++;
     this.lastLogged.set(identifier, now);
     if (this.lastLogged.size > 100_000) this.lastLogged.clear();
-    return true;
+    const suppressed = w.suppressed;
+    w.suppressed = 0;
+    return { suppressed };
   }
 
   /** Lists it as "awaiting registration"; the row is refreshed at most every 10 s per device. */
@@ -91,5 +112,11 @@ export class Registry {
     this.lastNoted.set(identifier, now);
     if (this.lastNoted.size > 100_000) this.lastNoted.clear();
     await noteUnknownDevice(this.db, identifier, protocol, remote);
+    // Bounded: past maxUnknown rows the least recently seen go (checked every 100 new notes).
+    if (++this.notedSinceTrim >= 100) {
+      this.notedSinceTrim = 0;
+      const n = await trimUnknownDevices(this.db, this.maxUnknown);
+      if (n) this.onEvicted?.(n);
+    }
   }
 }

@@ -33,6 +33,8 @@ export const ALARM_PRIORITY = {
   removed: 3,
   power_cut: 3,
   tamper: 3,
+  /** two live connections from different addresses claim one identity (gateway/transports/sessions.ts) */
+  device_clone_suspected: 3,
   device_silent: 4,
   test_missed: 4,
   low_battery: 4,

@@ -41,21 +41,21 @@ export async function alarmRoutes(app: FastifyInstance, o: { db: Db; actions: Al
           ...Paging,
         }),
       },
-      preHandler: requireRole(db),
+      onRequest: staff,
     },
     async (req) => listAlarms(db, { ...req.query, open: req.query.state ? false : (req.query.open ?? true), limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 }),
   );
 
-  r.get('/api/alarms/outcomes', { schema: { tags: ['alarms'], summary: 'Outcome codes with zh-CN and English labels' }, preHandler: requireRole(db) }, async () => OUTCOME_CODES);
+  r.get('/api/alarms/outcomes', { schema: { tags: ['alarms'], summary: 'Outcome codes with zh-CN and English labels' }, onRequest: staff }, async () => OUTCOME_CODES);
 
-  r.get('/api/alarms/stats', { schema: { tags: ['alarms'], summary: "Today's answered-within-60 s and 180 s rates" }, preHandler: requireRole(db, 'supervisor', 'admin', 'agent') }, async () => {
+  r.get('/api/alarms/stats', { schema: { tags: ['alarms'], summary: "Today's answered-within-60 s and 180 s rates" }, onRequest: requireRole(db, 'supervisor', 'admin', 'agent') }, async () => {
     const now = new Date();
     const start = startOfDay(now, o.timezone);
     const s = await answerRates(db, start, now);
     return { since: start, ...s, rate60: s.decided60 ? s.within60 / s.decided60 : null, rate180: s.decided180 ? s.within180 / s.decided180 : null };
   });
 
-  r.get('/api/alarms/:id', { schema: { tags: ['alarms'], summary: 'One alarm with its timeline, elder, contacts, devices and calls', params: Id }, preHandler: requireRole(db) }, async (req) => {
+  r.get('/api/alarms/:id', { schema: { tags: ['alarms'], summary: 'One alarm with its timeline, elder, contacts, devices and calls', params: Id }, onRequest: staff }, async (req) => {
     const alarm = await getAlarm(db, req.params.id);
     if (!alarm) throw notFound(`alarm ${req.params.id}`);
     const [timeline, elder, contacts, devices, device, calls] = await Promise.all([
@@ -78,7 +78,7 @@ export async function alarmRoutes(app: FastifyInstance, o: { db: Db; actions: Al
         preValidation: async (req) => {
           req.body ??= {};
         },
-        preHandler: staff,
+        onRequest: staff,
       },
       async (req) => o.actions.act(req.params.id, action as UserAction, req.user!, req.body ?? {}),
     );

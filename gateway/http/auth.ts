@@ -1,69 +1,154 @@
-import argon2 from 'argon2';
+/**
+ * Who is calling. Dashboards hold their session in an HttpOnly, SameSite=Strict cookie (Secure over TLS), which a
+ * script on the page cannot read; state-changing requests made with the cookie must carry the session's CSRF
+ * token. API clients keep bearer tokens. Authentication runs at onRequest, before the body is parsed or validated,
+ * so an anonymous caller learns nothing from schema errors (issue 15).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Bus } from '../bus.js';
+import { LoginThrottle } from '../login-throttle.js';
+import { Busy, verifyPassword } from '../passwords.js';
 import type { Db } from '../store/db.js';
 import { audit } from '../store/audit.js';
-import { createSession, deleteSession, getSessionUser, getUserWithHash, type Role, type User } from '../store/users.js';
+import { createSession, deleteSession, getSessionUser, getUserWithHash, tokenHash, type Role, type User } from '../store/users.js';
 import { ApiError } from './errors.js';
+
+export { hashPassword } from '../passwords.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     user?: User;
+    /** the session token the request was authenticated with, and how it came */
+    session?: { token: string; via: 'bearer' | 'cookie' | 'query' };
   }
 }
 
-export function bearer(req: FastifyRequest): string | undefined {
-  const h = req.headers.authorization;
-  if (h?.startsWith('Bearer ')) return h.slice(7);
-  const q = (req.query as Record<string, unknown> | undefined)?.token;
-  return typeof q === 'string' ? q : undefined;
+export const SESSION_COOKIE = 'anxin_session';
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The CSRF token of a session: derived from the session token, which the page's scripts never see. */
+export function csrfOf(token: string): string {
+  return createHmac('sha256', token).update('anxin-csrf').digest('base64url');
 }
 
-/** preHandler factory: the caller must be logged in with one of the roles (admin may do everything). */
+/** The session token: a bearer header, the session cookie, or (for the WebSocket only) `?token=`. */
+export function sessionOf(req: FastifyRequest, allowQuery = false): FastifyRequest['session'] {
+  const h = req.headers.authorization;
+  if (h?.startsWith('Bearer ')) return { token: h.slice(7), via: 'bearer' };
+  const c = req.cookies?.[SESSION_COOKIE];
+  if (c) return { token: c, via: 'cookie' };
+  const q = (req.query as Record<string, unknown> | undefined)?.token;
+  return allowQuery && typeof q === 'string' ? { token: q, via: 'query' } : undefined;
+}
+
+/** Back-compat name: the token alone. */
+export const bearer = (req: FastifyRequest, allowQuery = false) => sessionOf(req, allowQuery)?.token;
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Hook factory (use as `onRequest`): the caller must be logged in with one of the roles (admin may do everything).
+ * A cookie session must show its CSRF token on anything but GET/HEAD.
+ */
 export function requireRole(db: Db, ...roles: Role[]) {
-  return async (req: FastifyRequest, _reply: FastifyReply) => {
-    const token = bearer(req);
-    const user = token ? await getSessionUser(db, token) : undefined;
-    if (!user) throw new ApiError(401, 'unauthenticated', 'log in first');
+  const hook = async (req: FastifyRequest, _reply: FastifyReply) => {
+    const s = sessionOf(req);
+    const user = s ? await getSessionUser(db, s.token) : undefined;
+    if (!user || !s) throw new ApiError(401, 'unauthenticated', '请先登录 / log in first');
+    if (s.via === 'cookie' && !SAFE.has(req.method)) {
+      const sent = req.headers['x-csrf-token'];
+      if (typeof sent !== 'string' || !sameToken(sent, csrfOf(s.token))) throw new ApiError(403, 'csrf', 'missing or wrong X-CSRF-Token header (reload the page)');
+    }
     if (roles.length && user.role !== 'admin' && !roles.includes(user.role)) {
       throw new ApiError(403, 'forbidden', `this needs the role ${roles.join(' or ')}`);
     }
     req.user = user;
+    req.session = s;
   };
+  // Read by the route table (the security tests' role × endpoint matrix): which roles this hook lets in.
+  return Object.assign(hook, { roles: roles.length ? [...new Set<Role>([...roles, 'admin'])] : ['agent', 'supervisor', 'installer', 'admin'] as Role[] });
+}
+
+/** The roles a route admits, from its onRequest hook; undefined = public. */
+export function rolesOf(onRequest: unknown): Role[] | undefined {
+  const hooks = Array.isArray(onRequest) ? onRequest : onRequest ? [onRequest] : [];
+  for (const h of hooks) if (Array.isArray((h as { roles?: unknown }).roles)) return (h as { roles: Role[] }).roles;
+  return undefined;
 }
 
 export const actorOf = (req: FastifyRequest) => (req.user ? `user:${req.user.id}` : 'anonymous');
 
-export async function authRoutes(app: FastifyInstance, o: { db: Db; sessionTtlH: number }) {
+/** Secure cookies only where the browser reached us over TLS (directly or through a proxy that says so). */
+const overTls = (req: FastifyRequest) => req.protocol === 'https' || req.headers['x-forwarded-proto'] === 'https';
+
+export async function authRoutes(app: FastifyInstance, o: { db: Db; bus?: Bus; sessionTtlH: number; loginPerMinute?: number }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const byUser = new LoginThrottle(3);
+  const byAddress = new LoginThrottle(10);
+  const tooSoon = (ms: number, reply: FastifyReply) => {
+    const s = Math.max(1, Math.ceil(ms / 1000));
+    reply.header('retry-after', String(s));
+    return new ApiError(429, 'too_many_attempts', `登录尝试过多，请 ${s} 秒后再试 / too many attempts: try again in ${s} s`);
+  };
+
   r.post(
     '/api/auth/login',
     {
+      config: { rateLimit: { max: o.loginPerMinute ?? 30, timeWindow: 60_000 } },
       schema: {
         tags: ['auth'],
-        summary: 'Log in; returns a bearer token',
-        body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
+        summary: 'Log in. With {"cookie": true} the session goes into an HttpOnly cookie and the answer carries only its CSRF token; otherwise a bearer token.',
+        security: [],
+        body: Type.Object(
+          { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }), cookie: Type.Optional(Type.Boolean()) },
+          { additionalProperties: false },
+        ),
       },
     },
-    async (req) => {
-      const u = await getUserWithHash(o.db, req.body.username);
-      const ok = u && !u.disabled && (await argon2.verify(u.passwordHash, req.body.password).catch(() => false));
-      if (!u || !ok) {
-        await audit(o.db, 'anonymous', 'login_failed', `username:${req.body.username}`);
-        throw new ApiError(401, 'bad_credentials', 'wrong username or password');
+    async (req, reply) => {
+      const { username, password } = req.body;
+      const wait = Math.max(byUser.waitMs(username), byAddress.waitMs(req.ip));
+      if (wait > 0) throw tooSoon(wait, reply);
+      const u = await getUserWithHash(o.db, username);
+      let ok: boolean;
+      try {
+        ok = (await verifyPassword(u?.passwordHash, password)) && !!u && !u.disabled;
+      } catch (e) {
+        if (e instanceof Busy) throw tooSoon(1000, reply);
+        throw e;
       }
+      if (!u || !ok) {
+        byUser.failed(username);
+        byAddress.failed(req.ip);
+        await audit(o.db, 'anonymous', 'login_failed', `username:${username.slice(0, 64)}`);
+        throw new ApiError(401, 'bad_credentials', '用户名或密码错误 / wrong username or password');
+      }
+      byUser.succeeded(username);
       const s = await createSession(o.db, u.id, o.sessionTtlH);
       await audit(o.db, `user:${u.id}`, 'login', `user:${u.id}`);
       const { passwordHash: _h, ...user } = u;
+      if (req.body.cookie) {
+        reply.setCookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'strict', secure: overTls(req), path: '/', expires: new Date(s.expiresAt) });
+        return { expiresAt: s.expiresAt, user, csrfToken: csrfOf(s.token) };
+      }
       return { token: s.token, expiresAt: s.expiresAt, user };
     },
   );
-  r.post('/api/auth/logout', { schema: { tags: ['auth'] }, preHandler: requireRole(o.db) }, async (req) => {
-    await deleteSession(o.db, bearer(req)!);
+  r.post('/api/auth/logout', { schema: { tags: ['auth'] }, onRequest: requireRole(o.db) }, async (req, reply) => {
+    await deleteSession(o.db, req.session!.token);
+    o.bus?.emit('session.revoked', { tokenHash: tokenHash(req.session!.token), reason: 'logout' });
     await audit(o.db, actorOf(req), 'logout', actorOf(req));
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });
-  r.get('/api/auth/me', { schema: { tags: ['auth'] }, preHandler: requireRole(o.db) }, async (req) => ({ user: req.user }));
+  r.get('/api/auth/me', { schema: { tags: ['auth'] }, onRequest: requireRole(o.db) }, async (req) => ({
+    user: req.user,
+    ...(req.session?.via === 'cookie' ? { csrfToken: csrfOf(req.session.token) } : {}),
+  }));
 }
-
-export const hashPassword = (p: string) => argon2.hash(p, { type: argon2.argon2id });

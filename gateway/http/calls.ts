@@ -68,7 +68,7 @@ export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; te
           { additionalProperties: false },
         ),
       },
-      preHandler: staff,
+      onRequest: staff,
     },
     async (req, reply) => {
       const b = req.body;
@@ -113,18 +113,18 @@ export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; te
     },
   );
 
-  r.post('/api/calls/:id/hangup', { schema: { tags: ['calls'], summary: 'Hang up (挂机) a call from the dashboard', params: Type.Object({ id: Type.String({ maxLength: 100 }) }) }, preHandler: staff }, async (req) => {
+  r.post('/api/calls/:id/hangup', { schema: { tags: ['calls'], summary: 'Hang up (挂机) a call from the dashboard', params: Type.Object({ id: Type.String({ maxLength: 100 }) }) }, onRequest: staff }, async (req) => {
     const ok = await tel().hangup(req.params.id);
     if (!ok) throw notFound(`call ${req.params.id}`);
     await audit(db, actorOf(req), 'call_hangup', `call:${req.params.id}`);
     return { ok: true };
   });
 
-  r.get('/api/calls', { schema: { tags: ['calls'], summary: 'Call records, newest first, each with its liveState (ringing, up, ended)', querystring: Type.Object({ alarmId: Type.Optional(Type.Integer({ minimum: 1 })), flowId: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }) }, preHandler: requireRole(db) }, async (req) =>
+  r.get('/api/calls', { schema: { tags: ['calls'], summary: 'Call records, newest first, each with its liveState (ringing, up, ended)', querystring: Type.Object({ alarmId: Type.Optional(Type.Integer({ minimum: 1 })), flowId: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }) }, onRequest: staff }, async (req) =>
     (await listCalls(db, { alarmId: req.query.alarmId, flowId: req.query.flowId, limit: req.query.limit ?? 100 })).map((c) => ({ ...c, liveState: liveStateOf(c) })),
   );
 
-  r.get('/api/calls/live', { schema: { tags: ['calls'], summary: "The signed-in user's live calls (a reload or a new login mid-call restores them)" }, preHandler: staff }, async (req) =>
+  r.get('/api/calls/live', { schema: { tags: ['calls'], summary: "The signed-in user's live calls (a reload or a new login mid-call restores them)" }, onRequest: staff }, async (req) =>
     liveFlows(await liveCallsOfAgent(db, req.user!.id)),
   );
 

@@ -1,20 +1,28 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { WATCH_COMMANDS } from '../../protocols/watch/index.js';
-import type { CommandService } from '../commands.js';
+import { DANGEROUS_WATCH_KEYWORDS, MIN_REASON_LENGTH, type CommandService } from '../commands.js';
 import type { Db } from '../store/db.js';
-import { audit } from '../store/audit.js';
-import { getCommand, listCommands } from '../store/commands.js';
+import { elderTimeline, getCommand, listCommands } from '../store/commands.js';
 import { getDevice } from '../store/devices.js';
-import { actorOf, requireRole } from './auth.js';
+import { getElder } from '../store/elders.js';
+import { requireRole } from './auth.js';
 import { notFound } from './errors.js';
 import { Id } from './schemas.js';
+
+const DANGEROUS = `custom (any raw text), ${Object.keys(DANGEROUS_WATCH_KEYWORDS).join(', ')}`;
 
 // The encoder checks each command's own parameters and answers per field; here only the envelope.
 const CommandBody = Type.Object(
   {
     type: Type.Union(WATCH_COMMANDS.map((c) => Type.Literal(c)), { description: 'watch command keyword (protocols.md §1.5)' }),
     ttlS: Type.Optional(Type.Integer({ minimum: 10, maximum: 7 * 86400, description: 'how long to keep it queued while the device is offline' })),
+    reason: Type.Optional(
+      Type.String({
+        maxLength: 500,
+        description: `why it is sent; required (at least ${MIN_REASON_LENGTH} characters) for the admin-only dangerous commands: ${DANGEROUS}. MONITOR also needs ALLOW_MONITOR_COMMAND=true.`,
+      }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -24,24 +32,53 @@ export async function commandRoutes(app: FastifyInstance, o: { db: Db; commands:
   const db = o.db;
   r.post(
     '/api/devices/:id/commands',
-    { schema: { tags: ['devices'], summary: 'Send a command: at once if online, else queued with a TTL', params: Id, body: CommandBody }, preHandler: requireRole(db, 'agent', 'supervisor', 'installer', 'admin') },
+    {
+      schema: {
+        tags: ['devices'],
+        summary: `Send a command: at once if online, else queued with a TTL. Dangerous commands (${DANGEROUS}) are admin-only and need a reason.`,
+        params: Id,
+        body: CommandBody,
+      },
+      onRequest: requireRole(db, 'agent', 'supervisor', 'installer', 'admin'),
+    },
     async (req, reply) => {
       const device = await getDevice(db, req.params.id);
       if (!device) throw notFound(`device ${req.params.id}`);
-      const { ttlS, ...command } = req.body as Record<string, unknown> & { ttlS?: number };
-      const out = await o.commands.send(device, command, req.user?.id, ttlS);
-      await audit(db, actorOf(req), 'device_command', `device:${device.id}`, { type: command.type, delivery: out.delivery, commandId: out.command.id });
+      const { ttlS, reason, ...command } = req.body as Record<string, unknown> & { ttlS?: number; reason?: string };
+      // Auditing (device and, for dangerous commands, elder) happens in the service, with the command row.
+      const out = await o.commands.send(device, command, { user: req.user, reason, ttlS });
       return reply.status(202).send(out);
     },
   );
-  r.get('/api/devices/:id/commands', { schema: { tags: ['devices'], params: Id }, preHandler: requireRole(db) }, async (req) => listCommands(db, req.params.id));
+  r.get(
+    '/api/devices/:id/commands',
+    { schema: { tags: ['devices'], summary: 'The device’s last 100 commands, newest first, with who sent them, why (reason) and whether they were dangerous', params: Id }, onRequest: requireRole(db) },
+    async (req) => listCommands(db, req.params.id),
+  );
   r.get(
     '/api/devices/:id/commands/:commandId',
-    { schema: { tags: ['devices'], params: Type.Object({ id: Type.Integer(), commandId: Type.Integer() }) }, preHandler: requireRole(db) },
+    { schema: { tags: ['devices'], params: Type.Object({ id: Type.Integer(), commandId: Type.Integer() }) }, onRequest: requireRole(db) },
     async (req) => {
       const c = await getCommand(db, req.params.commandId);
       if (!c || c.deviceId !== req.params.id) throw notFound(`command ${req.params.commandId}`);
       return c;
+    },
+  );
+  r.get(
+    '/api/elders/:id/timeline',
+    {
+      schema: {
+        tags: ['elders'],
+        summary: "The elder's timeline, newest first: their alarms and every command sent to their devices (who, why, dangerous or not)",
+        params: Id,
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) }),
+      },
+      onRequest: requireRole(db, 'agent', 'supervisor', 'installer', 'admin'),
+    },
+    async (req) => {
+      const elder = await getElder(db, req.params.id);
+      if (!elder) throw notFound(`elder ${req.params.id}`);
+      return { elderId: elder.id, entries: await elderTimeline(db, elder.id, req.query.limit ?? 100) };
     },
   );
 }

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import argon2 from 'argon2';
+import { hashDeviceSecret, newDeviceSecret } from '../device-secrets.js';
 import { PROTOCOLS } from '../../protocols/message.js';
 import type { Db } from '../store/db.js';
 import { audit } from '../store/audit.js';
@@ -47,7 +46,7 @@ export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged:
   const write = requireRole(db, 'installer', 'admin');
   const read = requireRole(db, 'agent', 'supervisor', 'installer', 'admin');
 
-  r.post('/api/devices', { schema: { tags: ['devices'], summary: 'Register a device (设备开通); MQTT devices get their secret once, here', body: RegisterBody }, preHandler: write }, async (req, reply) => {
+  r.post('/api/devices', { schema: { tags: ['devices'], summary: 'Register a device (设备开通); MQTT devices get their secret once, here', body: RegisterBody }, onRequest: write }, async (req, reply) => {
     const b = { ...req.body };
     const rule = IDENTIFIER_RULES[b.protocol]!;
     if (b.protocol === 'phone') b.identifier = phone(b.identifier, 'body/identifier');
@@ -55,31 +54,30 @@ export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged:
     if (b.simPhone) b.simPhone = phone(b.simPhone, 'body/simPhone');
     if (b.protocol === 'phone') b.simPhone ??= b.identifier;
     if (b.elderId && !(await getElder(db, b.elderId))) throw badField('body/elderId', `elder ${b.elderId} does not exist`);
-    const secret = MQTT_PROTOCOLS.has(b.protocol) ? randomBytes(18).toString('base64url') : undefined;
-    // A random 144-bit secret needs no memory-hard stretching to resist guessing; light argon2id parameters keep a
-    // reconnect storm of thousands of devices from costing 130 ms and 64 MiB per login (user passwords keep the defaults).
-    const hash = secret ? await argon2.hash(secret, { type: argon2.argon2id, memoryCost: 4096, timeCost: 2, parallelism: 1 }) : undefined;
+    // A random 144-bit secret, kept as a salted HMAC (device-secrets.ts); it is shown once, here.
+    const secret = MQTT_PROTOCOLS.has(b.protocol) ? newDeviceSecret() : undefined;
+    const hash = secret ? hashDeviceSecret(secret) : undefined;
     const device = await registerDevice(db, { ...b, kind: b.kind ?? (b.protocol === 'phone' ? 'one_key_caller' : undefined) }, hash);
     o.onChanged(device.identifier);
     await audit(db, actorOf(req), 'device_register', `device:${device.id}`, { protocol: device.protocol, elderId: device.elderId });
     return reply.status(201).send(secret ? { ...device, mqttSecret: secret } : device);
   });
 
-  r.get('/api/devices', { schema: { tags: ['devices'], querystring: Type.Object({ elderId: Type.Optional(Type.Integer({ minimum: 1 })), protocol: Type.Optional(Type.String()), ...Paging }) }, preHandler: read }, async (req) =>
+  r.get('/api/devices', { schema: { tags: ['devices'], querystring: Type.Object({ elderId: Type.Optional(Type.Integer({ minimum: 1 })), protocol: Type.Optional(Type.String()), ...Paging }) }, onRequest: read }, async (req) =>
     listDevices(db, { elderId: req.query.elderId, protocol: req.query.protocol, limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 }),
   );
 
-  r.get('/api/devices/unregistered', { schema: { tags: ['devices'], summary: 'Devices that spoke to us but are not registered (awaiting registration / 待开通)' }, preHandler: read }, async () =>
+  r.get('/api/devices/unregistered', { schema: { tags: ['devices'], summary: 'Devices that spoke to us but are not registered (awaiting registration / 待开通)' }, onRequest: read }, async () =>
     listUnknownDevices(db),
   );
 
-  r.get('/api/devices/:id', { schema: { tags: ['devices'], params: Id }, preHandler: read }, async (req) => {
+  r.get('/api/devices/:id', { schema: { tags: ['devices'], params: Id }, onRequest: read }, async (req) => {
     const d = await getDevice(db, req.params.id);
     if (!d) throw notFound(`device ${req.params.id}`);
     return d;
   });
 
-  r.post('/api/devices/:id/bind', { schema: { tags: ['devices'], summary: 'Bind the device to an elder (发放终端)', params: Id, body: Type.Object({ elderId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) }, preHandler: write }, async (req) => {
+  r.post('/api/devices/:id/bind', { schema: { tags: ['devices'], summary: 'Bind the device to an elder (发放终端)', params: Id, body: Type.Object({ elderId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) }, onRequest: write }, async (req) => {
     const d = await getDevice(db, req.params.id);
     if (!d) throw notFound(`device ${req.params.id}`);
     if (!(await getElder(db, req.body.elderId))) throw badField('body/elderId', `elder ${req.body.elderId} does not exist`);
@@ -90,7 +88,7 @@ export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged:
     return updated;
   });
 
-  r.post('/api/devices/:id/unbind', { schema: { tags: ['devices'], params: Id }, preHandler: write }, async (req) => {
+  r.post('/api/devices/:id/unbind', { schema: { tags: ['devices'], params: Id }, onRequest: write }, async (req) => {
     const d = await getDevice(db, req.params.id);
     if (!d) throw notFound(`device ${req.params.id}`);
     const updated = await updateDevice(db, d.id, { elderId: null });
@@ -102,7 +100,7 @@ export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged:
   r.patch(
     '/api/devices/:id',
     { schema: { tags: ['devices'], params: Id, body: Type.Object({ model: Type.Optional(Type.String({ maxLength: 100 })), state: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('registered')])), simPhone: Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Null()])) }, { additionalProperties: false, minProperties: 1 }) },
-      preHandler: write },
+      onRequest: write },
     async (req) => {
       const d = await getDevice(db, req.params.id);
       if (!d) throw notFound(`device ${req.params.id}`);
@@ -115,7 +113,7 @@ export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged:
     },
   );
 
-  r.delete('/api/devices/:id', { schema: { tags: ['devices'], params: Id }, preHandler: requireRole(db, 'admin') }, async (req, reply) => {
+  r.delete('/api/devices/:id', { schema: { tags: ['devices'], params: Id }, onRequest: requireRole(db, 'admin') }, async (req, reply) => {
     const d = await getDevice(db, req.params.id);
     if (!d || !(await deleteDevice(db, d.id))) throw notFound(`device ${req.params.id}`);
     o.onChanged(d.identifier);

@@ -55,8 +55,10 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
   const db = o.db;
   const write = requireRole(db, 'installer', 'admin');
   const read = requireRole(db, 'agent', 'supervisor', 'installer', 'admin');
+  // Contacts' details are for the people who call them, not for installers (issue 15).
+  const staff = requireRole(db, 'agent', 'supervisor', 'admin');
 
-  r.post('/api/elders', { schema: { tags: ['elders'], summary: 'Create an elder record (老人档案) with ordered emergency contacts', body: CreateElder }, preHandler: write }, async (req, reply) => {
+  r.post('/api/elders', { schema: { tags: ['elders'], summary: 'Create an elder record (老人档案) with ordered emergency contacts', body: CreateElder }, onRequest: write }, async (req, reply) => {
     const { contacts, ...input } = req.body;
     checkRules(input);
     if (input.phone) input.phone = phone(input.phone, 'body/phone');
@@ -65,19 +67,19 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
     return reply.status(201).send(elderFor(elder, req.user?.role));
   });
 
-  r.get('/api/elders', { schema: { tags: ['elders'], querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), ...Paging }) }, preHandler: read }, async (req) => {
+  r.get('/api/elders', { schema: { tags: ['elders'], querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), ...Paging }) }, onRequest: read }, async (req) => {
     const page = await listElders(db, { q: req.query.q, limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 });
     return { ...page, items: page.items.map((e) => elderFor(e, req.user?.role)) };
   });
 
-  r.get('/api/elders/:id', { schema: { tags: ['elders'], params: Id }, preHandler: read }, async (req) => {
+  r.get('/api/elders/:id', { schema: { tags: ['elders'], params: Id }, onRequest: read }, async (req) => {
     const elder = await getElder(db, req.params.id);
     if (!elder) throw notFound(`elder ${req.params.id}`);
     const [contacts, devices] = await Promise.all([listContacts(db, elder.id), listDevices(db, { elderId: elder.id, limit: 100, offset: 0 })]);
-    return { ...elderFor(elder, req.user?.role), contacts, devices };
+    return { ...elderFor(elder, req.user?.role), ...(req.user?.role === 'installer' ? {} : { contacts }), devices };
   });
 
-  r.patch('/api/elders/:id', { schema: { tags: ['elders'], params: Id, body: PatchElder }, preHandler: write }, async (req) => {
+  r.patch('/api/elders/:id', { schema: { tags: ['elders'], params: Id, body: PatchElder }, onRequest: write }, async (req) => {
     const patch = { ...req.body };
     checkRules(patch);
     if (patch.phone) patch.phone = phone(patch.phone, 'body/phone');
@@ -88,13 +90,13 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
     return elderFor(elder, req.user?.role);
   });
 
-  r.delete('/api/elders/:id', { schema: { tags: ['elders'], params: Id }, preHandler: requireRole(db, 'admin') }, async (req, reply) => {
+  r.delete('/api/elders/:id', { schema: { tags: ['elders'], params: Id }, onRequest: requireRole(db, 'admin') }, async (req, reply) => {
     if (!(await deleteElder(db, req.params.id))) throw notFound(`elder ${req.params.id}`);
     await audit(db, actorOf(req), 'elder_delete', `elder:${req.params.id}`);
     return reply.status(204).send();
   });
 
-  r.get('/api/elders/:id/contacts', { schema: { tags: ['elders'], params: Id }, preHandler: read }, async (req) => {
+  r.get('/api/elders/:id/contacts', { schema: { tags: ['elders'], params: Id }, onRequest: staff }, async (req) => {
     if (!(await getElder(db, req.params.id))) throw notFound(`elder ${req.params.id}`);
     return listContacts(db, req.params.id);
   });
@@ -102,7 +104,7 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
   r.put(
     '/api/elders/:id/contacts',
     { schema: { tags: ['elders'], summary: 'Replace the ordered emergency contacts (紧急联系人)', params: Id, body: Type.Array(ContactBody, { maxItems: 20 }) },
-      preHandler: write },
+      onRequest: write },
     async (req) => {
       if (!(await getElder(db, req.params.id))) throw notFound(`elder ${req.params.id}`);
       const saved = await setContactsTx(db, req.params.id, normContacts(req.body, 'body'));

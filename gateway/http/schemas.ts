@@ -30,8 +30,16 @@ export function maskIdNumber(v: string): string {
   return v.length <= 4 ? v : `${'*'.repeat(v.length - 4)}${v.slice(-4)}`;
 }
 
-/** An elder record as a role may see it. */
+/** What an installer does not need to install a device: health, access and identity details (issue 15). */
+const NOT_FOR_INSTALLERS = ['idNumber', 'birthDate', 'conditions', 'medications', 'allergies', 'accessNotes', 'livesAlone', 'dialect'] as const;
+
+/** An elder record as a role may see it: ID numbers masked but for admins; installers get name, address, phone and the rules. */
 export function elderFor<E extends { idNumber?: string | null }>(elder: E, role: string | undefined): E {
+  if (role === 'installer') {
+    const out: Record<string, unknown> = { ...elder };
+    for (const k of NOT_FOR_INSTALLERS) delete out[k];
+    return out as E;
+  }
   if (role === 'admin' || !elder.idNumber) return elder;
   return { ...elder, idNumber: maskIdNumber(elder.idNumber) };
 }

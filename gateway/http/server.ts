@@ -1,14 +1,19 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { Bus } from '../bus.js';
 import type { Db } from '../store/db.js';
 import type { Health } from '../health.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { authRoutes } from './auth.js';
+import { authRoutes, rolesOf } from './auth.js';
 import { deviceRoutes } from './devices.js';
 import { elderRoutes } from './elders.js';
-import { installErrorHandler } from './errors.js';
+import { ApiError, installErrorHandler } from './errors.js';
+import { installTextGuard } from './text-guard.js';
 import { userRoutes } from './users.js';
 
 export interface HttpDeps {
@@ -17,10 +22,28 @@ export interface HttpDeps {
   metrics: Metrics;
   health: Health;
   sessionTtlH: number;
+  bus?: Bus;
+  /** extra origins the dashboard's images may come from (the map tile server) */
+  imageOrigins?: string[];
+  /** when set, /metrics and /docs need `Authorization: Bearer <opsToken>` */
+  opsToken?: string;
+  loginPerMinute?: number;
   onDeviceChanged: (identifier: string) => void;
   onRulesChanged?: (elderId: number) => void;
   /** Feature plugins added by later parts (alarms, commands, telephony, dashboard). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
+}
+
+/** Every route with the roles it admits (undefined = public): the security tests check each against a table. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  roles?: string[];
+}
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: RouteEntry[];
+  }
 }
 
 export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
@@ -32,6 +55,43 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
   });
   installErrorHandler(app, d.metrics);
+  const table: RouteEntry[] = [];
+  app.decorate('routeTable', table);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') table.push({ method, url: r.url, roles: rolesOf(r.onRequest) });
+  });
+  await app.register(cookie);
+  // Security headers (issue 15): scripts only from our own origin, never inline; no framing; no referrer to tile servers.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:', ...(d.imageOrigins ?? [])],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    // HSTS only makes sense behind TLS, which a proxy in front decides.
+    strictTransportSecurity: false,
+  });
+  await app.register(rateLimit, { global: false });
+  installTextGuard(app);
+  const opsGate = async (req: import('fastify').FastifyRequest) => {
+    if (!d.opsToken) return;
+    const h = req.headers.authorization ?? '';
+    if (h !== `Bearer ${d.opsToken}`) throw new ApiError(401, 'unauthenticated', 'this needs the OPS_TOKEN as a bearer token');
+  };
+  app.addHook('onRequest', async (req) => {
+    if (req.url === '/metrics' || req.url.startsWith('/docs')) await opsGate(req);
+  });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Anxin 安心 API', version: '0.1.0', description: 'Device gateway and alarm hub for elder-care terminals' },
@@ -50,10 +110,10 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
     return d.metrics.registry.metrics();
   });
 
-  await app.register(authRoutes, { db: d.db, sessionTtlH: d.sessionTtlH });
+  await app.register(authRoutes, { db: d.db, bus: d.bus, sessionTtlH: d.sessionTtlH, loginPerMinute: d.loginPerMinute });
   await app.register(elderRoutes, { db: d.db, onRulesChanged: d.onRulesChanged });
   await app.register(deviceRoutes, { db: d.db, onChanged: d.onDeviceChanged });
-  await app.register(userRoutes, { db: d.db });
+  await app.register(userRoutes, { db: d.db, bus: d.bus });
   for (const p of d.plugins ?? []) await app.register(p);
   return app;
 }

@@ -62,14 +62,14 @@ export async function telemetryRoutes(app: FastifyInstance, o: { db: Db; query: 
         querystring: Type.Object({ device: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 500 })) }),
         response: Rows,
       },
-      preHandler: read,
+      onRequest: read,
     },
     async (req) => ask('last positions', () => o.query.lastPositions(req.query.device)),
   );
 
   r.get(
     '/api/elders/:id/track',
-    { schema: { tags: ['telemetry'], summary: "An elder's positions in a time window, oldest first", params: Id, querystring: Type.Object(Window), response: Rows }, preHandler: read },
+    { schema: { tags: ['telemetry'], summary: "An elder's positions in a time window, oldest first", params: Id, querystring: Type.Object(Window), response: Rows }, onRequest: read },
     async (req) => {
       const w = timeWindow(req.query);
       await elder(req.params.id);
@@ -87,7 +87,8 @@ export async function telemetryRoutes(app: FastifyInstance, o: { db: Db; query: 
         querystring: Type.Object({ ...Window, field: Type.Optional(Type.Union(VITAL_FIELDS.map((f) => Type.Literal(f)))) }),
         response: Rows,
       },
-      preHandler: read,
+      // Vital signs are health data: for the people who answer alarms, not installers (issue 15).
+      onRequest: requireRole(o.db, 'agent', 'supervisor', 'admin'),
     },
     async (req) => {
       const w = timeWindow(req.query);

@@ -7,16 +7,24 @@ import type { FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import type { Bus } from '../bus.js';
+import type { Presence } from '../presence.js';
 import type { Db } from '../store/db.js';
 import { listAlarms } from '../store/alarms.js';
-import { getSessionUser, type User } from '../store/users.js';
+import { getSessionUser, tokenHash, type User } from '../store/users.js';
+import { sessionOf } from './auth.js';
 
 interface Client {
   ws: WebSocket;
   user: User;
+  /** the session it was opened with: revoking that session closes the socket */
+  token: string;
+  tokenHash: string;
 }
 
-export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus }) {
+/** Close code for a revoked session (4000–4999 are the application's). */
+export const WS_REVOKED = 4401;
+
+export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; presence?: Presence }) {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const clients = new Set<Client>();
   let seq = 0;
@@ -37,20 +45,40 @@ export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus }) {
   o.bus.on('call.pushed', ({ call }) => {
     for (const c of clients) send(c, { type: 'call', call });
   });
+  // Revocation that revokes (issue 15): logout, a disabled account, a password reset or a role change closes the
+  // user's live sockets at once with a clear code; the dashboard then shows the login.
+  o.bus.on('session.revoked', ({ tokenHash: h, userId, reason }) => {
+    for (const c of clients) {
+      if ((h && c.tokenHash === h) || (userId !== undefined && c.user.id === userId)) {
+        clients.delete(c);
+        c.ws.close(WS_REVOKED, `session revoked: ${reason}`);
+      }
+    }
+  });
   o.bus.on('agent.changed', (a) => {
     for (const c of clients) send(c, { type: 'agent', ...a });
   });
 
   app.get('/api/ws', { websocket: true, schema: { hide: true } }, async (socket, req) => {
-    const token = (req.query as { token?: string }).token;
+    // Dashboards come with their session cookie; API clients may pass ?token= (a WebSocket cannot set headers).
+    const token = sessionOf(req, true)?.token;
     const user = token ? await getSessionUser(o.db, token).catch(() => undefined) : undefined;
-    if (!user) {
+    if (!user || !token) {
       socket.close(4401, 'log in first');
       return;
     }
-    const c: Client = { ws: socket, user };
+    // The alarm stream is for the people who answer alarms, not installers (issue 15).
+    if (user.role === 'installer') {
+      socket.close(4403, 'the live alarm stream is for agents, supervisors and admins');
+      return;
+    }
+    const c: Client = { ws: socket, user, token, tokenHash: tokenHash(token) };
     clients.add(c);
-    socket.on('close', () => clients.delete(c));
+    o.presence?.join(user.id);
+    socket.on('close', () => {
+      clients.delete(c);
+      o.presence?.leave(user.id);
+    });
     socket.on('message', (data) => {
       let m: { type?: string };
       try {
@@ -58,7 +86,18 @@ export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus }) {
       } catch {
         return send(c, { type: 'error', message: 'messages must be JSON' });
       }
-      if (m.type === 'resync') void snapshot(c).catch(() => undefined);
+      if (m.type === 'resync') {
+        // A snapshot only for a session that still stands (another node may have revoked it).
+        void getSessionUser(o.db, c.token)
+          .then((u) => {
+            if (!u) {
+              clients.delete(c);
+              return c.ws.close(WS_REVOKED, 'session revoked');
+            }
+            return snapshot(c);
+          })
+          .catch(() => send(c, { type: 'error', message: 'database unavailable; will resync' }));
+      }
       else if (m.type === 'ping') send(c, { type: 'pong' });
     });
     send(c, { type: 'hello', user: { id: user.id, username: user.username, role: user.role, displayName: user.displayName } });

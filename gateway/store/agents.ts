@@ -99,3 +99,14 @@ export async function supervisorIds(c: Queryable): Promise<number[]> {
   const r = await c.query(`SELECT id FROM users WHERE role IN ('supervisor', 'admin') AND NOT disabled`);
   return r.rows.map((x) => Number(x.id));
 }
+
+/** Who an extension is assigned to (users.extension) and who is signed in to it now. */
+export async function extensionUse(c: Queryable, ext: string): Promise<{ assignedTo?: number; signedInBy?: number }> {
+  const r = await c.query(
+    `SELECT (SELECT id FROM users WHERE extension = $1 AND NOT disabled ORDER BY id LIMIT 1) AS assigned,
+            (SELECT user_id FROM agent_status WHERE extension = $1 AND signed_in ORDER BY since LIMIT 1) AS signed`,
+    [ext],
+  );
+  const row = r.rows[0];
+  return { ...(row.assigned != null ? { assignedTo: Number(row.assigned) } : {}), ...(row.signed != null ? { signedInBy: Number(row.signed) } : {}) };
+}

@@ -107,6 +107,15 @@ export async function noteUnknownDevice(db: Queryable, identifier: string, proto
   );
 }
 
+/** Keeps the `keep` most recently seen unknown devices; returns how many older rows were deleted. */
+export async function trimUnknownDevices(db: Queryable, keep: number): Promise<number> {
+  const r = await db.query(
+    `DELETE FROM unknown_devices WHERE identifier IN (SELECT identifier FROM unknown_devices ORDER BY last_seen DESC OFFSET $1)`,
+    [keep],
+  );
+  return r.rowCount ?? 0;
+}
+
 export async function listUnknownDevices(db: Queryable): Promise<UnknownDevice[]> {
   const r = await db.query('SELECT * FROM unknown_devices ORDER BY last_seen DESC LIMIT 500');
   return r.rows.map((x) => camel<UnknownDevice>(x));

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
@@ -22,7 +23,23 @@ export interface EmbeddedPg {
 }
 
 const USER = 'anxin';
-const PASSWORD = 'anxin-embedded';
+/** The password every cluster had before it was generated per installation (issue 15); such a cluster is rotated. */
+const LEGACY_PASSWORD = 'anxin-embedded';
+
+/**
+ * The cluster's password: random at first start, kept beside the cluster directory (DATA_DIR/…-password, mode 600).
+ * `legacy` says the cluster exists but was made with the old fixed password and must be switched to this one.
+ */
+function passwordFor(dir: string): { password: string; legacy: boolean; file: string } {
+  const file = `${dir}.password`;
+  if (existsSync(file)) {
+    chmodSync(file, 0o600);
+    return { password: readFileSync(file, 'utf8').trim(), legacy: false, file };
+  }
+  const password = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return { password, legacy: existsSync(join(dir, 'PG_VERSION')), file };
+}
 
 /**
  * Embedded PostgreSQL in `dir` (data survives restarts). Postgres refuses to run as root, so as root
@@ -38,12 +55,13 @@ export async function startEmbeddedPg(dir: string, port: number, log: (m: string
   const isRoot = process.getuid?.() === 0;
   mkdirSync(dirname(dir), { recursive: true });
   if (isRoot) ensurePostgresCanEnter(dir, log);
+  const secret = passwordFor(dir);
   mkdirSync(dir, { recursive: true });
   const ep = new EmbeddedPostgres({
     databaseDir: dir,
     port,
     user: USER,
-    password: PASSWORD,
+    password: secret.password,
     persistent: true,
     createPostgresUser: isRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
@@ -57,7 +75,21 @@ export async function startEmbeddedPg(dir: string, port: number, log: (m: string
   });
   const postmaster = (ep as unknown as { process?: ChildProcess }).process;
   const watchdog = postmaster?.pid ? startWatchdog(postmaster.pid) : undefined;
-  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/anxin`;
+  const url = `postgres://${USER}:${encodeURIComponent(secret.password)}@127.0.0.1:${port}/anxin`;
+  if (secret.legacy) {
+    // A cluster from before generated passwords: switch it to the new one (the old one is public in the sources).
+    const admin = new pg.Client({ connectionString: `postgres://${USER}:${LEGACY_PASSWORD}@127.0.0.1:${port}/postgres` });
+    try {
+      await admin.connect();
+      await admin.query(`ALTER ROLE ${USER} PASSWORD ${pg.escapeLiteral(secret.password)}`);
+      log('embedded PostgreSQL: the fixed password was replaced by a generated one');
+    } catch (e) {
+      rmSync(secret.file, { force: true }); // try again next start
+      throw new Error(`embedded PostgreSQL: could not replace the old fixed password: ${String(e)}`);
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+  }
   const stop = async () => {
     // ep.stop() waits for an 'exit' that has already happened if the postmaster died on its own.
     if (postmaster && postmaster.exitCode === null && postmaster.signalCode === null) await ep.stop();

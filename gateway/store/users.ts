@@ -49,11 +49,12 @@ export async function updateUser(db: Queryable, id: number, patch: { displayName
   const { sql, values } = setClause(patch, ['displayName', 'role', 'extension', 'disabled', 'passwordHash'], 2);
   if (!sql) return getUser(db, id);
   const r = await db.query(`UPDATE users SET ${sql} WHERE id = $1 RETURNING ${COLS}`, [id, ...values]);
-  if (patch.disabled) await db.query('DELETE FROM sessions WHERE user_id = $1', [id]);
   return r.rows[0] ? camel<User>(r.rows[0]) : undefined;
 }
 
 const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+/** What the sessions table keeps of a token (and what a live socket is matched by when its session is revoked). */
+export const tokenHash = sha;
 
 /** A random bearer token; only its hash is stored. */
 export async function createSession(db: Queryable, userId: number, ttlH: number): Promise<{ token: string; expiresAt: Date }> {
@@ -73,4 +74,10 @@ export async function getSessionUser(db: Queryable, token: string): Promise<User
 
 export async function deleteSession(db: Queryable, token: string): Promise<void> {
   await db.query('DELETE FROM sessions WHERE token_hash = $1', [sha(token)]);
+}
+
+/** Revokes every session of a user (logout everywhere, disabled, password reset, role change). Returns how many. */
+export async function deleteUserSessions(db: Queryable, userId: number): Promise<number> {
+  const r = await db.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+  return r.rowCount ?? 0;
 }

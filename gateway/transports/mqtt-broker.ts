@@ -2,7 +2,8 @@
  * The embedded aedes broker. It carries Anxin's bus topics (anxin/devices/{id}/events, anxin/alarms/{id})
  * and is the front door for MQTT-native devices, integrators and Zigbee2MQTT bridges (mqtt-acl.ts has the
  * rules). Defences: per-account login (argon2), the ACL, a packet size cap read on the wire, a connection
- * limit across plain and TLS listeners, and a required keep-alive. Every refusal is logged and counted in
+ * limit across plain and TLS listeners, a required keep-alive, a CONNECT timeout, and a limit per IP address
+ * on connections that have not logged in yet (so one address cannot hold every slot before authenticating). Every refusal is logged and counted in
  * anxin_mqtt_denials_total{reason}.
  *
  * Device and bridge uplinks are handled inside `authorizePublish`: aedes writes a QoS 1 PUBACK only after
@@ -17,13 +18,15 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import argon2 from 'argon2';
 import { ConfigError, type Config } from '../config.js';
+import { verifyDeviceSecret } from '../device-secrets.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { checkPrefix, compileAcl, parseAccounts, type Account, type ClientAcl } from './mqtt-acl.js';
+import { AddressCounter, addressKey } from './address-limit.js';
 import { PacketSizeGuard } from './mqtt-limits.js';
 
 export interface BrokerAuth {
-  /** argon2 hash of the device's MQTT secret, or undefined if the device is unknown/disabled */
+  /** stored hash of the device's MQTT secret (device-secrets.ts: HMAC, or argon2 from before), or undefined if the device is unknown/disabled */
   deviceSecretHash(id: string): Promise<string | undefined>;
 }
 
@@ -46,6 +49,10 @@ export interface BrokerLimits {
   maxConnections: number;
   /** clients must ask for a keep-alive between 1 s and this */
   keepaliveMaxS: number;
+  /** a connection's CONNECT packet must arrive within this; default 10 s */
+  connectTimeoutS?: number;
+  /** most connections from one IP address that have not logged in; unset = no limit */
+  maxUnauthenticatedPerAddress?: number;
 }
 
 export interface BrokerOptions extends BrokerLimits {
@@ -97,6 +104,8 @@ export function brokerOptionsFromConfig(cfg: Config): BrokerOptions {
     bridgeMaxPacketBytes: Math.max(cfg.zigbee2mqttMaxPacketBytes, cfg.mqttMaxPacketBytes),
     maxConnections: cfg.mqttMaxConnections,
     keepaliveMaxS: cfg.mqttKeepaliveMaxS,
+    connectTimeoutS: cfg.mqttConnectTimeoutS,
+    maxUnauthenticatedPerAddress: cfg.mqttMaxUnauthenticatedPerAddress,
   };
 }
 
@@ -122,6 +131,8 @@ interface Session {
   login?: { acct: Account; acl: ClientAcl };
   /** largest packet accepted from it now */
   maxPacketBytes: number;
+  /** counted against its address until it logs in or closes */
+  unauthenticatedFrom?: string;
 }
 
 export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Logger; metrics: Metrics }): Promise<Broker> {
@@ -133,6 +144,12 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
     return s;
   };
   const hooks: UplinkHooks = {};
+  const unauthenticated = new AddressCounter(o.maxUnauthenticatedPerAddress ?? Number.POSITIVE_INFINITY);
+  const authenticated = (s: Session) => {
+    if (s.unauthenticatedFrom === undefined) return;
+    unauthenticated.remove(s.unauthenticatedFrom);
+    s.unauthenticatedFrom = undefined;
+  };
   const deny = (reason: string, fields: Record<string, unknown>, msg: string) => {
     metrics.mqttDenials.inc({ reason });
     log.warn({ ...fields, reason }, msg);
@@ -149,13 +166,13 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
     }
     if (username !== client.id) return { refused: 'client_id', code: 2 };
     const hash = await o.auth.deviceSecretHash(username);
-    if (!hash || !(await argon2.verify(hash, password))) return { refused: 'auth', code: 4 };
+    if (!hash || !(await verifyDeviceSecret(hash, password))) return { refused: 'auth', code: 4 };
     return { role: 'device', name: username };
   };
 
   const aedes = await Aedes.createBroker({
     keepaliveLimit: o.keepaliveMaxS, // also refuses keep-alive 0 (never time out)
-    connectTimeout: 10_000,
+    connectTimeout: (o.connectTimeoutS ?? 10) * 1000,
     authenticate: (client, username, password, done) => {
       if (!username || !password) {
         deny('auth', { clientId: client.id }, 'mqtt login without username or password refused');
@@ -169,6 +186,7 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
           }
           const s = sessionOf(client);
           s.login = { acct: r, acl: compileAcl(r, o.bridgePrefix) };
+          authenticated(s);
           if (r.role === 'bridge') s.maxPacketBytes = o.bridgeMaxPacketBytes;
           done(null, true);
         })
@@ -210,6 +228,14 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
 
   let open = 0;
   const onConnection = (socket: Socket) => {
+    const address = addressKey(socket.remoteAddress);
+    if (!unauthenticated.allows(address)) {
+      // debug only: a flood must not become a flood of log lines; the counter shows it
+      metrics.mqttDenials.inc({ reason: 'unauthenticated_per_address' });
+      log.debug({ address, limit: unauthenticated.limit }, 'mqtt connection refused: too many not logged in from this address');
+      socket.destroy();
+      return;
+    }
     if (open >= o.maxConnections) {
       deny('max_connections', { limit: o.maxConnections }, 'mqtt connection refused: too many connections');
       socket.destroy();
@@ -217,15 +243,19 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
     }
     open++;
     metrics.connections.inc({ protocol: 'mqtt' });
-    socket.once('close', () => {
-      open--;
-      metrics.connections.dec({ protocol: 'mqtt' });
-    });
     // acks and replies are small writes; without this, Nagle holds the PUBACK written right after an ack
     // publish until the device's delayed TCP ACK (~40 ms a round)
     socket.setNoDelay(true);
     const client = aedes.handle(socket);
     const session = sessionOf(client);
+    // counted against its address until it logs in (authenticate) or closes
+    unauthenticated.add(address);
+    session.unauthenticatedFrom = address;
+    socket.once('close', () => {
+      open--;
+      metrics.connections.dec({ protocol: 'mqtt' });
+      authenticated(session);
+    });
     const guard = new PacketSizeGuard(() => session.maxPacketBytes);
     // aedes reads with read() on 'readable'; a 'data' listener then sees each chunk as it is read, before
     // aedes parses it, without changing how the stream flows (Node docs, readable.on('data')).

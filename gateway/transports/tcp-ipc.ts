@@ -3,9 +3,8 @@
  * cluster IPC channel with `serialization: 'advanced'` (structured clone: Dates and Buffers survive).
  */
 import type { DeviceMessage } from '../../protocols/message.js';
-import type { HandleResult } from '../pipeline.js';
 import type { Device } from '../store/devices.js';
-import type { TcpOptions } from './tcp.js';
+import type { TcpHandleResult, TcpOptions } from './tcp.js';
 
 /** What a worker is told at start, in the ANXIN_TCP_WORKER environment variable (JSON). */
 export interface WorkerSetup {
@@ -18,18 +17,21 @@ export interface WorkerSetup {
 export type CounterDeltas = Record<string, [Record<string, string>, number][]>;
 
 export type ToWorker =
-  | { t: 'handled'; id: number; r: HandleResult }
+  /** the pipeline's answer; `r.session` says whether the connection holds the device's session */
+  | { t: 'handled'; id: number; r: TcpHandleResult }
   | { t: 'write'; identifier: string; bytes: Uint8Array }
-  | { t: 'drop'; identifier: string }
+  /** the device's session moved to another connection from the same address: close this one */
+  | { t: 'drop'; identifier: string; conn: number }
   | { t: 'memory'; id: number; gc: boolean }
   | { t: 'stop'; graceMs: number };
 
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'handle'; id: number; msgs: DeviceMessage[]; remote: string }
-  | { t: 'online'; identifier: string; device: Device; raw: string }
-  | { t: 'offline'; identifier: string; device: Device }
-  | { t: 'stats'; connections: number; counters: CounterDeltas }
+  /** `conn` numbers the connection within the worker */
+  | { t: 'handle'; id: number; conn: number; msgs: DeviceMessage[]; remote: string }
+  /** an identified connection closed; sent after its last frame was answered */
+  | { t: 'gone'; conn: number; identifier: string; device: Device }
+  | { t: 'stats'; connections: number; unidentified: number; counters: CounterDeltas }
   | { t: 'memory'; id: number; rss: number; heapUsed: number }
   | { t: 'stopped' };
 

@@ -9,9 +9,8 @@ import cluster from 'node:cluster';
 import pino from 'pino';
 import { watchProtocol } from '../../protocols/watch/index.js';
 import { createMetrics } from '../metrics.js';
-import type { HandleResult } from '../pipeline.js';
 import { openFilesLimit } from './fd-limit.js';
-import { TcpTransport } from './tcp.js';
+import { TcpTransport, type TcpHandleResult } from './tcp.js';
 import { WORKER_COUNTERS, type CounterDeltas, type FromWorker, type ToWorker, type WorkerSetup } from './tcp-ipc.js';
 
 if (!cluster.isWorker || !process.send) throw new Error('tcp-worker.ts runs as a cluster worker of the gateway (WATCH_WORKERS)');
@@ -20,7 +19,7 @@ const setup = JSON.parse(process.env.ANXIN_TCP_WORKER ?? '{}') as WorkerSetup;
 const send = (m: FromWorker) => process.send!(m);
 const log = pino({ level: setup.logLevel ?? 'info', base: { part: `watch-worker-${cluster.worker!.id}` } });
 const metrics = createMetrics();
-const pending = new Map<number, (r: HandleResult) => void>();
+const pending = new Map<number, (r: TcpHandleResult) => void>();
 let seq = 0;
 
 // A socket per descriptor: keep a margin for the IPC channel, the listening handle and libraries.
@@ -29,14 +28,14 @@ const transport = new TcpTransport(
   watchProtocol,
   { ...setup.options, maxConnections: Math.max(1, Math.min(setup.options.maxConnections, fdCap)) },
   {
-    handle: (msgs, remote) =>
-      new Promise<HandleResult>((resolve) => {
+    handle: (msgs, remote, conn) =>
+      new Promise<TcpHandleResult>((resolve) => {
         const id = ++seq;
         pending.set(id, resolve);
-        send({ t: 'handle', id, msgs, remote });
+        send({ t: 'handle', id, conn, msgs, remote });
       }),
-    online: (device, link) => send({ t: 'online', identifier: device.identifier, device, raw: link.lastFrame?.toString('latin1') ?? '' }),
-    offline: (device) => send({ t: 'offline', identifier: device.identifier, device }),
+    // the gateway process decides who holds each device's session (it sees every worker's connections)
+    identifiedGone: (conn, device) => send({ t: 'gone', conn, identifier: device.identifier, device }),
   },
   metrics,
   log,
@@ -57,7 +56,7 @@ async function deltas(): Promise<CounterDeltas> {
   }
   return out;
 }
-const report = async () => send({ t: 'stats', connections: transport.connectionCount, counters: await deltas() });
+const report = async () => send({ t: 'stats', connections: transport.connectionCount, unidentified: transport.unidentifiedCount, counters: await deltas() });
 const reporter = setInterval(() => void report().catch(() => undefined), 250);
 
 process.on('message', (m: ToWorker) => {
@@ -70,8 +69,8 @@ process.on('message', (m: ToWorker) => {
       transport.sessions.get(m.identifier)?.write(Buffer.from(m.bytes));
       break;
     case 'drop':
-      // the device logged in again through another worker
-      transport.sessions.get(m.identifier)?.socket.destroy();
+      // the device reconnected from the same address, maybe through another worker
+      transport.drop(m.conn, m.identifier);
       break;
     case 'memory': {
       if (m.gc) (globalThis as { gc?: () => void }).gc?.();

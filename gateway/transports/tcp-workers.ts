@@ -4,6 +4,9 @@
  * which frames and decodes and sends the messages here (tcp-worker.ts). Why: a process holds at most its
  * open-files limit of sockets (20,000 on the bench machine, which cannot raise it), and framing and decoding
  * then use every core. A worker that dies is replaced; its devices reconnect, as after any dropped link.
+ * Who holds a device's session is decided here (sessions.ts), because the two connections of a clone can sit
+ * in different workers. The per-address and cap limits of the TCP transport apply per worker, each worker
+ * taking its share (round-robin spreads an address's connections over the workers).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { dirname, join } from 'node:path';
@@ -11,16 +14,19 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Device } from '../store/devices.js';
+import { SessionTable } from './sessions.js';
 import type { DeviceLink, DeviceServer, TcpHandlers, TcpOptions } from './tcp.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './tcp-ipc.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
 
-/** A device's connection as the gateway process sees it: it lives in one of the workers. */
+/** An identified device connection as the gateway process sees it: it lives in one of the workers. */
 class RemoteLink implements DeviceLink {
   constructor(
     readonly worker: Worker,
+    /** the connection's number within its worker */
+    readonly conn: number,
     readonly device: Device,
     /** the last frame as text (its header addresses commands) */
     public raw: string,
@@ -46,16 +52,18 @@ const send = (w: Worker, m: ToWorker) => {
 };
 
 export class TcpWorkerPool implements DeviceServer {
+  /** device identifier → the connection holding its session */
   readonly sessions = new Map<string, RemoteLink>();
   port = 0;
-  private workers = new Map<Worker, { connections: number }>();
+  private workers = new Map<Worker, { connections: number; unidentified: number }>();
+  /** identified connections by worker id and connection number */
+  private links = new Map<string, RemoteLink>();
+  private readonly table: SessionTable<RemoteLink>;
   private stopping = false;
   private started = false;
   private lastRespawn = 0;
   private memSeq = 0;
   private memWaits = new Map<number, (m: { rss: number; heapUsed: number }) => void>();
-  /** devices whose first frame was handled and whose 'online' is on its way: the registry's record, not a copy */
-  private fresh = new Map<string, Device>();
 
   constructor(
     private readonly count: number,
@@ -64,12 +72,42 @@ export class TcpWorkerPool implements DeviceServer {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly logLevel = 'info',
-  ) {}
+  ) {
+    this.table = new SessionTable<RemoteLink>({
+      online: (device, link) => {
+        this.sessions.set(device.identifier, link);
+        this.h.online?.(device, link);
+      },
+      offline: (device, link) => {
+        if (this.sessions.get(device.identifier) === link) this.sessions.delete(device.identifier);
+        this.h.offline?.(device, link);
+      },
+      replaced: (old, device) => {
+        if (this.sessions.get(device.identifier) === old) this.sessions.delete(device.identifier);
+        send(old.worker, { t: 'drop', identifier: device.identifier, conn: old.conn });
+      },
+      clone: (device, holder, suspect) => {
+        this.metrics.deviceClones.inc({ protocol: 'watch' });
+        this.log.warn({ identifier: device.identifier, holder: holder.remote, suspect: suspect.remote }, 'device clone suspected: a second live connection from another address claims this device; the first keeps the session');
+        this.h.clone?.(device, holder, suspect);
+      },
+    });
+  }
 
   get connectionCount(): number {
     let n = 0;
     for (const w of this.workers.values()) n += w.connections;
     return n;
+  }
+
+  get unidentifiedCount(): number {
+    let n = 0;
+    for (const w of this.workers.values()) n += w.unidentified;
+    return n;
+  }
+
+  get capacity(): number {
+    return this.o.maxConnections;
   }
 
   async start(): Promise<void> {
@@ -93,10 +131,11 @@ export class TcpWorkerPool implements DeviceServer {
 
   /** Starts one worker; resolves with the port it listens on. */
   private fork(): Promise<number> {
-    const perWorker = Math.ceil(this.o.maxConnections / this.count);
-    const setup: WorkerSetup = { protocol: 'watch', options: { ...this.o, maxConnections: perWorker }, logLevel: this.logLevel };
+    const share = (n: number | undefined) => (n === undefined ? undefined : Math.ceil(n / this.count));
+    const options: TcpOptions = { ...this.o, maxConnections: share(this.o.maxConnections)!, maxUnidentifiedPerAddress: share(this.o.maxUnidentifiedPerAddress) };
+    const setup: WorkerSetup = { protocol: 'watch', options, logLevel: this.logLevel };
     const w = cluster.fork({ ANXIN_TCP_WORKER: JSON.stringify(setup) });
-    this.workers.set(w, { connections: 0 });
+    this.workers.set(w, { connections: 0, unidentified: 0 });
     w.on('message', (m: FromWorker) => this.onMessage(w, m));
     w.on('exit', (code, signal) => this.onExit(w, code, signal));
     w.on('error', (e) => this.log.warn({ err: e }, 'watch worker channel error'));
@@ -110,38 +149,35 @@ export class TcpWorkerPool implements DeviceServer {
     switch (m.t) {
       case 'handle':
         void this.h
-          .handle(m.msgs, m.remote)
+          .handle(m.msgs, m.remote, m.conn)
           .catch(() => ({ ok: false as const, reason: 'error' as const, identifier: m.msgs[0]?.deviceId ?? '' }))
           .then((r) => {
             if (!r.ok) return send(w, { t: 'handled', id: m.id, r });
-            const link = this.sessions.get(r.device.identifier);
-            if (link && link.worker === w) {
-              if (m.msgs[0]) link.raw = m.msgs[0].raw;
-            } else this.fresh.set(r.device.identifier, r.device); // its 'online' follows
+            const key = `${w.id}:${m.conn}`;
+            let link = this.links.get(key);
+            // a worker that died meanwhile took the connection with it
+            if (!link && this.workers.has(w)) this.links.set(key, (link = new RemoteLink(w, m.conn, r.device, '')));
+            if (link && m.msgs[0]) link.raw = m.msgs[0].raw;
+            const session = link ? this.table.report(link, r.device, m.remote) : 'contender';
             // the worker needs only the device's address; the registry's full record stays here
             const d = r.device;
-            send(w, { t: 'handled', id: m.id, r: { ok: true, device: { id: d.id, identifier: d.identifier, protocol: d.protocol, elderId: d.elderId } as Device } });
+            send(w, { t: 'handled', id: m.id, r: { ok: true, session, device: { id: d.id, identifier: d.identifier, protocol: d.protocol, elderId: d.elderId } as Device } });
           });
         break;
-      case 'online': {
-        const prev = this.sessions.get(m.identifier);
-        if (prev && prev.worker !== w) send(prev.worker, { t: 'drop', identifier: m.identifier });
-        const device = this.fresh.get(m.identifier) ?? m.device;
-        this.fresh.delete(m.identifier);
-        const link = new RemoteLink(w, device, m.raw);
-        this.sessions.set(m.identifier, link);
-        this.h.online?.(device, link);
-        break;
-      }
-      case 'offline': {
-        const link = this.sessions.get(m.identifier);
-        if (link?.worker !== w) break; // it came back through another worker meanwhile
-        this.sessions.delete(m.identifier);
-        this.h.offline?.(link.device, link);
+      case 'gone': {
+        const key = `${w.id}:${m.conn}`;
+        const link = this.links.get(key);
+        if (!link) break;
+        this.links.delete(key);
+        this.table.closed(link);
         break;
       }
       case 'stats': {
-        this.workers.get(w)!.connections = m.connections;
+        const ws = this.workers.get(w);
+        if (!ws) break;
+        ws.connections = m.connections;
+        ws.unidentified = m.unidentified;
+        this.metrics.unidentified.set({ protocol: 'watch' }, this.unidentifiedCount);
         for (const [name, rows] of Object.entries(m.counters)) {
           for (const [labels, n] of rows) this.metrics[name as 'frames'].inc(labels, n);
         }
@@ -157,10 +193,10 @@ export class TcpWorkerPool implements DeviceServer {
 
   private onExit(w: Worker, code: number | null, signal: string | null): void {
     this.workers.delete(w);
-    for (const [id, link] of this.sessions) {
+    for (const [key, link] of this.links) {
       if (link.worker !== w) continue;
-      this.sessions.delete(id);
-      this.h.offline?.(link.device, link);
+      this.links.delete(key);
+      this.table.closed(link);
     }
     this.metrics.connections.set({ protocol: 'watch' }, this.connectionCount);
     if (this.stopping || !this.started) return;

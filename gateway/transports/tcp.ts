@@ -7,6 +7,13 @@
  * module-level functions (the emitter is `this`), and idle links are found by one sweep instead of a timer per
  * socket. Idle watches are most of a centre's connections; this kept ours to a few hundred bytes of the
  * ~7 KB a connection costs (the rest is Node's socket and the kernel's buffers).
+ *
+ * Slots are defended against clients that never identify (issue 15): a connection must send a frame from a
+ * registered device within `firstFrameTimeoutS`; at most `maxUnidentifiedPerAddress` connections of one IP
+ * address may be unidentified at once; a partial frame must complete within `partialFrameTimeoutS`; and at
+ * the connection cap the oldest unidentified connection is evicted to admit a new one, so a registered
+ * device is refused only when every slot holds an identified device. Who holds a device's session (and so
+ * its commands) is decided by sessions.ts (clone detection).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { DeviceMessage, FrameEvent, Framer, ProtocolModule } from '../../protocols/message.js';
@@ -14,6 +21,8 @@ import type { Logger } from '../log.js';
 import { hotCounter, type Metrics } from '../metrics.js';
 import type { HandleResult } from '../pipeline.js';
 import type { Device } from '../store/devices.js';
+import { AddressCounter, addressKey } from './address-limit.js';
+import { SessionTable, type SessionVerdict } from './sessions.js';
 
 export interface TcpOptions {
   host: string;
@@ -21,19 +30,40 @@ export interface TcpOptions {
   idleTimeoutS: number;
   maxConnections: number;
   badFrameLimit: number;
+  /** close a connection that has sent no frame from a registered device this long after connecting; unset = never */
+  firstFrameTimeoutS?: number;
+  /** close a connection holding part of a frame this long without a frame completing; unset = never */
+  partialFrameTimeoutS?: number;
+  /** most unidentified connections from one IP address; unset = no limit */
+  maxUnidentifiedPerAddress?: number;
 }
 
+/** The pipeline's answer, plus (from the gateway process, for a worker) whether the link holds the session. */
+export type TcpHandleResult = HandleResult & { session?: SessionVerdict };
+
 export interface TcpHandlers {
-  handle(msgs: DeviceMessage[], remote: string): Promise<HandleResult>;
-  /** first valid frame on a connection bound it to a device */
+  /** `conn` numbers the connection within this transport (workers pass it to the gateway process) */
+  handle(msgs: DeviceMessage[], remote: string, conn: number): Promise<TcpHandleResult>;
+  /** the connection now holds the device's session: queued commands go to it */
   online?(device: Device, link: DeviceLink): void;
   offline?(device: Device, link: DeviceLink): void;
+  /** two live connections from different addresses claim one device (once per episode) */
+  clone?(device: Device, holder: { remote: string }, suspect: { remote: string }): void;
+  /**
+   * Set in worker processes: the gateway process decides who holds sessions (`session` in the handle result)
+   * and is told here when a connection that had been identified is gone (after its last frame was answered).
+   */
+  identifiedGone?(conn: number, device: Device): void;
 }
 
 /** A watch server as the rest of the gateway sees it: in-process (TcpTransport) or in worker processes. */
 export interface DeviceServer {
   readonly port: number;
   readonly connectionCount: number;
+  /** the connection cap in force (WATCH_MAX_CONNECTIONS, lowered to fit the open-files limit) */
+  readonly capacity: number;
+  /** connections that have not sent a frame from a registered device yet */
+  readonly unidentifiedCount: number;
   readonly sessions: { get(identifier: string): DeviceLink | undefined; has(identifier: string): boolean };
   start(): Promise<void>;
   stop(graceMs?: number): Promise<void>;
@@ -57,19 +87,32 @@ const LINK = Symbol('anxin.link');
 type LinkedSocket = Socket & { [LINK]?: Link };
 
 class Link implements Connection {
+  /** set by the first frame the pipeline accepted: the connection is identified */
   device?: Device;
+  /** holds the device's session (commands go here) */
+  bound = false;
   lastFrame?: Buffer;
   bad = 0;
   closing = false;
+  /** the socket's close was seen */
+  dead = false;
+  /** frames of this link waiting for the pipeline */
+  busy = 0;
   lastActivity: number;
+  readonly acceptedAt: number;
+  /** since when bytes of an incomplete frame have waited (0 = none) */
+  partialSince = 0;
   chain: Promise<void> = Promise.resolve();
 
   constructor(
     readonly socket: Socket,
     readonly framer: Framer,
     readonly t: TcpTransport,
+    readonly id: number,
+    /** the peer's IP address */
+    readonly address: string,
   ) {
-    this.lastActivity = Date.now();
+    this.lastActivity = this.acceptedAt = Date.now();
   }
 
   get open(): boolean {
@@ -89,7 +132,7 @@ class Link implements Connection {
   close(reason: string): void {
     if (this.closing) return;
     this.closing = true;
-    this.t.closed(reason);
+    this.t.closed(reason, this);
     this.socket.destroy();
   }
 
@@ -102,7 +145,7 @@ class Link implements Connection {
 // Shared listeners: `this` is the socket.
 function onData(this: LinkedSocket, chunk: Buffer): void {
   const link = this[LINK]!;
-  link.lastActivity = Date.now();
+  const now = (link.lastActivity = Date.now());
   let events: FrameEvent[];
   try {
     events = link.framer.push(chunk);
@@ -110,6 +153,9 @@ function onData(this: LinkedSocket, chunk: Buffer): void {
     link.t.framerThrew(e);
     return link.close('framer_error');
   }
+  // a partial frame's clock starts when its first bytes wait and again after each frame (or discard)
+  if (link.framer.buffered === 0) link.partialSince = 0;
+  else if (events.length > 0 || link.partialSince === 0) link.partialSince = now;
   if (events.length === 0) return;
   // Frames of one connection are handled strictly in order, so replies keep the device's order; one link
   // of the chain per read, not per frame.
@@ -123,9 +169,17 @@ function onClose(this: LinkedSocket): void {
 export class TcpTransport implements DeviceServer {
   private server?: Server;
   private conns = new Set<Link>();
+  /** connections not identified yet, oldest first (insertion order) */
+  private unidentified = new Set<Link>();
+  private perAddress: AddressCounter;
+  /** links closed by us whose socket has not reported 'close' yet */
+  private closing = 0;
+  private nextId = 0;
   private sweeper?: NodeJS.Timeout;
-  /** device identifier → its live connection */
+  /** device identifier → the connection holding its session */
   readonly sessions = new Map<string, Connection>();
+  /** in-process: who holds each device's session; in a worker the gateway process decides */
+  private readonly table?: SessionTable<Link>;
   port = 0;
   private readonly framesCounter;
 
@@ -137,10 +191,43 @@ export class TcpTransport implements DeviceServer {
     private readonly log: Logger,
   ) {
     this.framesCounter = hotCounter(metrics.frames, { protocol: proto.name });
+    this.perAddress = new AddressCounter(o.maxUnidentifiedPerAddress ?? Number.POSITIVE_INFINITY);
+    if (!h.identifiedGone) {
+      this.table = new SessionTable<Link>({
+        online: (device, link) => {
+          link.bound = true;
+          this.sessions.set(device.identifier, link);
+          this.h.online?.(device, link);
+        },
+        offline: (device, link) => {
+          link.bound = false;
+          if (this.sessions.get(device.identifier) === link) this.sessions.delete(device.identifier);
+          this.h.offline?.(device, link);
+        },
+        replaced: (old, device) => {
+          old.bound = false;
+          if (this.sessions.get(device.identifier) === old) this.sessions.delete(device.identifier);
+          old.close('replaced');
+        },
+        clone: (device, holder, suspect) => {
+          this.metrics.deviceClones.inc({ protocol: this.proto.name });
+          this.log.warn({ identifier: device.identifier, holder: holder.remote, suspect: suspect.remote }, 'device clone suspected: a second live connection from another address claims this device; the first keeps the session');
+          this.h.clone?.(device, holder, suspect);
+        },
+      });
+    }
   }
 
   get badFrameLimit(): number {
     return this.o.badFrameLimit;
+  }
+
+  get capacity(): number {
+    return this.o.maxConnections;
+  }
+
+  get unidentifiedCount(): number {
+    return this.unidentified.size;
   }
 
   async start(): Promise<void> {
@@ -151,9 +238,10 @@ export class TcpTransport implements DeviceServer {
     });
     const a = this.server.address();
     this.port = typeof a === 'object' && a ? a.port : this.o.port;
-    // idle links: one sweep a few times per timeout period instead of a re-armed timer per socket
-    const idleMs = this.o.idleTimeoutS * 1000;
-    this.sweeper = setInterval(() => this.sweep(idleMs), Math.min(10_000, Math.max(50, idleMs / 4)));
+    // idle, unidentified and stalled links: one sweep a few times per shortest timeout instead of a re-armed
+    // timer per socket
+    const shortest = Math.min(this.o.idleTimeoutS, this.o.firstFrameTimeoutS ?? Infinity, this.o.partialFrameTimeoutS ?? Infinity) * 1000;
+    this.sweeper = setInterval(() => this.sweep(), Math.min(10_000, Math.max(50, shortest / 4)));
     this.sweeper.unref();
   }
 
@@ -161,20 +249,53 @@ export class TcpTransport implements DeviceServer {
     return this.conns.size;
   }
 
-  private sweep(idleMs: number): void {
-    const before = Date.now() - idleMs;
-    for (const link of this.conns) if (link.lastActivity <= before) link.close('idle');
+  private sweep(): void {
+    const now = Date.now();
+    const idleBefore = now - this.o.idleTimeoutS * 1000;
+    const partialBefore = this.o.partialFrameTimeoutS === undefined ? -Infinity : now - this.o.partialFrameTimeoutS * 1000;
+    for (const link of this.conns) {
+      if (link.lastActivity <= idleBefore) link.close('idle');
+      else if (link.partialSince !== 0 && link.partialSince <= partialBefore) link.close('partial_frame_timeout');
+    }
+    if (this.o.firstFrameTimeoutS !== undefined) {
+      const firstBefore = now - this.o.firstFrameTimeoutS * 1000;
+      for (const link of this.unidentified) {
+        if (link.acceptedAt > firstBefore) break; // oldest first: the rest are younger
+        if (link.busy === 0) link.close('first_frame_timeout'); // a frame in the pipeline is waited for
+      }
+    }
+    this.metrics.unidentified.set({ protocol: this.proto.name }, this.unidentified.size);
+  }
+
+  /** Closes the oldest unidentified connection that has no frame in the pipeline; false if there is none. */
+  private evictOne(): boolean {
+    for (const link of this.unidentified) {
+      if (link.busy === 0) {
+        link.close('evicted');
+        return true;
+      }
+    }
+    return false;
   }
 
   private accept(socket: Socket): void {
-    if (this.conns.size >= this.o.maxConnections) {
+    const address = addressKey(socket.remoteAddress);
+    if (!this.perAddress.allows(address)) {
+      this.metrics.refused.inc({ protocol: this.proto.name, reason: 'unidentified_per_address' });
+      socket.destroy();
+      return;
+    }
+    // at the cap, a connection that has not identified makes room before a newcomer is refused
+    if (this.conns.size - this.closing >= this.o.maxConnections && !this.evictOne()) {
       this.metrics.refused.inc({ protocol: this.proto.name, reason: 'max_connections' });
       socket.destroy();
       return;
     }
-    const link = new Link(socket, this.proto.createFramer(), this);
+    const link = new Link(socket, this.proto.createFramer(), this, ++this.nextId, address);
     (socket as LinkedSocket)[LINK] = link;
     this.conns.add(link);
+    this.unidentified.add(link);
+    this.perAddress.add(address);
     this.metrics.connections.inc({ protocol: this.proto.name });
     socket.setNoDelay(true);
     socket.on('data', onData);
@@ -206,7 +327,13 @@ export class TcpTransport implements DeviceServer {
     if (out.messages.length === 0) return;
     const claimed = out.messages[0]!.deviceId;
     if (link.device && claimed !== link.device.identifier) return link.badFrame('device_mismatch');
-    const r = await this.h.handle(out.messages, link.remote);
+    let r: TcpHandleResult;
+    link.busy++;
+    try {
+      r = await this.h.handle(out.messages, link.remote, link.id);
+    } finally {
+      link.busy--;
+    }
     if (!r.ok) {
       if (r.reason === 'unknown_device') return link.close('unknown_device');
       return; // not committed: no reply, so the device retransmits
@@ -215,16 +342,39 @@ export class TcpTransport implements DeviceServer {
     link.lastFrame = frame;
     if (!link.device) {
       link.device = r.device;
-      const prev = this.sessions.get(r.device.identifier);
-      if (prev && prev.socket !== link.socket) prev.socket.destroy();
+      this.identified(link);
+    }
+    if (this.table) {
+      // a link whose close was already seen must not take a session it would never give back
+      if (!link.dead) this.table.report(link, r.device, link.remote, link.address);
+    } else if (r.session === 'bound' && !link.bound) {
+      link.bound = true;
       this.sessions.set(r.device.identifier, link);
-      this.h.online?.(r.device, link);
+    } else if (r.session === 'contender' && link.bound) {
+      link.bound = false;
+      if (this.sessions.get(r.device.identifier) === link) this.sessions.delete(r.device.identifier);
     }
     if (out.reply) link.write(out.reply);
   }
 
+  /** The link is no longer unidentified. */
+  private identified(link: Link): void {
+    if (this.unidentified.delete(link)) this.perAddress.remove(link.address);
+  }
+
+  /** Worker: the gateway process took the session from this link (the device reconnected elsewhere). */
+  drop(conn: number, identifier: string): void {
+    const link = this.sessions.get(identifier) as Link | undefined;
+    if (!link || link.id !== conn) return;
+    link.bound = false;
+    this.sessions.delete(identifier);
+    link.close('replaced');
+  }
+
   /** @internal */
-  closed(reason: string): void {
+  closed(reason: string, link: Link): void {
+    this.closing++;
+    this.identified(link); // its slot in the per-address count is free at once
     this.metrics.closed.inc({ protocol: this.proto.name, reason });
   }
 
@@ -241,12 +391,17 @@ export class TcpTransport implements DeviceServer {
   /** @internal the socket closed */
   gone(link: Link): void {
     if (!this.conns.delete(link)) return;
+    link.dead = true;
+    if (link.closing) this.closing--;
+    this.identified(link);
     this.metrics.connections.dec({ protocol: this.proto.name });
     const d = link.device;
-    if (d && this.sessions.get(d.identifier) === link) {
-      this.sessions.delete(d.identifier);
-      this.h.offline?.(d, link);
-    }
+    if (!d) return;
+    if (this.table) return this.table.closed(link);
+    if (link.bound && this.sessions.get(d.identifier) === link) this.sessions.delete(d.identifier);
+    // after the link's last frame was answered, so the gateway process never sees a frame after this
+    const h = this.h;
+    void link.chain.then(() => h.identifiedGone?.(link.id, d));
   }
 
   /** Stop accepting; existing connections are closed after `graceMs`. */

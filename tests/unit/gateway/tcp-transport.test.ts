@@ -40,10 +40,13 @@ describe('TcpTransport', () => {
     expect((await metrics.registry.getSingleMetricAsString('anxin_connections_closed_total'))).toContain('reason="idle"');
   });
 
-  it('refuses connections beyond the limit', async () => {
+  it('refuses connections beyond the limit once every connection is identified', async () => {
     const { t, metrics } = transport({ maxConnections: 1 });
     await t.start();
     const a = await open(t.port);
+    const lk = new Promise((r) => a.once('data', r));
+    a.write('[3G*8800000015*0002*LK]');
+    await lk;
     const b = await open(t.port);
     await closed(b);
     expect(a.destroyed).toBe(false);
