@@ -55,8 +55,9 @@ export const PolygonSchema = Type.Object(
 
 export const GeofenceSchema = Type.Object(
   {
-    id: Type.String({ minLength: 1 }),
-    name: Type.String(),
+    id: Type.String({ minLength: 1, maxLength: 64 }),
+    /** shown on agents' maps; bounded so a hostile or mistaken name cannot bury the map */
+    name: Type.String({ maxLength: 200 }),
     shape: Type.Union([CircleSchema, PolygonSchema]),
     /** Border band (m) a track must cross beyond to change side. Default 30. */
     hysteresisM: Type.Optional(Type.Number({ minimum: 0, default: 30 })),

@@ -1,6 +1,13 @@
-/** HTTP to the gateway: bearer token, JSON, and errors that keep the server's code and message. */
+/**
+ * HTTP to the gateway. The session lives in an HttpOnly cookie (anxin_session) that no script on the page can
+ * read; the page holds only the session's CSRF token, in memory, and sends it as X-CSRF-Token on every request
+ * that changes something. Nothing about the session is ever written to sessionStorage or localStorage (issue 15).
+ */
 
-const TOKEN_KEY = 'anxin.token';
+/** A hint, not a secret: "this browser had a session", so a fresh page asks /api/auth/me (and does not 401 otherwise). */
+const HINT_KEY = 'anxin.hasSession';
+/** Where an older dashboard kept its bearer token: removed on load. */
+const LEGACY_TOKEN_KEY = 'anxin.token';
 
 export class HttpError extends Error {
   constructor(
@@ -12,26 +19,53 @@ export class HttpError extends Error {
   }
 }
 
-let token: string | null = sessionStorage.getItem(TOKEN_KEY);
+let csrf: string | null = null;
+/** whose session the page holds: the cookie is shared by every tab, and another tab may log in as someone else */
+let sessionUserId: number | null = null;
 let onUnauthenticated: () => void = () => undefined;
 
-export const getToken = () => token;
-export function setToken(t: string | null): void {
-  token = t;
-  if (t) sessionStorage.setItem(TOKEN_KEY, t);
-  else sessionStorage.removeItem(TOKEN_KEY);
+try {
+  sessionStorage.removeItem(LEGACY_TOKEN_KEY);
+  localStorage.removeItem(LEGACY_TOKEN_KEY);
+} catch {
+  /* storage may be off */
 }
+
+/** The CSRF token of the cookie session (from login or GET /api/auth/me) and its user; null when logged out. */
+export function setCsrfToken(t: string | null, userId: number | null = null): void {
+  csrf = t;
+  sessionUserId = t ? userId : null;
+  try {
+    if (t) localStorage.setItem(HINT_KEY, '1');
+    else localStorage.removeItem(HINT_KEY);
+  } catch {
+    /* storage may be off: a reload then shows the login */
+  }
+}
+
+/** This browser had a cookie session (it may have ended since). */
+export function mayHaveSession(): boolean {
+  try {
+    return localStorage.getItem(HINT_KEY) === '1';
+  } catch {
+    return true;
+  }
+}
+
+/** Called on any 401 (but the login's own): the session ended (expired, revoked, logged out elsewhere). */
 export function whenUnauthenticated(fn: () => void): void {
   onUnauthenticated = fn;
 }
 
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+async function send(method: Method, path: string, body: unknown): Promise<{ res: Response; json: unknown }> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
+  if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
     throw new HttpError(0, 'network', 'network error');
   }
@@ -41,6 +75,28 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
     json = text ? JSON.parse(text) : undefined;
   } catch {
     json = undefined;
+  }
+  return { res, json };
+}
+
+/** Asks the server for the session's CSRF token again (after a 403 csrf, e.g. a token from before a restart). */
+async function refreshCsrf(): Promise<boolean> {
+  const { res, json } = await send('GET', '/api/auth/me', undefined);
+  const me = json as { csrfToken?: unknown; user?: { id?: unknown } } | undefined;
+  if (!res.ok || typeof me?.csrfToken !== 'string') return false;
+  // Another tab logged in as someone else since: this page's session is gone, not to be taken over.
+  if (sessionUserId !== null && me.user?.id !== sessionUserId) {
+    onUnauthenticated();
+    return false;
+  }
+  csrf = me.csrfToken;
+  return true;
+}
+
+export async function api<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  let { res, json } = await send(method, path, body);
+  if (res.status === 403 && method !== 'GET' && (json as { error?: string } | undefined)?.error === 'csrf' && (await refreshCsrf().catch(() => false))) {
+    ({ res, json } = await send(method, path, body));
   }
   if (!res.ok) {
     const e = (json ?? {}) as { error?: string; message?: string };
@@ -53,7 +109,8 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 export const get = <T>(path: string) => api<T>('GET', path);
 export const post = <T>(path: string, body: unknown = {}) => api<T>('POST', path, body);
 
+/** The live stream: the browser sends the session cookie with the upgrade; no token in the URL. */
 export function wsUrl(): string {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${proto}//${location.host}/api/ws?token=${encodeURIComponent(token ?? '')}`;
+  return `${proto}//${location.host}/api/ws`;
 }

@@ -9,8 +9,10 @@ export interface LiveHandlers {
   message(m: WsMessage): void;
   online(): void;
   offline(info: { attempt: number; retryInMs: number }): void;
-  /** the server refused the session (close code 4401): log in again */
-  unauthorized(): void;
+  /** the server refused or revoked the session (close code 4401): log in again, no reconnecting */
+  unauthorized(reason: string): void;
+  /** this role may not use the live stream (close code 4403, installers): no reconnecting */
+  forbidden(): void;
 }
 
 const PING_MS = 10_000;
@@ -100,7 +102,13 @@ export class Live {
       if (this.ws !== ws) return;
       this.ws = null;
       if (e.code === 4401) {
-        this.h.unauthorized();
+        this.stop();
+        this.h.unauthorized(e.reason);
+        return;
+      }
+      if (e.code === 4403) {
+        this.stop();
+        this.h.forbidden();
         return;
       }
       this.scheduleRetry();

@@ -3,7 +3,7 @@
  * agent actions, calls. Components call these functions and read the store; nothing here renders.
  */
 import { AlarmSound, onSoundBlocked, speak, unlockSound } from './alerts';
-import { HttpError, get, getToken, post, setToken, whenUnauthenticated, wsUrl } from './api';
+import { HttpError, get, mayHaveSession, post, setCsrfToken, whenUnauthenticated, wsUrl } from './api';
 import { label, locale, setLocale, t, type Locale } from './i18n';
 import { askNotificationPermission, attend, stopAttention } from './attention';
 import { putCall, resetCalls, restoreLiveCalls } from './calls';
@@ -58,14 +58,20 @@ export function actorName(actor: string | number | null): string {
 
 // ---------------------------------------------------------------- login and session
 
+/**
+ * On page load: the session cookie (HttpOnly, unseen by this script) may still be good. GET /api/auth/me says who
+ * we are and gives the session's CSRF token again, so a reload keeps the user logged in.
+ */
 export async function restoreSession(): Promise<void> {
-  if (!getToken()) return;
+  // Never logged in in this browser (or logged out): no request, so a fresh page does not log a 401.
+  if (!mayHaveSession()) return;
   try {
-    const { user } = await get<{ user: User }>('/api/auth/me');
+    const { user, csrfToken } = await get<{ user: User; csrfToken?: string }>('/api/auth/me');
+    setCsrfToken(csrfToken ?? null, user.id);
     await startSession(user);
   } catch (e) {
-    // Only a refused session is forgotten; a network error leaves it for the next try.
-    if (e instanceof HttpError && e.status === 401) setToken(null);
+    // A refused session: the login, saying why. A network error leaves the hint for the next try.
+    if (e instanceof HttpError && e.status === 401) sessionEnded();
   }
 }
 
@@ -73,14 +79,20 @@ export async function login(username: string, password: string): Promise<void> {
   unlockSound();
   // Asked on the click of 登录 (a user gesture), never on page load: a P1 in a background tab notifies.
   askNotificationPermission();
-  const r = await post<{ token: string; user: User }>('/api/auth/login', { username, password });
-  setToken(r.token);
+  // cookie: true: the session goes into an HttpOnly cookie; the answer carries only its CSRF token.
+  const r = await post<{ user: User; csrfToken: string; expiresAt: string }>('/api/auth/login', { username, password, cookie: true });
+  setCsrfToken(r.csrfToken, r.user.id);
+  store.set({ loginNotice: null });
   await startSession(r.user);
 }
 
 export async function logout(): Promise<void> {
+  // The server closes our live stream as it ends the session (4401): that close is ours, not a revocation.
+  live?.stop();
+  live = null;
   await post('/api/auth/logout').catch(() => undefined);
   endSession();
+  store.set({ loginNotice: null });
 }
 
 function endSession(): void {
@@ -88,7 +100,7 @@ function endSession(): void {
   live = null;
   sound?.stop();
   sound = null;
-  setToken(null);
+  setCsrfToken(null);
   firstSnapshot = true;
   escalated.clear();
   announced.clear();
@@ -100,11 +112,17 @@ function endSession(): void {
   });
 }
 
+/**
+ * The server ended the session (expired, logged out elsewhere, account disabled, password reset, role changed): a
+ * REST 401 or the live stream closed with 4401. Back to the login, which says so; no reconnecting.
+ */
+function sessionEnded(): void {
+  endSession();
+  store.set({ loginNotice: 'login.revoked' });
+}
+
 whenUnauthenticated(() => {
-  if (store.get().user) {
-    endSession();
-    notify('error', t('login.expired'));
-  }
+  if (store.get().user) sessionEnded();
 });
 
 async function startSession(user: User): Promise<void> {
@@ -112,13 +130,17 @@ async function startSession(user: User): Promise<void> {
   onSoundBlocked((blocked) => store.set({ soundBlocked: blocked }));
   const [config, outcomes] = await Promise.all([
     get<ServerConfig>('/api/config').catch(() => ({}) as ServerConfig),
-    get<Record<string, OutcomeInfo>>('/api/alarms/outcomes').catch(() => ({})),
+    user.role === 'installer' ? {} : get<Record<string, OutcomeInfo>>('/api/alarms/outcomes').catch(() => ({})),
   ]);
   const tile = import.meta.env.VITE_MAP_TILE_URL as string | undefined;
   store.set({ config: { ...config, mapTileUrl: config.mapTileUrl || tile || '' }, outcomes });
-  if (user.role !== 'installer') await refreshMe();
+  // Installers get no alarm stream, calls or agent state (issue 15): their view needs none of it.
+  if (user.role === 'installer') return;
+  await refreshMe();
   if (isLead(user)) await refreshAgents();
   await restoreLiveCalls();
+  // The session may have ended while this started (a 401 above): no live stream for it then.
+  if (store.get().user?.id !== user.id || live) return;
   live = new Live(wsUrl, {
     message: onMessage,
     online: () => store.set({ connection: 'online', offlineSince: null, reconnectAt: null, reconnectAttempt: 0 }),
@@ -130,9 +152,11 @@ async function startSession(user: User): Promise<void> {
         reconnectAttempt: attempt,
         drops: s.connection === 'online' ? s.drops + 1 : s.drops,
       })),
-    unauthorized: () => {
-      endSession();
-      notify('error', t('login.expired'));
+    unauthorized: sessionEnded,
+    // Installers have no live stream (the server closes it with 4403); nothing to reconnect to.
+    forbidden: () => {
+      live = null;
+      store.set({ connection: 'idle' });
     },
   });
   store.set({ connection: 'connecting' });
@@ -217,6 +241,12 @@ function onMessage(m: WsMessage): void {
   const s = store.get();
   switch (m.type) {
     case 'hello':
+      // The cookie is shared by the browser's tabs: if another tab logged in as someone else, this page's session
+      // is over; it must not go on as the other user.
+      if (s.user && m.user.id !== s.user.id) {
+        sessionEnded();
+        return;
+      }
       store.set({ user: { ...s.user, ...m.user } });
       break;
     case 'snapshot': {

@@ -1,7 +1,7 @@
 /** One small observable store for the whole app; components subscribe through useStore(selector). */
 import { useEffect, useState } from 'preact/hooks';
 import type { AgentStatus, Alarm, ElderFull, LiveCall, OutcomeInfo, ServerConfig, User } from './types';
-import type { Locale } from './i18n';
+import type { Locale, MsgKey } from './i18n';
 
 export type Connection = 'idle' | 'connecting' | 'online' | 'offline';
 
@@ -64,6 +64,8 @@ export interface State {
   soundBlocked: boolean;
   view: 'desk' | 'supervisor';
   selectedAlarmId: number | null;
+  /** why the login shows (the session ended); a key, so it follows a language switch */
+  loginNotice: MsgKey | null;
 }
 
 type Listener = () => void;
@@ -109,6 +111,7 @@ export const store = createStore<State>({
   soundBlocked: false,
   view: 'desk',
   selectedAlarmId: null,
+  loginNotice: null,
 });
 
 export function useStore<T>(select: (s: State) => T): T {

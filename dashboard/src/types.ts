@@ -119,8 +119,9 @@ export interface Elder {
   rules?: { geofences?: Geofence[] } & Record<string, unknown>;
 }
 
+/** GET /api/elders/:id. Installers get no contacts (nor health notes, access notes or ID number): read defensively. */
 export interface ElderFull extends Elder {
-  contacts: Contact[];
+  contacts?: Contact[];
   devices: Device[];
 }
 
@@ -219,3 +220,35 @@ export type WsMessage =
   | { type: 'agent'; userId: number; state: AgentState; extension: string | null; wrapUpUntil?: string | null; seq: number; at: string }
   | { type: 'call'; call: LiveCall; seq: number; at: string }
   | { type: 'pong' | 'error'; message?: string; seq: number; at: string };
+
+/** A command sent to a device (GET /api/elders/:id/timeline → entries of kind 'command'). */
+export interface DeviceCommand {
+  id: number;
+  deviceId: number;
+  /** as sent: {type: 'UPLOAD', seconds: 600}, {type: 'custom', content: '…'} */
+  command: Record<string, unknown>;
+  keyword: string;
+  state: 'queued' | 'sent' | 'acknowledged' | 'expired' | 'failed' | string;
+  createdBy: number | null;
+  createdAt: string;
+  expiresAt?: string;
+  sentAt?: string | null;
+  ackedAt?: string | null;
+  result: string | null;
+  reason: string | null;
+  /** a raw or dangerous command (admin-only, with a reason) */
+  dangerous: boolean;
+  elderId: number | null;
+  /** who sent it (display name, else username) */
+  createdByName?: string | null;
+}
+
+/** GET /api/elders/:id/timeline: the elder's alarms and the commands sent to their devices, newest first. */
+export type ElderTimelineEntry =
+  | { at: string; kind: 'alarm'; alarmId: number; alarmKind: string; priority: number; state: string; deviceId: number | null; count: number }
+  | { at: string; kind: 'command'; command: DeviceCommand; deviceIdentifier: string | null };
+
+export interface ElderTimeline {
+  elderId: number;
+  entries: ElderTimelineEntry[];
+}

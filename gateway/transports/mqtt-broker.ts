@@ -24,6 +24,7 @@ import type { Metrics } from '../metrics.js';
 import { checkPrefix, compileAcl, parseAccounts, type Account, type ClientAcl } from './mqtt-acl.js';
 import { AddressCounter, addressKey } from './address-limit.js';
 import { PacketSizeGuard } from './mqtt-limits.js';
+import { LoginThrottle } from '../login-throttle.js';
 
 export interface BrokerAuth {
   /** stored hash of the device's MQTT secret (device-secrets.ts: HMAC, or argon2 from before), or undefined if the device is unknown/disabled */
@@ -150,6 +151,10 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
     unauthenticated.remove(s.unauthenticatedFrom);
     s.unauthenticatedFrom = undefined;
   };
+  // Bad passwords back off (issue 15): per client id after 5 failures and per address after 20, 1 s doubling up to
+  // 15 min; while a key waits, its logins are refused unchecked (CONNACK 5), so a flood costs a map lookup.
+  const byClient = new LoginThrottle(5);
+  const byAddress = new LoginThrottle(20);
   const deny = (reason: string, fields: Record<string, unknown>, msg: string) => {
     metrics.mqttDenials.inc({ reason });
     log.warn({ ...fields, reason }, msg);
@@ -178,12 +183,24 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
         deny('auth', { clientId: client.id }, 'mqtt login without username or password refused');
         return done(authError(4, 'username and password required'), false);
       }
+      const address = sessionOf(client).unauthenticatedFrom ?? addressKey(client.conn && 'remoteAddress' in client.conn ? (client.conn as Socket).remoteAddress : undefined);
+      const clientKey = `${username}\u0000${client.id}`;
+      if (byClient.waitMs(clientKey) > 0 || byAddress.waitMs(address) > 0) {
+        // counted, not logged: a flood must not become a flood of log lines
+        metrics.mqttDenials.inc({ reason: 'auth_backoff' });
+        return done(authError(5, 'too many failed logins; try again later'), false);
+      }
       verifyAccount(client, username, password.toString('utf8'))
         .then((r) => {
           if ('refused' in r) {
+            if (r.refused === 'auth') {
+              byClient.failed(clientKey);
+              byAddress.failed(address);
+            }
             deny(r.refused, { clientId: client.id }, 'mqtt login refused');
             return done(authError(r.code, r.code === 2 ? 'client id not allowed for this user' : 'bad username or password'), false);
           }
+          byClient.succeeded(clientKey);
           const s = sessionOf(client);
           s.login = { acct: r, acl: compileAcl(r, o.bridgePrefix) };
           authenticated(s);

@@ -228,9 +228,10 @@ describe.skipIf(!CHROMIUM)('issue 14 in Chromium: live calls after a reload, bac
     expect(await p.locator('[data-testid=action-call-elder]').isDisabled()).toBe(true);
     expect(await p.locator('[data-testid=call-contact]').first().isDisabled()).toBe(true);
     await shot(p, 'call-restored-after-reload');
-    // a second call, straight to the API with the page's session, is refused
+    // a second call, straight to the API with the page's session (its HttpOnly cookie and its CSRF token), is refused
     const second = await p.evaluate(async (id) => {
-      const r = await fetch('/api/calls', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${(globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('anxin.token')}` }, body: JSON.stringify({ alarmId: id }) });
+      const { csrfToken } = (await (await fetch('/api/auth/me')).json()) as { csrfToken: string };
+      const r = await fetch('/api/calls', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken }, body: JSON.stringify({ alarmId: id }) });
       return { status: r.status, body: (await r.json()) as { error?: string; code?: string } };
     }, alarmId);
     expect(second.status).toBe(409);

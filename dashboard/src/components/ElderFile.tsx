@@ -11,10 +11,12 @@ import { CALL_ACTIVE, callPartyName, hangup, liveCallOfAlarm, myLiveCall, startC
 import { actorName, alarmAction, closeFile, ensureElder, errorText, isLead, isWaiting, onAlarmUpdate, refreshAlarm, type AlarmActionName } from '../session';
 import { notify, store, useNow, useStore, type OpenFile } from '../store';
 import type { Alarm, AlarmDetail, Contact, Device, ElderFull, LiveCall, TelemetryRow } from '../types';
+import { DeviceCommands } from './Commands';
 import { ConfirmDialog, FollowUpDialog, NoteDialog, ResolveDialog } from './Dialogs';
 import { ElderMap, type MapData } from './ElderMap';
 import { idNumberFor, isTyping, outcomeLabel } from './file-util';
 import { HangupIcon, KindIcon, PhoneIcon } from './icons';
+import { LongText } from './LongText';
 import { Timeline } from './Timeline';
 
 export { isTyping } from './file-util';
@@ -110,7 +112,7 @@ export function ElderFile({ open }: { open: OpenFile }) {
   const full = elder && typeof elder === 'object' ? elder : null;
   useEffect(() => {
     if (!full || track.length || lastFix || store.get().config.features?.lastPositions === false) return;
-    const ids = full.devices.map((d) => d.identifier);
+    const ids = (full.devices ?? []).map((d) => d.identifier);
     if (!ids.length) return;
     let alive = true;
     void get<TelemetryRow[]>(`/api/telemetry/last-positions?${ids.map((d) => `device=${encodeURIComponent(d)}`).join('&')}`)
@@ -287,8 +289,9 @@ export function ElderFile({ open }: { open: OpenFile }) {
           {e && <Profile elder={e} />}
         </div>
         <div class="col">
-          <ElderMap data={mapData} tileUrl={config.mapTileUrl} attribution={config.mapTileAttribution} />
+          <ElderMap data={mapData} tileUrl={config.mapTileUrl} credit={config.mapTileAttribution} />
           <Devices devices={devices} current={alarm?.deviceId ?? null} />
+          {e && <DeviceCommands elderId={e.id} reload={detail} />}
           <Timeline alarm={alarm} events={detail?.timeline ?? []} calls={detail?.calls ?? []} history={history} />
         </div>
       </div>
@@ -369,7 +372,7 @@ function FileHeader({ alarm, elder, reason }: { alarm?: Alarm; elder: ElderFull 
         </h2>
         {elder && (elder.address || elder.phone) && (
           <div class="file-addr" data-testid="elder-address">
-            {elder.address}
+            {elder.address && <LongText text={elder.address} lines={2} />}
             {elder.address && elder.phone ? ' · ' : ''}
             {elder.phone && <span class="phone">{elder.phone}</span>}
           </div>
@@ -433,14 +436,14 @@ function Access({ elder }: { elder: NonNullable<AlarmDetail['elder']> }) {
       {elder.accessNotes && (
         <div class="access" data-testid="access-notes">
           <span class="label">{t('file.access')}</span>
-          {elder.accessNotes}
+          <LongText text={elder.accessNotes} lines={6} />
         </div>
       )}
       <div class="flags">
         {elder.livesAlone && <span class="flag danger">{t('file.livesAlone')}</span>}
         {elder.allergies && (
           <span class="flag warn" data-testid="allergies">
-            {t('file.allergies')}: {elder.allergies}
+            {t('file.allergies')}: <LongText text={elder.allergies} lines={3} />
           </span>
         )}
         {elder.dialect && (
@@ -470,7 +473,9 @@ function Profile({ elder }: { elder: NonNullable<AlarmDetail['elder']> }) {
           .map(([k, v]) => (
             <div key={k} class="dl-row">
               <dt>{k}</dt>
-              <dd>{v}</dd>
+              <dd>
+                <LongText text={v!} lines={6} />
+              </dd>
             </div>
           ))}
       </dl>
@@ -494,7 +499,7 @@ function Contacts({ contacts, onCall, busy, calling }: { contacts: Contact[]; on
                 <span class="cname">
                   <strong>{c.name}</strong>
                   {c.relation && <small>{c.relation}</small>}
-                  {c.notes && <small class="muted">{c.notes}</small>}
+                  {c.notes && <LongText text={c.notes} lines={3} class="muted small-text" />}
                 </span>
                 <span class="phone">{c.phone}</span>
                 <button type="button" class="btn call small" disabled={!!busy || calling} title={calling ? t('call.inProgress') : undefined} onClick={() => onCall(c)} data-testid="call-contact">
@@ -523,7 +528,7 @@ function Devices({ devices, current }: { devices: Device[]; current: number | nu
               <span class={`dot ${online ? 'on' : 'off'}`} title={online ? t('device.online') : t('device.offline')} />
               <span class="dname">
                 {label('deviceKind', d.kind)}
-                <small>
+                <small title={`${d.model ? `${d.model} · ` : ''}${d.identifier}`}>
                   {d.model ? `${d.model} · ` : ''}
                   {d.identifier}
                 </small>

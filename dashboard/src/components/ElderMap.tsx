@@ -1,6 +1,10 @@
 /**
  * The elder's map: last position, the last hour's track, home, geofences. Tiles come from the configured URL;
  * without one (an offline centre) the map still draws everything on a plain grid.
+ *
+ * No HTML strings go to Leaflet (issue 15): tooltips and icons get DOM elements whose text is set with
+ * textContent, and the tile credit is shown by us as text instead of Leaflet's attribution control (which sets
+ * innerHTML). tests/unit/dashboard/html-sinks.test.ts keeps it so.
  */
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
@@ -16,7 +20,7 @@ export interface MapData {
   geofences: Geofence[];
 }
 
-export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUrl?: string; attribution?: string }) {
+export function ElderMap({ data, tileUrl, credit }: { data: MapData; tileUrl?: string; credit?: string }) {
   const box = useRef<HTMLDivElement>(null);
   const map = useRef<L.Map | null>(null);
   const layer = useRef<L.LayerGroup | null>(null);
@@ -26,8 +30,8 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
   useEffect(() => {
     if (!box.current) return;
     // No animations: a map removed mid-animation (the file closed or replaced) throws inside Leaflet.
-    const m = L.map(box.current, { zoomControl: true, attributionControl: !!tileUrl, zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false, inertia: false }).setView([35, 105], 4);
-    if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19, attribution: attribution ?? '' }).addTo(m);
+    const m = L.map(box.current, { zoomControl: true, attributionControl: false, zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false, inertia: false }).setView([35, 105], 4);
+    if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(m);
     L.control.scale({ imperial: false }).addTo(m);
     layer.current = L.layerGroup().addTo(m);
     map.current = m;
@@ -41,7 +45,7 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
       map.current = null;
       layer.current = null;
     };
-  }, [tileUrl, attribution]);
+  }, [tileUrl]);
 
   useEffect(() => {
     const m = map.current;
@@ -55,13 +59,13 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
       const style = { color: '#2e7d32', weight: 2, dashArray: '6 4', fillOpacity: 0.06 };
       if (f.shape.type === 'circle') {
         const center = L.latLng(f.shape.center.lat, f.shape.center.lon);
-        L.circle(center, { ...style, radius: f.shape.radiusM, className: 'map-fence' }).bindTooltip(text(f.name || t('map.geofence'))).addTo(g);
+        L.circle(center, { ...style, radius: f.shape.radiusM, className: 'map-fence' }).bindTooltip(text(f.name || t('map.geofence')), FENCE_TIP).addTo(g);
         // From the centre and radius: a circle's own getBounds() needs the map to have been laid out.
         const b = center.toBounds(f.shape.radiusM * 2);
         fenceBounds.push(b.getNorthEast(), b.getSouthWest());
       } else {
         const pts = f.shape.points.map((p) => [p.lat, p.lon] as [number, number]);
-        L.polygon(pts, { ...style, className: 'map-fence' }).bindTooltip(text(f.name || t('map.geofence'))).addTo(g);
+        L.polygon(pts, { ...style, className: 'map-fence' }).bindTooltip(text(f.name || t('map.geofence')), FENCE_TIP).addTo(g);
         fenceBounds.push(...pts);
       }
     }
@@ -93,10 +97,18 @@ export function ElderMap({ data, tileUrl, attribution }: { data: MapData; tileUr
     <div class={`map-wrap ${tileUrl ? '' : 'no-tiles'}`} data-testid="elder-map">
       <div ref={box} class="map" />
       {!tileUrl && <span class="map-note">{t('map.noTiles')}</span>}
+      {tileUrl && credit && (
+        <span class="map-credit" title={credit}>
+          {credit}
+        </span>
+      )}
       {empty && <span class="map-empty">{t('map.noPosition')}</span>}
     </div>
   );
 }
+
+/** Geofence names are typed by installers and may be long: the tooltip wraps and is cut after a few lines. */
+const FENCE_TIP: L.TooltipOptions = { className: 'map-fence-label', sticky: true };
 
 /** A label as a DOM text node in a span: Leaflet gets an element, never an HTML string built from data. */
 function text(s: string): HTMLElement {

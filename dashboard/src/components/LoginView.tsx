@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { HttpError } from '../api';
 import { t } from '../i18n';
 import { login } from '../session';
+import { useStore } from '../store';
 import { LocaleSwitch } from './LocaleSwitch';
 
 export function LoginView() {
@@ -9,6 +10,7 @@ export function LoginView() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const notice = useStore((s) => s.loginNotice);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -31,6 +33,11 @@ export function LoginView() {
         </div>
         <h1>{t('login.title')}</h1>
         <p class="muted">{t('login.subtitle')}</p>
+        {notice && !error && (
+          <div class="form-notice" role="alert" data-testid="login-notice">
+            {t(notice)}
+          </div>
+        )}
         <label>
           {t('login.username')}
           <input name="username" autoComplete="username" autoFocus value={username} onInput={(e) => setUsername(e.currentTarget.value)} required />

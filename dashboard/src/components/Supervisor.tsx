@@ -75,11 +75,13 @@ export function Supervisor() {
               {rows.map((a) => (
                 <tr key={a.userId} data-testid="agent-row" data-user-id={a.userId} data-state={a.signedIn ? a.state : 'signed_out'}>
                   <td>
-                    <strong>{a.displayName || a.username}</strong>
+                    <strong class="agent-name" title={a.displayName || a.username}>
+                      {a.displayName || a.username}
+                    </strong>
                     {a.role && a.role !== 'agent' && <small> · {label('role', a.role)}</small>}
                   </td>
-                  <td>{a.extension ?? '—'}</td>
-                  <td>
+                  <td class="nowrap">{a.extension ?? '—'}</td>
+                  <td class="nowrap">
                     <span class={`state-pill st-${a.signedIn ? a.state : 'away'}`}>{a.signedIn ? label('agentState', a.state) : t('agent.signedOut')}</span>
                   </td>
                   <td class="num">{a.since ? fmtDuration((now - new Date(a.since).getTime()) / 1000) : '—'}</td>

@@ -4,6 +4,7 @@ import { useStore } from '../store';
 import { eventLine } from '../timeline';
 import type { Alarm, AlarmEvent, CallRecord } from '../types';
 import { outcomeLabel } from './file-util';
+import { LongText } from './LongText';
 
 interface Entry {
   at: string;
@@ -51,7 +52,11 @@ export function Timeline({ alarm, events, calls, history }: { alarm?: Alarm; eve
               <span class="tl-text">
                 {en.text}
                 {en.who && <small> · {en.who}</small>}
-                {en.detail && <em>{en.detail}</em>}
+                {en.detail && (
+                  <em>
+                    <LongText text={en.detail} lines={3} />
+                  </em>
+                )}
               </span>
             </li>
           ))}
