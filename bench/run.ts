@@ -22,8 +22,9 @@ import { fdLimit } from './lib/stats.js';
 import { baselines } from './scenarios/baselines.js';
 import { burst, reconnect, steady, throughput } from './scenarios/fleet.js';
 import { idle } from './scenarios/idle.js';
+import { flood } from './scenarios/flood.js';
 
-const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = { baselines, steady, burst, throughput, reconnect, idle };
+const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = { baselines, steady, burst, throughput, reconnect, idle, flood };
 
 const usage = `usage: npm run bench [-- ${Object.keys(SCENARIOS).join('|')} …] [--quick] [--profile] [--out FILE]`;
 

@@ -17,7 +17,7 @@ import { createDatabase, dropDatabase, elderPhone, seedFleet } from './services.
 import { rssOf } from './stats.js';
 
 const now = () => performance.timeOrigin + performance.now();
-const ADMIN_PASSWORD = 'bench-admin-password';
+export const ADMIN_PASSWORD = 'bench-admin-password';
 
 export interface WsRecord {
   type: string;
