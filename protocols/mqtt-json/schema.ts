@@ -9,7 +9,13 @@ import type { UplinkKind } from './frame.js';
 
 const closed = { additionalProperties: false } as const;
 
-export const AlarmKindSchema = Type.Union(ALARM_KINDS.map((k) => Type.Literal(k)));
+/**
+ * Kinds only the gateway judges (a device's silence, a receiver's, missed tests, a cloned identity): a device
+ * reporting one of them is refused, so it cannot fake or hide the gateway's own findings.
+ */
+export const GATEWAY_ONLY_KINDS: readonly string[] = ['device_silent', 'receiver_silent', 'test_missed', 'device_clone_suspected'];
+
+export const AlarmKindSchema = Type.Union(ALARM_KINDS.filter((k) => !GATEWAY_ONLY_KINDS.includes(k)).map((k) => Type.Literal(k)));
 
 /** RFC 3339 with a zone, e.g. 2026-08-01T09:30:00+08:00 or 2026-08-01T01:30:00.000Z. */
 const RFC3339 = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$';

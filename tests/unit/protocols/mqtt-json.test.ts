@@ -75,6 +75,13 @@ describe('mqtt-json decoder', () => {
     expect(body).toMatchObject({ msgId: 'a-2', error: 'invalid_payload' });
   });
 
+  it('refuses kinds only the gateway judges (silence, missed tests, a cloned identity)', () => {
+    for (const k of ['device_silent', 'receiver_silent', 'test_missed', 'device_clone_suspected']) {
+      expect(refused(decode('anxin/up/fs-1/alarm', { alarms: [k] })).problems[0]!.path).toBe('/alarms/0');
+      expect(refused(decode('anxin/up/fs-1/status', { restores: [k] })).problems[0]!.path).toBe('/restores/0');
+    }
+  });
+
   it('an alarm needs at least one kind; a position needs lat/lon in range', () => {
     expect(refused(decode('anxin/up/fs-1/alarm', { alarms: [] })).problems[0]!.path).toBe('/alarms');
     expect(refused(decode('anxin/up/fs-1/position', { position: { lat: 91, lon: 0 } })).problems[0]!.path).toBe('/position/lat');
