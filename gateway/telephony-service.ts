@@ -4,11 +4,11 @@
  * (callback to the elder, then the contact cascade) when escalation asks for it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT } from './paths.js';
 import { createTelephony, type Telephony, type TelephonyPorts } from '../telephony/index.js';
 import type { OneKeyEvent } from '../telephony/ports.js';
-import type { AlarmService } from './alarm-service.js';
+import type { AlarmService } from './alarms/alarm-service.js';
 import type { Bus } from './bus.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
@@ -18,9 +18,8 @@ import { addEvent, getAlarm } from './store/alarms.js';
 import { audit } from './store/audit.js';
 import { callAnswered, callEnded, claimCall, createCall } from './store/calls.js';
 import { findElderByPhone, getElder, listContacts } from './store/elders.js';
-import type { AgentStates } from './agent-states.js';
+import type { AgentStates } from './alarms/agent-states.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const num = (s?: string) => (s === undefined || s === '' ? null : Number(s));
 
 export interface TelephonyHandle {

@@ -4,11 +4,12 @@
  * index.html never, so a new build reaches every open screen on its next load.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
+import { ROOT } from '../paths.js';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 
-export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
+export const DASHBOARD_DIST = join(ROOT, 'dashboard', 'dist') + sep;
 
 export interface DashboardOptions {
   /** where the built files are; default dashboard/dist */

@@ -1,8 +1,9 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT } from '../paths.js';
 import { runner } from 'node-pg-migrate';
 
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+/** Always the SQL files in the sources (the compiled tree has no copy of them). */
+export const MIGRATIONS_DIR = join(ROOT, 'gateway', 'store', 'migrations');
 
 /** Applies pending migrations; a second run is a no-op. Returns the names applied. */
 export async function migrate(databaseUrl: string, log: (msg: string) => void = () => undefined): Promise<string[]> {

@@ -14,12 +14,12 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Device } from '../store/devices.js';
+import { COMPILED, ROOT } from '../paths.js';
 import { SessionTable } from './sessions.js';
 import type { DeviceLink, DeviceServer, TcpHandlers, TcpOptions } from './tcp.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './tcp-ipc.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
 
 /** An identified device connection as the gateway process sees it: it lives in one of the workers. */
 class RemoteLink implements DeviceLink {
@@ -112,9 +112,10 @@ export class TcpWorkerPool implements DeviceServer {
 
   async start(): Promise<void> {
     cluster.setupPrimary({
-      exec: join(HERE, 'tcp-worker.ts'),
-      // workers run the TypeScript sources like the gateway; a full GC on request for the bench's memory figures
-      execArgv: ['--import', 'tsx', ...process.execArgv.filter((a) => a === '--expose-gc')],
+      // workers run what the gateway runs: the compiled tree, or the TypeScript sources under tsx; a full GC on
+      // request for the bench's memory figures
+      exec: join(HERE, COMPILED ? 'tcp-worker.js' : 'tcp-worker.ts'),
+      execArgv: [...(COMPILED ? [] : ['--import', 'tsx']), ...process.execArgv.filter((a) => a === '--expose-gc')],
       cwd: ROOT,
       serialization: 'advanced',
       silent: false,

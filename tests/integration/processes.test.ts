@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePostgresCanEnter } from '../../gateway/store/embedded.js';
-import { freePort } from '../global-setup.js';
+import { freePort } from '../../testkit/free-port.js';
 import { alive, cmdline, parentPid, portFree, processTree, waitGone, waitHealthy, type Proc } from '../helpers/processes.js';
 import { ROOT } from '../helpers/vectors.js';
 
@@ -69,7 +69,7 @@ function tree(pid: number) {
   started.push(...all);
   const find = (re: RegExp) => all.find((p) => re.test(p.cmd));
   const parts = {
-    gateway: find(/gateway\/main\.ts/),
+    gateway: find(/gateway\/main\.(ts|js)/),
     postmaster: find(/postgres -D /),
     simulator: find(/simulators\/asterisk\/cli\.ts/),
     watchdog: find(/anxin-pg-watchdog/),
@@ -99,6 +99,8 @@ describe('processes behave', () => {
     const t = tree(npm.proc.pid!);
     // The start script execs node: npm's SIGTERM reaches the gateway, not a `sh -c` that would die and orphan it.
     expect(parentPid(t.gateway!.pid)).toBe(npm.proc.pid);
+    // Production runs the compiled JavaScript (issue 16), not the TypeScript sources under tsx.
+    expect(t.gateway!.cmd).toMatch(/^node .*dist\/gateway\/main\.js$/);
     expect(t.all.some((p) => /^(\/bin\/)?sh -c .*gateway\/main/.test(p.cmd))).toBe(false);
 
     npm.proc.kill('SIGTERM');
