@@ -23,8 +23,9 @@ import { baselines } from './scenarios/baselines.js';
 import { burst, reconnect, steady, throughput } from './scenarios/fleet.js';
 import { idle } from './scenarios/idle.js';
 import { flood } from './scenarios/flood.js';
+import { fuzz } from './scenarios/fuzz.js';
 
-const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = { baselines, steady, burst, throughput, reconnect, idle, flood };
+const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = { baselines, steady, burst, throughput, reconnect, idle, flood, fuzz };
 
 const usage = `usage: npm run bench [-- ${Object.keys(SCENARIOS).join('|')} …] [--quick] [--profile] [--out FILE]`;
 

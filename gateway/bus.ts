@@ -13,6 +13,8 @@ export interface BusEvents {
   'device.online': { device: Device; protocol: string };
   'device.offline': { device: Device; protocol: string };
   'alarm.changed': { alarm: Alarm; action: string; actor: string };
+  /** a commit created these alarms (after their alarm.changed): escalation runs its first step at once */
+  'alarm.raised': { alarms: Alarm[] };
   /** screen-pop: the alarm is presented to these agents */
   'alarm.presented': { alarm: Alarm; userIds: number[]; step: string };
   'supervisor.alert': { alarm: Alarm; reason: string };

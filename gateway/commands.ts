@@ -7,10 +7,10 @@
  * the elder; MONITOR (covert listen-in) is refused for everyone unless ALLOW_MONITOR_COMMAND is on. A refused
  * command is never queued nor written to the device, and the refusal is audited too.
  */
-import { parseWatchHeader, watchProtocol, WatchCommandError, type WatchCommand } from '../protocols/watch/index.js';
-import type { DeviceMessage } from '../protocols/message.js';
+import { protocolModule } from '../protocols/index.js';
+import { CommandError, type CommandCodec, type CommandRisk, type DeviceMessage } from '../protocols/message.js';
 import type { Bus } from './bus.js';
-import { badField, ApiError } from './http/errors.js';
+import { Forbidden, Invalid, invalidField } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { CommandEchoSink } from './pipeline.js';
 import { audit } from './store/audit.js';
@@ -19,64 +19,14 @@ import { acknowledgeByKeyword, markFailed, markSent, pendingCommands, queueComma
 import type { Device } from './store/devices.js';
 import type { DeviceLink } from './transports/tcp.js';
 
-/** How dangerous a command is. */
-export interface CommandRisk {
-  /** admin-only, needs a reason, audited against the device and the elder */
-  dangerous: boolean;
-  /** covert listen-in: refused for everyone unless ALLOW_MONITOR_COMMAND is on */
-  monitor: boolean;
-  /** what makes it dangerous, in words (for the 403 and the audit) */
-  why?: string;
-}
+export type { CommandRisk } from '../protocols/message.js';
 
-/** Per protocol: how a command is checked, addressed and named (the keyword the device echoes), and its risk. */
-interface CommandCodec {
-  encode(conn: DeviceLink | undefined, device: Device, command: Record<string, unknown>): Buffer;
-  keyword(command: Record<string, unknown>): string;
-  risk(command: Record<string, unknown>): CommandRisk;
-}
+/** The protocol's command codec (protocols/index.ts), or none when its devices take no commands. */
+const codecOf = (protocol: string): CommandCodec | undefined => protocolModule(protocol)?.commandCodec;
 
-/**
- * Watch keywords that take over or silence a watch (protocols.md §1.5 and the vendor document). Typed commands
- * that are dangerous are listed too; the others reach the watch only as `custom` text, which is dangerous anyway.
- */
-export const DANGEROUS_WATCH_KEYWORDS: Readonly<Record<string, string>> = {
-  MONITOR: 'MONITOR makes the watch silently call a number so it can be listened in on',
-  IP: 'IP moves the watch to another server',
-  APN: "APN changes the watch's mobile data settings, which can cut it off from the centre",
-  FACTORY: 'FACTORY resets the watch to factory settings',
-  PW: "PW changes the watch's SMS command password",
-  POWEROFF: 'POWEROFF switches the watch off: no SOS or fall alarms until someone switches it on',
-};
-
-/** The words of a custom text, upper case: a keyword hidden after `*` or `,` is still found. */
-const words = (content: string) => content.toUpperCase().split(/[^A-Z0-9_]+/).filter(Boolean);
-
-export function watchCommandRisk(command: Record<string, unknown>): CommandRisk {
-  const type = String(command.type);
-  if (type === 'custom') {
-    const found = [...new Set(words(typeof command.content === 'string' ? command.content : ''))].filter((w) => w in DANGEROUS_WATCH_KEYWORDS);
-    const why = found.length ? found.map((w) => DANGEROUS_WATCH_KEYWORDS[w]).join('; ') : 'custom sends raw protocol text to the watch';
-    return { dangerous: true, monitor: found.includes('MONITOR'), why };
-  }
-  const why = DANGEROUS_WATCH_KEYWORDS[type.toUpperCase()];
-  return why ? { dangerous: true, monitor: type.toUpperCase() === 'MONITOR', why } : { dangerous: false, monitor: false };
-}
-
-const watchCodec: CommandCodec = {
-  encode(conn, device, command) {
-    // Address the frame the way the watch addresses us (manufacturer, ZJ index); default 3G before first contact.
-    const header = (conn?.lastFrame && parseWatchHeader(conn.lastFrame)) || { manufacturer: '3G', deviceId: device.identifier };
-    return watchProtocol.encodeCommand({ ...header, ...(header.index ? { index: '0001' } : {}) }, command as unknown as WatchCommand);
-  },
-  keyword(command) {
-    if (command.type === 'custom') return String(command.content ?? '').split(',')[0] ?? 'custom';
-    return String(command.type);
-  },
-  risk: watchCommandRisk,
-};
-
-const CODECS: Record<string, CommandCodec> = { watch: watchCodec };
+/** Bytes for the device: addressed the way its last frame addressed us. */
+const encodeFor = (codec: CommandCodec, conn: DeviceLink | undefined, device: Device, command: Record<string, unknown>) =>
+  codec.encode(command, { identifier: device.identifier, lastFrame: conn?.lastFrame });
 
 export type SessionLookup = (identifier: string) => DeviceLink | undefined;
 
@@ -96,9 +46,6 @@ export interface CommandServiceOptions {
   allowMonitor?: boolean;
 }
 
-/** A command refused for who sent it, a switched-off MONITOR or a missing reason; never queued, always audited. */
-export class CommandRefused extends ApiError {}
-
 export class CommandService implements CommandEchoSink {
   constructor(
     private readonly db: Db,
@@ -110,25 +57,27 @@ export class CommandService implements CommandEchoSink {
   ) {}
 
   supports(protocol: string): boolean {
-    return protocol in CODECS;
+    return codecOf(protocol) !== undefined;
   }
 
-  /** Throws CommandRefused when this user may not send this command (role, MONITOR switch, reason). */
+  /**
+   * Throws Forbidden or Invalid when this user may not send this command (role, MONITOR switch, reason): a refused
+   * command is never queued nor written, and always audited.
+   */
   private authorize(risk: CommandRisk, o: SendOptions): void {
     if (!risk.dangerous) return;
     if (o.user?.role !== 'admin') {
-      throw new CommandRefused(403, 'forbidden', `只有管理员可以发送此指令 / only an admin may send this command (${risk.why})`);
+      throw new Forbidden('forbidden', `只有管理员可以发送此指令 / only an admin may send this command (${risk.why})`);
     }
     if (risk.monitor && !this.options.allowMonitor) {
-      throw new CommandRefused(
-        403,
+      throw new Forbidden(
         'monitor_disabled',
         '本中心已关闭监听指令 / MONITOR (listen-in) is switched off at this centre; it can be enabled with ALLOW_MONITOR_COMMAND=true',
       );
     }
     if ((o.reason?.trim().length ?? 0) < MIN_REASON_LENGTH) {
       const message = `a reason of at least ${MIN_REASON_LENGTH} characters is required for this command (${risk.why})`;
-      throw new CommandRefused(400, 'validation', `body/reason: ${message}`, [{ field: 'body/reason', message }]);
+      throw invalidField('body/reason', message);
     }
   }
 
@@ -137,15 +86,15 @@ export class CommandService implements CommandEchoSink {
    * device is online. A refused command is audited and throws before anything is queued or written.
    */
   async send(device: Device, command: Record<string, unknown>, o: SendOptions = {}): Promise<{ command: DeviceCommand; delivery: 'sent' | 'queued' }> {
-    const codec = CODECS[device.protocol];
-    if (!codec) throw new ApiError(400, 'unsupported', `devices of protocol ${device.protocol} take no commands here`);
+    const codec = codecOf(device.protocol);
+    if (!codec) throw new Invalid('unsupported', `devices of protocol ${device.protocol} take no commands here`);
     const risk = codec.risk(command);
     const keyword = codec.keyword(command);
     const actor = o.user ? `user:${o.user.id}` : 'anonymous';
     try {
       this.authorize(risk, o);
     } catch (e) {
-      if (e instanceof CommandRefused) {
+      if (e instanceof Forbidden || e instanceof Invalid) {
         await audit(this.db, actor, 'device_command_refused', `device:${device.id}`, {
           type: command.type, keyword, refusal: e.code, role: o.user?.role ?? null, why: risk.why,
         });
@@ -155,9 +104,9 @@ export class CommandService implements CommandEchoSink {
     const conn = this.sessions(device.identifier);
     let bytes: Buffer;
     try {
-      bytes = codec.encode(conn, device, command);
+      bytes = encodeFor(codec, conn, device, command);
     } catch (e) {
-      if (e instanceof WatchCommandError) throw badField(`body/${e.field ?? 'type'}`, e.message);
+      if (e instanceof CommandError) throw invalidField(`body/${e.field ?? 'type'}`, e.message);
       throw e;
     }
     const reason = o.reason?.trim() || undefined;
@@ -184,7 +133,7 @@ export class CommandService implements CommandEchoSink {
 
   /** A device came online: send what waited for it (expired ones are marked so and skipped). */
   async flush(device: Device, conn: DeviceLink): Promise<number> {
-    const codec = CODECS[device.protocol];
+    const codec = codecOf(device.protocol);
     if (!codec) return 0;
     let n = 0;
     for (const c of await pendingCommands(this.db, device.id)) {
@@ -195,7 +144,7 @@ export class CommandService implements CommandEchoSink {
       }
       let bytes: Buffer;
       try {
-        bytes = codec.encode(conn, device, c.command);
+        bytes = encodeFor(codec, conn, device, c.command);
       } catch {
         continue;
       }

@@ -1,10 +1,5 @@
 import type { Db } from './store/db.js';
-
-interface Row {
-  at: Date;
-  battery?: number;
-  signal?: number;
-}
+import { writeLastSeen, type LastSeenRow as Row } from './store/last-seen.js';
 
 /**
  * Coalesces "last seen / battery / signal" updates: one UPDATE per second for all devices, instead of a write
@@ -46,13 +41,7 @@ export class LastSeenWriter {
     const rows = [...this.pending.entries()];
     this.pending.clear();
     try {
-      await this.db.query(
-        `UPDATE devices d SET last_seen = GREATEST(COALESCE(d.last_seen, v.at), v.at),
-           battery = COALESCE(v.battery, d.battery), signal = COALESCE(v.signal, d.signal),
-           state = CASE WHEN d.state = 'registered' THEN 'active' ELSE d.state END
-         FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::int[]) AS v(id, at, battery, signal) WHERE d.id = v.id`,
-        [rows.map((r) => r[0]), rows.map((r) => r[1].at), rows.map((r) => r[1].battery ?? null), rows.map((r) => r[1].signal ?? null)],
-      );
+      await writeLastSeen(this.db, rows);
     } catch (e) {
       // Keep them for the next try, newest values win.
       for (const [id, v] of rows) if (!this.pending.has(id)) this.pending.set(id, v);

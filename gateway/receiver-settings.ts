@@ -5,7 +5,7 @@
  * Missing serial settings take the Sur-Gard MLR2E defaults (19200 baud, 7 data bits, even parity, 1 stop bit,
  * protocols.md §3.4) and a 30 s heartbeat. Pure: parsing and validation only, every problem reported at once.
  */
-import { RECEIVER_SERIAL_DEFAULTS, RECEIVER_TIMING, VENDOR_CODE_TABLES, isKnownVendor } from '../protocols/contactid/index.js';
+import { RECEIVER_SERIAL_DEFAULTS, RECEIVER_TIMING, VENDOR_CODE_TABLES, isKnownVendor } from '../protocols/index.js';
 
 export type Parity = 'none' | 'even' | 'odd' | 'mark' | 'space';
 

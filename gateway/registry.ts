@@ -1,5 +1,11 @@
+import { LRUCache } from 'lru-cache';
 import type { Db } from './store/db.js';
 import { getDeviceByIdentifier, noteUnknownDevice, trimUnknownDevices, type Device } from './store/devices.js';
+
+/** A cache entry: lru-cache holds objects, and an unknown (or disabled) device is remembered as null. */
+interface Entry {
+  device: Device | null;
+}
 
 /**
  * Device registry with a short cache: the hot path looks devices up per frame.
@@ -10,14 +16,22 @@ import { getDeviceByIdentifier, noteUnknownDevice, trimUnknownDevices, type Devi
  * of a fleet that logged in together expired together 30 s later, and the next burst of frames queued one
  * query per frame on the pool until they timed out (bench: 1,340 frames dropped in 2 s at 5,000 messages/s),
  * with alarm commits waiting behind them. Concurrent lookups of one identifier share one query.
+ *
+ * The cache is an `lru-cache` with a `fetchMethod` (which shares the query among concurrent lookups), `max`
+ * entries (identifiers made up by unknown devices cannot grow it without bound: past `max` the least recently
+ * used go) and a `ttl` per entry (`ttlMs` for a known device, `unknownTtlMs` for an unknown one). A due entry
+ * stays in the cache, so a known device can be served stale while it is refreshed; a due unknown device waits
+ * for the database, so a new registration is seen at once. A TTL of 0 means "due at once" here (lru-cache's 0
+ * means "never"). Times come from Date.now(), as before.
  */
 export class Registry {
-  private cache = new Map<string, { device: Device | null; until: number }>();
-  /** the query in flight per identifier; invalidate() drops it, so its answer is not cached */
-  private inflight = new Map<string, Promise<Device | null>>();
-  private refreshing = 0;
-  private lastLogged = new Map<string, number>();
-  private lastNoted = new Map<string, number>();
+  private readonly cache: LRUCache<string, Entry>;
+  /** identifiers being refreshed in the background (at most maxRefreshes) */
+  private readonly refreshing = new Set<string>();
+  /** when each unknown device was last logged; bounded, the least recently logged forgotten first */
+  private readonly lastLogged = new LRUCache<string, number>({ max: 100_000 });
+  /** when each unknown device's "awaiting registration" row was last refreshed; bounded like lastLogged */
+  private readonly lastNoted = new LRUCache<string, number>({ max: 100_000 });
   /** global budget of unknown-device log lines: 100,000 made-up ids once gave 20 MB of log (issue 15) */
   private logWindow = { start: 0, lines: 0, suppressed: 0 };
   private notedSinceTrim = 0;
@@ -33,53 +47,57 @@ export class Registry {
     private readonly ttlMs = 30_000,
     private readonly unknownTtlMs = 3_000,
     private readonly maxRefreshes = 4,
-  ) {}
-
-  async lookup(identifier: string): Promise<Device | null> {
-    const hit = this.cache.get(identifier);
-    if (hit && hit.until > Date.now()) return hit.device;
-    if (hit?.device) {
-      if (!this.inflight.has(identifier) && this.refreshing < this.maxRefreshes) {
-        this.refreshing++;
-        void this.fetch(identifier)
-          .catch(() => undefined) // the entry stays; a later frame tries again
-          .finally(() => this.refreshing--);
-      }
-      return hit.device;
-    }
-    return this.fetch(identifier);
+    /** most identifiers cached, known and unknown together (a fleet of 120,000 watches fits) */
+    maxEntries = 200_000,
+  ) {
+    this.cache = new LRUCache<string, Entry>({
+      max: maxEntries,
+      ttl: ttlMs,
+      // Date.now, not performance.now: as before, and a test's fake Date moves it. No cached clock (its timer).
+      perf: { now: () => Date.now() },
+      ttlResolution: 0,
+      fetchMethod: async (identifier, _stale, { options }) => {
+        const device = await getDeviceByIdentifier(this.db, identifier);
+        const usable = device && device.state !== 'disabled' ? device : null;
+        options.ttl = usable ? this.ttlMs : this.unknownTtlMs;
+        return { device: usable };
+      },
+      // invalidate() (delete) during a query: the callers still get its answer, but it is not cached, because
+      // the entry it belonged to is gone (lru-cache writes a fetch's result only into its own entry).
+      ignoreFetchAbort: true,
+      // a failed refresh keeps the entry; a later frame tries again
+      noDeleteOnFetchRejection: true,
+    });
   }
 
-  private fetch(identifier: string): Promise<Device | null> {
-    const running = this.inflight.get(identifier);
-    if (running) return running;
-    const mine = () => this.inflight.get(identifier) === p;
-    const p: Promise<Device | null> = getDeviceByIdentifier(this.db, identifier).then(
-      (device) => {
-        const usable = device && device.state !== 'disabled' ? device : null;
-        if (mine()) {
-          this.inflight.delete(identifier);
-          this.cache.set(identifier, { device: usable, until: Date.now() + (usable ? this.ttlMs : this.unknownTtlMs) });
-        }
-        return usable;
-      },
-      (e: unknown) => {
-        if (mine()) this.inflight.delete(identifier);
-        throw e;
-      },
-    );
-    this.inflight.set(identifier, p);
-    return p;
+  async lookup(identifier: string): Promise<Device | null> {
+    const hit = this.cache.peek(identifier, { allowStale: true });
+    if (!hit) return this.load(identifier);
+    if (!this.isDue(identifier, hit)) return hit.device;
+    if (!hit.device) return this.load(identifier, true);
+    if (!this.refreshing.has(identifier) && this.refreshing.size < this.maxRefreshes) {
+      this.refreshing.add(identifier);
+      void this.load(identifier, true)
+        .catch(() => undefined) // the entry stays; a later frame tries again
+        .finally(() => this.refreshing.delete(identifier));
+    }
+    return hit.device;
+  }
+
+  private isDue(identifier: string, hit: Entry): boolean {
+    if ((hit.device ? this.ttlMs : this.unknownTtlMs) <= 0) return true;
+    return this.cache.getRemainingTTL(identifier) <= 0;
+  }
+
+  /** The query for this identifier, shared with every lookup waiting for it (forceRefresh: even if not due). */
+  private async load(identifier: string, forceRefresh = false): Promise<Device | null> {
+    const entry = await this.cache.fetch(identifier, { forceRefresh, allowStale: false });
+    return entry?.device ?? null;
   }
 
   invalidate(identifier?: string): void {
-    if (identifier === undefined) {
-      this.cache.clear();
-      this.inflight.clear();
-    } else {
-      this.cache.delete(identifier);
-      this.inflight.delete(identifier);
-    }
+    if (identifier === undefined) this.cache.clear();
+    else this.cache.delete(identifier);
   }
 
   /**
@@ -98,7 +116,6 @@ export class Registry {
     }
     w.lines++;
     this.lastLogged.set(identifier, now);
-    if (this.lastLogged.size > 100_000) this.lastLogged.clear();
     const suppressed = w.suppressed;
     w.suppressed = 0;
     return { suppressed };
@@ -110,7 +127,6 @@ export class Registry {
     const last = this.lastNoted.get(identifier);
     if (last !== undefined && now - last < 10_000) return;
     this.lastNoted.set(identifier, now);
-    if (this.lastNoted.size > 100_000) this.lastNoted.clear();
     await noteUnknownDevice(this.db, identifier, protocol, remote);
     // Bounded: past maxUnknown rows the least recently seen go (checked every 100 new notes).
     if (++this.notedSinceTrim >= 100) {

@@ -2,6 +2,7 @@
  * The one shape every decoder emits (architecture.md, "Contracts").
  * Pure types and tables: no I/O here.
  */
+import type { TSchema } from '@sinclair/typebox';
 
 export const PROTOCOLS = ['watch', 'gt06', 'contactid', 'mqtt-json', 'zigbee2mqtt', 'phone'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -152,11 +153,103 @@ export interface DecodeContext {
   receivedAt: Date;
 }
 
-/** What each protocol folder's index.ts exports. */
+/** How a protocol's devices reach the gateway: a TCP server per protocol, the MQTT broker, a serial line, or a phone call. */
+export type TransportKind = 'tcp' | 'mqtt' | 'serial' | 'telephony';
+
+/** What a device identifier of the protocol looks like (checked when a device is registered). */
+export interface IdentifierRule {
+  pattern: RegExp;
+  /** what is expected, for the 400: `not a valid watch identifier: expected <hint>` */
+  hint: string;
+  /** the identifier as stored (default: as given) */
+  normalise?(identifier: string): string;
+  /**
+   * The identifier is a telephone number: checked and normalised by the gateway's number rules (telephony/phone.ts,
+   * the same as every other phone number), not by `pattern`.
+   */
+  phoneNumber?: boolean;
+}
+
+/**
+ * The names of the settings (gateway/config.ts SETTINGS `env`) a TCP protocol's server reads, e.g. 'WATCH_PORT'.
+ * A name config.ts does not know yet falls back: the port to the module's `defaultPort`, the rest to the gateway's
+ * defaults for any TCP protocol.
+ */
+export interface TcpSettingNames {
+  host: string;
+  port: string;
+  idleTimeoutS: string;
+  maxConnections: string;
+  /** worker processes holding the connections (0 = in the gateway process) */
+  workers: string;
+  firstFrameTimeoutS: string;
+  partialFrameTimeoutS: string;
+  maxUnidentifiedPerAddress: string;
+}
+
+/** How dangerous a command is. */
+export interface CommandRisk {
+  /** admin-only, needs a reason, audited against the device and the elder */
+  dangerous: boolean;
+  /** covert listen-in: refused for everyone unless ALLOW_MONITOR_COMMAND is on */
+  monitor: boolean;
+  /** what makes it dangerous, in words (for the 403 and the audit) */
+  why?: string;
+}
+
+/** An encoder's refusal of a command's parameters; `field` names the offending one (the API answers 400 for it). */
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Server → device commands of a protocol: checked, addressed and named (the keyword the device echoes). */
+export interface CommandCodec {
+  /** TypeBox schema of a command's `type` (the API's envelope; the encoder checks each command's parameters) */
+  typeSchema: TSchema;
+  /** keywords that take over or silence a device, with why (API docs) */
+  dangerous: Readonly<Record<string, string>>;
+  /** bytes for the device; `lastFrame` is the device's last frame (its header addresses the command). Throws CommandError. */
+  encode(command: Record<string, unknown>, to: { identifier: string; lastFrame?: Buffer }): Buffer;
+  keyword(command: Record<string, unknown>): string;
+  risk(command: Record<string, unknown>): CommandRisk;
+}
+
+/**
+ * What each protocol folder's index.ts exports, and protocols/index.ts lists: everything the gateway needs to
+ * serve, register and command the protocol's devices.
+ */
 export interface ProtocolModule {
   name: Protocol;
+  /** for people, e.g. in the start summary: `Watch` */
+  label?: string;
+  /** what devices speak it: `3G/SG/CS/ZJ watches` */
+  devices?: string;
+  transport: TransportKind;
   defaultPort?: number;
+  /** TCP protocols: the settings their server reads (see TcpSettingNames) */
+  settings?: TcpSettingNames;
+  identifier: IdentifierRule;
+  /** the devices' longest regular reporting interval in seconds (silence is judged from it); 0 = never on a schedule */
+  silentIntervalS: number;
+  /** devices log in with a secret issued at registration (shown once) */
+  deviceSecret?: boolean;
+  /** defaults when a device is registered: its kind, and whether its SIM number is its identifier */
+  registration?: { kind?: string; simPhoneIsIdentifier?: boolean };
+  /** command keywords */
   commands: readonly string[];
-  createFramer(): Framer;
-  decode(frame: Buffer, ctx: DecodeContext): DecodeOutcome;
+  commandCodec?: CommandCodec;
+  /** stream protocols: stateful per connection, turns bytes into frames */
+  createFramer?(): Framer;
+  decode?(frame: Buffer, ctx: DecodeContext): DecodeOutcome;
 }
+
+/** A protocol the gateway can serve over a byte stream (TCP): framer and decoder present. */
+export type StreamProtocol = ProtocolModule & Required<Pick<ProtocolModule, 'createFramer' | 'decode'>>;
+
+/** A TCP protocol the gateway serves: a stream protocol with a port and its settings. */
+export type TcpProtocol = StreamProtocol & Required<Pick<ProtocolModule, 'defaultPort' | 'settings'>> & { transport: 'tcp' };

@@ -240,8 +240,6 @@ const DECODERS: { [K in AriEventType]: (e: Obj, base: Base) => AriEventOf<K> } =
   ApplicationReplaced: (_e, b) => ({ ...b, type: 'ApplicationReplaced' }),
 };
 
-export const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(DECODERS));
-
 export type Decoded = { ok: true; event: AriEvent } | { ok: false; unknown: UnknownAriEvent };
 
 /** REST results (ari-client resource instances or plain JSON) as snapshots; throw on a missing id. */

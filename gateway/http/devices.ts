@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { hashDeviceSecret, newDeviceSecret } from '../device-secrets.js';
-import { PROTOCOLS } from '../../protocols/message.js';
+import { PROTOCOL_NAMES, protocolModule } from '../../protocols/index.js';
 import type { Db } from '../store/db.js';
 import { audit } from '../store/audit.js';
 import { getElder } from '../store/elders.js';
@@ -10,22 +10,18 @@ import { actorOf, requireRole } from './auth.js';
 import { ApiError, badField, notFound } from './errors.js';
 import { Id, Paging, phone } from './schemas.js';
 
-/** What a device identifier looks like, per protocol (kept as data). */
-const IDENTIFIER_RULES: Record<string, { re: RegExp; hint: string }> = {
-  watch: { re: /^\d{6,20}$/, hint: 'the watch id: 6-20 digits (usually 10 digits derived from the IMEI, or the IMEI)' },
-  gt06: { re: /^\d{15,16}$/, hint: 'the 15-digit IMEI' },
-  contactid: { re: /^[0-9A-F]{4}$|^\d{10}$/i, hint: 'the 4-character Contact ID account (0-9, B-F) or a 10-digit account' },
-  'mqtt-json': { re: /^[A-Za-z0-9_.:-]{1,64}$/, hint: '1-64 letters, digits, _ . : -' },
-  zigbee2mqtt: { re: /^[^#+/]{1,64}$|^0x[0-9a-f]{16}$/i, hint: 'the Zigbee friendly name or IEEE address' },
-  phone: { re: /^.+$/, hint: 'the landline number of the one-key caller' },
-};
-
-const MQTT_PROTOCOLS = new Set(['mqtt-json']);
+/** The identifier as stored, or a 400: each protocol's rule (protocols/index.ts); phone numbers by the number rules. */
+function identifierOf(protocol: string, identifier: string): string {
+  const rule = protocolModule(protocol)!.identifier;
+  if (rule.phoneNumber) return phone(identifier, 'body/identifier');
+  if (!rule.pattern.test(identifier)) throw badField('body/identifier', `not a valid ${protocol} identifier: expected ${rule.hint}`);
+  return rule.normalise ? rule.normalise(identifier) : identifier;
+}
 
 const RegisterBody = Type.Object(
   {
     identifier: Type.String({ minLength: 1, maxLength: 64, description: 'IMEI, watch id, Contact ID account, MQTT client id' }),
-    protocol: Type.Union(PROTOCOLS.map((p) => Type.Literal(p))),
+    protocol: Type.Union(PROTOCOL_NAMES.map((p) => Type.Literal(p))),
     model: Type.Optional(Type.String({ maxLength: 100 })),
     kind: Type.Optional(Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)))),
     simPhone: Type.Optional(Type.String({ maxLength: 32, description: 'SIM or landline number' })),
@@ -48,16 +44,15 @@ export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged:
 
   r.post('/api/devices', { schema: { tags: ['devices'], summary: 'Register a device (设备开通); MQTT devices get their secret once, here', body: RegisterBody }, onRequest: write }, async (req, reply) => {
     const b = { ...req.body };
-    const rule = IDENTIFIER_RULES[b.protocol]!;
-    if (b.protocol === 'phone') b.identifier = phone(b.identifier, 'body/identifier');
-    else if (!rule.re.test(b.identifier)) throw badField('body/identifier', `not a valid ${b.protocol} identifier: expected ${rule.hint}`);
+    const proto = protocolModule(b.protocol)!;
+    b.identifier = identifierOf(b.protocol, b.identifier);
     if (b.simPhone) b.simPhone = phone(b.simPhone, 'body/simPhone');
-    if (b.protocol === 'phone') b.simPhone ??= b.identifier;
+    if (proto.registration?.simPhoneIsIdentifier) b.simPhone ??= b.identifier;
     if (b.elderId && !(await getElder(db, b.elderId))) throw badField('body/elderId', `elder ${b.elderId} does not exist`);
     // A random 144-bit secret, kept as a salted HMAC (device-secrets.ts); it is shown once, here.
-    const secret = MQTT_PROTOCOLS.has(b.protocol) ? newDeviceSecret() : undefined;
+    const secret = proto.deviceSecret ? newDeviceSecret() : undefined;
     const hash = secret ? hashDeviceSecret(secret) : undefined;
-    const device = await registerDevice(db, { ...b, kind: b.kind ?? (b.protocol === 'phone' ? 'one_key_caller' : undefined) }, hash);
+    const device = await registerDevice(db, { ...b, kind: b.kind ?? (proto.registration?.kind as typeof b.kind) }, hash);
     o.onChanged(device.identifier);
     await audit(db, actorOf(req), 'device_register', `device:${device.id}`, { protocol: device.protocol, elderId: device.elderId });
     return reply.status(201).send(secret ? { ...device, mqttSecret: secret } : device);

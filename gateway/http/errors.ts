@@ -1,8 +1,9 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { PG_FK, PG_UNIQUE, pgCode } from '../store/db.js';
 import type { Metrics } from '../metrics.js';
+import { DomainError, NotFound, invalidField, type DomainErrorKind } from '../errors.js';
 
-/** An error with an HTTP status and per-field messages; thrown by handlers, answered in one place. */
+/** An error with an HTTP status and per-field messages; thrown by HTTP handlers, answered in one place. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -14,8 +15,11 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
-export const badField = (field: string, message: string) => new ApiError(400, 'validation', `${field}: ${message}`, [{ field, message }]);
+export const notFound = (what: string) => new NotFound(what);
+export const badField = invalidField;
+
+/** The status each kind of domain error (gateway/errors.ts) is answered with. */
+const DOMAIN_STATUS: Record<DomainErrorKind, number> = { not_found: 404, conflict: 409, forbidden: 403, invalid: 400 };
 
 /** Maps unique-constraint names to the message an installer understands. */
 const UNIQUE_MESSAGES: Record<string, string> = {
@@ -29,8 +33,8 @@ export function installErrorHandler(app: FastifyInstance, metrics?: Metrics): vo
   app.setErrorHandler((err: FastifyError & { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] }, req, reply) => {
     let status = 500;
     let body: Record<string, unknown>;
-    if (err instanceof ApiError) {
-      status = err.status;
+    if (err instanceof ApiError || err instanceof DomainError) {
+      status = err instanceof ApiError ? err.status : DOMAIN_STATUS[err.kind];
       body = { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) };
     } else if (err.validation) {
       status = 400;

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import type { Bus } from '../bus.js';
-import type { Presence } from '../presence.js';
+import type { Presence } from '../alarms/presence.js';
 import type { Db } from '../store/db.js';
 import { listAlarms } from '../store/alarms.js';
 import { getSessionUser, tokenHash, type User } from '../store/users.js';

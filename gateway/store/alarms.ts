@@ -60,7 +60,6 @@ const OPEN = `state NOT IN ('closed', 'cleared')`;
  * Unhandled or in hand: the only states a repeat may fold into (the partial unique index alarms_one_open has
  * the same predicate). From resolved on, a new event of the same kind is a new alarm (issue 14).
  */
-export const IN_HAND_STATES = ['raised', 'presented', 'accepted', 'in_progress'] as const;
 const IN_HAND = `state IN ('raised', 'presented', 'accepted', 'in_progress')`;
 /** A new alarm links to the last one of its source and kind resolved within this window ("again, 12 min after #41"). */
 const RECUR_LINK_H = 24;
@@ -170,12 +169,6 @@ export async function getAlarm(c: Queryable, id: number, lock = false): Promise<
   return r.rows[0] ? camel<Alarm>(r.rows[0]) : undefined;
 }
 
-export async function getAlarms(c: Queryable, ids: number[]): Promise<Alarm[]> {
-  if (!ids.length) return [];
-  const r = await c.query('SELECT * FROM alarms WHERE id = ANY($1) ORDER BY id', [ids]);
-  return r.rows.map((x) => camel<Alarm>(x));
-}
-
 export async function listAlarms(c: Queryable, f: { open?: boolean; state?: string; kind?: string; elderId?: number; priorityMax?: number; limit: number; offset: number }): Promise<Alarm[]> {
   const where: string[] = [];
   const p: unknown[] = [f.limit, f.offset];
@@ -194,11 +187,6 @@ export async function listAlarms(c: Queryable, f: { open?: boolean; state?: stri
 export async function listEvents(c: Queryable, alarmId: number): Promise<AlarmEvent[]> {
   const r = await c.query('SELECT * FROM alarm_events WHERE alarm_id = $1 ORDER BY at, id', [alarmId]);
   return r.rows.map((x) => camel<AlarmEvent>(x));
-}
-
-export async function countAlarms(c: Queryable, sourceKey?: string): Promise<number> {
-  const r = sourceKey ? await c.query('SELECT count(*)::int n FROM alarms WHERE source_key = $1', [sourceKey]) : await c.query('SELECT count(*)::int n FROM alarms');
-  return r.rows[0].n;
 }
 
 const UPDATABLE = ['state', 'ownerId', 'outcome', 'presentedTo', 'escDone', 'nextStepAt', 'escStartedAt', 'plan', 'acceptedAt', 'resolvedAt', 'closedAt'] as const;

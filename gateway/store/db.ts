@@ -36,6 +36,11 @@ export async function tx<T>(db: Db, fn: (c: pg.PoolClient) => Promise<T>): Promi
 /** Postgres error codes we turn into API answers. */
 export const PG_UNIQUE = '23505';
 export const PG_FK = '23503';
+/** The health check: throws when PostgreSQL does not answer. */
+export async function ping(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}
+
 export function pgCode(e: unknown): string | undefined {
   return (e as { code?: string } | null)?.code;
 }

@@ -81,15 +81,6 @@ export async function deleteDevice(db: Queryable, id: number): Promise<boolean> 
   return r.rowCount === 1;
 }
 
-/** Last seen, battery and signal from a device message. */
-export async function touchDevice(db: Queryable, id: number, at: Date, battery?: number, signal?: number): Promise<void> {
-  await db.query(
-    `UPDATE devices SET last_seen = GREATEST(COALESCE(last_seen, $2), $2), battery = COALESCE($3, battery), signal = COALESCE($4, signal),
-       state = CASE WHEN state = 'registered' THEN 'active' ELSE state END WHERE id = $1`,
-    [id, at, battery ?? null, signal ?? null],
-  );
-}
-
 export interface UnknownDevice {
   identifier: string;
   protocol: string;

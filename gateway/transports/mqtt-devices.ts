@@ -6,15 +6,16 @@
  *   `anxin/down/{id}/ack` once `pipeline.handle` has resolved ok, i.e. after its alarm is committed.
  * - Zigbee2MQTT state from bridge accounts on this broker, or from ZIGBEE2MQTT_URL when that is set.
  */
-import { decodeMqttJson, downTopic } from '../../protocols/mqtt-json/index.js';
+import { decodeMqttJson, downTopic } from '../../protocols/index.js';
 import type { Config } from '../config.js';
 import type { Health } from '../health.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Pipeline } from '../pipeline.js';
+import { redactUrl } from '../redact.js';
 import type { Registry } from '../registry.js';
 import type { Broker, UplinkHook } from './mqtt-broker.js';
-import { redact, Zigbee2MqttBridge } from './zigbee2mqtt.js';
+import { Zigbee2MqttBridge } from './zigbee2mqtt.js';
 
 export interface MqttDevicesDeps {
   cfg: Pick<Config, 'zigbee2mqttUrl' | 'zigbee2mqttPrefix'>;
@@ -52,7 +53,7 @@ export function startMqttDevices(d: MqttDevicesDeps): { summary: string[]; zigbe
     zigbee.connect(d.cfg.zigbee2mqttUrl);
     // not critical: the rest of the hub works without the Zigbee network
     d.health.register('zigbee2mqtt', () => ({ state: zigbee.connected ? 'up' : 'down', mode: 'external' }), false);
-    summary.push(`Zigbee2MQTT  external   ${redact(d.cfg.zigbee2mqttUrl)}  ${d.cfg.zigbee2mqttPrefix}/+`);
+    summary.push(`Zigbee2MQTT  external   ${redactUrl(d.cfg.zigbee2mqttUrl)}  ${d.cfg.zigbee2mqttPrefix}/+`);
   } else {
     d.broker.hooks.bridge = (_acct, topic, payload) => zigbee.handle(topic, payload);
     summary.push(`Zigbee2MQTT  embedded   ${d.cfg.zigbee2mqttPrefix}/+ from ZIGBEE2MQTT_BRIDGES accounts`);

@@ -7,7 +7,7 @@
  * again. Heartbeat lines never reach the registry or the pipeline.
  */
 import type { AlarmKind, DeviceMessage } from '../../protocols/message.js';
-import type { AlarmCandidate, AlarmSource } from '../alarm-service.js';
+import type { AlarmCandidate, AlarmSource } from '../alarms/alarm-service.js';
 import type { Health, PartHealth } from '../health.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';

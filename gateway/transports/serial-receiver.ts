@@ -30,11 +30,12 @@ import {
   parseReceiverLine,
   type ParseOptions,
   type ReceiverLine,
-} from '../../protocols/contactid/index.js';
+} from '../../protocols/index.js';
 import type { DeviceMessage } from '../../protocols/message.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { HandleResult } from '../pipeline.js';
+import { Backoff } from '../backoff.js';
 import { describeSerial, type ReceiverSettings } from '../receiver-settings.js';
 import type { Device } from '../store/devices.js';
 
@@ -73,7 +74,7 @@ export class SerialReceiver {
   private chain: Promise<void> = Promise.resolve();
   /** number of the newest line received; only that one is answered */
   private newest = 0;
-  private backoffMs = REOPEN_FIRST_MS;
+  private readonly backoff = new Backoff(REOPEN_FIRST_MS, REOPEN_MAX_MS);
   private reopenTimer: NodeJS.Timeout | undefined;
   private reopenAt = 0;
   private presenceTimer: NodeJS.Timeout | undefined;
@@ -131,7 +132,7 @@ export class SerialReceiver {
       this.framer = new ReceiverFramer();
       this.state = 'open';
       this.lastError = undefined;
-      this.backoffMs = REOPEN_FIRST_MS;
+      this.backoff.reset();
       this.failures = 0;
       port.on('data', (chunk: Buffer) => this.onData(port, chunk));
       port.on('close', (err?: Error & { disconnected?: boolean }) => this.lost(port, err?.disconnected ? 'disconnected' : 'closed', err));
@@ -156,10 +157,10 @@ export class SerialReceiver {
   private scheduleReopen(): void {
     if (this.state === 'stopped') return;
     clearTimeout(this.reopenTimer);
-    this.reopenTimer = setTimeout(() => void this.open(), this.backoffMs);
-    this.reopenAt = Date.now() + this.backoffMs;
+    const delay = this.backoff.next();
+    this.reopenTimer = setTimeout(() => void this.open(), delay);
+    this.reopenAt = Date.now() + delay;
     this.reopenTimer.unref();
-    this.backoffMs = Math.min(this.backoffMs * 2, REOPEN_MAX_MS);
   }
 
   private async checkPresence(port: SerialPort): Promise<void> {

@@ -8,7 +8,8 @@ import type { TcpHandleResult, TcpOptions } from './tcp.js';
 
 /** What a worker is told at start, in the ANXIN_TCP_WORKER environment variable (JSON). */
 export interface WorkerSetup {
-  protocol: 'watch';
+  /** the TCP protocol's name in protocols/index.ts */
+  protocol: string;
   options: TcpOptions;
   logLevel: string;
 }

@@ -1,5 +1,5 @@
 /**
- * A TCP connection worker (WATCH_WORKERS > 0), started by tcp-workers.ts through node:cluster: it holds device
+ * A TCP connection worker (WATCH_WORKERS > 0, or its protocol's workers setting), started by tcp-workers.ts through node:cluster: it holds device
  * sockets, frames and decodes, and asks the gateway process to handle each frame's messages; the device's
  * reply is written when the gateway answers, i.e. after the alarm commit, as in-process. One process can hold
  * at most its open-files limit of sockets; workers multiply that, and spread framing and decoding over cores.
@@ -7,7 +7,7 @@
  */
 import cluster from 'node:cluster';
 import pino from 'pino';
-import { watchProtocol } from '../../protocols/watch/index.js';
+import { TCP_PROTOCOLS } from '../../protocols/index.js';
 import { createMetrics } from '../metrics.js';
 import { openFilesLimit } from './fd-limit.js';
 import { TcpTransport, type TcpHandleResult } from './tcp.js';
@@ -17,7 +17,9 @@ if (!cluster.isWorker || !process.send) throw new Error('tcp-worker.ts runs as a
 
 const setup = JSON.parse(process.env.ANXIN_TCP_WORKER ?? '{}') as WorkerSetup;
 const send = (m: FromWorker) => process.send!(m);
-const log = pino({ level: setup.logLevel ?? 'info', base: { part: `watch-worker-${cluster.worker!.id}` } });
+const protocol = TCP_PROTOCOLS.find((p) => p.name === setup.protocol);
+if (!protocol) throw new Error(`tcp-worker.ts: no TCP protocol named ${JSON.stringify(setup.protocol)} in protocols/index.ts`);
+const log = pino({ level: setup.logLevel ?? 'info', base: { part: `${protocol.name}-worker-${cluster.worker!.id}` } });
 const metrics = createMetrics();
 const pending = new Map<number, (r: TcpHandleResult) => void>();
 let seq = 0;
@@ -25,7 +27,7 @@ let seq = 0;
 // A socket per descriptor: keep a margin for the IPC channel, the listening handle and libraries.
 const fdCap = openFilesLimit() - 64;
 const transport = new TcpTransport(
-  watchProtocol,
+  protocol,
   { ...setup.options, maxConnections: Math.max(1, Math.min(setup.options.maxConnections, fdCap)) },
   {
     handle: (msgs, remote, conn) =>

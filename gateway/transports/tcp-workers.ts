@@ -1,5 +1,5 @@
 /**
- * The watch server in worker processes (WATCH_WORKERS > 0). The gateway process keeps the pipeline, the
+ * A TCP protocol's server in worker processes (WATCH_WORKERS > 0 for the watch). The gateway process keeps the pipeline, the
  * database and the sessions table; node:cluster hands each accepted connection to a worker (round-robin),
  * which frames and decodes and sends the messages here (tcp-worker.ts). Why: a process holds at most its
  * open-files limit of sockets (20,000 on the bench machine, which cannot raise it), and framing and decoding
@@ -66,6 +66,8 @@ export class TcpWorkerPool implements DeviceServer {
   private memWaits = new Map<number, (m: { rss: number; heapUsed: number }) => void>();
 
   constructor(
+    /** the TCP protocol's name in protocols/index.ts (the workers find its framer and decoder there) */
+    private readonly protocol: string,
     private readonly count: number,
     private readonly o: TcpOptions,
     private readonly h: TcpHandlers,
@@ -87,7 +89,7 @@ export class TcpWorkerPool implements DeviceServer {
         send(old.worker, { t: 'drop', identifier: device.identifier, conn: old.conn });
       },
       clone: (device, holder, suspect) => {
-        this.metrics.deviceClones.inc({ protocol: 'watch' });
+        this.metrics.deviceClones.inc({ protocol: this.protocol });
         this.log.warn({ identifier: device.identifier, holder: holder.remote, suspect: suspect.remote }, 'device clone suspected: a second live connection from another address claims this device; the first keeps the session');
         this.h.clone?.(device, holder, suspect);
       },
@@ -134,15 +136,15 @@ export class TcpWorkerPool implements DeviceServer {
   private fork(): Promise<number> {
     const share = (n: number | undefined) => (n === undefined ? undefined : Math.ceil(n / this.count));
     const options: TcpOptions = { ...this.o, maxConnections: share(this.o.maxConnections)!, maxUnidentifiedPerAddress: share(this.o.maxUnidentifiedPerAddress) };
-    const setup: WorkerSetup = { protocol: 'watch', options, logLevel: this.logLevel };
+    const setup: WorkerSetup = { protocol: this.protocol, options, logLevel: this.logLevel };
     const w = cluster.fork({ ANXIN_TCP_WORKER: JSON.stringify(setup) });
     this.workers.set(w, { connections: 0, unidentified: 0 });
     w.on('message', (m: FromWorker) => this.onMessage(w, m));
     w.on('exit', (code, signal) => this.onExit(w, code, signal));
-    w.on('error', (e) => this.log.warn({ err: e }, 'watch worker channel error'));
+    w.on('error', (e) => this.log.warn({ err: e }, `${this.protocol} worker channel error`));
     return new Promise((resolve, reject) => {
       w.once('listening', (a) => resolve(a.port));
-      w.once('exit', (code) => reject(new Error(`watch worker exited during start (code ${code})`)));
+      w.once('exit', (code) => reject(new Error(`${this.protocol} worker exited during start (code ${code})`)));
     });
   }
 
@@ -178,11 +180,11 @@ export class TcpWorkerPool implements DeviceServer {
         if (!ws) break;
         ws.connections = m.connections;
         ws.unidentified = m.unidentified;
-        this.metrics.unidentified.set({ protocol: 'watch' }, this.unidentifiedCount);
+        this.metrics.unidentified.set({ protocol: this.protocol }, this.unidentifiedCount);
         for (const [name, rows] of Object.entries(m.counters)) {
           for (const [labels, n] of rows) this.metrics[name as 'frames'].inc(labels, n);
         }
-        this.metrics.connections.set({ protocol: 'watch' }, this.connectionCount);
+        this.metrics.connections.set({ protocol: this.protocol }, this.connectionCount);
         break;
       }
       case 'memory':
@@ -199,14 +201,14 @@ export class TcpWorkerPool implements DeviceServer {
       this.links.delete(key);
       this.table.closed(link);
     }
-    this.metrics.connections.set({ protocol: 'watch' }, this.connectionCount);
+    this.metrics.connections.set({ protocol: this.protocol }, this.connectionCount);
     if (this.stopping || !this.started) return;
     // at most one replacement a second: a worker that cannot start must not spin
     const wait = Math.max(0, this.lastRespawn + 1000 - Date.now());
     this.lastRespawn = Date.now() + wait;
-    this.log.error({ code, signal }, 'a watch worker died; starting another (its devices reconnect)');
+    this.log.error({ code, signal }, `a ${this.protocol} worker died; starting another (its devices reconnect)`);
     setTimeout(() => {
-      if (!this.stopping) void this.fork().catch((e) => this.log.error({ err: e }, 'replacing a watch worker failed'));
+      if (!this.stopping) void this.fork().catch((e) => this.log.error({ err: e }, `replacing a ${this.protocol} worker failed`));
     }, wait).unref();
   }
 

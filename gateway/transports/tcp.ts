@@ -16,7 +16,7 @@
  * its commands) is decided by sessions.ts (clone detection).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import type { DeviceMessage, FrameEvent, Framer, ProtocolModule } from '../../protocols/message.js';
+import type { DeviceMessage, FrameEvent, Framer, StreamProtocol } from '../../protocols/message.js';
 import type { Logger } from '../log.js';
 import { hotCounter, type Metrics } from '../metrics.js';
 import type { HandleResult } from '../pipeline.js';
@@ -184,7 +184,7 @@ export class TcpTransport implements DeviceServer {
   private readonly framesCounter;
 
   constructor(
-    private readonly proto: ProtocolModule,
+    private readonly proto: StreamProtocol,
     private readonly o: TcpOptions,
     private readonly h: TcpHandlers,
     private readonly metrics: Metrics,

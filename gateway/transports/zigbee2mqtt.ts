@@ -12,10 +12,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { decodeZigbee2mqtt, parseStatePayload, parseStateTopic, reportedIeee } from '../../protocols/zigbee2mqtt/index.js';
+import { decodeZigbee2mqtt, parseStatePayload, parseStateTopic, reportedIeee } from '../../protocols/index.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Pipeline } from '../pipeline.js';
+import { redactUrl } from '../redact.js';
 import type { Registry } from '../registry.js';
 import type { Device } from '../store/devices.js';
 
@@ -108,28 +109,18 @@ export class Zigbee2MqttBridge {
     };
     let subscribed = false;
     client.on('connect', () => {
-      this.d.log.info({ url: redact(url) }, 'connected to the Zigbee2MQTT broker');
+      this.d.log.info({ url: redactUrl(url) }, 'connected to the Zigbee2MQTT broker');
       if (subscribed) return; // mqtt.js subscribes again by itself after a reconnect
       subscribed = true;
       client.subscribe(`${this.d.prefix}/+`, { qos: 1 }, (err) => {
         if (err) this.d.log.error({ err }, 'subscribing to Zigbee2MQTT state failed');
       });
     });
-    client.on('error', (err) => this.d.log.warn({ err: err.message, url: redact(url) }, 'Zigbee2MQTT broker connection error'));
+    client.on('error', (err) => this.d.log.warn({ err: err.message, url: redactUrl(url) }, 'Zigbee2MQTT broker connection error'));
   }
 
   async stop(): Promise<void> {
     if (this.client) await this.client.endAsync();
     await Promise.all([...this.chains.values()]);
-  }
-}
-
-export function redact(u: string): string {
-  try {
-    const x = new URL(u);
-    if (x.password) x.password = '***';
-    return x.toString();
-  } catch {
-    return '(unparseable)';
   }
 }

@@ -55,6 +55,10 @@ export interface ContactIdProtocol extends ProtocolModule {
 export const contactIdProtocol: ContactIdProtocol = {
   name: 'contactid',
   // serial, not TCP: no default port
+  transport: 'serial',
+  identifier: { pattern: /^[0-9A-F]{4}$|^\d{10}$/i, hint: 'the 4-character Contact ID account (0-9, B-F) or a 10-digit account' },
+  // panels send a periodic test at most daily
+  silentIntervalS: 86400,
   commands: [],
   serialDefaults: RECEIVER_SERIAL_DEFAULTS,
   createFramer: (opts?: ReceiverFramerOptions) => new ReceiverFramer(opts),

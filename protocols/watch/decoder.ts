@@ -13,6 +13,7 @@ import { type WatchHeader, writeWatchReply } from './encoder.js';
 import { type FieldReader, codeUnits, fields } from './fields.js';
 import { head, headerOf } from './header.js';
 import { readReport } from './report.js';
+import { ALARM_STATUS_BITS, EVENT_BITS, STATE_BITS } from './status-bits.js';
 
 export type { WatchHeader } from './encoder.js';
 
@@ -49,33 +50,26 @@ const ECHO_TYPES = new Set([
   'FLOWER', 'APN', 'WORK', 'ACALL', 'DEVREFUSEPHONESWITCH', 'WIFISEARCH', 'WIFISET', 'WIFIDEL', 'WIFICUR',
 ]);
 
-// ---- status word (§1.4): decode every bit on its own ----
+// ---- status word (§1.4): decode every bit on its own (the tables are in status-bits.ts) ----
+
+const STATE_MASKS = Object.entries(STATE_BITS).map(([name, bit]) => [name, 1 << bit] as const);
 
 function states(word: number): Record<string, boolean> {
-  return {
-    lowBattery: (word & (1 << 0)) !== 0,
-    outOfFence: (word & (1 << 1)) !== 0,
-    inFence: (word & (1 << 2)) !== 0,
-    worn: (word & (1 << 3)) !== 0, // vendor: "watch state"; meaning uncertain [?]
-    static: (word & (1 << 4)) !== 0, // vendor: "device no-moving state" (Traccar reads it as motion, contradicting the vendor)
-    powerCut: (word & (1 << 14)) !== 0,
-    // Fence events are the device's own geofence; Anxin evaluates geofences itself, so no alarm is raised.
-    deviceFenceExit: (word & (1 << 18)) !== 0,
-    deviceFenceEnter: (word & (1 << 19)) !== 0,
-  };
+  const s: Record<string, boolean> = {};
+  for (const [name, mask] of STATE_MASKS) s[name] = (word & mask) !== 0;
+  return s;
 }
 
-/** Status bits that raise an alarm: 16, 17, 20, 21, 22 (18/19 are the device's own fences, see states). */
-const ALARM_BITS = (1 << 16) | (1 << 17) | (1 << 20) | (1 << 21) | (1 << 22);
+const ALARM_MASKS = ALARM_STATUS_BITS.map(([bit, alarm]) => [1 << bit, alarm] as const);
+/** Status bits that raise an alarm (ALARM_STATUS_BITS). */
+const ALARM_BITS = ALARM_MASKS.reduce((m, [mask]) => m | mask, 0);
+/** The event bits, shifted down: all clear means "no event bit". */
+const EVENT_MASK = (1 << (EVENT_BITS.last - EVENT_BITS.first + 1)) - 1;
 
 /** The alarms of the event bits, each on its own, in bit order. */
 function eventAlarms(word: number): AlarmKind[] {
   const alarms: AlarmKind[] = [];
-  if ((word & (1 << 16)) !== 0) alarms.push('sos');
-  if ((word & (1 << 17)) !== 0) alarms.push('low_battery');
-  if ((word & (1 << 20)) !== 0) alarms.push('removed');
-  if ((word & (1 << 21)) !== 0) alarms.push('fall');
-  if ((word & (1 << 22)) !== 0) alarms.push('vitals_abnormal'); // vendor: abnormal heart rate (Traccar maps it to fallDown, contradicting the vendor)
+  for (const [mask, alarm] of ALARM_MASKS) if ((word & mask) !== 0) alarms.push(alarm);
   return alarms;
 }
 
@@ -229,7 +223,7 @@ function decode(frame: Buffer, ctx: DecodeContext, deviceId: string, raw: string
     msg.states = st;
     // "No event bit" means bits 16-22 all clear: a frame sent for the device's own fence bits (18/19) is not
     // an unspecified alarm, Anxin simply does not raise it.
-    const eventBits = status === null ? 0 : (status >>> 16) & 0x7f;
+    const eventBits = status === null ? 0 : (status >>> EVENT_BITS.first) & EVENT_MASK;
     if (isAlarm && eventBits === 0) {
       if (st.lowBattery) {
         msg.alarms = ['low_battery'];

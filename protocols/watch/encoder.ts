@@ -4,6 +4,7 @@
  * The encoder is called by our own API, not by devices, so bad arguments throw a typed WatchCommandError
  * (the decoder, which faces devices, never throws).
  */
+import { CommandError } from '../message.js';
 
 /** Who a frame is addressed to: what the device used in its own frames (parseWatchHeader gives it). */
 export interface WatchHeader {
@@ -22,14 +23,14 @@ export interface WatchEncodeOptions {
   hexCase?: 'upper' | 'lower';
 }
 
-export class WatchCommandError extends Error {
+export class WatchCommandError extends CommandError {
   override readonly name = 'WatchCommandError';
   constructor(
     message: string,
     /** the offending argument, for API error bodies */
-    readonly field?: string,
+    field?: string,
   ) {
-    super(message);
+    super(message, field);
   }
 }
 

@@ -2,10 +2,12 @@
  * The "watch" protocol (3G / SG / CS / ZJ / SeTracker / Beesure / Wonlex-type watches), protocols.md §1.
  */
 import type { ProtocolModule } from '../message.js';
+import { watchCommandCodec } from './commands.js';
 import { decodeWatch, parseWatchHeader } from './decoder.js';
 import { encodeWatchCommand, WATCH_COMMAND_PARAMS, WATCH_COMMANDS } from './encoder.js';
 import { WatchFramer } from './frame.js';
 
+export { DANGEROUS_WATCH_KEYWORDS, watchCommandCodec, watchCommandRisk } from './commands.js';
 export { decodeWatch, parseWatchHeader } from './decoder.js';
 export {
   encodeWatchCommand,
@@ -21,11 +23,15 @@ export { WatchFramer, WATCH_MAX_FRAME, escapeWatch, unescapeWatch } from './fram
 
 export interface WatchProtocolModule extends ProtocolModule {
   name: 'watch';
+  transport: 'tcp';
   defaultPort: 5093;
+  settings: NonNullable<ProtocolModule['settings']>;
   commands: typeof WATCH_COMMANDS;
   /** parameter description per command, for API docs and forms */
   commandParams: typeof WATCH_COMMAND_PARAMS;
+  commandCodec: NonNullable<ProtocolModule['commandCodec']>;
   createFramer(): WatchFramer;
+  decode: typeof decodeWatch;
   /** addressing of a device's frame: keep the last one per connection to send commands and replies */
   parseHeader: typeof parseWatchHeader;
   encodeCommand: typeof encodeWatchCommand;
@@ -33,8 +39,25 @@ export interface WatchProtocolModule extends ProtocolModule {
 
 export const watchProtocol: WatchProtocolModule = {
   name: 'watch',
+  label: 'Watch',
+  devices: '3G/SG/CS/ZJ watches',
+  transport: 'tcp',
   defaultPort: 5093,
+  settings: {
+    host: 'WATCH_HOST',
+    port: 'WATCH_PORT',
+    idleTimeoutS: 'WATCH_IDLE_TIMEOUT_S',
+    maxConnections: 'WATCH_MAX_CONNECTIONS',
+    workers: 'WATCH_WORKERS',
+    firstFrameTimeoutS: 'WATCH_FIRST_FRAME_TIMEOUT_S',
+    partialFrameTimeoutS: 'WATCH_PARTIAL_FRAME_TIMEOUT_S',
+    maxUnidentifiedPerAddress: 'WATCH_MAX_UNIDENTIFIED_PER_ADDRESS',
+  },
+  identifier: { pattern: /^\d{6,20}$/, hint: 'the watch id: 6-20 digits (usually 10 digits derived from the IMEI, or the IMEI)' },
+  // watches send LK every 5-8 min (protocols.md §1.1)
+  silentIntervalS: 480,
   commands: WATCH_COMMANDS,
+  commandCodec: watchCommandCodec,
   commandParams: WATCH_COMMAND_PARAMS,
   createFramer: () => new WatchFramer(),
   decode: decodeWatch,

@@ -14,7 +14,11 @@ export function astTimestamp(d: Date = new Date()): string {
   );
 }
 
-/** `ast_cause2str` descriptions (ari.md §2.1). */
+/**
+ * `ast_cause2str` descriptions (ari.md §2.1). A second copy beside telephony/ari-events.ts's CAUSE_TEXT, on
+ * purpose: simulators never import server code (architecture.md), so one bug cannot hide in both the hub and
+ * the Asterisk it is tested against.
+ */
 const CAUSE_TEXT: Record<number, string> = {
   0: 'Unknown',
   1: 'Unallocated (unassigned) number',

@@ -6,7 +6,8 @@
 import { normalisePhone } from '../phone.ts';
 import type { Leg, LegResult } from '../calls.ts';
 import { errText } from '../log.ts';
-import { agentEndpoint, bridge, flowIdFor, isValidExtension, teardown, trunkEndpoint, type ActiveFlow, type FlowContext, type Ticket } from './context.ts';
+import { bridge, flowIdFor, isValidExtension, teardown, type ActiveFlow, type FlowContext, type Ticket } from './context.ts';
+import { dialOut, ringAgent, settled, startFlow } from './skeleton.ts';
 
 export interface CallbackRequest {
   /** One key per intended call (e.g. `alarm:42:callback`); a retry with the same key never dials again. */
@@ -50,55 +51,23 @@ export interface CallbackResult {
 
 export async function startCallback(ctx: FlowContext, req: CallbackRequest): Promise<Ticket<CallbackResult>> {
   const callId = flowIdFor(req.idempotencyKey);
-  const now = (r: Omit<CallbackResult, 'callId' | 'bridged'> & { bridged?: boolean }): Ticket<CallbackResult> => ({
-    callId,
-    duplicate: r.status === 'duplicate',
-    done: Promise.resolve({ callId, bridged: false, ...r }),
-  });
   const n = normalisePhone(req.number, ctx.cfg.areaCode);
-  if (!n.ok) return now({ status: 'invalid_number', detail: n.reason });
-  if (req.agent && !isValidExtension(req.agent.extension)) return now({ status: 'failed', detail: `invalid extension ${req.agent.extension}` });
-  const flow = ctx.flows.begin(callId, 'callback');
-  if (!flow) return now({ status: 'duplicate' });
-
-  let placed: Awaited<ReturnType<FlowContext['tracker']['place']>>;
-  try {
-    const spec: Parameters<FlowContext['tracker']['place']>[0] = {
-      idempotencyKey: `${req.idempotencyKey}#elder`,
-      flowId: callId,
-      flow: 'callback',
-      party: 'elder',
-      number: n.number,
-      endpoint: trunkEndpoint(ctx.cfg, n.number),
-      timeoutS: req.ringTimeoutS ?? ctx.cfg.ringTimeoutS,
-    };
-    if (ctx.cfg.callerId) spec.callerId = ctx.cfg.callerId;
-    if (req.alarmId) spec.alarmId = req.alarmId;
-    if (req.elderId) spec.elderId = req.elderId;
-    placed = await ctx.tracker.place(spec);
-  } catch (err) {
-    ctx.flows.end(callId);
-    throw err;
-  }
-  if (placed.duplicate) {
-    ctx.flows.end(callId);
-    return now({ status: 'duplicate' });
-  }
-  const elder = flow.add(placed.leg);
-  const done = run(ctx, flow, req, elder)
-    .catch(async (err: unknown): Promise<CallbackResult> => {
-      ctx.log.error({ err: errText(err), callId }, 'telephony: callback failed');
-      const results = await teardown(ctx, flow);
+  if (!n.ok) return settled(callId, { callId, status: 'invalid_number', bridged: false, detail: n.reason });
+  if (req.agent && !isValidExtension(req.agent.extension)) return settled(callId, { callId, status: 'failed', bridged: false, detail: `invalid extension ${req.agent.extension}` });
+  return startFlow<Leg, CallbackResult>(ctx, callId, 'callback', {
+    duplicate: () => ({ callId, status: 'duplicate', bridged: false }),
+    first: (flow) =>
+      dialOut(ctx, flow, { idempotencyKey: `${req.idempotencyKey}#elder`, party: 'elder', number: n.number, timeoutS: req.ringTimeoutS, alarmId: req.alarmId, elderId: req.elderId }),
+    run: (flow, elder) => run(ctx, flow, req, elder),
+    failed: (err, legs) => {
       const r: CallbackResult = { callId, status: 'failed', bridged: false, detail: errText(err) };
-      const e = results.find((x) => x.party === 'elder');
-      const a = results.find((x) => x.party === 'agent');
+      const e = legs.find((x) => x.party === 'elder');
+      const a = legs.find((x) => x.party === 'agent');
       if (e) r.elder = e;
       if (a) r.agent = a;
       return r;
-    })
-    .finally(() => ctx.flows.end(callId));
-  void done.then((r) => ctx.flowDone({ callId, kind: 'callback', status: r.status }));
-  return { callId, duplicate: false, done };
+    },
+  });
 }
 
 async function run(ctx: FlowContext, flow: ActiveFlow, req: CallbackRequest, elder: Leg): Promise<CallbackResult> {
@@ -118,25 +87,12 @@ async function run(ctx: FlowContext, flow: ActiveFlow, req: CallbackRequest, eld
 
   // The elder waits in the bridge while the agent's phone rings.
   await bridge(ctx, flow, [elder]);
-  const spec: Parameters<FlowContext['tracker']['place']>[0] = {
-    idempotencyKey: `${req.idempotencyKey}#agent`,
-    flowId: callId,
-    flow: 'callback',
-    party: 'agent',
-    number: req.agent.extension,
-    endpoint: agentEndpoint(ctx.cfg, req.agent.extension),
-    timeoutS: req.agentRingTimeoutS ?? ctx.cfg.agentRingTimeoutS,
-    agentId: req.agent.agentId,
-    extension: req.agent.extension,
-  };
-  if (req.alarmId) spec.alarmId = req.alarmId;
-  if (req.elderId) spec.elderId = req.elderId;
-  const placed = await ctx.tracker.place(spec);
-  if (placed.duplicate) {
+  const { agentId, extension } = req.agent;
+  const agent = await ringAgent(ctx, flow, { idempotencyKey: `${req.idempotencyKey}#agent`, agentId, extension, timeoutS: req.agentRingTimeoutS, alarmId: req.alarmId, elderId: req.elderId });
+  if (!agent) {
     await elder.play(ctx.cfg.media.callbackNoAgent).finished;
     return result('agent_unavailable', false);
   }
-  const agent = flow.add(placed.leg);
   void elder.ended.then(() => agent.hangup('normal'));
 
   if (!(await agent.answered)) {

@@ -9,7 +9,8 @@ import { normalisePhone } from '../phone.ts';
 import type { Leg } from '../calls.ts';
 import { errText } from '../log.ts';
 import type { CallOutcome, CascadeAcceptance, CascadeAttempt, SupervisorAlert } from '../ports.ts';
-import { flowIdFor, scaledMs, teardown, trunkEndpoint, type ActiveFlow, type FlowContext, type Ticket } from './context.ts';
+import { flowIdFor, scaledMs, teardown, type ActiveFlow, type FlowContext, type Ticket } from './context.ts';
+import { dialOut, startFlow } from './skeleton.ts';
 
 export interface CascadeContact {
   number: string;
@@ -60,41 +61,26 @@ export async function startCascade(ctx: FlowContext, req: CascadeRequest): Promi
       slots.push({ round, index, contact, number: n.ok ? n.number : undefined });
     });
   }
-  const flow = ctx.flows.begin(callId, 'cascade');
-  if (!flow) return { callId, duplicate: true, done: Promise.resolve({ callId, status: 'duplicate', attempts: [] }) };
-
   // The first dialable slot is placed before answering, so a repeated request is reported as a duplicate.
   const attempts: CascadeAttempt[] = [];
-  let first: { slot: Slot; leg: Leg } | undefined;
-  let next = 0;
-  try {
-    while (next < slots.length && !first) {
-      const slot = slots[next++] as Slot;
-      if (slot.number === undefined) {
-        attempts.push(attempt(slot, 'invalid_number'));
-        continue;
+  return startFlow<{ next: number; first: { slot: Slot; leg: Leg } | undefined }, CascadeResult>(ctx, callId, 'cascade', {
+    duplicate: () => ({ callId, status: 'duplicate', attempts: [] }),
+    first: async (flow) => {
+      let next = 0;
+      while (next < slots.length) {
+        const slot = slots[next++] as Slot;
+        if (slot.number === undefined) {
+          attempts.push(attempt(slot, 'invalid_number'));
+          continue;
+        }
+        const leg = await place(ctx, flow, req, slot);
+        return leg && { next, first: { slot, leg } };
       }
-      const placed = await place(ctx, req, callId, slot);
-      if (placed.duplicate) {
-        ctx.flows.end(callId);
-        return { callId, duplicate: true, done: Promise.resolve({ callId, status: 'duplicate', attempts: [] }) };
-      }
-      first = { slot, leg: flow.add(placed.leg) };
-    }
-  } catch (err) {
-    ctx.flows.end(callId);
-    throw err;
-  }
-
-  const done = run(ctx, flow, req, slots, next, first, attempts, rounds)
-    .catch(async (err: unknown): Promise<CascadeResult> => {
-      ctx.log.error({ err: errText(err), callId }, 'telephony: cascade failed');
-      await teardown(ctx, flow);
-      return { callId, status: flow.cancelled ? 'cancelled' : 'exhausted', attempts };
-    })
-    .finally(() => ctx.flows.end(callId));
-  void done.then((r) => ctx.flowDone({ callId, kind: 'cascade', status: r.status }));
-  return { callId, duplicate: false, done };
+      return { next, first: undefined };
+    },
+    run: (flow, { next, first }) => run(ctx, flow, req, slots, next, first, attempts, rounds),
+    failed: (_err, _legs, flow) => ({ callId, status: flow.cancelled ? 'cancelled' : 'exhausted', attempts }),
+  });
 }
 
 function attempt(slot: Slot, outcome: CascadeAttempt['outcome'], channelId?: string): CascadeAttempt {
@@ -104,22 +90,9 @@ function attempt(slot: Slot, outcome: CascadeAttempt['outcome'], channelId?: str
   return a;
 }
 
-function place(ctx: FlowContext, req: CascadeRequest, callId: string, slot: Slot): ReturnType<FlowContext['tracker']['place']> {
-  const number = slot.number as string;
-  const spec: Parameters<FlowContext['tracker']['place']>[0] = {
-    idempotencyKey: `${req.idempotencyKey}#r${slot.round}c${slot.index}`,
-    flowId: callId,
-    flow: 'cascade',
-    party: 'contact',
-    number,
-    endpoint: trunkEndpoint(ctx.cfg, number),
-    timeoutS: req.ringTimeoutS ?? ctx.cfg.ringTimeoutS,
-    alarmId: req.alarmId,
-  };
-  if (ctx.cfg.callerId) spec.callerId = ctx.cfg.callerId;
-  if (req.elderId) spec.elderId = req.elderId;
-  if (slot.contact.contactId) spec.contactId = slot.contact.contactId;
-  return ctx.tracker.place(spec);
+function place(ctx: FlowContext, flow: ActiveFlow, req: CascadeRequest, slot: Slot): Promise<Leg | undefined> {
+  const { contactId } = slot.contact;
+  return dialOut(ctx, flow, { idempotencyKey: `${req.idempotencyKey}#r${slot.round}c${slot.index}`, party: 'contact', number: slot.number as string, timeoutS: req.ringTimeoutS, alarmId: req.alarmId, elderId: req.elderId, contactId });
 }
 
 async function run(
@@ -148,12 +121,12 @@ async function run(
       }
       if (ctx.adapter.health().state !== 'up') await ctx.adapter.waitUntilUp(scaledMs(ctx, ctx.cfg.downWaitS));
       try {
-        const placed = await place(ctx, req, callId, slot);
-        if (placed.duplicate) {
+        const leg = await place(ctx, flow, req, slot);
+        if (!leg) {
           attempts.push(attempt(slot, 'duplicate'));
           continue;
         }
-        current = { slot, leg: flow.add(placed.leg) };
+        current = { slot, leg };
       } catch (err) {
         ctx.log.error({ err: errText(err), callId }, 'telephony: cascade attempt not placed');
         attempts.push(attempt(slot, 'failed'));

@@ -6,7 +6,8 @@
 import { normalisePhone } from '../phone.ts';
 import type { Leg, LegResult } from '../calls.ts';
 import { errText } from '../log.ts';
-import { agentEndpoint, bridge, flowIdFor, isValidExtension, teardown, trunkEndpoint, type ActiveFlow, type FlowContext, type Ticket } from './context.ts';
+import { bridge, flowIdFor, isValidExtension, teardown, type ActiveFlow, type FlowContext, type Ticket } from './context.ts';
+import { dialOut, ringAgent, settled, startFlow } from './skeleton.ts';
 
 export interface ClickToCallRequest {
   idempotencyKey: string;
@@ -43,56 +44,30 @@ export interface ClickToCallResult {
 
 export async function startClickToCall(ctx: FlowContext, req: ClickToCallRequest): Promise<Ticket<ClickToCallResult>> {
   const callId = flowIdFor(req.idempotencyKey);
-  const now = (status: ClickToCallStatus, detail?: string): Ticket<ClickToCallResult> => {
-    const r: ClickToCallResult = { callId, status, bridged: false };
-    if (detail) r.detail = detail;
-    return { callId, duplicate: status === 'duplicate', done: Promise.resolve(r) };
-  };
   const n = normalisePhone(req.target.number, ctx.cfg.areaCode);
-  if (!n.ok) return now('invalid_number', n.reason);
-  if (!isValidExtension(req.extension)) return now('failed', `invalid extension ${req.extension}`);
-  const flow = ctx.flows.begin(callId, 'click_to_call');
-  if (!flow) return now('duplicate');
-
-  let placed: Awaited<ReturnType<FlowContext['tracker']['place']>>;
-  try {
-    const spec: Parameters<FlowContext['tracker']['place']>[0] = {
-      idempotencyKey: `${req.idempotencyKey}#agent`,
-      flowId: callId,
-      flow: 'click_to_call',
-      party: 'agent',
-      number: req.extension,
-      endpoint: agentEndpoint(ctx.cfg, req.extension),
-      timeoutS: req.agentRingTimeoutS ?? ctx.cfg.agentRingTimeoutS,
-      agentId: req.agentId,
-      extension: req.extension,
-    };
-    if (req.alarmId) spec.alarmId = req.alarmId;
-    if (req.target.elderId) spec.elderId = req.target.elderId;
-    placed = await ctx.tracker.place(spec);
-  } catch (err) {
-    ctx.flows.end(callId);
-    throw err;
-  }
-  if (placed.duplicate) {
-    ctx.flows.end(callId);
-    return now('duplicate');
-  }
-  const agent = flow.add(placed.leg);
-  const done = run(ctx, flow, req, agent, n.number)
-    .catch(async (err: unknown): Promise<ClickToCallResult> => {
-      ctx.log.error({ err: errText(err), callId }, 'telephony: click-to-call failed');
-      const results = await teardown(ctx, flow);
+  if (!n.ok) return settled(callId, { callId, status: 'invalid_number', bridged: false, detail: n.reason });
+  if (!isValidExtension(req.extension)) return settled(callId, { callId, status: 'failed', bridged: false, detail: `invalid extension ${req.extension}` });
+  return startFlow<Leg, ClickToCallResult>(ctx, callId, 'click_to_call', {
+    duplicate: () => ({ callId, status: 'duplicate', bridged: false }),
+    first: (flow) =>
+      ringAgent(ctx, flow, {
+        idempotencyKey: `${req.idempotencyKey}#agent`,
+        agentId: req.agentId,
+        extension: req.extension,
+        timeoutS: req.agentRingTimeoutS,
+        alarmId: req.alarmId,
+        elderId: req.target.elderId,
+      }),
+    run: (flow, agent) => run(ctx, flow, req, agent, n.number),
+    failed: (err, legs) => {
       const r: ClickToCallResult = { callId, status: 'failed', bridged: false, detail: errText(err) };
-      const a = results.find((x) => x.party === 'agent');
-      const t = results.find((x) => x.party !== 'agent');
+      const a = legs.find((x) => x.party === 'agent');
+      const t = legs.find((x) => x.party !== 'agent');
       if (a) r.agent = a;
       if (t) r.target = t;
       return r;
-    })
-    .finally(() => ctx.flows.end(callId));
-  void done.then((r) => ctx.flowDone({ callId, kind: 'click_to_call', status: r.status }));
-  return { callId, duplicate: false, done };
+    },
+  });
 }
 
 async function run(ctx: FlowContext, flow: ActiveFlow, req: ClickToCallRequest, agent: Leg, number: string): Promise<ClickToCallResult> {
@@ -109,23 +84,9 @@ async function run(ctx: FlowContext, flow: ActiveFlow, req: ClickToCallRequest, 
   if (flow.cancelled || !agent.live) return result('cancelled', false);
   await bridge(ctx, flow, [agent]);
 
-  const spec: Parameters<FlowContext['tracker']['place']>[0] = {
-    idempotencyKey: `${req.idempotencyKey}#target`,
-    flowId: callId,
-    flow: 'click_to_call',
-    party: req.target.party,
-    number,
-    endpoint: trunkEndpoint(ctx.cfg, number),
-    timeoutS: req.ringTimeoutS ?? ctx.cfg.ringTimeoutS,
-    agentId: req.agentId,
-  };
-  if (ctx.cfg.callerId) spec.callerId = ctx.cfg.callerId;
-  if (req.alarmId) spec.alarmId = req.alarmId;
-  if (req.target.elderId) spec.elderId = req.target.elderId;
-  if (req.target.contactId) spec.contactId = req.target.contactId;
-  const placed = await ctx.tracker.place(spec);
-  if (placed.duplicate) return result('failed', false);
-  const target = flow.add(placed.leg);
+  const { party, elderId, contactId } = req.target;
+  const target = await dialOut(ctx, flow, { idempotencyKey: `${req.idempotencyKey}#target`, party, number, timeoutS: req.ringTimeoutS, agentId: req.agentId, alarmId: req.alarmId, elderId, contactId });
+  if (!target) return result('failed', false);
   void agent.ended.then(() => target.hangup('normal'));
 
   if (!(await target.answered)) {

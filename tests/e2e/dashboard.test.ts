@@ -8,8 +8,8 @@ import { mkdirSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import { startAsteriskSim, type AsteriskSim } from '../../simulators/asterisk/index.js';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
@@ -31,12 +31,13 @@ let app: App;
 let sim: AsteriskSim;
 let browser: Browser;
 let base: string;
-const errors: string[] = [];
+/** console errors and uncaught exceptions of the current test's pages */
+let errors: string[] = [];
+/** browser messages the current test expects (checked after each test) */
+let expectedErrors: ((e: string) => boolean)[] = [];
 const watches: SimulatedWatch[] = [];
-const upgraded = new Set<Duplex>();
-let agent1: { page: Page; gate: WsGate };
-let agent2: { page: Page; gate: WsGate };
-let alarmId: number;
+const contexts: BrowserContext[] = [];
+let upgraded = new Set<Duplex>();
 let agent1Id: number;
 let elderA: number;
 
@@ -44,6 +45,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACT
 
 async function openPage(name: string, username: string): Promise<{ page: Page; gate: WsGate }> {
   const ctx = await browser.newContext({ viewport: VIEWPORT, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  contexts.push(ctx);
   const page = await ctx.newPage();
   collectErrors(page, name, errors);
   const gate = await gateWebSocket(page);
@@ -62,78 +64,139 @@ async function watch(id: string): Promise<SimulatedWatch> {
   return w;
 }
 
+// ---- what a test needs, each made by the test itself (any single test runs alone with -t) ----
+
+/** Signs the page in to a phone extension (签入) and waits until it is ready (置闲). */
+async function signIn(p: Page, extension = '8001'): Promise<void> {
+  await p.locator('[data-testid=agent-state][data-state=signed_out]').waitFor(SOON);
+  await p.fill('[data-testid=extension-input]', extension);
+  await p.click('[data-testid=sign-in]');
+  await p.locator('[data-testid=agent-state][data-state=ready]').waitFor(SOON);
+}
+
+/** 王芳 (agent1) logged in and signed in to 8001, ready. */
+async function readyAgent1(): Promise<{ page: Page; gate: WsGate }> {
+  const a = await openPage('agent1', 'wangfang');
+  await signIn(a.page);
+  return a;
+}
+
+/** 张秀英's watch sends an SOS; it pops up in the ready agent's page. Returns the watch and the alarm id. */
+async function sosPopped(p: Page): Promise<{ w: SimulatedWatch; alarmId: number }> {
+  const w = await watch(WATCH_A);
+  await w.sendAlarm('sos', { point: [31.2251, 121.4472] });
+  const file = p.locator('[data-testid=elder-file][data-state=presented]');
+  await file.locator('[data-testid=elder-name]', { hasText: '张秀英' }).waitFor(SOON);
+  return { w, alarmId: Number(await file.getAttribute('data-alarm-id')) };
+}
+
+/** The agent accepts the alarm in its file (A). */
+async function accept(p: Page): Promise<void> {
+  await p.keyboard.press('a');
+  await p.locator(`[data-testid=elder-file][data-state=accepted]`).waitFor(SOON);
+}
+
+/** Resolves the accepted alarm as elder_ok (R, 2, Enter), then ends the wrap-up: the agent is ready again. */
+async function resolveAndEndWrapUp(p: Page): Promise<void> {
+  await p.keyboard.press('r');
+  await p.locator('[data-testid=resolve-dialog]').waitFor(SOON);
+  await p.keyboard.press('2');
+  await p.keyboard.press('Enter');
+  await p.locator('[data-testid=elder-file][data-state=resolved]').waitFor(SOON);
+  await p.locator('[data-testid=agent-state][data-state=wrap_up] [data-testid=wrap-up-left]').waitFor(SOON);
+  await p.click('[data-testid=end-wrap-up]');
+  await p.locator('[data-testid=agent-state][data-state=ready]').waitFor(SOON);
+}
+
+/** A fresh server and simulated Asterisk with the agents, the supervisor, two elders and their watches. */
+async function startServer(): Promise<void> {
+  // The simulated Asterisk: the agent's extension and the elder's phone answer and stay up until hung up.
+  sim = await startAsteriskSim({
+    port: 0,
+    timeScale: 0.5,
+    app: 'anxin',
+    directory: [
+      { match: 'PJSIP/8001', action: 'answer', answerAfter: 0.5 },
+      { match: ELDER_PHONE, action: 'answer', answerAfter: 1 },
+    ],
+  });
+  app = await startTestApp({}, { TELEPHONY: 'ari', ARI_URL: sim.url, ARI_USERNAME: sim.username, ARI_PASSWORD: sim.password, ARI_APP: 'anxin' });
+  await until(() => app.health.report().then((h) => h.parts.telephony?.state === 'up'));
+  // Every WebSocket the server accepts, so the test can drop them from the server's side.
+  app.http.server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => void upgraded.add(socket));
+  base = `http://127.0.0.1:${app.httpPort}`;
+  const admin = await login(app);
+  const inject = (url: string, payload: object) => app.http.inject({ method: 'POST', url, headers: admin, payload });
+  for (const [username, displayName, role, extension] of [
+    ['wangfang', '王芳', 'agent', '8001'],
+    ['liqiang', '李强', 'agent', '8002'],
+    ['lead', '陈班长', 'supervisor', undefined],
+  ] as const) {
+    const r = await inject('/api/users', { username, displayName, role, password: PASSWORD, ...(extension ? { extension } : {}) });
+    expect(r.statusCode).toBe(201);
+    if (username === 'wangfang') agent1Id = r.json().id;
+  }
+  // Escalation to everyone comes late here, so only the longest-idle agent is presented during the test.
+  const plan = { steps: [{ atS: 0, action: 'present_longest_idle' }, { atS: 600, action: 'present_all_and_alert_supervisor' }] };
+  const e = await inject('/api/elders', {
+    name: '张秀英',
+    gender: 'female',
+    birthDate: '1943-05-12',
+    phone: ELDER_PHONE,
+    address: '上海市静安区南京西路1601弄3号502室',
+    lat: 31.2243,
+    lon: 121.4457,
+    conditions: '高血压，2型糖尿病',
+    medications: '氨氯地平 5mg 每日一次',
+    allergies: '青霉素',
+    dialect: '上海话',
+    livesAlone: true,
+    accessNotes: '钥匙盒在门左侧电表箱内，密码 2580',
+    rules: { geofences: [{ id: 'home', name: '小区', shape: { type: 'circle', center: { lat: 31.2243, lon: 121.4457 }, radiusM: 400 } }] },
+    responsePlan: plan,
+    contacts: [
+      { name: '李明', relation: '儿子', phone: '13900139000' },
+      { name: '王桂兰', relation: '邻居', phone: '13700137000', notes: '住501，有备用钥匙' },
+    ],
+  });
+  expect(e.statusCode).toBe(201);
+  elderA = e.json().id;
+  const e2 = await inject('/api/elders', { name: '欧阳建国', gender: 'male', birthDate: '1938-11-02', address: '上海市徐汇区漕溪北路88号', responsePlan: plan, contacts: [{ name: '欧阳丽', relation: '女儿', phone: '13600136000' }] });
+  expect(e2.statusCode).toBe(201);
+  expect((await inject('/api/devices', { identifier: WATCH_A, protocol: 'watch', model: 'S8 4G', elderId: e.json().id })).statusCode).toBe(201);
+  expect((await inject('/api/devices', { identifier: WATCH_B, protocol: 'watch', elderId: e2.json().id })).statusCode).toBe(201);
+}
+
 describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     ensureDashboardBuilt();
-    // The simulated Asterisk: the agent's extension and the elder's phone answer and stay up until hung up.
-    sim = await startAsteriskSim({
-      port: 0,
-      timeScale: 0.5,
-      app: 'anxin',
-      directory: [
-        { match: 'PJSIP/8001', action: 'answer', answerAfter: 0.5 },
-        { match: ELDER_PHONE, action: 'answer', answerAfter: 1 },
-      ],
-    });
-    app = await startTestApp({}, { TELEPHONY: 'ari', ARI_URL: sim.url, ARI_USERNAME: sim.username, ARI_PASSWORD: sim.password, ARI_APP: 'anxin' });
-    await until(() => app.health.report().then((h) => h.parts.telephony?.state === 'up'));
-    // Every WebSocket the server accepts, so the test can drop them from the server's side.
-    app.http.server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => void upgraded.add(socket));
-    base = `http://127.0.0.1:${app.httpPort}`;
-    const admin = await login(app);
-    const inject = (url: string, payload: object) => app.http.inject({ method: 'POST', url, headers: admin, payload });
-    for (const [username, displayName, role, extension] of [
-      ['wangfang', '王芳', 'agent', '8001'],
-      ['liqiang', '李强', 'agent', '8002'],
-      ['lead', '陈班长', 'supervisor', undefined],
-    ] as const) {
-      const r = await inject('/api/users', { username, displayName, role, password: PASSWORD, ...(extension ? { extension } : {}) });
-      expect(r.statusCode).toBe(201);
-      if (username === 'wangfang') agent1Id = r.json().id;
-    }
-    // Escalation to everyone comes late here, so only the longest-idle agent is presented during the test.
-    const plan = { steps: [{ atS: 0, action: 'present_longest_idle' }, { atS: 600, action: 'present_all_and_alert_supervisor' }] };
-    const e = await inject('/api/elders', {
-      name: '张秀英',
-      gender: 'female',
-      birthDate: '1943-05-12',
-      phone: ELDER_PHONE,
-      address: '上海市静安区南京西路1601弄3号502室',
-      lat: 31.2243,
-      lon: 121.4457,
-      conditions: '高血压，2型糖尿病',
-      medications: '氨氯地平 5mg 每日一次',
-      allergies: '青霉素',
-      dialect: '上海话',
-      livesAlone: true,
-      accessNotes: '钥匙盒在门左侧电表箱内，密码 2580',
-      rules: { geofences: [{ id: 'home', name: '小区', shape: { type: 'circle', center: { lat: 31.2243, lon: 121.4457 }, radiusM: 400 } }] },
-      responsePlan: plan,
-      contacts: [
-        { name: '李明', relation: '儿子', phone: '13900139000' },
-        { name: '王桂兰', relation: '邻居', phone: '13700137000', notes: '住501，有备用钥匙' },
-      ],
-    });
-    expect(e.statusCode).toBe(201);
-    elderA = e.json().id;
-    const e2 = await inject('/api/elders', { name: '欧阳建国', gender: 'male', birthDate: '1938-11-02', address: '上海市徐汇区漕溪北路88号', responsePlan: plan, contacts: [{ name: '欧阳丽', relation: '女儿', phone: '13600136000' }] });
-    expect(e2.statusCode).toBe(201);
-    expect((await inject('/api/devices', { identifier: WATCH_A, protocol: 'watch', model: 'S8 4G', elderId: e.json().id })).statusCode).toBe(201);
-    expect((await inject('/api/devices', { identifier: WATCH_B, protocol: 'watch', elderId: e2.json().id })).statusCode).toBe(201);
     browser = await launchChromium(CHROMIUM!);
   }, 180_000);
 
-  afterAll(async () => {
-    for (const w of watches) await w.close().catch(() => undefined);
-    await browser?.close();
+  // Each test has its own server, Asterisk and pages: no test depends on what an earlier one left behind.
+  beforeEach(async () => {
+    errors = [];
+    expectedErrors = [];
+    await startServer();
+  }, 60_000);
+
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+    for (const w of watches.splice(0)) await w.close().catch(() => undefined);
     await app?.stop();
     await sim?.stop();
+    upgraded = new Set();
+    // no console errors and no uncaught exceptions, besides those the test expected
+    expect(errors.filter((e) => !expectedErrors.some((x) => x(e)))).toEqual([]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
   });
 
   it('logs in and signs in to a phone extension (签入, 置闲)', async () => {
-    agent1 = await openPage('agent1', 'wangfang');
-    const p = agent1.page;
+    const { page: p } = await openPage('agent1', 'wangfang');
     await p.locator('[data-testid=agent-state][data-state=signed_out]').waitFor(SOON);
     await p.fill('[data-testid=extension-input]', '8001');
     await p.click('[data-testid=sign-in]');
@@ -143,7 +206,7 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
   }, 60_000);
 
   it("screen-pops a watch's SOS in the open page, without a reload", async () => {
-    const p = agent1.page;
+    const { page: p } = await readyAgent1();
     let loads = 0;
     p.on('load', () => loads++);
     await p.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
@@ -155,7 +218,7 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     await w.sendAlarm('sos', { point: [31.2251, 121.4472] });
     const file = p.locator('[data-testid=elder-file]');
     await file.locator('[data-testid=elder-name]', { hasText: '张秀英' }).waitFor(SOON);
-    alarmId = Number(await file.getAttribute('data-alarm-id'));
+    const alarmId = Number(await file.getAttribute('data-alarm-id'));
     expect(alarmId).toBeGreaterThan(0);
     expect(await file.getAttribute('data-state')).toBe('presented');
     // the file: access notes, contacts in order with call buttons, devices, map, greeting for a woman
@@ -178,8 +241,13 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
   }, 60_000);
 
   it('the agent accepts (A); a second agent accepting the same alarm gets a clear 409', async () => {
+    const agent1 = await readyAgent1();
+    const { alarmId } = await sosPopped(agent1.page);
     // The second agent is logged in but not signed in, so the ACD never presents to it; it sees the queue.
-    agent2 = await openPage('agent2', 'liqiang');
+    const agent2 = await openPage('agent2', 'liqiang');
+    // The one expected browser message: Chromium logs the refused accept (HTTP 409) of the second agent.
+    const refused = (e: string) => e.startsWith('agent2: console: Failed to load resource: the server responded with a status of 409');
+    expectedErrors.push(refused);
     const p2 = agent2.page;
     await p2.locator(`[data-testid=queue-row][data-alarm-id="${alarmId}"]`).click();
     await p2.locator('[data-testid=action-accept]:enabled').waitFor(SOON);
@@ -199,10 +267,13 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     await shot(p2, 'conflict-409');
     const a = (await app.http.inject({ method: 'GET', url: `/api/alarms/${alarmId}`, headers: await login(app) })).json();
     expect(a.alarm.ownerId).toBe(agent1Id);
-  }, 60_000);
+    expect(errors.filter(refused)).toHaveLength(1);
+  }, 120_000);
 
   it('calls the elder (C) through the simulated Asterisk: agent phone first, then the elder; shows connected; hangs up', async () => {
-    const p = agent1.page;
+    const { page: p } = await readyAgent1();
+    const { alarmId } = await sosPopped(p);
+    await accept(p);
     await p.keyboard.press('c');
     const bar = p.locator('[data-testid=current-call]');
     await p.locator('[data-testid=current-call][data-state=connected]').waitFor({ timeout: 30_000 });
@@ -216,10 +287,12 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     await p.locator('[data-testid=agent-state][data-state=handling]').waitFor(SOON);
     const legs = (await app.db.query(`SELECT party, answered_at IS NOT NULL AS answered FROM calls WHERE alarm_id = $1 ORDER BY id`, [alarmId])).rows;
     expect(legs).toEqual([{ party: 'agent', answered: true }, { party: 'elder', answered: true }]);
-  }, 60_000);
+  }, 120_000);
 
   it('resolves with an outcome (R, a number key, Enter); the alarm leaves the queue', async () => {
-    const p = agent1.page;
+    const { page: p } = await readyAgent1();
+    const { alarmId } = await sosPopped(p);
+    await accept(p);
     await p.keyboard.press('r');
     await p.locator('[data-testid=resolve-dialog]').waitFor(SOON);
     await p.keyboard.press('2'); // the second outcome: elder_ok (回拨确认老人安好)
@@ -233,10 +306,12 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     await p.locator('[data-testid=agent-state][data-state=wrap_up] [data-testid=wrap-up-left]').waitFor(SOON);
     await p.click('[data-testid=end-wrap-up]');
     await p.locator('[data-testid=agent-state][data-state=ready]').waitFor(SOON);
-  }, 60_000);
+  }, 120_000);
 
   it('survives a lost WebSocket: the offline banner shows, then it reconnects, resynchronises and new alarms appear', async () => {
+    const agent1 = await readyAgent1();
     const p = agent1.page;
+    const wa = await watch(WATCH_A);
     // 1. The network is gone: the banner shows, and alarms raised meanwhile arrive after the reconnect.
     agent1.gate.block();
     await p.locator('[data-testid=offline-banner]').waitFor(SOON);
@@ -244,7 +319,7 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     await shot(p, 'offline-banner');
     const wb = await watch(WATCH_B);
     await wb.sendAlarm('removed');
-    await watches[0]!.sendAlarm('fall', { point: [31.2262, 121.4481] });
+    await wa.sendAlarm('fall', { point: [31.2262, 121.4481] });
     agent1.gate.unblock();
     await p.locator('[data-testid=offline-banner]').waitFor({ state: 'detached', timeout: 45_000 });
     await p.locator('[data-testid=queue-row][data-priority="3"]', { hasText: '欧阳建国' }).waitFor(SOON);
@@ -267,12 +342,25 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
   }, 120_000);
 
   it("the supervisor sees every agent's state, the queue with ages, and today's rates", async () => {
+    // Today so far: 王芳 took and resolved an SOS and is ready again; 李强 is logged in but not signed in;
+    // three alarms wait in the queue.
+    const { page: a1 } = await readyAgent1();
+    const { w: wa } = await sosPopped(a1);
+    await accept(a1);
+    await resolveAndEndWrapUp(a1);
+    await openPage('agent2', 'liqiang');
+    const wb = await watch(WATCH_B);
+    await wb.sendAlarm('removed');
+    await wa.sendAlarm('fall', { point: [31.2262, 121.4481] });
+    await wb.sendAlarm('sos');
+    await until(async () => (await a1.locator('[data-testid=queue-row]').count()) >= 3, 20_000);
+
     const { page: p } = await openPage('supervisor', 'lead');
     await p.locator('[data-testid=supervisor]').waitFor(SOON);
     await p.locator(`[data-testid=agent-row][data-user-id="${agent1Id}"][data-state=ready]`).waitFor(SOON);
     await p.locator('[data-testid=agent-row][data-state=signed_out]', { hasText: '李强' }).waitFor(SOON);
     await p.locator('[data-testid=sup-queue-row]').first().waitFor(SOON);
-    expect(await p.locator('[data-testid=sup-queue-row]').count()).toBeGreaterThanOrEqual(3);
+    await until(async () => (await p.locator('[data-testid=sup-queue-row]').count()) >= 3, 20_000);
     await p.locator('[data-testid=card-rate60]', { hasText: '%' }).waitFor(SOON);
     await p.locator('[data-testid=card-rate180]', { hasText: '%' }).waitFor(SOON);
     await shot(p, 'supervisor');
@@ -280,12 +368,5 @@ describe.skipIf(!CHROMIUM)('dashboard in Chromium', () => {
     await p.click('[data-testid=locale-en]');
     await p.locator('[data-testid=card-rate60]', { hasText: 'Answered within 60 s' }).waitFor(SOON);
     await shot(p, 'supervisor-en');
-  }, 60_000);
-
-  it('logged no console errors and no uncaught exceptions', () => {
-    // The one expected browser message: Chromium logs the refused accept (HTTP 409) of the second agent.
-    const expected = (e: string) => e.startsWith('agent2: console: Failed to load resource: the server responded with a status of 409');
-    expect(errors.filter((e) => !expected(e))).toEqual([]);
-    expect(errors.filter(expected).length).toBe(1);
-  });
+  }, 120_000);
 });

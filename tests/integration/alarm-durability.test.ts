@@ -10,11 +10,11 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import { startEmbeddedPg } from '../../gateway/store/embedded.js';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
-import { freePort } from '../global-setup.js';
+import { freePort } from '../../testkit/free-port.js';
 import { until } from '../helpers/until.js';
 import { ADMIN_PASSWORD, login, startTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -137,13 +137,20 @@ describe('alarm durability', () => {
     const id = (await app1.db.query(`SELECT id FROM alarms WHERE source_key = '8800000041'`)).rows[0].id;
     await until(async () => (await app1.db.query('SELECT esc_done FROM alarms WHERE id = $1', [id])).rows[0].esc_done.length === 1);
     await app1.stop();
-    await new Promise((r) => setTimeout(r, 2500)); // step 2 falls due while nothing runs
-
-    const app2 = await startTestApp({ databaseUrl });
-    cleanups.push(() => app2.stop());
-    await until(async () => (await app2.db.query('SELECT esc_done FROM alarms WHERE id = $1', [id])).rows[0].esc_done.length === 2);
-    await new Promise((r) => setTimeout(r, 1500));
-    const presents = (await app2.db.query(`SELECT detail->>'step' AS step FROM alarm_events WHERE alarm_id = $1 AND action = 'present' ORDER BY id`, [id])).rows;
-    expect(presents.map((r) => r.step)).toEqual(['present_longest_idle', 'present_all_and_alert_supervisor']);
+    // Step 2 falls due while nothing runs: the clock jumps 2.5 s ahead (and runs on from there) while the
+    // server is down. The deadlines are judged by the server's Date, which is the test's.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    try {
+      vi.setSystemTime(Date.now() + 2500);
+      const app2 = await startTestApp({ databaseUrl });
+      cleanups.push(() => app2.stop());
+      await until(async () => (await app2.db.query('SELECT esc_done FROM alarms WHERE id = $1', [id])).rows[0].esc_done.length === 2);
+      // and not again: a pass 1.5 s later finds nothing due
+      expect(await app2.escalator.runOnce(new Date(Date.now() + 1500))).toBe(0);
+      const presents = (await app2.db.query(`SELECT detail->>'step' AS step FROM alarm_events WHERE alarm_id = $1 AND action = 'present' ORDER BY id`, [id])).rows;
+      expect(presents.map((r) => r.step)).toEqual(['present_longest_idle', 'present_all_and_alert_supervisor']);
+    } finally {
+      vi.useRealTimers();
+    }
   }, 60_000);
 });

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ReceiverFramer, parseReceiverLine, type ReceiverLine } from '../../protocols/contactid/index.ts';
 import { createPtyPair, findSocat, type PtyPair } from '../../simulators/alarm-receiver/pty.ts';
 import { SimulatedReceiver, type SimRecord, type SimulatedReceiverOptions } from '../../simulators/alarm-receiver/receiver.ts';
+import { until } from '../helpers/until.ts';
 
 const socat = findSocat();
 const inCI = process.env.CI === 'true';
@@ -85,7 +86,6 @@ class Automation {
 
 const isEvent = (l: SeenLine) => l.parsed.type === 'event' || (l.parsed.type === 'invalid' && l.text.startsWith('5'));
 const isHeartbeat = (l: SeenLine) => l.parsed.type === 'heartbeat';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('socat for the pty tests', () => {
   it.runIf(inCI)('is installed in CI', () => {
@@ -145,8 +145,9 @@ describe.skipIf(skip)(`simulated alarm receiver over a pty pair${skip ? ' (skipp
     expect(new Set(tries.map((l) => l.text))).toEqual(new Set(['5011 181234E10101001']));
     for (let i = 1; i < 4; i++) expect(tries[i]!.at - tries[i - 1]!.at).toBeGreaterThanOrEqual(150);
 
-    // nothing more is sent for the buffered event while offline: only heartbeats
-    await sleep(450);
+    // nothing more is sent for the buffered event while offline: only heartbeats (the first one is the
+    // receiver's next transmission after it went offline)
+    await auto.waitFor(1, isHeartbeat, 3000);
     expect(auto.lines.filter(isEvent)).toHaveLength(4);
     expect(auto.lines.filter(isHeartbeat).length).toBeGreaterThanOrEqual(1);
 
@@ -185,9 +186,11 @@ describe.skipIf(skip)(`simulated alarm receiver over a pty pair${skip ? ' (skipp
   it('four NAKs in a row: the event is buffered', async () => {
     const { auto, sim } = await setup({ ackTimeoutMs: 3000 });
     auto.policy = () => 'nak';
+    const offline = new Promise<void>((resolve) => sim.on('record', (r: SimRecord) => r.type === 'offline' && resolve()));
     void sim.sendEvent({ account: '5678', qualifier: 'E', code: '100' }).catch(() => undefined);
     await auto.waitFor(4, isEvent);
-    await sleep(100);
+    // the fourth NAK ends the round: the receiver goes offline and buffers the event instead of a fifth copy
+    await offline;
     expect(auto.lines).toHaveLength(4);
     expect(sim.online).toBe(false);
     expect(sim.buffered).toBe(1);
@@ -195,7 +198,10 @@ describe.skipIf(skip)(`simulated alarm receiver over a pty pair${skip ? ' (skipp
 
   it('heartbeat cadence', async () => {
     const { auto, sim } = await setup({ heartbeatMs: 150 });
-    await sleep(1000);
+    await auto.waitFor(3, isHeartbeat, 5000);
+    // every heartbeat seen so far has been acknowledged (the receiver has recorded the ACK of the last one)
+    const acked = () => sim.records.filter((x) => x.type === 'ack' && x.packet === 'heartbeat').length;
+    await until(() => acked() === auto.lines.filter(isHeartbeat).length);
     const hbs = auto.lines.filter(isHeartbeat);
     // Counts, not timings: a loaded CI machine may stretch the gaps.
     expect(hbs.length).toBeGreaterThanOrEqual(3);

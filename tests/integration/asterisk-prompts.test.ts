@@ -38,7 +38,10 @@ describe.skipIf(!url)('prompts on the real Asterisk', () => {
     ws.on('message', (d) => {
       const e = JSON.parse(String(d)) as Ev;
       events.push(e);
-      for (const w of waiters.splice(0)) (w.pred(e) ? w.resolve(e) : waiters.push(w));
+      for (const w of waiters.splice(0)) {
+        if (w.pred(e)) w.resolve(e);
+        else waiters.push(w);
+      }
     });
     await new Promise((res, rej) => (ws.once('open', res), ws.once('error', rej)));
   });

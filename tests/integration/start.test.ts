@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../global-setup.js';
+import { freePort } from '../../testkit/free-port.js';
 import { ROOT } from '../helpers/vectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'anxin-start-'));

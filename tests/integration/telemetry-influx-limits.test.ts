@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInflux1Writer } from '../../gateway/store/telemetry/influx1.js';
 import type { TelemetryPoint } from '../../gateway/store/telemetry/types.js';
 import { influxql } from '../helpers/influx-http.js';
-import { influxAvailable, startInfluxd, type Influxd } from '../helpers/influxd.js';
+import { influxAvailable, startInfluxd, type Influxd } from '../../testkit/influxd.js';
 
 const HAS_INFLUXD = influxAvailable({ ownServer: true });
 let influx: Influxd;

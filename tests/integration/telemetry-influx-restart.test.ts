@@ -11,7 +11,7 @@ import type { BatchingWriter } from '../../gateway/store/telemetry/batching.js';
 import type { TelemetryPoint } from '../../gateway/store/telemetry/types.js';
 import { login, startTestApp } from '../helpers/app.js';
 import { influx2Proxy, influxql } from '../helpers/influx-http.js';
-import { influxAvailable, startInfluxd, until, type Influxd } from '../helpers/influxd.js';
+import { influxAvailable, startInfluxd, until, type Influxd } from '../../testkit/influxd.js';
 
 const HAS_INFLUXD = influxAvailable({ ownServer: true });
 const TOKEN = 'restart-token';

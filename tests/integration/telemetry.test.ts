@@ -12,7 +12,7 @@ import { createInflux2Query, createInflux2Writer } from '../../gateway/store/tel
 import type { TelemetryPoint, TelemetryQuery, TelemetryWriter } from '../../gateway/store/telemetry/types.js';
 import { login, startTestApp } from '../helpers/app.js';
 import { influx2Proxy, influxql } from '../helpers/influx-http.js';
-import { influxAvailable, sharedOrPrivateInfluxd } from '../helpers/influxd.js';
+import { influxAvailable, sharedOrPrivateInfluxd } from '../../testkit/influxd.js';
 
 const HAS_INFLUX = influxAvailable();
 let influxUrl = '';

@@ -3,7 +3,8 @@
  * recovered HTTP statuses, process-wide credentials, unknown event types, and the health state across
  * WebSocket drops and Asterisk restarts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAsteriskSim, type AsteriskSim } from '../../simulators/asterisk/index.ts';
 import { AriAdapter, AriError, channelIdFor, createTelephony, type AriHealth } from '../../telephony/index.ts';
 import type { AriEvent, UnknownAriEvent } from '../../telephony/ari.ts';
@@ -11,6 +12,8 @@ import { startAriProxy } from '../helpers/ari-proxy.ts';
 import { memoryPorts, waitFor } from '../helpers/telephony-memory.ts';
 
 const APP = 'anxin-adapter';
+/** The `ws` that ari-client itself loads (its own copy). */
+const ariClientWebSocket = createRequire(createRequire(import.meta.url).resolve('ari-client'))('ws') as { prototype: { terminate(): void } };
 let sim: AsteriskSim;
 const adapters: AriAdapter[] = [];
 
@@ -212,14 +215,21 @@ describe('health and reconnection', () => {
     a.on('up', () => seen.push('up'));
     a.on('down', (h) => seen.push(`down:${h.state === 'telephony_down' ? h.reason : ''}`));
     await a.start();
-    sim.disconnectEvents();
-    await waitFor(() => seen.length >= 3, 5000, 'down then up');
-    expect(seen[0]).toBe('up');
-    expect(seen[1]).toMatch(/^down:event WebSocket closed/);
-    expect(seen[2]).toBe('up');
-    expect(sim.apps()).toEqual([APP]);
-    // ari-client's own retry of the retired client must not steal the app later
-    await new Promise((r) => setTimeout(r, 400));
+    // ari-client's own event sockets (its own copy of ws): the adapter aborts those a retired client opens
+    const aborted = vi.spyOn(ariClientWebSocket.prototype, 'terminate');
+    try {
+      sim.disconnectEvents();
+      await waitFor(() => seen.length >= 3, 5000, 'down then up');
+      expect(seen[0]).toBe('up');
+      expect(seen[1]).toMatch(/^down:event WebSocket closed/);
+      expect(seen[2]).toBe('up');
+      expect(sim.apps()).toEqual([APP]);
+      // ari-client's own retry of the retired client (100 ms after the drop) must not steal the app later:
+      // once it has run and its socket has been aborted, nothing is left to retry.
+      await waitFor(() => aborted.mock.calls.length > 0, 3000, "the retired client's retry");
+    } finally {
+      aborted.mockRestore();
+    }
     expect(a.health().state).toBe('up');
     expect(sim.eventLog().filter((e) => e.event.type === 'ApplicationReplaced')).toEqual([]);
   });

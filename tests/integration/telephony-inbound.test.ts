@@ -3,7 +3,7 @@
  * green DIDs, known and unknown callers, several presses folded into one event with a count, and the two
  * hub behaviours (let it ring / answer and hang up).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startAsteriskSim, type AsteriskSim } from '../../simulators/asterisk/index.ts';
 import { createTelephony, type OneKeyEvent, type Telephony, type TelephonyOptions } from '../../telephony/index.ts';
 import { memoryPorts, waitFor, type MemoryPorts } from '../helpers/telephony-memory.ts';
@@ -129,12 +129,19 @@ describe('one-key caller presses', () => {
     // every press still has its own call record
     await Promise.all(ids.map(ended));
 
-    // the window (5 s × 0.1) runs from the last press
-    await new Promise((r) => setTimeout(r, 700));
-    const later = sim.injectCall({ from, to: RED, hangupAfter: 1, app: APP }).channel.id;
-    const e2 = await waitFor(() => firsts.find((f) => f.channelIds.includes(later)), 3000, 'new event');
-    expect(e2.eventId).not.toBe(first.eventId);
-    expect(e2.count).toBe(1);
+    // the window (5 s × 0.1) runs from the last press: the next press comes 700 ms after it (the clock is
+    // moved on, and runs on from there, rather than waited for)
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    try {
+      vi.setSystemTime(Math.max(Date.now(), reps[1]!.lastAt.getTime() + 700));
+      const later = sim.injectCall({ from, to: RED, hangupAfter: 1, app: APP }).channel.id;
+      const e2 = await waitFor(() => firsts.find((f) => f.channelIds.includes(later)), 3000, 'new event');
+      expect(e2.eventId).not.toBe(first.eventId);
+      expect(e2.count).toBe(1);
+      await ended(later);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a call that never hangs up is hung up by the hub after maxRingS (still unanswered)', async () => {

@@ -57,7 +57,10 @@ describe.each([0, 2])('watch over TCP, end to end (WATCH_WORKERS=%i)', (workers)
     await blocker.query('BEGIN');
     await blocker.query('LOCK TABLE alarms IN EXCLUSIVE MODE');
     const acked = w.sendAlarm('sos');
-    await new Promise((r) => setTimeout(r, 600));
+    // The server is inside its commit, waiting for the lock, and the watch has resent meanwhile.
+    const waitingForLock = async () => (await app.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n > 0;
+    await until(waitingForLock);
+    await until(() => w.sent.filter((s) => s.frame.includes('*AL,')).length >= 3);
     const alBefore = w.received.filter((f) => f.content === 'AL').length;
     expect(alBefore).toBe(0); // not acknowledged while uncommitted
     expect(w.sent.filter((s) => s.frame.includes('*AL,')).length).toBeGreaterThan(1); // the watch retransmitted

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
-import { watchCommandRisk } from '../../gateway/commands.js';
+import { watchCommandRisk } from '../../protocols/watch/index.js';
 import { loadConfig } from '../../gateway/config.js';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
 import { until } from '../helpers/until.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPg, type EmbeddedPg } from '../../gateway/store/embedded.js';
-import { freePort } from '../global-setup.js';
+import { freePort } from '../../testkit/free-port.js';
 
 const canConnect = async (url: string) => {
   const c = new pg.Client({ connectionString: url });

@@ -1,3 +1,4 @@
+import { Backoff } from '../../backoff.js';
 import type { TelemetryPoint, TelemetryWriter } from './types.js';
 
 /**
@@ -32,7 +33,7 @@ export class BatchingWriter implements TelemetryWriter {
   private sending: TelemetryPoint[] = [];
   private timer: NodeJS.Timeout;
   private inflight: Promise<void> | null = null;
-  private backoffMs = 0;
+  private readonly backoff: Backoff;
   private nextTryAt = 0;
   private dropped = 0;
   private written = 0;
@@ -44,6 +45,7 @@ export class BatchingWriter implements TelemetryWriter {
     private readonly sink: (batch: TelemetryPoint[]) => Promise<void>,
     private readonly o: BatchingOptions,
   ) {
+    this.backoff = new Backoff(o.minBackoffMs ?? 250, o.maxBackoffMs ?? 30_000);
     this.timer = setInterval(() => {
       void this.flushOnce();
       this.o.onDepth?.(this.depth());
@@ -82,7 +84,7 @@ export class BatchingWriter implements TelemetryWriter {
       .then(() => {
         this.sending = [];
         this.written += batch.length;
-        this.backoffMs = 0;
+        this.backoff.reset();
         this.nextTryAt = 0;
         this.lastError = undefined;
         this.o.onBatch?.('ok', batch.length, Date.now() - t0);
@@ -99,14 +101,13 @@ export class BatchingWriter implements TelemetryWriter {
         // A failed batch goes back to the front for the retry; newer points may have filled the bound meanwhile.
         this.buf.putFront(batch);
         this.shed();
-        this.backoffMs = Math.min(this.o.maxBackoffMs ?? 30_000, Math.max(this.o.minBackoffMs ?? 250, this.backoffMs * 2));
-        this.nextTryAt = Date.now() + this.backoffMs;
+        this.nextTryAt = Date.now() + this.backoff.next();
         this.o.onBatch?.('error', batch.length, Date.now() - t0, this.lastError);
       })
       .finally(() => {
         this.inflight = null;
         this.o.onDepth?.(this.depth());
-        if (this.buf.length >= this.o.maxBatch && this.backoffMs === 0) void this.flushOnce();
+        if (this.buf.length >= this.o.maxBatch && !this.backoff.failing) void this.flushOnce();
       });
     return this.inflight;
   }

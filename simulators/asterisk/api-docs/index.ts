@@ -20,8 +20,6 @@ const RESOURCES: Record<string, { doc: ResourceDoc; description: string }> = {
   applications: { doc: applicationsDoc, description: 'Stasis application resources' },
 };
 
-export const RESOURCE_NAMES = Object.keys(RESOURCES);
-
 function resourcesListing(): Record<string, unknown> {
   return {
     _copyright: 'Hand-written for the Anxin Asterisk simulator from the facts in ari.md.',

@@ -1,145 +1,214 @@
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Registry } from '../../../gateway/registry.js';
-import type { Db } from '../../../gateway/store/db.js';
+import { createPool, type Db } from '../../../gateway/store/db.js';
+import { createMigratedDatabase } from '../../helpers/db.js';
+import { until } from '../../helpers/until.js';
 
-/** A database that answers device lookups when told to, and counts them. */
-function fakeDb() {
-  const rows = new Map<string, Record<string, unknown>>();
-  const waiting: { identifier: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+// The real PostgreSQL of the run: one migrated database for this file, emptied before each test.
+let url: string;
+let admin: Db;
+let elderId: number;
+beforeAll(async () => {
+  url = await createMigratedDatabase('registry');
+  admin = createPool(url, 2);
+});
+afterAll(async () => {
+  await admin?.end();
+});
+beforeEach(async () => {
+  await admin.query('TRUNCATE devices, elders RESTART IDENTITY CASCADE');
+  elderId = (await admin.query(`INSERT INTO elders (name) VALUES ('陈玉兰') RETURNING id`)).rows[0].id;
+});
+
+const opened: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of opened.splice(0).reverse()) await close().catch(() => undefined);
+});
+
+/**
+ * The database as the registry sees it, with the test holding the answers back: a transaction of the test's
+ * own keeps the devices table locked, so every device query waits at the lock until `answer()` commits it
+ * (and locks the table again). Rows are written inside that transaction: a query answered later sees them.
+ */
+async function database() {
+  const db = createPool(url, 10);
   let queries = 0;
-  const db = {
-    query: (_sql: string, params: unknown[]) => {
-      queries++;
-      const identifier = String(params[0]);
-      return new Promise((resolve, reject) => {
-        waiting.push({ identifier, resolve: () => resolve({ rows: rows.has(identifier) ? [{ ...rows.get(identifier) }] : [] }), reject });
-      });
-    },
+  let pending = 0;
+  const query = db.query.bind(db) as (...a: unknown[]) => Promise<unknown>;
+  db.query = ((...a: unknown[]) => {
+    queries++;
+    pending++;
+    const p = query(...a);
+    p.then(
+      () => pending--,
+      () => pending--,
+    );
+    return p;
+  }) as typeof db.query;
+  const gate = new pg.Client({ connectionString: url });
+  await gate.connect();
+  const monitor = new pg.Client({ connectionString: url });
+  await monitor.connect();
+  const hold = async () => {
+    await gate.query('BEGIN');
+    await gate.query('LOCK TABLE devices IN ACCESS EXCLUSIVE MODE');
   };
+  await hold();
+  opened.push(async () => {
+    await gate.query('ROLLBACK').catch(() => undefined);
+    await gate.end();
+    await monitor.end();
+    await db.end();
+  });
+  /** queries of other sessions waiting at the lock */
+  const blocked = async (): Promise<number> =>
+    (await monitor.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1`, [(gate as unknown as { processID: number }).processID])).rows[0].n;
+  /** waits until every query sent so far has reached the database and waits at the lock */
+  const arrived = () => until(async () => (await blocked()) === pending);
   return {
-    db: db as unknown as Db,
-    rows,
+    db,
+    /** device queries sent */
     get queries() {
       return queries;
     },
+    /** device queries not answered yet */
     get waiting() {
-      return waiting.length;
+      return pending;
+    },
+    blocked,
+    /** registers (or updates) a device, seen by the queries answered from now on */
+    async set(identifier: string, state = 'active') {
+      await gate.query(
+        `INSERT INTO devices (identifier, protocol, state, elder_id) VALUES ($1, 'watch', $2, $3)
+         ON CONFLICT (identifier) DO UPDATE SET state = EXCLUDED.state`,
+        [identifier, state, elderId],
+      );
     },
     /** answers every query waiting so far */
-    answer() {
-      for (const w of waiting.splice(0)) w.resolve();
+    async answer() {
+      await arrived();
+      await gate.query('COMMIT');
+      await until(() => pending === 0);
+      await hold();
     },
-    fail() {
-      for (const w of waiting.splice(0)) w.reject(new Error('timeout exceeded when trying to connect'));
+    /** fails every query waiting so far (cancelled by the server, as a statement timeout would) */
+    async fail() {
+      await arrived();
+      await monitor.query(`SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1`, [(gate as unknown as { processID: number }).processID]);
+      await until(() => pending === 0);
     },
   };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
-const device = (identifier: string, state = 'active') => ({ id: 1, identifier, protocol: 'watch', state, elder_id: 7 });
 
 describe('Registry', () => {
   it('caches a device for the TTL: one query for many frames', async () => {
-    const f = fakeDb();
-    f.rows.set('860001', device('860001'));
+    const f = await database();
+    await f.set('860001');
     const r = new Registry(f.db, 60_000);
     const first = r.lookup('860001');
-    f.answer();
-    expect((await first)?.elderId).toBe(7);
+    await f.answer();
+    expect((await first)?.elderId).toBe(elderId);
     expect((await r.lookup('860001'))?.identifier).toBe('860001');
     expect(f.queries).toBe(1);
   });
 
   it('shares one query among concurrent lookups of one identifier', async () => {
-    const f = fakeDb();
-    f.rows.set('860001', device('860001'));
+    const f = await database();
+    await f.set('860001');
     const r = new Registry(f.db);
     const all = Promise.all([r.lookup('860001'), r.lookup('860001'), r.lookup('860001')]);
+    await until(async () => (await f.blocked()) === 1);
     await tick();
     expect(f.queries).toBe(1);
-    f.answer();
+    await f.answer();
     expect((await all).map((d) => d?.identifier)).toEqual(['860001', '860001', '860001']);
   });
 
   it('answers a known device from the cache once due, and refreshes it in the background', async () => {
-    const f = fakeDb();
-    f.rows.set('860001', device('860001'));
+    const f = await database();
+    await f.set('860001');
     const r = new Registry(f.db, 0); // every entry is due at once
     const first = r.lookup('860001');
-    f.answer();
+    await f.answer();
     await first;
-    f.rows.set('860001', device('860001', 'disabled'));
-    // due: answered at once from the cache, without waiting for the database
+    await f.set('860001', 'disabled');
+    // due: answered at once from the cache, while the refresh waits for the database
     expect((await r.lookup('860001'))?.identifier).toBe('860001');
     expect(f.waiting).toBe(1);
     // a second frame meanwhile does not start a second query
     expect((await r.lookup('860001'))?.identifier).toBe('860001');
     expect(f.queries).toBe(2);
-    f.answer();
+    await f.answer();
     await tick();
     // the refresh saw it disabled: from now on it is refused (and looked up again, as unknown devices are)
     const next = r.lookup('860001');
-    f.answer();
+    await f.answer();
     expect(await next).toBeNull();
   });
 
   it('keeps a known device when its refresh fails, and tries again on a later frame', async () => {
-    const f = fakeDb();
-    f.rows.set('860001', device('860001'));
+    const f = await database();
+    await f.set('860001');
     const r = new Registry(f.db, 0);
     const first = r.lookup('860001');
-    f.answer();
+    await f.answer();
     await first;
     expect((await r.lookup('860001'))?.identifier).toBe('860001');
-    f.fail();
+    await f.fail();
     await tick();
     expect((await r.lookup('860001'))?.identifier).toBe('860001');
     expect(f.queries).toBe(3);
   });
 
   it('runs at most maxRefreshes background refreshes at once', async () => {
-    const f = fakeDb();
+    const f = await database();
     const ids = ['a1', 'a2', 'a3', 'a4'];
-    for (const id of ids) f.rows.set(id, device(id));
+    for (const id of ids) await f.set(id);
     const r = new Registry(f.db, 0, 3_000, 2);
     const loads = Promise.all(ids.map((id) => r.lookup(id)));
-    f.answer();
+    await f.answer();
     await loads;
     for (const id of ids) expect((await r.lookup(id))?.identifier).toBe(id);
+    await until(async () => (await f.blocked()) === 2);
     expect(f.waiting).toBe(2);
-    f.answer();
+    await f.answer();
     await tick();
     await tick();
     for (const id of ids) await r.lookup(id);
+    await until(async () => (await f.blocked()) === 2);
     expect(f.waiting).toBe(2);
+    expect(f.queries).toBe(4 + 2 + 2);
   });
 
   it('still waits for the database for a device it has not found (a new registration is seen at once)', async () => {
-    const f = fakeDb();
+    const f = await database();
     const r = new Registry(f.db, 60_000, 0);
     const first = r.lookup('860009');
-    f.answer();
+    await f.answer();
     expect(await first).toBeNull();
-    f.rows.set('860009', device('860009'));
+    await f.set('860009');
     const again = r.lookup('860009');
-    f.answer();
+    await f.answer();
     expect((await again)?.identifier).toBe('860009');
   });
 
   it('does not cache the answer of a query that an invalidate() overtook', async () => {
-    const f = fakeDb();
-    f.rows.set('860001', device('860001'));
+    const f = await database();
+    await f.set('860001');
     const r = new Registry(f.db, 60_000);
     const before = r.lookup('860001');
-    await tick();
+    await until(async () => (await f.blocked()) === 1);
     r.invalidate('860001'); // the device is being changed while the query runs: its answer is already old
-    f.answer();
+    await f.answer();
     expect((await before)?.identifier).toBe('860001');
-    f.rows.set('860001', device('860001', 'disabled'));
+    await f.set('860001', 'disabled');
     const after = r.lookup('860001');
-    await tick();
+    await until(async () => (await f.blocked()) === 1);
     expect(f.queries).toBe(2);
-    f.answer();
+    await f.answer();
     expect(await after).toBeNull();
   });
 });

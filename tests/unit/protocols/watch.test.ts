@@ -19,6 +19,7 @@ import {
   type WatchCommand,
   type WatchHeader,
 } from '../../../protocols/watch/index.js';
+import { ALARM_STATUS_BITS, EVENT_BITS, STATE_BITS } from '../../../protocols/watch/status-bits.js';
 import { loadVectors } from '../../helpers/vectors.js';
 
 const vectors = loadVectors();
@@ -42,8 +43,8 @@ function decimals(n: number): number {
   return s.includes('.') ? s.length - s.indexOf('.') - 1 : 0;
 }
 
-/** Status bit → alarm, per the brief's table (protocols.md §1.4, bits decoded independently). */
-const EVENT_BIT_ALARM: Record<number, AlarmKind> = { 16: 'sos', 17: 'low_battery', 20: 'removed', 21: 'fall', 22: 'vitals_abnormal' };
+/** Status bit → alarm: the table the decoder itself uses (protocols/watch/status-bits.ts, protocols.md §1.4). */
+const EVENT_BIT_ALARM = new Map<number, AlarmKind>(ALARM_STATUS_BITS);
 /** Traccar's single alarm, as an Anxin kind ('general' = AL with no bit → unspecified alarm raised as sos). */
 const TRACCAR_ALARM: Record<string, AlarmKind> = { sos: 'sos', fallDown: 'fall', removing: 'removed', lowBattery: 'low_battery', general: 'sos' };
 
@@ -86,15 +87,15 @@ function checkParsed(msg: DeviceMessage, reply: string | undefined, p: any, v: a
   if (p.statusBitsSet) {
     const bits: number[] = p.statusBitsSet;
     const isAl = String(p.type).startsWith('AL');
-    let want = bits.filter((b) => EVENT_BIT_ALARM[b]).map((b) => EVENT_BIT_ALARM[b]!);
-    if (isAl && !bits.some((b) => b >= 16 && b <= 22)) want = bits.includes(0) ? ['low_battery'] : ['sos'];
+    let want = bits.filter((b) => EVENT_BIT_ALARM.has(b)).map((b) => EVENT_BIT_ALARM.get(b)!);
+    if (isAl && !bits.some((b) => b >= EVENT_BITS.first && b <= EVENT_BITS.last)) want = bits.includes(STATE_BITS.lowBattery) ? ['low_battery'] : ['sos'];
     expect(msg.alarms ?? []).toEqual(want);
     if (p.traccarAlarm && isAl) expect(msg.alarms).toContain(TRACCAR_ALARM[p.traccarAlarm]);
     if (p.traccarAlarm === 'general') expect(msg.states?.unspecifiedAlarm).toBe(true);
     expect(msg.kind).toBe(isAl ? 'alarm' : 'position');
-    expect(msg.states?.static ?? false).toBe(bits.includes(4));
-    expect(msg.states?.worn ?? false).toBe(bits.includes(3));
-    expect(msg.states?.lowBattery ?? false).toBe(bits.includes(0));
+    expect(msg.states?.static ?? false).toBe(bits.includes(STATE_BITS.static));
+    expect(msg.states?.worn ?? false).toBe(bits.includes(STATE_BITS.worn));
+    expect(msg.states?.lowBattery ?? false).toBe(bits.includes(STATE_BITS.lowBattery));
   }
   const extra = EXTRA[`${p.deviceId} ${p.type}`];
   if (extra) {

@@ -4,10 +4,10 @@
  * which ends by itself after WRAP_UP_S (自动置闲) or early at the agent's word. The phone adds on_call.
  * Changes inside an alarm transaction take its client; the bus hears about them after the commit.
  */
-import type { Bus } from './bus.js';
-import type { Logger } from './log.js';
-import { tx, type Db, type Queryable } from './store/db.js';
-import { endDueWrapUps, getAgentStatus, heldAlarms, setAgentState, type AgentState, type AgentStatus } from './store/agents.js';
+import type { Bus } from '../bus.js';
+import type { Logger } from '../log.js';
+import { tx, type Db, type Queryable } from '../store/db.js';
+import { endDueWrapUps, getAgentStatus, heldAlarms, setAgentState, type AgentState, type AgentStatus } from '../store/agents.js';
 
 export type StateRequest = { ok: true; status: AgentStatus } | { ok: false; heldAlarms: number[] };
 

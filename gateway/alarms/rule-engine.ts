@@ -2,15 +2,16 @@
  * Runs the pure rules of alarms/ for every device: keeps each device's rule state (persisted every few
  * seconds, so durations and silences survive a restart), and resolves each elder's rule overrides.
  */
-import { DEFAULT_RULES, cloneRuleState, createRuleState, evaluateMessage, evaluateTick, resolveRules, type Raise, type RuleSet, type RuleState } from '../alarms/index.js';
-import type { AlarmKind, DeviceMessage } from '../protocols/message.js';
-import type { Logger } from './log.js';
-import type { Db } from './store/db.js';
-import type { Device } from './store/devices.js';
-import { devicesForRules, elderRules, loadRuleStates, saveRuleStates } from './store/rule-state.js';
+import { DEFAULT_RULES, cloneRuleState, createRuleState, evaluateMessage, evaluateTick, resolveRules, type Raise, type RuleSet, type RuleState } from '../../alarms/index.js';
+import { protocolModule } from '../../protocols/index.js';
+import type { AlarmKind, DeviceMessage } from '../../protocols/message.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import type { Device } from '../store/devices.js';
+import { devicesForRules, elderRules, loadRuleStates, saveRuleStates } from '../store/rule-state.js';
 
-/** Heartbeat interval per protocol (the "model's interval"): watches send LK every 5-8 min (protocols.md §1.1). */
-const SILENT_INTERVAL_S: Record<string, number> = { watch: 480, gt06: 300, 'mqtt-json': 300, zigbee2mqtt: 3600, contactid: 86400, phone: 0 };
+/** Heartbeat interval per protocol (the "model's interval", the module's silentIntervalS); 600 s for one not listed. */
+const silentIntervalS = (protocol: string): number => protocolModule(protocol)?.silentIntervalS ?? 600;
 
 export interface RuleOutcome {
   raise: Raise[];
@@ -114,7 +115,7 @@ export class RuleEngine {
     if (!byProtocol) this.withInterval.set(base, (byProtocol = new Map()));
     let r = byProtocol.get(protocol);
     if (!r) {
-      const intervalS = SILENT_INTERVAL_S[protocol] ?? 600;
+      const intervalS = silentIntervalS(protocol);
       // Devices that never report on a schedule (landline callers) are never "silent".
       r = { ...base, silent: { ...base.silent, intervalS: intervalS === 0 ? 10 * 365 * 86400 : intervalS } };
       byProtocol.set(protocol, r);

@@ -2,14 +2,14 @@
  * Escalation runner. Deadlines live in PostgreSQL (alarms.next_step_at, esc_done), so after a restart a
  * step is neither lost nor repeated: each step and its "done" mark are one transaction under the row lock.
  */
-import { escalationActive, nextDue, stepsDue, transition, type AlarmState, type EscalationPlan, type PlannedStep } from '../alarms/index.js';
-import type { Bus } from './bus.js';
+import { escalationActive, nextDue, stepsDue, transition, type AlarmState, type EscalationPlan, type PlannedStep } from '../../alarms/index.js';
+import type { Bus } from '../bus.js';
 import type { Presence } from './presence.js';
-import type { Logger } from './log.js';
-import type { Metrics } from './metrics.js';
-import { tx, type Db } from './store/db.js';
-import { addEvent, lockDueEscalations, lockWaitingFor, updateAlarm, type Alarm } from './store/alarms.js';
-import { displayNames, longestIdleReady, signedInAgents, supervisorIds, wrapUpAgents } from './store/agents.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { tx, type Db } from '../store/db.js';
+import { addEvent, lockDueEscalations, lockWaitingFor, updateAlarm, type Alarm } from '../store/alarms.js';
+import { displayNames, longestIdleReady, signedInAgents, supervisorIds, wrapUpAgents } from '../store/agents.js';
 
 type Effect =
   | { kind: 'present'; alarm: Alarm; userIds: number[]; step: string }

@@ -1,5 +1,5 @@
 /**
- * A private InfluxDB 1.x server for tests: its own temp dir, free loopback ports, started and stopped by the test.
+ * A private InfluxDB 1.x server for tests and benchmarks: its own temp dir, free loopback ports, started and stopped by its user.
  * TEST_INFLUX_URL (set by .ci/run, which starts one influxd for the run) is used when present and a test
  * does not need to stop the server itself.
  */
@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { freePort } from '../global-setup.js';
+import { freePort } from './free-port.js';
 
 export function influxdPath(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {

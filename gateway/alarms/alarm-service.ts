@@ -4,18 +4,18 @@
  * so a retransmission never creates a second alarm, and a crash or outage never loses one.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_ESCALATION_PLAN, alarmClassOf, planSteps, resolveEscalationPlan, type EscalationPlan } from '../alarms/index.js';
-import { ALARM_PRIORITY, isAlarmKind, type AlarmKind, type DeviceMessage } from '../protocols/message.js';
-import type { Bus } from './bus.js';
+import { DEFAULT_ESCALATION_PLAN, alarmClassOf, planSteps, resolveEscalationPlan, type EscalationPlan } from '../../alarms/index.js';
+import { ALARM_PRIORITY, isAlarmKind, type AlarmKind, type DeviceMessage } from '../../protocols/message.js';
+import type { Bus } from '../bus.js';
 import type { Journal } from './journal.js';
-import type { Logger } from './log.js';
-import type { Metrics } from './metrics.js';
-import type { AlarmSink } from './pipeline.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { AlarmSink } from '../pipeline.js';
 import type { RuleEngine } from './rule-engine.js';
-import { tx, type Db, type Queryable } from './store/db.js';
-import { addEvent, claimMessage, clearOpen, noteRestore, raiseOrRepeat, recordMessageAlarms, updateAlarm, type Alarm } from './store/alarms.js';
-import type { Device } from './store/devices.js';
-import { elderRules } from './store/rule-state.js';
+import { tx, type Db, type Queryable } from '../store/db.js';
+import { addEvent, claimMessage, clearOpen, noteRestore, raiseOrRepeat, recordMessageAlarms, updateAlarm, type Alarm } from '../store/alarms.js';
+import type { Device } from '../store/devices.js';
+import { elderRules } from '../store/rule-state.js';
 
 /** Same frame from the same device = same key. Frames without a device time repeat legitimately, so they get a window. */
 export function dedupKey(msg: Pick<DeviceMessage, 'protocol' | 'deviceId' | 'zone' | 'raw' | 'deviceTime'>): { key: string; windowS: number | null } {
@@ -57,8 +57,6 @@ function planFor(priority: number, plan: EscalationPlan): EscalationPlan {
 }
 
 export class AlarmService implements AlarmSink {
-  /** escalation: called after a commit that created alarms, so the first step runs at once */
-  onRaised?: () => void;
   /** journal keys whose first commit is still running (replay leaves them alone) */
   private readonly inFlight = new Set<string>();
 
@@ -188,7 +186,8 @@ export class AlarmService implements AlarmSink {
       if (ch.action === 'repeated') this.metrics.alarmsRepeated.inc({ kind: ch.alarm.kind });
       this.bus.emit('alarm.changed', { alarm: ch.alarm, action: ch.action, actor: 'device' });
     }
-    if (changes.some((c) => c.action === 'raised')) this.onRaised?.();
+    const raised = changes.filter((c) => c.action === 'raised').map((c) => c.alarm);
+    if (raised.length) this.bus.emit('alarm.raised', { alarms: raised });
     return changes.map((c) => c.alarm);
   }
 

@@ -3,16 +3,16 @@
  * the alarm's row lock (so two agents can never own one alarm: the loser gets 409), a timeline row, and an
  * audit entry.
  */
-import { OUTCOME_CODES, transition, type AlarmAction, type AlarmState, type OutcomeCode } from '../alarms/index.js';
+import { OUTCOME_CODES, transition, type AlarmAction, type AlarmState, type OutcomeCode } from '../../alarms/index.js';
 import type { AgentStates } from './agent-states.js';
-import type { Bus } from './bus.js';
-import { ApiError, notFound } from './http/errors.js';
-import { tx, type Db } from './store/db.js';
-import { addEvent, getAlarm, updateAlarm, type Alarm, type AlarmPatch } from './store/alarms.js';
-import type { AgentStatus } from './store/agents.js';
-import { hasLiveCall } from './store/calls.js';
-import { audit } from './store/audit.js';
-import type { User } from './store/users.js';
+import type { Bus } from '../bus.js';
+import { Conflict, Forbidden, Invalid, NotFound } from '../errors.js';
+import { tx, type Db } from '../store/db.js';
+import { addEvent, getAlarm, updateAlarm, type Alarm, type AlarmPatch } from '../store/alarms.js';
+import type { AgentStatus } from '../store/agents.js';
+import { hasLiveCall } from '../store/calls.js';
+import { audit } from '../store/audit.js';
+import type { User } from '../store/users.js';
 
 export const USER_ACTIONS = ['accept', 'release', 'note', 'resolve', 'follow_up', 'close'] as const;
 export type UserAction = (typeof USER_ACTIONS)[number];
@@ -37,13 +37,13 @@ export class AlarmActions {
     const agentChanges: AgentStatus[] = [];
     const result = await tx(this.db, async (c) => {
       const a = await getAlarm(c, alarmId, true);
-      if (!a) throw notFound(`alarm ${alarmId}`);
+      if (!a) throw new NotFound(`alarm ${alarmId}`);
       const owned = a.ownerId === user.id;
       if (['release', 'resolve'].includes(action) && a.ownerId !== null && !owned && !isLead(user)) {
-        throw new ApiError(403, 'not_owner', `alarm ${alarmId} belongs to another agent`);
+        throw new Forbidden('not_owner', `alarm ${alarmId} belongs to another agent`);
       }
       if (action === 'accept' && a.ownerId !== null) {
-        throw new ApiError(409, 'already_accepted', `alarm ${alarmId} was already accepted by user ${a.ownerId}`);
+        throw new Conflict('already_accepted', `alarm ${alarmId} was already accepted by user ${a.ownerId}`);
       }
       let state = a.state as AlarmState;
       const steps: AlarmAction[] = [];
@@ -58,8 +58,8 @@ export class AlarmActions {
       for (const step of steps) {
         const t = transition(state, step, { alarmClass: a.alarmClass, outcome: body.outcome, note: body.note, followUpRequired });
         if (!t.ok) {
-          const status = t.code === 'illegal_transition' ? 409 : 400;
-          throw new ApiError(status, t.code, t.message, status === 400 ? [{ field: 'body/outcome', message: t.message }] : undefined);
+          if (t.code === 'illegal_transition') throw new Conflict(t.code, t.message);
+          throw new Invalid(t.code, t.message, [{ field: 'body/outcome', message: t.message }]);
         }
         await addEvent(c, a.id, actor, step, state, t.next, { ...(body.note && step === action ? { note: body.note } : {}), ...(step === 'resolve' ? { outcome: body.outcome } : {}), ...(step === 'follow_up' && body.satisfaction ? { satisfaction: body.satisfaction } : {}), ...(duringCall && step === action ? { duringCall: true } : {}) });
         state = t.next;

@@ -1,0 +1,409 @@
+/**
+ * Inputs for the flood and fuzz scenarios, written from the protocol facts (../shared/design/protocols.md §1 for
+ * the watch, §3 for Contact ID receiver lines, §5 for Zigbee2MQTT; README "MQTT devices" for mqtt-json; OASIS
+ * MQTT 3.1.1 §2-3 for the packets), never from protocols/ or gateway/, so a misreading cannot hide in both:
+ * - valid frames of each protocol;
+ * - a mutator: bit flips, truncation, duplicated fields, huge lengths and numbers, random bytes, bracket / CRLF /
+ *   separator injection, invalid UTF-8, deep and oversized JSON, type confusion, splices, plus pure garbage;
+ * - the few MQTT packets the scenarios write (CONNECT, PUBLISH, DISCONNECT) and a reader for what comes back.
+ * Everything is seeded (xorshift), so a run's inputs can be regenerated from its seed.
+ */
+
+/** xorshift32: fast, seeded, good enough to pick mutations. */
+export class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0 || 0x9e3779b9;
+  }
+  u32(): number {
+    let x = this.s;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    this.s = x;
+    return x;
+  }
+  /** 0 ≤ n < max */
+  int(max: number): number {
+    return max <= 1 ? 0 : this.u32() % max;
+  }
+  chance(p: number): boolean {
+    return this.u32() / 0x1_0000_0000 < p;
+  }
+  pick<T>(a: readonly T[]): T {
+    return a[this.int(a.length)]!;
+  }
+  bytes(n: number): Buffer {
+    const b = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i += 4) {
+      const v = this.u32();
+      b[i] = v & 0xff;
+      if (i + 1 < n) b[i + 1] = (v >>> 8) & 0xff;
+      if (i + 2 < n) b[i + 2] = (v >>> 16) & 0xff;
+      if (i + 3 < n) b[i + 3] = v >>> 24;
+    }
+    return b;
+  }
+  /** printable ASCII */
+  text(n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode(0x20 + this.int(95));
+    return s;
+  }
+  digits(n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode(0x30 + this.int(10));
+    return s;
+  }
+}
+
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Watch (protocols.md §1)
+
+/** `[MF*ID*(INDEX*)LEN*CONTENT]`, LEN = content bytes as 4 hex digits (§1.1). */
+export function watchFrame(deviceId: string, content: string | Buffer, o: { mf?: string; index?: string; lenOverride?: string } = {}): Buffer {
+  const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  const len = o.lenOverride ?? body.length.toString(16).toUpperCase().padStart(4, '0');
+  return Buffer.concat([Buffer.from(`[${o.mf ?? '3G'}*${deviceId}*${o.index ? `${o.index}*` : ''}${len}*`, 'latin1'), body, Buffer.from(']')]);
+}
+
+/** UD / AL body (§1.3): date, time, fix, lat, N/S, lon, E/W, speed, course, alt, sats, gsm, battery, steps, tumbles, status, cells, Wi-Fi, accuracy. */
+export function watchReport(type: string, status: string, steps: number, at = new Date(), wifi = false): string {
+  const d = `${two(at.getUTCDate())}${two(at.getUTCMonth() + 1)}${two(at.getUTCFullYear() % 100)}`;
+  const t = `${two(at.getUTCHours())}${two(at.getUTCMinutes())}${two(at.getUTCSeconds())}`;
+  const cells = '2,1,460,0,9360,4082,131,9360,4092,148';
+  const aps = wifi ? '2,[LG_Wall-Mount A/C]e725,bc:5f:f6:1e:07:be,-55,Home2,60:45:cb:cb:34:68,-93' : '0';
+  return `${type},${d},${t},A,31.230416,N,121.4737010,E,0.00,0.0,10.0,8,80,90,${steps},0,${status},${cells},${aps},10.0`;
+}
+
+/** An SOS alarm frame (status bit 16, bit 3 worn: §1.4); `steps` makes each frame's bytes unique. */
+export const watchSos = (id: string, steps: number, at = new Date()) => watchFrame(id, watchReport('AL', '00010008', steps, at));
+export const watchLk = (id: string) => watchFrame(id, 'LK,0,0,90');
+
+/** Valid watch frames of many kinds for one device (the seeds of the mutations). */
+export function watchSeeds(id: string, rng: Rng): Buffer[] {
+  const at = new Date(Date.now() - rng.int(86_400_000));
+  const steps = rng.int(20_000);
+  return [
+    watchFrame(id, 'LK'),
+    watchFrame(id, `LK,${steps},3,${rng.int(101)}`, { mf: 'SG' }),
+    watchFrame(id, watchReport('UD', '00000008', steps, at)),
+    watchFrame(id, watchReport('UD_LTE', '00000000', steps, at, true)),
+    watchFrame(id, watchReport('UD2', '00000010', steps, at)),
+    watchFrame(id, watchReport('AL', rng.pick(['00010008', '00200008', '00100018', '00000001', '0001', '00400000']), steps, at)),
+    watchFrame(id, 'TKQ'),
+    watchFrame(id, `bphrt,${100 + rng.int(60)},${60 + rng.int(40)},${50 + rng.int(60)},,,,`),
+    watchFrame(id, `heart,${rng.int(200)}`),
+    watchFrame(id, `oxygen,0,${80 + rng.int(20)}`),
+    watchFrame(id, `btemp2,1,${(35 + rng.int(40) / 10).toFixed(2)}`),
+    watchFrame(id, 'CONFIG,TY:g36a,UL:60,SY:0,CM:0,WT:0,HR:1,TB:5,CS:0,PP:1,AB:0,HH:1,TR:0,MO:1,FL:1,VD:0,DD:0,HT:0,YY:0,AC:0,SM:0,BD:1,BG:0,BE:0,BL:0,BS:0,BQ:0'),
+    watchFrame(id, `UD,${rng.digits(6)},${rng.digits(6)},V,,,,,,,,,,,,,,0,0`),
+    watchFrame(id, 'TK,#!AMR\x7d\x01\x7d\x02\x7d\x03\x7d\x04\x7d\x05\xff'),
+    watchFrame(id, 'LK,0,0,53', { mf: 'ZJ', index: two(rng.int(99)).padStart(4, '0') }),
+    watchFrame(id, 'UPLOAD'),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Contact ID receiver lines (protocols.md §3)
+
+export const DC4 = 0x14;
+
+/** Check digit of a bare 16-digit Contact ID message (§3.2): digit 0 counts as 10; total a multiple of 15. */
+export function cidCheck(first15: string): string {
+  const v = (c: string) => (c === '0' ? 10 : parseInt(c, 16));
+  const sum = [...first15].reduce((a, c) => a + v(c), 0);
+  const s = 15 - (sum % 15);
+  return s === 15 ? 'F' : s === 10 ? '0' : s.toString(16).toUpperCase();
+}
+
+/** `1011` + 11 spaces + `@` + 4 spaces (§3.4 MLR2 heartbeat), without DC4. */
+export const CID_HEARTBEAT = `1011${' '.repeat(11)}@${' '.repeat(4)}`;
+
+/** Valid receiver lines (no DC4) for one account. */
+export function cidSeeds(account: string, rng: Rng): string[] {
+  const zone = rng.digits(3);
+  const code = rng.pick(['101', '100', '102', '131', '301', '384', '602', '654', '110', '121']);
+  const q = rng.pick(['E', 'R', 'P']);
+  const bare = `${account}181${code}01${zone}`;
+  return [
+    `5011 18${account}${q}${code}01${zone}`,
+    `501100 18${account}${q}${code}01${zone}`,
+    `5011 18${account}E60200000`,
+    CID_HEARTBEAT,
+    `101100${' '.repeat(11)}@${' '.repeat(4)}`,
+    bare + cidCheck(bare),
+    `Q01100 58${rng.digits(10)}E${code}01${zone}`,
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// mqtt-json (README "MQTT devices") and Zigbee2MQTT (protocols.md §5)
+
+export const MQTT_KINDS = ['heartbeat', 'position', 'alarm', 'health', 'status'] as const;
+
+export function mqttJsonSeeds(rng: Rng): { kind: string; payload: string }[] {
+  const msgId = rng.chance(0.5) ? `"${rng.int(1e9)}"` : String(rng.int(1e9));
+  const time = new Date(Date.now() - rng.int(3_600_000)).toISOString();
+  return [
+    { kind: 'heartbeat', payload: `{"msgId":${msgId},"battery":${rng.int(101)},"signal":${rng.int(101)}}` },
+    { kind: 'position', payload: `{"msgId":${msgId},"time":"${time}","position":{"lat":31.23,"lon":121.47},"source":"gps","valid":true,"speed":1.5,"course":90,"altitude":12,"satellites":7,"accuracy":5}` },
+    { kind: 'alarm', payload: `{"msgId":${msgId},"time":"${time}","alarms":["${rng.pick(['fall', 'sos', 'medical', 'low_battery'])}"],"position":{"lat":31.2,"lon":121.4}}` },
+    { kind: 'health', payload: `{"msgId":${msgId},"health":{"heartRate":${40 + rng.int(100)},"spo2":${85 + rng.int(15)},"systolic":120,"diastolic":80,"temperature":36.6,"steps":${rng.int(20_000)}}}` },
+    { kind: 'status', payload: `{"msgId":${msgId},"states":{"presence":${rng.chance(0.5)},"occupancy":${rng.chance(0.5)}},"restores":["low_battery"]}` },
+  ];
+}
+
+export function z2mSeeds(rng: Rng): string[] {
+  const last = `"last_seen":"${new Date(Date.now() - rng.int(600_000)).toISOString()}"`;
+  return [
+    `{"presence":${rng.chance(0.5)},"occupancy":true,"fall_down_status":"${rng.pick(['none', 'maybe_fall', 'fall'])}","motion_speed":3,"linkquality":120,${last}}`,
+    `{"occupancy":true,"sensor_status":"activity","fall_status":"${rng.pick(['normal', 'fall_warning', 'fall_alarm', 'unknown'])}",${last}}`,
+    `{"status":"${rng.pick(['unoccupied', 'occupied', 'sitting', 'on_the_bed', 'low_posture', 'falling'])}","breathing_rate":14,"location_x":120,"location_y":-35}`,
+    `{"sos":${rng.chance(0.5)},"tamper":${rng.chance(0.2)},"battery_low":${rng.chance(0.2)},"linkquality":80}`,
+    `{"action":"${rng.pick(['fall', 'shake', 'single', 'emergency', 'sos'])}","battery":90}`,
+    `{"fall_down_status":"fall","device":{"ieeeAddr":"0x00158d0001a2b3c4","friendlyName":"x","model":"MIR-HE200-TY","manufacturerName":"_TZE200_lu01t0zl"}}`,
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Mutations
+
+const INJECT = ['[', ']', '[[', ']]', '\r\n', '\n', '\r', '*', ',', '\x14', '\x00', '\x7d', '\x7d\x02', '"', '{', '}', '\\', '\\u0000', '\\ud800', ':', '%s', '../'];
+/** invalid UTF-8: lone continuation, overlong, truncated sequence, surrogate half, 0xFF/0xFE */
+const BAD_UTF8 = [Buffer.from([0x80]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xe2, 0x82]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xff, 0xfe]), Buffer.from([0xf4, 0x90, 0x80, 0x80]), Buffer.from([0xc3, 0x28])];
+const NUMBERS = ['-1', '0', '-0', '1e308', '-1e308', '1e-400', '99999999999999999999999', 'NaN', 'Infinity', '0x1F', '1.', '.5', '00000001', '4294967296', '9007199254740993', '-2147483649', '1e3', ''];
+const JSON_VALUES = ['null', 'true', 'false', '[]', '{}', '""', '"x"', '0', '-1', '1e999', '"\\u0000"', '"\\ud800"', '[null]', '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"x":1}}}'];
+
+export type Kind = 'text' | 'json';
+
+/** Byte-level mutations any input can take. */
+function mutateBytes(b: Buffer, rng: Rng, maxBytes: number): Buffer {
+  if (b.length === 0) return rng.bytes(1 + rng.int(64));
+  switch (rng.int(9)) {
+    case 0: {
+      // bit flips
+      const out = Buffer.from(b);
+      const n = 1 + rng.int(8);
+      for (let k = 0; k < n && out.length; k++) out[rng.int(out.length)]! ^= 1 << rng.int(8);
+      return out;
+    }
+    case 1:
+      // truncation
+      return b.subarray(0, rng.int(b.length));
+    case 2: {
+      // random bytes over a span
+      const out = Buffer.from(b);
+      const at = rng.int(out.length);
+      rng.bytes(1 + rng.int(16)).copy(out, at);
+      return out;
+    }
+    case 3: {
+      // injection of separators, brackets, CR/LF, DC4, escapes
+      const at = rng.int(b.length + 1);
+      return Buffer.concat([b.subarray(0, at), Buffer.from(rng.pick(INJECT), 'latin1'), b.subarray(at)]);
+    }
+    case 4: {
+      // invalid UTF-8
+      const at = rng.int(b.length + 1);
+      return Buffer.concat([b.subarray(0, at), rng.pick(BAD_UTF8), b.subarray(at)]);
+    }
+    case 5: {
+      // a span repeated (duplicated fields / huge inputs)
+      const at = rng.int(b.length);
+      const len = 1 + rng.int(Math.min(64, b.length - at));
+      const times = rng.chance(0.05) ? Math.floor(maxBytes / len) : 1 + rng.int(40);
+      const span = b.subarray(at, at + len);
+      return Buffer.concat([b.subarray(0, at + len), Buffer.alloc(Math.min(maxBytes, len * times), span), b.subarray(at + len)]);
+    }
+    case 6: {
+      // bytes deleted
+      const at = rng.int(b.length);
+      return Buffer.concat([b.subarray(0, at), b.subarray(at + 1 + rng.int(8))]);
+    }
+    case 7: {
+      // a byte set to an edge value
+      const out = Buffer.from(b);
+      if (out.length) out[rng.int(out.length)] = rng.pick([0x00, 0x7f, 0x80, 0xff, 0x20, 0x2c, 0x2a, 0x5b, 0x5d, 0x14, 0x0d, 0x0a]);
+      return out;
+    }
+    default:
+      // pure garbage
+      return rng.bytes(1 + rng.int(rng.chance(0.1) ? 2000 : 120));
+  }
+}
+
+/** Comma/star-separated text (watch, Contact ID): fields duplicated, emptied, replaced by numbers or long runs. */
+function mutateFields(s: string, rng: Rng, maxBytes: number): string {
+  const sep = rng.chance(0.7) ? ',' : '*';
+  const parts = s.split(sep);
+  const k = rng.int(parts.length);
+  switch (rng.int(6)) {
+    case 0:
+      parts.splice(k, 0, ...Array(1 + rng.int(rng.chance(0.1) ? Math.min(2000, Math.floor(maxBytes / (s.length + 1))) : 5)).fill(parts[k]));
+      break;
+    case 1:
+      parts[k] = '';
+      break;
+    case 2:
+      parts[k] = rng.pick(NUMBERS);
+      break;
+    case 3:
+      parts[k] = rng.chance(0.1) ? 'A'.repeat(1 + rng.int(maxBytes)) : rng.text(1 + rng.int(40));
+      break;
+    case 4:
+      parts.splice(k, 1 + rng.int(3));
+      break;
+    default:
+      parts[k] = String.fromCodePoint(0x4e00 + rng.int(2000), 0x1f600 + rng.int(50));
+  }
+  return parts.join(sep);
+}
+
+function deepJson(rng: Rng, maxBytes: number): string {
+  const depth = Math.min(Math.floor(maxBytes / 2) - 2, rng.pick([100, 1000, 10_000, 100_000, 500_000]));
+  if (rng.chance(0.5)) return `${'['.repeat(depth)}${']'.repeat(depth)}`;
+  if (rng.chance(0.5)) return `{"position":${'{"a":'.repeat(Math.floor(depth / 5))}1${'}'.repeat(Math.floor(depth / 5))}}`;
+  return `${'['.repeat(depth)}`; // unterminated
+}
+
+function oversizedJson(rng: Rng, maxBytes: number): string {
+  const n = Math.max(1, Math.floor((maxBytes * (0.5 + rng.int(60) / 100)) / 12));
+  switch (rng.int(4)) {
+    case 0:
+      return `{"alarms":[${Array(n).fill('"fall"').join(',')}]}`;
+    case 1:
+      return `{"msgId":"${'x'.repeat(n * 10)}"}`;
+    case 2:
+      return `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(',')}}`;
+    default:
+      return `{"states":{${Array.from({ length: Math.min(n, 50_000) }, (_, i) => `"s${i}":true`).join(',')}}}`;
+  }
+}
+
+/** JSON-aware mutations: keys duplicated, values of the wrong type, numbers at the edges, deep and oversized documents. */
+function mutateJson(s: string, rng: Rng, maxBytes: number): string {
+  switch (rng.int(8)) {
+    case 0: {
+      // a key duplicated with another value
+      const m = /"([A-Za-z_]+)":/.exec(s.slice(rng.int(s.length)));
+      return m ? s.replace('{', `{"${m[1]}":${rng.pick(JSON_VALUES)},`) : s;
+    }
+    case 1: {
+      // a value replaced by one of the wrong type
+      const re = /:(\s*)("[^"]*"|-?[0-9.eE+-]+|true|false|null)/g;
+      const all = [...s.matchAll(re)];
+      if (!all.length) return s;
+      const m = rng.pick(all);
+      return s.slice(0, m.index) + `:${rng.pick([...JSON_VALUES, ...NUMBERS.filter((x) => x !== '')])}` + s.slice(m.index! + m[0].length);
+    }
+    case 2:
+      // big documents are rarer than the rest: they cost the wire and the fuzzer more than they find
+      return rng.chance(0.15) ? deepJson(rng, maxBytes) : mutateFields(s, rng, 200);
+    case 3:
+      return rng.chance(0.1) ? oversizedJson(rng, maxBytes) : s.replace(/\[[^\]]*\]/, `[${Array(1 + rng.int(20)).fill('"fall"').join(',')}]`);
+    case 4:
+      // unknown fields and prototype keys
+      return s.replace('{', `{${rng.pick(['"__proto__":{"isAdmin":true}', '"constructor":{}', '"unknown":1', '"alarms":"fall"', '"time":"2026-13-45T99:99:99Z"', '"time":"yesterday"', '"msgId":{"a":1}', '"battery":-5', '"signal":1e400'])},`);
+    case 5:
+      return rng.pick(['', ' ', 'null', '[]', '"str"', '1', '{', '}', '{"a":', '{"alarms":["fall"', '\uFEFF{}', '{"a":1}garbage', '{"a":"\\ud800"}', '{"a":"\\u0000"}', '{}{}']);
+    case 6:
+      return s.replace(/"(fall|sos|medical|low_battery|falling|fall_alarm|none|gps)"/, `"${rng.pick(['FALL', 'fall ', 'fal', 'fall\\u0000', 'sos\\n', '🔥', 'a'.repeat(300)])}"`);
+    default:
+      return mutateFields(s, rng, maxBytes);
+  }
+}
+
+/**
+ * One fuzz input from a valid seed: usually one mutation, sometimes a few stacked, sometimes a splice of two
+ * seeds or pure garbage; at most `maxBytes`.
+ */
+export function mutate(seed: Buffer, rng: Rng, kind: Kind, maxBytes: number, other?: Buffer): Buffer {
+  if (rng.chance(0.08)) return rng.bytes(1 + rng.int(Math.min(maxBytes, rng.chance(0.1) ? 4000 : 200)));
+  let b = seed;
+  const rounds = rng.chance(0.7) ? 1 : 2 + rng.int(3);
+  for (let r = 0; r < rounds; r++) {
+    const p = rng.int(10);
+    if (p < 4) b = mutateBytes(b, rng, maxBytes);
+    else if (p < 8) b = Buffer.from(kind === 'json' ? mutateJson(b.toString('latin1'), rng, maxBytes) : mutateFields(b.toString('latin1'), rng, maxBytes), 'latin1');
+    else if (p < 9 && other) {
+      const a = rng.int(b.length + 1);
+      b = Buffer.concat([b.subarray(0, a), other.subarray(rng.int(other.length + 1))]);
+    } else b = Buffer.concat([b, b]);
+    if (b.length > maxBytes) b = b.subarray(0, maxBytes);
+  }
+  return b.length > maxBytes ? b.subarray(0, maxBytes) : b;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// MQTT 3.1.1 packets (OASIS §2-3)
+
+function remainingLength(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+const str = (s: string | Buffer) => {
+  const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+  const len = Buffer.allocUnsafe(2);
+  len.writeUInt16BE(Math.min(b.length, 0xffff), 0);
+  return Buffer.concat([len, b]);
+};
+
+export function mqttConnect(clientId: string, username?: string, password?: string, keepaliveS = 60): Buffer {
+  let flags = 0x02;
+  if (username !== undefined) flags |= 0x80;
+  if (password !== undefined) flags |= 0x40;
+  const parts = [Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, flags, (keepaliveS >> 8) & 0xff, keepaliveS & 0xff]), str(clientId)];
+  if (username !== undefined) parts.push(str(username));
+  if (password !== undefined) parts.push(str(password));
+  const body = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]);
+}
+
+export function mqttPublish(topic: string | Buffer, payload: Buffer, qos: 0 | 1, packetId = 0): Buffer {
+  const t = str(topic);
+  const id = qos ? Buffer.from([(packetId >> 8) & 0xff, packetId & 0xff]) : Buffer.alloc(0);
+  const len = t.length + id.length + payload.length;
+  return Buffer.concat([Buffer.from([0x30 | (qos << 1)]), remainingLength(len), t, id, payload]);
+}
+
+export const MQTT_DISCONNECT = Buffer.from([0xe0, 0x00]);
+
+/** Splits what the broker sends into packets: { type, flags, body }. */
+export class MqttReader {
+  private rest: Buffer | null = null;
+  push(chunk: Buffer, on: (type: number, flags: number, body: Buffer) => void): void {
+    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    this.rest = null;
+    let i = 0;
+    while (buf.length - i >= 2) {
+      let len = 0;
+      let mul = 1;
+      let k = i + 1;
+      let done = false;
+      for (; k < buf.length && k < i + 5; k++) {
+        len += (buf[k]! & 0x7f) * mul;
+        mul *= 128;
+        if ((buf[k]! & 0x80) === 0) {
+          done = true;
+          break;
+        }
+      }
+      if (!done || buf.length < k + 1 + len) break;
+      on(buf[i]! >> 4, buf[i]! & 0x0f, buf.subarray(k + 1, k + 1 + len));
+      i = k + 1 + len;
+    }
+    if (i < buf.length) this.rest = Buffer.from(buf.subarray(i));
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Part 4: the alarm engine. Journal replay first, so nothing committed before a crash is lost or doubled; then
+ * escalation (kicked by `alarm.raised` on the bus), agent states, the user actions, and the engine's timer.
+ */
+import { join } from 'node:path';
+import { AgentStates } from '../alarms/agent-states.js';
+import { AlarmActions } from '../alarms/alarm-actions.js';
+import { AlarmService } from '../alarms/alarm-service.js';
+import { EngineTimer } from '../alarms/engine-timer.js';
+import { Escalator } from '../alarms/escalator.js';
+import { Journal } from '../alarms/journal.js';
+import { Presence } from '../alarms/presence.js';
+import { RuleEngine } from '../alarms/rule-engine.js';
+import type { Db } from '../store/db.js';
+import { Stops, type Part, type PartContext } from './part.js';
+
+export interface AlarmsPart extends Part {
+  alarms: AlarmService;
+  rules: RuleEngine;
+  escalator: Escalator;
+  agents: AgentStates;
+  actions: AlarmActions;
+  /** who has a dashboard open (WebSocket) */
+  presence: Presence;
+}
+
+/** `alarmDb`: the pool reserved for alarm commits (store part); everything else uses `db`. */
+export async function startAlarms({ cfg, log, metrics, health, bus }: PartContext, db: Db, alarmDb: Db = db): Promise<AlarmsPart> {
+  const stops = new Stops(log);
+  return stops.starting(async () => {
+    const journal = new Journal<never>(cfg.journalDir ?? join(cfg.dataDir, 'journal'));
+    stops.add('journal', () => journal.close());
+    const rules = new RuleEngine(db, log.child({ part: 'rules' }), cfg.timezone);
+    await rules.load();
+    const alarms = new AlarmService(alarmDb, bus, metrics, journal as never, rules, log.child({ part: 'alarms' }));
+    await alarms.replay();
+    const presence = new Presence();
+    const escalator = new Escalator(db, bus, metrics, log.child({ part: 'escalation' }), 1000, presence);
+    // a commit that created alarms: the first step runs at once
+    stops.add('escalator-kick', bus.on('alarm.raised', () => escalator.kick()));
+    escalator.start();
+    stops.add('escalator', () => escalator.stop());
+    const agents = new AgentStates(db, bus, cfg.wrapUpS, log.child({ part: 'agents' }));
+    agents.onReady = (ids) => void escalator.offer(ids).catch((e) => log.warn({ err: e }, 'offering waiting alarms failed'));
+    agents.start();
+    stops.add('agent-states', () => agents.stop());
+    const actions = new AlarmActions(db, bus, agents);
+    // Time-based rules (silent devices, inactivity, missed tests), journal retries, rule-state persistence.
+    const engineTimer = new EngineTimer(db, alarms, rules, log);
+    engineTimer.start();
+    stops.add('engine-timer', () => engineTimer.stop());
+    stops.add('rules-persist', () => rules.persist(true).catch(() => undefined));
+    health.register('alarm_journal', () => ({ state: alarms.journalDepth > 0 ? 'degraded' : 'up', detail: `${alarms.journalDepth} alarm messages waiting for PostgreSQL` }));
+    return { alarms, rules, escalator, agents, actions, presence, stop: () => stops.stop() };
+  });
+}

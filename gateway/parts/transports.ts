@@ -1,0 +1,123 @@
+/**
+ * Part 6: the device transports. A TCP server per TCP protocol in protocols/index.ts (in-process, or in worker
+ * processes when its workers setting is above 0), its port and limits read from the settings the module names;
+ * MQTT devices and Zigbee2MQTT on the broker; alarm receivers on serial lines.
+ */
+import { TCP_PROTOCOLS } from '../../protocols/index.js';
+import type { TcpProtocol, TcpSettingNames } from '../../protocols/message.js';
+import { SETTINGS, type Config } from '../config.js';
+import { capacityHealth } from '../health.js';
+import { openFilesLimit } from '../transports/fd-limit.js';
+import { startMqttDevices } from '../transports/mqtt-devices.js';
+import { startReceivers, type AlarmReceivers } from '../transports/receivers.js';
+import { cloneAlarm } from '../transports/sessions.js';
+import { TcpTransport, type DeviceServer, type TcpHandlers, type TcpOptions } from '../transports/tcp.js';
+import { TcpWorkerPool } from '../transports/tcp-workers.js';
+import type { AlarmsPart } from './alarms.js';
+import type { BrokerPart } from './broker.js';
+import { Stops, type Part, type PartContext } from './part.js';
+import type { PipelinePart } from './pipeline.js';
+
+/** descriptors kept for everything but in-process TCP device connections */
+const FD_RESERVE = 1000;
+
+/**
+ * For a setting config.ts does not know yet (a new protocol's, e.g. GT06_PORT): the port falls back to the module's
+ * default port, the rest to these (the watch's defaults).
+ */
+const TCP_FALLBACKS: Omit<Record<keyof TcpSettingNames, string | number>, 'port'> = {
+  host: '0.0.0.0',
+  idleTimeoutS: 720,
+  maxConnections: 120000,
+  workers: 0,
+  firstFrameTimeoutS: 30,
+  partialFrameTimeoutS: 10,
+  maxUnidentifiedPerAddress: 20,
+};
+
+const CONFIG_KEYS = new Map<string, keyof Config>(SETTINGS.map((s) => [s.env, s.key]));
+
+/** A setting's value by its name (SETTINGS `env`), or `fallback` when config.ts has no such setting. */
+export function settingByName<T>(cfg: Config, name: string, fallback: T): T {
+  const key = CONFIG_KEYS.get(name);
+  return key ? (cfg[key] as T) : fallback;
+}
+
+/** The TCP server options and worker count of a protocol, from the settings it names. */
+export function tcpSettings(cfg: Config, p: TcpProtocol): { options: TcpOptions; workers: number } {
+  const s = p.settings;
+  const get = <T>(k: Exclude<keyof TcpSettingNames, 'port'>) => settingByName(cfg, s[k], TCP_FALLBACKS[k] as T);
+  return {
+    options: {
+      host: get<string>('host'),
+      port: settingByName(cfg, s.port, p.defaultPort),
+      idleTimeoutS: get<number>('idleTimeoutS'),
+      maxConnections: get<number>('maxConnections'),
+      badFrameLimit: cfg.badFrameLimit,
+      firstFrameTimeoutS: get<number>('firstFrameTimeoutS'),
+      partialFrameTimeoutS: get<number>('partialFrameTimeoutS'),
+      maxUnidentifiedPerAddress: get<number>('maxUnidentifiedPerAddress'),
+    },
+    workers: get<number>('workers'),
+  };
+}
+
+export interface TransportsPart extends Part {
+  /** the TCP servers by protocol name */
+  servers: ReadonlyMap<string, DeviceServer>;
+  receivers: AlarmReceivers;
+}
+
+export async function startTransports(
+  { cfg, log, metrics, health, bus, summary }: PartContext,
+  d: { pipeline: PipelinePart; alarms: AlarmsPart; broker: BrokerPart },
+): Promise<TransportsPart> {
+  const stops = new Stops(log);
+  return stops.starting(async () => {
+    const { pipeline, registry, commands, servers } = d.pipeline;
+    const { alarms } = d.alarms;
+    for (const p of TCP_PROTOCOLS) {
+      const { options, workers } = tcpSettings(cfg, p);
+      if (!workers) {
+        // One descriptor per connection: past the open-files limit even the gateway's own PostgreSQL connections
+        // fail (EMFILE). Keep a reserve for the database pool, MQTT, HTTP and files.
+        const cap = openFilesLimit() - FD_RESERVE;
+        if (cap < options.maxConnections) {
+          const key = CONFIG_KEYS.get(p.settings.maxConnections) ?? `${p.name}MaxConnections`;
+          log.warn({ openFilesLimit: openFilesLimit(), [key]: Math.max(1, cap) }, `${p.settings.maxConnections} lowered to fit the open-files limit; raise it (ulimit -n) or set ${p.settings.workers}`);
+          options.maxConnections = Math.max(1, cap);
+        }
+      }
+      const handlers: TcpHandlers = {
+        handle: (msgs, remote) => pipeline.handle(msgs, remote),
+        online: (device, conn) => {
+          bus.emit('device.online', { device, protocol: p.name });
+          void commands.flush(device, conn).catch((e) => log.error({ err: e }, 'sending queued commands failed'));
+        },
+        offline: (device) => bus.emit('device.offline', { device, protocol: p.name }),
+        clone: (device, holder, suspect) => {
+          const a = cloneAlarm(device, holder, suspect);
+          void alarms.commit(a.msg, device, a.raise, []).catch((e) => log.error({ err: e }, 'device_clone_suspected not committed (journaled; retried)'));
+        },
+      };
+      const plog = log.child({ part: p.name });
+      servers.set(p.name, workers ? new TcpWorkerPool(p.name, workers, options, handlers, metrics, plog, cfg.logLevel) : new TcpTransport(p, options, handlers, metrics, plog));
+    }
+
+    const mqttDevices = startMqttDevices({ cfg, broker: d.broker.broker, pipeline, registry, metrics, health, log: log.child({ part: 'mqtt-devices' }) });
+    stops.add('mqtt-devices', () => mqttDevices.stop());
+    summary.push(...mqttDevices.summary);
+    for (const p of TCP_PROTOCOLS) {
+      const server = servers.get(p.name)!;
+      await server.start();
+      stops.add(p.name, () => server.stop());
+      health.register(p.name, () => capacityHealth(server));
+      summary.push(`${`${p.label ?? p.name} TCP`.padEnd(13)}${tcpSettings(cfg, p).options.host}:${server.port}  (${p.devices ?? `${p.name} devices`})`);
+    }
+    // Alarm receivers on serial lines: a missing port is retried in the background, never fatal.
+    const receivers = await startReceivers({ settings: cfg.receivers ?? [], pipeline, registry, alarms, metrics, health, log: log.child({ part: 'receivers' }) });
+    stops.add('receivers', () => receivers.stop());
+    summary.push(...receivers.summary);
+    return { servers, receivers, stop: () => stops.stop() };
+  });
+}
