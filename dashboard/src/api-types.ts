@@ -27,7 +27,30 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": ({
+                            displayName: string;
+                            extension: string | null;
+                            /** Format: date-time */
+                            idleSince?: string | null;
+                            /** @enum {string} */
+                            role: "agent" | "supervisor" | "installer" | "admin";
+                            signedIn: boolean;
+                            /** Format: date-time */
+                            since?: string;
+                            /** @enum {string} */
+                            state: "ready" | "not_ready" | "away" | "wrap_up" | "on_call" | "handling";
+                            userId: number;
+                            username: string;
+                            /**
+                             * Format: date-time
+                             * @description while in wrap-up (话后整理): when it ends by itself (自动置闲)
+                             */
+                            wrapUpUntil?: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
                 };
             };
         };
@@ -46,6 +69,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The signed-in agent's state */
         get: {
             parameters: {
                 query?: never;
@@ -60,7 +84,26 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            extension: string | null;
+                            /** Format: date-time */
+                            idleSince?: string | null;
+                            signedIn: boolean;
+                            /** Format: date-time */
+                            since?: string;
+                            /** @enum {string} */
+                            state: "ready" | "not_ready" | "away" | "wrap_up" | "on_call" | "handling";
+                            userId: number;
+                            /**
+                             * Format: date-time
+                             * @description while in wrap-up (话后整理): when it ends by itself (自动置闲)
+                             */
+                            wrapUpUntil?: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -218,7 +261,44 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": ({
+                            /** Format: date-time */
+                            acceptedAt: string | null;
+                            /** @enum {string} */
+                            alarmClass: "operator" | "condition";
+                            /** Format: date-time */
+                            closedAt: string | null;
+                            count: number;
+                            detail: {
+                                [key: string]: unknown;
+                            };
+                            deviceId: number | null;
+                            elderId: number | null;
+                            /** Format: date-time */
+                            firstAt: string;
+                            id: number;
+                            kind: string;
+                            /** Format: date-time */
+                            lastAt: string;
+                            lat: number | null;
+                            lon: number | null;
+                            outcome: string | null;
+                            ownerId: number | null;
+                            presentedTo: number[];
+                            priority: number;
+                            /** Format: date-time */
+                            resolvedAt: string | null;
+                            sourceKey?: string | null;
+                            /** @enum {string} */
+                            state: "raised" | "presented" | "accepted" | "in_progress" | "resolved" | "followed_up" | "closed" | "cleared";
+                            /** Format: date-time */
+                            updatedAt?: string;
+                            zone: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
                 };
             };
         };
@@ -254,7 +334,177 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            alarm: {
+                                /** Format: date-time */
+                                acceptedAt: string | null;
+                                /** @enum {string} */
+                                alarmClass: "operator" | "condition";
+                                /** Format: date-time */
+                                closedAt: string | null;
+                                count: number;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                                deviceId: number | null;
+                                elderId: number | null;
+                                /** Format: date-time */
+                                firstAt: string;
+                                id: number;
+                                kind: string;
+                                /** Format: date-time */
+                                lastAt: string;
+                                lat: number | null;
+                                lon: number | null;
+                                outcome: string | null;
+                                ownerId: number | null;
+                                presentedTo: number[];
+                                priority: number;
+                                /** Format: date-time */
+                                resolvedAt: string | null;
+                                sourceKey?: string | null;
+                                /** @enum {string} */
+                                state: "raised" | "presented" | "accepted" | "in_progress" | "resolved" | "followed_up" | "closed" | "cleared";
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                zone: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            calls: ({
+                                agentId: number | null;
+                                alarmId: number | null;
+                                /** Format: date-time */
+                                answeredAt: string | null;
+                                cause?: number | null;
+                                channelId?: string | null;
+                                contactId?: number | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** @enum {string} */
+                                direction: "inbound" | "outbound";
+                                durationS: number | null;
+                                elderId?: number | null;
+                                /** Format: date-time */
+                                endedAt: string | null;
+                                flow?: string | null;
+                                /** @description the flow (one click-to-call, callback or cascade): the id of its live call */
+                                flowId?: string | null;
+                                id: number;
+                                /** @description 'ringing' | 'up' while the call is live, 'ended' after */
+                                liveState?: string;
+                                number: string | null;
+                                outcome: string | null;
+                                party: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            contacts: ({
+                                elderId: number;
+                                id: number;
+                                name: string;
+                                notes: string | null;
+                                phone: string;
+                                /** @description call order, 1 first */
+                                position: number;
+                                relation: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            device: ({
+                                battery: number | null;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                elderId: number | null;
+                                id: number;
+                                identifier: string;
+                                kind: string;
+                                /** Format: date-time */
+                                lastSeen: string | null;
+                                meta?: {
+                                    [key: string]: unknown;
+                                };
+                                model: string | null;
+                                protocol: string;
+                                signal: number | null;
+                                simPhone: string | null;
+                                state: string;
+                            } & {
+                                [key: string]: unknown;
+                            }) | null;
+                            devices: ({
+                                battery: number | null;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                elderId: number | null;
+                                id: number;
+                                identifier: string;
+                                kind: string;
+                                /** Format: date-time */
+                                lastSeen: string | null;
+                                meta?: {
+                                    [key: string]: unknown;
+                                };
+                                model: string | null;
+                                protocol: string;
+                                signal: number | null;
+                                simPhone: string | null;
+                                state: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            elder: ({
+                                accessNotes?: string | null;
+                                address?: string | null;
+                                allergies?: string | null;
+                                /** @description YYYY-MM-DD */
+                                birthDate?: string | null;
+                                conditions?: string | null;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                dialect?: string | null;
+                                /** @enum {string|null} */
+                                gender?: "male" | "female" | "other" | null;
+                                id: number;
+                                /** @description masked to the last 4 characters but for admins */
+                                idNumber?: string | null;
+                                lat?: number | null;
+                                livesAlone?: boolean | null;
+                                lon?: number | null;
+                                medications?: string | null;
+                                name: string;
+                                phone?: string | null;
+                                responsePlan?: {
+                                    [key: string]: unknown;
+                                } | null;
+                                rules?: {
+                                    [key: string]: unknown;
+                                };
+                                /** Format: date-time */
+                                updatedAt?: string;
+                            } & {
+                                [key: string]: unknown;
+                            }) | null;
+                            timeline: ({
+                                action: string;
+                                actor: string;
+                                alarmId: number;
+                                /** Format: date-time */
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                                fromState: string | null;
+                                id: number;
+                                toState: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -713,6 +963,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The signed-in user */
         get: {
             parameters: {
                 query?: never;
@@ -727,7 +978,27 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description with a cookie session: send it as x-csrf-token */
+                            csrfToken?: string;
+                            user: {
+                                /** Format: date-time */
+                                createdAt?: string;
+                                disabled?: boolean;
+                                displayName: string;
+                                extension?: string | null;
+                                id: number;
+                                /** @enum {string} */
+                                role: "agent" | "supervisor" | "installer" | "admin";
+                                username: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -765,7 +1036,36 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": ({
+                            agentId: number | null;
+                            alarmId: number | null;
+                            /** Format: date-time */
+                            answeredAt: string | null;
+                            cause?: number | null;
+                            channelId?: string | null;
+                            contactId?: number | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @enum {string} */
+                            direction: "inbound" | "outbound";
+                            durationS: number | null;
+                            elderId?: number | null;
+                            /** Format: date-time */
+                            endedAt: string | null;
+                            flow?: string | null;
+                            /** @description the flow (one click-to-call, callback or cascade): the id of its live call */
+                            flowId?: string | null;
+                            id: number;
+                            /** @description 'ringing' | 'up' while the call is live, 'ended' after */
+                            liveState?: string;
+                            number: string | null;
+                            outcome: string | null;
+                            party: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
                 };
             };
         };
@@ -864,7 +1164,29 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": ({
+                            agentId?: number | null;
+                            alarmId?: number | null;
+                            /** Format: date-time */
+                            answeredAt?: string | null;
+                            channelId?: string | null;
+                            elderId?: number | null;
+                            flow?: string | null;
+                            /** @description the flow id */
+                            id: string;
+                            /** @description the leg's own state: ringing, up, ended */
+                            leg?: string | null;
+                            liveState?: string;
+                            party?: string | null;
+                            /** Format: date-time */
+                            startedAt?: string | null;
+                            /** @description ringing_agent, dialing, connected, ended */
+                            state: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
                 };
             };
         };
@@ -898,7 +1220,27 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            centreName?: string;
+                            /** @description routes other parts provide; absent ones are never called */
+                            features: {
+                                callList: boolean;
+                                calls: boolean;
+                                lastPositions: boolean;
+                                track: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            mapTileAttribution: string;
+                            mapTileUrl: string;
+                            timezone: string;
+                            /** @description seconds of wrap-up (话后整理) before the agent is ready again by itself */
+                            wrapUpS: number;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -1379,6 +1721,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One elder with contacts (not for installers) and devices */
         get: {
             parameters: {
                 query?: never;
@@ -1395,7 +1738,73 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            accessNotes?: string | null;
+                            address?: string | null;
+                            allergies?: string | null;
+                            /** @description YYYY-MM-DD */
+                            birthDate?: string | null;
+                            conditions?: string | null;
+                            contacts?: ({
+                                elderId: number;
+                                id: number;
+                                name: string;
+                                notes: string | null;
+                                phone: string;
+                                /** @description call order, 1 first */
+                                position: number;
+                                relation: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            /** Format: date-time */
+                            createdAt?: string;
+                            devices: ({
+                                battery: number | null;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                elderId: number | null;
+                                id: number;
+                                identifier: string;
+                                kind: string;
+                                /** Format: date-time */
+                                lastSeen: string | null;
+                                meta?: {
+                                    [key: string]: unknown;
+                                };
+                                model: string | null;
+                                protocol: string;
+                                signal: number | null;
+                                simPhone: string | null;
+                                state: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            dialect?: string | null;
+                            /** @enum {string|null} */
+                            gender?: "male" | "female" | "other" | null;
+                            id: number;
+                            /** @description masked to the last 4 characters but for admins */
+                            idNumber?: string | null;
+                            lat?: number | null;
+                            livesAlone?: boolean | null;
+                            lon?: number | null;
+                            medications?: string | null;
+                            name: string;
+                            phone?: string | null;
+                            responsePlan?: {
+                                [key: string]: unknown;
+                            } | null;
+                            rules?: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: date-time */
+                            updatedAt?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };

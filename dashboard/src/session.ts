@@ -129,7 +129,7 @@ async function startSession(user: User): Promise<void> {
   store.set({ user, view: isLead(user) ? 'supervisor' : 'desk' });
   onSoundBlocked((blocked) => store.set({ soundBlocked: blocked }));
   const [config, outcomes] = await Promise.all([
-    get<ServerConfig>('/api/config').catch(() => ({}) as ServerConfig),
+    get<ServerConfig>('/api/config').catch((): Partial<ServerConfig> => ({})),
     user.role === 'installer' ? {} : get<Record<string, OutcomeInfo>>('/api/alarms/outcomes').catch(() => ({})),
   ]);
   const tile = import.meta.env.VITE_MAP_TILE_URL as string | undefined;

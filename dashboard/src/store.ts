@@ -40,7 +40,8 @@ export interface State {
   locale: Locale;
   user: User | null;
   me: AgentStatus | null;
-  config: ServerConfig;
+  /** GET /api/config; {} until it answers, and when it fails: read defensively */
+  config: Partial<ServerConfig>;
   outcomes: Record<string, OutcomeInfo>;
   connection: Connection;
   /** when the connection was lost; drives the banner */

@@ -2,9 +2,9 @@
  * The gateway's JSON shapes as the dashboard reads them (dates arrive as ISO strings).
  *
  * Where a route declares its schema, the type is derived from `api-types.ts`, generated from the gateway's
- * OpenAPI document (`npm run api-types`; a unit test fails when it is out of date). The rest are still written
- * by hand here, because their routes declare no response schema yet (a route without one is answered as is,
- * and adding one changes what is sent: fields it omits are dropped); see the note at each.
+ * OpenAPI document (`npm run api-types`; a unit test fails when it is out of date): the response schemas are in
+ * gateway/http/responses.ts. The rest are still written by hand here, because their routes (or WebSocket
+ * messages) declare no response schema yet; see the note at each.
  */
 import type { paths } from './api-types';
 
@@ -14,20 +14,22 @@ type Answer<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] exten
 /** The JSON body a route accepts. */
 type RequestBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: infer R } ? Json<R> : never;
 
+/**
+ * The response schemas are open (additionalProperties: the gateway sends fields they do not list), so the generated
+ * objects carry an index signature `[key: string]: unknown`. Closed<T> drops it, at every depth, so a misspelt field
+ * is a compile error again; an object that is nothing but an index signature (a JSON column such as `detail`) stays.
+ */
+type Strip<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
+type Closed<T> = T extends readonly (infer E)[] ? Closed<E>[] : T extends object ? ([keyof Strip<T>] extends [never] ? T : { [K in keyof Strip<T>]: Closed<Strip<T>[K]> }) : T;
+
 /** A derived type that became `never` (a route or field renamed) fails `tsc -p dashboard` here instead of type-checking everything. */
 type Derived<T> = [T] extends [never] ? false : true;
 
 /** From POST /api/users. */
 export type Role = RequestBody<'/api/users', 'post'>['role'];
 
-export interface User {
-  id: number;
-  username: string;
-  displayName: string;
-  role: Role;
-  extension?: string | null;
-  disabled?: boolean;
-}
+/** GET /api/auth/me → user. */
+export type User = Closed<Answer<'/api/auth/me', 'get'>['user']>;
 
 /** The states an agent may choose (POST /api/agents/me/state); on_call is set by telephony, handling by accepting an alarm. */
 export type SettableState = RequestBody<'/api/agents/me/state', 'post'>['state'];
@@ -37,80 +39,23 @@ export const SETTABLE_STATES = ['ready', 'not_ready', 'away', 'wrap_up'] as cons
 const _everySettable: Record<SettableState, true> = { ready: true, not_ready: true, away: true, wrap_up: true };
 void _everySettable;
 
-export interface AgentStatus {
-  userId: number;
-  extension: string | null;
-  state: AgentState;
-  since: string;
-  idleSince?: string | null;
-  /** while in wrap-up (话后整理): when it ends by itself and the agent is ready again (自动置闲) */
-  wrapUpUntil?: string | null;
-  signedIn: boolean;
-  username?: string;
-  displayName?: string;
-  role?: string;
-}
+/** GET /api/agents/me; GET /api/agents adds each agent's names and role (as does the WebSocket's agent list). */
+type AgentRow = Closed<Answer<'/api/agents', 'get'>[number]>;
+export type AgentStatus = Closed<Answer<'/api/agents/me', 'get'>> & Partial<Pick<AgentRow, 'username' | 'displayName' | 'role'>>;
+// the gateway's agent states are exactly the settable ones and on_call / handling (a compile error here when they drift)
+const _agentStates: [AgentState extends AgentStatus['state'] ? true : false, AgentStatus['state'] extends AgentState ? true : false] = [true, true];
+void _agentStates;
 
-export type AlarmState = 'raised' | 'presented' | 'accepted' | 'in_progress' | 'resolved' | 'followed_up' | 'closed' | 'cleared';
-export const OPEN_STATES: readonly string[] = ['raised', 'presented', 'accepted', 'in_progress'];
+/** GET /api/alarms (each); the same shape in GET /api/alarms/:id and the WebSocket's alarm messages. */
+export type Alarm = Closed<Answer<'/api/alarms', 'get'>[number]>;
+export type AlarmState = Alarm['state'];
+export const OPEN_STATES: readonly string[] = ['raised', 'presented', 'accepted', 'in_progress'] satisfies readonly AlarmState[];
 
-export interface Alarm {
-  id: number;
-  kind: string;
-  priority: number;
-  alarmClass?: 'operator' | 'condition';
-  state: AlarmState;
-  deviceId: number | null;
-  elderId: number | null;
-  zone?: string | null;
-  count: number;
-  firstAt: string;
-  lastAt: string;
-  ownerId: number | null;
-  outcome: string | null;
-  detail?: Record<string, unknown>;
-  lat: number | null;
-  lon: number | null;
-  presentedTo: number[];
-  acceptedAt?: string | null;
-  resolvedAt?: string | null;
-  closedAt?: string | null;
-}
-
-export interface AlarmEvent {
-  id: number;
-  alarmId: number;
-  at: string;
-  actor: string;
-  action: string;
-  fromState: string | null;
-  toState: string | null;
-  detail: Record<string, unknown>;
-}
-
-export interface Contact {
-  id: number;
-  elderId: number;
-  position: number;
-  name: string;
-  relation: string | null;
-  phone: string;
-  notes: string | null;
-}
-
-export interface Device {
-  id: number;
-  identifier: string;
-  protocol: string;
-  model: string | null;
-  kind: string;
-  simPhone: string | null;
-  elderId: number | null;
-  state: string;
-  lastSeen: string | null;
-  battery: number | null;
-  signal: number | null;
-}
+/** GET /api/alarms/:id, as generated (its elder is refined below, see Elder). */
+type AlarmDetailAnswer = Closed<Answer<'/api/alarms/{id}', 'get'>>;
+export type AlarmEvent = AlarmDetailAnswer['timeline'][number];
+export type Contact = AlarmDetailAnswer['contacts'][number];
+export type Device = AlarmDetailAnswer['devices'][number];
 
 export interface LatLon {
   lat: number;
@@ -122,53 +67,25 @@ export interface Geofence {
   shape: { type: 'circle'; center: LatLon; radiusM: number } | { type: 'polygon'; points: LatLon[] };
 }
 
-export interface Elder {
-  id: number;
-  name: string;
-  gender?: 'male' | 'female' | 'other' | null;
-  idNumber?: string | null;
-  birthDate?: string | null;
-  phone?: string | null;
-  address?: string | null;
-  lat?: number | null;
-  lon?: number | null;
-  conditions?: string | null;
-  medications?: string | null;
-  allergies?: string | null;
-  dialect?: string | null;
-  livesAlone?: boolean | null;
-  accessNotes?: string | null;
-  rules?: { geofences?: Geofence[] } & Record<string, unknown>;
-}
+/** The rules' geofences, as the gateway validates them (the response schema types rules as any JSON object). */
+type ElderRules = { geofences?: Geofence[] } & Record<string, unknown>;
+
+/** GET /api/alarms/:id → elder. Installers get no health notes, access notes or ID number (optional fields): read defensively. */
+export type Elder = Omit<NonNullable<AlarmDetailAnswer['elder']>, 'rules'> & { rules?: ElderRules };
 
 /** GET /api/elders/:id. Installers get no contacts (nor health notes, access notes or ID number): read defensively. */
-export interface ElderFull extends Elder {
-  contacts?: Contact[];
-  devices: Device[];
-}
+export type ElderFull = Omit<Closed<Answer<'/api/elders/{id}', 'get'>>, 'rules'> & { rules?: ElderRules };
 
-/** A call record as stored (GET /api/alarms/:id → calls). */
-export interface CallRecord {
-  id: number;
-  alarmId: number | null;
-  direction: 'inbound' | 'outbound';
-  party: string;
-  number: string | null;
-  agentId: number | null;
-  createdAt: string;
-  answeredAt: string | null;
-  endedAt: string | null;
-  durationS: number | null;
-  outcome: string | null;
-  /** the flow (one click-to-call, callback or cascade): the id of its live call in the store */
-  flowId?: string | null;
-  /** 'ringing' | 'up' while the call is live, 'ended' after */
-  liveState?: 'ringing' | 'up' | 'ended' | string;
-}
+/** A call record as stored (GET /api/calls, GET /api/alarms/:id → calls). */
+export type CallRecord = Closed<Answer<'/api/calls', 'get'>[number]>;
 
 export type CallState = 'ringing_agent' | 'dialing' | 'connected' | 'ended';
 
-/** A live call (POST /api/calls, WS {type:'call'}). Fields beyond id and state are optional: read defensively. */
+/**
+ * A live call (POST /api/calls, GET /api/calls/live, WS {type:'call'}). Written by hand: POST /api/calls and the
+ * WebSocket declare no schema; GET /api/calls/live's generated type must fit it (checked below).
+ * Fields beyond id and state are optional: read defensively.
+ */
 export interface LiveCall {
   id: number | string;
   state: CallState | string;
@@ -189,15 +106,8 @@ export interface LiveCall {
   flow?: string | null;
 }
 
-export interface AlarmDetail {
-  alarm: Alarm;
-  timeline: AlarmEvent[];
-  elder: Elder | null;
-  contacts: Contact[];
-  devices: Device[];
-  device: Device | null;
-  calls: CallRecord[];
-}
+/** GET /api/alarms/:id */
+export type AlarmDetail = Omit<AlarmDetailAnswer, 'elder'> & { elder: Elder | null };
 
 /** GET /api/alarms/outcomes: code → labels. */
 export type OutcomeInfo = Answer<'/api/alarms/outcomes', 'get'>[string];
@@ -210,16 +120,8 @@ export type Stats = Answer<'/api/alarms/stats', 'get'>;
 /** GET /api/telemetry/last-positions, /api/elders/:id/track and /vitals. */
 export type TelemetryRow = Answer<'/api/telemetry/last-positions', 'get'>[number];
 
-export interface ServerConfig {
-  mapTileUrl?: string;
-  mapTileAttribution?: string;
-  timezone?: string;
-  centreName?: string;
-  /** seconds of wrap-up (话后整理) before the agent is ready again by itself */
-  wrapUpS?: number;
-  /** routes other parts provide; absent ones are never called (no 404s in the console) */
-  features?: { calls?: boolean; callList?: boolean; track?: boolean; lastPositions?: boolean };
-}
+/** GET /api/config. features: routes other parts provide; absent ones are never called (no 404s in the console). */
+export type ServerConfig = Closed<Answer<'/api/config', 'get'>>;
 
 /** Messages pushed over /api/ws; every one has seq and at. */
 export type WsMessage =
@@ -266,3 +168,11 @@ export interface ElderTimeline {
 
 const _derived: [Derived<Role>, Derived<SettableState>, Derived<OutcomeInfo>, Derived<OutcomeCode>, Derived<Stats>, Derived<TelemetryRow>] = [true, true, true, true, true, true];
 void _derived;
+const _derivedAnswers: [
+  Derived<User>, Derived<AgentStatus>, Derived<Alarm>, Derived<AlarmEvent>, Derived<Contact>, Derived<Device>,
+  Derived<Elder>, Derived<ElderFull>, Derived<CallRecord>, Derived<AlarmDetail>, Derived<ServerConfig>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
+void _derivedAnswers;
+/** GET /api/calls/live answers LiveCalls. */
+const _liveFits: Closed<Answer<'/api/calls/live', 'get'>>[number] extends LiveCall ? true : false = true;
+void _liveFits;

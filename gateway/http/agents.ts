@@ -6,6 +6,7 @@ import { audit } from '../store/audit.js';
 import { extensionUse, getAgentStatus, listAgentStatus, type AgentState } from '../store/agents.js';
 import { actorOf, requireRole } from './auth.js';
 import { ApiError } from './errors.js';
+import { AgentRow, AgentStatusSchema } from './responses.js';
 
 const UserState = Type.Union([Type.Literal('ready'), Type.Literal('not_ready'), Type.Literal('away'), Type.Literal('wrap_up')], {
   description: '置闲 ready / 置忙 not ready / 离席 away / 话后整理 wrap-up',
@@ -61,6 +62,6 @@ export async function agentRoutes(app: FastifyInstance, o: { db: Db; agents: Age
     await audit(db, actorOf(req), 'agent_sign_out', actorOf(req));
     return s;
   });
-  r.get('/api/agents/me', { schema: { tags: ['agents'] }, onRequest: agent }, async (req) => (await getAgentStatus(db, req.user!.id)) ?? { userId: req.user!.id, state: 'away', signedIn: false, extension: null, wrapUpUntil: null });
-  r.get('/api/agents', { schema: { tags: ['agents'], summary: "Every agent's state (supervisor view)" }, onRequest: requireRole(db, 'supervisor', 'admin') }, async () => listAgentStatus(db));
+  r.get('/api/agents/me', { schema: { tags: ['agents'], summary: "The signed-in agent's state", response: { 200: AgentStatusSchema } }, onRequest: agent }, async (req) => (await getAgentStatus(db, req.user!.id)) ?? { userId: req.user!.id, state: 'away', signedIn: false, extension: null, wrapUpUntil: null });
+  r.get('/api/agents', { schema: { tags: ['agents'], summary: "Every agent's state (supervisor view)", response: { 200: Type.Array(AgentRow) } }, onRequest: requireRole(db, 'supervisor', 'admin') }, async () => listAgentStatus(db));
 }

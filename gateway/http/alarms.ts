@@ -11,6 +11,7 @@ import { listCallsForAlarm, liveStateOf } from '../store/calls.js';
 import { requireRole } from './auth.js';
 import { notFound } from './errors.js';
 import { Id, Paging, elderFor } from './schemas.js';
+import { AlarmDetailSchema, AlarmSchema } from './responses.js';
 
 const ActionBody = Type.Object(
   {
@@ -54,6 +55,7 @@ export async function alarmRoutes(app: FastifyInstance, o: { db: Db; actions: Al
           priorityMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
           ...Paging,
         }),
+        response: { 200: Type.Array(AlarmSchema) },
       },
       onRequest: staff,
     },
@@ -73,7 +75,7 @@ export async function alarmRoutes(app: FastifyInstance, o: { db: Db; actions: Al
     return { since: start.toISOString(), ...s, rate60: s.decided60 ? s.within60 / s.decided60 : null, rate180: s.decided180 ? s.within180 / s.decided180 : null };
   });
 
-  r.get('/api/alarms/:id', { schema: { tags: ['alarms'], summary: 'One alarm with its timeline, elder, contacts, devices and calls', params: Id }, onRequest: staff }, async (req) => {
+  r.get('/api/alarms/:id', { schema: { tags: ['alarms'], summary: 'One alarm with its timeline, elder, contacts, devices and calls', params: Id, response: { 200: AlarmDetailSchema } }, onRequest: staff }, async (req) => {
     const alarm = await getAlarm(db, req.params.id);
     if (!alarm) throw notFound(`alarm ${req.params.id}`);
     const [timeline, elder, contacts, devices, device, calls] = await Promise.all([

@@ -14,6 +14,7 @@ import type { Db } from '../store/db.js';
 import { audit } from '../store/audit.js';
 import { createSession, deleteSession, getSessionUser, getUserWithHash, tokenHash, type Role, type User } from '../store/users.js';
 import { ApiError } from './errors.js';
+import { Me } from './responses.js';
 
 export { hashPassword } from '../passwords.js';
 
@@ -147,8 +148,8 @@ export async function authRoutes(app: FastifyInstance, o: { db: Db; bus?: Bus; s
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });
-  r.get('/api/auth/me', { schema: { tags: ['auth'] }, onRequest: requireRole(o.db) }, async (req) => ({
-    user: req.user,
+  r.get('/api/auth/me', { schema: { tags: ['auth'], summary: 'The signed-in user', response: { 200: Me } }, onRequest: requireRole(o.db) }, async (req) => ({
+    user: req.user!, // requireRole: always set here
     ...(req.session?.via === 'cookie' ? { csrfToken: csrfOf(req.session.token) } : {}),
   }));
 }

@@ -12,6 +12,7 @@ import { getElder, listContacts } from '../store/elders.js';
 import { actorOf, requireRole } from './auth.js';
 import { ApiError, badField, notFound } from './errors.js';
 import { phone } from './schemas.js';
+import { CallRecordSchema, LiveCallSchema, type LiveFlow } from './responses.js';
 
 /** The state a dashboard shows for a click-to-call, derived from the leg that changed. */
 export function callState(party: string, leg: string): string {
@@ -21,7 +22,7 @@ export function callState(party: string, leg: string): string {
 }
 
 /** One entry per live flow of an agent, in the shape of the WebSocket's call messages, plus its times. */
-export function liveFlows(records: CallRecord[]): Record<string, unknown>[] {
+export function liveFlows(records: CallRecord[]): LiveFlow[] {
   const byFlow = new Map<string, CallRecord[]>();
   for (const r of records) if (r.flowId) byFlow.set(r.flowId, [...(byFlow.get(r.flowId) ?? []), r]);
   return [...byFlow.entries()].map(([flowId, legs]) => {
@@ -120,11 +121,11 @@ export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; te
     return { ok: true };
   });
 
-  r.get('/api/calls', { schema: { tags: ['calls'], summary: 'Call records, newest first, each with its liveState (ringing, up, ended)', querystring: Type.Object({ alarmId: Type.Optional(Type.Integer({ minimum: 1 })), flowId: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }) }, onRequest: staff }, async (req) =>
+  r.get('/api/calls', { schema: { tags: ['calls'], summary: 'Call records, newest first, each with its liveState (ringing, up, ended)', querystring: Type.Object({ alarmId: Type.Optional(Type.Integer({ minimum: 1 })), flowId: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }), response: { 200: Type.Array(CallRecordSchema) } }, onRequest: staff }, async (req) =>
     (await listCalls(db, { alarmId: req.query.alarmId, flowId: req.query.flowId, limit: req.query.limit ?? 100 })).map((c) => ({ ...c, liveState: liveStateOf(c) })),
   );
 
-  r.get('/api/calls/live', { schema: { tags: ['calls'], summary: "The signed-in user's live calls (a reload or a new login mid-call restores them)" }, onRequest: staff }, async (req) =>
+  r.get('/api/calls/live', { schema: { tags: ['calls'], summary: "The signed-in user's live calls (a reload or a new login mid-call restores them)", response: { 200: Type.Array(LiveCallSchema) } }, onRequest: staff }, async (req) =>
     liveFlows(await liveCallsOfAgent(db, req.user!.id)),
   );
 

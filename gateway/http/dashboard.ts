@@ -8,6 +8,7 @@ import { join, sep } from 'node:path';
 import { ROOT } from '../paths.js';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import { ServerConfigSchema } from './responses.js';
 
 export const DASHBOARD_DIST = join(ROOT, 'dashboard', 'dist') + sep;
 
@@ -27,7 +28,7 @@ export async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions)
 
   // Features other parts add (telephony, telemetry) are looked up when asked, so the browser never calls an absent route.
   const has = (method: 'GET' | 'POST', url: string) => app.hasRoute({ method, url });
-  app.get('/api/config', { schema: { tags: ['dashboard'], summary: 'Settings the dashboard reads at start (no login needed)', security: [] } }, async () => ({
+  app.get('/api/config', { schema: { tags: ['dashboard'], summary: 'Settings the dashboard reads at start (no login needed)', security: [], response: { 200: ServerConfigSchema } } }, async () => ({
     mapTileUrl: o.mapTileUrl ?? '',
     mapTileAttribution: o.mapTileAttribution ?? '',
     timezone: o.timezone,

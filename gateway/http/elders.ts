@@ -6,6 +6,7 @@ import { createElder, deleteElder, getElder, listContacts, listElders, setContac
 import { listDevices } from '../store/devices.js';
 import { actorOf, requireRole } from './auth.js';
 import { notFound } from './errors.js';
+import { ElderFullSchema } from './responses.js';
 import { ContactBody, Id, Paging, elderFor, phone } from './schemas.js';
 import { DEFAULT_ESCALATION_PLAN, DEFAULT_RULES, resolveEscalationPlan, resolveRules } from '../../alarms/index.js';
 import { ApiError } from './errors.js';
@@ -72,7 +73,7 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
     return { ...page, items: page.items.map((e) => elderFor(e, req.user?.role)) };
   });
 
-  r.get('/api/elders/:id', { schema: { tags: ['elders'], params: Id }, onRequest: read }, async (req) => {
+  r.get('/api/elders/:id', { schema: { tags: ['elders'], summary: 'One elder with contacts (not for installers) and devices', params: Id, response: { 200: ElderFullSchema } }, onRequest: read }, async (req) => {
     const elder = await getElder(db, req.params.id);
     if (!elder) throw notFound(`elder ${req.params.id}`);
     const [contacts, devices] = await Promise.all([listContacts(db, elder.id), listDevices(db, { elderId: elder.id, limit: 100, offset: 0 })]);
