@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_ESCALATION_PLAN, alarmClassOf, planSteps, resolveEscalationPlan, type EscalationPlan } from '../../alarms/index.js';
 import { ALARM_PRIORITY, isAlarmKind, type AlarmKind, type DeviceMessage } from '../../protocols/message.js';
 import type { Bus } from '../bus.js';
+import { FairGate, GateFull } from './fair-gate.js';
 import type { Journal } from './journal.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -57,6 +58,8 @@ function planFor(priority: number, plan: EscalationPlan): EscalationPlan {
 }
 
 export class AlarmService implements AlarmSink {
+  /** fair turns for commits; as many slots as the alarm pool has connections (store part: 6) */
+  private readonly gate = new FairGate(6);
   /** journal keys whose first commit is still running (replay leaves them alone) */
   private readonly inFlight = new Set<string>();
 
@@ -102,9 +105,15 @@ export class AlarmService implements AlarmSink {
     this.metrics.journalDepth.set(this.journal.depth);
     this.inFlight.add(key);
     try {
-      const out = await this.commitPayload(key, payload);
+      // Registered devices take turns ahead of unregistered sources; one commit in flight per source (fair-gate.ts).
+      const source = device.id !== null ? `d:${device.id}` : `u:${device.identifier}`;
+      const out = await this.gate.run(source, device.id !== null, () => this.commitPayload(key, payload));
       this.journal.done(key);
       return out;
+    } catch (e) {
+      // Refused before it reached the database: not acknowledged, so the device sends it again; nothing to replay.
+      if (e instanceof GateFull) this.journal.done(key);
+      throw e;
     } finally {
       this.inFlight.delete(key);
       this.metrics.journalDepth.set(this.journal.depth);
