@@ -8,6 +8,7 @@
  * - the few MQTT packets the scenarios write (CONNECT, PUBLISH, DISCONNECT) and a reader for what comes back.
  * Everything is seeded (xorshift), so a run's inputs can be regenerated from its seed.
  */
+import { remainingLength as mqttRemainingLength } from '../../simulators/fleet/mqtt-wire.js';
 
 /** xorshift32: fast, seeded, good enough to pick mutations. */
 export class Rng {
@@ -342,16 +343,8 @@ export function mutate(seed: Buffer, rng: Rng, kind: Kind, maxBytes: number, oth
 // ---------------------------------------------------------------------------------------------------------------
 // MQTT 3.1.1 packets (OASIS §2-3)
 
-function remainingLength(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-}
+// The length encoding is the fleet simulator's (also written from the spec); the packets here are the fuzzer's own.
+const remainingLength = (n: number): Buffer => Buffer.from(mqttRemainingLength(n));
 
 const str = (s: string | Buffer) => {
   const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;

@@ -7,8 +7,8 @@
 
 export const PACKET = { CONNECT: 1, CONNACK: 2, PUBLISH: 3, PUBACK: 4, SUBSCRIBE: 8, SUBACK: 9, PINGREQ: 12, PINGRESP: 13, DISCONNECT: 14 } as const;
 
-/** Remaining Length: 7 bits per byte, high bit = more bytes follow (§2.2.3). */
-function remainingLength(n: number): number[] {
+/** Remaining Length: 7 bits per byte, high bit = more bytes follow (§2.2.3). The bench's fuzzer uses it too. */
+export function remainingLength(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n % 128;

@@ -16,18 +16,14 @@ import { startAsteriskSim, type AsteriskSim } from '../../simulators/asterisk/in
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
 import { login, startTestApp } from '../helpers/app.js';
 import { until } from '../helpers/until.js';
-import { ROOT, collectErrors, ensureDashboardBuilt, findChromium, launchChromium } from '../helpers/browser.js';
+import { collectErrors, ensureDashboardBuilt, findChromium, launchChromium, ARTIFACTS, VIEWPORT, PASSWORD, SOON } from '../helpers/browser.js';
 
 const CHROMIUM = findChromium();
-const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
-const VIEWPORT = { width: 1366, height: 768 };
-const PASSWORD = 'password-123';
 const WATCH_A = '8800000021';
 const WATCH_B = '8800000022';
 const ELDER_PHONE = '13800138001';
 /** A long display name: it must show in full in the status bar ("管理员 Administ" was cut). */
 const LONG_NAME = '管理员 Administrator';
-const SOON = { timeout: 20_000 };
 
 let app: App;
 let sim: AsteriskSim;

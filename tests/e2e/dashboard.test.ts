@@ -15,17 +15,12 @@ import { startAsteriskSim, type AsteriskSim } from '../../simulators/asterisk/in
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
 import { login, startTestApp } from '../helpers/app.js';
 import { until } from '../helpers/until.js';
-import { ROOT, collectErrors, ensureDashboardBuilt, findChromium, gateWebSocket, launchChromium, type WsGate } from '../helpers/browser.js';
+import { collectErrors, ensureDashboardBuilt, findChromium, gateWebSocket, launchChromium, type WsGate, ARTIFACTS, VIEWPORT, PASSWORD, SOON } from '../helpers/browser.js';
 
 const CHROMIUM = findChromium();
-const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
-const VIEWPORT = { width: 1366, height: 768 };
-const PASSWORD = 'password-123';
 const WATCH_A = '8800000015';
 const WATCH_B = '8800000016';
 const ELDER_PHONE = '13800138000';
-/** Generous waits for things that happen "soon"; never asserted as durations. */
-const SOON = { timeout: 20_000 };
 
 let app: App;
 let sim: AsteriskSim;

@@ -18,15 +18,11 @@ import type { App } from '../../gateway/app.js';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
 import { login, startTestApp } from '../helpers/app.js';
 import { until } from '../helpers/until.js';
-import { ROOT, ensureDashboardBuilt, findChromium, launchChromium } from '../helpers/browser.js';
+import { ensureDashboardBuilt, findChromium, launchChromium, ARTIFACTS, VIEWPORT, PASSWORD, SOON } from '../helpers/browser.js';
 
 const CHROMIUM = findChromium();
-const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
-const VIEWPORT = { width: 1366, height: 768 };
-const PASSWORD = 'password-123';
 const WATCH_A = '8800000031';
 const WATCH_B = '8800000032';
-const SOON = { timeout: 20_000 };
 const HOME = { lat: 31.2243, lon: 121.4457 };
 
 // ---------------------------------------------------------------- the payloads

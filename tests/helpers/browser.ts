@@ -9,6 +9,12 @@ import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwrig
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
+/** Where e2e screenshots go, the agents' screen size, the users' password and a generous "soon" (never asserted). */
+export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+export const VIEWPORT = { width: 1366, height: 768 };
+export const PASSWORD = 'password-123';
+export const SOON = { timeout: 20_000 };
+
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync'];
 
 /** The chromium binary, or null (after failing under CI=true, or warning otherwise). */
