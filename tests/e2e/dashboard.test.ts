@@ -89,6 +89,8 @@ async function sosPopped(p: Page): Promise<{ w: SimulatedWatch; alarmId: number 
 async function accept(p: Page): Promise<void> {
   await p.keyboard.press('a');
   await p.locator(`[data-testid=elder-file][data-state=accepted]`).waitFor(SOON);
+  // the accept's own request has settled (R is refused while an action is in flight)
+  await p.locator('[data-testid=action-resolve]:not([disabled])').waitFor(SOON);
 }
 
 /** Resolves the accepted alarm as elder_ok (R, 2, Enter), then ends the wrap-up: the agent is ready again. */
