@@ -62,7 +62,18 @@ export interface RuleState {
   fences: Record<string, FenceTrack>;
   /** condition kinds raised (by the rules or by the device) and not yet cleared */
   active: AlarmKind[];
+  /** the device's own fence (set by the family on the watch) reported an exit and no entry since */
+  deviceFenceOut?: boolean;
+  /** whether geofence_exit was raised for that exit (quiet hours may hold it back, like Anxin's fences) */
+  deviceFenceReported?: boolean;
 }
+
+/** Whether any fence, Anxin's own or the device's, still holds geofence_exit open. */
+function fenceOut(s: RuleState): boolean {
+  return s.deviceFenceReported === true || Object.values(s.fences).some((f) => f.reported);
+}
+
+const DEVICE_FENCE = { source: 'device', fence: 'device' } as const;
 
 export function createRuleState(now: Date): RuleState {
   return { v: 1, createdAt: now.getTime(), testMissedReported: 0, vitals: {}, fences: {}, active: [] };
@@ -116,7 +127,8 @@ class Outcome {
       this.suppressed.push(r);
       return false;
     }
-    this.raise.push(r);
+    // one message is one repeat of a kind: two fences left at once (or the watch's own and Anxin's) raise it once
+    if (!this.raise.some((x) => x.kind === kind)) this.raise.push(r);
     if (alarmClassOf(kind) === 'condition' && !this.isActive(kind)) this.state.active.push(kind);
     return true;
   }
@@ -138,7 +150,7 @@ function reconcile(rules: RuleSet, o: Outcome): void {
   const s = o.state;
   const fenceIds = new Set(rules.geofences.map((g) => g.id));
   for (const id of Object.keys(s.fences)) if (!fenceIds.has(id)) delete s.fences[id];
-  if (o.isActive('geofence_exit') && !Object.values(s.fences).some((f) => f.reported)) o.clearKind('geofence_exit');
+  if (o.isActive('geofence_exit') && !fenceOut(s)) o.clearKind('geofence_exit');
 
   let droppedReported = false;
   for (const name of VITAL_NAMES) {
@@ -189,7 +201,7 @@ function evaluateFences(rules: RuleSet, o: Outcome, p: Position): void {
     t.distanceM = d;
     if (t.outside && !t.reported) t.reported = o.emit('geofence_exit', fenceDetail(rules, g.id, t, p));
   }
-  if (o.isActive('geofence_exit') && !Object.values(s.fences).some((f) => f.reported)) o.clearKind('geofence_exit');
+  if (o.isActive('geofence_exit') && !fenceOut(s)) o.clearKind('geofence_exit');
 }
 
 function evaluateVitals(rules: RuleSet, o: Outcome, health: NonNullable<DeviceMessage['health']>, nowMs: number): void {
@@ -267,16 +279,26 @@ export function evaluateMessage(rules: RuleSet, state: RuleState | undefined, ms
   o.clearKind('device_silent');
   o.clearKind('receiver_silent');
 
-  // restores the device reports (geofences are Anxin's own: device fence bits are ignored)
+  // restores the device reports; the device's fence entry ends only its own exit, not one of Anxin's fences
   for (const k of new Set(msg.restores ?? [])) {
-    if (k === 'geofence_exit') continue;
+    if (k === 'geofence_exit') {
+      s.deviceFenceOut = false;
+      s.deviceFenceReported = false;
+      if (!fenceOut(s)) o.clearKind(k, true);
+      continue;
+    }
     if (k === 'vitals_abnormal') for (const t of Object.values(s.vitals)) if (t) t.reported = false;
     o.clearKind(k, true);
   }
 
   // direct alarms from the device
   for (const k of new Set(msg.alarms ?? [])) {
-    if (k === 'geofence_exit') continue;
+    if (k === 'geofence_exit') {
+      // the watch's own fence (status bit 18): open until the device reports the entry (bit 19)
+      s.deviceFenceOut = true;
+      s.deviceFenceReported = o.emit(k, { ...DEVICE_FENCE }) || s.deviceFenceReported === true;
+      continue;
+    }
     o.emit(k, msg.zone === undefined ? { source: 'device' } : { source: 'device', zone: msg.zone });
   }
 
@@ -356,6 +378,7 @@ export function evaluateTick(rules: RuleSet, state: RuleState | undefined, now: 
   for (const [id, t] of Object.entries(s.fences)) {
     if (t.outside && !t.reported) t.reported = o.emit('geofence_exit', fenceDetail(rules, id, t));
   }
+  if (s.deviceFenceOut && !s.deviceFenceReported) s.deviceFenceReported = o.emit('geofence_exit', { ...DEVICE_FENCE });
 
   return o.result();
 }

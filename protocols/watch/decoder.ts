@@ -13,7 +13,7 @@ import { type WatchHeader, writeWatchReply } from './encoder.js';
 import { type FieldReader, codeUnits, fields } from './fields.js';
 import { head, headerOf } from './header.js';
 import { readReport } from './report.js';
-import { ALARM_STATUS_BITS, EVENT_BITS, STATE_BITS } from './status-bits.js';
+import { ALARM_STATUS_BITS, EVENT_BITS, RESTORE_STATUS_BITS, STATE_BITS } from './status-bits.js';
 
 export type { WatchHeader } from './encoder.js';
 
@@ -63,6 +63,7 @@ function states(word: number): Record<string, boolean> {
 const ALARM_MASKS = ALARM_STATUS_BITS.map(([bit, alarm]) => [1 << bit, alarm] as const);
 /** Status bits that raise an alarm (ALARM_STATUS_BITS). */
 const ALARM_BITS = ALARM_MASKS.reduce((m, [mask]) => m | mask, 0);
+const RESTORE_MASKS = RESTORE_STATUS_BITS.map(([bit, alarm]) => [1 << bit, alarm] as const);
 /** The event bits, shifted down: all clear means "no event bit". */
 const EVENT_MASK = (1 << (EVENT_BITS.last - EVENT_BITS.first + 1)) - 1;
 
@@ -221,8 +222,8 @@ function decode(frame: Buffer, ctx: DecodeContext, deviceId: string, raw: string
     }
     const st = status === null ? {} : states(status);
     msg.states = st;
-    // "No event bit" means bits 16-22 all clear: a frame sent for the device's own fence bits (18/19) is not
-    // an unspecified alarm, Anxin simply does not raise it.
+    // "No event bit" means bits 16-22 all clear. A frame for the device's own fence entry (19) alone is not an
+    // unspecified alarm: it ends the fence exit (restores), nothing is raised.
     const eventBits = status === null ? 0 : (status >>> EVENT_BITS.first) & EVENT_MASK;
     if (isAlarm && eventBits === 0) {
       if (st.lowBattery) {
@@ -233,6 +234,10 @@ function decode(frame: Buffer, ctx: DecodeContext, deviceId: string, raw: string
       }
     } else if (status !== null && (status & ALARM_BITS) !== 0) {
       msg.alarms = eventAlarms(status);
+    }
+    if (status !== null) {
+      const restores = RESTORE_MASKS.filter(([mask, kind]) => (status & mask) !== 0 && !msg.alarms?.includes(kind)).map(([, kind]) => kind);
+      if (restores.length > 0) msg.restores = restores;
     }
     // AL_LTE, ALCUSTOMER1 ... are all answered `AL` (§1.2)
     return isAlarm ? { ok: true, messages: [msg], reply: writeWatchReply(frame, head.lenAt, AL_REPLY) } : { ok: true, messages: [msg] };

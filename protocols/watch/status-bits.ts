@@ -4,14 +4,19 @@
  */
 import type { AlarmKind } from '../message.js';
 
-/** Status bits that raise an alarm, in bit order (18/19 are the device's own fences, see STATE_BITS). */
+/** Status bits that raise an alarm, in bit order. */
 export const ALARM_STATUS_BITS: readonly (readonly [bit: number, alarm: AlarmKind])[] = [
   [16, 'sos'],
   [17, 'low_battery'],
+  // The watch's own fence, set by the family in its companion app: leaving it must reach someone (issue 18).
+  [18, 'geofence_exit'],
   [20, 'removed'],
   [21, 'fall'],
   [22, 'vitals_abnormal'], // vendor: abnormal heart rate (Traccar maps it to fallDown, contradicting the vendor)
 ];
+
+/** Status bits that end an alarm: entering the watch's own fence again ends its geofence_exit. */
+export const RESTORE_STATUS_BITS: readonly (readonly [bit: number, alarm: AlarmKind])[] = [[19, 'geofence_exit']];
 
 /** The event bits: an alarm frame with all of them clear is an unspecified alarm (or a low-battery one). */
 export const EVENT_BITS = { first: 16, last: 22 } as const;
@@ -24,7 +29,7 @@ export const STATE_BITS = {
   worn: 3, // vendor: "watch state"; meaning uncertain [?]
   static: 4, // vendor: "device no-moving state" (Traccar reads it as motion, contradicting the vendor)
   powerCut: 14,
-  // Fence events are the device's own geofence; Anxin evaluates geofences itself, so no alarm is raised.
+  // The device's own fence events, also kept as states (18 raises geofence_exit, 19 restores it).
   deviceFenceExit: 18,
   deviceFenceEnter: 19,
 } as const;

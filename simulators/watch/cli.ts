@@ -2,7 +2,7 @@
  * Simulated watch(es) on the command line.
  *
  *   tsx simulators/watch/cli.ts --host 127.0.0.1 --port 5093 --id 8800000015 [--mf 3G]
- *       [--sos|--fall|--removed] [--ud-interval 60] [--lk-interval 300] [--count N] [--zj INDEX]
+ *       [--sos|--fall|--removed|--fence-exit] [--ud-interval 60] [--lk-interval 300] [--count N] [--zj INDEX]
  *
  * --count N starts N watches with consecutive ids (8800000015, 8800000016, ...). Ctrl-C closes them and exits.
  */
@@ -38,7 +38,7 @@ const WORDS: Record<string, string> = {
 };
 
 const usage = `usage: tsx simulators/watch/cli.ts --host 127.0.0.1 --port 5093 --id 8800000015 [--mf 3G]
-       [--sos|--fall|--removed] [--ud-interval SECONDS] [--lk-interval SECONDS] [--count N] [--zj INDEX]`;
+       [--sos|--fall|--removed|--fence-exit] [--ud-interval SECONDS] [--lk-interval SECONDS] [--count N] [--zj INDEX]`;
 
 function fail(message: string): never {
   console.error(`${message}\n${usage}`);
@@ -57,6 +57,7 @@ function main(): void {
         sos: { type: 'boolean', default: false },
         fall: { type: 'boolean', default: false },
         removed: { type: 'boolean', default: false },
+        'fence-exit': { type: 'boolean', default: false },
         'ud-interval': { type: 'string', default: '0' },
         'lk-interval': { type: 'string', default: '300' },
         count: { type: 'string', default: '1' },
@@ -82,7 +83,7 @@ function main(): void {
   if (!Number.isInteger(count) || count < 1) fail(`bad --count ${args.count}`);
   if (!(udSeconds >= 0) || !(lkSeconds > 0)) fail('intervals must be positive numbers of seconds');
   if (args.zj !== undefined && !/^[0-9A-Fa-f]{4}$/.test(args.zj)) fail(`--zj must be 4 hex digits, got ${args.zj}`);
-  const alarm: AlarmKindSim | undefined = args.sos ? 'sos' : args.fall ? 'fall' : args.removed ? 'removed' : undefined;
+  const alarm: AlarmKindSim | undefined = args.sos ? 'sos' : args.fall ? 'fall' : args.removed ? 'removed' : args['fence-exit'] ? 'fence_exit' : undefined;
 
   const first = BigInt(args.id);
   const watches: SimulatedWatch[] = [];

@@ -40,10 +40,18 @@ export interface SimulatedWatchOptions {
   uploadUnitMs?: number;
 }
 
-export type AlarmKindSim = 'sos' | 'fall' | 'removed';
+export type AlarmKindSim = 'sos' | 'fall' | 'removed' | 'fence_exit' | 'fence_enter';
 
 /** Status words per protocols.md §1.4 (bit 16 SOS, bit 20 removal, bit 21 fall). */
-const ALARM_STATUS: Record<AlarmKindSim, string> = { sos: '00010000', fall: '00200000', removed: '00100000' };
+// protocols.md §1.4: bit 16 SOS, 18 leave-fence (the fence the family set on the watch), 19 enter-fence,
+// 20 removed, 21 fall; bits 1/2 are the matching out-of/in-fence states.
+const ALARM_STATUS: Record<AlarmKindSim, string> = {
+  sos: '00010000',
+  fall: '00200000',
+  removed: '00100000',
+  fence_exit: '00040002',
+  fence_enter: '00080004',
+};
 
 export interface AlarmOptions {
   point?: [number, number];

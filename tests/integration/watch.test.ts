@@ -14,6 +14,8 @@ let app: App;
 let auth: { authorization: string };
 let deviceId: number;
 const IMEI = '8800000015';
+/** one device per worker mode for the fence test: the two describe.each runs share the database */
+const WORKER_FENCE_IMEI: Record<number, string> = { 0: '8800000041', 2: '8800000042' };
 const watches: SimulatedWatch[] = [];
 
 async function newWatch(id = IMEI, extra: Partial<ConstructorParameters<typeof SimulatedWatch>[0]> = {}) {
@@ -73,6 +75,39 @@ describe.each([0, 2])('watch over TCP, end to end (WATCH_WORKERS=%i)', (workers)
     expect(rows.rows).toEqual([{ kind: 'sos', priority: 1, count: 1, state: 'raised' }]);
     // The resends queued behind the first frame are recognised as retransmissions.
     await until(async () => (await metric('anxin_duplicate_messages_total')) > 0);
+    await w.close();
+  });
+
+  it("the watch's own fence: AL bit 18 raises geofence_exit, folds into Anxin's open fence alarm, bit 19 ends it", async () => {
+    const FENCE_IMEI = WORKER_FENCE_IMEI[workers]!;
+    const e = await app.http.inject({ method: 'POST', url: '/api/elders', headers: auth, payload: { name: '李桂兰' } });
+    const elderId = e.json().id;
+    // Anxin's own fence around home; the watch's own (family) fence is unknown to Anxin
+    const home: [number, number] = [31.2304, 121.4737];
+    const p = await app.http.inject({ method: 'PATCH', url: `/api/elders/${elderId}`, headers: auth, payload: { rules: { geofences: [{ id: 'home', name: '家', shape: { type: 'circle', center: { lat: home[0], lon: home[1] }, radiusM: 300 } }] } } });
+    expect(p.statusCode).toBe(200);
+    await app.http.inject({ method: 'POST', url: '/api/devices', headers: auth, payload: { identifier: FENCE_IMEI, protocol: 'watch', elderId } });
+    const w = await newWatch(FENCE_IMEI, { path: [home] });
+    await w.sendLK();
+    const open = async () => (await app.db.query(`SELECT id, kind, count, state FROM alarms WHERE source_key = $1 AND kind = 'geofence_exit' ORDER BY id`, [FENCE_IMEI])).rows;
+
+    // 1. inside Anxin's fence, the watch says it left the family's fence: an alarm, acknowledged after the commit
+    await w.sendAlarm('fence_exit', { point: home });
+    const first = await open();
+    expect(first).toMatchObject([{ kind: 'geofence_exit', count: 1, state: 'raised' }]);
+    const detail = await app.http.inject({ method: 'GET', url: `/api/alarms/${first[0].id}`, headers: auth });
+    expect(JSON.stringify(detail.json())).toContain('"fence":"device"');
+
+    // 2. a position inside Anxin's fence does not end it; a second exit (Anxin's fence) folds into the open alarm
+    await w.sendAlarm('fence_exit', { point: [home[0] + 0.02, home[1]] });
+    await until(async () => (await open())[0]?.count === 2);
+    expect(await open()).toHaveLength(1);
+
+    // 3. back home and inside the watch's fence (bit 19): acknowledged, the condition clears, nothing new is raised
+    const r = await w.sendAlarm('fence_enter', { point: home });
+    expect(r.ackedAt).toBeGreaterThan(0);
+    await until(async () => (await open())[0]?.state === 'cleared');
+    expect((await open()).map((a) => a.id)).toEqual([first[0].id]);
     await w.close();
   });
 

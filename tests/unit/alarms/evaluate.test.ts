@@ -14,14 +14,15 @@ import {
 import { Device, H, T0, at, east, kinds, msg, north, rules } from './helpers.ts';
 
 describe('direct alarms and restores', () => {
-  it('passes device alarms through, turns restores into clears, ignores device fence bits', () => {
+  it('passes device alarms through (the device fence too) and turns restores into clears', () => {
     const d = new Device(rules());
     const r = d.message(T0, { kind: 'alarm', alarms: ['sos', 'fall', 'geofence_exit', 'power_cut'] });
-    expect(kinds(r)).toEqual(['sos', 'fall', 'power_cut']);
+    expect(kinds(r)).toEqual(['sos', 'fall', 'geofence_exit', 'power_cut']);
     expect(r.raise[0]!.detail).toEqual({ source: 'device' });
-    expect(d.state!.active).toEqual(['power_cut']);
-    const r2 = d.message(at(60), { kind: 'status', restores: ['power_cut'] });
-    expect(r2.clear).toEqual(['power_cut']);
+    expect(r.raise[2]!.detail).toEqual({ source: 'device', fence: 'device' });
+    expect(d.state!.active).toEqual(['geofence_exit', 'power_cut']);
+    const r2 = d.message(at(60), { kind: 'status', restores: ['power_cut', 'geofence_exit'] });
+    expect(r2.clear).toEqual(['power_cut', 'geofence_exit']);
     expect(r2.raise).toEqual([]);
     expect(d.state!.active).toEqual([]);
   });
@@ -185,6 +186,34 @@ describe('geofences with hysteresis', () => {
     expect(r.suppressed.map((x) => x.kind)).toEqual(['geofence_exit']);
     expect(q.tick(at(H - 1)).raise).toEqual([]);
     expect(q.tick(at(H)).raise).toMatchObject([{ kind: 'geofence_exit', detail: { fenceId: 'home' } }]); // 11:00
+    expect(q.tick(at(H + 60)).raise).toEqual([]);
+  });
+
+  it("the watch's own fence (AL bit 18) raises geofence_exit; positions inside Anxin's fences do not clear it, bit 19 does", () => {
+    const d = new Device(circle);
+    d.message(T0, { kind: 'position', position: east(C.lat, C.lon, 0) });
+    const r = d.message(at(30), { kind: 'alarm', alarms: ['geofence_exit'], position: east(C.lat, C.lon, 0) });
+    expect(r.raise).toEqual([{ kind: 'geofence_exit', detail: { source: 'device', fence: 'device' } }]);
+    expect(r.clear).toEqual([]);
+    expect(d.message(at(60), { kind: 'position', position: east(C.lat, C.lon, 10) }).clear).toEqual([]);
+    expect(d.tick(at(90)).clear).toEqual([]);
+    expect(d.state!.active).toEqual(['geofence_exit']);
+    // Anxin's own fence is left too, then re-entered: the device's exit still holds the alarm
+    expect(kinds(d.message(at(120), { kind: 'position', position: east(C.lat, C.lon, 1000) }))).toEqual(['geofence_exit']);
+    expect(d.message(at(150), { kind: 'position', position: east(C.lat, C.lon, 0) }).clear).toEqual([]);
+    // the watch reports the entry: now nothing holds it
+    expect(d.message(at(180), { kind: 'alarm', restores: ['geofence_exit'] }).clear).toEqual(['geofence_exit']);
+    expect(d.state!.active).toEqual([]);
+    // a second exit is a new raise
+    expect(kinds(d.message(at(240), { kind: 'alarm', alarms: ['geofence_exit'] }))).toEqual(['geofence_exit']);
+  });
+
+  it("quiet hours hold the watch's own fence exit back until the window ends, like Anxin's", () => {
+    const q = new Device(rules({ silent: { intervalS: 100 * H }, quietHours: [{ from: '09:00', to: '11:00', kinds: ['geofence_exit'] }] }));
+    const r = q.message(T0, { kind: 'alarm', alarms: ['geofence_exit'] }); // 10:00 local
+    expect(r.raise).toEqual([]);
+    expect(q.tick(at(H - 1)).raise).toEqual([]);
+    expect(q.tick(at(H)).raise).toEqual([{ kind: 'geofence_exit', detail: { source: 'device', fence: 'device' } }]);
     expect(q.tick(at(H + 60)).raise).toEqual([]);
   });
 

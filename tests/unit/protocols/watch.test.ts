@@ -212,12 +212,20 @@ describe('watch: decoder rules (synthetic frames)', () => {
     expect(msg.states?.powerCut).toBe(true);
   });
 
-  it('device fence bits 18/19 are states only; an AL for them raises nothing but is acknowledged', () => {
-    const { msg, reply } = decodeOne(ud('000C0006', 'AL'));
-    expect(msg.alarms).toBeUndefined();
-    expect(msg.states).toMatchObject({ deviceFenceExit: true, deviceFenceEnter: true, outOfFence: true, inFence: true });
-    expect(msg.states?.unspecifiedAlarm).toBeUndefined();
-    expect(reply).toBe('[3G*1234567890*0002*AL]');
+  it("the watch's own fence: bit 18 raises geofence_exit, bit 19 alone restores it; both are states too", () => {
+    const both = decodeOne(ud('000C0006', 'AL'));
+    expect(both.msg.alarms).toEqual(['geofence_exit']);
+    expect(both.msg.restores).toBeUndefined();
+    expect(both.msg.states).toMatchObject({ deviceFenceExit: true, deviceFenceEnter: true, outOfFence: true, inFence: true });
+    expect(both.msg.states?.unspecifiedAlarm).toBeUndefined();
+    expect(both.reply).toBe('[3G*1234567890*0002*AL]');
+    const exit = decodeOne(ud('00040002', 'AL'));
+    expect(exit.msg.alarms).toEqual(['geofence_exit']);
+    const enter = decodeOne(ud('00080004', 'AL'));
+    expect(enter.msg.alarms).toBeUndefined();
+    expect(enter.msg.restores).toEqual(['geofence_exit']);
+    expect(enter.msg.states?.unspecifiedAlarm).toBeUndefined();
+    expect(enter.reply).toBe('[3G*1234567890*0002*AL]');
   });
 
   it('AL with no event bit: low battery state → low_battery, otherwise unspecified → sos', () => {
