@@ -114,6 +114,7 @@ export const ConfigSchema = Type.Object({
   ariApp: string('ARI_APP', 'anxin', 'Stasis application the dialplan sends calls to.'),
   ariTrunkTemplate: string('ARI_TRUNK_TEMPLATE', 'PJSIP/{number}@trunk', 'Endpoint for outbound calls to elders and contacts; {number} is replaced.'),
   ariAgentTemplate: string('ARI_AGENT_TEMPLATE', 'PJSIP/{ext}', "Endpoint of an agent's extension; {ext} is replaced."),
+  ariKeepaliveS: int('ARI_KEEPALIVE_S', 10, { minimum: 0, maximum: 300 }, "Ping ARI's event WebSocket this often; no answer within as long again and the connection is dropped and made anew (a silently dead path would otherwise look up while no event arrives). 0 = off."),
   redLineDid: string('RED_LINE_DID', '96110', 'The number one-key callers dial with the red (emergency) key.'),
   greenLineDid: string('GREEN_LINE_DID', '96120', 'The number one-key callers dial with the green (service) key.'),
   callerId: string('CALLER_ID', '"Anxin" <96110>', 'Caller ID on outbound calls.'),

@@ -131,6 +131,7 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
     url, username: cfg.ariUsername, password: cfg.ariPassword, app: cfg.ariApp,
     trunkTemplate: cfg.ariTrunkTemplate, agentTemplate: cfg.ariAgentTemplate, redDid: cfg.redLineDid, greenDid: cfg.greenLineDid,
     callerId: cfg.callerId, areaCode: cfg.areaCode, ports, log: log.child({ part: 'telephony' }),
+    ari: { keepalive: { intervalMs: cfg.ariKeepaliveS * 1000 } },
   });
   telephony.on('call', (u) => bus.emit('call.changed', { update: u }));
   telephony.on('down', (h) => log.warn({ health: h }, 'telephony_down: Asterisk unreachable; alarms still pop, calls resume when it returns'));

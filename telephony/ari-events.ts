@@ -240,6 +240,9 @@ const DECODERS: { [K in AriEventType]: (e: Obj, base: Base) => AriEventOf<K> } =
   ApplicationReplaced: (_e, b) => ({ ...b, type: 'ApplicationReplaced' }),
 };
 
+/** The `reason` of a frame whose type the adapter does not decode (as opposed to a known type with fields missing). */
+export const UNKNOWN_TYPE_REASON = 'event type not known to the adapter';
+
 export type Decoded = { ok: true; event: AriEvent } | { ok: false; unknown: UnknownAriEvent };
 
 /** REST results (ari-client resource instances or plain JSON) as snapshots; throw on a missing id. */
@@ -258,7 +261,7 @@ export function decodeEvent(frame: unknown): Decoded {
   }
   if (!isObj(raw) || typeof raw.type !== 'string') return { ok: false, unknown: { type: '', reason: 'no event type', raw } };
   const type = raw.type;
-  if (!Object.prototype.hasOwnProperty.call(DECODERS, type)) return { ok: false, unknown: { type, reason: 'event type not known to the adapter', raw } };
+  if (!Object.prototype.hasOwnProperty.call(DECODERS, type)) return { ok: false, unknown: { type, reason: UNKNOWN_TYPE_REASON, raw } };
   const base: Base = {};
   if (typeof raw.timestamp === 'string') base.timestamp = raw.timestamp;
   if (typeof raw.application === 'string') base.application = raw.application;

@@ -41,8 +41,10 @@ import {
   type ChannelSnapshot,
   type PlaybackSnapshot,
   type UnknownAriEvent,
+  UNKNOWN_TYPE_REASON,
 } from './ari-events.ts';
 import { Emitter } from './emitter.ts';
+import { keepAlive, type PingableSocket } from './keepalive.ts';
 import { errText, silentLog, type TelephonyLog } from './log.ts';
 
 export type * from './ari-events.ts';
@@ -303,6 +305,11 @@ export interface AriAdapterOptions {
   connectTimeoutMs?: number;
   /** Reconnect backoff: first delay (default 250 ms), doubling up to maxDelayMs (default 10000). No retry limit. */
   reconnect?: { minDelayMs?: number; maxDelayMs?: number };
+  /**
+   * WebSocket keepalive (issue 17 item 7): ping every intervalMs (default 10000; 0 = off); no pong within
+   * timeoutMs (default: intervalMs) drops the connection and reconnects.
+   */
+  keepalive?: { intervalMs?: number; timeoutMs?: number };
 }
 
 export interface OriginateParams {
@@ -323,7 +330,7 @@ export interface OriginateParams {
 
 export type CreateChannelParams = Omit<OriginateParams, 'timeoutS' | 'callerId'>;
 
-type Sock = EventEmitter & { terminate(): void; close(): void };
+type Sock = PingableSocket & { close(): void };
 
 const sleepTimer = (ms: number, fn: () => void): NodeJS.Timeout => {
   const t = setTimeout(fn, ms);
@@ -352,6 +359,8 @@ export class AriAdapter {
   private upWaiters = new Set<() => void>();
   private current: AriHealth = { state: 'telephony_down', reason: 'not started', since: new Date() };
   private downReported = false;
+  /** Frames per event type the adapter does not decode (issue 17 item 5: each type is logged once, at debug). */
+  private readonly unknownCounts = new Map<string, number>();
 
   constructor(private readonly opts: AriAdapterOptions) {
     this.base = opts.url.replace(/\/+$/, '').replace(/\/ari$/, '');
@@ -370,6 +379,11 @@ export class AriAdapter {
 
   health(): AriHealth {
     return { ...this.current };
+  }
+
+  /** Undecoded frames seen since start, per event type ('' for frames without one). */
+  unknownEvents(): Record<string, number> {
+    return Object.fromEntries(this.unknownCounts);
   }
 
   on<K extends keyof AriAdapterEvents>(type: K, fn: (e: AriAdapterEvents[K]) => void): () => void {
@@ -506,15 +520,30 @@ export class AriAdapter {
           current = Object.assign(new EventEmitter(), { close() {}, terminate() {}, ping() {} });
           return;
         }
+        const ka = this.keepalive(client, ws);
         const emit = ws.emit.bind(ws);
         ws.emit = (event: string | symbol, ...args: unknown[]): boolean => {
           if (event === 'message') {
+            ka?.seen();
             if (gen === this.gen && !this.retired.has(client)) this.onFrame(args[0]);
             return true;
           }
           return emit(event, ...args);
         };
         current = ws;
+      },
+    });
+  }
+
+  /** Pings the event socket; a missed pong terminates it and goes through the usual lost → reconnect path. */
+  private keepalive(client: Client, ws: Sock): ReturnType<typeof keepAlive> | undefined {
+    const intervalMs = this.opts.keepalive?.intervalMs ?? 10_000;
+    if (intervalMs <= 0) return undefined;
+    return keepAlive(ws, {
+      intervalMs,
+      timeoutMs: this.opts.keepalive?.timeoutMs ?? intervalMs,
+      onDead: (reason) => {
+        if (this.client === client && !this.retired.has(client)) this.lost(client, `event WebSocket silent: ${reason}`, true);
       },
     });
   }
@@ -580,7 +609,13 @@ export class AriAdapter {
   private onFrame(data: unknown): void {
     const d = decodeEvent(data);
     if (!d.ok) {
-      this.log.warn({ type: d.unknown.type, reason: d.unknown.reason }, 'telephony: ARI event ignored');
+      // A real Asterisk sends many types the flows do not need (ChannelVarset, ChannelDialplan, ChannelCallerId,
+      // ChannelConnectedLine, …): 78 WARN lines for ~20 calls (issue 17 item 5). Count them; log each type once.
+      const n = (this.unknownCounts.get(d.unknown.type) ?? 0) + 1;
+      this.unknownCounts.set(d.unknown.type, n);
+      // A known type with fields missing is a real problem (a changed Asterisk): that one stays at WARN, also once.
+      const unknownType = d.unknown.reason === UNKNOWN_TYPE_REASON;
+      if (n === 1) this.log[unknownType ? 'debug' : 'warn']({ type: d.unknown.type, reason: d.unknown.reason }, 'telephony: ARI event ignored (further ones of this type are only counted)');
       this.emitter.emit('unknown', d.unknown);
       return;
     }

@@ -48,11 +48,9 @@ export interface LegResult {
 type LegEventTypes = 'ChannelDtmfReceived' | 'PlaybackFinished' | 'ChannelEnteredBridge' | 'ChannelLeftBridge' | 'StasisEnd' | 'ChannelHangupRequest';
 export type LegEvents = { [K in LegEventTypes]: AriEventOf<K> };
 
-/** Outcome of a leg from its end (ari.md §3.1 "rule of thumb"). */
-export function classifyEnd(o: { direction: CallRecord['direction']; answered: boolean; cause: number | null; cancelledByUs: boolean }): CallOutcome {
-  if (o.answered) return 'answered';
-  if (o.direction === 'inbound') return 'abandoned';
-  switch (o.cause) {
+/** The outcome a specific Q.850 cause tells by itself; undefined for the generic ones (0, 16, 31, 32, none). */
+function causeOutcome(cause: number | null): CallOutcome | undefined {
+  switch (cause) {
     case 17:
       return 'busy';
     case 18:
@@ -70,6 +68,36 @@ export function classifyEnd(o: { direction: CallRecord['direction']; answered: b
     case 27:
     case 28:
       return 'unreachable';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Outcome of a leg from its end (ari.md §3.1 "rule of thumb"). The last final Dial status of the leg comes
+ * first (issue 17 item 3: busy through a Local-channel trunk ends with cause 0 and Dial BUSY; item 4: a ring
+ * timeout on 18.x / 20 < 20.17 / 22 < 22.7 ends with cause 0). The cause refines it: a real Asterisk 22 reports
+ * a rejected call (cause 21) through a Local trunk as Dial NOANSWER, so a specific cause beats NOANSWER.
+ */
+export function classifyEnd(o: { direction: CallRecord['direction']; answered: boolean; cause: number | null; cancelledByUs: boolean; dialstatus?: string }): CallOutcome {
+  if (o.answered) return 'answered';
+  if (o.direction === 'inbound') return 'abandoned';
+  const byCause = causeOutcome(o.cause);
+  switch (o.dialstatus) {
+    case 'BUSY':
+      return 'busy';
+    case 'NOANSWER':
+      return byCause ?? (o.cancelledByUs ? 'cancelled' : 'no_answer');
+    case 'CONGESTION':
+    case 'CHANUNAVAIL':
+      return byCause ?? 'failed';
+    case 'CANCEL':
+      return o.cancelledByUs ? 'cancelled' : (byCause ?? 'no_answer');
+    default:
+      break;
+  }
+  if (byCause) return byCause;
+  switch (o.cause) {
     case 0:
     case 16:
     case 31:
@@ -82,6 +110,26 @@ export function classifyEnd(o: { direction: CallRecord['direction']; answered: b
       return 'failed';
   }
 }
+
+/** Dial statuses that end a dial attempt (RINGING, PROGRESS and "" do not). */
+const FINAL_DIALSTATUS = new Set(['ANSWER', 'BUSY', 'NOANSWER', 'CANCEL', 'CONGESTION', 'CHANUNAVAIL', 'DONTCALL', 'TORTURE', 'INVALIDARGS']);
+
+/** The Q.850 cause of the reason we gave DELETE /channels (ARI's reason table, ari.md §1.1). */
+const REASON_CAUSE: Record<HangupReason, number> = {
+  normal: 16,
+  busy: 17,
+  congestion: 34,
+  no_answer: 19,
+  timeout: 18,
+  rejected: 21,
+  unallocated: 1,
+  normal_unspecified: 31,
+  number_incomplete: 28,
+  codec_mismatch: 58,
+  interworking: 127,
+  failure: 38,
+  answered_elsewhere: 26,
+};
 
 export interface LegSpec {
   idempotencyKey: string;
@@ -102,7 +150,8 @@ export interface LegSpec {
   extension?: string;
 }
 
-export type PlayResult = 'done' | 'failed' | 'stopped' | 'ended';
+/** 'failed': Asterisk could not play the media (PlaybackFinished state failed); 'error': the play request was refused. */
+export type PlayResult = 'done' | 'failed' | 'error' | 'stopped' | 'ended';
 
 export class Leg {
   state: LegState = 'dialling';
@@ -111,6 +160,16 @@ export class Leg {
   /** Set by a flow for answered legs (accepted_by_dtmf, not_accepted). */
   private outcomeOverride: CallOutcome | undefined;
   private cancelledByUs = false;
+  /** The last final Dial status where this leg was the peer (classifyEnd's first witness). */
+  private dialstatus: string | undefined;
+  /** Cause of a ChannelHangupRequest from the far end, or of the reason we asked for (an ARI hangup is 32/soft). */
+  private hangupCause: number | null = null;
+  /**
+   * true for a channel that entered Stasis from the dialplan (inbound): Asterisk sends it StasisEnd and never
+   * ChannelDestroyed (res_stasis.c app_send_end_msg unsubscribes the app; issue 17 item 1). We never
+   * `continue` such a channel, so its StasisEnd is its end.
+   */
+  endsAtStasisEnd = false;
   private backstop: NodeJS.Timeout | undefined;
   private playSeq = 0;
   private portChain: Promise<boolean>;
@@ -185,11 +244,12 @@ export class Leg {
   async hangup(reason: HangupReason = 'normal', cancel = true): Promise<void> {
     if (!this.live) return;
     if (cancel && this.state !== 'up') this.cancelledByUs = true;
+    this.hangupCause ??= REASON_CAUSE[reason];
     try {
       const existed = await this.tracker.adapter.hangup(this.channelId, reason);
       if (!existed) {
-        // Gone without our seeing ChannelDestroyed (it may still be on its way): settle shortly.
-        setTimeout(() => this.finish({ cause: null, detail: 'channel gone (404) without ChannelDestroyed' }), 1000).unref();
+        // Gone without our seeing its end event (it may still be on its way): settle shortly.
+        setTimeout(() => this.finish({ cause: null, detail: 'channel gone (404) without an end event' }), 1000).unref();
       }
     } catch (err) {
       this.tracker.log.warn({ err: errText(err), channelId: this.channelId }, 'telephony: hangup failed');
@@ -214,7 +274,7 @@ export class Leg {
       void this.ended.then(() => done('ended'));
       this.tracker.adapter.play(this.channelId, media, playbackId).catch((err: unknown) => {
         this.tracker.log.warn({ err: errText(err), channelId: this.channelId }, 'telephony: play failed');
-        done(this.live ? 'failed' : 'ended');
+        done(this.live ? 'error' : 'ended');
       });
     });
     const stop = async () => {
@@ -229,7 +289,9 @@ export class Leg {
   handle(e: AriEvent): void {
     switch (e.type) {
       case 'Dial':
-        if (e.peer.id === this.channelId && (e.dialstatus === 'RINGING' || e.dialstatus === 'PROGRESS')) this.setState('ringing');
+        if (e.peer.id !== this.channelId) break;
+        if (e.dialstatus === 'RINGING' || e.dialstatus === 'PROGRESS') this.setState('ringing');
+        else if (FINAL_DIALSTATUS.has(e.dialstatus)) this.dialstatus = e.dialstatus;
         break;
       case 'ChannelStateChange':
         if (e.channel.state === 'Ringing') this.setState('ringing');
@@ -239,14 +301,26 @@ export class Leg {
         if (this.record.direction === 'outbound' && e.channel.id === this.channelId) this.markAnswered();
         break;
       case 'ChannelDestroyed':
+        // idempotent: an inbound leg may already have ended at StasisEnd (the simulator used to send both)
         this.finish({ cause: e.cause, causeText: e.cause_txt });
+        return;
+      case 'ChannelHangupRequest':
+        // soft = our own DELETE (always 32): the cause of the reason we gave was noted in hangup()
+        if (e.channel.id === this.channelId && !e.soft && e.cause !== undefined) this.hangupCause = e.cause;
+        this.events.emit(e.type, e as never);
+        break;
+      case 'StasisEnd':
+        this.events.emit(e.type, e as never);
+        if (this.endsAtStasisEnd && e.channel.id === this.channelId) {
+          const o: Parameters<Leg['finish']>[0] = { cause: this.hangupCause };
+          if (this.hangupCause === null) o.detail = 'left Stasis without a hangup request';
+          this.finish(o);
+        }
         return;
       case 'ChannelDtmfReceived':
       case 'PlaybackFinished':
       case 'ChannelEnteredBridge':
       case 'ChannelLeftBridge':
-      case 'StasisEnd':
-      case 'ChannelHangupRequest':
         this.events.emit(e.type, e as never);
         break;
       default:
@@ -270,7 +344,7 @@ export class Leg {
     this.resolveAnswered(true);
   }
 
-  /** Ends the leg once (ChannelDestroyed, a refused originate, lost). */
+  /** Ends the leg once (ChannelDestroyed, StasisEnd of an inbound leg, a refused originate, lost). */
   finish(o: { cause: number | null; causeText?: string; outcome?: CallOutcome; detail?: string }): void {
     if (this.state === 'ended') return;
     if (this.backstop) clearTimeout(this.backstop);
@@ -279,7 +353,7 @@ export class Leg {
     const outcome =
       o.outcome ??
       (answered ? this.outcomeOverride : undefined) ??
-      classifyEnd({ direction: this.record.direction, answered, cause: o.cause, cancelledByUs: this.cancelledByUs });
+      classifyEnd({ direction: this.record.direction, answered, cause: o.cause, cancelledByUs: this.cancelledByUs, dialstatus: this.dialstatus });
     const result: LegResult = {
       channelId: this.channelId,
       party: this.record.party,
@@ -367,6 +441,11 @@ export class CallTracker {
     return [...this.legs.values()];
   }
 
+  /** Legs being tracked (ended legs are dropped at once; a number that only grows is a leak). */
+  get size(): number {
+    return this.legs.size;
+  }
+
   /**
    * Claims the key, writes the record, then originates. `duplicate`: the key was claimed before, nothing dialled.
    * Throws only when the claim or the record cannot be written (nothing dialled then either).
@@ -429,6 +508,7 @@ export class CallTracker {
   adoptInbound(channel: ChannelSnapshot, record: CallRecord, recorded: Promise<boolean>): Leg {
     const leg = new Leg(record, this, undefined, recorded);
     leg.state = 'ringing';
+    leg.endsAtStasisEnd = true;
     this.legs.set(channel.id, leg);
     return leg;
   }

@@ -17,6 +17,7 @@ import { startCascade, type CascadeRequest, type CascadeResult } from './flows/c
 import { startClickToCall, type ClickToCallRequest, type ClickToCallResult } from './flows/click-to-call.ts';
 import { FlowRegistry, type FlowContext, type FlowDone, type TelephonyConfig, type Ticket } from './flows/context.ts';
 import { InboundHandler } from './flows/inbound.ts';
+import { FALLBACK_MEDIA, PromptStats } from './flows/prompts.ts';
 import { errText, silentLog, type TelephonyLog } from './log.ts';
 import type { AgentPhoneChange, OneKeyEvent, TelephonyPorts } from './ports.ts';
 
@@ -29,6 +30,7 @@ export type { CallbackRequest, CallbackResult, CallbackStatus } from './flows/ca
 export type { CascadeContact, CascadeRequest, CascadeResult, CascadeStatus } from './flows/cascade.ts';
 export type { ClickToCallRequest, ClickToCallResult, ClickToCallStatus } from './flows/click-to-call.ts';
 export type { FlowDone, TelephonyConfig, Ticket } from './flows/context.ts';
+export { FALLBACK_MEDIA } from './flows/prompts.ts';
 export { flowIdFor } from './flows/context.ts';
 export type { TelephonyLog } from './log.ts';
 
@@ -56,9 +58,11 @@ export interface TelephonyOptions {
   /** Defaults for the flows (the per-request values win). */
   defaults?: Partial<Pick<TelephonyConfig, 'ringTimeoutS' | 'agentRingTimeoutS' | 'dtmfTimeoutS' | 'rounds' | 'acceptDigit' | 'downWaitS'>>;
   media?: Partial<TelephonyConfig['media']>;
+  /** What plays when a prompt fails (default FALLBACK_MEDIA: Asterisk's core sounds). */
+  fallbackMedia?: Partial<TelephonyConfig['fallbackMedia']>;
   inbound?: Partial<TelephonyConfig['inbound']>;
-  /** ARI client tuning (timeouts, reconnect backoff). */
-  ari?: Pick<AriAdapterOptions, 'requestTimeoutMs' | 'connectTimeoutMs' | 'reconnect'>;
+  /** ARI client tuning (timeouts, reconnect backoff, WebSocket keepalive). */
+  ari?: Pick<AriAdapterOptions, 'requestTimeoutMs' | 'connectTimeoutMs' | 'reconnect' | 'keepalive'>;
   /** Multiplies the hub's own timers (ring backstop, DTMF wait, press window); tests against a time-scaled simulator. Default 1. */
   timeScale?: number;
   /** Live calls are given up as `lost` when telephony stays down this long; default 60000 ms. */
@@ -79,11 +83,25 @@ export interface TelephonyEvents {
   flow_done: FlowDone;
 }
 
+/** The connection state plus what makes a connected hub degraded, and counters for diagnostics. */
+export type TelephonyHealth = AriHealth & {
+  /** A prompt failed (not installed?) and has not played since: its built-in fallback plays instead. */
+  degraded: boolean;
+  promptFailures: number;
+  lastFailedPrompt?: string;
+  lastFailedPromptAt?: Date;
+  failingPrompts: string[];
+  /** ARI event frames the adapter does not decode, per type (ChannelVarset, ChannelDialplan, …). */
+  unknownEvents: Record<string, number>;
+  /** Call legs being tracked now (0 when no call is live: anything else would be a leak). */
+  liveLegs: number;
+};
+
 export interface Telephony {
   /** Connects; rejects only on wrong ARI credentials (401). Otherwise health() tells, and it keeps retrying. */
   start(): Promise<void>;
   stop(): Promise<void>;
-  health(): AriHealth;
+  health(): TelephonyHealth;
   /** Resolves true once up (false after timeoutMs). */
   waitUntilUp(timeoutMs: number): Promise<boolean>;
   callback(req: CallbackRequest): Promise<Ticket<CallbackResult>>;
@@ -121,6 +139,7 @@ export function createTelephony(opts: TelephonyOptions): Telephony {
     acceptDigit: opts.defaults?.acceptDigit ?? '1',
     downWaitS: opts.defaults?.downWaitS ?? 30,
     media: { ...DEFAULT_MEDIA, ...opts.media },
+    fallbackMedia: { ...FALLBACK_MEDIA, ...opts.fallbackMedia },
     inbound: { mode: 'ring', pressWindowS: 120, maxRingS: 60, ...opts.inbound },
   };
   if (opts.callerId) cfg.callerId = opts.callerId;
@@ -139,7 +158,22 @@ export function createTelephony(opts: TelephonyOptions): Telephony {
     lostAfterDownMs: opts.lostAfterDownMs ?? 60_000,
   });
   const flows = new FlowRegistry();
-  const ctx: FlowContext = { adapter, tracker, ports: opts.ports, log, cfg, flows, flowDone: (d) => emitter.emit('flow_done', d) };
+  const prompts = new PromptStats();
+  const ctx: FlowContext = { adapter, tracker, ports: opts.ports, log, cfg, flows, prompts, flowDone: (d) => emitter.emit('flow_done', d) };
+  const health = (): TelephonyHealth => {
+    const p = prompts.health();
+    const h: TelephonyHealth = {
+      ...adapter.health(),
+      degraded: prompts.degraded,
+      promptFailures: p.failures,
+      failingPrompts: p.failing,
+      unknownEvents: adapter.unknownEvents(),
+      liveLegs: tracker.size,
+    };
+    if (p.lastFailedPrompt) h.lastFailedPrompt = p.lastFailedPrompt;
+    if (p.lastFailedAt) h.lastFailedPromptAt = p.lastFailedAt;
+    return h;
+  };
   const inbound = new InboundHandler(ctx, (type, e) => emitter.emit(type, e));
   tracker.onForeignStasisStart = (e) => inbound.handle(e);
   adapter.on('up', (h) => emitter.emit('up', h));
@@ -166,7 +200,7 @@ export function createTelephony(opts: TelephonyOptions): Telephony {
       started = false;
       await adapter.stop();
     },
-    health: () => adapter.health(),
+    health,
     waitUntilUp: (ms) => adapter.waitUntilUp(ms),
     callback: (req) => startCallback(ctx, req),
     clickToCall: (req) => startClickToCall(ctx, req),

@@ -36,7 +36,13 @@ export async function startTelephony(
       if (cfg.telephony === 'off') return { state: 'disabled', mode: 'off' };
       if (!telephonyHandle) return { state: 'down', detail: `telephony_down: ${telephonyError ?? 'not started'}`, mode: cfg.telephony };
       const h = telephonyHandle.telephony.health();
-      return h.state === 'up' ? { state: 'up', mode: telephonyHandle.mode } : { state: 'down', detail: `telephony_down: ${h.reason}`, mode: telephonyHandle.mode };
+      if (h.state !== 'up') return { state: 'down', detail: `telephony_down: ${h.reason}`, mode: telephonyHandle.mode };
+      // Calls still work with a failed prompt (its built-in fallback plays), so degraded, not down (issue 17 item 2).
+      if (h.degraded) {
+        const failing = h.failingPrompts.slice(0, 5).join(', ');
+        return { state: 'degraded', detail: `prompts failing to play (built-in fallback used): ${failing}; ${h.promptFailures} failures, last ${h.lastFailedPrompt ?? '?'}`, mode: telephonyHandle.mode };
+      }
+      return { state: 'up', mode: telephonyHandle.mode };
     },
     false,
   );

@@ -21,9 +21,10 @@ export class BridgeManager {
     return b;
   }
 
-  /** Apps subscribed to the bridge: those of the Stasis channels in it. */
+  /** Apps subscribed to the bridge: those of the Stasis channels in it, and those of channels that were in it
+   *  (an app stays subscribed after its channel leaves: BridgeDestroyed still reaches it). */
   apps(b: SimBridge): Set<string> {
-    const apps = new Set<string>();
+    const apps = new Set<string>(b.apps);
     for (const id of b.channels) {
       const ch = this.engine.get(id);
       if (ch?.inStasis) ch.apps.forEach((a) => apps.add(a));
@@ -59,6 +60,7 @@ export class BridgeManager {
       if (ch.bridgeId) this.leave(ch);
       b.channels.push(ch.id);
       ch.bridgeId = b.id;
+      if (ch.inStasis) ch.apps.forEach((a) => b.apps.add(a));
       this.engine.hub.emit('ChannelEnteredBridge', { bridge: b.toJSON(), channel: ch.toJSON() }, new Set([...this.apps(b), ...ch.apps]));
     }
   }
@@ -79,7 +81,8 @@ export class BridgeManager {
     this.engine.hub.emit('ChannelLeftBridge', { bridge: b.toJSON(), channel: ch.toJSON() }, recipients);
   }
 
-  /** DELETE /bridges/{id}: channels leave (and stay in Stasis), then BridgeDestroyed to the apps that were subscribed. */
+  /** DELETE /bridges/{id}: channels leave (and stay in Stasis), then BridgeDestroyed to every app subscribed,
+   *  even when all channels had left before (captured on Asterisk 22.10.1). */
   destroy(b: SimBridge): void {
     const recipients = this.apps(b);
     this.engine.playbacks.stopAllOnBridge(b, recipients);

@@ -11,7 +11,7 @@ import type { DirectoryFile, EndpointAction, EndpointScript } from './types.ts';
 
 export const BUILTIN_DEFAULT: Omit<EndpointScript, 'match'> = { action: 'answer', answerAfter: 1 };
 
-const ACTIONS: readonly EndpointAction[] = ['answer', 'busy', 'noanswer', 'reject', 'congestion', 'fail', 'unavailable'];
+const ACTIONS: readonly EndpointAction[] = ['answer', 'busy', 'noanswer', 'reject', 'congestion', 'fail', 'unavailable', 'call'];
 
 /** Technologies the simulator can "request"; anything else fails like a missing channel driver (500). */
 export const KNOWN_TECHS = new Set(['PJSIP', 'SIP', 'IAX2', 'Local', 'DAHDI']);
@@ -63,9 +63,13 @@ export function validateScript(s: unknown, where = 'script'): EndpointScript {
   if (o.action !== undefined && !ACTIONS.includes(o.action as EndpointAction)) {
     throw new Error(`${where}: unknown action ${JSON.stringify(o.action)} (one of ${ACTIONS.join(', ')})`);
   }
-  for (const k of ['answerAfter', 'after', 'cause', 'hangupAfter', 'hangupCause'] as const) {
+  for (const k of ['answerAfter', 'after', 'cause', 'hangupAfter', 'hangupCause', 'hangupAfterFromExten'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'number') throw new Error(`${where}: "${k}" must be a number`);
   }
+  for (const k of ['callTo', 'callFrom', 'callApp'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'string') throw new Error(`${where}: "${k}" must be a string`);
+  }
+  if (o.action === 'call' && !o.callTo) throw new Error(`${where}: action "call" needs "callTo" (the DID)`);
   if (o.ringAfter !== undefined && o.ringAfter !== null && typeof o.ringAfter !== 'number') {
     throw new Error(`${where}: "ringAfter" must be a number or null`);
   }

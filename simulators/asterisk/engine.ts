@@ -1,12 +1,17 @@
 /**
- * Channel life cycles with Asterisk's event orders (ari.md §2.2, §3):
- *  originate-to-app  Dial "" → [Ringing + Dial RINGING] → Dial ANSWER → ChannelStateChange Up → StasisStart
- *                    or Dial BUSY/NOANSWER/CONGESTION/CHANUNAVAIL → ChannelHangupRequest{cause} → ChannelDestroyed{cause}
+ * Channel life cycles with Asterisk's event orders (ari.md §2.2, §3; orders as captured on Asterisk 22.10.1,
+ * issue 17 item 6):
+ *  originate-to-app  HTTP 200, then Dial "" → [Ringing + Dial RINGING] → ChannelStateChange Up → Dial ANSWER →
+ *                    ChannelVarset STASISSTATUS="" → StasisStart
+ *                    or ChannelHangupRequest{cause[, tech_cause]} → Dial BUSY/NOANSWER/… → ChannelDestroyed{cause}
+ *                    (busy with cause 0, Busy() behind a Local channel: Dial BUSY → ChannelDestroyed 0)
  *                    or (timeout) ChannelDestroyed 19 only
- *  create + dial     StasisStart (Down) at create; then Dial …; answer gives Dial ANSWER + ChannelStateChange Up
- *  inbound           StasisStart (Ring); the caller hangs up: HangupRequest{16} → StasisEnd → ChannelDestroyed
+ *  create + dial     StasisStart (Down) at create; then Dial …; answer gives Up + Dial ANSWER
+ *  inbound           StasisStart (Ring); the caller hangs up: HangupRequest{16} → StasisEnd, and nothing more:
+ *                    a dialplan channel is unsubscribed at StasisEnd (res_stasis.c app_send_end_msg)
  *  our hangup        ChannelHangupRequest{cause:32,soft:true} → [Dial <status> if still dialling] →
- *                    [PlaybackFinished] → [ChannelLeftBridge] → [StasisEnd] → ChannelDestroyed{mapped cause}
+ *                    [PlaybackFinished] → [ChannelLeftBridge] → [StasisEnd → ChannelVarset STASISSTATUS=SUCCESS] →
+ *                    ChannelDestroyed{mapped cause} (only to apps still subscribed)
  */
 import type { Directory } from './directory.ts';
 import { KNOWN_TECHS, parseEndpoint } from './directory.ts';
@@ -16,7 +21,8 @@ import { SimChannel } from './model.ts';
 import { BridgeManager } from './bridges.ts';
 import { PlaybackManager } from './playbacks.ts';
 import type { CallLogEntry, ChannelJson, DtmfStep, EndpointScript, InboundCallOptions, InboundCallResult, OriginateLogEntry } from './types.ts';
-import { causeText, dialStatusForCause, makeUniqueId, MAX_PUBLIC_UNIQUEID, nextNameSuffix, parseCallerId, randomHex } from './util.ts';
+import { causeText, dialStatusForCause, makeUniqueId, MAX_PUBLIC_UNIQUEID, nextNameSuffix, parseCallerId, randomHex, sipCodeForCause } from './util.ts';
+import { boxHungUp, injectInbound, startBoxCall } from './inbound.ts';
 
 /** An ARI error reply: `{"message": …}` (or `{"error": …}` for allocation failures, ari.md §0.7). */
 export class ApiError extends Error {
@@ -41,6 +47,8 @@ export interface EngineOptions {
   playbackSeconds: number;
   /** Real milliseconds between a ChannelHangupRequest and the rest of the tear-down. */
   teardownMs: number;
+  /** Names a `sound:` playback finds (sounds.ts); any other fails. */
+  sounds: Set<string>;
 }
 
 export interface OriginateRequest {
@@ -108,13 +116,19 @@ export class Engine {
     this.hub.emit('Dial', fields, new Set([...ch.apps, ...(caller?.apps ?? [])]));
   }
 
+  /** Asterisk-set variables the app sees as ChannelVarset (STASISSTATUS around Stasis(), app_stasis.c). */
+  private varset(ch: SimChannel, variable: string, value: string): void {
+    ch.variables[variable] = value;
+    this.emitChannel(ch, 'ChannelVarset', { variable, value });
+  }
+
   private setState(ch: SimChannel, state: string): void {
     if (ch.state === state) return;
     ch.state = state;
     this.emitChannel(ch, 'ChannelStateChange');
   }
 
-  private pushLog(entry: CallLogEntry): void {
+  pushLog(entry: CallLogEntry): void {
     this.callLog.push(entry);
     if (this.callLog.length > LOG_MAX) this.callLog.splice(0, this.callLog.length - LOG_MAX);
   }
@@ -178,6 +192,10 @@ export class Engine {
     const ch = new SimChannel(channelId || makeUniqueId(), name, mode, endpoint, script, parsed.number);
     if (parsed.tech === 'PJSIP') ch.protocolId = `${randomHex(12)}@anxin-sim`;
     ch.dial.dialstring = parsed.resource;
+    // While dialled, a channel runs the dial "application" (main/dial.c); a Local channel's context and exten
+    // come from its dialstring (Local/13800000001@sim-trunk), as captured on Asterisk 22.10.1.
+    const [exten, context] = parsed.tech === 'Local' ? parsed.resource.split('/')[0]!.split('@') : [];
+    ch.dialplan = { context: context || 'default', exten: exten || 's', priority: 1, app_name: 'AppDial2', app_data: '(Outgoing Line)' };
     if (script.label) ch.log.script = `${script.match} (${script.label})`;
     return ch;
   }
@@ -258,8 +276,15 @@ export class Engine {
     return s?.action ?? 'answer';
   }
 
+  /** The dial thread starts after the HTTP reply is written: Dial "" follows the 200 (issue 17 item 6). */
   private startDial(ch: SimChannel): void {
     ch.dial.status = 'pending';
+    this.later(ch, () => {
+      if (this.dialling(ch)) this.runDial(ch);
+    }, 1);
+  }
+
+  private runDial(ch: SimChannel): void {
     this.emitDial(ch, '');
     const s = ch.script;
     const action = this.scriptAction(s);
@@ -267,14 +292,15 @@ export class Engine {
     if (ringAfter !== null) this.chTimer(ch, ringAfter, () => this.farRinging(ch));
     const after = s?.after ?? 1;
     if (action === 'answer') this.chTimer(ch, s?.answerAfter ?? 1, () => this.farAnswer(ch));
-    else if (action === 'busy') this.chTimer(ch, after, () => this.farRefuse(ch, s?.cause ?? 17));
+    else if (action === 'call') startBoxCall(this, ch);
+    else if (action === 'busy') this.chTimer(ch, after, () => this.farRefuse(ch, s?.cause ?? 17, 'BUSY'));
     else if (action === 'reject') this.chTimer(ch, after, () => this.farRefuse(ch, s?.cause ?? 21));
     else if (action === 'congestion') this.chTimer(ch, after, () => this.farRefuse(ch, s?.cause ?? 34));
     else if (action === 'fail') this.chTimer(ch, after, () => this.farRefuse(ch, s?.cause ?? 38));
     if (ch.dial.timeout !== null) this.chTimer(ch, ch.dial.timeout, () => this.dialTimeout(ch));
   }
 
-  private dialling(ch: SimChannel): boolean {
+  dialling(ch: SimChannel): boolean {
     return !ch.hangingUp && (ch.dial.status === 'pending' || ch.dial.status === 'ringing');
   }
 
@@ -291,8 +317,8 @@ export class Engine {
   farAnswer(ch: SimChannel): boolean {
     if (!this.dialling(ch)) return false;
     ch.dial.status = 'answered';
-    this.emitDial(ch, 'ANSWER');
     this.setState(ch, 'Up');
+    this.emitDial(ch, 'ANSWER');
     ch.log.answeredAt = new Date().toISOString();
     if (ch.mode === 'originate' && ch.stasisApp) {
       if (!this.hub.isRegistered(ch.stasisApp)) {
@@ -301,22 +327,34 @@ export class Engine {
         this.teardown(ch, 16, 'dialplan');
         return true;
       }
+      this.varset(ch, 'STASISSTATUS', '');
       this.enterStasis(ch);
     }
-    this.afterAnswer(ch, ch.script?.dtmf, ch.script?.hangupAfter, ch.script?.hangupCause);
+    const s = ch.script;
+    const fromExten = s?.hangupAfterFromExten !== undefined ? Number(ch.log.number.slice(s.hangupAfterFromExten)) : undefined;
+    this.afterAnswer(ch, s?.dtmf, s?.hangupAfter ?? (Number.isFinite(fromExten) ? fromExten : undefined), s?.hangupCause);
     return true;
   }
 
-  /** Far end refuses with a cause (busy 17, rejected 21, congestion 34, …). */
-  farRefuse(ch: SimChannel, cause: number): boolean {
+  /**
+   * Far end refuses with a cause (busy 17, rejected 21, congestion 34, …): ChannelHangupRequest{cause}, then
+   * Dial <status>, then ChannelDestroyed. A PJSIP refusal carries the SIP code as tech_cause. Busy with cause 0
+   * is Busy() behind a Local channel: Dial BUSY and ChannelDestroyed 0 with no HangupRequest (issue 17 item 3).
+   */
+  farRefuse(ch: SimChannel, cause: number, dialStatus = dialStatusForCause(cause)): boolean {
     if (!this.dialling(ch)) return false;
     ch.dial.status = 'failed';
     ch.hangingUp = true;
     this.clearTimers(ch);
-    this.emitDial(ch, dialStatusForCause(cause));
-    this.emitChannel(ch, 'ChannelHangupRequest', { cause });
+    if (ch.name.startsWith('PJSIP/')) ch.techCause = sipCodeForCause(cause);
+    if (cause !== 0) this.emitChannel(ch, 'ChannelHangupRequest', { cause, ...this.techCause(ch) });
+    this.emitDial(ch, dialStatus);
     this.later(ch, () => this.teardown(ch, cause, 'far_end'));
     return true;
+  }
+
+  private techCause(ch: SimChannel): { tech_cause?: number } {
+    return ch.techCause ? { tech_cause: ch.techCause } : {};
   }
 
   /** The dial timeout expired: cause 19 and no Dial NOANSWER (ari.md §3.1). */
@@ -334,7 +372,7 @@ export class Engine {
     }
   }
 
-  private afterAnswer(ch: SimChannel, dtmf: DtmfStep[] | undefined, hangupAfter: number | undefined, hangupCause: number | undefined): void {
+  afterAnswer(ch: SimChannel, dtmf: DtmfStep[] | undefined, hangupAfter: number | undefined, hangupCause: number | undefined): void {
     for (const step of dtmf ?? []) this.chTimer(ch, step.at, () => this.pressDigits(ch, step.digits, step.durationMs, step.gapMs));
     if (hangupAfter !== undefined) this.chTimer(ch, hangupAfter, () => this.farHangup(ch, hangupCause ?? 16));
   }
@@ -358,8 +396,10 @@ export class Engine {
     this.setState(ch, 'Up');
     ch.log.answeredAt = new Date().toISOString();
     if (ch.mode === 'inbound') {
-      const o = inboundScripts.get(ch);
+      const o = ch.inbound;
       this.afterAnswer(ch, o?.dtmf, o?.hangupAfterAnswer, o?.hangupCause);
+      const box = ch.peerId ? this.channels.get(ch.peerId) : undefined;
+      if (box) this.farAnswer(box); // the Local chain answers the box's own leg
     }
   }
 
@@ -376,8 +416,8 @@ export class Engine {
 
   // ---------------------------------------------------------------- hang-ups
 
-  private later(ch: SimChannel, fn: () => void): void {
-    const t = this.sched.afterMs(this.opts.teardownMs, () => {
+  later(ch: SimChannel, fn: () => void, ms = this.opts.teardownMs): void {
+    const t = this.sched.afterMs(ms, () => {
       ch.timers.delete(t);
       fn();
     });
@@ -417,47 +457,24 @@ export class Engine {
     if (ch.inStasis) {
       ch.inStasis = false;
       this.emitChannel(ch, 'StasisEnd');
+      // A channel that entered Stasis from the dialplan is unsubscribed at StasisEnd; only channels the app
+      // originated or created keep a subscription and see STASISSTATUS and ChannelDestroyed (issue 17 item 1).
+      if (ch.mode === 'inbound') ch.apps.clear();
+      else if (ch.mode === 'originate') this.varset(ch, 'STASISSTATUS', 'SUCCESS');
     }
     ch.destroyed = true;
     this.channels.delete(ch.id);
-    this.emitChannel(ch, 'ChannelDestroyed', { cause, cause_txt: causeText(cause) });
+    this.emitChannel(ch, 'ChannelDestroyed', { cause, cause_txt: causeText(cause), ...this.techCause(ch) });
     ch.apps.clear();
     Object.assign(ch.log, { endedAt: new Date().toISOString(), cause, cause_txt: causeText(cause), endedBy });
+    boxHungUp(this, ch, cause);
   }
 
   // ---------------------------------------------------------------- inbound
 
-  /** A call from `from` to the DID `to` enters Stasis in state Ring (ari.md §3.5, protocols.md §6). */
+  /** A call from `from` to the DID `to` enters Stasis in state Ring (ari.md §3.5, inbound.ts). */
   inbound(o: InboundCallOptions): InboundCallResult {
-    if (!o.from && o.from !== '') throw new ApiError(400, '"from" (caller number) is required');
-    if (!o.to) throw new ApiError(400, '"to" (dialled DID) is required');
-    const registered = this.hub.registeredApps();
-    const app = o.app ?? this.opts.app ?? (registered.length === 1 ? registered[0] : undefined);
-    if (!app) throw new ApiError(400, 'No Stasis app: pass "app" (several or no apps are registered)');
-    if (o.channelId && this.channels.has(o.channelId)) throw new ApiError(409, 'Channel with given unique ID already exists');
-    const args = o.args === undefined ? this.opts.inboundArgs : Array.isArray(o.args) ? o.args : o.args.split(',');
-    const trunk = o.trunk ?? 'trunk';
-    const ch = new SimChannel(o.channelId ?? makeUniqueId(), `PJSIP/${trunk}-${nextNameSuffix()}`, 'inbound', `PJSIP/${trunk}`, undefined, o.from);
-    ch.state = 'Ring';
-    ch.protocolId = `${randomHex(12)}@anxin-sim`;
-    ch.caller = { name: o.callerName ?? '', number: o.from };
-    ch.dialplan = { context: o.context ?? 'from-trunk', exten: o.to, priority: 1, app_name: 'Stasis', app_data: [app, ...args].join(',') };
-    ch.stasisApp = app;
-    ch.stasisArgs = [...args];
-    Object.assign(ch.log, { did: o.to, app, args: [...args] });
-    this.pushLog(ch.log);
-    if (!this.hub.isRegistered(app)) {
-      // Stasis() fails (STASISSTATUS=FAILED); the dialplan fallback hangs up. The app sees nothing.
-      ch.destroyed = true;
-      Object.assign(ch.log, { endedAt: new Date().toISOString(), cause: 16, cause_txt: causeText(16), endedBy: 'dialplan' });
-      return { channel: ch.toJSON(), stasis: false };
-    }
-    inboundScripts.set(ch, o);
-    this.channels.set(ch.id, ch);
-    this.enterStasis(ch);
-    const hangupAfter = o.hangupAfter === undefined ? 11 : o.hangupAfter;
-    if (hangupAfter !== null) this.chTimer(ch, hangupAfter, () => this.farHangup(ch, o.hangupCause ?? 16));
-    return { channel: ch.toJSON(), stasis: true };
+    return injectInbound(this, o);
   }
 
   // ---------------------------------------------------------------- reset
@@ -484,5 +501,3 @@ export class Engine {
   }
 }
 
-/** Per-channel inbound options (DTMF and hang-up after our answer). */
-const inboundScripts = new WeakMap<SimChannel, InboundCallOptions>();

@@ -17,6 +17,7 @@ import { registerBridges } from './rest/bridges.ts';
 import { registerChannels } from './rest/channels.ts';
 import { registerMisc } from './rest/misc.ts';
 import { createSimServer } from './server.ts';
+import { knownSounds } from './sounds.ts';
 import type {
   BridgeJson,
   CallLogEntry,
@@ -35,6 +36,8 @@ export type * from './types.ts';
 export { ApiError } from './engine.ts';
 export { Directory, loadDirectoryFile, parseDirectory, parseEndpoint } from './directory.ts';
 export { astTimestamp } from './util.ts';
+export { ASTERISK_TEST_NUMBERS } from './test-numbers.ts';
+export { knownSounds } from './sounds.ts';
 
 export interface AsteriskSimOptions {
   /** 0 = a random free port. Default 8088. */
@@ -59,6 +62,10 @@ export interface AsteriskSimOptions {
   playbackSeconds?: number;
   /** Real ms between ChannelHangupRequest and the rest of a tear-down; default 5. */
   teardownMs?: number;
+  /** More sound names a `sound:` playback finds, besides the core sounds and Anxin's prompts (sounds.ts). */
+  sounds?: string[];
+  /** Where the core sounds are read from (default /usr/share/asterisk/sounds/en; null = the built-in list). */
+  soundsDir?: string | null;
   /** Called with one line per request (the CLI prints them). */
   log?: (line: string) => void;
 }
@@ -141,6 +148,7 @@ export async function startAsteriskSim(opts: AsteriskSimOptions = {}): Promise<A
     inboundArgs: opts.inboundArgs ?? ['sos'],
     playbackSeconds: opts.playbackSeconds ?? 1,
     teardownMs: opts.teardownMs ?? 5,
+    sounds: knownSounds(opts.sounds, opts.soundsDir),
   });
   const requestLog: RequestLogEntry[] = [];
   const startedAt = new Date();

@@ -1,5 +1,5 @@
 /** In-memory channels, bridges and playbacks, and their wire JSON. */
-import type { BridgeJson, CallerIdJson, CallLogEntry, ChannelJson, DialplanJson, EndpointScript, PlaybackJson } from './types.ts';
+import type { BridgeJson, CallerIdJson, CallLogEntry, ChannelJson, DialplanJson, EndpointScript, InboundCallOptions, PlaybackJson } from './types.ts';
 import { astTimestamp } from './util.ts';
 
 export type ChannelMode = 'originate' | 'create' | 'inbound';
@@ -37,6 +37,12 @@ export class SimChannel {
   hangingUp = false;
   destroyed = false;
   dial: DialState = { status: 'idle', dialstring: '', timeout: null };
+  /** Q.850 → SIP code of a PJSIP refusal: `tech_cause` on HangupRequest and ChannelDestroyed (absent when 0). */
+  techCause = 0;
+  /** A call placed through `Local/<line>@box` and the inbound line channel it made: each other's far end. */
+  peerId?: string;
+  /** Options of an injected inbound call (DTMF and hang-up after our answer). */
+  inbound?: InboundCallOptions;
   readonly timers = new Set<NodeJS.Timeout>();
   /** Playback ids queued on this channel, the first one playing. */
   readonly playQueue: string[] = [];
@@ -88,6 +94,9 @@ export class SimChannel {
 export class SimBridge {
   readonly creationtime = astTimestamp();
   readonly channels: string[] = [];
+  /** Apps subscribed to the bridge: a channel's app joins when it enters and stays after it leaves, so
+   *  BridgeDestroyed reaches it even when the bridge is empty (captured on Asterisk 22.10.1). */
+  readonly apps = new Set<string>();
 
   constructor(
     readonly id: string,

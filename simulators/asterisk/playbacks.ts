@@ -9,7 +9,8 @@ import { ApiError } from './engine.ts';
 import { SimPlayback, type SimBridge, type SimChannel } from './model.ts';
 import type { PlaybackJson } from './types.ts';
 
-/** Media the simulator can "play"; any other scheme fails. */
+/** Media the simulator can "play"; any other scheme fails, and so does a `sound:` that is not installed
+ *  (PlaybackStarted, then PlaybackFinished failed at once, as on Asterisk 22.10.1: issue 17 item 2). */
 const PLAYABLE = /^(sound|recording|number|digits|characters|tone):.+/;
 
 export class PlaybackManager {
@@ -59,8 +60,13 @@ export class PlaybackManager {
     this.step(pb);
   }
 
+  private playable(media: string): boolean {
+    if (!PLAYABLE.test(media)) return false;
+    return !media.startsWith('sound:') || this.engine.opts.sounds.has(media.slice('sound:'.length));
+  }
+
   private step(pb: SimPlayback): void {
-    if (!PLAYABLE.test(pb.media[pb.index] ?? '')) {
+    if (!this.playable(pb.media[pb.index] ?? '')) {
       pb.state = 'failed';
       this.finish(pb);
       return;

@@ -64,7 +64,7 @@ export interface DtmfStep {
   gapMs?: number;
 }
 
-export type EndpointAction = 'answer' | 'busy' | 'noanswer' | 'reject' | 'congestion' | 'fail' | 'unavailable';
+export type EndpointAction = 'answer' | 'busy' | 'noanswer' | 'reject' | 'congestion' | 'fail' | 'unavailable' | 'call';
 
 /**
  * How a dialled endpoint behaves. All times are seconds of simulated time (multiplied by `timeScale`),
@@ -86,12 +86,21 @@ export interface EndpointScript {
   cause?: number;
   /** answer: the far end hangs up this many seconds after the answer. Absent = stays up until we hang up. */
   hangupAfter?: number;
+  /** answer: hangupAfter is the dialled number from this offset on, like the dialplan's `Wait(${EXTEN:8})`. */
+  hangupAfterFromExten?: number;
   /** Cause of that far-end hangup; default 16. */
   hangupCause?: number;
   /** Digits the far end presses after the answer. */
   dtmf?: DtmfStep[];
   /** Free text, shown in the call log. */
   label?: string;
+  /** call: originating this endpoint places a call into the dialplan, like `Local/red@box` on the real server
+   *  (Dial(Local/96110@from-trunk) → Stasis): an inbound call to this DID. */
+  callTo?: string;
+  /** call: the caller number when the originate gives no callerId. */
+  callFrom?: string;
+  /** call: the Stasis app; default the simulator's `app` option. */
+  callApp?: string;
 }
 
 export interface DirectoryFile {

@@ -71,6 +71,14 @@ export function dialStatusForCause(cause: number): string {
   return 'NOANSWER';
 }
 
+/** SIP final response a PJSIP far end sends for a refusal cause: ChannelHangupRequest/ChannelDestroyed
+ *  `tech_cause` (Asterisk 20/22; a 486 gave cause 17 + tech_cause 486 on 22.10.1). */
+const SIP_CODE: Record<number, number> = { 1: 404, 3: 404, 17: 486, 18: 408, 19: 480, 20: 480, 21: 603, 27: 502, 28: 484, 34: 503, 38: 500, 41: 503, 42: 503, 44: 503, 58: 488, 127: 500 };
+
+export function sipCodeForCause(cause: number): number {
+  return SIP_CODE[cause] ?? 0;
+}
+
 /** Parses `"Name" <number>`, `Name <number>`, or a bare number, like ast_callerid_parse (approximately). */
 export function parseCallerId(input: string): { name: string; number: string } {
   const s = input.trim();

@@ -7,6 +7,7 @@ import { normalisePhone } from '../phone.ts';
 import type { Leg, LegResult } from '../calls.ts';
 import { errText } from '../log.ts';
 import { bridge, flowIdFor, isValidExtension, teardown, type ActiveFlow, type FlowContext, type Ticket } from './context.ts';
+import { prompt } from './prompts.ts';
 import { dialOut, ringAgent, settled, startFlow } from './skeleton.ts';
 
 export interface CallbackRequest {
@@ -81,7 +82,7 @@ async function run(ctx: FlowContext, flow: ActiveFlow, req: CallbackRequest, eld
   };
 
   if (!(await elder.answered)) return result(flow.cancelled ? 'cancelled' : 'not_reached', false);
-  await elder.play(req.greeting ?? ctx.cfg.media.callbackGreeting).finished;
+  await prompt(ctx, elder, 'callbackGreeting', req.greeting).finished;
   if (!elder.live) return result('completed', false);
   if (!req.agent) return result('completed', false);
 
@@ -90,14 +91,14 @@ async function run(ctx: FlowContext, flow: ActiveFlow, req: CallbackRequest, eld
   const { agentId, extension } = req.agent;
   const agent = await ringAgent(ctx, flow, { idempotencyKey: `${req.idempotencyKey}#agent`, agentId, extension, timeoutS: req.agentRingTimeoutS, alarmId: req.alarmId, elderId: req.elderId });
   if (!agent) {
-    await elder.play(ctx.cfg.media.callbackNoAgent).finished;
+    await prompt(ctx, elder, 'callbackNoAgent').finished;
     return result('agent_unavailable', false);
   }
   void elder.ended.then(() => agent.hangup('normal'));
 
   if (!(await agent.answered)) {
     if (!elder.live) return result(flow.cancelled ? 'cancelled' : 'elder_hung_up', false, agent);
-    await elder.play(ctx.cfg.media.callbackNoAgent).finished;
+    await prompt(ctx, elder, 'callbackNoAgent').finished;
     return result(flow.cancelled ? 'cancelled' : 'agent_unavailable', false, agent);
   }
   if (!elder.live) return result('elder_hung_up', false, agent);

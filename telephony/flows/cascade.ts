@@ -10,6 +10,7 @@ import type { Leg } from '../calls.ts';
 import { errText } from '../log.ts';
 import type { CallOutcome, CascadeAcceptance, CascadeAttempt, SupervisorAlert } from '../ports.ts';
 import { flowIdFor, scaledMs, teardown, type ActiveFlow, type FlowContext, type Ticket } from './context.ts';
+import { prompt } from './prompts.ts';
 import { dialOut, startFlow } from './skeleton.ts';
 
 export interface CascadeContact {
@@ -169,9 +170,9 @@ async function tryContact(ctx: FlowContext, flow: ActiveFlow, req: CascadeReques
   const decision = new Promise<{ accepted: boolean; digit?: string }>((r) => (settle = r));
   const offDtmf = leg.on('ChannelDtmfReceived', (e) => e.digit === digit && settle({ accepted: true, digit: e.digit }));
   void leg.ended.then(() => settle({ accepted: false }));
-  const prompt = leg.play(req.prompt ?? ctx.cfg.media.cascadePrompt);
+  const pressPrompt = prompt(ctx, leg, 'cascadePrompt', req.prompt);
   let decided = false;
-  void prompt.finished.then(() => {
+  void pressPrompt.finished.then(() => {
     if (!decided) timer = setTimeout(() => settle({ accepted: false }), scaledMs(ctx, req.dtmfTimeoutS ?? ctx.cfg.dtmfTimeoutS));
   });
   const d = await decision;
@@ -184,7 +185,7 @@ async function tryContact(ctx: FlowContext, flow: ActiveFlow, req: CascadeReques
     return (await leg.ended).outcome;
   }
   leg.setOutcome('accepted_by_dtmf');
-  await prompt.stop();
+  await pressPrompt.stop();
   const a: CascadeAcceptance = {
     cascadeId: flow.id,
     alarmId: req.alarmId,
@@ -202,6 +203,6 @@ async function tryContact(ctx: FlowContext, flow: ActiveFlow, req: CascadeReques
   } catch (err) {
     ctx.log.error({ err: errText(err), callId: flow.id }, 'telephony: contacts.accepted failed');
   }
-  if (leg.live) await leg.play(req.acceptedPrompt ?? ctx.cfg.media.cascadeAccepted).finished;
+  if (leg.live) await prompt(ctx, leg, 'cascadeAccepted', req.acceptedPrompt).finished;
   return 'accepted_by_dtmf';
 }

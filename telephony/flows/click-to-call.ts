@@ -7,6 +7,7 @@ import { normalisePhone } from '../phone.ts';
 import type { Leg, LegResult } from '../calls.ts';
 import { errText } from '../log.ts';
 import { bridge, flowIdFor, isValidExtension, teardown, type ActiveFlow, type FlowContext, type Ticket } from './context.ts';
+import { prompt } from './prompts.ts';
 import { dialOut, ringAgent, settled, startFlow } from './skeleton.ts';
 
 export interface ClickToCallRequest {
@@ -91,7 +92,7 @@ async function run(ctx: FlowContext, flow: ActiveFlow, req: ClickToCallRequest, 
 
   if (!(await target.answered)) {
     if (flow.cancelled || !agent.live) return result('cancelled', false, target);
-    await agent.play(ctx.cfg.media.targetNotReached).finished;
+    await prompt(ctx, agent, 'targetNotReached').finished;
     return result('target_not_reached', false, target);
   }
   if (!agent.live) return result('cancelled', false, target);

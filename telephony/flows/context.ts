@@ -4,6 +4,7 @@ import { channelIdFor } from '../ari.ts';
 import type { CallTracker, Leg, LegResult } from '../calls.ts';
 import { errText, type TelephonyLog } from '../log.ts';
 import type { TelephonyPorts } from '../ports.ts';
+import type { PromptStats } from './prompts.ts';
 
 export interface TelephonyConfig {
   /** Outbound trunk endpoint, `{number}` replaced: `PJSIP/{number}@trunk`. */
@@ -36,6 +37,8 @@ export interface TelephonyConfig {
     /** Played to the agent when the target of a click-to-call is not reached. */
     targetNotReached: string[];
   };
+  /** Played instead when a prompt fails (not installed): Asterisk's built-in sounds (prompts.ts FALLBACK_MEDIA). */
+  fallbackMedia: TelephonyConfig['media'];
   inbound: {
     /** 'ring': let it ring until the box hangs up (default); 'answer_hangup': answer and hang up at once. */
     mode: 'ring' | 'answer_hangup';
@@ -105,6 +108,8 @@ export interface FlowContext {
   log: TelephonyLog;
   cfg: TelephonyConfig;
   flows: FlowRegistry;
+  /** Failed prompts, for health (issue 17 item 2). */
+  prompts: PromptStats;
   flowDone(d: FlowDone): void;
 }
 

@@ -156,6 +156,8 @@ export function describeEvent(e: AriEvent): string {
       return `ChannelHangupRequest:${String(e.cause)}${e.soft ? ':soft' : ''}`;
     case 'ChannelDtmfReceived':
       return `ChannelDtmfReceived:${String(e.digit)}`;
+    case 'ChannelVarset':
+      return `ChannelVarset:${String(e.variable)}=${String(e.value)}`;
     case 'PlaybackStarted':
     case 'PlaybackContinuing':
     case 'PlaybackFinished':

@@ -44,6 +44,7 @@ beforeAll(async () => {
     port: 0,
     timeScale: 0.1,
     app: APP,
+    sounds: ['alarm-for-x', 'press-1'], // besides the core sounds and Anxin's prompts (sounds.ts)
     directory: [
       { match: 'PJSIP/agent*', action: 'answer', answerAfter: 0.5 },
       { match: '13800138000', action: 'answer', answerAfter: 1, dtmf: [{ at: 1, digits: '1' }] },
@@ -100,7 +101,7 @@ describe('ari-client against the simulator', () => {
     await ch.hangup();
     expect((await gone)[0].cause).toBe(16);
     expect(types).toEqual([
-      'Dial:', 'State:Ringing', 'Dial:RINGING', 'Dial:ANSWER', 'State:Up', 'StasisStart',
+      'Dial:', 'State:Ringing', 'Dial:RINGING', 'State:Up', 'Dial:ANSWER', 'StasisStart',
       'ChannelDtmfReceived', 'ChannelHangupRequest', 'StasisEnd', 'ChannelDestroyed',
     ]);
   });

@@ -18,6 +18,8 @@ const uid = (p: string) => `${p}-${++seq}`;
 const order = (id: string) => ev.forChannel(id).map(describeEvent);
 const destroyed = (id: string) => ev.waitFor((e) => e.type === 'ChannelDestroyed' && e.channel.id === id);
 const stasisStart = (id: string) => ev.waitFor((e) => e.type === 'StasisStart' && e.channel.id === id);
+const stasisEnd = (id: string) => ev.waitFor((e) => e.type === 'StasisEnd' && e.channel.id === id);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function originate(endpoint: string, extra: Record<string, string | number> = {}) {
   const channelId = uid('ch');
@@ -30,6 +32,8 @@ beforeAll(async () => {
     port: 0,
     timeScale: 0.1,
     app: APP,
+    // names this file plays besides the installed core sounds and Anxin's prompts (sounds.ts)
+    sounds: ['alarm-for-x', 'press-1', 'a', 'b', 'c', 'd', 'e'],
     directory: {
       endpoints: [
         { match: '8001', action: 'answer', answerAfter: 1 },
@@ -125,7 +129,7 @@ describe('auth and api-docs', () => {
 });
 
 describe('originate to app: event orders and causes (ari.md §3.1)', () => {
-  it('answered: Dial "" → Ringing → Dial RINGING → Dial ANSWER → Up → StasisStart; our hangup → soft 32 → StasisEnd → Destroyed 16', async () => {
+  it('answered: Dial "" → Ringing → Dial RINGING → Up → Dial ANSWER → Varset STASISSTATUS → StasisStart; our hangup → soft 32 → StasisEnd → Varset → Destroyed 16', async () => {
     const { channelId, res } = await originate('PJSIP/8001', { appArgs: 'elder,42', callerId: '"Centre" <0800123456>', timeout: 30 });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ id: channelId, state: 'Down', caller: { name: 'Centre', number: '0800123456' }, connected: { number: '0800123456' } });
@@ -135,22 +139,32 @@ describe('originate to app: event orders and causes (ari.md §3.1)', () => {
     expect(start.args).toEqual(['elder', '42']);
     expect(start.channel).toMatchObject({ state: 'Up', caller: { number: '0800123456' }, dialplan: { app_name: 'Stasis', app_data: `${APP},elder,42` } });
     expect(start).toMatchObject({ application: APP, asterisk_id: '08:00:27:4e:1b:9c' });
-    expect(order(channelId)).toEqual(['Dial:', 'ChannelStateChange:Ringing', 'Dial:RINGING', 'Dial:ANSWER', 'ChannelStateChange:Up', 'StasisStart']);
+    // orders as captured on Asterisk 22.10.1 (issue 17 item 6)
+    expect(order(channelId)).toEqual(['Dial:', 'ChannelStateChange:Ringing', 'Dial:RINGING', 'ChannelStateChange:Up', 'Dial:ANSWER', 'ChannelVarset:STASISSTATUS=', 'StasisStart']);
     expect(ev.forChannel(channelId).find((e) => e.type === 'Dial')?.dialstring).toBe('8001');
 
     expect((await ari('DELETE', `channels/${channelId}`)).status).toBe(204);
     await destroyed(channelId);
-    expect(order(channelId).slice(6)).toEqual(['ChannelHangupRequest:32:soft', 'StasisEnd', 'ChannelDestroyed:16']);
+    expect(order(channelId).slice(7)).toEqual(['ChannelHangupRequest:32:soft', 'StasisEnd', 'ChannelVarset:STASISSTATUS=SUCCESS', 'ChannelDestroyed:16']);
     expect(ev.forChannel(channelId).at(-1)?.cause_txt).toBe('Normal Clearing');
     expect(ev.events.some((e) => e.type === 'ChannelCreated')).toBe(false);
     expect((await ari('GET', `channels/${channelId}`)).status).toBe(404);
   });
 
-  it('busy: Dial "" → Dial BUSY → HangupRequest 17 → Destroyed 17, no StasisStart', async () => {
+  it('busy: Dial "" → HangupRequest 17 (tech_cause 486) → Dial BUSY → Destroyed 17, no StasisStart', async () => {
     const { channelId } = await originate('PJSIP/13900139000@trunk');
     const d = await destroyed(channelId);
     expect(d.cause_txt).toBe('User busy');
-    expect(order(channelId)).toEqual(['Dial:', 'Dial:BUSY', 'ChannelHangupRequest:17', 'ChannelDestroyed:17']);
+    expect(d.tech_cause).toBe(486); // PJSIP: the SIP code, as a 486 gave on Asterisk 22.10.1
+    expect(order(channelId)).toEqual(['Dial:', 'ChannelHangupRequest:17', 'Dial:BUSY', 'ChannelDestroyed:17']);
+  });
+
+  it('busy with cause 0 (Busy() behind a Local channel): Dial BUSY → Destroyed 0, no HangupRequest', async () => {
+    sim.directory.add({ match: 'Local/busyapp@far', action: 'busy', cause: 0, after: 0 });
+    const { channelId } = await originate('Local/busyapp@far');
+    const d = await destroyed(channelId);
+    expect(d).not.toHaveProperty('tech_cause');
+    expect(order(channelId)).toEqual(['Dial:', 'Dial:BUSY', 'ChannelDestroyed:0']);
   });
 
   it('no answer: rings until the originate timeout, then only ChannelDestroyed 19 (no Dial NOANSWER)', async () => {
@@ -160,21 +174,21 @@ describe('originate to app: event orders and causes (ari.md §3.1)', () => {
     expect(order(channelId)).toEqual(['Dial:', 'ChannelStateChange:Ringing', 'Dial:RINGING', 'ChannelDestroyed:19']);
   });
 
-  it('rejected: Dial NOANSWER → HangupRequest 21 → Destroyed 21; congestion: Dial CONGESTION → 34', async () => {
+  it('rejected: HangupRequest 21 → Dial NOANSWER → Destroyed 21; congestion: HangupRequest 34 → Dial CONGESTION', async () => {
     const rej = await originate('PJSIP/13600136000@trunk');
     expect((await destroyed(rej.channelId)).cause_txt).toBe('Call Rejected');
-    expect(order(rej.channelId)).toEqual(['Dial:', 'ChannelStateChange:Ringing', 'Dial:RINGING', 'Dial:NOANSWER', 'ChannelHangupRequest:21', 'ChannelDestroyed:21']);
+    expect(order(rej.channelId)).toEqual(['Dial:', 'ChannelStateChange:Ringing', 'Dial:RINGING', 'ChannelHangupRequest:21', 'Dial:NOANSWER', 'ChannelDestroyed:21']);
     const cong = await originate('PJSIP/0000123@trunk');
     await destroyed(cong.channelId);
-    expect(order(cong.channelId)).toEqual(['Dial:', 'Dial:CONGESTION', 'ChannelHangupRequest:34', 'ChannelDestroyed:34']);
+    expect(order(cong.channelId)).toEqual(['Dial:', 'ChannelHangupRequest:34', 'Dial:CONGESTION', 'ChannelDestroyed:34']);
   });
 
   it('far end hangs up after N s: HangupRequest 16 (no soft) → StasisEnd → Destroyed 16', async () => {
     const { channelId } = await originate('PJSIP/trunk/sip:13500135000@carrier');
     await destroyed(channelId);
     expect(order(channelId)).toEqual([
-      'Dial:', 'ChannelStateChange:Ringing', 'Dial:RINGING', 'Dial:ANSWER', 'ChannelStateChange:Up', 'StasisStart',
-      'ChannelHangupRequest:16', 'StasisEnd', 'ChannelDestroyed:16',
+      'Dial:', 'ChannelStateChange:Ringing', 'Dial:RINGING', 'ChannelStateChange:Up', 'Dial:ANSWER', 'ChannelVarset:STASISSTATUS=', 'StasisStart',
+      'ChannelHangupRequest:16', 'StasisEnd', 'ChannelVarset:STASISSTATUS=SUCCESS', 'ChannelDestroyed:16',
     ]);
     expect(ev.forChannel(channelId).find((e) => e.type === 'ChannelHangupRequest')).not.toHaveProperty('soft');
   });
@@ -259,7 +273,7 @@ describe('create + dial (ari.md §3.4)', () => {
     expect((await ari('POST', `channels/${channelId}/dial`, { query: { timeout: 10 } })).status).toBe(204);
     expect(await ari('POST', `channels/${channelId}/dial`).then((r) => [r.status, r.json])).toEqual([409, { message: "Channel is not in the 'Down' state" }]);
     await ev.waitFor((e) => e.type === 'ChannelStateChange' && e.channel.id === channelId && e.channel.state === 'Up');
-    expect(order(channelId)).toEqual(['StasisStart', 'Dial:', 'ChannelStateChange:Ringing', 'Dial:RINGING', 'Dial:ANSWER', 'ChannelStateChange:Up']);
+    expect(order(channelId)).toEqual(['StasisStart', 'Dial:', 'ChannelStateChange:Ringing', 'Dial:RINGING', 'ChannelStateChange:Up', 'Dial:ANSWER']);
     await ari('DELETE', `channels/${channelId}`);
     await destroyed(channelId);
     expect(order(channelId).slice(6)).toEqual(['ChannelHangupRequest:32:soft', 'StasisEnd', 'ChannelDestroyed:16']);
@@ -292,11 +306,13 @@ describe('bridges (ari.md §1.2, §2.2)', () => {
 
     await ari('DELETE', `channels/${b.channelId}`);
     await destroyed(b.channelId);
-    expect(order(b.channelId).slice(-4)).toEqual(['ChannelHangupRequest:32:soft', 'ChannelLeftBridge', 'StasisEnd', 'ChannelDestroyed:16']);
+    expect(order(b.channelId).slice(-5)).toEqual(['ChannelHangupRequest:32:soft', 'ChannelLeftBridge', 'StasisEnd', 'ChannelVarset:STASISSTATUS=SUCCESS', 'ChannelDestroyed:16']);
     expect(ev.forChannel(b.channelId).find((e) => e.type === 'ChannelLeftBridge')?.bridge.channels).toEqual([]);
 
     expect((await ari('DELETE', `bridges/${bridgeId}`)).status).toBe(204);
     expect((await ari('GET', `bridges/${bridgeId}`)).status).toBe(404);
+    // b left before the bridge went, yet the app stays subscribed and gets BridgeDestroyed (Asterisk 22.10.1)
+    expect((await ev.waitFor((e) => e.type === 'BridgeDestroyed' && e.bridge.id === bridgeId)).bridge.channels).toEqual([]);
     expect(ev.events.some((e) => e.type === 'BridgeCreated')).toBe(false);
     await ari('DELETE', `channels/${a.channelId}`);
     await destroyed(a.channelId);
@@ -328,13 +344,18 @@ describe('playback (ari.md §1.4)', () => {
     const bad = await ari('POST', `channels/${channelId}/play/pb-2`, { query: { media: 'video:nothing' } });
     expect(bad.status).toBe(201);
     await ev.waitFor((e) => e.type === 'PlaybackFinished' && e.playback.id === 'pb-2');
-    const pbs = ev.events.filter((e) => e.type.startsWith('Playback') && ['pb-1', 'pb-2'].includes(e.playback.id));
+    // a sound that is not installed fails at once, as on a real Asterisk (issue 17 item 2)
+    await ari('POST', `channels/${channelId}/play/pb-4`, { query: { media: 'sound:anxin-does-not-exist' } });
+    await ev.waitFor((e) => e.type === 'PlaybackFinished' && e.playback.id === 'pb-4');
+    const pbs = ev.events.filter((e) => e.type.startsWith('Playback') && ['pb-1', 'pb-2', 'pb-4'].includes(e.playback.id));
     expect(pbs.map((e) => `${e.playback.id}:${describeEvent(e)}:${e.playback.media_uri}`)).toEqual([
       'pb-1:PlaybackStarted:playing:sound:alarm-for-x',
       'pb-1:PlaybackContinuing:continuing:sound:press-1',
       'pb-1:PlaybackFinished:done:sound:press-1',
       'pb-2:PlaybackStarted:playing:video:nothing',
       'pb-2:PlaybackFinished:failed:video:nothing',
+      'pb-4:PlaybackStarted:playing:sound:anxin-does-not-exist',
+      'pb-4:PlaybackFinished:failed:sound:anxin-does-not-exist',
     ]);
     expect((await ari('GET', 'playbacks/pb-1')).status).toBe(404);
 
@@ -348,7 +369,7 @@ describe('playback (ari.md §1.4)', () => {
 });
 
 describe('inbound calls injected through the control API (ari.md §3.5)', () => {
-  it('ring-and-hang-up caller: StasisStart (Ring, caller.number, dialplan.exten) → HangupRequest 16 → StasisEnd → Destroyed 16', async () => {
+  it('ring-and-hang-up caller: StasisStart (Ring, caller.number, dialplan.exten) → HangupRequest 16 → StasisEnd, no ChannelDestroyed', async () => {
     const res = await fetch(`${sim.url}/sim/calls`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -364,8 +385,10 @@ describe('inbound calls injected through the control API (ari.md §3.5)', () => 
       dialplan: { context: 'from-trunk', exten: '0800123456', app_name: 'Stasis', app_data: `${APP},sos` },
     });
     expect(start.channel.name).toMatch(/^PJSIP\/trunk-[0-9a-f]{8}$/);
-    await destroyed(channel.id);
-    expect(order(channel.id)).toEqual(['StasisStart', 'ChannelHangupRequest:16', 'StasisEnd', 'ChannelDestroyed:16']);
+    await stasisEnd(channel.id);
+    await sleep(50);
+    // a dialplan channel is unsubscribed at StasisEnd: no ChannelDestroyed (issue 17 item 1)
+    expect(order(channel.id)).toEqual(['StasisStart', 'ChannelHangupRequest:16', 'StasisEnd']);
     expect(sim.callLog().find((c) => c.channelId === channel.id)).toMatchObject({ direction: 'inbound', number: '0612345678', did: '0800123456', endedBy: 'far_end', cause: 16 });
   });
 
@@ -376,8 +399,10 @@ describe('inbound calls injected through the control API (ari.md §3.5)', () => 
     expect((await ari('POST', `channels/${channel.id}/answer`)).status).toBe(204);
     await ev.waitFor((e) => e.type === 'ChannelDtmfReceived' && e.channel.id === channel.id);
     await ari('DELETE', `channels/${channel.id}`, { query: { reason: 'busy' } });
-    await destroyed(channel.id);
-    expect(order(channel.id)).toEqual(['StasisStart', 'ChannelStateChange:Up', 'ChannelDtmfReceived:9', 'ChannelHangupRequest:32:soft', 'StasisEnd', 'ChannelDestroyed:17']);
+    await stasisEnd(channel.id);
+    await sleep(50);
+    expect(order(channel.id)).toEqual(['StasisStart', 'ChannelStateChange:Up', 'ChannelDtmfReceived:9', 'ChannelHangupRequest:32:soft', 'StasisEnd']);
+    expect(sim.callLog().find((c) => c.channelId === channel.id)).toMatchObject({ cause: 17, endedBy: 'app' });
     expect(ev.forChannel(channel.id)[0]?.args).toEqual(['service']);
   });
 
@@ -395,7 +420,7 @@ describe('event socket and control API', () => {
     const replaced = await first.waitFor((e) => e.type === 'ApplicationReplaced');
     expect(replaced.application).toBe('takeover');
     const { channel } = sim.injectCall({ from: '1', to: '2', app: 'takeover', hangupAfter: 0.2 });
-    await second.waitFor((e) => e.type === 'ChannelDestroyed' && e.channel.id === channel.id);
+    await second.waitFor((e) => e.type === 'StasisEnd' && e.channel.id === channel.id);
     expect(first.events.some((e) => e.channel?.id === channel.id)).toBe(false);
     await first.close();
     await second.close();
@@ -438,7 +463,7 @@ describe('event socket and control API', () => {
     await destroyed(channelId);
     expect(sim.channels()).toEqual([]);
     expect(sim.originateLog()).toEqual([]);
-    expect(order(channelId).slice(-2)).toEqual(['StasisEnd', 'ChannelDestroyed:16']);
+    expect(order(channelId).slice(-3)).toEqual(['StasisEnd', 'ChannelVarset:STASISSTATUS=SUCCESS', 'ChannelDestroyed:16']);
   });
 
   it('restart() drops sockets and state and listens again on the same port; /sim/events/disconnect closes sockets', async () => {

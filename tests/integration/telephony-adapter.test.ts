@@ -315,7 +315,7 @@ describe('health and reconnection', () => {
     await tel.start();
     try {
       sim.directory.add({ match: '13700137000', action: 'answer', answerAfter: 0.5 });
-      const t = await tel.callback({ idempotencyKey: 'lost-call', number: '13700137000', greeting: ['sound:a', 'sound:b', 'sound:c', 'sound:d', 'sound:e', 'sound:f', 'sound:g', 'sound:h'] });
+      const t = await tel.callback({ idempotencyKey: 'lost-call', number: '13700137000', greeting: Array(8).fill('sound:hello-world') });
       await waitFor(() => m.calls.byFlow(t.callId)[0]?.answeredAt, 3000, 'answered');
       await sim.restart();
       const r = await t.done;

@@ -106,7 +106,7 @@ function expectTimes(c: StoredCall | undefined, answered: boolean) {
 
 describe('callback to the elder', () => {
   it('answered: greeting played, hung up, record with times, cause 16 and outcome answered', async () => {
-    const t = await tel.callback({ idempotencyKey: 'cb-answer', number: '+86 138-0000-0001', alarmId: 'A1', elderId: 'E1', greeting: ['sound:hello-elder'] });
+    const t = await tel.callback({ idempotencyKey: 'cb-answer', number: '+86 138-0000-0001', alarmId: 'A1', elderId: 'E1', greeting: ['sound:hello-world'] });
     expect(t.duplicate).toBe(false);
     expect(t.callId).toBe(flowIdFor('cb-answer'));
     const r = await t.done;
@@ -133,7 +133,7 @@ describe('callback to the elder', () => {
       `ended:${id}:answered`,
     ]);
     const log = sim.callLog().find((c) => c.channelId === id);
-    expect(log).toMatchObject({ playbacks: ['sound:hello-elder'], endedBy: 'app', cause: 16 });
+    expect(log).toMatchObject({ playbacks: ['sound:hello-world'], endedBy: 'app', cause: 16 });
     const o = dialled(ELDER_UP)[0];
     expect(o?.params).toMatchObject({ app: APP, channelId: id, callerId: '"Anxin" <96110>', timeout: '3' });
     expect(updates.filter((u) => u.channelId === id).map((u) => u.state)).toEqual(['dialling', 'ringing', 'up', 'ended']);
