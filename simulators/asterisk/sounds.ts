@@ -21,6 +21,8 @@ const CORE_SOUNDS_FALLBACK = [
   'queue-thankyou', 'silence/1', 'silence/2', 'silence/3', 'silence/5', 'silence/10', 'tt-monkeys', 'tt-weasels',
   'tt-allbusy', 'ss-noservice', 'vm-goodbye', 'vm-intro', 'vm-press', 'vm-star-cancel', 'welcome', 'you-entered',
   'to-enter-a-number', 'transfer', 'privacy-unident', 'invalid', 'letters/a', 'letters/b',
+  // telephony/flows/prompts.ts FALLBACK_MEDIA: the built-in sounds played when one of Anxin's prompts fails
+  'one-moment-please', 'please-try-call-later', 'if-correct-press',
   ...Array.from({ length: 10 }, (_, i) => `digits/${i}`),
 ];
 
