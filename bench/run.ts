@@ -8,8 +8,11 @@
  *   scenarios: baselines steady burst throughput reconnect idle (default: all, in that order)
  *   --quick    everything scaled down: a smoke check of a few minutes
  *   --profile  the gateway runs with --cpu-prof; profiles land in bench/profiles/
+ *
+ * A run of some scenarios keeps the other scenarios' results already in the output file (from a run of the same
+ * kind, quick or full), each marked with `from`: the `startedAt` of the file it was kept from.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -71,6 +74,17 @@ async function main(): Promise<void> {
   if (a.profile) mkdirSync(profileDir, { recursive: true });
 
   const started = new Date();
+  // results of the scenarios not run now, from the file this run writes
+  let kept: (ScenarioResult & { from?: string })[] = [];
+  if (existsSync(out)) {
+    try {
+      const prev = JSON.parse(readFileSync(out, 'utf8')) as { startedAt: string; quick: boolean; scenarios: (ScenarioResult & { from?: string })[] };
+      if (prev.quick === quick) kept = prev.scenarios.filter((r) => !names.includes(r.name)).map((r) => ({ ...r, from: r.from ?? prev.startedAt }));
+    } catch {
+      log(`${out} could not be read: it is replaced`);
+    }
+  }
+  const order = Object.keys(SCENARIOS);
   const hardCapMs = (quick ? 15 : 120) * 60_000;
   log(`starting PostgreSQL (embedded) and InfluxDB (${quick ? 'quick run' : 'full run'}; logs in ${logDir})`);
   const pg = await startPostgres();
@@ -121,13 +135,14 @@ async function main(): Promise<void> {
   }
 
   function writeResults() {
+    const all = [...kept, ...results].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
     const doc = {
       startedAt: started.toISOString(),
       finishedAt: new Date().toISOString(),
       quick,
       machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, fdLimit: fd, loadavgAtStart: load0, loadavgAtEnd: loadavg() },
-      scenarios: results,
-      targets: targets(results, quick),
+      scenarios: all,
+      targets: targets(all, quick),
     };
     writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
   }

@@ -10,7 +10,7 @@
  *     alarm.callback              → escalation asked for the callback (telephony's trigger).
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import pino from 'pino';
 import { startApp, type App } from '../gateway/app.js';
 import { loadConfig } from '../gateway/config.js';
@@ -152,6 +152,11 @@ async function main(): Promise<void> {
       },
       /** stage records so far; `clear` forgets them */
       stages: (clear: boolean) => (clear ? records.splice(0) : records.slice()),
+      /** a V8 heap snapshot after a full GC (for finding what the heap keeps), written to `path` */
+      heapSnapshot: (path: string) => {
+        (globalThis as { gc?: () => void }).gc?.();
+        return writeHeapSnapshot(path);
+      },
       /** the telemetry buffer written out (end of a window) */
       flush: async () => {
         await a.telemetry.flush().catch(() => undefined);

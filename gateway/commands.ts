@@ -161,7 +161,9 @@ export class CommandService implements CommandEchoSink {
 
   async echo(msg: DeviceMessage, device: Device): Promise<void> {
     if (!msg.commandEcho) return;
-    const done = await acknowledgeByKeyword(this.db, device.id, msg.commandEcho.keyword, [msg.commandEcho.keyword, ...msg.commandEcho.args].join(','));
+    // PostgreSQL text cannot hold NUL: a device's bytes are kept with U+FFFD in its place (the fuzz bench sent one)
+    const text = (t: string) => t.replaceAll('\u0000', '\uFFFD');
+    const done = await acknowledgeByKeyword(this.db, device.id, text(msg.commandEcho.keyword), text([msg.commandEcho.keyword, ...msg.commandEcho.args].join(',')));
     if (!done) return;
     this.metrics.commands.inc({ protocol: device.protocol, state: 'acknowledged' });
     this.bus.emit('command.result', { deviceId: device.id, commandId: done.id, state: done.state, result: done.result ?? undefined });

@@ -151,6 +151,12 @@ export interface Framer {
 
 export interface DecodeContext {
   receivedAt: Date;
+  /**
+   * The registered device this connection has identified as (the transport sets it after the first accepted
+   * frame). Protocols whose frames after login carry no identity (GT06, protocols.md §2.2) address them to it,
+   * and read its registration `meta` (GT06 `meta.vendor` picks the alarm table).
+   */
+  device?: { identifier: string; meta?: Record<string, unknown> };
 }
 
 /** How a protocol's devices reach the gateway: a TCP server per protocol, the MQTT broker, a serial line, or a phone call. */

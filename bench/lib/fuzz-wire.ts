@@ -400,3 +400,100 @@ export class MqttReader {
     if (i < buf.length) this.rest = Buffer.from(buf.subarray(i));
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// What a byte stream forms by each protocol's framing rules (written from protocols.md, not from protocols/), so
+// the fuzz report can reconcile inputs written against what the gateway counted.
+
+/**
+ * Watch framing (§1.1): frames on bracket depth counted on the raw bytes; bytes outside a frame are garbage; a
+ * frame longer than 64 KiB (both brackets included) is dropped at the byte that makes it too long, and what
+ * follows is garbage until the next `[`. One mutated input with an unbalanced `[` swallows the inputs after it
+ * into one frame until the depth is back to 0, so inputs and frames are not one to one.
+ */
+export class WatchFrameModel {
+  private depth = 0;
+  private len = 0;
+  frames = 0;
+  oversized = 0;
+  garbageBytes = 0;
+  oversizedBytes = 0;
+  constructor(private readonly max = 64 * 1024) {}
+  /** bytes held in an unfinished frame */
+  get partial(): number {
+    return this.len;
+  }
+  /** brackets open in the unfinished frame (the `]`s that end it) */
+  get open(): number {
+    return this.depth;
+  }
+  push(b: Buffer): void {
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i]!;
+      if (this.depth === 0) {
+        if (c === 0x5b) {
+          this.depth = 1;
+          this.len = 1;
+        } else this.garbageBytes++;
+        continue;
+      }
+      if (++this.len > this.max) {
+        this.oversized++;
+        this.oversizedBytes += this.len;
+        this.depth = 0;
+        this.len = 0;
+        continue;
+      }
+      if (c === 0x5b) this.depth++;
+      else if (c === 0x5d && --this.depth === 0) {
+        this.frames++;
+        this.len = 0;
+      }
+    }
+  }
+}
+
+/**
+ * Receiver lines (§3.4): a line ends at DC4; CR, LF and NUL before a line's first byte and lone DC4s are
+ * skipped; a line over 256 bytes is dropped (`oversized`) and the rest discarded up to the next DC4, reported
+ * at the latest every 256 bytes and at that DC4.
+ */
+export class CidLineModel {
+  private len = 0;
+  private skipping = false;
+  private skipped = 0;
+  lines = 0;
+  oversized = 0;
+  constructor(private readonly max = 256) {}
+  push(b: Buffer): void {
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i]!;
+      if (this.skipping) {
+        this.skipped++;
+        if (c === DC4) {
+          this.oversized++;
+          this.skipping = false;
+          this.skipped = 0;
+        } else if (this.skipped >= this.max) {
+          this.oversized++;
+          this.skipped = 0;
+        }
+        continue;
+      }
+      if (c === DC4) {
+        if (this.len > 0) this.lines++;
+        this.len = 0;
+        continue;
+      }
+      if (this.len === 0 && (c === 0x0d || c === 0x0a || c === 0x00)) continue;
+      if (this.len >= this.max) {
+        this.oversized++;
+        this.len = 0;
+        this.skipping = true;
+        this.skipped = 0;
+        continue;
+      }
+      this.len++;
+    }
+  }
+}

@@ -61,6 +61,8 @@ export interface Gateway {
   resetEld(): Promise<void>;
   gc(): Promise<{ gc: boolean; rss: number; workersRss?: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number }>;
   stages(clear?: boolean): Promise<StageRecord[]>;
+  /** writes a V8 heap snapshot of the gateway to `path` */
+  heapSnapshot(path: string): Promise<string>;
   flush(): Promise<void>;
   /** originates received so far (the simulator keeps the last 5000) */
   originates(): OriginateRecord[];
@@ -92,6 +94,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     HTTP_PORT: '0',
     WATCH_HOST: '127.0.0.1',
     WATCH_PORT: '0',
+    GT06_HOST: '127.0.0.1',
+    GT06_PORT: '0',
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: '0',
     ADMIN_PASSWORD,
@@ -174,6 +178,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     resetEld: async () => void (await child.call('resetEld')),
     gc: async () => withRss(await child.call<Awaited<ReturnType<Gateway['gc']>>>('gc')),
     stages: (clear = true) => child.call<StageRecord[]>('stages', clear),
+    heapSnapshot: (path) => child.call<string>('heapSnapshot', path),
     flush: async () => void (await child.call('flush')),
     originates: () =>
       ari

@@ -20,6 +20,9 @@ export class SosWatch {
   readonly records: SosRecord[] = [];
   reconnects = 0;
   closes = 0;
+  /** frames and bytes written (the gateway counts them with the fuzz traffic on the watch port) */
+  framesWritten = 0;
+  bytesWritten = 0;
   errors: string[] = [];
   private sock: Socket | undefined;
   private pending: SosRecord[] = [];
@@ -53,7 +56,7 @@ export class SosWatch {
       setTimeout(() => void this.reconnect(), 200);
     });
     const lk = new Promise<void>((r) => (this.lkWaiter = r));
-    s.write(watchLk(this.id));
+    this.write(s, watchLk(this.id));
     await Promise.race([lk, new Promise((r) => setTimeout(r, 10_000))]);
   }
 
@@ -63,7 +66,7 @@ export class SosWatch {
     try {
       await this.connect();
       // the watch repeats an alarm until it is confirmed (protocols.md §1.2): the oldest pending one again
-      for (const p of this.pending) this.sock?.write(watchSos(this.id, 0, new Date(p.sentAt)));
+      for (const p of this.pending) if (this.sock) this.write(this.sock, watchSos(this.id, 0, new Date(p.sentAt)));
     } catch {
       setTimeout(() => void this.reconnect(), 500);
     }
@@ -95,7 +98,13 @@ export class SosWatch {
     const r: SosRecord = { sentAt: now() };
     this.records.push(r);
     this.pending.push(r);
-    this.sock?.write(watchSos(this.id, ++this.steps));
+    if (this.sock) this.write(this.sock, watchSos(this.id, ++this.steps));
+  }
+
+  private write(s: Socket, frame: Buffer): void {
+    this.framesWritten++;
+    this.bytesWritten += frame.length;
+    s.write(frame);
   }
 
   /** Stops sending; waits up to `waitMs` for outstanding acknowledgements. */

@@ -73,21 +73,23 @@ export function fuzzTable(results: ScenarioResult[]): string {
   type Run = { protocol: string; inputs: number; bytes: number; seconds: number; inputsPerS: number; connections: number; closedByGateway: number; capped?: boolean };
   const runs = get<Run[]>(r.extra, 'runs') ?? [];
   const by = get<Record<string, Record<string, number>>>(r.extra, 'totals', 'byProtocol') ?? {};
+  const rec = get<Record<string, { holds: boolean }>>(r.extra, 'reconciliation') ?? {};
   const rows = runs.map((x) => {
     const m = by[x.protocol] ?? {};
-    return [x.protocol, `${n(x.inputs)}${x.capped ? ' (time bound)' : ''}`, n(x.bytes / 2 ** 20, 0), n(x.seconds, 1), n(x.inputsPerS), n(x.connections), n(m.frames), n(m.badFrames), n(m.unknownDevice), n(m.closed)];
+    const reconciled = rec[x.protocol] ? (rec[x.protocol]!.holds ? 'yes' : 'NO') : '–';
+    return [x.protocol, `${n(x.inputs)}${x.capped ? ' (time bound)' : ''}`, n(x.bytes / 2 ** 20, 0), n(x.seconds, 1), n(x.inputsPerS), n(x.connections), n(m.frames), n(m.badFrames), n(m.unknownDevice), n(m.closed), reconciled];
   });
-  const sos = get<{ sent: number; acked: number; ackMs: Dist }>(r.extra, 'sos');
+  const sos = get<{ sent: number; acked: number; ackMs: Dist; noFuzz?: { ackMs: Dist }; ratioToNoFuzz?: { p50?: number; p99?: number } }>(r.extra, 'sos');
   const crash = get<{ gatewayAlive: boolean; healthz: { status: number } }>(r.extra, 'crash');
   const mem = get<{ baseline: { heapMiB: number; rssMiB: number }; afterSettleGc: { heapMiB: number; rssMiB: number }; gcForced: boolean }>(r.extra, 'memory');
   const t = get<Record<string, unknown>>(r.extra, 'totals') ?? {};
   const sum = (o: unknown) => Object.values((o as Record<string, number>) ?? {}).reduce((a, v) => a + v, 0);
   const lines = [
-    table(['protocol', 'inputs', 'MiB', 's', 'inputs/s', 'connections', 'frames counted', 'bad frames', 'unknown device', 'closed by gateway'], rows),
+    table(['protocol', 'inputs', 'MiB', 's', 'inputs/s', 'connections', 'frames counted', 'bad frames', 'unknown device', 'closed by gateway', 'reconciled'], rows),
     '',
     table(
-      ['gateway alive', '/healthz', 'SOS acked/sent', 'SOS ack p50 / p99 ms', 'MQTT denials', 'Zigbee2MQTT ignored', 'process errors', `heap MiB before → after${mem?.gcForced ? ' (GC)' : ''}`, 'RSS MiB before → after'],
-      [[crash ? (crash.gatewayAlive ? 'yes' : 'NO') : '–', n(crash?.healthz.status), sos ? `${n(sos.acked)}/${n(sos.sent)}` : '–', pp(sos?.ackMs), n(sum(t.mqttDenials)), n(sum(t.zigbeeIgnored)), n(t.processErrors as number), mem ? `${n(mem.baseline.heapMiB, 1)} → ${n(mem.afterSettleGc.heapMiB, 1)}` : '–', mem ? `${n(mem.baseline.rssMiB)} → ${n(mem.afterSettleGc.rssMiB)}` : '–']],
+      ['gateway alive', '/healthz', 'SOS acked/sent', 'SOS ack p50 / p99 ms', 'without fuzz p50 / p99 ms', 'p50 / p99 vs without', 'MQTT denials', 'Zigbee2MQTT ignored', 'process errors', `heap MiB before → after${mem?.gcForced ? ' (GC)' : ''}`, 'RSS MiB before → after'],
+      [[crash ? (crash.gatewayAlive ? 'yes' : 'NO') : '–', n(crash?.healthz.status), sos ? `${n(sos.acked)}/${n(sos.sent)}` : '–', pp(sos?.ackMs), pp(sos?.noFuzz?.ackMs), sos?.ratioToNoFuzz ? `${n(sos.ratioToNoFuzz.p50, 1)} / ${n(sos.ratioToNoFuzz.p99, 1)}` : '–', n(sum(t.mqttDenials)), n(sum(t.zigbeeIgnored)), n(t.processErrors as number), mem ? `${n(mem.baseline.heapMiB, 1)} → ${n(mem.afterSettleGc.heapMiB, 1)}` : '–', mem ? `${n(mem.baseline.rssMiB)} → ${n(mem.afterSettleGc.rssMiB)}` : '–']],
     ),
   ];
   return lines.join('\n');
@@ -102,6 +104,8 @@ export function baselineTable(results: ScenarioResult[]): string {
   rows.push(['watch framing floor (minimal TCP server, one core)', wf('floor'), '1', '']);
   rows.push(['watch decoder (WatchFramer + decodeWatch, one core)', wf('decoder'), n(get(w, 'decoderVsFloor'), 3), '≥ 0.2']);
   rows.push(['watch TCP transport, pipeline stubbed (one core)', wf('transport'), n(get(w, 'transportVsFloor'), 3), '']);
+  const g = get<Extra>(b, 'gt06');
+  if (g) rows.push(['GT06 decoder (Gt06Framer + decodeGt06, one core; ratio vs the watch decoder)', `${n(get(g, 'decoder', 'framesPerCpuS'))} frames/CPU-s (${n(get(g, 'decoder', 'framesPerS'))}/s at ${n(get(g, 'decoder', 'cpuPct'))} %)`, n(get(g, 'decoderVsWatchDecoder'), 3), '']);
   const s = get<Extra>(b, 'store');
   rows.push(['bare line-protocol batch writer → influxd', `${n(get(s, 'bare', 'pointsPerS'))} points/s`, '1', '']);
   rows.push(['Anxin telemetry writer (BatchingWriter, line protocol over HTTP) → influxd', `${n(get(s, 'anxin', 'pointsPerS'))} points/s`, n(get(s, 'anxinVsBare'), 3), '≥ 0.5']);

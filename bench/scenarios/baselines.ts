@@ -1,12 +1,14 @@
 /**
  * Baselines in the same run, so results are ratios rather than numbers from another day:
  * - watch: the minimal framing server (the floor) vs the watch decoder vs the TCP transport, frames/s on one core;
+ * - GT06: the GT06 framer + decoder on the same terms as the watch decoder (frames per CPU-second beside it);
  * - store: a bare line-protocol batch writer vs the gateway's telemetry writer, into the same influxd;
  * - MQTT: bare aedes vs the embedded broker with Anxin's login, ACL and limits vs Debian's Mosquitto.
  */
 import { join } from 'node:path';
 import { anxinWriter, bareWriter } from '../floors/influx.js';
 import { loginRate, mqttLoad, type LoginRate, type MqttLoadResult } from '../floors/mqtt-load.js';
+import { gt06Blast } from '../floors/gt06-blast.js';
 import { blast } from '../floors/watch-blast.js';
 import { ROOT, startChild } from '../lib/child.js';
 import type { Ctx } from '../lib/measure.js';
@@ -24,10 +26,13 @@ interface WatchFloor {
   frameBytes: number;
 }
 
-async function watchFloor(ctx: Ctx, mode: 'floor' | 'decoder' | 'transport', seconds: number): Promise<WatchFloor> {
-  const { child, ready } = await startChild(join(ROOT, 'bench/floors/watch-server.ts'), { env: { BENCH_MODE: mode }, logFile: join(ctx.logDir, `baseline-watch-${mode}.log`) });
+async function watchFloor(ctx: Ctx, mode: 'floor' | 'decoder' | 'transport' | 'gt06-decoder', seconds: number): Promise<WatchFloor> {
+  const gt06 = mode === 'gt06-decoder';
+  const file = gt06 ? 'bench/floors/gt06-server.ts' : 'bench/floors/watch-server.ts';
+  const { child, ready } = await startChild(join(ROOT, file), { env: { BENCH_MODE: mode }, logFile: join(ctx.logDir, `baseline-${gt06 ? mode : `watch-${mode}`}.log`) });
   try {
-    const b = await blast(Number(ready.port), 4, (k) => watchId(k + 1));
+    // GT06 IMEIs: 15 digits (watchId's 86 + 13 digits)
+    const b = gt06 ? await gt06Blast(Number(ready.port), 4, (k) => watchId(k + 1)) : await blast(Number(ready.port), 4, (k) => watchId(k + 1));
     await sleep(1000); // warm up (JIT, socket buffers)
     const a = await child.call<{ frames: number; cpuUs: number; errors: number }>('stats');
     const t0 = performance.now();
@@ -37,7 +42,7 @@ async function watchFloor(ctx: Ctx, mode: 'floor' | 'decoder' | 'transport', sec
     b.stop();
     const cpuS = (z.cpuUs - a.cpuUs) / 1e6;
     const r = { mode, framesPerS: Math.round((z.frames - a.frames) / secs), framesPerCpuS: Math.round((z.frames - a.frames) / cpuS), cpuPct: Math.round((cpuS / secs) * 100), errors: z.errors - a.errors, frameBytes: b.frameBytes };
-    ctx.log(`  [baselines] watch ${mode}: ${r.framesPerS.toLocaleString('en')} frames/s at ${r.cpuPct} % of a core = ${r.framesPerCpuS.toLocaleString('en')} frames per CPU-second`);
+    ctx.log(`  [baselines] ${gt06 ? 'gt06 decoder' : `watch ${mode}`}: ${r.framesPerS.toLocaleString('en')} frames/s at ${r.cpuPct} % of a core = ${r.framesPerCpuS.toLocaleString('en')} frames per CPU-second`);
     return r;
   } finally {
     await child.stop();
@@ -83,12 +88,13 @@ async function broker(ctx: Ctx, kind: 'bare' | 'anxin' | 'mosquitto', o: { clien
 
 export async function baselines(ctx: Ctx): Promise<ScenarioResult> {
   const t0 = performance.now();
-  const res: ScenarioResult = { name: 'baselines', description: 'cost floors measured in the same run: watch framing, InfluxDB line protocol, bare aedes, Mosquitto', ok: false, wallSeconds: 0, notes: [] };
+  const res: ScenarioResult = { name: 'baselines', description: 'cost floors measured in the same run: watch framing, GT06 decoding, InfluxDB line protocol, bare aedes, Mosquitto', ok: false, wallSeconds: 0, notes: [] };
   try {
     const secs = ctx.quick ? 3 : 8;
     const floor = await watchFloor(ctx, 'floor', secs);
     const decoder = await watchFloor(ctx, 'decoder', secs);
     const transport = await watchFloor(ctx, 'transport', secs);
+    const gt06Decoder = await watchFloor(ctx, 'gt06-decoder', secs);
 
     const storeSecs = ctx.quick ? 5 : 15;
     const bare = await bareWriter(ctx.influxUrl, `bench_store_bare_${process.pid}`, storeSecs);
@@ -104,6 +110,7 @@ export async function baselines(ctx: Ctx): Promise<ScenarioResult> {
     const ratio = (a: number, b: number) => (b > 0 ? round(a / b, 3)! : null);
     res.extra = {
       watch: { floor, decoder, transport, decoderVsFloor: ratio(decoder.framesPerCpuS, floor.framesPerCpuS), transportVsFloor: ratio(transport.framesPerCpuS, floor.framesPerCpuS) },
+      gt06: { decoder: gt06Decoder, decoderVsWatchDecoder: ratio(gt06Decoder.framesPerCpuS, decoder.framesPerCpuS) },
       store: { bare, anxin, anxinVsBare: ratio(anxin.pointsPerS, bare.pointsPerS) },
       mqtt: {
         load,

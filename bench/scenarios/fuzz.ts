@@ -24,25 +24,29 @@ import argon2 from 'argon2';
 import { SerialPort } from 'serialport';
 import { createPtyPair, type PtyPair } from '../../simulators/alarm-receiver/pty.js';
 import { ADMIN_PASSWORD, startGateway, type Gateway } from '../lib/gateway.js';
-import { cidSeeds, CID_HEARTBEAT, DC4, mqttConnect, mqttJsonSeeds, MQTT_KINDS, MqttReader, mqttPublish, mutate, Rng, watchFrame, watchLk, watchSeeds, z2mSeeds } from '../lib/fuzz-wire.js';
+import { CidLineModel, cidSeeds, CID_HEARTBEAT, DC4, mqttConnect, mqttJsonSeeds, MQTT_KINDS, MqttReader, mqttPublish, mutate, Rng, watchFrame, WatchFrameModel, watchLk, watchSeeds, z2mSeeds } from '../lib/fuzz-wire.js';
 import type { Ctx } from '../lib/measure.js';
 import { epochNow, metricDeltas, metricSum, scrapeMetrics, SosWatch } from '../lib/probe.js';
 import type { ScenarioResult } from '../lib/result.js';
-import { round, sleep } from '../lib/stats.js';
+import { dist, round, sleep } from '../lib/stats.js';
 
 const BRIDGE = { name: 'bench-z2m', password: 'bench-z2m-bridge-password' };
-const CID_ACCOUNTS = { registered: ['1234', '5678'], unknown: ['4321', '9999', 'BCDE', '1234567890'] };
-const Z2M_DEVICES: [string, string][] = [
-  ['fz-radar', 'MIR-HE200-TY'],
-  ['fz-heiman', 'HS2FD-EF1-3.0'],
-  ['fz-owon', 'FDS315'],
-  ['fz-pendant', 'IAS-SOS'],
-  ['fz-cube', 'MFKZQ01LM'],
-];
+/** registered accounts: alarm commits take turns per device (gateway/alarms/fair-gate.ts), so a few of them */
+const CID_ACCOUNTS = { registered: ['1234', '5678', '2468', '1357', '8642', '7531'], unknown: ['4321', '9999', 'BCDE', '1234567890'] };
+/** lines per write (the receiver protocol keeps one line in flight; here the gateway's newest-line answer paces a write) */
+const CID_BATCH = 250;
+/** three of each model: a name's messages are handled in order (one chain each), so a few names share the load */
+const Z2M_DEVICES: [string, string][] = [1, 2, 3].flatMap((k): [string, string][] => [
+  [`fz-radar-${k}`, 'MIR-HE200-TY'],
+  [`fz-heiman-${k}`, 'HS2FD-EF1-3.0'],
+  [`fz-owon-${k}`, 'FDS315'],
+  [`fz-pendant-${k}`, 'IAS-SOS'],
+  [`fz-cube-${k}`, 'MFKZQ01LM'],
+]);
 const WATCH_SLOTS = 32;
 const MQTT_SLOTS = 24;
 const Z2M_SLOTS = 8;
-const RECEIVERS = 4;
+const RECEIVERS = 16;
 
 export interface ProtocolRun {
   protocol: string;
@@ -54,8 +58,8 @@ export interface ProtocolRun {
   connections: number;
   closedByGateway: number;
   markerTimeouts: number;
-  metrics: Record<string, number>;
-  heapAfterMiB?: number;
+  /** the fuzzer's own counts for the reconciliation (fillers, markers, what the framing rules say the bytes formed) */
+  counts: Record<string, number>;
 }
 
 /** Shared progress of one protocol's fuzzers: inputs taken from a budget, bytes, connections. */
@@ -65,6 +69,11 @@ class Budget {
   connections = 0;
   closed = 0;
   markerTimeouts = 0;
+  /** what the protocol's accounting needs (fillers, markers, what the framing rules say the bytes formed…) */
+  readonly n: Record<string, number> = {};
+  add(key: string, v = 1): void {
+    this.n[key] = (this.n[key] ?? 0) + v;
+  }
   /** the time bound was reached before the budget was spent */
   capped = false;
   constructor(
@@ -117,7 +126,12 @@ function waitFor(s: Socket, pred: () => boolean, ms: number): Promise<'ok' | 'cl
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Watch: frames (mutated) for the slot's own registered watch, and some unknown ids; a valid LK after every 4 inputs keeps "bad frames in a row" from closing every connection at once. */
+/**
+ * Watch: frames (mutated) for the slot's own registered watch, and some unknown ids; a valid LK after every 4
+ * inputs keeps "bad frames in a row" from closing every connection at once. What the written bytes form by the
+ * framing rules is tracked per batch (WatchFrameModel): a batch whose marker was answered was read and handled
+ * whole ("confirmed"); one cut by a close or a lost marker may have been read in part ("unconfirmed").
+ */
 async function watchSlot(port: number, k: number, id: string, b: Budget, seed: number): Promise<void> {
   const rng = new Rng(seed);
   const addr = `127.0.4.${k + 1}`;
@@ -139,9 +153,11 @@ async function watchSlot(port: number, k: number, id: string, b: Budget, seed: n
     });
     let closed = false;
     s.once('close', () => (closed = true));
+    const model = new WatchFrameModel();
     while (!b.done && !closed) {
       const n = b.take(200);
       const parts: Buffer[] = [watchLk(id)];
+      let fillers = 1;
       let seeds: Buffer[] = [];
       for (let i = 0; i < n; i++) {
         if (i % 16 === 0) {
@@ -152,26 +168,53 @@ async function watchSlot(port: number, k: number, id: string, b: Budget, seed: n
         const input = rng.chance(0.05) ? rng.pick(seeds) : mutate(rng.pick(seeds), rng, 'text', rng.chance(0.01) ? 70_000 : 4000, rng.pick(seeds));
         parts.push(input);
         b.bytes += input.length;
-        if (i % 4 === 3) parts.push(watchLk(id));
+        if (i % 4 === 3) {
+          parts.push(watchLk(id));
+          fillers++;
+        }
       }
-      // close whatever bracket depth the inputs left open, then a marker only this batch's reply can match
+      // close exactly the bracket depth the inputs left open (the framing model knows it), then a marker only
+      // this batch's reply can match
       const index = (++seq % 0xffff).toString(16).toUpperCase().padStart(4, '0');
       const reply = `[ZJ*${id}*${index}*0002*LK]`;
-      parts.push(Buffer.from(']]]]]]]]'), watchFrame(id, 'LK', { mf: 'ZJ', index }));
+      const body = Buffer.concat(parts);
+      const f0 = model.frames;
+      const o0 = model.oversized;
+      const g0 = model.garbageBytes;
+      model.push(body);
+      const tail = Buffer.concat([Buffer.alloc(model.open, ']'), watchFrame(id, 'LK', { mf: 'ZJ', index })]);
+      model.push(tail);
+      fillers++;
       rx = '';
-      s.write(Buffer.concat(parts));
-      const r = await waitFor(s, () => rx.includes(reply), 1500);
+      const wire = Buffer.concat([body, tail]);
+      s.write(wire);
+      // the reply comes once every frame before it was handled (alarms committed): under load, seconds
+      const r = await waitFor(s, () => rx.includes(reply), 10_000);
       if (r === 'timeout') b.markerTimeouts++;
+      const bucket = r === 'ok' ? 'confirmed' : 'unconfirmed';
+      b.add('batches');
+      b.add('fillerFrames', fillers);
+      b.add('wireBytes', wire.length);
+      b.add(`${bucket}Batches`);
+      b.add(`${bucket}Bytes`, wire.length);
+      b.add(`${bucket}Frames`, model.frames - f0);
+      b.add(`${bucket}Oversized`, model.oversized - o0);
+      b.add(`${bucket}GarbageBytes`, model.garbageBytes - g0);
     }
     if (closed) b.closed++;
+    b.add('partialAtEnd', model.partial);
     s.destroy();
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Contact ID: lines into the receiver's pty; each write ends with a heartbeat, answered once the gateway reached it. */
-async function contactIdFuzz(path: string, b: Budget, seed: number): Promise<void> {
+/**
+ * Contact ID: lines into the receiver's pty; each write ends with a heartbeat, answered once the gateway reached
+ * it (only the newest line is answered). A pty loses nothing, so the lines the bytes form (CidLineModel) must
+ * be exactly the lines the gateway counted.
+ */
+async function contactIdFuzz(path: string, b: Budget, seed: number, accounts: { registered: string[]; unknown: string[] }): Promise<void> {
   const rng = new Rng(seed);
   const port = new SerialPort({ path, baudRate: 19200, dataBits: 7, parity: 'even', stopBits: 1, autoOpen: false });
   await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
@@ -179,26 +222,33 @@ async function contactIdFuzz(path: string, b: Budget, seed: number): Promise<voi
   let answers = 0;
   port.on('data', (d: Buffer) => (answers += d.length));
   b.connections++;
+  const model = new CidLineModel();
   try {
     while (!b.done) {
-      const n = b.take(100);
+      const n = b.take(CID_BATCH);
       const parts: Buffer[] = [];
       for (let i = 0; i < n; i++) {
-        const acct = rng.chance(0.3) ? rng.pick(CID_ACCOUNTS.registered) : rng.pick(CID_ACCOUNTS.unknown);
+        const acct = rng.chance(0.3) ? rng.pick(accounts.registered) : rng.pick(accounts.unknown);
         const seeds = cidSeeds(acct.length === 10 ? acct.slice(0, 4) : acct, rng).map((x) => Buffer.from(x, 'latin1'));
         const input = rng.chance(0.05) ? rng.pick(seeds) : mutate(rng.pick(seeds), rng, 'text', 600, rng.pick(seeds));
         parts.push(input, Buffer.from([DC4]));
         b.bytes += input.length + 1;
       }
       parts.push(Buffer.from([DC4]), Buffer.from(CID_HEARTBEAT, 'latin1'), Buffer.from([DC4]));
+      const wire = Buffer.concat(parts);
+      model.push(wire);
+      b.add('markers');
+      b.add('wireBytes', wire.length);
       const before = answers;
-      await new Promise<void>((res) => port.write(Buffer.concat(parts), () => res()));
+      await new Promise<void>((res) => port.write(wire, () => res()));
       await new Promise<void>((res) => port.drain(() => res()));
       const end = performance.now() + 5000;
       while (answers === before && performance.now() < end) await sleep(1);
       if (answers === before) b.markerTimeouts++;
     }
   } finally {
+    b.add('lines', model.lines);
+    b.add('oversized', model.oversized);
     await new Promise<void>((res) => port.close(() => res()));
   }
 }
@@ -210,15 +260,24 @@ interface MqttSlot {
   clientId: string;
   username: string;
   password: string;
-  /** one input: topic and payload (or raw bytes for a garbage packet) */
+  /** the broker's packet limit for this account: a larger packet closes the connection */
+  maxPacket: number;
+  /** one input: topic and payload (or raw bytes for a garbage packet); `kills`: the broker may close on it */
   input(rng: Rng): { topic?: string | Buffer; payload?: Buffer; raw?: Buffer; kills?: boolean };
   marker: { topic: string; payload: Buffer };
 }
 
-/** Publishes batches of inputs on one logged-in connection; a QoS 1 marker's PUBACK paces the batches. */
+/**
+ * Publishes batches of inputs on one logged-in connection; a QoS 1 marker's PUBACK paces the batches (the broker
+ * acknowledges in order, so every input before it was handled). An input the broker may close the connection on
+ * (garbage, a packet over the limit, a topic it refuses) is written alone, after the batch before it was
+ * acknowledged, with a marker of its own: every input counted was read by the broker, and a close is attributed
+ * to the one input that caused it.
+ */
 async function mqttSlot(port: number, slot: MqttSlot, b: Budget, seed: number, batch: number): Promise<void> {
   const rng = new Rng(seed);
   let pid = 1;
+  const nextPid = () => (pid = (pid % 65_000) + 1);
   while (!b.done) {
     let s: Socket;
     try {
@@ -239,41 +298,72 @@ async function mqttSlot(port: number, slot: MqttSlot, b: Budget, seed: number, b
       }),
     );
     s.write(mqttConnect(slot.clientId, slot.username, slot.password, 600));
-    const c = await waitFor(s, () => connack >= 0, 10_000);
+    // a bridge login is an argon2 check on the thread pool: under the fuzz load it can take seconds, and a
+    // retry after giving up would only queue another one
+    const c = await waitFor(s, () => connack >= 0, 30_000);
     if (c !== 'ok' || connack !== 0) {
+      b.add('loginsRefused');
       s.destroy();
       await sleep(c === 'ok' ? 1000 : 100); // refused (e.g. backoff): wait a little
       continue;
     }
+    const marker = () => {
+      const m = nextPid();
+      acked.delete(m);
+      b.add('markers');
+      return { id: m, bytes: mqttPublish(slot.marker.topic, slot.marker.payload, 1, m) };
+    };
     while (!b.done && !s.destroyed) {
       const n = b.take(batch);
       const parts: Buffer[] = [];
-      let killed = false;
-      for (let i = 0; i < n && !killed; i++) {
+      let alone: Buffer | undefined;
+      let aloneKind = '';
+      for (let i = 0; i < n; i++) {
         const x = slot.input(rng);
-        // an input the broker answers by closing ends the write, so every input before it is read
-        if (x.kills) {
-          killed = true;
-          b.taken -= n - i - 1;
-        }
-        let bytes: Buffer;
-        if (x.raw) bytes = x.raw;
-        else {
-          const qos = rng.chance(0.2) ? 1 : 0;
-          pid = (pid % 65_000) + 1;
-          bytes = mqttPublish(x.topic!, x.payload!, qos, pid);
+        const bytes = x.raw ?? mqttPublish(x.topic!, x.payload!, rng.chance(0.2) ? 1 : 0, nextPid());
+        b.bytes += bytes.length;
+        b.add(x.raw ? 'rawInputs' : 'publishInputs');
+        if (x.kills || bytes.length > slot.maxPacket) {
+          alone = bytes;
+          aloneKind = x.raw ? 'rawInputs' : 'publishInputs';
+          b.taken -= n - i - 1; // the rest of this batch is not sent
+          break;
         }
         parts.push(bytes);
-        b.bytes += bytes.length;
       }
-      pid = (pid % 65_000) + 1;
-      const marker = pid;
-      acked.delete(marker);
-      parts.push(mqttPublish(slot.marker.topic, slot.marker.payload, 1, marker));
+      const m = marker();
+      parts.push(m.bytes);
       s.write(Buffer.concat(parts));
-      const r = await waitFor(s, () => acked.has(marker), 10_000);
+      const r = await waitFor(s, () => acked.has(m.id), 10_000);
+      if (r === 'ok') b.add('markersAcked');
       if (r === 'timeout') b.markerTimeouts++;
-      if (r === 'closed') b.closed++;
+      if (r === 'closed') {
+        b.closed++;
+        b.add('closedInBatch');
+      }
+      if (!alone) continue;
+      b.add('aloneInputs');
+      if (s.destroyed) {
+        b.add('aloneNotSent');
+        b.add(aloneKind, -1);
+        b.taken--;
+        b.bytes -= alone.length;
+        break;
+      }
+      const m2 = marker();
+      s.write(Buffer.concat([alone, m2.bytes]));
+      const r2 = await waitFor(s, () => acked.has(m2.id), 2000);
+      if (r2 === 'ok') {
+        b.add('markersAcked');
+        b.add('aloneSurvived');
+      } else if (r2 === 'closed') {
+        b.closed++;
+        b.add('aloneClosed');
+      } else {
+        // e.g. garbage declaring a longer packet than was sent: the broker waits for the rest; we close
+        b.add('aloneStalled');
+        break;
+      }
     }
     s.destroy();
   }
@@ -348,16 +438,90 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
       const r = await fetch(`${base}/api/devices`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
       if (r.status !== 201) throw new Error(`registering ${JSON.stringify(body)}: ${r.status} ${await r.text()}`);
     };
-    await register({ identifier: CID_ACCOUNTS.registered[0], protocol: 'contactid', kind: 'pendant' });
-    await register({ identifier: CID_ACCOUNTS.registered[1], protocol: 'contactid', kind: 'panel' });
+    for (const [k, acct] of CID_ACCOUNTS.registered.entries()) await register({ identifier: acct, protocol: 'contactid', kind: k % 2 ? 'panel' : 'pendant' });
     for (const [name, model] of Z2M_DEVICES) await register({ identifier: name, protocol: 'zigbee2mqtt', kind: 'fall_sensor', model });
+
+    /** the four fuzzers at once, each protocol's run by `one` (seeds offset by `seed0`) */
+    const fuzzAll = (one: (protocol: string, body: (b: Budget) => Promise<void>) => Promise<void>, seed0: number) =>
+      Promise.all([
+      one('watch', (b) => Promise.all(Array.from({ length: WATCH_SLOTS }, (_, k) => watchSlot(g.watchPort, k, g.watchIds[1 + k]!, b, seed0 + 0x1000 + k))).then(() => undefined)),
+      one('contactid', (b) => Promise.all(ptys.map((p, k) => contactIdFuzz(p.a, b, seed0 + 0x2000 + k, CID_ACCOUNTS))).then(() => undefined)),
+      one('mqtt-json', (b) =>
+        Promise.all(
+          Array.from({ length: MQTT_SLOTS }, (_, k) => {
+            const id = g.mqttIds[k]!;
+            const slot: MqttSlot = {
+              addr: `127.0.5.${k + 1}`,
+              clientId: id,
+              username: id,
+              password: g.mqttSecret,
+              maxPacket: 65_536, // MQTT_MAX_PACKET_BYTES default
+              marker: { topic: `anxin/up/${id}/heartbeat`, payload: Buffer.from('{}') },
+              input(rng) {
+                if (rng.chance(0.0005)) return { raw: rng.bytes(1 + rng.int(300)), kills: true }; // a garbage packet: the broker closes
+                const seeds = mqttJsonSeeds(rng);
+                const sd = rng.pick(seeds);
+                const payload = rng.chance(0.05) ? Buffer.from(sd.payload) : mutate(Buffer.from(sd.payload), rng, 'json', rng.chance(0.001) ? 70_000 : 20_000, Buffer.from(rng.pick(seeds).payload));
+                if (rng.chance(0.002)) return { topic: badTopic(rng, `anxin/up/${id}/${rng.pick(MQTT_KINDS)}`), payload, kills: true };
+                return { topic: `anxin/up/${id}/${rng.chance(0.02) ? rng.pick(['', 'ALARM', 'alarm/x', 'ack', 'unknown', 'position/', '%']) : sd.kind}`, payload };
+              },
+            };
+            return mqttSlot(g.mqttPort, slot, b, seed0 + 0x3000 + k, 100);
+          }),
+        ).then(() => undefined),
+      ),
+      one('zigbee2mqtt', (b) =>
+        Promise.all(
+          Array.from({ length: Z2M_SLOTS }, (_, k) => {
+            const slot: MqttSlot = {
+              addr: `127.0.6.${k + 1}`,
+              clientId: `${BRIDGE.name}-${k}`,
+              username: BRIDGE.name,
+              password: BRIDGE.password,
+              maxPacket: 1_048_576, // ZIGBEE2MQTT_MAX_PACKET_BYTES default
+              marker: { topic: 'zigbee2mqtt/bridge/state', payload: Buffer.from('{"state":"online"}') },
+              input(rng) {
+                // each input the broker closes on costs a bridge login (argon2): a few hundred in a million
+                if (rng.chance(0.00005)) return { raw: rng.bytes(1 + rng.int(300)), kills: true };
+                const seeds = z2mSeeds(rng);
+                // a made-up name; now and then with a wildcard, which the broker refuses in a PUBLISH by closing
+                const made = () => (rng.chance(0.01) ? rng.text(1 + rng.int(30)) : rng.text(1 + rng.int(30)).replace(/[+#]/g, '_'));
+                const name = rng.chance(0.8) ? rng.pick(Z2M_DEVICES)[0] : rng.pick(['unknown-sensor', '0x00158d0001a2b3c4', made(), '']);
+                const suffix = rng.chance(0.05) ? rng.pick(['/set', '/availability', '/get', '/x/y']) : '';
+                const topic = rng.chance(0.01) ? rng.pick(['zigbee2mqtt/bridge/devices', 'zigbee2mqtt/bridge/info', 'zigbee2mqtt/bridge/event']) : `zigbee2mqtt/${name}${suffix}`;
+                // once in a while a payload near the bridges' 1 MiB packet limit, or just over it
+                const huge = rng.chance(0.00005);
+                const payload = rng.chance(0.05) ? Buffer.from(rng.pick(seeds)) : mutate(Buffer.from(rng.pick(seeds)), rng, 'json', huge ? 1_100_000 : 20_000, Buffer.from(rng.pick(seeds)));
+                if (rng.chance(0.0001)) return { topic: badTopic(rng, topic), payload, kills: true };
+                return { topic, payload, kills: /[+#\u0000]/.test(topic) };
+              },
+            };
+            return mqttSlot(g.mqttPort, slot, b, seed0 + 0x4000 + k, 100);
+          }),
+        ).then(() => undefined),
+      ),
+      ]);
 
     sos = new SosWatch(g.watchIds[0]!, g.watchPort);
     await sos.connect();
     sos.start(2000);
     const s = sos;
-    await sleep(3000);
+    // the SOS without fuzzing, in this run: the baseline its acknowledgement times are compared with
+    const quietFrom = epochNow();
+    await sleep((ctx.quick ? 20 : 40) * 1000);
+    const quietTo = epochNow();
+    // Warm-up: a little of every protocol before the heap baseline, so the baseline holds what the first inputs
+    // create once and keep for good (mqtt-packet's cache of the 65,536 packet-id buffers, made at the first QoS 1
+    // packet the broker writes, ~6 MiB; the JIT's optimised code) and the comparison afterwards finds what grows.
+    const warm = ctx.quick ? 1000 : 2000;
+    await fuzzAll(async (_p, body) => body(new Budget(warm)), 0x10_0000);
+    await sleep(5000);
+    // the bench harness in the gateway process keeps stage records of every alarm (bench/server.ts): not the gateway's
+    await g.stages(true);
     const heap0 = await g.gc();
+    // BENCH_FUZZ_HEAPSNAP=<dir>: heap snapshots at the baseline and after the settle period, to diff
+    const snapDir = process.env.BENCH_FUZZ_HEAPSNAP;
+    if (snapDir) await g.heapSnapshot(join(snapDir, 'fuzz-before.heapsnapshot'));
     const m0 = await scrapeMetrics(g.httpPort);
     ctx.log(`  [fuzz] baseline after GC: heap ${Math.round(heap0.heapUsed / 2 ** 20)} MiB, RSS ${Math.round(heap0.rss / 2 ** 20)} MiB (gc: ${heap0.gc})`);
 
@@ -374,12 +538,13 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
       }
       const seconds = (performance.now() - p0) / 1000;
       if (b.capped) res.notes.push(`${protocol}: the time bound (${maxS} s, BENCH_FUZZ_MAX_S) ended it after ${b.taken.toLocaleString('en')} of ${perProtocol.toLocaleString('en')} inputs`);
-      const run: ProtocolRun = { protocol, capped: b.capped, inputs: b.taken, bytes: b.bytes, seconds: round(seconds, 1)!, inputsPerS: Math.round(b.taken / seconds), connections: b.connections, closedByGateway: b.closed, markerTimeouts: b.markerTimeouts, metrics: {} };
+      const run: ProtocolRun = { protocol, capped: b.capped, inputs: b.taken, bytes: b.bytes, seconds: round(seconds, 1)!, inputsPerS: Math.round(b.taken / seconds), connections: b.connections, closedByGateway: b.closed, markerTimeouts: b.markerTimeouts, counts: b.n };
       runs.push(run);
       ctx.log(`  [fuzz] ${protocol}: ${run.inputs.toLocaleString('en')} inputs (${Math.round(run.bytes / 2 ** 20)} MiB) in ${run.seconds} s, ${run.connections} connections, ${run.closedByGateway} closed by the gateway, ${run.markerTimeouts} pacing timeouts; gateway ${died === undefined ? 'alive' : `EXITED (${died})`}`);
     };
     let finished = false;
     const fuzzStart = performance.now();
+    const fuzzFrom = epochNow();
     const ticker = (async () => {
       while (!finished) {
         await sleep(ctx.quick ? 5000 : 15_000);
@@ -391,60 +556,9 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
     })();
     // all four protocols at once: each is bounded by something else (a device's ordered pipeline, a serial line's
     // one-line-at-a-time answers, a broker client's one-packet-at-a-time authorisation, a bridge's argon2 login)
-    await Promise.all([
-      one('watch', (b) => Promise.all(Array.from({ length: WATCH_SLOTS }, (_, k) => watchSlot(g.watchPort, k, g.watchIds[1 + k]!, b, 0x1000 + k))).then(() => undefined)),
-      one('contactid', (b) => Promise.all(ptys.map((p, k) => contactIdFuzz(p.a, b, 0x2000 + k))).then(() => undefined)),
-      one('mqtt-json', (b) =>
-        Promise.all(
-          Array.from({ length: MQTT_SLOTS }, (_, k) => {
-            const id = g.mqttIds[k]!;
-            const slot: MqttSlot = {
-              addr: `127.0.5.${k + 1}`,
-              clientId: id,
-              username: id,
-              password: g.mqttSecret,
-              marker: { topic: `anxin/up/${id}/heartbeat`, payload: Buffer.from('{}') },
-              input(rng) {
-                if (rng.chance(0.0005)) return { raw: rng.bytes(1 + rng.int(300)), kills: true }; // a garbage packet: the broker closes
-                const seeds = mqttJsonSeeds(rng);
-                const sd = rng.pick(seeds);
-                const payload = rng.chance(0.05) ? Buffer.from(sd.payload) : mutate(Buffer.from(sd.payload), rng, 'json', rng.chance(0.001) ? 70_000 : 20_000, Buffer.from(rng.pick(seeds).payload));
-                if (rng.chance(0.002)) return { topic: badTopic(rng, `anxin/up/${id}/${rng.pick(MQTT_KINDS)}`), payload, kills: true };
-                return { topic: `anxin/up/${id}/${rng.chance(0.02) ? rng.pick(['', 'ALARM', 'alarm/x', 'ack', 'unknown', 'position/', '%']) : sd.kind}`, payload };
-              },
-            };
-            return mqttSlot(g.mqttPort, slot, b, 0x3000 + k, 100);
-          }),
-        ).then(() => undefined),
-      ),
-      one('zigbee2mqtt', (b) =>
-        Promise.all(
-          Array.from({ length: Z2M_SLOTS }, (_, k) => {
-            const slot: MqttSlot = {
-              addr: `127.0.6.${k + 1}`,
-              clientId: `${BRIDGE.name}-${k}`,
-              username: BRIDGE.name,
-              password: BRIDGE.password,
-              marker: { topic: 'zigbee2mqtt/bridge/state', payload: Buffer.from('{"state":"online"}') },
-              input(rng) {
-                if (rng.chance(0.0002)) return { raw: rng.bytes(1 + rng.int(300)), kills: true };
-                const seeds = z2mSeeds(rng);
-                const name = rng.chance(0.8) ? rng.pick(Z2M_DEVICES)[0] : rng.pick(['unknown-sensor', '0x00158d0001a2b3c4', rng.text(1 + rng.int(30)), '']);
-                const suffix = rng.chance(0.05) ? rng.pick(['/set', '/availability', '/get', '/x/y']) : '';
-                const topic = rng.chance(0.01) ? rng.pick(['zigbee2mqtt/bridge/devices', 'zigbee2mqtt/bridge/info', 'zigbee2mqtt/bridge/event']) : `zigbee2mqtt/${name}${suffix}`;
-                // once in a while a payload near the bridges' 1 MiB packet limit, or just over it
-                const huge = rng.chance(0.0002);
-                const payload = rng.chance(0.05) ? Buffer.from(rng.pick(seeds)) : mutate(Buffer.from(rng.pick(seeds)), rng, 'json', huge ? 1_100_000 : 20_000, Buffer.from(rng.pick(seeds)));
-                if (rng.chance(0.0005)) return { topic: badTopic(rng, topic), payload, kills: true };
-                return { topic, payload, kills: huge };
-              },
-            };
-            return mqttSlot(g.mqttPort, slot, b, 0x4000 + k, 100);
-          }),
-        ).then(() => undefined),
-      ),
-    ]).finally(() => (finished = true));
+    await fuzzAll(one, 0).finally(() => (finished = true));
     await ticker;
+    const fuzzTo = epochNow();
     const fuzzSeconds = round((performance.now() - fuzzStart) / 1000, 1);
     if (died !== undefined) throw new Error(`the gateway exited (${died}) during the fuzz run`);
 
@@ -455,7 +569,12 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
     await s.stop(15_000);
     const m1 = await scrapeMetrics(g.httpPort);
     const heapSettled = await g.stats();
+    // where the SOS frames' time went: frame read → pipeline reached (transport, event loop); the rest is the
+    // alarm commit (fair turn, journal fsync, transaction). Repeats of an open SOS alarm have no 'committed' stage.
+    const sosStages = (await g.stages(true)).filter((x) => x.device === g.watchIds[0] && x.stage === 'received' && x.at >= fuzzFrom && x.at < fuzzTo);
+    const toPipeline = dist(sosStages.map((x) => x.pipelineAt! - x.at));
     const heap1 = await g.gc();
+    if (snapDir) await g.heapSnapshot(join(snapDir, 'fuzz-after.heapsnapshot'));
     const health = await fetch(`${base}/healthz`).then(
       async (r) => ({ status: r.status, body: (await r.json()) as unknown }),
       (e: Error) => ({ status: 0, body: e.message }),
@@ -492,8 +611,16 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
       frames: metricSum(all, 'anxin_frames_total', `protocol="${p}"`),
       messages: metricSum(all, 'anxin_messages_total', `protocol="${p}"`),
     });
+    {
+      const q = s.window(quietFrom, quietTo);
+      const f = s.window(fuzzFrom, fuzzTo);
+      ctx.log(`  [fuzz] SOS acked ${sosAcked}/${sosSent}; without fuzz p50 ${round(q.p50, 0)} ms p99 ${round(q.p99, 0)} ms (${q.acked}/${q.sent}); during fuzz p50 ${round(f.p50, 0)} ms p99 ${round(f.p99, 0)} ms (${f.acked}/${f.sent})`);
+    }
+    const reconciliation = reconcile(runs, all, { frames: s.framesWritten, bytes: s.bytesWritten });
+    for (const [p, r] of Object.entries(reconciliation)) ctx.log(`  [fuzz] ${p}: ${r.summary}`);
     res.extra = {
       inputsPerProtocol: perProtocol,
+      reconciliation,
       seeds: { watch: '0x1000+slot', contactid: '0x2000', 'mqtt-json': '0x3000+slot', zigbee2mqtt: '0x4000+slot' },
       runs,
       totals: {
@@ -508,7 +635,22 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
         alarmsRepeated: metricSum(all, 'anxin_alarms_repeated_total'),
       },
       metricDeltas: all,
-      sos: { sent: sosSent, acked: sosAcked, reconnects: s.reconnects, closes: s.closes, ackMs: s.window(0, Infinity).ackMs },
+      sos: (() => {
+        const quiet = s.window(quietFrom, quietTo);
+        const during = s.window(fuzzFrom, fuzzTo);
+        const ratio = (a?: number, b?: number) => (a !== undefined && b ? round(a / b, 1) : undefined);
+        return {
+          sent: sosSent,
+          acked: sosAcked,
+          reconnects: s.reconnects,
+          closes: s.closes,
+          ackMs: s.window(0, Infinity).ackMs,
+          noFuzz: { sent: quiet.sent, acked: quiet.acked, ackMs: quiet.ackMs },
+          duringFuzz: { sent: during.sent, acked: during.acked, ackMs: during.ackMs },
+          ratioToNoFuzz: { p50: ratio(during.p50, quiet.p50), p99: ratio(during.p99, quiet.p99) },
+          duringFuzzFrameToPipelineMs: toPipeline,
+        };
+      })(),
       crash: { gatewayAlive: died === undefined, exitCode: died ?? null, healthz: health, logLevels: levels, errorMessages: errorMsgs, stacks: fatal },
       memory: {
         gcForced: heap0.gc && heap1.gc,
@@ -534,4 +676,138 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
     res.wallSeconds = Math.round((performance.now() - t0) / 1000);
   }
   return res;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Series of one metric with one label's values: `{reason="x"}` → { x: n }, filtered by another label. */
+function byLabel(all: Record<string, number>, name: string, label: string, filter = ''): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(all)) {
+    if (!k.startsWith(`${name}{`) || !k.includes(filter)) continue;
+    const m = new RegExp(`${label}="([^"]*)"`).exec(k);
+    if (m) out[m[1]!] = (out[m[1]!] ?? 0) + v;
+  }
+  return out;
+}
+const total = (o: Record<string, number>) => Object.values(o).reduce((a, v) => a + v, 0);
+/** framer events, not frames */
+const FRAMING = new Set(['garbage', 'oversized']);
+
+export interface Reconciled {
+  summary: string;
+  /** the accounting closes: every input is in a counted outcome */
+  holds: boolean;
+  [k: string]: unknown;
+}
+
+/**
+ * Inputs written against what the gateway counted, per protocol. The fuzzer knows what it wrote and what those
+ * bytes form by the protocol's framing rules (bench/lib/fuzz-wire.ts models); the gateway counts frames,
+ * rejections by reason, bytes read and bytes discarded (/metrics). Where a close can cut a batch (watch), the
+ * gateway's count must fall between what the confirmed batches formed and what all batches formed.
+ */
+export function reconcile(runs: ProtocolRun[], all: Record<string, number>, sos: { frames: number; bytes: number }): Record<string, Reconciled> {
+  const out: Record<string, Reconciled> = {};
+  const run = (p: string) => runs.find((r) => r.protocol === p);
+  const sum = (name: string, p: string) => metricSum(all, name, `protocol="${p}"`);
+
+  const w = run('watch');
+  if (w) {
+    const c = w.counts;
+    const frames = sum('anxin_frames_total', 'watch');
+    const dropped = sum('anxin_frames_dropped_total', 'watch');
+    const bad = byLabel(all, 'anxin_bad_frames_total', 'reason', 'protocol="watch"');
+    const rejected = Object.fromEntries(Object.entries(bad).filter(([k]) => !FRAMING.has(k)));
+    const unknown = sum('anxin_unknown_device_frames_total', 'watch');
+    // the SOS watch's frames go to the same port and are counted with the rest
+    const lo = (c.confirmedFrames ?? 0) + sos.frames;
+    const hi = lo + (c.unconfirmedFrames ?? 0);
+    const wireBytes = (c.wireBytes ?? 0) + sos.bytes;
+    const bytesRead = sum('anxin_bytes_received_total', 'watch');
+    const discarded = byLabel(all, 'anxin_bytes_discarded_total', 'reason', 'protocol="watch"');
+    const seen = frames + dropped;
+    const holds = seen >= lo && seen <= hi && bytesRead <= wireBytes && bytesRead >= (c.confirmedBytes ?? 0) + sos.bytes;
+    out.watch = {
+      holds,
+      written: { inputs: w.inputs, fillerFrames: c.fillerFrames ?? 0, bytes: c.wireBytes ?? 0, batches: c.batches ?? 0, confirmedBatches: c.confirmedBatches ?? 0, sosWatch: sos },
+      framingRules: { framesConfirmedBatches: lo, framesAllBatches: hi, oversized: (c.confirmedOversized ?? 0) + (c.unconfirmedOversized ?? 0), garbageBytes: (c.confirmedGarbageBytes ?? 0) + (c.unconfirmedGarbageBytes ?? 0) },
+      gateway: {
+        bytesRead,
+        bytesDiscarded: discarded,
+        framesCounted: frames,
+        framesDroppedAtClose: dropped,
+        accepted: frames - total(rejected) - unknown,
+        rejectedByReason: rejected,
+        unknownDevice: unknown,
+        framingEvents: { garbage: bad.garbage ?? 0, oversized: bad.oversized ?? 0 },
+        connectionsClosed: byLabel(all, 'anxin_connections_closed_total', 'reason', 'protocol="watch"'),
+      },
+      summary:
+        `${w.inputs.toLocaleString('en')} inputs + ${(c.fillerFrames ?? 0).toLocaleString('en')} valid LK/marker frames (+ ${sos.frames} from the SOS watch) formed ${lo.toLocaleString('en')}–${hi.toLocaleString('en')} frames by the bracket rule ` +
+        `(a mutated input with an open "[" swallows what follows until the depth is back to 0); the gateway counted ${frames.toLocaleString('en')} + ${dropped.toLocaleString('en')} dropped at close, ` +
+        `${(frames - total(rejected) - unknown).toLocaleString('en')} accepted, ${total(rejected).toLocaleString('en')} rejected, ${unknown} unknown device; bytes read ${bytesRead.toLocaleString('en')} of ${wireBytes.toLocaleString('en')} written ` +
+        `(the rest was unread when the gateway closed a connection) ${holds ? '✓' : '✗ MISMATCH'}`,
+    };
+  }
+
+  const cid = run('contactid');
+  if (cid) {
+    const c = cid.counts;
+    const frames = sum('anxin_frames_total', 'contactid');
+    const bad = byLabel(all, 'anxin_bad_frames_total', 'reason', 'protocol="contactid"');
+    const lines = byLabel(all, 'anxin_receiver_lines_total', 'line');
+    const answers = byLabel(all, 'anxin_receiver_lines_total', 'answer');
+    const bytesRead = sum('anxin_bytes_received_total', 'contactid');
+    const holds = frames === (c.lines ?? 0) && (bad.oversized ?? 0) === (c.oversized ?? 0) && bytesRead === (c.wireBytes ?? 0);
+    out.contactid = {
+      holds,
+      written: { inputs: cid.inputs, heartbeatMarkers: c.markers ?? 0, bytes: c.wireBytes ?? 0 },
+      framingRules: { lines: c.lines ?? 0, oversized: c.oversized ?? 0 },
+      gateway: { bytesRead, linesCounted: frames, oversized: bad.oversized ?? 0, linesByType: lines, answers, rejectedByReason: Object.fromEntries(Object.entries(bad).filter(([k]) => !FRAMING.has(k))), unknownAccount: sum('anxin_unknown_device_frames_total', 'contactid') },
+      summary:
+        `${cid.inputs.toLocaleString('en')} inputs + ${(c.markers ?? 0).toLocaleString('en')} heartbeats formed ${(c.lines ?? 0).toLocaleString('en')} lines and ${c.oversized ?? 0} oversized runs by the DC4 rule ` +
+        `(an injected DC4 splits an input, an empty one forms none); the gateway counted ${frames.toLocaleString('en')} lines and ${bad.oversized ?? 0} oversized, read ${bytesRead.toLocaleString('en')} of ${(c.wireBytes ?? 0).toLocaleString('en')} bytes ${holds ? '✓' : '✗ MISMATCH'}`,
+    };
+  }
+
+  const closes = byLabel(all, 'anxin_connections_closed_total', 'reason', 'protocol="mqtt"');
+  const tooLarge = metricSum(all, 'anxin_mqtt_denials_total', 'reason="packet_too_large"');
+  let lostBeforeAuth = 0;
+  for (const [p, role] of [['mqtt-json', 'device'], ['zigbee2mqtt', 'bridge']] as const) {
+    const r = run(p);
+    if (!r) continue;
+    const c = r.counts;
+    const results = byLabel(all, 'anxin_mqtt_publishes_total', 'result', `role="${role}"`);
+    const reached = total(results);
+    const sent = (c.publishInputs ?? 0) + (c.markers ?? 0);
+    // markers written behind an input the broker closed on never reach it
+    const lostMarkers = (c.aloneClosed ?? 0) + (c.aloneStalled ?? 0) + (c.closedInBatch ?? 0);
+    const missing = sent - reached - lostMarkers;
+    lostBeforeAuth += missing + (c.rawInputs ?? 0);
+    out[p] = {
+      holds: missing >= 0 && missing <= (c.aloneClosed ?? 0) + (c.aloneStalled ?? 0),
+      written: { inputs: r.inputs, publishes: c.publishInputs ?? 0, garbagePackets: c.rawInputs ?? 0, markers: c.markers ?? 0, markersAcked: c.markersAcked ?? 0, bytes: r.bytes },
+      closers: { writtenAlone: c.aloneInputs ?? 0, closed: c.aloneClosed ?? 0, survived: c.aloneSurvived ?? 0, stalled: c.aloneStalled ?? 0, closedInBatch: c.closedInBatch ?? 0 },
+      gateway: {
+        publishesByResult: results,
+        decoded: sum('anxin_frames_total', p),
+        rejectedByReason: byLabel(all, 'anxin_bad_frames_total', 'reason', `protocol="${p}"`),
+        ...(p === 'zigbee2mqtt' ? { ignoredByReason: byLabel(all, 'anxin_zigbee2mqtt_ignored_total', 'reason') } : {}),
+        unknownDevice: sum('anxin_unknown_device_frames_total', p),
+      },
+      publishesNotReachingAuthorization: missing,
+      summary:
+        `${sent.toLocaleString('en')} PUBLISHes written (${(c.publishInputs ?? 0).toLocaleString('en')} inputs + ${(c.markers ?? 0).toLocaleString('en')} markers) and ${c.rawInputs ?? 0} garbage packets; ` +
+        `the broker authorised ${reached.toLocaleString('en')} (${Object.entries(results).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ')}); ${lostMarkers} markers behind a closing input; ` +
+        `${missing} PUBLISHes closed on before authorisation (topic with a wildcard, over the size limit)`,
+    };
+  }
+  out.mqtt = {
+    holds: lostBeforeAuth >= 0,
+    closesByReason: closes,
+    packetTooLarge: tooLarge,
+    summary: `broker-wide: ${lostBeforeAuth} publishes/garbage packets written alone ended before authorisation; the broker closed ${total(closes)} connections (${Object.entries(closes).map(([k, v]) => `${k} ${v}`).join(', ')}) and refused ${tooLarge} packets over the size limit`,
+  };
+  return out;
 }

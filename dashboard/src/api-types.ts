@@ -1496,8 +1496,7 @@ export interface paths {
                         reason?: string;
                         /** @description how long to keep it queued while the device is offline */
                         ttlS?: number;
-                        /** @description watch command keyword (protocols.md §1.5) */
-                        type: "CR" | "UPLOAD" | "SOS" | "SOS1" | "SOS2" | "SOS3" | "CENTER" | "FIND" | "POWEROFF" | "RESET" | "LZ" | "FALLDOWN" | "LSSET" | "hrtstart" | "MESSAGE" | "PHB" | "PHB2" | "APPLOCK" | "REMOVE" | "custom";
+                        type: ("CR" | "UPLOAD" | "SOS" | "SOS1" | "SOS2" | "SOS3" | "CENTER" | "FIND" | "POWEROFF" | "RESET" | "LZ" | "FALLDOWN" | "LSSET" | "hrtstart" | "MESSAGE" | "PHB" | "PHB2" | "APPLOCK" | "REMOVE" | "custom") | ("WHERE" | "SOS" | "TIMER" | "RESET" | "FALLDOWN");
                     } & {
                         [key: string]: unknown;
                     };

@@ -1,5 +1,5 @@
 /**
- * Commits alarms. Every alarm-bearing message goes: rules → journal (fsync) → one PostgreSQL transaction
+ * Commits alarms. Every alarm-bearing message goes: rules → journal (fsync, shared by concurrent commits) → one PostgreSQL transaction
  * keyed for de-duplication → journal "done" → bus events. The device is acknowledged only after this resolves,
  * so a retransmission never creates a second alarm, and a crash or outage never loses one.
  */
@@ -101,10 +101,12 @@ export class AlarmService implements AlarmSink {
       clear,
       windowS,
     };
-    this.journal.add(key, payload);
+    // the line is written (pending) at once; the commit starts only once it is on disk
+    const durable = this.journal.add(key, payload);
     this.metrics.journalDepth.set(this.journal.depth);
     this.inFlight.add(key);
     try {
+      await durable;
       // Registered devices take turns ahead of unregistered sources; one commit in flight per source (fair-gate.ts).
       const source = device.id !== null ? `d:${device.id}` : `u:${device.identifier}`;
       const out = await this.gate.run(source, device.id !== null, () => this.commitPayload(key, payload));

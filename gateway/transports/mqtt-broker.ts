@@ -20,7 +20,7 @@ import argon2 from 'argon2';
 import { ConfigError, type Config } from '../config.js';
 import { verifyDeviceSecret } from '../device-secrets.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import { hotCounters, type Metrics } from '../metrics.js';
 import { checkPrefix, compileAcl, parseAccounts, type Account, type ClientAcl } from './mqtt-acl.js';
 import { AddressCounter, addressKey } from './address-limit.js';
 import { PacketSizeGuard } from './mqtt-limits.js';
@@ -158,6 +158,7 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
   // HMAC (microseconds), so the checks the backoff does not spare are cheap anyway.
   const byClient = new LoginThrottle(5);
   const byAddress = new LoginThrottle(20);
+  const publishes = hotCounters(metrics.mqttPublishes, ['role', 'result']);
   const deny = (reason: string, fields: Record<string, unknown>, msg: string) => {
     metrics.mqttDenials.inc({ reason });
     log.warn({ ...fields, reason }, msg);
@@ -219,16 +220,28 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
       if (!client) return cb(null); // a stored will replayed at start, with no client behind it
       const login = sessions.get(client)?.login;
       if (!login || !login.acl.mayPublish(packet.topic)) {
-        deny('acl_publish', { clientId: client.id, topic: packet.topic }, 'mqtt publish denied');
+        publishes(login?.acct.role ?? 'none', 'denied').inc();
+        // the topic is the client's text: a bounded piece of it (a 60,000-byte topic made a 60 KB log line)
+        const topic = packet.topic.length > 200 ? `${packet.topic.slice(0, 200)}… (${packet.topic.length} chars)` : packet.topic;
+        deny('acl_publish', { clientId: client.id, topic }, 'mqtt publish denied');
         return cb(new Error('publish not allowed'));
       }
       const acct = login.acct;
       const hook = acct.role === 'device' ? hooks.device : hooks.bridge;
-      if (!hook) return cb(acct.role === 'device' ? new Error('not ready for device messages') : null);
+      if (!hook) {
+        publishes(acct.role, acct.role === 'device' ? 'not_committed' : 'handled').inc();
+        return cb(acct.role === 'device' ? new Error('not ready for device messages') : null);
+      }
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       hook(acct, packet.topic, payload).then(
-        (ok) => cb(ok ? null : new Error('message not committed')),
-        (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
+        (ok) => {
+          publishes(acct.role, ok ? 'handled' : 'not_committed').inc();
+          cb(ok ? null : new Error('message not committed'));
+        },
+        (e: unknown) => {
+          publishes(acct.role, 'error').inc();
+          cb(e instanceof Error ? e : new Error(String(e)));
+        },
       );
     },
     authorizeSubscribe: (client, sub, cb) => {
@@ -240,7 +253,10 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
   });
   aedes.on('connectionError', (_client, err) => {
     if ((err as Error & { errorCode?: number }).errorCode === 6) deny('keepalive', {}, `mqtt connect refused: keep-alive must be 1-${o.keepaliveMaxS} s`);
+    else metrics.closed.inc({ protocol: 'mqtt', reason: 'connection_error' });
   });
+  // a malformed packet or a PUBLISH to a topic with wildcards: aedes closes the connection; counted, not logged
+  aedes.on('clientError', (_client, err) => metrics.closed.inc({ protocol: 'mqtt', reason: clientErrorReason(err) }));
   aedes.on('keepaliveTimeout', (client) => {
     metrics.closed.inc({ protocol: 'mqtt', reason: 'keepalive_timeout' });
     log.debug({ clientId: client.id }, 'mqtt client silent past its keep-alive; closed');
@@ -327,4 +343,14 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
       await Promise.all(closed);
     },
   };
+}
+
+/** A fixed label for why aedes dropped a client (its messages are free text, some carry the client's bytes). */
+export function clientErrorReason(err: Error): string {
+  const m = err.message;
+  if (/not allowed in PUBLISH|too many levels|empty topic/i.test(m)) return 'invalid_topic';
+  if (/not allowed|not committed|not ready/i.test(m)) return 'publish_refused';
+  if (/ECONNRESET|EPIPE|write after end|This socket has been ended/i.test(m)) return 'socket_error';
+  if (/Invalid|Malformed|parse|header|length|protocol|Cannot parse|wrong/i.test(m)) return 'malformed_packet';
+  return 'client_error';
 }

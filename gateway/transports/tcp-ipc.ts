@@ -37,4 +37,4 @@ export type FromWorker =
   | { t: 'stopped' };
 
 /** The counters a TcpTransport touches; workers report their increments, the gateway adds them to its own. */
-export const WORKER_COUNTERS = ['frames', 'badFrames', 'refused', 'closed', 'processErrors'] as const;
+export const WORKER_COUNTERS = ['frames', 'badFrames', 'bytesReceived', 'bytesDiscarded', 'framesDropped', 'refused', 'closed', 'processErrors'] as const;

@@ -18,7 +18,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { DeviceMessage, FrameEvent, Framer, StreamProtocol } from '../../protocols/message.js';
 import type { Logger } from '../log.js';
-import { hotCounter, type Metrics } from '../metrics.js';
+import { hotCounter, hotCounters, type Metrics } from '../metrics.js';
 import type { HandleResult } from '../pipeline.js';
 import type { Device } from '../store/devices.js';
 import { AddressCounter, addressKey } from './address-limit.js';
@@ -146,6 +146,7 @@ class Link implements Connection {
 function onData(this: LinkedSocket, chunk: Buffer): void {
   const link = this[LINK]!;
   const now = (link.lastActivity = Date.now());
+  link.t.bytesIn.inc(chunk.length);
   let events: FrameEvent[];
   try {
     events = link.framer.push(chunk);
@@ -182,6 +183,10 @@ export class TcpTransport implements DeviceServer {
   private readonly table?: SessionTable<Link>;
   port = 0;
   private readonly framesCounter;
+  /** @internal bytes read from device connections */
+  readonly bytesIn: { inc(n?: number): void };
+  private readonly framesDroppedCounter;
+  private readonly discarded: (reason: string) => { inc(n?: number): void };
 
   constructor(
     private readonly proto: StreamProtocol,
@@ -191,6 +196,10 @@ export class TcpTransport implements DeviceServer {
     private readonly log: Logger,
   ) {
     this.framesCounter = hotCounter(metrics.frames, { protocol: proto.name });
+    this.bytesIn = hotCounter(metrics.bytesReceived, { protocol: proto.name });
+    this.framesDroppedCounter = hotCounter(metrics.framesDropped, { protocol: proto.name });
+    const byReason = hotCounters(metrics.bytesDiscarded, ['protocol', 'reason']);
+    this.discarded = (reason) => byReason(proto.name, reason);
     this.perAddress = new AddressCounter(o.maxUnidentifiedPerAddress ?? Number.POSITIVE_INFINITY);
     if (!h.identifiedGone) {
       this.table = new SessionTable<Link>({
@@ -305,9 +314,11 @@ export class TcpTransport implements DeviceServer {
 
   /** @internal the frames of one read, in order */
   async frames(link: Link, events: FrameEvent[]): Promise<void> {
-    for (const ev of events) {
-      if (link.closing) return;
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
+      if (link.closing) return this.dropped(events, i);
       if ('error' in ev) {
+        this.discarded(ev.error).inc(ev.discarded);
         link.badFrame(ev.error);
         continue;
       }
@@ -322,7 +333,8 @@ export class TcpTransport implements DeviceServer {
 
   private async frame(link: Link, frame: Buffer): Promise<void> {
     this.framesCounter.inc();
-    const out = this.proto.decode(frame, { receivedAt: new Date() });
+    // the identified device goes along: GT06 frames after login carry no identity (protocols.md §2.2)
+    const out = this.proto.decode(frame, { receivedAt: new Date(), device: link.device });
     if (!out.ok) return link.badFrame(out.reason);
     if (out.messages.length === 0) return;
     const claimed = out.messages[0]!.deviceId;
@@ -355,6 +367,17 @@ export class TcpTransport implements DeviceServer {
       if (this.sessions.get(r.device.identifier) === link) this.sessions.delete(r.device.identifier);
     }
     if (out.reply) link.write(out.reply);
+  }
+
+  /** Events of a read that came after the link began closing: counted, not handled (every byte read is accounted for). */
+  private dropped(events: FrameEvent[], from: number): void {
+    for (let i = from; i < events.length; i++) {
+      const ev = events[i]!;
+      if ('error' in ev) {
+        this.discarded(ev.error).inc(ev.discarded);
+        this.badFrame(ev.error);
+      } else this.framesDroppedCounter.inc();
+    }
   }
 
   /** The link is no longer unidentified. */
@@ -394,6 +417,8 @@ export class TcpTransport implements DeviceServer {
     link.dead = true;
     if (link.closing) this.closing--;
     this.identified(link);
+    // the part of a frame it was sending: read, never framed
+    if (link.framer.buffered > 0) this.discarded('partial_at_close').inc(link.framer.buffered);
     this.metrics.connections.dec({ protocol: this.proto.name });
     const d = link.device;
     if (!d) return;

@@ -45,7 +45,7 @@ export class Zigbee2MqttBridge {
   /** One publish. Resolves true when handled or deliberately ignored; false when it must not be acknowledged. */
   handle(topic: string, payload: Buffer): Promise<boolean> {
     const name = parseStateTopic(topic, this.d.prefix);
-    if (name === null) return Promise.resolve(true); // bridge/…, …/availability, …/set: not device state
+    if (name === null) return Promise.resolve(this.ignore('not_state')); // bridge/…, …/availability, …/set: not device state
     const prev = this.chains.get(name) ?? Promise.resolve();
     const next = prev.then(() => this.handleState(name, payload));
     const tail = next.catch(() => undefined);

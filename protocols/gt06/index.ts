@@ -1,11 +1,22 @@
 /**
- * GT06 (Concox) GPS trackers, protocols.md §2: declared, not decoded yet. Devices can be registered (their
- * identifier rule and reporting interval are here), but without a framer and a decoder the gateway serves no
- * port for them. README "Adding a protocol" says what completes it.
+ * GT06 / Concox GPS trackers and SOS pendants (protocols.md §2): length-driven framing with the `0D 0A` fallback,
+ * CRC-16/X-25 checked, login binding the connection to the IMEI, vendor alarm tables chosen by `meta.vendor`,
+ * and 0x80 online commands answered through 0x15/0x21.
  */
 import type { ProtocolModule } from '../message.js';
+import { GT06_COMMAND_PARAMS, GT06_COMMANDS, gt06CommandCodec } from './commands.js';
+import { decodeGt06 } from './decoder.js';
+import { Gt06Framer } from './frame.js';
 
-export const gt06Protocol: ProtocolModule = {
+export { GT06_ALARM_TABLES, GT06_DEFAULT_VENDOR, TERMINAL_ALARM, alarmTable, terminalStates, type Gt06AlarmCode, type Gt06AlarmTable } from './alarms.js';
+export { GT06_COMMANDS, GT06_COMMAND_PARAMS, commandOfFlag, gt06CommandCodec, gt06CommandText, gt06ServerFlag, type Gt06CommandType } from './commands.js';
+export { crcX25 } from './crc.js';
+export { decodeGt06 } from './decoder.js';
+export { gt06Ack, gt06Command, gt06TimeReply, gt06WifiReply, writeGt06Frame } from './encoder.js';
+export { GT06, GT06_VARIANTS, parseGt06, variantOf, type Gt06Packet } from './fields.js';
+export { GT06_MAX_FRAME, Gt06Framer } from './frame.js';
+
+export const gt06Protocol: ProtocolModule & { commandParams: typeof GT06_COMMAND_PARAMS } = {
   name: 'gt06',
   label: 'GT06',
   devices: 'GT06 GPS trackers',
@@ -23,5 +34,9 @@ export const gt06Protocol: ProtocolModule = {
   },
   identifier: { pattern: /^\d{15,16}$/, hint: 'the 15-digit IMEI' },
   silentIntervalS: 300,
-  commands: [],
+  commands: GT06_COMMANDS,
+  commandCodec: gt06CommandCodec,
+  commandParams: GT06_COMMAND_PARAMS,
+  createFramer: () => new Gt06Framer(),
+  decode: decodeGt06,
 };

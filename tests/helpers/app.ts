@@ -18,6 +18,8 @@ export async function startTestApp(overrides: Partial<Config> = {}, env: Record<
     MQTT_HOST: '127.0.0.1',
     WATCH_PORT: '0',
     WATCH_HOST: '127.0.0.1',
+    GT06_PORT: '0',
+    GT06_HOST: '127.0.0.1',
     ADMIN_PASSWORD,
     LOG_LEVEL: 'silent',
     TELEPHONY: 'off',

@@ -43,6 +43,13 @@ describe('pipeline', () => {
     expect((await app.db.query('SELECT count(*)::int n FROM alarms')).rows[0].n).toBe(0);
   });
 
+  it('records a command echo with a NUL byte in it without an error (found by the fuzz bench)', async () => {
+    const before = await metric('anxin_process_errors_total', 'stage="command_echo"');
+    const r = await app.pipeline.handle([msg({ kind: 'status', raw: '[3G*8800000015*000A*UPLOAD,6\u00000]', commandEcho: { keyword: 'UPLOAD', args: ['6\u00000'] } })]);
+    expect(r.ok).toBe(true);
+    expect(await metric('anxin_process_errors_total', 'stage="command_echo"')).toBe(before);
+  });
+
   it('hands positions to telemetry and publishes the normalised event on the broker', async () => {
     // an integrator's subscription, as over the network: events are built only while someone subscribes
     const got: string[] = [];

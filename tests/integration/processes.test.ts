@@ -45,6 +45,8 @@ beforeAll(async () => {
     MQTT_PORT: String(mqtt),
     WATCH_HOST: '127.0.0.1',
     WATCH_PORT: String(watch),
+    GT06_HOST: '127.0.0.1',
+    GT06_PORT: '0',
     EMBEDDED_PG_PORT: String(pg),
     SIM_ASTERISK_PORT: String(ari),
     ADMIN_PASSWORD: 'procs-test-pass',

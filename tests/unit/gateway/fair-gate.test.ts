@@ -50,6 +50,24 @@ describe('FairGate', () => {
     expect(gate.waiting).toBe(0);
   });
 
+  it('a quiet registered device goes before registered devices that commit back to back', async () => {
+    let t = 0;
+    const gate = new FairGate(1, 64, 1000, () => t);
+    const order: string[] = [];
+    const first = later();
+    // d:1 and d:2 are busy: each has just committed and has more waiting
+    const busy = ['d:1', 'd:2'].flatMap((k) => [0, 1, 2].map((n) => gate.run(k, true, async () => void order.push(`${k}#${n}`))));
+    await Promise.all(busy.filter((_, i) => i % 3 === 0));
+    const blocker = gate.run('d:3', true, async () => (order.push('d:3'), first.p));
+    t += 10;
+    const sos = gate.run('d:7', true, async () => void order.push('d:7'));
+    first.release();
+    await Promise.all([...busy, blocker, sos]);
+    // d:7 (no commit within the last second) takes the first free slot after d:3, ahead of d:1's and d:2's backlog
+    expect(order.indexOf('d:7')).toBe(order.indexOf('d:3') + 1);
+    expect(order).toHaveLength(8);
+  });
+
   it('a failing commit frees its slot and its source', async () => {
     const gate = new FairGate(1);
     await expect(gate.run('d:1', true, async () => Promise.reject(new Error('db down')))).rejects.toThrow('db down');
