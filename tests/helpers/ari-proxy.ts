@@ -1,10 +1,17 @@
 /**
- * A transparent HTTP + WebSocket proxy in front of the Asterisk simulator, for what the simulator will not do:
- * send an event frame of a type that is not in its api-docs (`inject`), or refuse the api-docs with 401 while
- * `/ari/asterisk/info` still answers (`apiDocsStatus`).
+ * A transparent HTTP + WebSocket proxy in front of an ARI server (the Asterisk simulator or a real Asterisk), for
+ * what the server will not do on its own:
+ *   - send an event frame of a type that is not in its api-docs (`inject`);
+ *   - refuse the api-docs with 401 while `/ari/asterisk/info` still answers (`apiDocsStatus`);
+ *   - drop the event WebSockets while HTTP still works (`dropClients`, like Asterisk closing them);
+ *   - be unreachable for a while (`cut` closes every connection and stops listening: connection refused, as
+ *     with Asterisk stopped; `restore` listens again on the same port). A shared real Asterisk cannot be
+ *     stopped by one test file, but a client behind this proxy cannot tell the difference;
+ *   - play another media than the one asked for (`rewriteMedia`: e.g. one of Anxin's prompts becomes a sound
+ *     the server does not have, as if the prompt were not installed).
  */
 import { createServer, request, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 
@@ -13,12 +20,36 @@ export interface AriProxy {
   /** Sends a raw text frame to every client event socket. */
   inject(frame: string): void;
   clients(): number;
+  /** Closes every client event WebSocket abruptly (HTTP goes on working). */
+  dropClients(): void;
+  /** Every connection closed, and no longer listening (connection refused) until `restore()`. */
+  cut(): Promise<void>;
+  /** Listens again on the same port. */
+  restore(): Promise<void>;
+  /** Media URIs of play requests (`?media=`) pass through this; undefined = unchanged. */
+  rewriteMedia: ((media: string) => string) | undefined;
   close(): Promise<void>;
 }
 
-export async function startAriProxy(target: string, o: { apiDocsStatus?: number } = {}): Promise<AriProxy> {
+const PLAY = /^\/ari\/channels\/[^/?]+\/play(\/[^/?]+)?(\?|$)/;
+
+export async function startAriProxy(target: string, o: { apiDocsStatus?: number; rewriteMedia?: (media: string) => string } = {}): Promise<AriProxy> {
   const t = new URL(target);
   const wss = new WebSocketServer({ noServer: true });
+  const sockets = new Set<Socket>();
+  const upstreams = new Set<WebSocket>();
+  const self: { rewriteMedia: ((media: string) => string) | undefined } = { rewriteMedia: o.rewriteMedia };
+  const rewrite = (url: string): string => {
+    const fn = self.rewriteMedia;
+    if (!fn || !PLAY.test(url)) return url;
+    const u = new URL(url, 'http://proxy');
+    const media = u.searchParams.getAll('media');
+    if (!media.length) return url;
+    u.searchParams.delete('media');
+    // one query value may hold a comma-separated list
+    for (const m of media) u.searchParams.append('media', m.split(',').map(fn).join(','));
+    return `${u.pathname}${u.search}`;
+  };
   const server = createServer((req: IncomingMessage, res) => {
     if (o.apiDocsStatus && req.url?.startsWith('/ari/api-docs/')) {
       req.resume();
@@ -26,18 +57,25 @@ export async function startAriProxy(target: string, o: { apiDocsStatus?: number 
       res.end(JSON.stringify({ message: 'Authentication required' }));
       return;
     }
-    const up = request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+    const path = req.method === 'POST' ? rewrite(req.url ?? '/') : req.url;
+    const up = request({ host: t.hostname, port: t.port, method: req.method, path, headers: req.headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
     });
     up.on('error', () => {
-      res.writeHead(502);
+      if (!res.headersSent) res.writeHead(502);
       res.end();
     });
     req.pipe(up);
   });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const upstream = new WebSocket(`ws://${t.host}${req.url ?? '/'}`);
+    upstreams.add(upstream);
+    upstream.on('close', () => upstreams.delete(upstream));
     upstream.once('error', () => socket.destroy());
     upstream.once('open', () => {
       wss.handleUpgrade(req, socket, head, (client) => {
@@ -48,18 +86,47 @@ export async function startAriProxy(target: string, o: { apiDocsStatus?: number 
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listen = (p: number) => new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(p, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  await listen(0);
   const port = (server.address() as AddressInfo).port;
+  let listening = true;
+  const stopListening = async () => {
+    for (const c of wss.clients) c.terminate();
+    for (const u of upstreams) u.terminate();
+    server.closeAllConnections();
+    for (const s of sockets) s.destroy();
+    if (listening) {
+      listening = false;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  };
   return {
     url: `http://127.0.0.1:${port}`,
     inject(frame) {
       for (const c of wss.clients) c.send(frame);
     },
     clients: () => wss.clients.size,
-    async close() {
+    dropClients() {
       for (const c of wss.clients) c.terminate();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+    cut: stopListening,
+    async restore() {
+      if (listening) return;
+      await listen(port);
+      listening = true;
+    },
+    get rewriteMedia() {
+      return self.rewriteMedia;
+    },
+    set rewriteMedia(fn) {
+      self.rewriteMedia = fn;
+    },
+    close: stopListening,
   };
 }
