@@ -79,6 +79,8 @@ export function createMetrics() {
     processErrors: c('anxin_process_errors_total', 'Errors while handling a device message', ['stage']),
     telemetryPoints: c('anxin_telemetry_points_total', 'Telemetry points accepted', ['writer']),
     telemetryDropped: c('anxin_telemetry_dropped_total', 'Telemetry points dropped by the overflow policy', ['writer']),
+    telemetryRefused: c('anxin_telemetry_refused_total', 'Telemetry points the store refused for good (isolated from their batch, the rest written), by reason: time_out_of_range, unparseable, field_type_conflict, max_values_per_tag, beyond_retention, too_large, other, not_isolated', ['writer', 'reason']),
+    telemetryDeviceTimeIgnored: c('anxin_telemetry_device_time_ignored_total', 'Messages whose device time was not used as their telemetry time (more than a day ahead of the receive time, before 2000, or invalid): stored at the receive time', ['protocol', 'reason']),
     telemetryBatches: c('anxin_telemetry_batches_total', 'Telemetry batches written', ['writer', 'result']),
     telemetryBuffer: g('anxin_telemetry_buffer', 'Telemetry points waiting to be written', ['writer']),
     telemetryWriteSeconds: new client.Histogram({

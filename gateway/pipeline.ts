@@ -115,7 +115,7 @@ export class Pipeline {
     this.messageCounter(msg.protocol, msg.kind).inc();
     this.d.lastSeen.note(device.id, msg.receivedAt, msg.battery, msg.signal);
     try {
-      const points = pointsFromMessage(msg, device.elderId);
+      const points = pointsFromMessage(msg, device.elderId, (why) => metrics.telemetryDeviceTimeIgnored.inc({ protocol: msg.protocol, reason: why }));
       this.d.telemetry.write(points);
       if (points.length) this.pointsCounter.inc(points.length);
     } catch (e) {

@@ -776,6 +776,104 @@ export class AriAdapter {
     }
   }
 
+  // ---------------------------------------------------------------- in-call controls, recordings, snoop (issue 19)
+  // Sent with our own fetch, not ari-client: the stored-recording file is binary (swagger-client would decode it
+  // as text), and these operations then need no api-docs from the server (the simulator serves none for them).
+
+  /** One REST call with fetch; 2xx → the body (JSON, bytes when `binary`, undefined when empty); 404 → null when `absent`. */
+  private async direct(method: string, path: string, query: Record<string, string | number | boolean | undefined> = {}, o: { binary?: boolean; absent?: boolean } = {}): Promise<unknown> {
+    const what = `${method} /${path.split('?')[0]}`;
+    if (this.current.state !== 'up') throw new AriError(`${what}: telephony is down`, { code: 'down' });
+    const url = new URL(`${this.base}/ari/${path}`);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { Accept: o.binary ? '*/*' : 'application/json', Authorization: `Basic ${Buffer.from(`${this.opts.username}:${this.opts.password}`).toString('base64')}` },
+        signal: AbortSignal.timeout(this.requestTimeoutMs),
+      });
+    } catch (err) {
+      const timeout = (err as { name?: string }).name === 'TimeoutError';
+      throw new AriError(`${what}: ${timeout ? `no answer within ${this.requestTimeoutMs} ms` : errText(err)}`, { code: timeout ? 'timeout' : 'unreachable', cause: err });
+    }
+    if (res.status === 404 && o.absent) return null;
+    if (!res.ok) {
+      const text = bodyText(await res.text().catch(() => ''));
+      throw new AriError(`${what}: ${res.status} ${text}`, { code: res.status === 401 ? 'auth' : 'http', status: res.status, ariMessage: text });
+    }
+    if (o.binary) return Buffer.from(await res.arrayBuffer());
+    const text = await res.text();
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  }
+
+  /** POST/DELETE /channels/{id}/hold: the channel's far end is told it is on hold (its phone may play MOH). */
+  async hold(channelId: string, on = true): Promise<void> {
+    await this.direct(on ? 'POST' : 'DELETE', `channels/${encodeURIComponent(channelId)}/hold`);
+  }
+
+  /** POST/DELETE /channels/{id}/moh (mohClass: musiconhold.conf class; default `default`). */
+  async channelMoh(channelId: string, on = true, mohClass?: string): Promise<void> {
+    await this.direct(on ? 'POST' : 'DELETE', `channels/${encodeURIComponent(channelId)}/moh`, on ? { mohClass } : {});
+  }
+
+  /** POST/DELETE /bridges/{id}/moh: an announcer plays MOH to everyone in the bridge (no events). */
+  async bridgeMoh(bridgeId: string, on = true, mohClass?: string): Promise<void> {
+    await this.direct(on ? 'POST' : 'DELETE', `bridges/${encodeURIComponent(bridgeId)}/moh`, on ? { mohClass } : {});
+  }
+
+  /** POST/DELETE /channels/{id}/mute. direction `in`: what the party says is not heard; `out`: they hear nothing. */
+  async mute(channelId: string, on: boolean, direction: 'both' | 'in' | 'out' = 'both'): Promise<void> {
+    await this.direct(on ? 'POST' : 'DELETE', `channels/${encodeURIComponent(channelId)}/mute`, { direction });
+  }
+
+  /** POST /channels/{id}/dtmf: digits 0-9 * # A-D, `,` = 500 ms pause (Asterisk's SendDTMF rules). */
+  async sendDtmf(channelId: string, dtmf: string, o: { before?: number; between?: number; duration?: number; after?: number } = {}): Promise<void> {
+    await this.direct('POST', `channels/${encodeURIComponent(channelId)}/dtmf`, { dtmf, ...o });
+  }
+
+  /** POST /channels/{id}/snoop: a Snoop/… channel enters our app (StasisStart, state Up) with id `snoopId`. */
+  async snoop(channelId: string, o: { snoopId: string; spy: 'none' | 'both' | 'in' | 'out'; whisper: 'none' | 'both' | 'in' | 'out'; appArgs?: string[] }): Promise<ChannelSnapshot> {
+    const q = { app: this.opts.app, spy: o.spy, whisper: o.whisper, snoopId: o.snoopId, appArgs: o.appArgs?.join(',') };
+    return parseChannel(await this.direct('POST', `channels/${encodeURIComponent(channelId)}/snoop`, q));
+  }
+
+  /** POST /bridges/{id}/record (201 LiveRecording). RecordingStarted/Finished reach the app as `unknown` events. */
+  async recordBridge(bridgeId: string, o: { name: string; format?: string; ifExists?: 'fail' | 'overwrite' | 'append'; maxDurationSeconds?: number; beep?: boolean }): Promise<Record<string, unknown>> {
+    const q = { name: o.name, format: o.format ?? 'wav', ifExists: o.ifExists ?? 'fail', maxDurationSeconds: o.maxDurationSeconds, beep: o.beep };
+    return (await this.direct('POST', `bridges/${encodeURIComponent(bridgeId)}/record`, q)) as Record<string, unknown>;
+  }
+
+  /** POST /recordings/live/{name}/stop; false when it is no longer live. */
+  async stopRecording(name: string): Promise<boolean> {
+    return (await this.direct('POST', `recordings/live/${encodeURIComponent(name)}/stop`, {}, { absent: true })) !== null;
+  }
+
+  /** GET /recordings/stored/{name}: `{name, format}`, undefined when absent. */
+  async storedRecording(name: string): Promise<{ name: string; format: string } | undefined> {
+    return ((await this.direct('GET', `recordings/stored/${encodeURIComponent(name)}`, {}, { absent: true })) ?? undefined) as { name: string; format: string } | undefined;
+  }
+
+  /** GET /recordings/stored/{name}/file: the file's bytes (a WAV for format wav), undefined when absent. */
+  async storedRecordingFile(name: string): Promise<Buffer | undefined> {
+    return ((await this.direct('GET', `recordings/stored/${encodeURIComponent(name)}/file`, {}, { binary: true, absent: true })) ?? undefined) as Buffer | undefined;
+  }
+
+  /** DELETE /recordings/stored/{name}; false when it was already gone. */
+  async deleteStoredRecording(name: string): Promise<boolean> {
+    return (await this.direct('DELETE', `recordings/stored/${encodeURIComponent(name)}`, {}, { absent: true })) !== null;
+  }
+
+  /**
+   * POST /channels/{id}/record into the stored recording `name` (hotline voicemail). On Asterisk 22.10.1: 201,
+   * RecordingStarted; RecordingFinished at maxDurationSeconds, the terminate digit or the hang-up; the channel's
+   * playbacks queue behind its recording; an existing name with ifExists=fail gives 409.
+   */
+  async recordChannel(channelId: string, o: { name: string; format?: string; maxDurationSeconds?: number; maxSilenceSeconds?: number; beep?: boolean; ifExists?: 'fail' | 'overwrite' | 'append'; terminateOn?: string }): Promise<void> {
+    const q = { name: o.name, format: o.format ?? 'wav', maxDurationSeconds: o.maxDurationSeconds, maxSilenceSeconds: o.maxSilenceSeconds, beep: o.beep, ifExists: o.ifExists ?? 'fail', terminateOn: o.terminateOn };
+    await this.direct('POST', `channels/${encodeURIComponent(channelId)}/record`, q);
+  }
+
   /** GET /asterisk/info (raw JSON). */
   async info(): Promise<Record<string, unknown>> {
     return this.rest('asterisk info', (c) => c.asterisk.getInfo(), (r) => JSON.parse(JSON.stringify(r)) as Record<string, unknown>);

@@ -13,7 +13,7 @@ import { AriAdapter, AriError, channelIdFor, toAriError, type HangupReason } fro
 import { CAUSE_TEXT, channelIdsOf, type AriEvent, type AriEventOf, type ChannelSnapshot } from './ari-events.ts';
 import { Emitter } from './emitter.ts';
 import { errText, type TelephonyLog } from './log.ts';
-import type { AgentPhoneChange, CallEnd, CallOutcome, CallParty, CallRecord, TelephonyPorts } from './ports.ts';
+import type { AgentPhoneChange, CallEnd, CallOutcome, CallParty, CallRecord, QueueLegSummary, TelephonyPorts } from './ports.ts';
 
 /** First Stasis arg of every channel the hub originates: tells our legs from inbound calls. */
 export const OWN_ARG = 'anxin';
@@ -170,6 +170,13 @@ export class Leg {
    * `continue` such a channel, so its StasisEnd is its end.
    */
   endsAtStasisEnd = false;
+  /** Hotline caller legs: the queue summary written with CallLog.ended (set by flows/hotline.ts before the end). */
+  queueSummary: QueueLegSummary | undefined;
+  /**
+   * A hang-up of this channel was requested (ChannelHangupRequest). A real Asterisk 22.10.1 then ends a running
+   * playback with PlaybackFinished `failed` before StasisEnd: that is the hang-up, not a missing prompt.
+   */
+  hangupRequested = false;
   private backstop: NodeJS.Timeout | undefined;
   private playSeq = 0;
   private portChain: Promise<boolean>;
@@ -270,7 +277,7 @@ export class Leg {
         offs.forEach((f) => f());
         resolve(r);
       };
-      offs.push(this.on('PlaybackFinished', (e) => e.playback.id === playbackId && done(stopped ? 'stopped' : e.playback.state === 'failed' ? 'failed' : 'done')));
+      offs.push(this.on('PlaybackFinished', (e) => e.playback.id === playbackId && done(stopped ? 'stopped' : e.playback.state !== 'failed' ? 'done' : this.hangupRequested ? 'ended' : 'failed')));
       void this.ended.then(() => done('ended'));
       this.tracker.adapter.play(this.channelId, media, playbackId).catch((err: unknown) => {
         this.tracker.log.warn({ err: errText(err), channelId: this.channelId }, 'telephony: play failed');
@@ -305,6 +312,7 @@ export class Leg {
         this.finish({ cause: e.cause, causeText: e.cause_txt });
         return;
       case 'ChannelHangupRequest':
+        if (e.channel.id === this.channelId) this.hangupRequested = true;
         // soft = our own DELETE (always 32): the cause of the reason we gave was noted in hangup()
         if (e.channel.id === this.channelId && !e.soft && e.cause !== undefined) this.hangupCause = e.cause;
         this.events.emit(e.type, e as never);
@@ -376,6 +384,7 @@ export class Leg {
       talkMs: this.answeredAt ? this.endedAt.getTime() - this.answeredAt.getTime() : 0,
     };
     if (o.detail) end.detail = o.detail;
+    if (this.queueSummary) end.queue = { ...this.queueSummary };
     this.port('ended', () => this.tracker.ports.calls.ended(this.channelId, end));
     this.state = 'ended';
     this.tracker.legChanged(this);
@@ -406,6 +415,8 @@ export class CallTracker {
   private readonly agents: AgentPhoneTracker;
   private readonly offs: (() => void)[] = [];
   private downTimer: NodeJS.Timeout | undefined;
+  /** Channels the hub made outside place() (snoop channels, issue 19): their StasisStart is neither an orphan nor an inbound call. */
+  readonly expected = new Set<string>();
   /** StasisStart of a channel that is not one of our legs (inbound calls). */
   onForeignStasisStart: (e: AriEventOf<'StasisStart'>) => void = () => {};
 
@@ -537,7 +548,7 @@ export class CallTracker {
         leg.handle(e);
       }
     }
-    if (e.type === 'StasisStart' && !this.legs.has(e.channel.id)) {
+    if (e.type === 'StasisStart' && !this.legs.has(e.channel.id) && !this.expected.has(e.channel.id)) {
       if (e.args[0] === OWN_ARG) {
         // One of ours that this process does not know (placed before a restart): nobody can drive it.
         this.log.warn({ channelId: e.channel.id }, 'telephony: orphan leg entered the app, hanging up');

@@ -17,9 +17,17 @@ import { startCascade, type CascadeRequest, type CascadeResult } from './flows/c
 import { startClickToCall, type ClickToCallRequest, type ClickToCallResult } from './flows/click-to-call.ts';
 import { FlowRegistry, type FlowContext, type FlowDone, type TelephonyConfig, type Ticket } from './flows/context.ts';
 import { InboundHandler } from './flows/inbound.ts';
+import { HotlineHandler } from './flows/hotline.ts';
+import { queueOptions, type HotlineConfig, type QueueOptions } from './flows/hotline-config.ts';
+import type { HotlineEvents } from './flows/hotline-events.ts';
+import type { WaitingCaller } from './flows/hotline-queue.ts';
+import type { QueueStats } from './flows/hotline-stats.ts';
 import { FALLBACK_MEDIA, PromptStats } from './flows/prompts.ts';
 import { errText, silentLog, type TelephonyLog } from './log.ts';
-import type { AgentPhoneChange, OneKeyEvent, TelephonyPorts } from './ports.ts';
+import type { AgentPhoneChange, CallAction, CallRecording, OneKeyEvent, TelephonyPorts } from './ports.ts';
+import { CallControls } from './controls/index.ts';
+import { CallRecorder, recordingsApi, type Recordings } from './recording.ts';
+import { callActionReporter } from './controls/report.ts';
 
 export type * from './ports.ts';
 export type { AriHealth, HangupReason } from './ari.ts';
@@ -33,6 +41,10 @@ export type { FlowDone, TelephonyConfig, Ticket } from './flows/context.ts';
 export { FALLBACK_MEDIA } from './flows/prompts.ts';
 export { flowIdFor } from './flows/context.ts';
 export type { TelephonyLog } from './log.ts';
+export type { HotlineConfig, HotlineIvr, OverflowTarget, QueueMedia, QueueOptions } from './flows/hotline-config.ts';
+export type { HotlineAnswered, HotlineDone, HotlineEvents, HotlineMissed, HotlineQueued } from './flows/hotline-events.ts';
+export type { WaitingCaller } from './flows/hotline-queue.ts';
+export type { QueueStats } from './flows/hotline-stats.ts';
 
 export interface TelephonyOptions {
   /** ARI base URL, `http://host:8088`. */
@@ -61,6 +73,10 @@ export interface TelephonyOptions {
   /** What plays when a prompt fails (default FALLBACK_MEDIA: Asterisk's core sounds). */
   fallbackMedia?: Partial<TelephonyConfig['fallbackMedia']>;
   inbound?: Partial<TelephonyConfig['inbound']>;
+  /** Issue 19: hotline numbers (HOTLINE_DIDS), each with an optional IVR; calls to them are queued to agents. */
+  hotlines?: HotlineConfig[];
+  /** Issue 19: the hotline queue and ACD (ring timeout, max wait, overflow target, announcements, media). */
+  queue?: Partial<QueueOptions>;
   /** ARI client tuning (timeouts, reconnect backoff, WebSocket keepalive). */
   ari?: Pick<AriAdapterOptions, 'requestTimeoutMs' | 'connectTimeoutMs' | 'reconnect' | 'keepalive'>;
   /** Multiplies the hub's own timers (ring backstop, DTMF wait, press window); tests against a time-scaled simulator. Default 1. */
@@ -69,7 +85,8 @@ export interface TelephonyOptions {
   lostAfterDownMs?: number;
 }
 
-export interface TelephonyEvents {
+/** Issue 19: the hotline_* events are in flows/hotline-events.ts. */
+export interface TelephonyEvents extends HotlineEvents {
   up: AriHealth;
   down: AriHealth;
   /** Every leg state change (dialling, ringing, up, ended with outcome). */
@@ -81,6 +98,10 @@ export interface TelephonyEvents {
   inbound_repeat: OneKeyEvent;
   /** A callback / click-to-call / cascade finished. */
   flow_done: FlowDone;
+  /** Issue 19: an in-call action (the same object CallLog.action gets), for the call's timeline and audit. */
+  call_action: CallAction;
+  /** Issue 19: a call's recording was stored (the same object CallLog.recorded gets). */
+  recording: CallRecording;
 }
 
 /** The connection state plus what makes a connected hub degraded, and counters for diagnostics. */
@@ -112,6 +133,22 @@ export interface Telephony {
   on<K extends keyof TelephonyEvents>(type: K, fn: (e: TelephonyEvents[K]) => void): () => void;
   /** The adapter, for diagnostics (and anything the flows do not cover). */
   readonly ari: AriAdapter;
+  /** Issue 19: the hotline queue, for the wallboard and the agent-state side of the ACD. */
+  readonly hotline: {
+    /** KPIs since start (offered, answered, abandoned, overflowed, waits, answered-within rates). */
+    stats(): QueueStats;
+    /** The callers queued now, in order. */
+    waiting(): WaitingCaller[];
+    /** An agent became ready (or signed in): run the ACD now instead of at the next poll. */
+    agentsChanged(): void;
+    resetStats(): void;
+  };
+  /** Issue 19: hold, mute, DTMF, transfer, conference, supervisor on bridged calls (controls/index.ts). */
+  readonly controls: CallControls;
+  /** Issue 19: stored recordings (get, file bytes, delete for retention). */
+  readonly recordings: Recordings;
+  /** Issue 19 dial pad: click-to-call to a number not in the file (target party 'unknown'). */
+  dialPad(req: Omit<ClickToCallRequest, 'target'> & { number: string }): Promise<Ticket<ClickToCallResult>>;
 }
 
 const DEFAULT_MEDIA: TelephonyConfig['media'] = {
@@ -159,7 +196,10 @@ export function createTelephony(opts: TelephonyOptions): Telephony {
   });
   const flows = new FlowRegistry();
   const prompts = new PromptStats();
-  const ctx: FlowContext = { adapter, tracker, ports: opts.ports, log, cfg, flows, prompts, flowDone: (d) => emitter.emit('flow_done', d) };
+  const report = callActionReporter(opts.ports, log, (a) => emitter.emit('call_action', a));
+  const recorder = new CallRecorder({ adapter, ports: opts.ports, log, report, recorded: (r) => emitter.emit('recording', r), timeScale });
+  const controls = new CallControls({ adapter, tracker, ports: opts.ports, log, cfg, prompts, recorder, report });
+  const ctx: FlowContext = { adapter, tracker, ports: opts.ports, log, cfg, flows, prompts, flowDone: (d) => emitter.emit('flow_done', d), controls };
   const health = (): TelephonyHealth => {
     const p = prompts.health();
     const h: TelephonyHealth = {
@@ -175,13 +215,25 @@ export function createTelephony(opts: TelephonyOptions): Telephony {
     return h;
   };
   const inbound = new InboundHandler(ctx, (type, e) => emitter.emit(type, e));
-  tracker.onForeignStasisStart = (e) => inbound.handle(e);
+  const hotline = new HotlineHandler(ctx, opts.hotlines ?? [], queueOptions(opts.queue), (type, e) => emitter.emit(type, e as TelephonyEvents[typeof type]));
+  tracker.onForeignStasisStart = (e) => {
+    if (!hotline.handle(e)) inbound.handle(e);
+  };
   adapter.on('up', (h) => emitter.emit('up', h));
   adapter.on('down', (h) => emitter.emit('down', h));
   let started = false;
 
   return {
     ari: adapter,
+    hotline: {
+      stats: () => hotline.queue.stats(),
+      waiting: () => hotline.queue.waiting(),
+      agentsChanged: () => hotline.queue.pump(),
+      resetStats: () => hotline.queue.counters.reset(),
+    },
+    controls,
+    recordings: recordingsApi(adapter),
+    dialPad: ({ number, ...req }) => startClickToCall(ctx, { ...req, target: { party: 'unknown', number } }),
     async start() {
       if (!started) tracker.start();
       started = true;
@@ -197,6 +249,7 @@ export function createTelephony(opts: TelephonyOptions): Telephony {
       await Promise.all(flows.all().map((f) => f.cancel()));
       tracker.stop();
       inbound.stop();
+      hotline.stop();
       started = false;
       await adapter.stop();
     },

@@ -6,6 +6,10 @@
  * `CallLog.claim` and `CallLog.create`: if they fail nothing is dialled.
  */
 
+import type { AcdPort, HotlinePort } from './hotline-ports.ts';
+
+export type * from './hotline-ports.ts';
+
 export type CallDirection = 'outbound' | 'inbound';
 export type CallParty = 'elder' | 'contact' | 'agent' | 'unknown';
 
@@ -46,7 +50,7 @@ export interface CallRecord {
   idempotencyKey: string;
   /** The flow the leg belongs to (the `callId` returned by callback/clickToCall/cascade; inbound: the channel id). */
   flowId: string;
-  flow: 'callback' | 'click_to_call' | 'cascade' | 'inbound';
+  flow: 'callback' | 'click_to_call' | 'cascade' | 'inbound' | 'hotline';
   direction: CallDirection;
   party: CallParty;
   /** Normalised (normalisePhone) when possible; for agents the extension. */
@@ -76,6 +80,26 @@ export interface CallEnd {
   talkMs: number;
   /** Extra detail for failures (the ARI error, "telephony down", …). */
   detail?: string;
+  /** Hotline caller legs (flow 'hotline'): the queue part of the call (hotline-ports.ts). */
+  queue?: QueueLegSummary;
+}
+
+/** The queue part of a hotline caller's leg, on its CallLog.ended. */
+export interface QueueLegSummary {
+  /** The queue entry id (= the caller's channel id). */
+  entryId: string;
+  hotline: string;
+  /** answered: bridged with an agent; abandoned: hung up while queued; night / voicemail: overflow; ivr: hung up in the IVR. */
+  result: 'answered' | 'abandoned' | 'night' | 'voicemail' | 'ivr' | 'failed';
+  /** Entering the queue → bridged with an agent, overflow, or hang-up. */
+  waitMs: number;
+  priority: boolean;
+  ivrChoice?: 'emergency' | 'services';
+  agentId?: string;
+  /** Agents rung and not answering, in order. */
+  missedAgents?: string[];
+  /** Voicemail: the stored recording's name. */
+  voicemail?: string;
 }
 
 export interface CallLog {
@@ -89,6 +113,60 @@ export interface CallLog {
   /** Outbound: the far end answered (StasisStart). Inbound: we answered. */
   answered(channelId: string, at: Date): Promise<void>;
   ended(channelId: string, end: CallEnd): Promise<void>;
+  /** Issue 19: an in-call action (hold, transfer, conference, mute, DTMF, supervisor…) for the call's timeline and audit_log. */
+  action?(a: CallAction): Promise<void>;
+  /** Issue 19: the call's bridge recording was stored (link it to the call record). */
+  recorded?(r: CallRecording): Promise<void>;
+}
+
+export type CallActionKind =
+  | 'connected'
+  | 'hold'
+  | 'unhold'
+  | 'mute'
+  | 'unmute'
+  | 'dtmf'
+  | 'transfer_blind'
+  | 'consult'
+  | 'transfer_complete'
+  | 'transfer_cancel'
+  | 'transfer_failed'
+  | 'conference_add'
+  | 'party_joined'
+  | 'party_left'
+  | 'recording_started'
+  | 'recording_stopped'
+  | 'listen'
+  | 'whisper'
+  | 'barge'
+  | 'supervisor_left'
+  | 'ended';
+
+/** One action on a bridged call (telephony event `call_action`, CallLog.action). */
+export interface CallAction {
+  /** The call (flow id). */
+  callId: string;
+  action: CallActionKind;
+  /** Who asked: the user id given to the control function; 'system' for what telephony did by itself. */
+  by: string;
+  at: Date;
+  /** The leg concerned (held, muted, added, left…). */
+  channelId?: string;
+  /** Action-specific: { direction }, { digits }, { number | extension }, { recording }, { reason }… */
+  detail?: Record<string, unknown>;
+}
+
+/** A stored recording of a call (ARI stored recording `name`, fetched through Telephony.recordings). */
+export interface CallRecording {
+  callId: string;
+  name: string;
+  format: string;
+  startedAt: Date;
+  endedAt: Date;
+  /** Seconds, as Asterisk reports it (RecordingFinished.duration); undefined if it reported none. */
+  durationS?: number;
+  /** 'done', or 'failed' (then the file may be missing). */
+  state: string;
 }
 
 export interface CallerMatch {
@@ -187,7 +265,7 @@ export interface AgentPhoneChange {
   at: Date;
 }
 
-export interface AgentPhonePort {
+export interface AgentPhonePort extends AcdPort {
   /** The agent's phone changed state; the gateway derives ready / not ready / on call / wrap-up. */
   phoneStateChanged(change: AgentPhoneChange): Promise<void>;
 }
@@ -199,4 +277,6 @@ export interface TelephonyPorts {
   contacts: ContactResponsePort;
   supervisor: SupervisorPort;
   agents: AgentPhonePort;
+  /** Hotline numbers (TelephonyOptions.hotlines): caller match, emergency press, abandon, overflow, voicemail. Without it the calls are still queued, but nothing is raised. */
+  hotline?: HotlinePort;
 }

@@ -1,6 +1,6 @@
 /**
  * Inputs for the flood and fuzz scenarios, written from the protocol facts (../shared/design/protocols.md §1 for
- * the watch, §3 for Contact ID receiver lines, §5 for Zigbee2MQTT; README "MQTT devices" for mqtt-json; OASIS
+ * the watch, §2 for GT06, §3 for Contact ID receiver lines, §5 for Zigbee2MQTT; README "MQTT devices" for mqtt-json; OASIS
  * MQTT 3.1.1 §2-3 for the packets), never from protocols/ or gateway/, so a misreading cannot hide in both:
  * - valid frames of each protocol;
  * - a mutator: bit flips, truncation, duplicated fields, huge lengths and numbers, random bytes, bracket / CRLF /
@@ -107,6 +107,178 @@ export function watchSeeds(id: string, rng: Rng): Buffer[] {
     watchFrame(id, 'LK,0,0,53', { mf: 'ZJ', index: two(rng.int(99)).padStart(4, '0') }),
     watchFrame(id, 'UPLOAD'),
   ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// GT06 (protocols.md §2)
+
+/** CRC-16/X-25 (§2.1): poly 0x1021 reflected (0x8408), init 0xFFFF, reflected in/out, final XOR 0xFFFF. */
+export function x25(b: Buffer, from = 0, to = b.length): number {
+  let crc = 0xffff;
+  for (let i = from; i < to; i++) {
+    crc ^= b[i]!;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x8408 : crc >>> 1;
+  }
+  return ~crc & 0xffff;
+}
+
+/**
+ * `78 78 | LEN(1) | PROTO | CONTENT | SERIAL(2) | CRC(2) | 0D 0A`, or `79 79` with LEN in 2 bytes (§2.1).
+ * LEN = PROTO + CONTENT + SERIAL + CRC unless `len` lies; the CRC covers LEN through SERIAL, big-endian.
+ */
+export function gt06Frame(proto: number, content: Buffer, serial: number, o: { long?: boolean; len?: number; badCrc?: boolean } = {}): Buffer {
+  const hl = o.long ? 2 : 1;
+  const len = o.len ?? 1 + content.length + 4;
+  const b = Buffer.alloc(2 + hl + 1 + content.length + 6);
+  b[0] = b[1] = o.long ? 0x79 : 0x78;
+  if (o.long) b.writeUInt16BE(len & 0xffff, 2);
+  else b[2] = len & 0xff;
+  let i = 2 + hl;
+  b[i++] = proto & 0xff;
+  i += content.copy(b, i);
+  b.writeUInt16BE(serial & 0xffff, i);
+  i += 2;
+  b.writeUInt16BE(x25(b, 2, i) ^ (o.badCrc ? 0x5a5a : 0), i);
+  b[i + 2] = 0x0d;
+  b[i + 3] = 0x0a;
+  return b;
+}
+
+/** Terminal ID: the IMEI with a leading 0 as 8 bytes of BCD (§2.3). */
+export const gt06Imei = (imei: string): Buffer => Buffer.from(`0${imei}`.slice(-16), 'hex');
+
+/** GPS block (§2.3): time YY MM DD hh mm ss, C + satellites, lat/lon × 1,800,000, speed, course/status (bit 10 north, 12 fixed). */
+function gt06Gps(at: Date, lat: number, lon: number, course = 90): Buffer {
+  const b = Buffer.alloc(18);
+  [at.getUTCFullYear() % 100, at.getUTCMonth() + 1, at.getUTCDate(), at.getUTCHours(), at.getUTCMinutes(), at.getUTCSeconds()].forEach((v, i) => (b[i] = v));
+  b[6] = 0xc8;
+  b.writeUInt32BE(Math.round(Math.abs(lat) * 1_800_000), 7);
+  b.writeUInt32BE(Math.round(Math.abs(lon) * 1_800_000), 11);
+  b[15] = 5;
+  b.writeUInt16BE((course & 0x3ff) | (lat >= 0 ? 1 << 10 : 0) | (lon < 0 ? 1 << 11 : 0) | (1 << 12), 16);
+  return b;
+}
+/** LBS block (§2.3): MCC 2, MNC 1, LAC 2, cell id 3. */
+const GT06_LBS = Buffer.from('01cc00287d001f71', 'hex');
+/** terminal info, voltage level, GSM level, alarm, language (§2.3) */
+const gt06Status = (info: number, alarm: number) => Buffer.from([info, 4, 4, alarm, 2]);
+
+/** Protocol numbers §2.2 names (device → server). */
+export const GT06_PROTOS = [0x01, 0x10, 0x12, 0x13, 0x15, 0x16, 0x17, 0x19, 0x21, 0x22, 0x23, 0x26, 0x2c, 0x69, 0x8a, 0x94, 0xa1, 0xf3];
+
+/** The verified vectors of §2.5 (G7 carries a bad CRC, as the README says). */
+const GT06_VECTORS = [
+  '78780a13c40604000201298f5b0d0a',
+  '78781f120f0a140e150bc505e51e780293a9e800540000f601006e0055da00035f240d0a',
+  '78781F120B081D112E10CC027AC7EB0C46584900148F01CC00287D001FB8000380810D0A',
+  '787822220F0C1D023305C9027AC8180C46586000140001CC00287D001F71000001000820860D0A',
+  '787825160f0c1d0a2b21c8027ac8040c46581000146f0901cc00287d001f714804040301001c84cf0d0a',
+  '7878252612030c063816c3026c10540c38c9700144030901cc002866000eee0c06040302000da2db0d0a',
+  '787826161709130f3a2dcc02c55f2a089f9af9005c210901360481fe066d9b03413e420102035f92fe0d0a',
+  '7878058A000688290D0A',
+].map((h) => Buffer.from(h, 'hex'));
+
+export interface Gt06Spec {
+  proto: number;
+  content: Buffer;
+  long?: boolean;
+}
+
+/** An alarm packet 0x16 (§2.3): GPS, LBS length + LBS, status with terminal-info bits 3-5 = 100 (SOS) and alarm 0x01 (SOS). */
+export const gt06SosContent = (at = new Date()): Buffer => Buffer.concat([gt06Gps(at, 31.2304, 121.4737), Buffer.from([0x09]), GT06_LBS, gt06Status(0x60, 0x01)]);
+export const gt06Login = (imei: string, serial: number) => gt06Frame(0x01, gt06Imei(imei), serial);
+export const gt06Heartbeat = (serial: number) => gt06Frame(0x13, gt06Status(0x44, 0), serial);
+
+/** Valid packets of many kinds (the seeds of the mutations); `imei` for the logins among them. */
+export function gt06Seeds(imei: string, rng: Rng): Gt06Spec[] {
+  const at = new Date(Date.now() - rng.int(86_400_000));
+  const gps = gt06Gps(at, rng.chance(0.8) ? 31.23 : -19.59, rng.chance(0.8) ? 121.47 : -46.93, rng.int(360));
+  const status = gt06Status(rng.pick([0x44, 0x60, 0x50, 0x58, 0x48, 0xc4, 0x00]), rng.pick([0x00, 0x01, 0x02, 0x03, 0x23, 0x0e, 0x19, 0x18, 0x7f, 0xff]));
+  const text = Buffer.from(rng.pick(['WHERE#', 'Relay,1#', 'SOS,A,13800138000#', 'OK!', '']), 'latin1');
+  const flag = Buffer.from([0, 0, 0, rng.int(8)]);
+  return [
+    { proto: 0x01, content: gt06Imei(imei) },
+    { proto: 0x01, content: Buffer.concat([gt06Imei(imei), Buffer.from([0x10, 0x0f, 0x32, 0x01])]) },
+    { proto: 0x13, content: status },
+    { proto: 0x23, content: Buffer.from([0x44, 0x01, 0x9a, 0x04, 0x02]) },
+    { proto: 0x12, content: Buffer.concat([gps, GT06_LBS]) },
+    { proto: 0x22, content: Buffer.concat([gps, GT06_LBS, Buffer.from([rng.int(2), rng.int(6), rng.int(2)])]) },
+    { proto: 0x10, content: gps },
+    { proto: 0x16, content: Buffer.concat([gps, Buffer.from([0x09]), GT06_LBS, status]) },
+    { proto: 0x26, content: Buffer.concat([gps, Buffer.from([0x09]), GT06_LBS, status]) },
+    { proto: 0x19, content: Buffer.concat([GT06_LBS, status]) },
+    { proto: 0x8a, content: Buffer.alloc(0) },
+    { proto: 0x94, content: Buffer.concat([Buffer.from([rng.pick([0x00, 0x04, 0x05, 0x0a, 0x33])]), rng.bytes(rng.int(12))]) },
+    { proto: 0x15, content: Buffer.concat([Buffer.from([4 + text.length]), flag, text, Buffer.from([0x00, 0x02])]) },
+    { proto: 0x21, content: Buffer.concat([flag, Buffer.from([0x01]), text]), long: true },
+  ];
+}
+
+/** A LEN-0 Wi-Fi packet (§2.1/§2.2): `78 78 00 69`, a 6-byte BCD time, a body, `0D 0A`, no serial or CRC. */
+function gt06Wifi(rng: Rng): Buffer {
+  const bcd = Buffer.from(`2405011234${rng.digits(2)}`, 'hex');
+  return Buffer.concat([Buffer.from([0x78, 0x78, 0x00, rng.pick([0x69, 0x17])]), bcd, rng.bytes(rng.int(30)).map((x) => (x === 0x0d ? 0x0c : x)), Buffer.from([0x0d, 0x0a])]);
+}
+
+/**
+ * One fuzz input from the seeds: a valid packet now and then; usually a packet with its fields mutated
+ * (protocol number, content flipped, cut or grown, LEN lying, the other start form, edge times) and its CRC
+ * right, so it reaches the decoder; or the CRC wrong; or the frame's bytes mutated after the CRC; garbage;
+ * a §2.5 vector; a LEN-0 Wi-Fi packet. `serial` is the packet's serial (the scenario keeps markers apart).
+ */
+export function gt06Input(seeds: Gt06Spec[], rng: Rng, serial: number): Buffer {
+  const sp = rng.pick(seeds);
+  const r = rng.int(100);
+  if (r < 5) return gt06Frame(sp.proto, sp.content, serial, { long: sp.long });
+  if (r < 9) return rng.bytes(1 + rng.int(rng.chance(0.1) ? 2000 : 100));
+  if (r < 11) return rng.pick(GT06_VECTORS);
+  if (r < 13) return gt06Wifi(rng);
+  let { proto, content } = sp;
+  let long = sp.long ?? false;
+  let len: number | undefined;
+  let badCrc = rng.chance(0.25);
+  const rounds = rng.chance(0.7) ? 1 : 2 + rng.int(2);
+  for (let k = 0; k < rounds; k++) {
+    switch (rng.int(9)) {
+      case 0:
+        proto = rng.chance(0.5) ? rng.pick(GT06_PROTOS) : rng.int(256);
+        break;
+      case 1:
+        content = mutateBytes(content, rng, 600);
+        break;
+      case 2:
+        content = content.subarray(0, rng.int(content.length + 1));
+        break;
+      case 3:
+        // grown; now and then past the 4 KiB frame cap
+        content = Buffer.concat([content, rng.bytes(1 + rng.int(rng.chance(0.03) ? 6000 : 40))]);
+        break;
+      case 4:
+        len = rng.pick([0, 1, 4, 5, 0xff, rng.int(long ? 0x10000 : 0x100)]);
+        break;
+      case 5:
+        long = !long;
+        break;
+      case 6:
+        badCrc = !badCrc;
+        break;
+      case 7: {
+        // a date-time or coordinates at the edges (month 13, year 2255, 0xFF…)
+        content = Buffer.from(content);
+        const at = rng.int(Math.max(1, Math.min(content.length, 15)));
+        if (content.length) content[at] = rng.pick([0x00, 0x0d, 0x0a, 0x13, 0x20, 0x3c, 0x63, 0x78, 0x79, 0x80, 0xff]);
+        break;
+      }
+      default: {
+        // a status byte (terminal info, alarm code) at random
+        content = Buffer.from(content);
+        if (content.length) content[Math.max(0, content.length - 1 - rng.int(5))] = rng.int(256);
+      }
+    }
+  }
+  const f = gt06Frame(proto, content, serial, { long, len, badCrc });
+  if (rng.chance(0.1)) return mutateBytes(f, rng, 6000);
+  return f;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -495,5 +667,84 @@ export class CidLineModel {
       }
       this.len++;
     }
+  }
+}
+
+/**
+ * GT06 framing (§2.1 and README "GT06 trackers"): a frame starts at `78 78` / `79 79`; it ends where LEN says
+ * (total = LEN + 5 / + 6) when the bytes there are `0D 0A`; otherwise (LEN lies) at the first `0D 0A`, unless
+ * another start marker comes first (then the first start was garbage); nothing longer than 4 KiB (`max`) is a
+ * frame (`oversized`, skipped whole). Bytes outside frames are garbage. The README's other rule (a stray start
+ * followed by a whole good frame is garbage) only decides while bytes are still missing: the scenario writes a
+ * batch whole and ends it with `max` bytes of padding, so every start is decided on bytes that are all there.
+ */
+export class Gt06FrameModel {
+  private rest: Buffer = Buffer.alloc(0);
+  frames = 0;
+  frameBytes = 0;
+  oversized = 0;
+  oversizedBytes = 0;
+  garbageBytes = 0;
+  constructor(private readonly max = 4096) {}
+  /** bytes of an undecided frame */
+  get partial(): number {
+    return this.rest.length;
+  }
+  push(chunk: Buffer): void {
+    const b = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    const n = b.length;
+    const isStart = (j: number) => (b[j] === 0x78 || b[j] === 0x79) && b[j + 1] === b[j];
+    const nextStart = (from: number, to: number) => {
+      for (let j = from; j < to - 1; j++) if (isStart(j)) return j;
+      return -1;
+    };
+    let i = 0;
+    while (i < n) {
+      const s = nextStart(i, n);
+      if (s < 0) {
+        const keep = b[n - 1] === 0x78 || b[n - 1] === 0x79 ? 1 : 0;
+        this.garbageBytes += n - keep - i;
+        i = n - keep;
+        break;
+      }
+      this.garbageBytes += s - i;
+      i = s;
+      const long = b[s] === 0x79;
+      if (n - s < (long ? 4 : 3)) break;
+      const total = long ? b.readUInt16BE(s + 2) + 6 : b[s + 2]! + 5;
+      // LEN counts at least PROTO, SERIAL and CRC
+      if (total >= 10 && total <= this.max) {
+        if (n - s < total) break; // undecided (not reached after the padding)
+        if (b[s + total - 2] === 0x0d && b[s + total - 1] === 0x0a) {
+          this.frames++;
+          this.frameBytes += total;
+          i = s + total;
+          continue;
+        }
+      }
+      // LEN lies: the first 0D 0A within `max`, unless a start marker comes first
+      const limit = Math.min(n, s + this.max);
+      let e = -1;
+      for (let j = s + 3; j < limit - 1; j++) {
+        if (b[j] === 0x0d && b[j + 1] === 0x0a) {
+          e = j;
+          break;
+        }
+      }
+      const m = nextStart(s + 2, e < 0 ? limit : e);
+      if (m >= 0) {
+        this.garbageBytes += m - s;
+        i = m;
+      } else if (e >= 0) {
+        this.frames++;
+        this.frameBytes += e + 2 - s;
+        i = e + 2;
+      } else if (n - s >= this.max) {
+        this.oversized++;
+        this.oversizedBytes += this.max;
+        i = s + this.max;
+      } else break;
+    }
+    this.rest = i < n ? Buffer.from(b.subarray(i)) : Buffer.alloc(0);
   }
 }

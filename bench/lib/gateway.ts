@@ -50,6 +50,7 @@ export interface Gateway {
   child: Child;
   pid: number;
   watchPort: number;
+  gt06Port: number;
   mqttPort: number;
   httpPort: number;
   watchIds: string[];
@@ -168,6 +169,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     child,
     pid: child.pid,
     watchPort: Number(ready.watchPort),
+    gt06Port: Number(ready.gt06Port),
     mqttPort: Number(ready.mqttPort),
     httpPort,
     watchIds,

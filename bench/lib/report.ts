@@ -80,6 +80,7 @@ export function fuzzTable(results: ScenarioResult[]): string {
     return [x.protocol, `${n(x.inputs)}${x.capped ? ' (time bound)' : ''}`, n(x.bytes / 2 ** 20, 0), n(x.seconds, 1), n(x.inputsPerS), n(x.connections), n(m.frames), n(m.badFrames), n(m.unknownDevice), n(m.closed), reconciled];
   });
   const sos = get<{ sent: number; acked: number; ackMs: Dist; noFuzz?: { ackMs: Dist }; ratioToNoFuzz?: { p50?: number; p99?: number } }>(r.extra, 'sos');
+  const gsos = get<{ sent: number; acked: number; ackMs: Dist }>(r.extra, 'sosGt06');
   const crash = get<{ gatewayAlive: boolean; healthz: { status: number } }>(r.extra, 'crash');
   const mem = get<{ baseline: { heapMiB: number; rssMiB: number }; afterSettleGc: { heapMiB: number; rssMiB: number }; gcForced: boolean }>(r.extra, 'memory');
   const t = get<Record<string, unknown>>(r.extra, 'totals') ?? {};
@@ -88,8 +89,8 @@ export function fuzzTable(results: ScenarioResult[]): string {
     table(['protocol', 'inputs', 'MiB', 's', 'inputs/s', 'connections', 'frames counted', 'bad frames', 'unknown device', 'closed by gateway', 'reconciled'], rows),
     '',
     table(
-      ['gateway alive', '/healthz', 'SOS acked/sent', 'SOS ack p50 / p99 ms', 'without fuzz p50 / p99 ms', 'p50 / p99 vs without', 'MQTT denials', 'Zigbee2MQTT ignored', 'process errors', `heap MiB before → after${mem?.gcForced ? ' (GC)' : ''}`, 'RSS MiB before → after'],
-      [[crash ? (crash.gatewayAlive ? 'yes' : 'NO') : '–', n(crash?.healthz.status), sos ? `${n(sos.acked)}/${n(sos.sent)}` : '–', pp(sos?.ackMs), pp(sos?.noFuzz?.ackMs), sos?.ratioToNoFuzz ? `${n(sos.ratioToNoFuzz.p50, 1)} / ${n(sos.ratioToNoFuzz.p99, 1)}` : '–', n(sum(t.mqttDenials)), n(sum(t.zigbeeIgnored)), n(t.processErrors as number), mem ? `${n(mem.baseline.heapMiB, 1)} → ${n(mem.afterSettleGc.heapMiB, 1)}` : '–', mem ? `${n(mem.baseline.rssMiB)} → ${n(mem.afterSettleGc.rssMiB)}` : '–']],
+      ['gateway alive', '/healthz', 'SOS acked/sent', 'SOS ack p50 / p99 ms', 'without fuzz p50 / p99 ms', 'p50 / p99 vs without', 'GT06 SOS acked/sent', 'GT06 SOS p50 / p99 ms', 'MQTT denials', 'Zigbee2MQTT ignored', 'process errors', `heap MiB before → after${mem?.gcForced ? ' (GC)' : ''}`, 'RSS MiB before → after'],
+      [[crash ? (crash.gatewayAlive ? 'yes' : 'NO') : '–', n(crash?.healthz.status), sos ? `${n(sos.acked)}/${n(sos.sent)}` : '–', pp(sos?.ackMs), pp(sos?.noFuzz?.ackMs), sos?.ratioToNoFuzz ? `${n(sos.ratioToNoFuzz.p50, 1)} / ${n(sos.ratioToNoFuzz.p99, 1)}` : '–', gsos ? `${n(gsos.acked)}/${n(gsos.sent)}` : '–', pp(gsos?.ackMs), n(sum(t.mqttDenials)), n(sum(t.zigbeeIgnored)), n(t.processErrors as number), mem ? `${n(mem.baseline.heapMiB, 1)} → ${n(mem.afterSettleGc.heapMiB, 1)}` : '–', mem ? `${n(mem.baseline.rssMiB)} → ${n(mem.afterSettleGc.rssMiB)}` : '–']],
     ),
   ];
   return lines.join('\n');

@@ -9,7 +9,7 @@ export interface ScenarioResult {
   ok: boolean;
   error?: string;
   wallSeconds: number;
-  devices?: { watch: number; mqtt: number };
+  devices?: { watch: number; mqtt: number; gt06?: number };
   connect?: { target: number; ready: number; failed: number; seconds: number };
   /** held by the gateway at the end of the measuring window (watch + MQTT) */
   connectionsHeld?: number;

@@ -1,7 +1,9 @@
 /**
  * Fuzzing the live transports (issue 15): 1,000,000 inputs per protocol (50,000 with --quick) through a running
- * gateway, all four at once:
+ * gateway, all five at once:
  *   watch        TCP to WATCH_PORT, many frames per write, from 32 connections (32 registered watches, 32 source addresses);
+ *   gt06         TCP to GT06_PORT, binary packets, 12 connections logged in as registered trackers and 4 that are
+ *                not (fuzz-gt06.ts);
  *   contactid    receiver lines written into 4 socat pseudo-terminal pairs whose other ends are RECEIVERS ports;
  *   mqtt-json    PUBLISHes on anxin/up/<id>/<kind>, pipelined, logged in as registered devices (24 connections);
  *   zigbee2mqtt  PUBLISHes on zigbee2mqtt/<name>, pipelined, from a bridge account (8 connections).
@@ -10,24 +12,26 @@
  * reconnects and goes on. A write is paced by the gateway's answer to a marker at its end (a ZJ-indexed LK, a
  * receiver heartbeat, a QoS 1 PUBLISH), so inputs are not piled up faster than the gateway reads them.
  *
- * Throughout, a registered watch sends an SOS every 2 s on its own clean connection; every one must be
- * acknowledged. Reported: inputs and bytes sent per protocol, time, reconnects; /metrics deltas (bad frames,
+ * Throughout, a registered watch and a registered GT06 tracker each send an SOS every 2 s on their own clean
+ * connection; every one must be acknowledged. Reported: inputs and bytes sent per protocol, time, reconnects; /metrics deltas (bad frames,
  * denials, unknown devices, closes…) per protocol; crashes (the gateway process alive and /healthz answering at
  * the end; error lines in its log); heap and RSS after a forced GC (the gateway runs with --expose-gc) before,
  * and after a settle period, against the baseline.
  */
 import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import argon2 from 'argon2';
 import { SerialPort } from 'serialport';
 import { createPtyPair, type PtyPair } from '../../simulators/alarm-receiver/pty.js';
+import { Budget, tcp, waitFor } from '../lib/fuzz-io.js';
 import { ADMIN_PASSWORD, startGateway, type Gateway } from '../lib/gateway.js';
 import { CidLineModel, cidSeeds, CID_HEARTBEAT, DC4, mqttConnect, mqttJsonSeeds, MQTT_KINDS, MqttReader, mqttPublish, mutate, Rng, watchFrame, WatchFrameModel, watchLk, watchSeeds, z2mSeeds } from '../lib/fuzz-wire.js';
 import type { Ctx } from '../lib/measure.js';
-import { epochNow, metricDeltas, metricSum, scrapeMetrics, SosWatch } from '../lib/probe.js';
+import { epochNow, Gt06Sos, metricDeltas, metricSum, scrapeMetrics, SosWatch, type SosWindow } from '../lib/probe.js';
 import type { ScenarioResult } from '../lib/result.js';
+import { GT06_LOGGED_SLOTS, GT06_UNLOGGED_SLOTS, gt06Imei, gt06Slot, gt06UnloggedSlot, reconcileGt06 } from './fuzz-gt06.js';
 import { dist, round, sleep } from '../lib/stats.js';
 
 const BRIDGE = { name: 'bench-z2m', password: 'bench-z2m-bridge-password' };
@@ -60,68 +64,6 @@ export interface ProtocolRun {
   markerTimeouts: number;
   /** the fuzzer's own counts for the reconciliation (fillers, markers, what the framing rules say the bytes formed) */
   counts: Record<string, number>;
-}
-
-/** Shared progress of one protocol's fuzzers: inputs taken from a budget, bytes, connections. */
-class Budget {
-  taken = 0;
-  bytes = 0;
-  connections = 0;
-  closed = 0;
-  markerTimeouts = 0;
-  /** what the protocol's accounting needs (fillers, markers, what the framing rules say the bytes formed…) */
-  readonly n: Record<string, number> = {};
-  add(key: string, v = 1): void {
-    this.n[key] = (this.n[key] ?? 0) + v;
-  }
-  /** the time bound was reached before the budget was spent */
-  capped = false;
-  constructor(
-    readonly total: number,
-    private readonly deadline = Infinity,
-  ) {}
-  take(n: number): number {
-    if (performance.now() > this.deadline) {
-      this.capped = true;
-      return 0;
-    }
-    const k = Math.max(0, Math.min(n, this.total - this.taken));
-    this.taken += k;
-    return k;
-  }
-  get done(): boolean {
-    return this.taken >= this.total || performance.now() > this.deadline;
-  }
-}
-
-function tcp(port: number, localAddress: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port, localAddress });
-    s.once('connect', () => {
-      s.removeListener('error', reject);
-      resolve(s);
-    });
-    s.once('error', reject);
-  });
-}
-
-/** Resolves when `pred` (checked on every chunk) holds, the socket closes, or after `ms`: 'ok' | 'closed' | 'timeout'. */
-function waitFor(s: Socket, pred: () => boolean, ms: number): Promise<'ok' | 'closed' | 'timeout'> {
-  if (pred()) return Promise.resolve('ok');
-  if (s.destroyed) return Promise.resolve('closed');
-  return new Promise((resolve) => {
-    const done = (r: 'ok' | 'closed' | 'timeout') => {
-      clearTimeout(t);
-      s.removeListener('data', on);
-      s.removeListener('close', onClose);
-      resolve(r);
-    };
-    const on = () => pred() && done('ok');
-    const onClose = () => done('closed');
-    const t = setTimeout(() => done('timeout'), ms);
-    s.on('data', on);
-    s.once('close', onClose);
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -400,15 +342,16 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
   const t0 = performance.now();
   const res: ScenarioResult = {
     name: 'fuzz',
-    description: `${perProtocol.toLocaleString('en')} mutated or random inputs per protocol through the live transports (watch TCP, Contact ID serial, mqtt-json, Zigbee2MQTT), all four at once; an SOS every 2 s on a clean connection throughout`,
+    description: `${perProtocol.toLocaleString('en')} mutated or random inputs per protocol through the live transports (watch TCP, GT06 TCP, Contact ID serial, mqtt-json, Zigbee2MQTT), all five at once; an SOS every 2 s from a watch and from a GT06 tracker, each on a clean connection, throughout`,
     ok: false,
     wallSeconds: 0,
-    devices: { watch: 1 + WATCH_SLOTS, mqtt: MQTT_SLOTS },
+    devices: { watch: 1 + WATCH_SLOTS, gt06: 1 + GT06_LOGGED_SLOTS + GT06_UNLOGGED_SLOTS, mqtt: MQTT_SLOTS },
     notes: [],
   };
   let gw: Gateway | undefined;
   const ptys: PtyPair[] = [];
   let sos: SosWatch | undefined;
+  let gsos: Gt06Sos | undefined;
   try {
     for (let k = 0; k < RECEIVERS; k++) ptys.push(await createPtyPair());
     const bridgeHash = await argon2.hash(BRIDGE.password);
@@ -440,11 +383,20 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
     };
     for (const [k, acct] of CID_ACCOUNTS.registered.entries()) await register({ identifier: acct, protocol: 'contactid', kind: k % 2 ? 'panel' : 'pendant' });
     for (const [name, model] of Z2M_DEVICES) await register({ identifier: name, protocol: 'zigbee2mqtt', kind: 'fall_sensor', model });
+    for (const imei of [...Array.from({ length: GT06_LOGGED_SLOTS }, (_, k) => gt06Imei(0, k)), ...Array.from({ length: GT06_UNLOGGED_SLOTS }, (_, k) => gt06Imei(1, k)), gt06Imei(2, 0)]) {
+      await register({ identifier: imei, protocol: 'gt06', meta: { vendor: 'concox' } });
+    }
 
-    /** the four fuzzers at once, each protocol's run by `one` (seeds offset by `seed0`) */
+    /** the five fuzzers at once, each protocol's run by `one` (seeds offset by `seed0`) */
     const fuzzAll = (one: (protocol: string, body: (b: Budget) => Promise<void>) => Promise<void>, seed0: number) =>
       Promise.all([
       one('watch', (b) => Promise.all(Array.from({ length: WATCH_SLOTS }, (_, k) => watchSlot(g.watchPort, k, g.watchIds[1 + k]!, b, seed0 + 0x1000 + k))).then(() => undefined)),
+      one('gt06', (b) =>
+        Promise.all([
+          ...Array.from({ length: GT06_LOGGED_SLOTS }, (_, k) => gt06Slot(g.gt06Port, k, b, seed0 + 0x5000 + k)),
+          ...Array.from({ length: GT06_UNLOGGED_SLOTS }, (_, k) => gt06UnloggedSlot(g.gt06Port, k, b, seed0 + 0x5100 + k)),
+        ]).then(() => undefined),
+      ),
       one('contactid', (b) => Promise.all(ptys.map((p, k) => contactIdFuzz(p.a, b, seed0 + 0x2000 + k, CID_ACCOUNTS))).then(() => undefined)),
       one('mqtt-json', (b) =>
         Promise.all(
@@ -506,6 +458,10 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
     await sos.connect();
     sos.start(2000);
     const s = sos;
+    gsos = new Gt06Sos(gt06Imei(2, 0), g.gt06Port, '127.0.9.1');
+    await gsos.connect();
+    gsos.start(2000);
+    const gs = gsos;
     // the SOS without fuzzing, in this run: the baseline its acknowledgement times are compared with
     const quietFrom = epochNow();
     await sleep((ctx.quick ? 20 : 40) * 1000);
@@ -551,7 +507,7 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
         if (finished) break;
         const st = await g.stats().catch(() => undefined);
         const prog = Object.entries(budgets).map(([p, b]) => `${p} ${Math.round((b.taken / b.total) * 100)} % (${b.connections} conns)`).join(' · ');
-        ctx.log(`  [fuzz] ${prog} · gateway heap ${st ? Math.round(st.heapUsed / 2 ** 20) : '?'} MiB, CPU ${st ? Math.round(st.cpuUs / 1e6) : '?'} s · SOS ${s.records.length - s.unacked}/${s.records.length} acked${died === undefined ? '' : ` · GATEWAY EXITED (${died})`}`);
+        ctx.log(`  [fuzz] ${prog} · gateway heap ${st ? Math.round(st.heapUsed / 2 ** 20) : '?'} MiB, CPU ${st ? Math.round(st.cpuUs / 1e6) : '?'} s · SOS watch ${s.records.length - s.unacked}/${s.records.length}, GT06 ${gs.records.length - gs.unacked}/${gs.records.length} acked${died === undefined ? '' : ` · GATEWAY EXITED (${died})`}`);
       }
     })();
     // all four protocols at once: each is bounded by something else (a device's ordered pipeline, a serial line's
@@ -566,7 +522,7 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
     const settleS = ctx.quick ? 10 : 20;
     ctx.log(`  [fuzz] settling ${settleS} s`);
     await sleep(settleS * 1000);
-    await s.stop(15_000);
+    await Promise.all([s.stop(15_000), gs.stop(15_000)]);
     const m1 = await scrapeMetrics(g.httpPort);
     const heapSettled = await g.stats();
     // where the SOS frames' time went: frame read → pipeline reached (transport, event loop); the rest is the
@@ -611,22 +567,30 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
       frames: metricSum(all, 'anxin_frames_total', `protocol="${p}"`),
       messages: metricSum(all, 'anxin_messages_total', `protocol="${p}"`),
     });
-    {
-      const q = s.window(quietFrom, quietTo);
-      const f = s.window(fuzzFrom, fuzzTo);
-      ctx.log(`  [fuzz] SOS acked ${sosAcked}/${sosSent}; without fuzz p50 ${round(q.p50, 0)} ms p99 ${round(q.p99, 0)} ms (${q.acked}/${q.sent}); during fuzz p50 ${round(f.p50, 0)} ms p99 ${round(f.p99, 0)} ms (${f.acked}/${f.sent})`);
+    for (const [name, probe] of [['watch', s], ['GT06', gs]] as const) {
+      const q = probe.window(quietFrom, quietTo);
+      const f = probe.window(fuzzFrom, fuzzTo);
+      ctx.log(`  [fuzz] SOS (${name}) acked ${probe.records.length - probe.unacked}/${probe.records.length}; without fuzz p50 ${round(q.p50, 0)} ms p99 ${round(q.p99, 0)} ms (${q.acked}/${q.sent}); during fuzz p50 ${round(f.p50, 0)} ms p99 ${round(f.p99, 0)} ms (${f.acked}/${f.sent})`);
     }
-    const reconciliation = reconcile(runs, all, { frames: s.framesWritten, bytes: s.bytesWritten });
+    const reconciliation: Record<string, Reconciled | ReturnType<typeof reconcileGt06>> = reconcile(runs, all, { frames: s.framesWritten, bytes: s.bytesWritten });
+    const gt06Run = runs.find((r) => r.protocol === 'gt06');
+    if (gt06Run) reconciliation.gt06 = reconcileGt06(gt06Run, all, { frames: gs.framesWritten, bytes: gs.bytesWritten });
     for (const [p, r] of Object.entries(reconciliation)) ctx.log(`  [fuzz] ${p}: ${r.summary}`);
     res.extra = {
       inputsPerProtocol: perProtocol,
       reconciliation,
-      seeds: { watch: '0x1000+slot', contactid: '0x2000', 'mqtt-json': '0x3000+slot', zigbee2mqtt: '0x4000+slot' },
+      seeds: { watch: '0x1000+slot', gt06: '0x5000+slot (logged in), 0x5100+slot (not)', contactid: '0x2000', 'mqtt-json': '0x3000+slot', zigbee2mqtt: '0x4000+slot' },
       runs,
       totals: {
         inputs: runs.reduce((a, r) => a + r.inputs, 0),
         seconds: fuzzSeconds,
-        byProtocol: Object.fromEntries(['watch', 'contactid', 'mqtt-json', 'zigbee2mqtt'].map((p) => [p, rejected(p)])),
+        byProtocol: Object.fromEntries(['watch', 'gt06', 'contactid', 'mqtt-json', 'zigbee2mqtt'].map((p) => [p, rejected(p)])),
+        telemetry: {
+          refused: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_telemetry_refused_total'))),
+          deviceTimeIgnored: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_telemetry_device_time_ignored_total'))),
+          dropped: metricSum(all, 'anxin_telemetry_dropped_total'),
+          points: metricSum(all, 'anxin_telemetry_points_total'),
+        },
         mqttDenials: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_mqtt_denials_total'))),
         zigbeeIgnored: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_zigbee2mqtt_ignored_total'))),
         receiverLines: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_receiver_lines_total'))),
@@ -635,22 +599,8 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
         alarmsRepeated: metricSum(all, 'anxin_alarms_repeated_total'),
       },
       metricDeltas: all,
-      sos: (() => {
-        const quiet = s.window(quietFrom, quietTo);
-        const during = s.window(fuzzFrom, fuzzTo);
-        const ratio = (a?: number, b?: number) => (a !== undefined && b ? round(a / b, 1) : undefined);
-        return {
-          sent: sosSent,
-          acked: sosAcked,
-          reconnects: s.reconnects,
-          closes: s.closes,
-          ackMs: s.window(0, Infinity).ackMs,
-          noFuzz: { sent: quiet.sent, acked: quiet.acked, ackMs: quiet.ackMs },
-          duringFuzz: { sent: during.sent, acked: during.acked, ackMs: during.ackMs },
-          ratioToNoFuzz: { p50: ratio(during.p50, quiet.p50), p99: ratio(during.p99, quiet.p99) },
-          duringFuzzFrameToPipelineMs: toPipeline,
-        };
-      })(),
+      sos: sosReport(s, quietFrom, quietTo, fuzzFrom, fuzzTo, { duringFuzzFrameToPipelineMs: toPipeline }),
+      sosGt06: sosReport(gs, quietFrom, quietTo, fuzzFrom, fuzzTo, {}),
       crash: { gatewayAlive: died === undefined, exitCode: died ?? null, healthz: health, logLevels: levels, errorMessages: errorMsgs, stacks: fatal },
       memory: {
         gcForced: heap0.gc && heap1.gc,
@@ -663,6 +613,7 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
       at: new Date(epochNow()).toISOString(),
     };
     if (sosAcked < sosSent) res.notes.push(`${sosSent - sosAcked} of ${sosSent} SOS frames were not acknowledged`);
+    if (gs.unacked) res.notes.push(`${gs.unacked} of ${gs.records.length} GT06 SOS packets were not acknowledged`);
     if (died !== undefined) res.notes.push(`the gateway exited with ${died}`);
     if (health.status !== 200) res.notes.push(`/healthz answered ${health.status} at the end`);
     res.ok = true;
@@ -671,11 +622,30 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
     ctx.log(`  [fuzz] FAILED: ${res.error}`);
   } finally {
     await sos?.stop(0).catch(() => undefined);
+    await gsos?.stop(0).catch(() => undefined);
     await gw?.stop().catch(() => undefined);
     for (const p of ptys) await p.close().catch(() => undefined);
     res.wallSeconds = Math.round((performance.now() - t0) / 1000);
   }
   return res;
+}
+
+/** An SOS probe's acknowledgements: all, without fuzz and during it, and the ratio of the two. */
+function sosReport(p: { records: unknown[]; unacked: number; reconnects: number; closes: number; window(from: number, to: number): SosWindow }, quietFrom: number, quietTo: number, fuzzFrom: number, fuzzTo: number, more: Record<string, unknown>) {
+  const quiet = p.window(quietFrom, quietTo);
+  const during = p.window(fuzzFrom, fuzzTo);
+  const ratio = (a?: number, b?: number) => (a !== undefined && b ? round(a / b, 1) : undefined);
+  return {
+    sent: p.records.length,
+    acked: p.records.length - p.unacked,
+    reconnects: p.reconnects,
+    closes: p.closes,
+    ackMs: p.window(0, Infinity).ackMs,
+    noFuzz: { sent: quiet.sent, acked: quiet.acked, ackMs: quiet.ackMs },
+    duringFuzz: { sent: during.sent, acked: during.acked, ackMs: during.ackMs },
+    ratioToNoFuzz: { p50: ratio(during.p50, quiet.p50), p99: ratio(during.p99, quiet.p99) },
+    ...more,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ export function startTelemetry({ cfg, log, metrics, health, summary }: PartConte
         metrics.telemetryWriteSeconds.observe({ writer, result }, ms / 1000);
       },
       onDrop: (n) => metrics.telemetryDropped.inc({ writer }, n),
+      onRefused: (n, reason) => metrics.telemetryRefused.inc({ writer, reason }, n),
       onDepth: (n) => metrics.telemetryBuffer.set({ writer }, n),
     }),
     (m) => log.warn({ part: 'telemetry' }, m),
@@ -31,7 +32,7 @@ export function startTelemetry({ cfg, log, metrics, health, summary }: PartConte
     () => {
       const s = telemetry.stats();
       metrics.telemetryBuffer.set({ writer: telemetry.name }, s.buffered);
-      return { state: s.failing ? 'degraded' : 'up', mode: telemetry.name, detail: `buffered ${s.buffered}, dropped ${s.dropped}${s.lastError ? `, last error: ${s.lastError.slice(0, 200)}` : ''}` };
+      return { state: s.failing ? 'degraded' : 'up', mode: telemetry.name, detail: `buffered ${s.buffered}, dropped ${s.dropped}, refused ${s.refused}${s.lastError ? `, last error: ${s.lastError.slice(0, 200)}` : ''}` };
     },
     false,
   );

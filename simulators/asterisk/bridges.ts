@@ -57,7 +57,11 @@ export class BridgeManager {
   add(b: SimBridge, channels: SimChannel[]): void {
     for (const ch of channels) {
       if (ch.bridgeId === b.id || ch.hangingUp) continue;
+      const moved = ch.bridgeId ? this.all.get(ch.bridgeId) : undefined;
       if (ch.bridgeId) this.leave(ch);
+      // Moved out (not hung up): the app is no longer subscribed to the old bridge unless another of its
+      // channels is still in it (captured on 22.10.1: no BridgeDestroyed for a holding bridge a channel moved out of).
+      if (moved) for (const a of ch.apps) if (!moved.channels.some((id) => this.engine.get(id)?.apps.has(a))) moved.apps.delete(a);
       b.channels.push(ch.id);
       ch.bridgeId = b.id;
       if (ch.inStasis) ch.apps.forEach((a) => b.apps.add(a));
@@ -67,7 +71,12 @@ export class BridgeManager {
 
   remove(b: SimBridge, channels: SimChannel[]): void {
     for (const ch of channels) if (ch.bridgeId !== b.id) throw new ApiError(422, 'Channel not in this bridge');
-    for (const ch of channels) this.leave(ch);
+    for (const ch of channels) {
+      this.leave(ch);
+      // Removed (not hung up): like a move, the app is unsubscribed unless another of its channels is still in
+      // the bridge (captured on 22.10.1: no BridgeDestroyed after removeChannel + DELETE /bridges).
+      for (const a of ch.apps) if (!b.channels.some((id) => this.engine.get(id)?.apps.has(a))) b.apps.delete(a);
+    }
   }
 
   /** ChannelLeftBridge, with the bridge's channel list already updated. */

@@ -468,6 +468,15 @@ export class Engine {
     ch.apps.clear();
     Object.assign(ch.log, { endedAt: new Date().toISOString(), cause, cause_txt: causeText(cause), endedBy });
     boxHungUp(this, ch, cause);
+    for (const fn of [...this.teardownHooks]) fn(ch);
+  }
+
+  private readonly teardownHooks = new Set<(ch: SimChannel) => void>();
+
+  /** Called after every channel's tear-down (snoop channels end with the channel they snoop on). */
+  onTeardown(fn: (ch: SimChannel) => void): () => void {
+    this.teardownHooks.add(fn);
+    return () => this.teardownHooks.delete(fn);
   }
 
   // ---------------------------------------------------------------- inbound

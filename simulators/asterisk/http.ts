@@ -103,6 +103,12 @@ export function errorReply(err: ApiError): Reply {
 
 export function send(res: ServerResponse, reply: Reply): void {
   const headers: Record<string, string> = { Server: 'Asterisk/20.7.0 (anxin-sim)', ...(reply.headers ?? {}) };
+  if (Buffer.isBuffer(reply.body)) {
+    // a stored recording's file (issue 19): raw bytes with the handler's Content-Type
+    res.writeHead(reply.status, { ...headers, 'Content-Length': String(reply.body.length) });
+    res.end(reply.body);
+    return;
+  }
   if (reply.status === 204 || reply.body === undefined) {
     res.writeHead(reply.status, { ...headers, 'Content-Length': '0' });
     res.end();

@@ -6,7 +6,10 @@
  *   const client = await ari.connect(sim.url, sim.username, sim.password);
  */
 import type { EventEmitter } from 'node:events';
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Scheduler } from './clock.ts';
 import { registerControl } from './control.ts';
 import { Directory } from './directory.ts';
@@ -16,6 +19,9 @@ import { Router } from './http.ts';
 import { registerBridges } from './rest/bridges.ts';
 import { registerChannels } from './rest/channels.ts';
 import { registerMisc } from './rest/misc.ts';
+import { registerRecordings } from './rest/recordings.ts';
+import { registerChannelRecordings } from './channel-recordings.ts';
+import { RecordingManager } from './recordings.ts';
 import { createSimServer } from './server.ts';
 import { knownSounds } from './sounds.ts';
 import type {
@@ -66,6 +72,8 @@ export interface AsteriskSimOptions {
   sounds?: string[];
   /** Where the core sounds are read from (default /usr/share/asterisk/sounds/en; null = the built-in list). */
   soundsDir?: string | null;
+  /** Where recordings are written (Asterisk's astspooldir/recording); default a new temp directory. */
+  recordingDir?: string;
   /** Called with one line per request (the CLI prints them). */
   log?: (line: string) => void;
 }
@@ -157,6 +165,9 @@ export async function startAsteriskSim(opts: AsteriskSimOptions = {}): Promise<A
   registerChannels(ari, engine);
   registerBridges(ari, engine);
   registerMisc(ari, engine, startedAt);
+  const recordings = new RecordingManager(engine, opts.recordingDir ?? mkdtempSync(join(tmpdir(), 'anxin-sim-rec-')));
+  registerRecordings(ari, engine, recordings);
+  registerChannelRecordings(ari, engine, recordings.dir);
   const control = new Router();
   const { server, wss } = createSimServer({ username, password, hub, ari, control, requestLog, log: opts.log });
 

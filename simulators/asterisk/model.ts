@@ -97,6 +97,8 @@ export class SimBridge {
   /** Apps subscribed to the bridge: a channel's app joins when it enters and stays after it leaves, so
    *  BridgeDestroyed reaches it even when the bridge is empty (captured on Asterisk 22.10.1). */
   readonly apps = new Set<string>();
+  /** POST /bridges/{id}/moh is on (issue 19: a bridge playback in a holding bridge with MOH fails). */
+  moh = false;
 
   constructor(
     readonly id: string,

@@ -49,6 +49,15 @@ export class PlaybackManager {
   playOnBridge(b: SimBridge, media: string[], lang: string | undefined, playbackId?: string): PlaybackJson {
     const pb = this.make(media, { kind: 'bridge', id: b.id }, lang || 'en', playbackId);
     const body = pb.toJSON();
+    if (b.moh && b.types.includes('holding')) {
+      // Asterisk 22.10.1: the MOH announcer holds the holding bridge's one announcer slot, so a bridge
+      // playback fails at once (PlaybackStarted, then PlaybackFinished failed); channel playbacks still play.
+      pb.state = 'playing';
+      this.emit(pb, 'PlaybackStarted');
+      pb.state = 'failed';
+      this.finish(pb);
+      return body;
+    }
     this.start(pb);
     return body;
   }
@@ -118,7 +127,8 @@ export class PlaybackManager {
     this.finish(pb);
   }
 
-  /** On hang-up: the playing one finishes (done), queued ones are dropped. */
+  /** On hang-up: the playing one finishes `failed` (as on Asterisk 22.10.1: "Playback failed" after the
+   *  ChannelHangupRequest), queued ones are dropped. */
   stopAllOnChannel(ch: SimChannel): void {
     const queue = [...ch.playQueue];
     ch.playQueue.length = 0;
@@ -127,7 +137,7 @@ export class PlaybackManager {
       if (!pb) continue;
       if (pb.state === 'queued') this.all.delete(id);
       else {
-        pb.state = 'done';
+        pb.state = 'failed';
         this.finish(pb);
       }
     }

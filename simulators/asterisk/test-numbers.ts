@@ -20,7 +20,7 @@ export const ASTERISK_TEST_NUMBERS: DirectoryFile = {
     { match: '13900000003', label: 'answers, presses 1 after 2.5 s', ringAfter: 0, answerAfter: 1, dtmf: [{ at: 2.5, digits: '1', durationMs: 100 }] },
     { match: '13900000005', label: 'answers, never presses', ringAfter: null, answerAfter: 0 },
     { match: '13900000006', label: 'answers, presses 2 after 1.5 s', ringAfter: null, answerAfter: 0, dtmf: [{ at: 1.5, digits: '2', durationMs: 100 }] },
-    { match: '13900000009', label: 'answers, echo', ringAfter: null, answerAfter: 0 },
+    { match: '13900000009', label: 'answers, echo', ringAfter: null, answerAfter: 0, echo: true },
     { match: 'Local/8001@sim-agents', label: 'agent answers after 0.5 s', ringAfter: 0, answerAfter: 0.5 },
     { match: 'Local/8002@sim-agents', label: 'agent never answers', action: 'noanswer', ringAfter: 0 },
     { match: 'Local/red@box', label: 'one-key box, red line', action: 'call', callTo: '96110', callFrom: '02112345678' },

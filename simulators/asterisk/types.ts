@@ -71,6 +71,8 @@ export type EndpointAction = 'answer' | 'busy' | 'noanswer' | 'reject' | 'conges
  * counted from the moment the dial starts (originate, or POST /channels/{id}/dial), except where noted.
  */
 export interface EndpointScript {
+  /** answer: the far end echoes (Echo()): DTMF sent into the channel comes back as ChannelDtmfReceived. */
+  echo?: boolean;
   /** Endpoint (`PJSIP/8001`, `PJSIP/0612345678@trunk`, `PJSIP/trunk/sip:138…@host`, `Local/100@ctx`), bare number, or a glob with `*`. */
   match: string;
   /** Default `answer`. */

@@ -94,7 +94,7 @@ async function run(ctx: FlowContext, flow: ActiveFlow, req: CallbackRequest, eld
     await prompt(ctx, elder, 'callbackNoAgent').finished;
     return result('agent_unavailable', false);
   }
-  void elder.ended.then(() => agent.hangup('normal'));
+  void elder.ended.then(() => (agent.state === 'up' ? undefined : agent.hangup('normal'))); // once up, converse() decides
 
   if (!(await agent.answered)) {
     if (!elder.live) return result(flow.cancelled ? 'cancelled' : 'elder_hung_up', false, agent);
@@ -102,13 +102,13 @@ async function run(ctx: FlowContext, flow: ActiveFlow, req: CallbackRequest, eld
     return result(flow.cancelled ? 'cancelled' : 'agent_unavailable', false, agent);
   }
   if (!elder.live) return result('elder_hung_up', false, agent);
-  void agent.ended.then(() => elder.hangup('normal'));
   try {
     await bridge(ctx, flow, [agent]);
   } catch (err) {
     if (!elder.live) return result('elder_hung_up', false, agent);
     throw err;
   }
-  await Promise.race([elder.ended, agent.ended]);
+  // Issue 19: hold, transfer, conference, recording, supervisor; over when at most one party is left.
+  await ctx.controls.converse({ callId, flow: flow.kind, bridgeId: flow.bridgeId!, agent, far: elder, adopt: (l) => flow.add(l), ...(req.alarmId && { alarmId: req.alarmId }), ...(req.elderId && { elderId: req.elderId }) });
   return result('completed', true, agent);
 }

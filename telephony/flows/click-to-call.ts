@@ -15,7 +15,8 @@ export interface ClickToCallRequest {
   agentId: string;
   /** The agent's extension (agentTemplate `{ext}`). */
   extension: string;
-  target: { party: 'elder' | 'contact'; number: string; elderId?: string; contactId?: string };
+  /** 'unknown': the dial pad, a number not in the file (issue 19). */
+  target: { party: 'elder' | 'contact' | 'unknown'; number: string; elderId?: string; contactId?: string };
   alarmId?: string;
   agentRingTimeoutS?: number;
   ringTimeoutS?: number;
@@ -88,7 +89,7 @@ async function run(ctx: FlowContext, flow: ActiveFlow, req: ClickToCallRequest, 
   const { party, elderId, contactId } = req.target;
   const target = await dialOut(ctx, flow, { idempotencyKey: `${req.idempotencyKey}#target`, party, number, timeoutS: req.ringTimeoutS, agentId: req.agentId, alarmId: req.alarmId, elderId, contactId });
   if (!target) return result('failed', false);
-  void agent.ended.then(() => target.hangup('normal'));
+  void agent.ended.then(() => (target.state === 'up' ? undefined : target.hangup('normal'))); // once up, converse() decides
 
   if (!(await target.answered)) {
     if (flow.cancelled || !agent.live) return result('cancelled', false, target);
@@ -96,13 +97,15 @@ async function run(ctx: FlowContext, flow: ActiveFlow, req: ClickToCallRequest, 
     return result('target_not_reached', false, target);
   }
   if (!agent.live) return result('cancelled', false, target);
-  void target.ended.then(() => agent.hangup('normal'));
   try {
     await bridge(ctx, flow, [target]);
   } catch (err) {
     if (!agent.live || !target.live) return result(flow.cancelled ? 'cancelled' : 'completed', false, target);
     throw err;
   }
-  await Promise.race([agent.ended, target.ended]);
+  // Issue 19: hold, transfer, conference, recording, supervisor; over when at most one party is left.
+  await ctx.controls.converse({ callId, flow: flow.kind, bridgeId: flow.bridgeId!, agent, far: target, adopt: (l) => flow.add(l), ...links(req) });
   return result('completed', true, target);
 }
+
+const links = (req: ClickToCallRequest): { alarmId?: string; elderId?: string } => ({ ...(req.alarmId && { alarmId: req.alarmId }), ...(req.target.elderId && { elderId: req.target.elderId }) });

@@ -5,6 +5,7 @@ import type { CallTracker, Leg, LegResult } from '../calls.ts';
 import { errText, type TelephonyLog } from '../log.ts';
 import type { TelephonyPorts } from '../ports.ts';
 import type { PromptStats } from './prompts.ts';
+import type { CallControls } from '../controls/index.ts';
 
 export interface TelephonyConfig {
   /** Outbound trunk endpoint, `{number}` replaced: `PJSIP/{number}@trunk`. */
@@ -111,6 +112,8 @@ export interface FlowContext {
   /** Failed prompts, for health (issue 17 item 2). */
   prompts: PromptStats;
   flowDone(d: FlowDone): void;
+  /** In-call controls (issue 19): a flow hands its bridged call over with controls.converse(). */
+  controls: CallControls;
 }
 
 /** A started flow: its id at once (for hangup(callId) and the HTTP answer), its result when it is over. */

@@ -10,13 +10,14 @@ import { Recorder, normalise } from './ari-record.ts';
 import { spawn } from 'node:child_process';
 import { SCENARIOS, busyPjsip, uid, type Scenario } from './ari-scenarios.ts';
 import { targets } from './ari-target.ts';
+import { CONTROL_SCENARIOS } from './ari-scenarios-controls.ts';
 
 const args = process.argv.slice(2);
 const useSim = args.includes('--sim');
 const json = args.includes('--json');
 const filter = args.filter((a) => !a.startsWith('--'));
 const sipp = args.find((a) => a.startsWith('--sipp='))?.slice('--sipp='.length);
-const scenarios: Scenario[] = [...SCENARIOS];
+const scenarios: Scenario[] = [...SCENARIOS, ...CONTROL_SCENARIOS];
 if (sipp) scenarios.push(busyPjsip(Number(sipp.split(':')[1])));
 
 const target = targets().find((t) => t.name === (useSim ? 'sim' : 'asterisk'));

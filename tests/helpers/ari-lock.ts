@@ -35,7 +35,7 @@ function stale(dir: string, staleMs: number): boolean {
 /** Takes the lock `name`; resolves with its release function. */
 export async function acquireLock(name: string, o: { timeoutMs?: number; staleMs?: number } = {}): Promise<() => void> {
   const dir = join(tmpdir(), `anxin-lock-${name}`);
-  const deadline = Date.now() + (o.timeoutMs ?? 180_000);
+  const deadline = Date.now() + (o.timeoutMs ?? 290_000);
   const staleMs = o.staleMs ?? 300_000;
   for (;;) {
     try {

@@ -12,7 +12,7 @@
 import { startAsteriskSim, type AsteriskSim, type EndpointScript } from '../../simulators/asterisk/index.ts';
 import { ASTERISK_TEST_NUMBERS } from '../../simulators/asterisk/test-numbers.ts';
 import { acquireLock } from './ari-lock.ts';
-import { makeAri } from './ari-raw.ts';
+import { makeAri, openEvents } from './ari-raw.ts';
 import { randomBytes } from 'node:crypto';
 
 export interface InboundHandle {
@@ -20,6 +20,18 @@ export interface InboundHandle {
   boxChannelId: string;
   /** The box hangs up (DELETE of its channel); resolves when the request is answered. */
   hangup(): Promise<void>;
+}
+
+/** A caller on an inbound (hotline) call placed by the test: it can press digits and hang up. */
+export interface CallerHandle {
+  /** The channel the hub's app sees (StasisStart from the dialplan). */
+  hubChannelId: string;
+  /** Presses digits toward the hub (the call must be answered). */
+  dtmf(digits: string): Promise<void>;
+  /** The caller hangs up (an abandon when the hub has not bridged it yet). */
+  hangup(): Promise<void>;
+  /** Hangs up if still there and closes what the helper opened. */
+  close(): Promise<void>;
 }
 
 export interface AriTargetEnv {
@@ -55,6 +67,12 @@ export interface AriTargetEnv {
   boxCaller: string;
   /** A one-key box press: originates Local/<line>@box, which dials the line's DID into Stasis(anxin). */
   injectInbound(o: { line: 'red' | 'green'; from?: string }): Promise<InboundHandle>;
+  /**
+   * An inbound call to `did` from `from` into `inboundApp` (hold lockInbound()). Real server: originate
+   * `Local/<did>@from-trunk` (from-trunk's `_X.` sends any DID to Stasis(anxin)) with callerId `from`; its ;1
+   * half goes into a test-owned app so the test can press DTMF and hang up. Simulator: an injected call.
+   */
+  injectCall(o: { did: string; from: string }): Promise<CallerHandle>;
   /** Cross-process lock around the use of `inboundApp` (a no-op on the simulator, which is per test file). */
   lockInbound(): Promise<() => void>;
   /** The simulator itself, for assertions on its logs (undefined on a real Asterisk). */
@@ -134,6 +152,17 @@ const simTarget: AriTarget = {
       name: 'sim',
       ...common(sim.url, sim.username, sim.password, sim.timeScale),
       lockInbound: async () => () => undefined,
+      async injectCall(o) {
+        const r = sim.injectCall({ from: o.from, to: o.did, args: [], hangupAfter: null, channelId: `caller-${randomBytes(4).toString('hex')}` });
+        const id = r.channel.id;
+        const gone = () => !sim.channel(id);
+        return {
+          hubChannelId: id,
+          dtmf: async (digits) => sim.pressDigits(id, digits),
+          hangup: async () => (gone() ? undefined : sim.farEndHangup(id, 16)),
+          close: async () => (gone() ? undefined : sim.farEndHangup(id, 16)),
+        };
+      },
       sim,
       stop: () => sim.stop(),
     };
@@ -150,8 +179,42 @@ function asteriskTarget(url: string, username: string, password: string): AriTar
         name: 'asterisk',
         ...common(url, username, password, 1),
         lockInbound: () => acquireLock('ari-app-anxin'),
+        injectCall: (o) => injectRealCall(url, username, password, o),
         stop: async () => undefined,
       };
+    },
+  };
+}
+
+/** A real caller: Local/<did>@from-trunk, the ;1 half (the caller) in a test-owned app, the ;2 half into Stasis(anxin). */
+async function injectRealCall(url: string, username: string, password: string, o: { did: string; from: string }): Promise<CallerHandle> {
+  const ari = makeAri(url, username, password);
+  const tag = randomBytes(4).toString('hex');
+  const app = `caller-${tag}`;
+  const ev = await openEvents(url, app, { user: username, pass: password });
+  const caller = `caller-${tag}`;
+  const hub = `caller-${tag}-hub`;
+  const up = ev.waitFor((e) => e.type === 'StasisStart' && e.channel?.id === caller, 60_000);
+  up.catch(() => undefined);
+  const res = await ari('POST', 'channels', { query: { endpoint: `Local/${o.did}@from-trunk`, app, channelId: caller, otherChannelId: hub, callerId: o.from, timeout: -1 } });
+  if (res.status !== 200) {
+    await ev.close();
+    throw new Error(`call to ${o.did}: HTTP ${res.status} ${res.text}`);
+  }
+  const hangup = async () => {
+    await ari('DELETE', `channels/${caller}`);
+  };
+  return {
+    hubChannelId: hub,
+    async dtmf(digits) {
+      await up;
+      const r = await ari('POST', `channels/${caller}/dtmf`, { query: { dtmf: digits, duration: 120 } });
+      if (r.status !== 204) throw new Error(`dtmf: HTTP ${r.status} ${r.text}`);
+    },
+    hangup,
+    async close() {
+      await hangup().catch(() => undefined);
+      await ev.close();
     },
   };
 }

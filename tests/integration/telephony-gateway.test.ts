@@ -77,7 +77,7 @@ for (const target of targets()) {
       elderId = e.json().id;
       await app.http.inject({ method: 'POST', url: '/api/devices', headers: admin, payload: { identifier: '02162180001', protocol: 'phone', elderId } });
       await until(() => app.health.report().then((h) => h.parts.telephony?.state === 'up'));
-    }, 240_000);
+    }, 300_000); // includes the wait for the shared app "anxin" (ari-lock)
 
     afterAll(async () => {
       await Promise.all(boxes.splice(0).map((b) => b.hangup().catch(() => undefined)));

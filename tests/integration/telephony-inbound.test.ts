@@ -52,7 +52,7 @@ for (const target of targets()) {
       });
       ari = makeAri(t.url, t.username, t.password);
       release = await t.lockInbound();
-    }, 200_000);
+    }, 300_000); // includes the wait for the shared app "anxin" (ari-lock)
 
     afterEach(async () => {
       await Promise.all(boxes.splice(0).map((b) => b.hangup().catch(() => undefined)));

@@ -91,7 +91,7 @@ describe.skipIf(!real)('on the real Asterisk', () => {
     let release: () => void = () => {};
     beforeAll(async () => {
       release = await acquireLock('ari-app-anxin');
-    }, 200_000);
+    }, 300_000); // includes the wait for the shared app "anxin" (ari-lock)
     afterAll(() => release());
 
     const press = async () => {

@@ -140,7 +140,7 @@ describe.skipIf(!run)('telephony over PJSIP with SIPp phones (real Asterisk)', (
       expect(errors, `SIPp errors (trace in ${uas!.dir})`).toBe('');
       expect(uas!.proc.exitCode).toBeNull(); // still serving
       passed = true;
-    }, 60_000);
+    }, 300_000); // includes the wait for the shared app "anxin" (ari-lock)
   });
 
   describe('inbound one-key press from a SIP caller', () => {

@@ -1,12 +1,9 @@
 import { Backoff } from '../../backoff.js';
+import { isolateRefused, RejectedBatch } from './isolate.js';
 import type { TelemetryPoint, TelemetryWriter } from './types.js';
 
-/**
- * Thrown by a sink when the server refused the batch for good (bad data, a limit such as InfluxDB's
- * max-values-per-tag): sending it again would fail again and hold up every point behind it, so it is dropped
- * and counted instead of retried.
- */
-export class RejectedBatch extends Error {}
+// a refused batch is split until its refused points stand alone (isolate.ts)
+export { RejectedBatch };
 
 export interface BatchingOptions {
   maxBatch: number;
@@ -17,6 +14,8 @@ export interface BatchingOptions {
   maxBackoffMs?: number;
   onBatch?: (result: 'ok' | 'error', size: number, ms: number, error?: string) => void;
   onDrop?: (n: number) => void;
+  /** points the store refused for good, isolated from their batch, by reason */
+  onRefused?: (n: number, reason: string) => void;
   /** buffer depth (buffered + in flight), reported every flushMs and after each batch, for a gauge */
   onDepth?: (n: number) => void;
 }
@@ -36,6 +35,7 @@ export class BatchingWriter implements TelemetryWriter {
   private readonly backoff: Backoff;
   private nextTryAt = 0;
   private dropped = 0;
+  private refused = 0;
   private written = 0;
   private lastError?: string;
   private closed = false;
@@ -92,17 +92,8 @@ export class BatchingWriter implements TelemetryWriter {
       .catch((e: unknown) => {
         this.sending = [];
         this.lastError = (e as Error).message;
-        if (e instanceof RejectedBatch) {
-          this.dropped += batch.length;
-          this.o.onDrop?.(batch.length);
-          this.o.onBatch?.('error', batch.length, Date.now() - t0, this.lastError);
-          return;
-        }
-        // A failed batch goes back to the front for the retry; newer points may have filled the bound meanwhile.
-        this.buf.putFront(batch);
-        this.shed();
-        this.nextTryAt = Date.now() + this.backoff.next();
-        this.o.onBatch?.('error', batch.length, Date.now() - t0, this.lastError);
+        if (e instanceof RejectedBatch) return this.isolate(batch, e, t0);
+        this.retryLater(batch, t0);
       })
       .finally(() => {
         this.inflight = null;
@@ -110,6 +101,36 @@ export class BatchingWriter implements TelemetryWriter {
         if (this.buf.length >= this.o.maxBatch && !this.backoff.failing) void this.flushOnce();
       });
     return this.inflight;
+  }
+
+  /** The good points of a refused batch written, the refused ones counted (isolate.ts); `sending` holds them meanwhile. */
+  private async isolate(batch: TelemetryPoint[], e: RejectedBatch, t0: number): Promise<void> {
+    this.sending = batch;
+    const r = await isolateRefused(batch, e, this.sink);
+    this.sending = [];
+    this.written += r.written;
+    for (const [reason, n] of r.refused) {
+      this.refused += n;
+      this.o.onRefused?.(n, reason);
+    }
+    if (r.retry.length) {
+      this.lastError = (r.retryError as Error).message;
+      return this.retryLater(r.retry, t0);
+    }
+    // the store answers: no backoff; the batch counts as an error when something in it was refused
+    this.backoff.reset();
+    this.nextTryAt = 0;
+    this.lastError = r.refused.size ? e.message : undefined;
+    if (r.refused.size) this.o.onBatch?.('error', batch.length, Date.now() - t0, e.message);
+    else this.o.onBatch?.('ok', batch.length, Date.now() - t0);
+  }
+
+  /** A failed batch goes back to the front for the retry; newer points may have filled the bound meanwhile. */
+  private retryLater(batch: TelemetryPoint[], t0: number): void {
+    this.buf.putFront(batch);
+    this.shed();
+    this.nextTryAt = Date.now() + this.backoff.next();
+    this.o.onBatch?.('error', batch.length, Date.now() - t0, this.lastError);
   }
 
   /**
@@ -133,7 +154,7 @@ export class BatchingWriter implements TelemetryWriter {
   }
 
   stats() {
-    return { buffered: this.depth(), dropped: this.dropped, written: this.written, failing: this.lastError !== undefined, lastError: this.lastError };
+    return { buffered: this.depth(), dropped: this.dropped, refused: this.refused, written: this.written, failing: this.lastError !== undefined, lastError: this.lastError };
   }
 }
 

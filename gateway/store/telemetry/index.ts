@@ -26,7 +26,7 @@ export interface TelemetryStore {
 export function createTelemetryStore(
   cfg: TelemetryConfig,
   db: Db,
-  hooks: (writer: string) => Pick<BatchingOptions, 'onBatch' | 'onDrop' | 'onDepth'>,
+  hooks: (writer: string) => Pick<BatchingOptions, 'onBatch' | 'onDrop' | 'onDepth' | 'onRefused'>,
   warn: (message: string) => void = () => undefined,
 ): TelemetryStore {
   const batching = (writer: string) => ({ maxBatch: cfg.telemetryBatchSize, flushMs: cfg.telemetryFlushMs, maxBuffer: cfg.telemetryMaxBuffer, ...logged(hooks(writer), cfg.telemetryMaxBuffer, warn) });
@@ -44,7 +44,7 @@ export function createTelemetryStore(
 }
 
 /** One log line when writes start failing, when shedding starts, and when writes recover; not one per batch. */
-function logged(h: Pick<BatchingOptions, 'onBatch' | 'onDrop' | 'onDepth'>, bound: number, warn: (m: string) => void): typeof h {
+function logged(h: Pick<BatchingOptions, 'onBatch' | 'onDrop' | 'onDepth' | 'onRefused'>, bound: number, warn: (m: string) => void): typeof h {
   let failing = false;
   let shedding = false;
   return {
@@ -53,7 +53,7 @@ function logged(h: Pick<BatchingOptions, 'onBatch' | 'onDrop' | 'onDepth'>, boun
       h.onBatch?.(result, size, ms, error);
       if ((result === 'error') === failing) return;
       failing = result === 'error';
-      if (failing) warn(`telemetry writes are failing (${error ?? 'unknown error'}); points wait in memory (at most ${bound}) and are retried, refused batches are dropped and counted`);
+      if (failing) warn(`telemetry writes are failing (${error ?? 'unknown error'}); points wait in memory (at most ${bound}) and are retried, points the store refuses for good are split out of their batch, dropped and counted`);
       else warn(`telemetry writes recovered${shedding ? '; some points were dropped (anxin_telemetry_dropped_total)' : ''}`);
       if (!failing) shedding = false;
     },

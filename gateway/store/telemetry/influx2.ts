@@ -5,7 +5,7 @@
  * because Flux is gone in 3.x and SQL is not served by 2.x.
  */
 import { InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
-import { BatchingWriter, type BatchingOptions } from './batching.js';
+import { BatchingWriter, RejectedBatch, type BatchingOptions } from './batching.js';
 import { lastPositionsQuery, parseRows, trackQuery, vitalsQuery, type QueryResponse } from './influxql.js';
 import { lineSafeTags, type TelemetryPoint, type TelemetryQuery } from './types.js';
 
@@ -47,7 +47,14 @@ export function createInflux2Writer(o: Influx2Options, b: Omit<BatchingOptions, 
     'influxdb2',
     async (batch) => {
       api.writePoints(batch.map(toInflux2Point));
-      await api.flush();
+      try {
+        await api.flush();
+      } catch (e) {
+        // as the 1.x writer: bad data (400, 422) or too large (413) fails again, so it is refused for good
+        const status = (e as { statusCode?: number }).statusCode;
+        if (status === 400 || status === 413 || status === 422) throw new RejectedBatch(`InfluxDB write answered ${status}: ${(e as Error).message.slice(0, 300)}`);
+        throw e;
+      }
     },
     { ...b, maxBatch },
   );

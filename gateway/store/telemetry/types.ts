@@ -1,4 +1,5 @@
 import type { DeviceMessage } from '../../../protocols/message.js';
+import { deviceTimeProblem } from './time-guard.js';
 
 /** Documented schema (README "Telemetry"): measurements position, health, device; tags device, elder, protocol. */
 export interface TelemetryPoint {
@@ -14,7 +15,8 @@ export interface TelemetryWriter {
   write(points: TelemetryPoint[]): void;
   flush(): Promise<void>;
   close(): Promise<void>;
-  stats(): { buffered: number; dropped: number; written: number; failing: boolean; lastError?: string };
+  /** dropped: shed by the overflow policy; refused: refused by the store for good (isolated from their batch) */
+  stats(): { buffered: number; dropped: number; refused: number; written: number; failing: boolean; lastError?: string };
 }
 
 /** One stored point as the dashboard reads it back; the same shape from every backend. */
@@ -74,8 +76,15 @@ function defined(o: Record<string, number | boolean | string | undefined>): Reco
   return out;
 }
 
-export function pointsFromMessage(msg: DeviceMessage, elderId?: number | null): TelemetryPoint[] {
-  const time = msg.deviceTime ?? msg.receivedAt;
+/**
+ * A message's telemetry points. `onIgnoredTime` hears of a device time not used as the points' time
+ * (time-guard.ts): they are kept at the receive time with the device's claim as `deviceTimeMs`.
+ */
+export function pointsFromMessage(msg: DeviceMessage, elderId?: number | null, onIgnoredTime?: (why: string) => void): TelemetryPoint[] {
+  const problem = msg.deviceTime && deviceTimeProblem(msg.deviceTime, msg.receivedAt);
+  const time = msg.deviceTime && !problem ? msg.deviceTime : msg.receivedAt;
+  // NaN for an invalid date: left out by defined()
+  const claimed = problem ? msg.deviceTime!.getTime() : undefined;
   const tags = { device: msg.deviceId, protocol: msg.protocol, ...(elderId ? { elder: String(elderId) } : {}) };
   const out: TelemetryPoint[] = [];
   const p = msg.position;
@@ -84,14 +93,15 @@ export function pointsFromMessage(msg: DeviceMessage, elderId?: number | null): 
       measurement: 'position',
       time,
       tags,
-      fields: defined({ lat: p.lat, lon: p.lon, speed: p.speed, course: p.course, altitude: p.altitude, satellites: p.satellites, accuracy: p.accuracy, source: p.source, valid: p.valid }),
+      fields: defined({ lat: p.lat, lon: p.lon, speed: p.speed, course: p.course, altitude: p.altitude, satellites: p.satellites, accuracy: p.accuracy, source: p.source, valid: p.valid, deviceTimeMs: claimed }),
     });
   }
   if (msg.health) {
     const h = msg.health;
     const f = defined({ heartRate: h.heartRate, spo2: h.spo2, systolic: h.systolic, diastolic: h.diastolic, temperature: h.temperature, steps: h.steps });
-    if (Object.keys(f).length) out.push({ measurement: 'health', time, tags, fields: f });
+    if (Object.keys(f).length) out.push({ measurement: 'health', time, tags, fields: claimed === undefined ? f : defined({ ...f, deviceTimeMs: claimed }) });
   }
+  if (problem && (out.length || msg.battery !== undefined || msg.signal !== undefined)) onIgnoredTime?.(problem);
   if (msg.battery !== undefined || msg.signal !== undefined) {
     out.push({ measurement: 'device', time: msg.receivedAt, tags, fields: defined({ battery: msg.battery, signal: msg.signal }) });
   }

@@ -7,6 +7,7 @@ import { bridgesDoc } from './bridges.ts';
 import { channelsDoc } from './channels.ts';
 import { eventsDoc } from './events.ts';
 import { applicationsDoc, asteriskDoc, playbacksDoc } from './misc.ts';
+import { recordingsDoc } from './recordings.ts';
 
 export { EVENT_TYPES } from './events.ts';
 
@@ -18,6 +19,7 @@ const RESOURCES: Record<string, { doc: ResourceDoc; description: string }> = {
   playbacks: { doc: playbacksDoc, description: 'Playback control resources' },
   events: { doc: eventsDoc, description: 'WebSocket resource' },
   applications: { doc: applicationsDoc, description: 'Stasis application resources' },
+  recordings: { doc: recordingsDoc, description: 'Recording resources' },
 };
 
 function resourcesListing(): Record<string, unknown> {

@@ -33,11 +33,11 @@ export function registerBridges(r: Router, engine: Engine): void {
       return { status: 201, body, headers: { Location: `/ari/playbacks/${encodeURIComponent(body.id)}` } };
     })
     .add('POST', 'bridges/{bridgeId}/moh', (p) => {
-      bridges.get(id(p));
+      bridges.get(id(p)).moh = true;
       return noContent();
     })
     .add('DELETE', 'bridges/{bridgeId}/moh', (p) => {
-      bridges.get(id(p));
+      bridges.get(id(p)).moh = false;
       return noContent();
     });
 }

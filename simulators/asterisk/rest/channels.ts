@@ -132,6 +132,8 @@ export function registerChannels(r: Router, engine: Engine): void {
       const dtmf = p.str('dtmf');
       if (!dtmf) throw new ApiError(400, 'DTMF is required');
       ch.log.dtmfSent += dtmf;
+      // an Echo() far end sends the digits back (captured on 22.10.1: one ChannelDtmfReceived per digit)
+      if (ch.script?.echo) engine.pressDigits(ch, dtmf.replace(/[^0-9A-D*#]/gi, ''), p.int('duration', 100), p.int('between', 100));
       return noContent();
     })
     .add('POST', 'channels/{channelId}/play', playHandler)
