@@ -124,6 +124,7 @@ describe('device commands with ALLOW_MONITOR_COMMAND off (the default)', () => {
   });
 
   it.each(['agent', 'supervisor', 'installer'] as const)('%s may not send raw or dangerous commands, even with a reason: 403, not queued, not delivered, audited', async (role) => {
+    await drain(w); // commands an earlier test queued may still be on their way to the watch
     const rowsBefore = await commandRows(w);
     const receivedBefore = commandsReceived(w).length;
     const auditBefore = Number((await w.app.db.query(`SELECT count(*) FROM audit_log WHERE action = 'device_command_refused' AND actor = $1`, [`user:${w.userId[role]}`])).rows[0].count);
@@ -157,6 +158,7 @@ describe('device commands with ALLOW_MONITOR_COMMAND off (the default)', () => {
   });
 
   it('MONITOR is refused even for an admin with a reason: 403, not queued, not delivered, audited', async () => {
+    await drain(w); // commands an earlier test queued may still be on their way to the watch
     const rowsBefore = await commandRows(w);
     const receivedBefore = commandsReceived(w).length;
     for (const c of MONITORS) {
@@ -260,6 +262,7 @@ describe('device commands with ALLOW_MONITOR_COMMAND=true', () => {
   });
 
   it('still needs a reason, and is still admin-only', async () => {
+    await drain(w); // commands an earlier test queued may still be on their way to the watch
     const rowsBefore = await commandRows(w);
     const receivedBefore = commandsReceived(w).length;
     const noReason = await send(w, 'admin', { type: 'custom', content: 'MONITOR,13900139000' });
