@@ -24,10 +24,19 @@ export interface BusEvents {
   'call.changed': { update: import('../telephony/calls.js').CallUpdate };
   /** a dashboard-ready view of a call leg change */
   'call.pushed': { call: Record<string, unknown> & { agentId: number | null } };
-  'agent.changed': { userId: number; state: string; extension: string | null; wrapUpUntil?: string | null };
+  'agent.changed': { userId: number; state: string; extension: string | null; wrapUpUntil?: string | null; reason?: string | null };
   /** sessions ended by logout, a disabled account, a password reset or a role change: live sockets close */
   'session.revoked': { tokenHash?: string; userId?: number; reason: string };
   'command.result': { deviceId: number; commandId: number; state: string; result?: string };
+  /**
+   * A message for some dashboards only (issue 19: the hotline screen-pop to the ringing agent, queue alerts to
+   * supervisors): users by id and/or by role. The message's `type` is its WebSocket type.
+   */
+  'ws.push': { to: { userIds?: number[]; roles?: string[] }; message: { type: string } & Record<string, unknown> };
+  /** a hotline caller was put on the call-back list (abandoned in the queue, or left a voicemail) */
+  'hotline.callback': { request: import('./store/callbacks.js').CallbackRequest };
+  /** the hotline queue overflowed for a caller (max wait, or nobody signed in): the supervisors' alert */
+  'hotline.overflow': { entryId: string; did: string; reason: string; to: string; waitMs: number; priority: boolean; elderId: number | null; at: Date };
 }
 
 type Listener<K extends keyof BusEvents> = (payload: BusEvents[K]) => void | Promise<void>;

@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { FormatRegistry, Type, type Static, type TLiteral, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseReceivers, type ReceiverSettings } from './receiver-settings.js';
+import { hotlineSettings } from './hotline-settings.js';
 
 /** How a setting's text is read. `json`: JSON text in the environment, or JSON itself in the config file; parsed by the setting's own module. */
 type Kind = 'string' | 'int' | 'port' | 'url' | 'bool' | 'enum' | 'path' | 'json';
@@ -49,6 +50,8 @@ const oneOf = <const V extends readonly [string, ...string[]]>(env: string, valu
   Type.Union(values.map((v) => Type.Literal(v)) as TLiteral<V[number]>[], { ...keys(env, 'enum', doc), default: def });
 /** RECEIVERS: checked by receiver-settings.ts (parseReceivers), which lists its own problems */
 const receivers = (env: string, doc: string) => Type.Optional(Type.Unsafe<ReceiverSettings[]>({ ...keys(env, 'json', doc) }));
+/** HOTLINE_IVR: checked by hotline-settings.ts (JSON keyed by DID, or a path to such a file) */
+const json = (env: string, doc: string) => Type.Optional(Type.Unsafe<unknown>({ ...keys(env, 'json', doc) }));
 
 export const ConfigSchema = Type.Object({
   httpHost: string('HTTP_HOST', '0.0.0.0', 'Address the HTTP API and dashboard listen on.'),
@@ -128,6 +131,14 @@ export const ConfigSchema = Type.Object({
   callerId: string('CALLER_ID', '"Anxin" <96110>', 'Caller ID on outbound calls.'),
   areaCode: string('AREA_CODE', '021', 'Area code added to landline numbers given without one.'),
   simAsteriskPort: port('SIM_ASTERISK_PORT', 8088, 'Port of the built-in Asterisk simulator (TELEPHONY=simulated).'),
+  hotlineDids: optString('HOTLINE_DIDS', 'Hotline numbers (e.g. 12349 and the centre\'s own number), comma-separated, as dialled: their calls are queued to agents (IVR, ACD, overflow). Unset: no hotline. See "Hotline".'),
+  hotlineIvr: json('HOTLINE_IVR', 'IVR per hotline number: a JSON object keyed by DID (or a path to a JSON file), each `{"greeting":{"zh-CN":["sound:anxin-hotline-welcome"]},"options":{"1":"emergency","2":"services"},"timeoutS":5}`. A number without an entry goes straight to the queue.'),
+  ringTimeoutS: int('RING_TIMEOUT_S', 15, { minimum: 1, maximum: 300 }, "Hotline ACD: an agent's phone rings this long (振铃) before the next agent's rings; the agent who did not answer is set 置忙 (not_ready) with the reason no_answer."),
+  queueMaxWaitS: int('QUEUE_MAX_WAIT_S', 120, { minimum: 1, maximum: 3600 }, 'A hotline caller waits at most this long in the queue, then the queue overflows (supervisors alerted, QUEUE_OVERFLOW takes the call); with nobody signed in it overflows at once.'),
+  queueOverflow: oneOf('QUEUE_OVERFLOW', ['voicemail', 'night', 'hangup'], 'voicemail', 'Where an overflowing hotline caller goes: voicemail (a stored recording on the call-back list), night (NIGHT_NUMBER, voicemail if not answered) or hangup (a prompt, then hang up).'),
+  voicemailMaxS: int('VOICEMAIL_MAX_S', 120, { minimum: 1, maximum: 600 }, 'Longest hotline voicemail (QUEUE_OVERFLOW=voicemail, or a night number that does not answer); the caller may end it earlier with # or by hanging up.'),
+  nightNumber: optString('NIGHT_NUMBER', 'The duty phone for QUEUE_OVERFLOW=night, dialled through ARI_TRUNK_TEMPLATE.'),
+  recordingRetentionDays: int('RECORDING_RETENTION_DAYS', 90, { minimum: 0, maximum: 36500 }, 'Call recordings and voicemails older than this many days are deleted from Asterisk through ARI; 0 = keep them.'),
   receivers: receivers('RECEIVERS', 'Alarm receivers (Contact ID) on serial lines, a JSON array: `[{"name":"desk","path":"/dev/ttyUSB0"}]`, optional baudRate, dataBits, parity, stopBits (default 19200 7E1), lineWidth, vendor, heartbeatS (default 30). See "Alarm receivers".'),
 });
 
@@ -237,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const receivers = parseReceivers(out.receivers);
   problems.push(...receivers.problems);
   out.receivers = receivers.receivers;
+  problems.push(...hotlineSettings(out as unknown as Parameters<typeof hotlineSettings>[0]).problems);
   if (out.ariUrl && !env.TELEPHONY && file.TELEPHONY === undefined && file.telephony === undefined) out.telephony = 'ari';
   if (out.telephony === 'ari' && !out.ariUrl) problems.push('TELEPHONY=ari needs ARI_URL (e.g. http://pbx:8088)');
   if (problems.length) throw new ConfigError(problems);

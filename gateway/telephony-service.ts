@@ -16,9 +16,12 @@ import type { Registry } from './registry.js';
 import type { Db } from './store/db.js';
 import { addEvent, getAlarm } from './store/alarms.js';
 import { audit } from './store/audit.js';
-import { callAnswered, callEnded, claimCall, createCall } from './store/calls.js';
+import { addCallAction, callAnswered, callEnded, callRecorded, claimCall, createCall } from './store/calls.js';
 import { findElderByPhone, getElder, listContacts } from './store/elders.js';
 import type { AgentStates } from './alarms/agent-states.js';
+import { acdPort, hotlineLegEnded, hotlinePort, resetRinging, wireAcd, type HotlineDeps } from './hotline-service.js';
+import { wireScreenPop } from './hotline-screen.js';
+import { hotlineSettings } from './hotline-settings.js';
 
 const num = (s?: string) => (s === undefined || s === '' ? null : Number(s));
 
@@ -76,6 +79,8 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
     sim = s.proc;
   }
 
+  const hd: HotlineDeps = { db, bus, alarms: o.alarms, registry: o.registry, agents: o.agents, log };
+  await resetRinging(hd);
   const ports: TelephonyPorts = {
     calls: {
       claim: (key) => claimCall(db, key),
@@ -87,8 +92,13 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
       ended: async (channelId, end) => {
         const rec = await callEnded(db, channelId, end);
         if (rec?.alarmId) await addEvent(db, rec.alarmId, 'system', 'call_ended', null, null, { party: rec.party, outcome: end.outcome, cause: end.cause, callId: rec.id });
+        if (rec) await hotlineLegEnded(hd, rec, end.outcome);
       },
+      // Issue 19: the call's timeline (hold, transfer, conference, supervisor…) and its recording.
+      action: (a) => addCallAction(db, a),
+      recorded: async (r) => void (await callRecorded(db, r)),
     },
+    hotline: hotlinePort(hd),
     callers: {
       lookupCaller: async (number) => {
         const device = await o.registry.lookup(number);
@@ -116,6 +126,7 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
       },
     },
     agents: {
+      ...acdPort(hd),
       // The phone drives the agent's state: on a call → on_call; hung up → wrap-up (话后整理).
       // Hung up while still holding an alarm → handling; else wrap-up with its timer (agent-states.ts).
       phoneStateChanged: async (c) => {
@@ -132,7 +143,10 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
     trunkTemplate: cfg.ariTrunkTemplate, agentTemplate: cfg.ariAgentTemplate, redDid: cfg.redLineDid, greenDid: cfg.greenLineDid,
     callerId: cfg.callerId, areaCode: cfg.areaCode, ports, log: log.child({ part: 'telephony' }),
     ari: { keepalive: { intervalMs: cfg.ariKeepaliveS * 1000 } },
+    ...hotlineOptions(cfg),
   });
+  wireAcd(telephony, bus);
+  wireScreenPop(telephony, { db, bus, log });
   telephony.on('call', (u) => bus.emit('call.changed', { update: u }));
   telephony.on('down', (h) => log.warn({ health: h }, 'telephony_down: Asterisk unreachable; alarms still pop, calls resume when it returns'));
   telephony.on('up', () => log.info('telephony up'));
@@ -173,6 +187,12 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
       }
     },
   };
+}
+
+/** HOTLINE_DIDS and the queue settings (validated in loadConfig) as createTelephony's hotlines and queue. */
+function hotlineOptions(cfg: Config) {
+  const { hotlines, queue } = hotlineSettings(cfg);
+  return { hotlines, queue };
 }
 
 /** A one-key press becomes an alarm (repeats within the window fold into it: count n). */

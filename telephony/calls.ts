@@ -177,6 +177,8 @@ export class Leg {
    * playback with PlaybackFinished `failed` before StasisEnd: that is the hang-up, not a missing prompt.
    */
   hangupRequested = false;
+  /** We sent the hang-up (DELETE /channels/{id}); see `leaving`. */
+  private hangingUp = false;
   private backstop: NodeJS.Timeout | undefined;
   private playSeq = 0;
   private portChain: Promise<boolean>;
@@ -207,6 +209,14 @@ export class Leg {
 
   get live(): boolean {
     return this.state !== 'ended';
+  }
+
+  /**
+   * Live but on its way out: we asked Asterisk to hang it up, or a hang-up was requested. Its end event may take a
+   * while (and the CallLog writes before `ended` resolves longer), so controls must not move it into a bridge.
+   */
+  get leaving(): boolean {
+    return this.live && (this.hangingUp || this.hangupRequested);
   }
 
   on<K extends keyof LegEvents>(type: K, fn: (e: LegEvents[K]) => void): () => void {
@@ -250,6 +260,7 @@ export class Leg {
   /** Hangs the leg up (ignores a leg that is already gone). `cancel`: count an unanswered end as cancelled. */
   async hangup(reason: HangupReason = 'normal', cancel = true): Promise<void> {
     if (!this.live) return;
+    this.hangingUp = true;
     if (cancel && this.state !== 'up') this.cancelledByUs = true;
     this.hangupCause ??= REASON_CAUSE[reason];
     try {

@@ -31,9 +31,9 @@ export type Role = RequestBody<'/api/users', 'post'>['role'];
 /** GET /api/auth/me → user. */
 export type User = Closed<Answer<'/api/auth/me', 'get'>['user']>;
 
-/** The states an agent may choose (POST /api/agents/me/state); on_call is set by telephony, handling by accepting an alarm. */
+/** The states an agent may choose (POST /api/agents/me/state); on_call and ringing (振铃, a hotline call) are set by telephony, handling by accepting an alarm. */
 export type SettableState = RequestBody<'/api/agents/me/state', 'post'>['state'];
-export type AgentState = SettableState | 'on_call' | 'handling';
+export type AgentState = SettableState | 'on_call' | 'handling' | 'ringing';
 export const SETTABLE_STATES = ['ready', 'not_ready', 'away', 'wrap_up'] as const satisfies readonly SettableState[];
 // every settable state is listed (a compile error here when the gateway adds one)
 const _everySettable: Record<SettableState, true> = { ready: true, not_ready: true, away: true, wrap_up: true };
@@ -123,6 +123,45 @@ export type TelemetryRow = Answer<'/api/telemetry/last-positions', 'get'>[number
 /** GET /api/config. features: routes other parts provide; absent ones are never called (no 404s in the console). */
 export type ServerConfig = Closed<Answer<'/api/config', 'get'>>;
 
+/**
+ * The hotline screen-pop (来电弹屏, WS incoming_call), to the ringing agent only: `match` null is an unknown
+ * caller ("new caller" card); hotline_missed / hotline_answered / hotline_done update or close it.
+ */
+export interface IncomingCall {
+  type: 'incoming_call';
+  entryId: string;
+  /** the agent's ringing leg */
+  channelId: string;
+  callerNumber: string;
+  did: string;
+  hotline: string;
+  language: string;
+  priority: boolean;
+  ivrChoice: 'emergency' | 'services' | null;
+  arrivedAt: string;
+  match: { elder?: { id: number; name?: string; deviceId?: number }; contact?: { id: number; name?: string; relation?: string } } | null;
+  openAlarms: { id: number; kind: string; priority: number; state: string; firstAt: string }[];
+  recentCalls: { id: number; flow: string | null; direction: string; party: string; outcome: string | null; createdAt: string; talkS: number | null; agentId: number | null }[];
+}
+
+/** A row of the call-back list (WS callback_request): a caller who hung up in the queue, or left a voicemail. */
+export interface CallbackListRow {
+  id: number;
+  reason: 'abandoned' | 'voicemail';
+  entryId: string;
+  callerNumber: string;
+  did: string;
+  elderId: number | null;
+  contactId: number | null;
+  priority: boolean;
+  waitMs: number;
+  position: number | null;
+  recording: string | null;
+  createdAt: string;
+  handledAt: string | null;
+  handledBy: number | null;
+}
+
 /** Messages pushed over /api/ws; every one has seq and at. */
 export type WsMessage =
   | { type: 'hello'; user: User; seq: number; at: string }
@@ -130,7 +169,13 @@ export type WsMessage =
   | { type: 'alarm'; action: string; actor: string; alarm: Alarm; seq: number; at: string }
   | { type: 'present'; alarm: Alarm; step: string; seq: number; at: string }
   | { type: 'supervisor_alert'; alarm: Alarm; reason: string; seq: number; at: string }
-  | { type: 'agent'; userId: number; state: AgentState; extension: string | null; wrapUpUntil?: string | null; seq: number; at: string }
+  | { type: 'agent'; userId: number; state: AgentState; extension: string | null; wrapUpUntil?: string | null; reason?: string | null; seq: number; at: string }
+  | (IncomingCall & { seq: number; at: string })
+  | { type: 'hotline_missed'; entryId: string; reason: string; seq: number; at: string }
+  | { type: 'hotline_answered'; entryId: string; userId: number; bridgeId: string; waitMs: number; seq: number; at: string }
+  | { type: 'hotline_done'; entryId: string; result: string; waitMs: number; agentId: number | null; seq: number; at: string }
+  | { type: 'queue_alert'; reason: 'queue_overflow'; overflow: 'max_wait' | 'no_agents'; to: 'night' | 'voicemail' | 'hangup'; entryId: string; did: string; callerNumber: string; priority: boolean; elderId: number | null; waitMs: number; seq: number; at: string }
+  | { type: 'callback_request'; request: CallbackListRow; seq: number; at: string }
   | { type: 'call'; call: LiveCall; seq: number; at: string }
   | { type: 'pong' | 'error'; message?: string; seq: number; at: string };
 

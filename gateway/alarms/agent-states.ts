@@ -33,7 +33,7 @@ export class AgentStates {
   }
 
   emit(s: AgentStatus): void {
-    this.bus.emit('agent.changed', { userId: s.userId, state: s.state, extension: s.extension, wrapUpUntil: s.wrapUpUntil ? new Date(s.wrapUpUntil).toISOString() : null });
+    this.bus.emit('agent.changed', { userId: s.userId, state: s.state, extension: s.extension, wrapUpUntil: s.wrapUpUntil ? new Date(s.wrapUpUntil).toISOString() : null, reason: s.reason ?? null });
     if (s.state === 'ready' && s.signedIn) this.onReady?.([s.userId]);
   }
 
@@ -66,6 +66,31 @@ export class AgentStates {
       if (onCall) return cur.state === 'on_call' ? undefined : setAgentState(c, userId, 'on_call');
       if (cur.state !== 'on_call') return undefined;
       return (await heldAlarms(c, userId)).length ? setAgentState(c, userId, 'handling') : this.wrapUp(c, userId);
+    });
+    if (s) this.emit(s);
+    return s;
+  }
+
+  /** Hotline ACD (issue 19): the agent's phone rings with a hotline call (振铃); only a ready agent is taken. */
+  async ringing(userId: number): Promise<AgentStatus | undefined> {
+    return this.change(userId, (cur) => (cur.state === 'ready' ? { state: 'ringing' } : undefined));
+  }
+
+  /** The agent was rung and did not take the call: 置忙 with the reason (no_answer, busy, rejected, failed). */
+  async missed(userId: number, reason: string): Promise<AgentStatus | undefined> {
+    return this.change(userId, (cur) => (cur.state === 'ringing' || cur.state === 'ready' ? { state: 'not_ready', reason } : undefined));
+  }
+
+  /** The caller gave up while this agent's phone rang (not the agent's miss): ready again, their place kept. */
+  async ringCancelled(userId: number): Promise<AgentStatus | undefined> {
+    return this.change(userId, (cur) => (cur.state === 'ringing' ? { state: 'ready' } : undefined));
+  }
+
+  private async change(userId: number, next: (cur: AgentStatus) => { state: AgentState; reason?: string } | undefined): Promise<AgentStatus | undefined> {
+    const s = await tx(this.db, async (c) => {
+      const cur = await getAgentStatus(c, userId, true);
+      const n = cur?.signedIn ? next(cur) : undefined;
+      return n ? setAgentState(c, userId, n.state, n.reason ? { reason: n.reason } : {}) : undefined;
     });
     if (s) this.emit(s);
     return s;

@@ -82,4 +82,37 @@ export class AlarmActions {
     for (const s of agentChanges) this.agents?.emit(s);
     return result;
   }
+
+  /**
+   * A supervisor gives an open alarm to another agent (改派, issue 19). An accepted one changes owner: the old
+   * owner's state follows as after a release, the new owner's as after an accept. One nobody accepted yet is
+   * presented to them (a screen-pop), and they accept it as usual.
+   */
+  async reassign(alarmId: number, toUserId: number, by: User, reason?: string): Promise<Alarm> {
+    const actor = `user:${by.id}`;
+    const agentChanges: AgentStatus[] = [];
+    const result = await tx(this.db, async (c) => {
+      const a = await getAlarm(c, alarmId, true);
+      if (!a) throw new NotFound(`alarm ${alarmId}`);
+      if (!['raised', 'presented', 'accepted', 'in_progress'].includes(a.state)) throw new Conflict('illegal_transition', `alarm ${alarmId} is ${a.state}: only an open alarm can be reassigned`);
+      if (a.ownerId === toUserId) throw new Conflict('already_owner', `alarm ${alarmId} already belongs to user ${toUserId}`);
+      let patch: AlarmPatch;
+      if (a.ownerId !== null) patch = { ownerId: toUserId, acceptedAt: new Date() };
+      else {
+        const t = a.state === 'raised' ? transition('raised', 'present', { alarmClass: a.alarmClass }) : undefined;
+        patch = { state: t?.ok ? t.next : (a.state as AlarmState), presentedTo: [...new Set([...a.presentedTo, toUserId])] };
+      }
+      const updated = await updateAlarm(c, a.id, patch);
+      await addEvent(c, a.id, actor, 'reassign', a.state, updated.state, { from: a.ownerId, to: toUserId, ...(reason ? { note: reason } : {}) });
+      await audit(c, actor, 'alarm_reassign', `alarm:${a.id}`, { from: a.ownerId, to: toUserId, ...(reason ? { reason } : {}) });
+      if (this.agents && a.ownerId !== null) {
+        agentChanges.push(...[await this.agents.accepted(c, toUserId), await this.agents.putDown(c, a.ownerId)].filter((x) => x !== undefined));
+      }
+      return updated;
+    });
+    this.bus.emit('alarm.changed', { alarm: result, action: 'reassign', actor });
+    if (result.ownerId === null) this.bus.emit('alarm.presented', { alarm: result, userIds: [toUserId], step: 'reassign' });
+    for (const s of agentChanges) this.agents?.emit(s);
+    return result;
+  }
 }

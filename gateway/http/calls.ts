@@ -37,7 +37,7 @@ export function liveFlows(records: CallRecord[]): LiveFlow[] {
   });
 }
 
-export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; telephony: () => TelephonyHandle | undefined; areaCode: string }) {
+export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; telephony: () => TelephonyHandle | undefined; areaCode: string; originating?: Map<number, string> }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const db = o.db;
   const staff = requireRole(db, 'agent', 'supervisor', 'admin');
@@ -49,7 +49,7 @@ export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; te
   };
 
   // One live click-to-call per agent: the originate in progress here, or a live call in the database (another node, a reload).
-  const originating = new Map<number, string>();
+  const originating = o.originating ?? new Map<number, string>(); // shared with the dial pad (call-controls.ts)
   const busy = () => new ApiError(409, 'call_in_progress', '您已有一通电话在进行中，请先挂机 / you already have a call in progress: hang up first');
 
   r.post(

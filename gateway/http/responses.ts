@@ -50,6 +50,7 @@ export const AgentStatusSchema = Type.Object(
     idleSince: Type.Optional(Nullable(DateTime())),
     signedIn: Type.Boolean(),
     wrapUpUntil: Type.Optional(Nullable(DateTime('while in wrap-up (话后整理): when it ends by itself (自动置闲)'))),
+    reason: Type.Optional(Nullable(Type.String({ description: 'why the system set this state: 置忙 after a missed hotline call (no_answer, busy, rejected, failed)' }))),
   },
   open,
 );
@@ -249,6 +250,55 @@ export const ServerConfigSchema = Type.Object(
       },
       { ...open, description: 'routes other parts provide; absent ones are never called' },
     ),
+  },
+  open,
+);
+
+/** GET /api/call-log: one row per far leg (the agent is named on it), newest first. */
+export const CallLogEntrySchema = Type.Object(
+  {
+    id: Id,
+    flowId: Nullable(Type.String({ description: 'the call (flow) id: GET /api/calls/{flowId}/recording' })),
+    flow: Nullable(Type.String()),
+    direction: StringEnum(['inbound', 'outbound']),
+    party: Type.String(),
+    number: Nullable(Type.String()),
+    outcome: Nullable(Type.String()),
+    createdAt: DateTime(),
+    answeredAt: Nullable(DateTime()),
+    endedAt: Nullable(DateTime()),
+    durationS: Nullable(Type.Number()),
+    talkS: Nullable(Type.Number()),
+    alarmId: Nullable(Id),
+    elderId: Nullable(Id),
+    elderName: Nullable(Type.String()),
+    contactId: Nullable(Id),
+    agentId: Nullable(Id),
+    agentName: Nullable(Type.String()),
+    recording: Nullable(Type.String()),
+    hasRecording: Type.Boolean(),
+  },
+  open,
+);
+export const CallLogPageSchema = Type.Object({ items: Type.Array(CallLogEntrySchema), nextCursor: Nullable(Type.Integer({ description: 'pass as cursor for the next page; null on the last' })) }, open);
+
+/** GET /api/callbacks: the call-back list (abandoned callers, voicemails). */
+export const CallbackRequestSchema = Type.Object(
+  {
+    id: Id,
+    reason: StringEnum(['abandoned', 'voicemail']),
+    entryId: Type.String(),
+    callerNumber: Type.String(),
+    did: Type.String(),
+    elderId: Nullable(Id),
+    contactId: Nullable(Id),
+    priority: Type.Boolean(),
+    waitMs: Type.Integer(),
+    position: Nullable(Type.Integer()),
+    recording: Nullable(Type.String()),
+    createdAt: DateTime(),
+    handledAt: Nullable(DateTime()),
+    handledBy: Nullable(Id),
   },
   open,
 );

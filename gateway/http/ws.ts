@@ -58,6 +58,10 @@ export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; pres
   o.bus.on('agent.changed', (a) => {
     for (const c of clients) send(c, { type: 'agent', ...a });
   });
+  // Messages for some dashboards only: the hotline screen-pop goes to the ringing agent's sessions alone.
+  o.bus.on('ws.push', ({ to, message }) => {
+    for (const c of clients) if (to.userIds?.includes(c.user.id) || to.roles?.includes(c.user.role)) send(c, message);
+  });
 
   app.get('/api/ws', { websocket: true, schema: { hide: true } }, async (socket, req) => {
     // Dashboards come with their session cookie; API clients may pass ?token= (a WebSocket cannot set headers).

@@ -2,10 +2,14 @@
 import type { FastifyInstance } from 'fastify';
 import { agentRoutes, parseExtensions } from '../http/agents.js';
 import { alarmRoutes } from '../http/alarms.js';
+import { callControlRoutes } from '../http/call-controls.js';
+import { callLogRoutes } from '../http/call-log.js';
 import { callRoutes } from '../http/calls.js';
 import { commandRoutes } from '../http/commands.js';
 import { dashboardRoutes } from '../http/dashboard.js';
+import { recordingRoutes } from '../http/recordings.js';
 import { buildHttp } from '../http/server.js';
+import { supervisorRoutes } from '../http/supervisor.js';
 import { telemetryRoutes } from '../http/telemetry.js';
 import { wsRoutes } from '../http/ws.js';
 import type { Db } from '../store/db.js';
@@ -27,6 +31,8 @@ export async function startHttpPart(
   const stops = new Stops(log);
   const { db } = d;
   const { actions, agents, presence, rules } = d.alarms;
+  // One originate per agent at a time, shared by click-to-call and the dial pad (issue 19).
+  const originating = new Map<number, string>();
   const http = await buildHttp({
     db, log, metrics, health, bus, sessionTtlH: cfg.sessionTtlH, opsToken: cfg.opsToken, loginPerMinute: cfg.loginRatePerMin,
     imageOrigins: tileOrigin(cfg.mapTileUrl),
@@ -38,7 +44,11 @@ export async function startHttpPart(
       (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),
       (app) => agentRoutes(app, { db, agents, extensions: parseExtensions(cfg.agentExtensions) }),
       (app) => wsRoutes(app, { db, bus, presence }),
-      (app) => callRoutes(app, { db, bus, telephony: d.telephony.handle, areaCode: cfg.areaCode }),
+      (app) => callRoutes(app, { db, bus, telephony: d.telephony.handle, areaCode: cfg.areaCode, originating }),
+      (app) => callControlRoutes(app, { db, telephony: d.telephony.handle, areaCode: cfg.areaCode, originating }),
+      (app) => supervisorRoutes(app, { db, telephony: d.telephony.handle, agents, actions }),
+      (app) => recordingRoutes(app, { db, telephony: d.telephony.handle }),
+      (app) => callLogRoutes(app, { db }),
       (app) => dashboardRoutes(app, { mapTileUrl: cfg.mapTileUrl, mapTileAttribution: cfg.mapTileAttribution, timezone: cfg.timezone, wrapUpS: cfg.wrapUpS }),
     ],
   });

@@ -5,6 +5,7 @@ import type { Registry } from '../registry.js';
 import { endOrphanCalls } from '../store/calls.js';
 import type { Db } from '../store/db.js';
 import { startTelephonyService, type TelephonyHandle } from '../telephony-service.js';
+import { RecordingRetention } from '../recording-retention.js';
 import { Stops, type Part, type PartContext } from './part.js';
 
 export interface TelephonyPart extends Part {
@@ -30,6 +31,10 @@ export async function startTelephony(
     log.error({ err: e }, 'telephony did not start; alarms still work, calls do not');
   }
   if (telephonyHandle) stops.add('telephony', () => telephonyHandle.stop());
+  // RECORDING_RETENTION_DAYS (issue 19): old recordings are deleted from Asterisk through ARI, daily.
+  const retention = new RecordingRetention({ db, recordings: () => telephonyHandle?.telephony.recordings, days: cfg.recordingRetentionDays, log: log.child({ part: 'recordings' }) });
+  retention.start();
+  stops.add('recording-retention', async () => retention.stop());
   health.register(
     'telephony',
     () => {

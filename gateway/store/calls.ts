@@ -25,6 +25,15 @@ export interface CallRecord {
   line: string | null;
   talkS: number | null;
   causeText: string | null;
+  /** hotline caller legs (issue 19): entering the queue → agent, overflow or hang-up */
+  queueWaitMs?: number | null;
+  /** answered, abandoned, night, voicemail, ivr, failed */
+  queueResult?: string | null;
+  /** the whole queue summary (priority, IVR choice, missed agents, voicemail) */
+  queue?: Record<string, unknown> | null;
+  /** the bridge recording's length as Asterisk reported it, and its state (done, failed) */
+  recordingS?: number | null;
+  recordingState?: string | null;
 }
 
 export async function listCallsForAlarm(c: Queryable, alarmId: number): Promise<CallRecord[]> {
@@ -76,10 +85,16 @@ export async function callAnswered(c: Queryable, channelId: string, at: Date): P
   await c.query('UPDATE calls SET answered_at = $2 WHERE channel_id = $1', [channelId, at]);
 }
 
-export async function callEnded(c: Queryable, channelId: string, e: { at: Date; cause: number | null; causeText: string; outcome: string; durationMs: number; talkMs: number; detail?: string }): Promise<CallRecord | undefined> {
+export async function callEnded(
+  c: Queryable,
+  channelId: string,
+  e: { at: Date; cause: number | null; causeText: string; outcome: string; durationMs: number; talkMs: number; detail?: string; queue?: { waitMs: number; result: string } },
+): Promise<CallRecord | undefined> {
   const r = await c.query(
-    `UPDATE calls SET ended_at = $2, cause = $3, cause_text = $4, outcome = $5, duration_s = $6, talk_s = $7, detail = $8 WHERE channel_id = $1 RETURNING *`,
-    [channelId, e.at, e.cause, e.causeText, e.outcome, Math.round(e.durationMs / 1000), Math.round(e.talkMs / 1000), e.detail ?? null],
+    `UPDATE calls SET ended_at = $2, cause = $3, cause_text = $4, outcome = $5, duration_s = $6, talk_s = $7, detail = $8,
+       queue_wait_ms = $9, queue_result = $10, queue = $11 WHERE channel_id = $1 RETURNING *`,
+    [channelId, e.at, e.cause, e.causeText, e.outcome, Math.round(e.durationMs / 1000), Math.round(e.talkMs / 1000), e.detail ?? null,
+      e.queue ? Math.round(e.queue.waitMs) : null, e.queue?.result ?? null, e.queue ? JSON.stringify(e.queue) : null],
   );
   return r.rows[0] ? camel<CallRecord>(r.rows[0]) : undefined;
 }
@@ -134,4 +149,43 @@ export async function listCalls(c: Queryable, f: { alarmId?: number; flowId?: st
   if (f.flowId !== undefined) where.push(`flow_id = $${p.push(f.flowId)}`);
   const r = await c.query(`SELECT * FROM calls WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $1`, p);
   return r.rows.map((x) => camel<CallRecord>(x));
+}
+
+/** One in-call action (hold, transfer, conference, supervisor…) on a call's timeline (issue 19). */
+export interface CallActionRow {
+  id: number;
+  callId: string;
+  action: string;
+  byUser: string;
+  at: Date;
+  channelId: string | null;
+  detail: Record<string, unknown>;
+}
+
+export async function addCallAction(c: Queryable, a: { callId: string; action: string; by: string; at: Date; channelId?: string; detail?: Record<string, unknown> }): Promise<void> {
+  await c.query(`INSERT INTO call_actions (call_id, action, by_user, at, channel_id, detail) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    a.callId, a.action, a.by, a.at, a.channelId ?? null, JSON.stringify(a.detail ?? {}),
+  ]);
+}
+
+export async function listCallActions(c: Queryable, callId: string): Promise<CallActionRow[]> {
+  const r = await c.query(`SELECT * FROM call_actions WHERE call_id = $1 ORDER BY id`, [callId]);
+  return r.rows.map((x) => camel<CallActionRow>(x));
+}
+
+/**
+ * Links a call's bridge recording to its records: the legs of the flow (callId = flow id) that were in the
+ * call, i.e. the answered ones. Returns how many rows were linked.
+ */
+export async function callRecorded(c: Queryable, r: { callId: string; name: string; durationS?: number; state: string }): Promise<number> {
+  const res = await c.query(
+    `UPDATE calls SET recording = $2, recording_s = $3, recording_state = $4 WHERE flow_id = $1 AND answered_at IS NOT NULL`,
+    [r.callId, r.name, r.durationS ?? null, r.state],
+  );
+  return res.rowCount ?? 0;
+}
+
+/** A hotline caller who pressed the emergency digit: their call record belongs to the alarm raised. */
+export async function linkCallToAlarm(c: Queryable, channelId: string, alarmId: number): Promise<void> {
+  await c.query('UPDATE calls SET alarm_id = $2 WHERE channel_id = $1 AND alarm_id IS NULL', [channelId, alarmId]);
 }

@@ -99,7 +99,7 @@ export class ControlledCall {
 
   /** Parties that keep the call alive (supervisors do not). */
   get talkers(): Party[] {
-    return [...this.parties.values()].filter((p) => p.role !== 'supervisor' && p.leg.live);
+    return [...this.parties.values()].filter((p) => p.role !== 'supervisor' && p.leg.live && !p.leg.leaving);
   }
 
   /** Runs a control operation; the call cannot end under it (a party leaving is looked at afterwards). */

@@ -1,0 +1,132 @@
+/**
+ * Screen-pop for hotline calls (issue 19, 来电弹屏): while an agent's phone rings the agent (only that agent's
+ * dashboards) gets `incoming_call` with the caller's file: whose elder, which contact, open alarms, recent calls.
+ * `hotline_missed`, `hotline_answered` and `hotline_done` update or close it for every agent it popped at.
+ * Personal data goes to the dashboard only, never into the log.
+ */
+import type { AgentRing, HotlineAnswered, HotlineCallInfo, HotlineDone, HotlineMissed, Telephony } from '../telephony/index.js';
+import type { Bus } from './bus.js';
+import type { Logger } from './log.js';
+import type { Db } from './store/db.js';
+import { openAlarmsOfElder, recentCalls, type OpenAlarmBrief, type RecentCall } from './store/callers.js';
+
+export interface IncomingCallMatch {
+  elder?: { id: number; name?: string; deviceId?: number };
+  contact?: { id: number; name?: string; relation?: string };
+}
+
+/** Sent to the ringing agent only. `match` null: an unknown caller ("new caller" card, create-elder shortcut). */
+export interface IncomingCallMessage {
+  type: 'incoming_call';
+  entryId: string;
+  /** the agent's ringing leg */
+  channelId: string;
+  callerNumber: string;
+  did: string;
+  hotline: string;
+  language: string;
+  priority: boolean;
+  ivrChoice: 'emergency' | 'services' | null;
+  arrivedAt: string;
+  match: IncomingCallMatch | null;
+  openAlarms: OpenAlarmBrief[];
+  recentCalls: RecentCall[];
+}
+
+export interface HotlineMissedMessage {
+  type: 'hotline_missed';
+  entryId: string;
+  reason: string;
+}
+
+export interface HotlineAnsweredMessage {
+  type: 'hotline_answered';
+  entryId: string;
+  /** who took it: the pop stays open for them and closes for the others */
+  userId: number;
+  bridgeId: string;
+  waitMs: number;
+}
+
+export interface HotlineDoneMessage {
+  type: 'hotline_done';
+  entryId: string;
+  result: string;
+  waitMs: number;
+  agentId: number | null;
+}
+
+export type HotlineWsMessage = IncomingCallMessage | HotlineMissedMessage | HotlineAnsweredMessage | HotlineDoneMessage;
+
+const idOf = (s?: string) => (s === undefined || s === '' ? undefined : Number(s));
+
+function matchOf(call: HotlineCallInfo): IncomingCallMatch | null {
+  const m = call.match;
+  if (!m?.elder && !m?.contact) return null;
+  const out: IncomingCallMatch = {};
+  const elderId = idOf(m.elder?.elderId);
+  if (m.elder && elderId !== undefined) {
+    const deviceId = idOf(m.elder.deviceId);
+    out.elder = { id: elderId, ...(m.elder.name !== undefined && { name: m.elder.name }), ...(deviceId !== undefined && { deviceId }) };
+  }
+  const contactId = idOf(m.contact?.contactId);
+  if (m.contact && contactId !== undefined) out.contact = { id: contactId, ...(m.contact.name !== undefined && { name: m.contact.name }), ...(m.contact.relation !== undefined && { relation: m.contact.relation }) };
+  return out;
+}
+
+export async function incomingCall(db: Db, r: AgentRing): Promise<IncomingCallMessage> {
+  const call = r.call;
+  const match = matchOf(call);
+  const elderId = match?.elder?.id;
+  const [openAlarms, recent] = await Promise.all([
+    elderId !== undefined ? openAlarmsOfElder(db, elderId) : Promise.resolve([]),
+    recentCalls(db, { ...(elderId !== undefined && { elderId }), number: call.callerNumber, exceptFlow: call.entryId }),
+  ]);
+  return {
+    type: 'incoming_call', entryId: call.entryId, channelId: r.channelId, callerNumber: call.callerNumber, did: call.did, hotline: call.hotline,
+    language: call.language, priority: call.priority, ivrChoice: call.ivrChoice ?? null, arrivedAt: call.arrivedAt.toISOString(),
+    match, openAlarms, recentCalls: recent,
+  };
+}
+
+/** Wires the hotline events to the WebSocket pushes (bus `ws.push`). */
+export function wireScreenPop(tel: Telephony, o: { db: Db; bus: Bus; log: Logger }): void {
+  /** entry → the agents it popped at, so each of them sees it close */
+  const popped = new Map<string, Set<number>>();
+  /**
+   * Pushes of one entry in event order: the pop is built from the database, and a quick miss or hang-up must
+   * not overtake it (the pop would never close).
+   */
+  const chains = new Map<string, Promise<void>>();
+  const inOrder = (entryId: string, fn: () => Promise<HotlineWsMessage | undefined>, to: () => Iterable<number>, last = false) => {
+    const next = (chains.get(entryId) ?? Promise.resolve())
+      .then(fn)
+      .then((m) => {
+        if (m) o.bus.emit('ws.push', { to: { userIds: [...to()] }, message: { ...m } });
+      })
+      .catch((err: unknown) => o.log.warn({ err, entryId }, 'hotline screen-pop push failed'));
+    chains.set(entryId, next);
+    if (last) void next.finally(() => chains.get(entryId) === next && chains.delete(entryId));
+  };
+  tel.on('hotline_ringing', (r: AgentRing) => {
+    const userId = Number(r.userId);
+    let set = popped.get(r.call.entryId);
+    if (!set) popped.set(r.call.entryId, (set = new Set()));
+    set.add(userId);
+    inOrder(r.call.entryId, () => incomingCall(o.db, r), () => [userId]);
+  });
+  tel.on('hotline_missed', (m: HotlineMissed) =>
+    inOrder(m.ring.call.entryId, async () => ({ type: 'hotline_missed', entryId: m.ring.call.entryId, reason: m.reason }), () => [Number(m.ring.userId)]),
+  );
+  tel.on('hotline_answered', (a: HotlineAnswered) => {
+    const to = [...(popped.get(a.call.entryId) ?? [Number(a.userId)])];
+    inOrder(a.call.entryId, async () => ({ type: 'hotline_answered', entryId: a.call.entryId, userId: Number(a.userId), bridgeId: a.bridgeId, waitMs: a.waitMs }), () => to);
+  });
+  tel.on('hotline_done', (d: HotlineDone) => {
+    const to = [...(popped.get(d.call.entryId) ?? [])];
+    popped.delete(d.call.entryId);
+    if (!to.length) return;
+    const done: HotlineDoneMessage = { type: 'hotline_done', entryId: d.call.entryId, result: d.summary.result, waitMs: d.summary.waitMs, agentId: idOf(d.summary.agentId) ?? null };
+    inOrder(d.call.entryId, async () => done, () => to, true);
+  });
+}
