@@ -43,6 +43,11 @@ export interface FlowTarget {
   destroyedCause(channelId: string): number | undefined;
   /** Which of these channels / this bridge still exist on the target (GET /channels, GET /bridges). */
   live(o: { channels?: string[]; bridges?: string[] }): Promise<string[]>;
+  /**
+   * What is still live after up to `ms`: a real Asterisk destroys a bridge asynchronously after DELETE answers (its
+   * recorder channel leaves first), so a check right after `done` can still list it. A leak stays listed.
+   */
+  gone(o: { channels?: string[]; bridges?: string[] }, ms?: number): Promise<string[]>;
   /** Cause of a ring timeout: 19 on the simulator and on Asterisk 22.7+, 0 on older servers (issue 17 item 4). */
   noAnswerCauses: (number | null)[];
   stop(): Promise<void>;
@@ -73,6 +78,12 @@ export async function startFlowTarget(target: AriTarget, app: string, o: { start
   const ari = makeAri(t.url, t.username, t.password);
   const suffix = `${t.name}-${process.pid}-${Date.now().toString(36)}`;
   const of = <T extends AriEvent['type']>(type: T) => events.filter((e): e is Extract<AriEvent, { type: T }> => e.type === type);
+  const live = async ({ channels = [], bridges = [] }: { channels?: string[]; bridges?: string[] }): Promise<string[]> => {
+    const ch = await ari('GET', 'channels');
+    const br = await ari('GET', 'bridges');
+    const ids = [...(ch.json as { id: string }[]).map((c) => c.id), ...(br.json as { id: string }[]).map((b) => b.id)];
+    return [...channels, ...bridges].filter((id) => ids.includes(id));
+  };
   return {
     t,
     tel,
@@ -98,11 +109,14 @@ export async function startFlowTarget(target: AriTarget, app: string, o: { start
       return r && (r.soft ? 'app' : 'far_end');
     },
     destroyedCause: (id) => of('ChannelDestroyed').find((e) => e.channel.id === id)?.cause,
-    async live({ channels = [], bridges = [] }) {
-      const ch = await ari('GET', 'channels');
-      const br = await ari('GET', 'bridges');
-      const ids = [...(ch.json as { id: string }[]).map((c) => c.id), ...(br.json as { id: string }[]).map((b) => b.id)];
-      return [...channels, ...bridges].filter((id) => ids.includes(id));
+    live,
+    async gone(o, ms = 5000) {
+      const end = Date.now() + ms;
+      for (;;) {
+        const left = await live(o);
+        if (left.length === 0 || Date.now() > end) return left;
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     noAnswerCauses: t.sim ? [19] : [0, 19],
     async stop() {

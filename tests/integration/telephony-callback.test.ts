@@ -149,7 +149,7 @@ for (const target of targets()) {
         expect(t.sim.callLog().find((c) => c.channelId === agent)).toMatchObject({ endedBy: 'app' });
         expect(t.sim.bridges()).toEqual([]);
       }
-      expect(await f.live({ channels: [elder, agent], bridges: [bridgeId] })).toEqual([]);
+      expect(await f.gone({ channels: [elder, agent], bridges: [bridgeId] })).toEqual([]);
       expect(tel.health().liveLegs).toBe(0);
     });
 

@@ -58,7 +58,7 @@ for (const target of targets()) {
         expect(t.sim.channels()).toEqual([]);
         expect(t.sim.bridges()).toEqual([]);
       }
-      expect(await f.live({ channels: [agentId, targetId], bridges: [bridgeId] })).toEqual([]);
+      expect(await f.gone({ channels: [agentId, targetId], bridges: [bridgeId] })).toEqual([]);
       expect(await tel.hangup(tk.callId)).toBe(false);
       expect(tel.health().liveLegs).toBe(0);
     });
