@@ -17,6 +17,17 @@ export interface SosRecord {
   ackAt?: number;
 }
 
+
+/** A connected TCP socket to the gateway with Nagle off: each probe frame leaves at once. */
+async function openSocket(port: number, localAddress: string): Promise<Socket> {
+  const s = connect({ host: '127.0.0.1', port, localAddress });
+  s.setNoDelay(true);
+  await new Promise<void>((res, rej) => {
+    s.once('connect', res);
+    s.once('error', rej);
+  });
+  return s;
+}
 export class SosWatch {
   readonly records: SosRecord[] = [];
   reconnects = 0;
@@ -40,13 +51,8 @@ export class SosWatch {
   ) {}
 
   async connect(): Promise<void> {
-    const s = connect({ host: '127.0.0.1', port: this.port, localAddress: this.localAddress });
-    s.setNoDelay(true);
+    const s = await openSocket(this.port, this.localAddress);
     this.sock = s;
-    await new Promise<void>((res, rej) => {
-      s.once('connect', res);
-      s.once('error', rej);
-    });
     s.on('error', (e) => this.errors.length < 20 && this.errors.push(e.message));
     s.on('data', (d: Buffer) => this.onData(d));
     s.on('close', () => {
@@ -168,13 +174,8 @@ export class Gt06Sos {
   ) {}
 
   async connect(): Promise<void> {
-    const s = connect({ host: '127.0.0.1', port: this.port, localAddress: this.localAddress });
-    s.setNoDelay(true);
+    const s = await openSocket(this.port, this.localAddress);
     this.sock = s;
-    await new Promise<void>((res, rej) => {
-      s.once('connect', res);
-      s.once('error', rej);
-    });
     s.on('error', () => undefined);
     s.on('data', (d: Buffer) => this.onData(d));
     s.on('close', () => {
