@@ -95,13 +95,16 @@ for (const target of all) {
       }, sc.inbound ? 300_000 : 60_000); // inbound: may wait for the shared app "anxin" (ari-lock)
     }
 
-    it.runIf(target.name === 'sim')('sends Dial "" only after the HTTP 200 of the originate', () => {
-      const log = runs[busy.name]?.sim?.log ?? [];
-      const http = log.findIndex((x) => x.kind === 'http' && x.path === 'channels');
-      const dial = log.findIndex((x) => x.kind === 'event' && x.event.type === 'Dial');
-      expect(http).toBeGreaterThanOrEqual(0);
-      expect(dial).toBeGreaterThan(http);
-    });
+    // only the simulator promises this order (the real Asterisk races the two; ari.md); not registered for it
+    if (target.name === 'sim') {
+      it('sends Dial "" only after the HTTP 200 of the originate', () => {
+        const log = runs[busy.name]?.sim?.log ?? [];
+        const http = log.findIndex((x) => x.kind === 'http' && x.path === 'channels');
+        const dial = log.findIndex((x) => x.kind === 'event' && x.event.type === 'Dial');
+        expect(http).toBeGreaterThanOrEqual(0);
+        expect(dial).toBeGreaterThan(http);
+      });
+    }
   });
 }
 
