@@ -1186,6 +1186,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/call-log/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One call (flow): its legs and its timeline (保持, 转接, 三方, 监听, 录音 …) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            actions: ({
+                                /** @description connected, hold, unhold, mute, transfer_blind, consult, conference_add, listen, recording_started, ended … */
+                                action: string;
+                                /** Format: date-time */
+                                at: string;
+                                byName: string | null;
+                                /** @description a user id, or 'system' */
+                                byUser: string;
+                                channelId: string | null;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                                id: number;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            flowId: string;
+                            hasRecording: boolean;
+                            legs: ({
+                                agentId: number | null;
+                                agentName: string | null;
+                                alarmId: number | null;
+                                /** Format: date-time */
+                                answeredAt: string | null;
+                                contactId: number | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** @enum {string} */
+                                direction: "inbound" | "outbound";
+                                durationS: number | null;
+                                elderId: number | null;
+                                elderName: string | null;
+                                /** Format: date-time */
+                                endedAt: string | null;
+                                flow: string | null;
+                                /** @description the call (flow) id: GET /api/calls/{flowId}/recording */
+                                flowId: string | null;
+                                hasRecording: boolean;
+                                id: number;
+                                number: string | null;
+                                outcome: string | null;
+                                party: string;
+                                recording: string | null;
+                                talkS: number | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/callbacks": {
         parameters: {
             query?: never;

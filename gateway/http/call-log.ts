@@ -10,9 +10,11 @@ import type { Db } from '../store/db.js';
 import { audit } from '../store/audit.js';
 import { handleCallbackRequest, listCallbackRequests } from '../store/callbacks.js';
 import { searchCallLog } from '../store/call-log.js';
+import { listCallActions } from '../store/calls.js';
 import { actorOf, requireRole } from './auth.js';
 import { ApiError } from './errors.js';
-import { CallbackRequestSchema, CallLogPageSchema } from './responses.js';
+import { CallParams } from './call-access.js';
+import { CallbackRequestSchema, CallDetailSchema, CallLogPageSchema } from './responses.js';
 
 const Query = Type.Object(
   {
@@ -48,6 +50,16 @@ export async function callLogRoutes(app: FastifyInstance, o: { db: Db }) {
       limit: q.limit ?? 50,
     });
   });
+
+  r.get(
+    '/api/call-log/:id',
+    { schema: { tags: ['calls'], summary: "One call (flow): its legs and its timeline (保持, 转接, 三方, 监听, 录音 …)", params: CallParams, response: { 200: CallDetailSchema } }, onRequest: staff },
+    async (req) => {
+      const [{ items }, actions] = await Promise.all([searchCallLog(db, { flowId: req.params.id, agentLegs: true, limit: 200 }), listCallActions(db, req.params.id)]);
+      if (!items.length) throw new ApiError(404, 'no_call', `没有该通话 / no call ${req.params.id}`);
+      return { flowId: req.params.id, legs: items.reverse(), actions, hasRecording: items.some((l) => l.hasRecording) };
+    },
+  );
 
   r.get(
     '/api/callbacks',

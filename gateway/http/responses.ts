@@ -282,6 +282,30 @@ export const CallLogEntrySchema = Type.Object(
 );
 export const CallLogPageSchema = Type.Object({ items: Type.Array(CallLogEntrySchema), nextCursor: Nullable(Type.Integer({ description: 'pass as cursor for the next page; null on the last' })) }, open);
 
+/** GET /api/call-log/:id: one call's legs (the agents' too) and its timeline (every in-call action, in order). */
+export const CallDetailSchema = Type.Object(
+  {
+    flowId: Type.String(),
+    legs: Type.Array(CallLogEntrySchema),
+    actions: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          action: Type.String({ description: 'connected, hold, unhold, mute, transfer_blind, consult, conference_add, listen, recording_started, ended …' }),
+          byUser: Type.String({ description: "a user id, or 'system'" }),
+          byName: Nullable(Type.String()),
+          at: DateTime(),
+          channelId: Nullable(Type.String()),
+          detail: Type.Record(Type.String(), Type.Unknown()),
+        },
+        open,
+      ),
+    ),
+    hasRecording: Type.Boolean(),
+  },
+  open,
+);
+
 /** GET /api/callbacks: the call-back list (abandoned callers, voicemails). */
 export const CallbackRequestSchema = Type.Object(
   {

@@ -54,6 +54,10 @@ export interface CallLogFilter {
   limit: number;
   /** the last id of the page before (keyset paging: stable while new calls arrive) */
   cursor?: number;
+  /** the legs of one call (flow) */
+  flowId?: string;
+  /** the agents' own legs too (one call's detail) */
+  agentLegs?: boolean;
 }
 
 export interface CallLogRow {
@@ -81,9 +85,11 @@ export interface CallLogRow {
 
 /** Call legs newest first, agent legs left out (the agent is named on the far legs), with the names the screen shows. */
 export async function searchCallLog(c: Queryable, f: CallLogFilter): Promise<{ items: CallLogRow[]; nextCursor: number | null }> {
-  const where = [`c.channel_id IS NOT NULL`, `c.party <> 'agent'`];
+  const where = [`c.channel_id IS NOT NULL`];
+  if (!f.agentLegs) where.push(`c.party <> 'agent'`);
   const p: unknown[] = [];
   const arg = (v: unknown) => `$${p.push(v)}`;
+  if (f.flowId !== undefined) where.push(`c.flow_id = ${arg(f.flowId)}`);
   if (f.number) where.push(`c.number LIKE ${arg(`%${f.number.replace(/[\\%_]/g, (x) => `\\${x}`)}%`)}`);
   if (f.elderId !== undefined) where.push(`c.elder_id = ${arg(f.elderId)}`);
   if (f.agentId !== undefined) {

@@ -160,6 +160,8 @@ export interface CallActionRow {
   at: Date;
   channelId: string | null;
   detail: Record<string, unknown>;
+  /** the user's display name (or username) when byUser is a user id */
+  byName: string | null;
 }
 
 export async function addCallAction(c: Queryable, a: { callId: string; action: string; by: string; at: Date; channelId?: string; detail?: Record<string, unknown> }): Promise<void> {
@@ -169,8 +171,13 @@ export async function addCallAction(c: Queryable, a: { callId: string; action: s
 }
 
 export async function listCallActions(c: Queryable, callId: string): Promise<CallActionRow[]> {
-  const r = await c.query(`SELECT * FROM call_actions WHERE call_id = $1 ORDER BY id`, [callId]);
-  return r.rows.map((x) => camel<CallActionRow>(x));
+  const r = await c.query(
+    `SELECT a.*, COALESCE(NULLIF(u.display_name, ''), u.username) AS by_name
+       FROM call_actions a LEFT JOIN users u ON u.id = CASE WHEN a.by_user ~ '^[0-9]{1,18}$' THEN a.by_user::bigint END
+      WHERE a.call_id = $1 ORDER BY a.id`,
+    [callId],
+  );
+  return r.rows.map((x) => ({ ...camel<CallActionRow>(x), id: Number(x.id), byName: x.by_name ?? null }));
 }
 
 /**

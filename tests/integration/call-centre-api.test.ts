@@ -249,6 +249,25 @@ describe('supervisor and recording (issue 19)', () => {
     expect((await get(users.installer, '/api/call-log')).statusCode).toBe(403);
   });
 
+  it("one call's detail: its legs (the agent's too) and its timeline in order, with who did what", async () => {
+    const d = await get(users.agent2, `/api/call-log/${encodeURIComponent(callId)}`);
+    expect(d.statusCode, d.body).toBe(200);
+    const body = d.json() as { flowId: string; legs: { party: string; id: number }[]; actions: { action: string; byUser: string; byName: string | null; at: string }[]; hasRecording: boolean };
+    expect(body.flowId).toBe(callId);
+    expect(body.legs.map((l) => l.party)).toContain('agent');
+    expect(body.legs.map((l) => l.id)).toEqual([...body.legs.map((l) => l.id)].sort((a, b) => a - b));
+    const acts = body.actions.map((a) => a.action);
+    // the listen-in session of the test above, on the call's own timeline, after it was connected
+    expect(acts.indexOf('connected')).toBeGreaterThanOrEqual(0);
+    for (const a of ['listen', 'whisper', 'barge', 'ended']) expect(acts, a).toContain(a);
+    expect(acts.indexOf('listen')).toBeGreaterThan(acts.indexOf('connected'));
+    expect(body.actions.find((a) => a.action === 'listen')).toMatchObject({ byUser: String(users.lead.id), byName: expect.any(String) });
+    expect(body.actions.map((a) => a.at)).toEqual([...body.actions.map((a) => a.at)].sort());
+    expect(body.hasRecording).toBe(true);
+    expect((await get(users.agent, '/api/call-log/never-was')).statusCode).toBe(404);
+    expect((await get(users.installer, `/api/call-log/${encodeURIComponent(callId)}`)).statusCode).toBe(403);
+  });
+
   it('the call-back list: listed, marked done once (audited)', async () => {
     const ins = await app.db.query(`INSERT INTO callback_requests (reason, entry_id, caller_number, did, elder_id, wait_ms) VALUES ('abandoned', 'entry-1', $1, '12349', $2, 42000) RETURNING id`, [ELDER, elderId]);
     const id = Number(ins.rows[0].id);

@@ -92,6 +92,7 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'POST /api/alarms/:id/reassign': LEAD,
   'GET /api/calls/:id/recording': STAFF,
   'GET /api/call-log': STAFF,
+  'GET /api/call-log/:id': STAFF,
   'GET /api/callbacks': STAFF,
   'POST /api/callbacks/:id/done': STAFF,
 };
