@@ -100,7 +100,8 @@ export default tseslint.config(
     // The dashboard talks to the gateway only over HTTP and WebSocket (architecture.md).
     files: ['dashboard/**/*.{ts,tsx}'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [folders([...SERVER, 'simulators'], 'The dashboard talks to the gateway only over HTTP and WebSocket.'), { group: ['node:*'], message: 'The dashboard runs in the browser.' }, TESTS] }],
+      // …except the WebSocket's own contract (gateway/ws-messages.ts: types only, no imports), so both ends read one definition
+      'no-restricted-imports': ['error', { patterns: [{ ...folders([...SERVER, 'simulators'], 'The dashboard talks to the gateway only over HTTP and WebSocket.'), group: [...SERVER, 'simulators'].map((f) => `**/${f}/**`).concat('!**/gateway/ws-messages'), allowTypeImports: false }, { group: ['node:*'], message: 'The dashboard runs in the browser.' }, TESTS] }],
       'no-restricted-syntax': 'off',
     },
   },

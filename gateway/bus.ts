@@ -32,7 +32,7 @@ export interface BusEvents {
    * A message for some dashboards only (issue 19: the hotline screen-pop to the ringing agent, queue alerts to
    * supervisors): users by id and/or by role. The message's `type` is its WebSocket type.
    */
-  'ws.push': { to: { userIds?: number[]; roles?: string[] }; message: { type: string } & Record<string, unknown> };
+  'ws.push': { to: { userIds?: number[]; roles?: string[] }; message: import('./ws-messages.js').PushMessage };
   /** a hotline caller was put on the call-back list (abandoned in the queue, or left a voicemail) */
   'hotline.callback': { request: import('./store/callbacks.js').CallbackRequest };
   /** the hotline queue overflowed for a caller (max wait, or nobody signed in): the supervisors' alert */

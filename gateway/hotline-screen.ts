@@ -8,55 +8,10 @@ import type { AgentRing, HotlineAnswered, HotlineCallInfo, HotlineDone, HotlineM
 import type { Bus } from './bus.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
-import { openAlarmsOfElder, recentCalls, type OpenAlarmBrief, type RecentCall } from './store/callers.js';
+import { openAlarmsOfElder, recentCalls } from './store/callers.js';
+import { wire, type HotlineDoneMessage, type HotlineWsMessage, type IncomingCallMatch, type IncomingCallMessage } from './ws-messages.js';
 
-export interface IncomingCallMatch {
-  elder?: { id: number; name?: string; deviceId?: number };
-  contact?: { id: number; name?: string; relation?: string };
-}
-
-/** Sent to the ringing agent only. `match` null: an unknown caller ("new caller" card, create-elder shortcut). */
-export interface IncomingCallMessage {
-  type: 'incoming_call';
-  entryId: string;
-  /** the agent's ringing leg */
-  channelId: string;
-  callerNumber: string;
-  did: string;
-  hotline: string;
-  language: string;
-  priority: boolean;
-  ivrChoice: 'emergency' | 'services' | null;
-  arrivedAt: string;
-  match: IncomingCallMatch | null;
-  openAlarms: OpenAlarmBrief[];
-  recentCalls: RecentCall[];
-}
-
-export interface HotlineMissedMessage {
-  type: 'hotline_missed';
-  entryId: string;
-  reason: string;
-}
-
-export interface HotlineAnsweredMessage {
-  type: 'hotline_answered';
-  entryId: string;
-  /** who took it: the pop stays open for them and closes for the others */
-  userId: number;
-  bridgeId: string;
-  waitMs: number;
-}
-
-export interface HotlineDoneMessage {
-  type: 'hotline_done';
-  entryId: string;
-  result: string;
-  waitMs: number;
-  agentId: number | null;
-}
-
-export type HotlineWsMessage = IncomingCallMessage | HotlineMissedMessage | HotlineAnsweredMessage | HotlineDoneMessage;
+export type { HotlineWsMessage, IncomingCallMessage } from './ws-messages.js';
 
 const idOf = (s?: string) => (s === undefined || s === '' ? undefined : Number(s));
 
@@ -85,7 +40,7 @@ export async function incomingCall(db: Db, r: AgentRing): Promise<IncomingCallMe
   return {
     type: 'incoming_call', entryId: call.entryId, channelId: r.channelId, callerNumber: call.callerNumber, did: call.did, hotline: call.hotline,
     language: call.language, priority: call.priority, ivrChoice: call.ivrChoice ?? null, arrivedAt: call.arrivedAt.toISOString(),
-    match, openAlarms, recentCalls: recent,
+    match, openAlarms: openAlarms.map(wire), recentCalls: recent.map(wire),
   };
 }
 
@@ -102,7 +57,7 @@ export function wireScreenPop(tel: Telephony, o: { db: Db; bus: Bus; log: Logger
     const next = (chains.get(entryId) ?? Promise.resolve())
       .then(fn)
       .then((m) => {
-        if (m) o.bus.emit('ws.push', { to: { userIds: [...to()] }, message: { ...m } });
+        if (m) o.bus.emit('ws.push', { to: { userIds: [...to()] }, message: m });
       })
       .catch((err: unknown) => o.log.warn({ err, entryId }, 'hotline screen-pop push failed'));
     chains.set(entryId, next);

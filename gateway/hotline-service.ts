@@ -18,6 +18,7 @@ import { linkCallToAlarm } from './store/calls.js';
 import { matchCallerNumber, openAlarmsOfElder, type CallerRow } from './store/callers.js';
 import type { Db } from './store/db.js';
 import { getElder } from './store/elders.js';
+import { wire } from './ws-messages.js';
 
 export interface HotlineDeps {
   db: Db;
@@ -57,7 +58,7 @@ export function hotlinePort(d: HotlineDeps): HotlinePort {
   const listed = async (n: NewCallbackRequest) => {
     const request = await addCallbackRequest(db, n);
     bus.emit('hotline.callback', { request });
-    bus.emit('ws.push', { to: { roles: ['agent', 'supervisor', 'admin'] }, message: { type: 'callback_request', request: { ...request } } });
+    bus.emit('ws.push', { to: { roles: ['agent', 'supervisor', 'admin'] }, message: { type: 'callback_request', request: wire(request) } });
   };
   return {
     async matchCaller(number) {

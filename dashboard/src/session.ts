@@ -237,7 +237,29 @@ export function pokeAlarm(id: number): void {
   );
 }
 
+type WsType = WsMessage['type'];
+type WsOf<T extends WsType> = Extract<WsMessage, { type: T }>;
+const wsListeners = new Map<WsType, Set<(m: WsMessage) => void>>();
+/**
+ * Listen to one pushed message type (the hotline pop, the call-back list…): a screen registers here instead of
+ * growing the switch below. Each listener runs on its own; one that throws does not stop the others.
+ */
+export function onWs<T extends WsType>(type: T, fn: (m: WsOf<T>) => void): () => void {
+  let set = wsListeners.get(type);
+  if (!set) wsListeners.set(type, (set = new Set()));
+  const f = fn as (m: WsMessage) => void;
+  set.add(f);
+  return () => void set.delete(f);
+}
+
 function onMessage(m: WsMessage): void {
+  for (const fn of wsListeners.get(m.type) ?? []) {
+    try {
+      fn(m);
+    } catch (e) {
+      console.error(`ws listener for ${m.type} failed`, e);
+    }
+  }
   const s = store.get();
   switch (m.type) {
     case 'hello':

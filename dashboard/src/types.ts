@@ -6,6 +6,7 @@
  * gateway/http/responses.ts. The rest are still written by hand here, because their routes (or WebSocket
  * messages) declare no response schema yet; see the note at each.
  */
+import type { IncomingCallMessage, PushMessage } from '../../gateway/ws-messages';
 import type { paths } from './api-types';
 
 type Json<C> = C extends { content: { 'application/json': infer B } } ? B : never;
@@ -123,44 +124,10 @@ export type TelemetryRow = Answer<'/api/telemetry/last-positions', 'get'>[number
 /** GET /api/config. features: routes other parts provide; absent ones are never called (no 404s in the console). */
 export type ServerConfig = Closed<Answer<'/api/config', 'get'>>;
 
-/**
- * The hotline screen-pop (来电弹屏, WS incoming_call), to the ringing agent only: `match` null is an unknown
- * caller ("new caller" card); hotline_missed / hotline_answered / hotline_done update or close it.
- */
-export interface IncomingCall {
-  type: 'incoming_call';
-  entryId: string;
-  /** the agent's ringing leg */
-  channelId: string;
-  callerNumber: string;
-  did: string;
-  hotline: string;
-  language: string;
-  priority: boolean;
-  ivrChoice: 'emergency' | 'services' | null;
-  arrivedAt: string;
-  match: { elder?: { id: number; name?: string; deviceId?: number }; contact?: { id: number; name?: string; relation?: string } } | null;
-  openAlarms: { id: number; kind: string; priority: number; state: string; firstAt: string }[];
-  recentCalls: { id: number; flow: string | null; direction: string; party: string; outcome: string | null; createdAt: string; talkS: number | null; agentId: number | null }[];
-}
-
-/** A row of the call-back list (WS callback_request): a caller who hung up in the queue, or left a voicemail. */
-export interface CallbackListRow {
-  id: number;
-  reason: 'abandoned' | 'voicemail';
-  entryId: string;
-  callerNumber: string;
-  did: string;
-  elderId: number | null;
-  contactId: number | null;
-  priority: boolean;
-  waitMs: number;
-  position: number | null;
-  recording: string | null;
-  createdAt: string;
-  handledAt: string | null;
-  handledBy: number | null;
-}
+/** The call centre's pushed messages: one definition, in the gateway (gateway/ws-messages.ts). */
+export type { CallbackListRow, HotlineAnsweredMessage, HotlineDoneMessage, HotlineMissedMessage, OpenAlarmBrief, QueueAlertMessage, RecentCallBrief } from '../../gateway/ws-messages';
+export type IncomingCall = IncomingCallMessage;
+type Seq = { seq: number; at: string };
 
 /** Messages pushed over /api/ws; every one has seq and at. */
 export type WsMessage =
@@ -170,12 +137,7 @@ export type WsMessage =
   | { type: 'present'; alarm: Alarm; step: string; seq: number; at: string }
   | { type: 'supervisor_alert'; alarm: Alarm; reason: string; seq: number; at: string }
   | { type: 'agent'; userId: number; state: AgentState; extension: string | null; wrapUpUntil?: string | null; reason?: string | null; seq: number; at: string }
-  | (IncomingCall & { seq: number; at: string })
-  | { type: 'hotline_missed'; entryId: string; reason: string; seq: number; at: string }
-  | { type: 'hotline_answered'; entryId: string; userId: number; bridgeId: string; waitMs: number; seq: number; at: string }
-  | { type: 'hotline_done'; entryId: string; result: string; waitMs: number; agentId: number | null; seq: number; at: string }
-  | { type: 'queue_alert'; reason: 'queue_overflow'; overflow: 'max_wait' | 'no_agents'; to: 'night' | 'voicemail' | 'hangup'; entryId: string; did: string; callerNumber: string; priority: boolean; elderId: number | null; waitMs: number; seq: number; at: string }
-  | { type: 'callback_request'; request: CallbackListRow; seq: number; at: string }
+  | (PushMessage & Seq)
   | { type: 'call'; call: LiveCall; seq: number; at: string }
   | { type: 'pong' | 'error'; message?: string; seq: number; at: string };
 

@@ -60,7 +60,7 @@ export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; pres
   });
   // Messages for some dashboards only: the hotline screen-pop goes to the ringing agent's sessions alone.
   o.bus.on('ws.push', ({ to, message }) => {
-    for (const c of clients) if (to.userIds?.includes(c.user.id) || to.roles?.includes(c.user.role)) send(c, message);
+    for (const c of clients) if (to.userIds?.includes(c.user.id) || to.roles?.includes(c.user.role)) send(c, { ...message });
   });
 
   app.get('/api/ws', { websocket: true, schema: { hide: true } }, async (socket, req) => {
