@@ -4,7 +4,7 @@
  * `hotline_missed`, `hotline_answered` and `hotline_done` update or close it for every agent it popped at.
  * Personal data goes to the dashboard only, never into the log.
  */
-import type { AgentRing, HotlineAnswered, HotlineCallInfo, HotlineDone, HotlineMissed, Telephony } from '../telephony/index.js';
+import type { AgentRing, HotlineAnswered, HotlineCallInfo, HotlineDone, HotlineMissed, HotlineQueued, Telephony } from '../telephony/index.js';
 import type { Bus } from './bus.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
@@ -29,25 +29,61 @@ function matchOf(call: HotlineCallInfo): IncomingCallMatch | null {
   return out;
 }
 
-export async function incomingCall(db: Db, r: AgentRing): Promise<IncomingCallMessage> {
-  const call = r.call;
-  const match = matchOf(call);
-  const elderId = match?.elder?.id;
+/** What the pop shows of the caller's file: read once per caller and ring (see CallerFiles). */
+type CallerFile = Pick<IncomingCallMessage, 'openAlarms' | 'recentCalls'>;
+
+async function callerFile(db: Db, call: HotlineCallInfo): Promise<CallerFile> {
+  const elderId = matchOf(call)?.elder?.id;
   const [openAlarms, recent] = await Promise.all([
     elderId !== undefined ? openAlarmsOfElder(db, elderId) : Promise.resolve([]),
     recentCalls(db, { ...(elderId !== undefined && { elderId }), number: call.callerNumber, exceptFlow: call.entryId }),
   ]);
+  return { openAlarms: openAlarms.map(wire), recentCalls: recent.map(wire) };
+}
+
+export function incomingCallOf(r: AgentRing, file: CallerFile): IncomingCallMessage {
+  const call = r.call;
   return {
     type: 'incoming_call', entryId: call.entryId, channelId: r.channelId, callerNumber: call.callerNumber, did: call.did, hotline: call.hotline,
     language: call.language, priority: call.priority, ivrChoice: call.ivrChoice ?? null, arrivedAt: call.arrivedAt.toISOString(),
-    match, openAlarms: openAlarms.map(wire), recentCalls: recent.map(wire),
+    match: matchOf(call), ...file,
   };
+}
+
+/**
+ * The caller's file is read when the caller enters the queue, so that the pop goes out as soon as an agent's
+ * phone rings (the ring → pop time is what an agent feels). A read older than FRESH_MS is done again at the
+ * ring: a caller who waited may have a new alarm or call since.
+ */
+const FRESH_MS = 5000;
+class CallerFiles {
+  private files = new Map<string, { at: number; file: Promise<CallerFile> }>();
+  constructor(private readonly db: Db) {}
+  prefetch(call: HotlineCallInfo): void {
+    const file = callerFile(this.db, call);
+    file.catch(() => undefined); // read again at the ring
+    this.files.set(call.entryId, { at: Date.now(), file });
+  }
+  async get(call: HotlineCallInfo): Promise<CallerFile> {
+    const f = this.files.get(call.entryId);
+    if (f && Date.now() - f.at < FRESH_MS) {
+      const file = await f.file.catch(() => undefined);
+      if (file) return file;
+    }
+    this.prefetch(call);
+    return this.files.get(call.entryId)!.file;
+  }
+  forget(entryId: string): void {
+    this.files.delete(entryId);
+  }
 }
 
 /** Wires the hotline events to the WebSocket pushes (bus `ws.push`). */
 export function wireScreenPop(tel: Telephony, o: { db: Db; bus: Bus; log: Logger }): void {
   /** entry → the agents it popped at, so each of them sees it close */
   const popped = new Map<string, Set<number>>();
+  const files = new CallerFiles(o.db);
+  tel.on('hotline_queued', (q: HotlineQueued) => files.prefetch(q.call));
   /**
    * Pushes of one entry in event order: the pop is built from the database, and a quick miss or hang-up must
    * not overtake it (the pop would never close).
@@ -68,7 +104,7 @@ export function wireScreenPop(tel: Telephony, o: { db: Db; bus: Bus; log: Logger
     let set = popped.get(r.call.entryId);
     if (!set) popped.set(r.call.entryId, (set = new Set()));
     set.add(userId);
-    inOrder(r.call.entryId, () => incomingCall(o.db, r), () => [userId]);
+    inOrder(r.call.entryId, async () => incomingCallOf(r, await files.get(r.call)), () => [userId]);
   });
   tel.on('hotline_missed', (m: HotlineMissed) =>
     inOrder(m.ring.call.entryId, async () => ({ type: 'hotline_missed', entryId: m.ring.call.entryId, reason: m.reason }), () => [Number(m.ring.userId)]),
@@ -80,6 +116,7 @@ export function wireScreenPop(tel: Telephony, o: { db: Db; bus: Bus; log: Logger
   tel.on('hotline_done', (d: HotlineDone) => {
     const to = [...(popped.get(d.call.entryId) ?? [])];
     popped.delete(d.call.entryId);
+    files.forget(d.call.entryId);
     if (!to.length) return;
     const done: HotlineDoneMessage = { type: 'hotline_done', entryId: d.call.entryId, result: d.summary.result, waitMs: d.summary.waitMs, agentId: idOf(d.summary.agentId) ?? null };
     inOrder(d.call.entryId, async () => done, () => to, true);

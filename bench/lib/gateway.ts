@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { startAsteriskSim, type AsteriskSim } from '../../simulators/asterisk/index.js';
+import type { EndpointScript } from '../../simulators/asterisk/types.js';
 import type { ServerStats, StageRecord } from '../server.js';
 import { ROOT, startChild, type Child } from './child.js';
 import { createDatabase, dropDatabase, elderPhone, seedFleet } from './services.js';
@@ -44,6 +45,8 @@ export interface GatewayOptions {
   /** node flags, e.g. --cpu-prof */
   execArgv?: string[];
   logDir: string;
+  /** endpoint scripts of the simulated Asterisk (agents' phones, callers), tried before its defaults */
+  ariDirectory?: EndpointScript[];
 }
 
 export interface Gateway {
@@ -67,6 +70,10 @@ export interface Gateway {
   flush(): Promise<void>;
   /** originates received so far (the simulator keeps the last 5000) */
   originates(): OriginateRecord[];
+  /** the simulated Asterisk, in this process */
+  ari: AsteriskSim;
+  /** the admin's bearer token */
+  adminToken: string;
   stop(): Promise<void>;
 }
 
@@ -81,7 +88,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     await fetch(`${o.influxUrl}/query?q=${encodeURIComponent(`CREATE DATABASE ${dbName}`)}`, { method: 'POST' });
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'anxin-bench-data-'));
-  const ari: AsteriskSim = await startAsteriskSim({ port: 0, host: '127.0.0.1' });
+  const ari: AsteriskSim = await startAsteriskSim({ port: 0, host: '127.0.0.1', ...(o.ariDirectory && { directory: o.ariDirectory }) });
   const phones = new Map<string, string>();
   [...watchIds, ...mqttIds].forEach((id, k) => phones.set(elderPhone(k + 1), id));
   const env: Record<string, string> = {
@@ -121,6 +128,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const ws: WsRecord[] = [];
   let socket: WebSocket | undefined;
   let mqttSecret = '';
+  let token = '';
   const cleanup = async () => {
     socket?.close();
     await child.stop();
@@ -132,7 +140,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const base = `http://127.0.0.1:${httpPort}`;
     const r = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
     if (!r.ok) throw new Error(`login failed: ${r.status} ${await r.text()}`);
-    const token = ((await r.json()) as { token: string }).token;
+    token = ((await r.json()) as { token: string }).token;
     const s = await fetch(`${base}/api/agents/me/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ extension: '8001' }) });
     if (!s.ok) throw new Error(`agent sign-in failed: ${s.status} ${await s.text()}`);
     // One MQTT device registered as an installer would: its secret, hashed by the gateway's own settings, is
@@ -188,6 +196,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         .filter((e) => e.op === 'originate')
         .map((e) => ({ endpoint: e.endpoint ?? '', at: e.receivedAtMs, device: phones.get(/^[A-Z]+\/(\d+)@/.exec(e.endpoint ?? '')?.[1] ?? '') ?? '' }))
         .filter((e) => e.device !== ''),
+    ari,
+    adminToken: token,
     stop: cleanup,
   };
 }

@@ -96,6 +96,16 @@ export function fuzzTable(results: ScenarioResult[]): string {
   return lines.join('\n');
 }
 
+export function hotlineTable(results: ScenarioResult[]): string {
+  const x = results.find((r) => r.name === 'hotline' && r.ok)?.extra;
+  if (!x) return '';
+  const row = (label: string, k: string): string[] => [label, n(get(x, k, 'popMs', 'n')), n(get(x, k, 'popMs', 'p50'), 1), n(get(x, k, 'popMs', 'p99'), 1), n(get(x, k, 'popMs', 'max'), 1)];
+  return [
+    table(['phase', 'pops', 'p50', 'p99', 'max'], [row('one caller at a time, 10 agents ready (baseline)', 'baseline'), row(`${n(get(x, 'queued', 'callersPerWave'))} callers at once, ${n(get(x, 'queued', 'agents'))} agents, ${n(get(x, 'queued', 'waves'))} waves`, 'queued')]),
+    `p99 ratio to the baseline: ${n(get<number>(x, 'p99VsBaseline'), 2)}; calls per agent: ${(get<number[]>(x, 'callsPerAgent') ?? []).join(' ')}; waves took ${(get<number[]>(x, 'queued', 'waveSeconds') ?? []).map((s) => n(s, 1)).join(', ')} s`,
+  ].join('\n\n');
+}
+
 export function baselineTable(results: ScenarioResult[]): string {
   const b = results.find((r) => r.name === 'baselines' && r.ok)?.extra;
   if (!b) return '';
@@ -180,6 +190,9 @@ function fullTargets(results: ScenarioResult[]): TargetCheck[] {
   const ack = steady?.alarms?.stages.ack.p99;
   out.push({ target: 'steady 10,000: alarm frame → screen-pop p99 ≤ 100 ms', measured: pop === undefined ? '–' : `${n(pop, 1)} ms`, met: pop === undefined || !full ? null : pop <= 100 });
   out.push({ target: 'steady 10,000: alarm frame → device ack p99 ≤ 50 ms', measured: ack === undefined ? '–' : `${n(ack, 1)} ms`, met: ack === undefined || !full ? null : ack <= 50 });
+  const hot = find('hotline');
+  const hp99 = get<number>(hot?.extra, 'queued', 'popMs', 'p99');
+  out.push({ target: 'hotline: ring → screen-pop p99 ≤ 300 ms, 30 callers queued, 10 agents', measured: hp99 === undefined ? '–' : `${n(hp99, 1)} ms (${n(get<number>(hot?.extra, 'p99VsBaseline'), 2)}× one caller at a time)`, met: hp99 === undefined ? null : hp99 <= 300 });
   const rss = idle?.memory?.rssPerConnKB;
   out.push({ target: '≤ 10 KB RSS per idle connection', measured: rss === undefined ? '–' : `${n(rss, 1)} KB`, met: rss === undefined ? null : rss <= 10 });
   return out;
@@ -202,6 +215,7 @@ export function printReport(results: ScenarioResult[], o: { quick: boolean; load
     baselineTable(results),
     ...(results.some((r) => r.name === 'flood' && r.ok) ? ['## Login floods: SOS acknowledgement per phase', floodTable(results)] : []),
     ...(results.some((r) => r.name === 'fuzz' && r.ok) ? ['## Fuzzing the live transports', fuzzTable(results)] : []),
+    ...(results.some((r) => r.name === 'hotline' && r.ok) ? ['## Hotline: agent phone ringing → incoming_call pop on the agent’s WebSocket, ms', hotlineTable(results)] : []),
     '## Targets (measured, never asserted)',
     targetTable(results, o.quick),
   ];
