@@ -1,6 +1,6 @@
 /**
- * Issue 17: the README's deployment snippets (http.conf, ari.conf, pjsip.conf, extensions.conf under "Deploying with
- * a real Asterisk") match the config CI runs (the one ../shared/asterisk/start.sh writes into TEST_ASTERISK_DIR/etc).
+ * Issues 17 and 19: the README's deployment snippets (http.conf, ari.conf, pjsip.conf, extensions.conf,
+ * musiconhold.conf, asterisk.conf under "Deploying with a real Asterisk") match the config CI runs (the one ../shared/asterisk/start.sh writes into TEST_ASTERISK_DIR/etc).
  * Keys that differ on purpose between a deployment and CI are listed below with the reason; everything else in the
  * README must be found in CI's files, so a README edit that CI does not run (or the reverse) fails here.
  * Outside CI without TEST_ASTERISK_DIR it skips; with CI=true it fails.
@@ -18,6 +18,8 @@ const DEPLOYMENT_ONLY: Record<string, string[]> = {
   'http.conf': ['bindaddr', 'bindport'],
   'ari.conf': ['password'],
   'pjsip.conf': ['outbound_auth', 'auth'],
+  // CI's Asterisk keeps everything inside its own directory
+  'asterisk.conf': ['astspooldir'],
 };
 
 type Section = { name: string; templates: string[]; isTemplate: boolean; keys: [string, string][]; lines: string[] };
@@ -98,11 +100,11 @@ describe.skipIf(!dir)("the README's Asterisk snippets are what CI runs", () => {
     return parseConf(readFileSync(p, 'utf8'));
   };
 
-  it('covers the four files', () => {
-    expect([...snippets.keys()].sort()).toEqual(['ari.conf', 'extensions.conf', 'http.conf', 'pjsip.conf']);
+  it('covers the six files', () => {
+    expect([...snippets.keys()].sort()).toEqual(['ari.conf', 'asterisk.conf', 'extensions.conf', 'http.conf', 'musiconhold.conf', 'pjsip.conf']);
   });
 
-  for (const file of ['http.conf', 'ari.conf', 'pjsip.conf']) {
+  for (const file of ['http.conf', 'ari.conf', 'pjsip.conf', 'musiconhold.conf', 'asterisk.conf']) {
     it(`${file}: every README key is in CI's config with the same value`, () => {
       const readme = parseConf(snippets.get(file)!);
       const conf = ci(file);
