@@ -56,9 +56,29 @@ export async function supervisorRoutes(app: FastifyInstance, o: { db: Db; teleph
     );
   }
 
+  const SessionParams = Type.Object({ ...CallParams.properties, sessionId: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9:._#-]+$' }) });
+  r.post(
+    '/api/calls/:id/supervision/:sessionId/mode',
+    {
+      schema: {
+        tags: ['supervisor'],
+        summary: 'Switch a running supervisor session between listen (监听), whisper (耳语) and barge (强插) without ringing again',
+        params: SessionParams,
+        body: Type.Object({ mode: Type.Union(MODES.map((m) => Type.Literal(m))) }, { additionalProperties: false }),
+      },
+      onRequest: lead,
+    },
+    async (req) => {
+      const call = await callFor(db, req.user!, req.params.id);
+      await control(() => telephonyOf(o.telephony).controls.changeSupervisorMode(req.params.id, req.params.sessionId, req.body.mode, { by: String(req.user!.id) }));
+      await audit(db, actorOf(req), `call_${req.body.mode}`, `call:${call.flowId}`, { sessionId: req.params.sessionId, switched: true, ...(call.alarmId ? { alarmId: call.alarmId } : {}) });
+      return { ok: true, mode: req.body.mode };
+    },
+  );
+
   r.post(
     '/api/calls/:id/supervision/:sessionId/end',
-    { schema: { tags: ['supervisor'], summary: "End a supervisor session (the supervisor's leg hangs up; the call goes on)", params: Type.Object({ ...CallParams.properties, sessionId: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9:._#-]+$' }) }) }, onRequest: lead },
+    { schema: { tags: ['supervisor'], summary: "End a supervisor session (the supervisor's leg hangs up; the call goes on)", params: SessionParams }, onRequest: lead },
     async (req) => {
       const call = await callFor(db, req.user!, req.params.id);
       await control(() => telephonyOf(o.telephony).controls.endSupervision(req.params.id, req.params.sessionId));

@@ -199,6 +199,20 @@ describe('supervisor and recording (issue 19)', () => {
       ['call_barge', '8003'],
     ]);
     expect(rows.filter((r) => r.action === 'call_supervision_end')).toHaveLength(3);
+    // one session switched listen → whisper → barge without ringing the supervisor again
+    const s = await post(users.lead, `/api/calls/${callId}/listen`, undefined);
+    expect(s.statusCode, s.body).toBe(200);
+    const sid = encodeURIComponent(s.json().sessionId);
+    expect((await post(users.agent, `/api/calls/${callId}/supervision/${sid}/mode`, { mode: 'whisper' })).statusCode).toBe(403);
+    expect((await post(users.lead, `/api/calls/${callId}/supervision/${sid}/mode`, { mode: 'shout' })).statusCode).toBe(400);
+    for (const mode of ['whisper', 'barge'] as const) {
+      const m = await post(users.lead, `/api/calls/${callId}/supervision/${sid}/mode`, { mode });
+      expect(m.statusCode, `${mode}: ${m.body}`).toBe(200);
+    }
+    expect((await post(users.lead, `/api/calls/${callId}/supervision/no-such-session/mode`, { mode: 'listen' })).statusCode).toBeGreaterThanOrEqual(400);
+    expect((await post(users.lead, `/api/calls/${callId}/supervision/${sid}/end`)).statusCode).toBe(200);
+    const switched = (await audits(`call:${callId}`)).filter((r) => r.detail.switched === true).map((r) => r.action);
+    expect(switched).toEqual(['call_whisper', 'call_barge']);
     await hangup(users.agent, callId);
   }, 90_000);
 

@@ -87,6 +87,7 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'POST /api/calls/:id/listen': LEAD,
   'POST /api/calls/:id/whisper': LEAD,
   'POST /api/calls/:id/barge': LEAD,
+  'POST /api/calls/:id/supervision/:sessionId/mode': LEAD,
   'POST /api/calls/:id/supervision/:sessionId/end': LEAD,
   'POST /api/agents/:id/state': LEAD,
   'POST /api/alarms/:id/reassign': LEAD,
