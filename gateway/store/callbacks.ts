@@ -4,23 +4,10 @@
  */
 import type { Queryable } from './db.js';
 import { camel } from './rows.js';
+import type { CallbackListRow } from '../ws-messages.js';
 
-export interface CallbackRequest {
-  id: number;
-  reason: 'abandoned' | 'voicemail';
-  entryId: string;
-  callerNumber: string;
-  did: string;
-  elderId: number | null;
-  contactId: number | null;
-  priority: boolean;
-  waitMs: number;
-  position: number | null;
-  recording: string | null;
-  createdAt: Date;
-  handledAt: Date | null;
-  handledBy: number | null;
-}
+/** A row as the store reads it: the pushed row (gateway/ws-messages.ts) with Dates. */
+export type CallbackRequest = Omit<CallbackListRow, 'createdAt' | 'handledAt'> & { createdAt: Date; handledAt: Date | null };
 
 export interface NewCallbackRequest {
   reason: CallbackRequest['reason'];
