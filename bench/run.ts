@@ -28,8 +28,9 @@ import { idle } from './scenarios/idle.js';
 import { flood } from './scenarios/flood.js';
 import { fuzz } from './scenarios/fuzz.js';
 import { hotline } from './scenarios/hotline.js';
+import { importBench } from './scenarios/import.js';
 
-const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = { baselines, steady, burst, throughput, reconnect, idle, flood, fuzz, hotline };
+const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = { baselines, steady, burst, throughput, reconnect, idle, flood, fuzz, hotline, import: importBench };
 
 const usage = `usage: npm run bench [-- ${Object.keys(SCENARIOS).join('|')} …] [--quick] [--profile] [--out FILE]`;
 

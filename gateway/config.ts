@@ -66,7 +66,7 @@ export const ConfigSchema = Type.Object({
   mqttKeepaliveMaxS: int('MQTT_KEEPALIVE_MAX_S', 600, { minimum: 10, maximum: 65535 }, 'MQTT clients must ask for a keep-alive of 1 s to this; 0 (none) is refused. Silent clients are closed after 1.5 × their keep-alive.'),
   mqttConnectTimeoutS: int('MQTT_CONNECT_TIMEOUT_S', 10, { minimum: 1, maximum: 600 }, 'Close an MQTT connection whose CONNECT packet has not arrived this long after it opened.'),
   mqttMaxUnauthenticatedPerAddress: int('MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS', 20, { minimum: 1 }, 'Most MQTT connections from one IP address that have not logged in yet; more are refused (anxin_mqtt_denials_total{reason="unauthenticated_per_address"}). Logged-in clients do not count.'),
-  mqttIntegrators: optString('MQTT_INTEGRATORS', 'Integrator accounts, `name:argon2hash` separated by spaces or `;` (tsx gateway/mqtt-account-cli.ts NAME); they may only read anxin/devices/+/events and anxin/alarms/#.'),
+  mqttIntegrators: optString('MQTT_INTEGRATORS', 'Integrator accounts, `name:argon2hash` separated by spaces or `;` (npm run mqtt-account -- NAME; single-quote the value, the hashes contain $); they may only read anxin/devices/+/events and anxin/alarms/#.'),
   zigbee2mqttUrl: url('ZIGBEE2MQTT_URL', 'External broker to read Zigbee2MQTT from (mqtt://user:pass@host:1883, mqtts://…). Unset: read from bridge accounts on the embedded broker.'),
   zigbee2mqttPrefix: string('ZIGBEE2MQTT_PREFIX', 'zigbee2mqtt', 'Zigbee2MQTT base topic; device state is read from PREFIX/+.'),
   zigbee2mqttBridges: optString('ZIGBEE2MQTT_BRIDGES', 'Zigbee2MQTT accounts on the embedded broker, `name:argon2hash` like MQTT_INTEGRATORS; they may publish and subscribe under ZIGBEE2MQTT_PREFIX/#.'),

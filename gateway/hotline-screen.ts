@@ -4,7 +4,8 @@
  * `hotline_missed`, `hotline_answered` and `hotline_done` update or close it for every agent it popped at.
  * Personal data goes to the dashboard only, never into the log.
  */
-import type { AgentRing, HotlineAnswered, HotlineCallInfo, HotlineDone, HotlineMissed, HotlineQueued, Telephony } from '../telephony/index.js';
+import type { AgentRing, CallAction, HotlineAnswered, HotlineCallInfo, HotlineDone, HotlineMissed, HotlineQueued, Telephony } from '../telephony/index.js';
+import { callSummary } from './store/call-log.js';
 import type { Bus } from './bus.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
@@ -78,11 +79,27 @@ class CallerFiles {
   }
 }
 
-/** Wires the hotline events to the WebSocket pushes (bus `ws.push`). */
+/** Pushes each in-call action to the call's agents and to supervisors (bus `ws.push`, `call_action`). */
+export function wireCallActions(tel: Telephony, o: { db: Db; bus: Bus; log: Logger }): void {
+  tel.on('call_action', (a: CallAction) => {
+    void callSummary(o.db, a.callId)
+      .then((call) => {
+        const { digits: _secret, ...detail } = a.detail ?? {};
+        o.bus.emit('ws.push', {
+          to: { userIds: call?.agentIds ?? [], roles: ['supervisor', 'admin'] },
+          message: { type: 'call_action', callId: a.callId, action: a.action, by: a.by, channelId: a.channelId ?? null, at: a.at.toISOString(), detail },
+        });
+      })
+      .catch((err: unknown) => o.log.warn({ err, callId: a.callId }, 'call action push failed'));
+  });
+}
+
+/** Wires the hotline events to the WebSocket pushes (bus `ws.push`), and the in-call actions (wireCallActions). */
 export function wireScreenPop(tel: Telephony, o: { db: Db; bus: Bus; log: Logger }): void {
   /** entry → the agents it popped at, so each of them sees it close */
   const popped = new Map<string, Set<number>>();
   const files = new CallerFiles(o.db);
+  wireCallActions(tel, o);
   tel.on('hotline_queued', (q: HotlineQueued) => files.prefetch(q.call));
   /**
    * Pushes of one entry in event order: the pop is built from the database, and a quick miss or hang-up must

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from './paths.js';
 import { createTelephony, type Telephony, type TelephonyPorts } from '../telephony/index.js';
-import type { OneKeyEvent } from '../telephony/ports.js';
+import type { CallRecord as TelCallRecord, OneKeyEvent } from '../telephony/ports.js';
 import type { AlarmService } from './alarms/alarm-service.js';
 import type { Bus } from './bus.js';
 import type { Config } from './config.js';
@@ -16,7 +16,7 @@ import type { Registry } from './registry.js';
 import type { Db } from './store/db.js';
 import { addEvent, getAlarm } from './store/alarms.js';
 import { audit } from './store/audit.js';
-import { addCallAction, callAnswered, callEnded, callRecorded, claimCall, createCall } from './store/calls.js';
+import { addCallAction, callAnswered, callEnded, callRecorded, claimCall, createCall, reopenCall as reopenCallRow } from './store/calls.js';
 import { findElderByPhone, getElder, listContacts } from './store/elders.js';
 import type { AgentStates } from './alarms/agent-states.js';
 import { acdPort, hotlineLegEnded, hotlinePort, resetRinging, wireAcd, type HotlineDeps } from './hotline-service.js';
@@ -89,6 +89,9 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
           ...r, alarmId: num(r.alarmId), agentId: num(r.agentId), elderId: num(r.elderId), contactId: num(r.contactId),
         }),
       answered: (channelId, at) => callAnswered(db, channelId, at),
+      // Issue 19 (a restart mid-flow): a call that outlived the previous run is taken over; its record, ended as an
+      // orphan at start (endOrphanCalls), is live again and ends when the call does.
+      reopen: (channelId) => reopenCall(db, channelId),
       ended: async (channelId, end) => {
         const rec = await callEnded(db, channelId, end);
         if (rec?.alarmId) await addEvent(db, rec.alarmId, 'system', 'call_ended', null, null, { party: rec.party, outcome: end.outcome, cause: end.cause, callId: rec.id });
@@ -187,6 +190,28 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
       }
     },
   };
+}
+
+/** The record of a channel that outlived the previous run, re-opened (store/calls.ts reopenCall), as telephony/ sees records. */
+async function reopenCall(db: Db, channelId: string): Promise<(TelCallRecord & { answeredAt?: Date }) | undefined> {
+  const c = await reopenCallRow(db, channelId);
+  if (!c) return undefined;
+  const str = (v: number | string | null | undefined) => (v === null || v === undefined ? undefined : String(v));
+  const rec: TelCallRecord & { answeredAt?: Date } = {
+    channelId,
+    idempotencyKey: c.idempotencyKey ?? `inbound:${channelId}`,
+    flowId: c.flowId ?? channelId,
+    flow: (c.flow ?? 'hotline') as TelCallRecord['flow'],
+    direction: c.direction,
+    party: c.party as TelCallRecord['party'],
+    number: c.number ?? '',
+    createdAt: c.createdAt,
+  };
+  const opt = { alarmId: str(c.alarmId), agentId: str(c.agentId), elderId: str(c.elderId), contactId: str(c.contactId), endpoint: c.endpoint ?? undefined, did: c.did ?? undefined };
+  for (const [k, v] of Object.entries(opt)) if (v !== undefined) (rec as unknown as Record<string, unknown>)[k] = v;
+  if (c.line === 'red' || c.line === 'green' || c.line === 'other') rec.line = c.line;
+  if (c.answeredAt) rec.answeredAt = c.answeredAt;
+  return rec;
 }
 
 /** HOTLINE_DIDS and the queue settings (validated in loadConfig) as createTelephony's hotlines and queue. */

@@ -113,10 +113,26 @@ export interface CallbackRequestMessage {
   request: CallbackListRow;
 }
 
+/**
+ * An action on a live call's timeline (hold, mute, transfer, conference, supervisor …), to the call's agents and to
+ * supervisors: every tab and a reloaded page show the call's real state (held, muted), not what it last asked for.
+ */
+export interface CallActionMessage {
+  type: 'call_action';
+  callId: string;
+  action: string;
+  /** a user id, or 'system' */
+  by: string;
+  channelId: string | null;
+  at: string;
+  /** the action's detail without what must not spread (DTMF digits) */
+  detail: Record<string, unknown>;
+}
+
 export type HotlineWsMessage = IncomingCallMessage | HotlineMissedMessage | HotlineAnsweredMessage | HotlineDoneMessage;
 
 /** Everything sent through bus `ws.push` (some dashboards only); the WebSocket adds seq and at. */
-export type PushMessage = HotlineWsMessage | QueueAlertMessage | CallbackRequestMessage;
+export type PushMessage = HotlineWsMessage | QueueAlertMessage | CallbackRequestMessage | CallActionMessage;
 
 /** Wire form of a row: Dates become ISO strings, as JSON.stringify sends them. */
 export type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };

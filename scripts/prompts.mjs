@@ -15,7 +15,20 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { out: { type: 'string' }, install: { type: 'string' }, only: { type: 'string' } } });
+const USAGE = `usage: npm run prompts -- [--out DIR] [--install SOUNDS_DIR] [--only NAME]
+  Speaks telephony/prompts/prompts.json with espeak-ng and sox into 8 kHz mono WAV (default build/prompts/{zh,en}/);
+  --install also copies them into an Asterisk sounds directory (zh-CN as the default language, en/ for English).`;
+let values;
+try {
+  ({ values } = parseArgs({ options: { out: { type: 'string' }, install: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true }));
+} catch (e) {
+  console.error(`${e.message.replace(/\. To specify a positional.*$/s, '')}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const out = values.out ?? join(root, 'build', 'prompts');
 const texts = JSON.parse(readFileSync(join(root, 'telephony', 'prompts', 'prompts.json'), 'utf8'));
 /** espeak-ng voice per language, and where each language goes */

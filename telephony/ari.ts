@@ -874,6 +874,24 @@ export class AriAdapter {
     await this.direct('POST', `channels/${encodeURIComponent(channelId)}/record`, q);
   }
 
+  /**
+   * GET /applications/{app}: the channels and bridges Asterisk still has subscribed to our app. A real Asterisk
+   * keeps an app whose WebSocket went away (a crash of the hub) with its channels still in Stasis, and lists them
+   * here for the next connection (issue 19, checked on 22.10.1). undefined when the app is unknown (404).
+   */
+  async application(): Promise<{ channelIds: string[]; bridgeIds: string[] } | undefined> {
+    const r = (await this.direct('GET', `applications/${encodeURIComponent(this.opts.app)}`, {}, { absent: true })) as { channel_ids?: unknown; bridge_ids?: unknown } | null;
+    if (!r) return undefined;
+    const ids = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+    return { channelIds: ids(r.channel_ids), bridgeIds: ids(r.bridge_ids) };
+  }
+
+  /** GET /bridges: every bridge on the server (any app's). */
+  async listBridges(): Promise<BridgeSnapshot[]> {
+    const r = await this.direct('GET', 'bridges');
+    return Array.isArray(r) ? r.map((b) => parseBridge(b)) : [];
+  }
+
   /** GET /asterisk/info (raw JSON). */
   async info(): Promise<Record<string, unknown>> {
     return this.rest('asterisk info', (c) => c.asterisk.getInfo(), (r) => JSON.parse(JSON.stringify(r)) as Record<string, unknown>);

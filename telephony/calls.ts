@@ -177,6 +177,11 @@ export class Leg {
    * playback with PlaybackFinished `failed` before StasisEnd: that is the hang-up, not a missing prompt.
    */
   hangupRequested = false;
+  /**
+   * The channel outlived the process that placed or took it (issue 19, a restart mid-flow) and was adopted by
+   * this one (flows/recover.ts): its record was re-opened, and its end says so (`detail`).
+   */
+  resumed = false;
   /** We sent the hang-up (DELETE /channels/{id}); see `leaving`. */
   private hangingUp = false;
   private backstop: NodeJS.Timeout | undefined;
@@ -353,6 +358,15 @@ export class Leg {
     this.tracker.legChanged(this);
   }
 
+  /** An adopted leg that was already answered before the restart: up, without a second CallLog.answered unless the record lacked it. */
+  resumeAnswered(at: Date | undefined): void {
+    if (this.state === 'up' || this.state === 'ended') return;
+    if (!at) return this.markAnswered();
+    this.answeredAt = at;
+    this.setState('up');
+    this.resolveAnswered(true);
+  }
+
   markAnswered(): void {
     if (this.state === 'up' || this.state === 'ended') return;
     if (this.backstop) clearTimeout(this.backstop);
@@ -384,7 +398,8 @@ export class Leg {
       endedAt: this.endedAt,
     };
     if (this.answeredAt) result.answeredAt = this.answeredAt;
-    if (o.detail) result.detail = o.detail;
+    const detail = this.resumed ? (o.detail ? `${o.detail}; resumed after a hub restart` : 'resumed after a hub restart') : o.detail;
+    if (detail) result.detail = detail;
     this.result = result;
     const end: CallEnd = {
       at: this.endedAt,
@@ -394,7 +409,7 @@ export class Leg {
       durationMs: this.endedAt.getTime() - this.record.createdAt.getTime(),
       talkMs: this.answeredAt ? this.endedAt.getTime() - this.answeredAt.getTime() : 0,
     };
-    if (o.detail) end.detail = o.detail;
+    if (detail) end.detail = detail;
     if (this.queueSummary) end.queue = { ...this.queueSummary };
     this.port('ended', () => this.tracker.ports.calls.ended(this.channelId, end));
     this.state = 'ended';
@@ -532,6 +547,20 @@ export class CallTracker {
     leg.state = 'ringing';
     leg.endsAtStasisEnd = true;
     this.legs.set(channel.id, leg);
+    return leg;
+  }
+
+  /**
+   * A channel of a previous run that is still on Asterisk (issue 19, a restart mid-flow): tracked again with its
+   * re-opened (or fresh) record. Inbound channels end at StasisEnd as usual; outbound ones at ChannelDestroyed
+   * (the app keeps its originate-time subscription across the restart).
+   */
+  adoptLive(record: CallRecord, o: { extension?: string; recorded: Promise<boolean> }): Leg {
+    const leg = new Leg(record, this, o.extension, o.recorded);
+    leg.state = 'ringing';
+    leg.resumed = true;
+    if (record.direction === 'inbound') leg.endsAtStasisEnd = true;
+    this.legs.set(record.channelId, leg);
     return leg;
   }
 

@@ -34,6 +34,8 @@ export interface HotlineCallInfo {
   priority: boolean;
   ivrChoice?: IvrChoice;
   arrivedAt: Date;
+  /** Issue 19: the call was taken over from a previous run of the hub (restart mid-flow); the IVR choice is not known again. */
+  resumed?: boolean;
 }
 
 export interface HotlineEmergency extends HotlineCallInfo {

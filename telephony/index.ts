@@ -19,6 +19,7 @@ import { FlowRegistry, type FlowContext, type FlowDone, type TelephonyConfig, ty
 import { InboundHandler } from './flows/inbound.ts';
 import { HotlineHandler } from './flows/hotline.ts';
 import { queueOptions, type HotlineConfig, type QueueOptions } from './flows/hotline-config.ts';
+import { Recovery, type RecoveryReport } from './flows/recover.ts';
 import type { HotlineEvents } from './flows/hotline-events.ts';
 import type { WaitingCaller } from './flows/hotline-queue.ts';
 import type { QueueStats } from './flows/hotline-stats.ts';
@@ -40,11 +41,13 @@ export type { ClickToCallRequest, ClickToCallResult, ClickToCallStatus } from '.
 export type { FlowDone, TelephonyConfig, Ticket } from './flows/context.ts';
 export { FALLBACK_MEDIA } from './flows/prompts.ts';
 export { flowIdFor } from './flows/context.ts';
+export { isSupervisorLegKey } from './snoop.ts';
 export type { TelephonyLog } from './log.ts';
 export type { HotlineConfig, HotlineIvr, OverflowTarget, QueueMedia, QueueOptions } from './flows/hotline-config.ts';
 export type { HotlineAnswered, HotlineDone, HotlineEvents, HotlineMissed, HotlineQueued } from './flows/hotline-events.ts';
 export type { WaitingCaller } from './flows/hotline-queue.ts';
 export type { QueueStats } from './flows/hotline-stats.ts';
+export type { RecoveryReport } from './flows/recover.ts';
 
 export interface TelephonyOptions {
   /** ARI base URL, `http://host:8088`. */
@@ -102,6 +105,8 @@ export interface TelephonyEvents extends HotlineEvents {
   call_action: CallAction;
   /** Issue 19: a call's recording was stored (the same object CallLog.recorded gets). */
   recording: CallRecording;
+  /** Issue 19 (a restart mid-flow): what was taken over from Asterisk after a (re)connection (flows/recover.ts). */
+  recovered: RecoveryReport;
 }
 
 /** The connection state plus what makes a connected hub degraded, and counters for diagnostics. */
@@ -119,7 +124,11 @@ export type TelephonyHealth = AriHealth & {
 };
 
 export interface Telephony {
-  /** Connects; rejects only on wrong ARI credentials (401). Otherwise health() tells, and it keeps retrying. */
+  /**
+   * Connects; rejects only on wrong ARI credentials (401). Otherwise health() tells, and it keeps retrying.
+   * When up, it resolves after the calls a previous run left on Asterisk were taken over (event `recovered`);
+   * that runs again after every reconnection.
+   */
   start(): Promise<void>;
   stop(): Promise<void>;
   health(): TelephonyHealth;
@@ -219,6 +228,26 @@ export function createTelephony(opts: TelephonyOptions): Telephony {
   tracker.onForeignStasisStart = (e) => {
     if (!hotline.handle(e)) inbound.handle(e);
   };
+  // Issue 19 (a restart mid-flow): on every connection, before new hotline callers may enter the queue, take over
+  // what a previous run (or this one while disconnected) left on Asterisk. One recovery at a time.
+  let recovery: Promise<void> = Promise.resolve();
+  let recoveries = 0;
+  const recover = (): Promise<void> => {
+    const first = recoveries++ === 0;
+    const run = recovery.then(async () => {
+      if (adapter.health().state !== 'up') return;
+      try {
+        emitter.emit('recovered', await new Recovery(ctx, hotline, first).run());
+      } catch (err) {
+        log.error({ err: errText(err) }, 'telephony: taking over the calls of a previous run failed');
+      }
+    });
+    recovery = run;
+    hotline.holdNewCallers(run);
+    void run.then(() => hotline.queue.pump());
+    return run;
+  };
+  adapter.on('up', () => void recover());
   adapter.on('up', (h) => emitter.emit('up', h));
   adapter.on('down', (h) => emitter.emit('down', h));
   let started = false;
@@ -244,6 +273,7 @@ export function createTelephony(opts: TelephonyOptions): Telephony {
         started = false;
         throw err;
       }
+      await recovery;
     },
     async stop() {
       await Promise.all(flows.all().map((f) => f.cancel()));

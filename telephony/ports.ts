@@ -100,6 +100,8 @@ export interface QueueLegSummary {
   missedAgents?: string[];
   /** Voicemail: the stored recording's name. */
   voicemail?: string;
+  /** Issue 19: the call outlived a restart of the hub and was taken over from Asterisk (restart mid-flow). */
+  resumed?: boolean;
 }
 
 export interface CallLog {
@@ -113,6 +115,13 @@ export interface CallLog {
   /** Outbound: the far end answered (StasisStart). Inbound: we answered. */
   answered(channelId: string, at: Date): Promise<void>;
   ended(channelId: string, end: CallEnd): Promise<void>;
+  /**
+   * Issue 19 (a restart mid-flow): the channel `channelId` outlived the previous run of the hub and is adopted by
+   * this one. Make its record live again (the gateway ended it as an orphan at start) and return it, with
+   * `answeredAt` when it was answered; undefined when there is no record of it. The leg's later
+   * answered/ended go to the same record. Without this method telephony writes a fresh record instead.
+   */
+  reopen?(channelId: string): Promise<(CallRecord & { answeredAt?: Date }) | undefined>;
   /** Issue 19: an in-call action (hold, transfer, conference, mute, DTMF, supervisor…) for the call's timeline and audit_log. */
   action?(a: CallAction): Promise<void>;
   /** Issue 19: the call's bridge recording was stored (link it to the call record). */

@@ -12,6 +12,10 @@
  */
 import type { ControlledCall, SupervisorSession } from './controls/call.ts';
 import { ControlError, placeLeg, type ControlDeps } from './controls/deps.ts';
+
+/** The tag of a supervisor's leg in its idempotency key (`<call>#sup<n>`): the gateway tells these legs from an agent's. */
+export const SUPERVISOR_LEG_TAG = 'sup';
+export const isSupervisorLegKey = (key: string | null | undefined): boolean => !!key && new RegExp(`#${SUPERVISOR_LEG_TAG}\\d+$`).test(key);
 import { errText } from './log.ts';
 
 export type SuperviseMode = SupervisorSession['mode'];
@@ -32,7 +36,7 @@ export async function supervise(d: ControlDeps, call: ControlledCall, mode: Supe
   return call.run(async () => {
     if (mode !== 'barge' && !call.find('agent')) throw new ControlError('no_party', `call ${call.id} has no agent leg to listen to`);
     const target = sup.agentId ? { extension: sup.extension, agentId: sup.agentId } : { extension: sup.extension };
-    const leg = await placeLeg(d, call, target, 'sup');
+    const leg = await placeLeg(d, call, target, SUPERVISOR_LEG_TAG);
     call.add(leg, 'supervisor');
     const session: SupervisorSession = { id: leg.channelId, mode, leg, by };
     call.supervisors.set(session.id, session);

@@ -449,9 +449,13 @@ export interface paths {
                                 [key: string]: unknown;
                             })[];
                             contacts: ({
+                                altPhones?: string[];
                                 elderId: number;
                                 id: number;
+                                keyHolder?: boolean;
+                                maySms?: boolean;
                                 name: string;
+                                nextOfKin?: boolean;
                                 notes: string | null;
                                 phone: string;
                                 /** @description call order, 1 first */
@@ -506,12 +510,18 @@ export interface paths {
                                 accessNotes?: string | null;
                                 address?: string | null;
                                 allergies?: string | null;
+                                area?: string;
                                 /** @description YYYY-MM-DD */
                                 birthDate?: string | null;
+                                /** @description disabled 失能, living_alone 独居, empty_nest 空巢, advanced_age 高龄 */
+                                categories?: string[];
                                 conditions?: string | null;
                                 /** Format: date-time */
                                 createdAt?: string;
                                 dialect?: string | null;
+                                doctor?: string;
+                                /** @description the centre's own key (外部编号) */
+                                externalKey?: string | null;
                                 /** @enum {string|null} */
                                 gender?: "male" | "female" | "other" | null;
                                 id: number;
@@ -1385,6 +1395,42 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/callbacks/{id}/recording": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Play a call-back row's voicemail (留言; audio/wav, Range supported); each playback is audited */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2725,7 +2771,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create an elder record (老人档案) with ordered emergency contacts */
+        /** Create an elder record (老人档案) with ordered emergency contacts; agents and supervisors: a new caller’s record (建档: name, phone, gender, address, contacts) */
         post: {
             parameters: {
                 query?: never;
@@ -2740,17 +2786,33 @@ export interface paths {
                         accessNotes?: string;
                         address?: string;
                         allergies?: string;
+                        /** @description area, community or street office (片区/社区) */
+                        area?: string;
                         /** Format: date */
                         birthDate?: string;
+                        /** @description 失能 disabled, 独居 living_alone, 空巢 empty_nest, 高龄 advanced_age */
+                        categories?: ("disabled" | "living_alone" | "empty_nest" | "advanced_age")[];
                         conditions?: string;
                         contacts?: {
+                            /** @description further numbers, called after phone */
+                            altPhones?: string[];
+                            /** @description holds a key to the home (持钥匙人) */
+                            keyHolder?: boolean;
+                            /** @description may receive SMS notifications */
+                            maySms?: boolean;
                             name: string;
+                            /** @description next of kin (直系亲属) */
+                            nextOfKin?: boolean;
                             notes?: string;
                             phone: string;
                             /** @description family, neighbour, community worker, property security… */
                             relation?: string;
                         }[];
                         dialect?: string;
+                        /** @description family doctor (家庭医生) */
+                        doctor?: string;
+                        /** @description the centre's own key for the elder (外部编号), used by the import files */
+                        externalKey?: string | null;
                         gender?: "male" | "female" | "other";
                         /** @description 18-character resident ID number */
                         idNumber?: string;
@@ -2814,13 +2876,20 @@ export interface paths {
                             accessNotes?: string | null;
                             address?: string | null;
                             allergies?: string | null;
+                            area?: string;
                             /** @description YYYY-MM-DD */
                             birthDate?: string | null;
+                            /** @description disabled 失能, living_alone 独居, empty_nest 空巢, advanced_age 高龄 */
+                            categories?: string[];
                             conditions?: string | null;
                             contacts?: ({
+                                altPhones?: string[];
                                 elderId: number;
                                 id: number;
+                                keyHolder?: boolean;
+                                maySms?: boolean;
                                 name: string;
+                                nextOfKin?: boolean;
                                 notes: string | null;
                                 phone: string;
                                 /** @description call order, 1 first */
@@ -2853,6 +2922,9 @@ export interface paths {
                                 [key: string]: unknown;
                             })[];
                             dialect?: string | null;
+                            doctor?: string;
+                            /** @description the centre's own key (外部编号) */
+                            externalKey?: string | null;
                             /** @enum {string|null} */
                             gender?: "male" | "female" | "other" | null;
                             id: number;
@@ -2919,10 +2991,18 @@ export interface paths {
                         accessNotes?: string;
                         address?: string;
                         allergies?: string;
+                        /** @description area, community or street office (片区/社区) */
+                        area?: string;
                         /** Format: date */
                         birthDate?: string;
+                        /** @description 失能 disabled, 独居 living_alone, 空巢 empty_nest, 高龄 advanced_age */
+                        categories?: ("disabled" | "living_alone" | "empty_nest" | "advanced_age")[];
                         conditions?: string;
                         dialect?: string;
+                        /** @description family doctor (家庭医生) */
+                        doctor?: string;
+                        /** @description the centre's own key for the elder (外部编号), used by the import files */
+                        externalKey?: string | null;
                         gender?: "male" | "female" | "other";
                         /** @description 18-character resident ID number */
                         idNumber?: string;
@@ -2993,7 +3073,15 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description further numbers, called after phone */
+                        altPhones?: string[];
+                        /** @description holds a key to the home (持钥匙人) */
+                        keyHolder?: boolean;
+                        /** @description may receive SMS notifications */
+                        maySms?: boolean;
                         name: string;
+                        /** @description next of kin (直系亲属) */
+                        nextOfKin?: boolean;
                         notes?: string;
                         phone: string;
                         /** @description family, neighbour, community worker, property security… */
@@ -3150,6 +3238,307 @@ export interface paths {
                             time: string;
                         }[];
                     };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export (导出) with the import columns: ID numbers masked but for admins; installers get no health notes and no contacts */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "xlsx" | "csv";
+                    /** @description one kind; all (xlsx only, the default) for the three sheets */
+                    kind?: "elders" | "contacts" | "devices" | "all";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import a file (批量导入): all or nothing, in one transaction; answers a job to follow with GET /api/import/:jobId */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description elders, contacts or devices: for a CSV, which kind it holds (else its headers tell) */
+                    kind?: "elders" | "contacts" | "devices";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            counts?: {
+                                contacts: {
+                                    elders: number;
+                                    rows: number;
+                                };
+                                devices: {
+                                    create: number;
+                                    rows: number;
+                                    unchanged: number;
+                                };
+                                elders: {
+                                    create: number;
+                                    rows: number;
+                                    update: number;
+                                };
+                            };
+                            done: number;
+                            errorCount: number;
+                            errors: {
+                                column?: string;
+                                field?: string;
+                                message: string;
+                                row: number;
+                                sheet: string;
+                            }[];
+                            /** Format: date-time */
+                            finishedAt?: string;
+                            id: string;
+                            message?: string;
+                            /** @description MQTT devices' secrets: shown once, to the importer */
+                            secrets?: {
+                                identifier: string;
+                                mqttSecret: string;
+                            }[];
+                            /** Format: date-time */
+                            startedAt: string;
+                            /** @enum {string} */
+                            state: "validating" | "importing" | "done" | "failed";
+                            total: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/import/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An import job: state, progress (done of total), problems */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    jobId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            counts?: {
+                                contacts: {
+                                    elders: number;
+                                    rows: number;
+                                };
+                                devices: {
+                                    create: number;
+                                    rows: number;
+                                    unchanged: number;
+                                };
+                                elders: {
+                                    create: number;
+                                    rows: number;
+                                    update: number;
+                                };
+                            };
+                            done: number;
+                            errorCount: number;
+                            errors: {
+                                column?: string;
+                                field?: string;
+                                message: string;
+                                row: number;
+                                sheet: string;
+                            }[];
+                            /** Format: date-time */
+                            finishedAt?: string;
+                            id: string;
+                            message?: string;
+                            /** @description MQTT devices' secrets: shown once, to the importer */
+                            secrets?: {
+                                identifier: string;
+                                mqttSecret: string;
+                            }[];
+                            /** Format: date-time */
+                            startedAt: string;
+                            /** @enum {string} */
+                            state: "validating" | "importing" | "done" | "failed";
+                            total: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/import/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check an import file (试导入): every bad row and field, nothing written */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description elders, contacts or devices: for a CSV, which kind it holds (else its headers tell) */
+                    kind?: "elders" | "contacts" | "devices";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            counts: {
+                                contacts: {
+                                    elders: number;
+                                    rows: number;
+                                };
+                                devices: {
+                                    create: number;
+                                    rows: number;
+                                    unchanged: number;
+                                };
+                                elders: {
+                                    create: number;
+                                    rows: number;
+                                    update: number;
+                                };
+                            };
+                            /** @description all problems found; errors lists the first 2000 */
+                            errorCount: number;
+                            errors: {
+                                column?: string;
+                                field?: string;
+                                message: string;
+                                row: number;
+                                sheet: string;
+                            }[];
+                            format: string;
+                            ok: boolean;
+                            sheets: string[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/import/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Import template (导入模板): the headers and one example row; xlsx with three sheets, or one CSV per kind */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "xlsx" | "csv";
+                    /** @description one kind; all (xlsx only, the default) for the three sheets */
+                    kind?: "elders" | "contacts" | "devices" | "all";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
             };
         };

@@ -17,9 +17,18 @@ const myCalls = new Set<string>();
 /** A name for the far party of my calls ("张秀英", "李明（儿子）"); the pushed state only says elder/contact. */
 const callNames = new Map<string, string>();
 
+/** Calls this supervisor listens to, whispers into or barged into (call-log.ts supervise()): their legs there are not their own calls. */
+export const supervisedFlows = new Set<string>();
+
 export function resetCalls(): void {
+  supervisedFlows.clear();
   myCalls.clear();
   callNames.clear();
+}
+
+/** Names the far party of a call (the hotline pop knows the caller before the call is answered). */
+export function nameCall(id: string, name: string): void {
+  callNames.set(id, name);
 }
 
 export function callPartyName(c: LiveCall): string {
@@ -47,13 +56,27 @@ export function putCall(c: LiveCall): void {
   const key = String(c.id);
   const s = store.get();
   const prev = s.calls.get(key);
+  // My supervisor leg (监听 / 耳语 / 强插) on another agent's call is not my call: its 挂机 would end theirs.
+  if (c.party === 'agent' && c.agentId === s.user?.id && supervisedFlows.has(key)) return;
+  const wasMine = myCalls.has(key);
+  // Another agent's leg of my call (a transfer or conference target, or an agent the hotline rang before me):
+  // its ringing and hang-up are not my call's state.
+  if (wasMine && prev && c.party === 'agent' && c.agentId !== undefined && c.agentId !== null && c.agentId !== s.user?.id) return;
+  // My own agent leg of a flow I was not on yet (the hotline rang someone else first): a new call for me.
+  const myNewLeg = !wasMine && c.party === 'agent' && c.agentId !== undefined && c.agentId !== null && c.agentId === s.user?.id;
   // One flow, two legs: updates of the agent's leg must not replace the far party.
   const merged: LiveCall = { ...prev, ...c, party: c.party === 'agent' ? (prev?.party ?? null) : (c.party ?? prev?.party ?? null), number: c.party === 'agent' ? (prev?.number ?? null) : (c.number ?? prev?.number ?? null) };
   if (c.party === 'agent') merged.answeredAt = prev?.answeredAt ?? null;
   merged.startedAt = prev?.startedAt ?? c.startedAt ?? new Date().toISOString();
   if (merged.state === 'connected' && !merged.answeredAt) merged.answeredAt = new Date().toISOString();
   // Once ended, a late update of the other leg does not bring the call back.
-  if (prev?.state === 'ended' && c.state !== 'ended') merged.state = 'ended';
+  if (prev?.state === 'ended' && c.state !== 'ended' && !myNewLeg) merged.state = 'ended';
+  // A hotline caller is answered by the hub before any agent: my leg answering is the call connecting.
+  if (merged.flow === 'hotline' && c.party === 'agent' && c.agentId === s.user?.id && c.state === 'agent_answered') {
+    merged.state = 'connected';
+    merged.answeredAt = prev?.state === 'connected' ? (prev.answeredAt ?? null) : new Date().toISOString();
+  }
+  if (myNewLeg) merged.startedAt = c.startedAt ?? new Date().toISOString();
   // Nor does a late agent-leg update take a connected call back to "agent answered".
   if (prev?.state === 'connected' && c.state === 'agent_answered') merged.state = 'connected';
   if (c.agentId !== undefined && c.agentId !== null && c.agentId === s.user?.id) myCalls.add(key);
@@ -97,6 +120,13 @@ export async function restoreLiveCalls(): Promise<void> {
     const best = legs.reduce((a, b) => ((STATE_RANK[String(b.state)] ?? 0) > (STATE_RANK[String(a.state)] ?? 0) ? b : a));
     const startedAt = legs.map((l) => l.startedAt).filter((x): x is string => !!x).sort()[0] ?? null;
     const call: LiveCall = { ...legs[0]!, ...(far ?? {}), state: best.state, startedAt, answeredAt: far?.answeredAt ?? null, agentId: legs.find((l) => l.agentId)?.agentId ?? s.user.id };
+    // a hotline call: my leg up is the call connected (the caller was answered by the hub long before)
+    if (call.flow === 'hotline' && call.state === 'agent_answered') Object.assign(call, { state: 'connected', answeredAt: legs[0]!.answeredAt ?? null });
+    // only my own leg came back (its number is my extension): name the call by its line until the caller is known
+    if (call.flow === 'hotline' && !far) {
+      call.number = null;
+      if (!callNames.has(key)) callNames.set(key, t('hotline.inCall'));
+    }
     myCalls.add(key);
     if (call.elderId) void ensureElder(call.elderId);
     const known = store.get().calls.get(key);

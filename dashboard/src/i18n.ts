@@ -23,7 +23,7 @@ export function t(key: MsgKey, params?: Record<string, string | number>): string
 }
 
 /** A label from a family of keys (kind.sos, state.presented…); the raw value when there is no translation. */
-export function label(prefix: 'kind' | 'state' | 'agentState' | 'action' | 'deviceKind' | 'callState' | 'gender' | 'priority' | 'role' | 'conn' | 'callParty' | 'callOutcome' | 'commandState', value: string | number): string {
+export function label(prefix: 'kind' | 'state' | 'agentState' | 'action' | 'deviceKind' | 'callState' | 'gender' | 'priority' | 'role' | 'conn' | 'callParty' | 'callOutcome' | 'commandState' | 'callAction', value: string | number): string {
   const key = `${prefix}.${value}`;
   return tables[current][key] ?? tables['zh-CN'][key] ?? String(value);
 }

@@ -345,6 +345,8 @@ export function screenPop(target: Omit<OpenFile, 'nonce'>, priority: number): vo
     return;
   }
   openFile(target);
+  // an agent reading the call log: the pop must be seen
+  if (store.get().view === 'calls') store.set({ view: 'desk' });
 }
 
 /** After the agent resolved or closed an alarm: the most urgent one presented to them and still waiting pops. */

@@ -80,6 +80,16 @@ export type ElderFull = Omit<Closed<Answer<'/api/elders/{id}', 'get'>>, 'rules'>
 /** A call record as stored (GET /api/calls, GET /api/alarms/:id → calls). */
 export type CallRecord = Closed<Answer<'/api/calls', 'get'>[number]>;
 
+/** GET /api/call-log (a page: items newest first, nextCursor) and GET /api/call-log/:id (one call's legs and timeline). */
+export type CallLogPage = Closed<Answer<'/api/call-log', 'get'>>;
+export type CallLogEntry = CallLogPage['items'][number];
+export type CallDetail = Closed<Answer<'/api/call-log/{id}', 'get'>>;
+export type CallAction = CallDetail['actions'][number];
+/** GET /api/callbacks (each): the call-back list (回拨列表). */
+export type CallbackRequest = Closed<Answer<'/api/callbacks', 'get'>[number]>;
+/** POST /api/calls/:id/listen | whisper | barge. */
+export type SuperviseMode = 'listen' | 'whisper' | 'barge';
+
 export type CallState = 'ringing_agent' | 'dialing' | 'connected' | 'ended';
 
 /**
@@ -178,7 +188,8 @@ void _derived;
 const _derivedAnswers: [
   Derived<User>, Derived<AgentStatus>, Derived<Alarm>, Derived<AlarmEvent>, Derived<Contact>, Derived<Device>,
   Derived<Elder>, Derived<ElderFull>, Derived<CallRecord>, Derived<AlarmDetail>, Derived<ServerConfig>,
-] = [true, true, true, true, true, true, true, true, true, true, true];
+  Derived<CallLogEntry>, Derived<CallDetail>, Derived<CallbackRequest>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void _derivedAnswers;
 /** GET /api/calls/live answers LiveCalls. */
 const _liveFits: Closed<Answer<'/api/calls/live', 'get'>>[number] extends LiveCall ? true : false = true;

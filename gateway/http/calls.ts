@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Bus } from '../bus.js';
 import type { TelephonyHandle } from '../telephony-service.js';
+import { isSupervisorLegKey } from '../../telephony/index.js';
 import type { Db } from '../store/db.js';
 import { addEvent, getAlarm } from '../store/alarms.js';
 import { audit } from '../store/audit.js';
@@ -126,7 +127,8 @@ export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; te
   );
 
   r.get('/api/calls/live', { schema: { tags: ['calls'], summary: "The signed-in user's live calls (a reload or a new login mid-call restores them)", response: { 200: Type.Array(LiveCallSchema) } }, onRequest: staff }, async (req) =>
-    liveFlows(await liveCallsOfAgent(db, req.user!.id)),
+    // a supervisor's listen-in leg is not their call (hanging it up would end the agent's call)
+    liveFlows((await liveCallsOfAgent(db, req.user!.id)).filter((c) => !isSupervisorLegKey(c.idempotencyKey))),
   );
 
   // Live call state to dashboards (the WebSocket plugin forwards 'call' bus messages).

@@ -11,14 +11,14 @@ import { ApiError, badField, notFound } from './errors.js';
 import { Id, Paging, phone } from './schemas.js';
 
 /** The identifier as stored, or a 400: each protocol's rule (protocols/index.ts); phone numbers by the number rules. */
-function identifierOf(protocol: string, identifier: string): string {
+export function identifierOf(protocol: string, identifier: string, field = 'body/identifier'): string {
   const rule = protocolModule(protocol)!.identifier;
-  if (rule.phoneNumber) return phone(identifier, 'body/identifier');
-  if (!rule.pattern.test(identifier)) throw badField('body/identifier', `not a valid ${protocol} identifier: expected ${rule.hint}`);
+  if (rule.phoneNumber) return phone(identifier, field);
+  if (!rule.pattern.test(identifier)) throw badField(field, `not a valid ${protocol} identifier: expected ${rule.hint}`);
   return rule.normalise ? rule.normalise(identifier) : identifier;
 }
 
-const RegisterBody = Type.Object(
+export const RegisterBody = Type.Object(
   {
     identifier: Type.String({ minLength: 1, maxLength: 64, description: 'IMEI, watch id, Contact ID account, MQTT client id' }),
     protocol: Type.Union(PROTOCOL_NAMES.map((p) => Type.Literal(p))),

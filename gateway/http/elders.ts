@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Db } from '../store/db.js';
 import { audit } from '../store/audit.js';
-import { createElder, deleteElder, getElder, listContacts, listElders, setContactsTx, updateElder, type ContactInput } from '../store/elders.js';
+import { ELDER_CATEGORIES, createElder, deleteElder, getElder, listContacts, listElders, setContactsTx, updateElder, type ContactInput } from '../store/elders.js';
 import { listDevices } from '../store/devices.js';
 import { actorOf, requireRole } from './auth.js';
 import { notFound } from './errors.js';
@@ -25,7 +25,8 @@ function checkRules(body: { rules?: unknown; responsePlan?: unknown }): void {
   if (fields.length) throw new ApiError(400, 'validation', fields.map((f) => `${f.field}: ${f.message}`).join('; '), fields);
 }
 
-const ElderFields = {
+/** The fields of an elder as the API and the bulk import (gateway/import/) accept them. */
+export const ElderFields = {
   name: Type.String({ minLength: 1, maxLength: 100 }),
   gender: Type.Optional(Type.Union([Type.Literal('male'), Type.Literal('female'), Type.Literal('other')])),
   idNumber: Type.Optional(Type.String({ pattern: '^[0-9]{17}[0-9Xx]$', description: '18-character resident ID number' })),
@@ -42,14 +43,25 @@ const ElderFields = {
   accessNotes: Type.Optional(Type.String({ maxLength: 1000, description: 'key safe, door code' })),
   rules: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   responsePlan: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
+  externalKey: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64, pattern: '^[^#\\s][^\\s]*$', description: "the centre's own key for the elder (外部编号), used by the import files" }), Type.Null()])),
+  area: Type.Optional(Type.String({ maxLength: 100, description: 'area, community or street office (片区/社区)' })),
+  categories: Type.Optional(Type.Array(Type.Union(ELDER_CATEGORIES.map((c) => Type.Literal(c))), { maxItems: 4, uniqueItems: true, description: '失能 disabled, 独居 living_alone, 空巢 empty_nest, 高龄 advanced_age' })),
+  doctor: Type.Optional(Type.String({ maxLength: 200, description: 'family doctor (家庭医生)' })),
 };
 
-const CreateElder = Type.Object({ ...ElderFields, contacts: Type.Optional(Type.Array(ContactBody, { maxItems: 20 })) }, { additionalProperties: false });
+export const CreateElder = Type.Object({ ...ElderFields, contacts: Type.Optional(Type.Array(ContactBody, { maxItems: 20 })) }, { additionalProperties: false });
 const PatchElder = Type.Partial(Type.Object(ElderFields), { additionalProperties: false, minProperties: 1 });
 
 function normContacts(list: ContactInput[] | undefined, prefix: string): ContactInput[] {
-  return (list ?? []).map((c, i) => ({ ...c, phone: phone(c.phone, `${prefix}/${i}/phone`) }));
+  return (list ?? []).map((c, i) => ({
+    ...c,
+    phone: phone(c.phone, `${prefix}/${i}/phone`),
+    ...(c.altPhones ? { altPhones: c.altPhones.map((p, j) => phone(p, `${prefix}/${i}/altPhones/${j}`)) } : {}),
+  }));
 }
+
+/** What an agent may set when creating a new caller's record from a call. */
+const NEW_CALLER_FIELDS = new Set(['name', 'phone', 'gender', 'address', 'contacts']);
 
 export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChanged?: (elderId: number) => void }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -59,7 +71,12 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
   // Contacts' details are for the people who call them, not for installers (issue 15).
   const staff = requireRole(db, 'agent', 'supervisor', 'admin');
 
-  r.post('/api/elders', { schema: { tags: ['elders'], summary: 'Create an elder record (老人档案) with ordered emergency contacts', body: CreateElder }, onRequest: write }, async (req, reply) => {
+  r.post('/api/elders', { schema: { tags: ['elders'], summary: 'Create an elder record (老人档案) with ordered emergency contacts; agents and supervisors: a new caller’s record (建档: name, phone, gender, address, contacts)', body: CreateElder }, onRequest: read }, async (req, reply) => {
+    if (req.user!.role === 'agent' || req.user!.role === 'supervisor') {
+      // 建档 from a call: who they are and how to reach them; the rest (medical notes, rules, plans) is the file's owners'
+      const extra = Object.keys(req.body).filter((k) => !NEW_CALLER_FIELDS.has(k));
+      if (extra.length) throw new ApiError(403, 'forbidden_fields', `坐席建档只能填写姓名、电话、性别、地址和联系人 / agents may set only name, phone, gender, address and contacts (not ${extra.join(', ')})`);
+    }
     const { contacts, ...input } = req.body;
     checkRules(input);
     if (input.phone) input.phone = phone(input.phone, 'body/phone');

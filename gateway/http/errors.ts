@@ -26,6 +26,7 @@ const UNIQUE_MESSAGES: Record<string, string> = {
   devices_identifier_key: 'a device with this identifier (IMEI) is already registered',
   devices_sim_phone_key: 'this phone number is already bound to another device',
   elders_id_number_key: 'an elder with this ID number already exists',
+  elders_external_key_key: 'an elder with this external key (外部编号) already exists',
   users_username_key: 'this username is taken',
 };
 

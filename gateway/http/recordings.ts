@@ -3,11 +3,12 @@
  * Anxin, never served or redirected to Asterisk (the browser must not reach ARI or need its credentials). Agents,
  * supervisors and admins may play; installers may not. Every playback is in audit_log (who, which call, which alarm).
  */
-import type { FastifyInstance } from 'fastify';
-import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Db } from '../store/db.js';
 import { audit } from '../store/audit.js';
 import { callSummary } from '../store/call-log.js';
+import { getCallbackRequest } from '../store/callbacks.js';
 import { actorOf, requireRole } from './auth.js';
 import { CallParams, control, telephonyOf, type TelephonyGetter } from './call-access.js';
 import { ApiError } from './errors.js';
@@ -50,16 +51,40 @@ export async function recordingRoutes(app: FastifyInstance, o: { db: Db; telepho
       const name = call.recording ?? tel.recordings.nameFor(id);
       const wav = await control(() => tel.recordings.file(name));
       if (!wav) throw gone(id);
-      const range = byteRange(req.headers.range, wav.length);
-      // A player fetches the file in ranges: one playback is the request from the start (or the whole file).
-      if (range === undefined || (range !== 'bad' && range[0] === 0)) {
-        await audit(db, actorOf(req), 'recording_play', `call:${id}`, { recording: name, ...(call.alarmId ? { alarmId: call.alarmId } : {}), ...(call.elderId ? { elderId: call.elderId } : {}) });
-      }
-      reply.header('content-type', 'audio/wav').header('accept-ranges', 'bytes').header('cache-control', 'private, no-store');
-      reply.header('content-disposition', `inline; filename="${name}.wav"`);
-      if (range === 'bad') return reply.status(416).header('content-range', `bytes */${wav.length}`).send();
-      if (range) return reply.status(206).header('content-range', `bytes ${range[0]}-${range[1]}/${wav.length}`).send(wav.subarray(range[0], range[1] + 1));
-      return reply.send(wav);
+      return sendWav(req, reply, wav, name, () =>
+        audit(db, actorOf(req), 'recording_play', `call:${id}`, { recording: name, ...(call.alarmId ? { alarmId: call.alarmId } : {}), ...(call.elderId ? { elderId: call.elderId } : {}) }),
+      );
     },
   );
+
+  r.get(
+    '/api/callbacks/:id/recording',
+    {
+      schema: { tags: ['calls'], summary: "Play a call-back row's voicemail (留言; audio/wav, Range supported); each playback is audited", params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) },
+      onRequest: requireRole(db, 'agent', 'supervisor', 'admin'),
+    },
+    async (req, reply) => {
+      const row = await getCallbackRequest(db, req.params.id);
+      const none = new ApiError(404, 'no_recording', `该回拨记录没有留言（或已按保留期删除）/ call-back ${req.params.id} has no voicemail (or retention deleted it)`);
+      if (!row?.recording) throw none;
+      const name = row.recording;
+      const wav = await control(() => telephonyOf(o.telephony).recordings.file(name));
+      if (!wav) throw none;
+      return sendWav(req, reply, wav, name, () =>
+        audit(db, actorOf(req), 'voicemail_play', `callback:${row.id}`, { recording: name, ...(row.elderId ? { elderId: row.elderId } : {}) }),
+      );
+    },
+  );
+}
+
+/** Sends a WAV with Range support; `played` (the audit row) runs once per playback: the request from the start. */
+async function sendWav(req: FastifyRequest, reply: FastifyReply, wav: Buffer, name: string, played: () => Promise<unknown>) {
+  const range = byteRange(req.headers.range, wav.length);
+  // A player fetches the file in ranges: one playback is the request from the start (or the whole file).
+  if (range === undefined || (range !== 'bad' && range[0] === 0)) await played();
+  reply.header('content-type', 'audio/wav').header('accept-ranges', 'bytes').header('cache-control', 'private, no-store');
+  reply.header('content-disposition', `inline; filename="${name}.wav"`);
+  if (range === 'bad') return reply.status(416).header('content-range', `bytes */${wav.length}`).send();
+  if (range) return reply.status(206).header('content-range', `bytes ${range[0]}-${range[1]}/${wav.length}`).send(wav.subarray(range[0], range[1] + 1));
+  return reply.send(wav);
 }

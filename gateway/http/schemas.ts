@@ -14,6 +14,10 @@ export const ContactBody = Type.Object(
     relation: Type.Optional(Type.String({ maxLength: 50, description: 'family, neighbour, community worker, property security…' })),
     phone: Type.String({ minLength: 3, maxLength: 32 }),
     notes: Type.Optional(Type.String({ maxLength: 500 })),
+    altPhones: Type.Optional(Type.Array(Type.String({ minLength: 3, maxLength: 32 }), { maxItems: 4, description: 'further numbers, called after phone' })),
+    keyHolder: Type.Optional(Type.Boolean({ description: 'holds a key to the home (持钥匙人)' })),
+    nextOfKin: Type.Optional(Type.Boolean({ description: 'next of kin (直系亲属)' })),
+    maySms: Type.Optional(Type.Boolean({ description: 'may receive SMS notifications' })),
   },
   { additionalProperties: false },
 );

@@ -7,6 +7,7 @@ import { callLogRoutes } from '../http/call-log.js';
 import { callRoutes } from '../http/calls.js';
 import { commandRoutes } from '../http/commands.js';
 import { dashboardRoutes } from '../http/dashboard.js';
+import { importRoutes } from '../http/import.js';
 import { recordingRoutes } from '../http/recordings.js';
 import { buildHttp } from '../http/server.js';
 import { supervisorRoutes } from '../http/supervisor.js';
@@ -49,6 +50,7 @@ export async function startHttpPart(
       (app) => supervisorRoutes(app, { db, telephony: d.telephony.handle, agents, actions }),
       (app) => recordingRoutes(app, { db, telephony: d.telephony.handle }),
       (app) => callLogRoutes(app, { db }),
+      (app) => importRoutes(app, { db, onDeviceChanged: (id) => d.pipeline.registry.invalidate(id) }),
       (app) => dashboardRoutes(app, { mapTileUrl: cfg.mapTileUrl, mapTileAttribution: cfg.mapTileAttribution, timezone: cfg.timezone, wrapUpS: cfg.wrapUpS }),
     ],
   });

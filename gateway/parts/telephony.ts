@@ -20,7 +20,9 @@ export async function startTelephony(
   const stops = new Stops(log);
   const { db } = d;
   const orphans = await endOrphanCalls(db, new Date());
-  if (orphans) log.warn({ calls: orphans }, 'calls left live by the previous run marked lost (their flows ended with that process)');
+  // Issue 19: calls still up on Asterisk (hotline callers waiting, conversations) are taken over by telephony/'s
+  // recovery once it connects, which re-opens their records (CallLog.reopen); the rest stay lost.
+  if (orphans) log.warn({ calls: orphans }, 'calls left live by the previous run marked lost (their flows ended with that process; those still on Asterisk are taken over)');
   let telephonyHandle: TelephonyHandle | undefined;
   let telephonyError: string | undefined;
   try {

@@ -43,6 +43,11 @@ export async function listCallbackRequests(c: Queryable, f: { open?: boolean; li
   return r.rows.map((x) => camel<CallbackRequest>(x));
 }
 
+export async function getCallbackRequest(c: Queryable, id: number): Promise<CallbackRequest | undefined> {
+  const r = await c.query(`SELECT * FROM callback_requests WHERE id = $1`, [id]);
+  return r.rows[0] ? camel<CallbackRequest>(r.rows[0]) : undefined;
+}
+
 /** Marks a row handled; undefined when it does not exist or was handled already. */
 export async function handleCallbackRequest(c: Queryable, id: number, userId: number): Promise<CallbackRequest | undefined> {
   const r = await c.query(`UPDATE callback_requests SET handled_at = now(), handled_by = $2 WHERE id = $1 AND handled_at IS NULL RETURNING *`, [id, userId]);

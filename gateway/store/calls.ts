@@ -122,6 +122,23 @@ export async function endOrphanCalls(c: Queryable, startedAt: Date): Promise<num
   return r.rowCount ?? 0;
 }
 
+/**
+ * Issue 19 (a restart mid-flow): the record of a channel that outlived the previous run is live again, to end when
+ * the call does. Only a record still live or ended by endOrphanCalls, from the last 4 hours (Asterisk's channel ids
+ * repeat after its own restart). Returns the row, undefined when there is none.
+ */
+export async function reopenCall(c: Queryable, channelId: string): Promise<(CallRecord & { endpoint: string | null }) | undefined> {
+  const r = await c.query(
+    `UPDATE calls SET ended_at = NULL, outcome = NULL, cause_text = NULL, cause = NULL, duration_s = NULL, talk_s = NULL, detail = NULL
+      WHERE id = (SELECT id FROM calls WHERE channel_id = $1 AND ${LIVE_WINDOW}
+                    AND (ended_at IS NULL OR (outcome = 'lost' AND cause_text = 'gateway restarted during the call'))
+                  ORDER BY id DESC LIMIT 1)
+      RETURNING *`,
+    [channelId],
+  );
+  return r.rows[0] ? camel<CallRecord & { endpoint: string | null }>(r.rows[0]) : undefined;
+}
+
 /** Whether a call of this alarm is still live (ringing or up). */
 export async function hasLiveCall(c: Queryable, alarmId: number): Promise<boolean> {
   const r = await c.query(`SELECT 1 FROM calls WHERE alarm_id = $1 AND channel_id IS NOT NULL AND ended_at IS NULL AND ${LIVE_WINDOW} LIMIT 1`, [alarmId]);

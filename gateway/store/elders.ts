@@ -7,6 +7,14 @@ export interface ContactInput {
   relation?: string;
   phone: string;
   notes?: string;
+  /** further numbers, called after `phone` */
+  altPhones?: string[];
+  /** holds a key to the home (持钥匙人) */
+  keyHolder?: boolean;
+  /** next of kin (直系亲属) */
+  nextOfKin?: boolean;
+  /** may receive SMS notifications */
+  maySms?: boolean;
 }
 export interface Contact extends Required<ContactInput> {
   id: number;
@@ -31,7 +39,18 @@ export interface ElderInput {
   accessNotes?: string;
   rules?: Record<string, unknown>;
   responsePlan?: Record<string, unknown> | null;
+  /** the centre's own key for the elder (外部编号): import files refer to elders by it */
+  externalKey?: string | null;
+  /** area, community or street office (片区/社区) */
+  area?: string;
+  /** care categories (ELDER_CATEGORIES) */
+  categories?: string[];
+  /** family doctor (家庭医生) */
+  doctor?: string;
 }
+
+/** Care categories: 失能 (disabled), 独居 (lives alone), 空巢 (empty nest), 高龄 (advanced age, 80+). */
+export const ELDER_CATEGORIES = ['disabled', 'living_alone', 'empty_nest', 'advanced_age'] as const;
 
 export interface Elder extends ElderInput {
   id: number;
@@ -39,7 +58,7 @@ export interface Elder extends ElderInput {
   updatedAt: Date;
 }
 
-const FIELDS = ['name', 'gender', 'idNumber', 'birthDate', 'phone', 'address', 'lat', 'lon', 'conditions', 'medications', 'allergies', 'dialect', 'livesAlone', 'accessNotes', 'rules', 'responsePlan'] as const;
+const FIELDS = ['name', 'gender', 'idNumber', 'birthDate', 'phone', 'address', 'lat', 'lon', 'conditions', 'medications', 'allergies', 'dialect', 'livesAlone', 'accessNotes', 'rules', 'responsePlan', 'externalKey', 'area', 'categories', 'doctor'] as const;
 
 function toElder(r: Record<string, unknown>): Elder {
   const e = camel<Record<string, unknown>>(r);
@@ -66,7 +85,7 @@ export async function createElder(db: Db, input: ElderInput, contacts: ContactIn
 }
 
 function jsonify(v: unknown): unknown {
-  return v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v;
+  return v !== null && typeof v === 'object' && !(v instanceof Date) && !Array.isArray(v) ? JSON.stringify(v) : v;
 }
 
 export async function getElder(db: Queryable, id: number): Promise<Elder | undefined> {
@@ -104,14 +123,10 @@ export async function listContacts(db: Queryable, elderId: number): Promise<Cont
 export async function replaceContacts(db: Queryable, elderId: number, contacts: ContactInput[]): Promise<Contact[]> {
   await db.query('DELETE FROM contacts WHERE elder_id = $1', [elderId]);
   for (const [i, ct] of contacts.entries()) {
-    await db.query('INSERT INTO contacts (elder_id, position, name, relation, phone, notes) VALUES ($1, $2, $3, $4, $5, $6)', [
-      elderId,
-      i + 1,
-      ct.name,
-      ct.relation ?? '',
-      ct.phone,
-      ct.notes ?? '',
-    ]);
+    await db.query(
+      'INSERT INTO contacts (elder_id, position, name, relation, phone, notes, alt_phones, key_holder, next_of_kin, may_sms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+      [elderId, i + 1, ct.name, ct.relation ?? '', ct.phone, ct.notes ?? '', ct.altPhones ?? [], ct.keyHolder ?? false, ct.nextOfKin ?? false, ct.maySms ?? false],
+    );
   }
   return listContacts(db, elderId);
 }

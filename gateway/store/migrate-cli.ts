@@ -1,7 +1,30 @@
-import { loadConfig } from '../config.js';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
 import { migrate } from './migrate.js';
 
-const cfg = loadConfig();
+const USAGE = `usage: DATABASE_URL=postgres://user:pass@host:5432/db npm run migrate
+  Applies the pending migrations (gateway/store/migrations/*.sql) to the external PostgreSQL at DATABASE_URL.
+  The embedded PostgreSQL of \`npm start\` is migrated by the server itself at every start.`;
+
+try {
+  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } }, strict: true });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+} catch (e) {
+  console.error(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\n${USAGE}`);
+  process.exit(2);
+}
+
+let cfg;
+try {
+  cfg = loadConfig();
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  console.error(e.message);
+  process.exit(2);
+}
 if (!cfg.databaseUrl) {
   console.error('DATABASE_URL is not set: `npm start` migrates the embedded database by itself.');
   process.exit(2);

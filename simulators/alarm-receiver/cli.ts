@@ -1,8 +1,8 @@
 /**
  * Simulated alarm receiver (Sur-Gard MLR2 style) on a serial port.
  *
- *   tsx simulators/alarm-receiver/cli.ts --port /dev/pts/N [options]
- *   tsx simulators/alarm-receiver/cli.ts --pty [options]        (makes a pty pair with socat; open the printed end)
+ *   npm run sim:receiver -- --port /dev/pts/N [options]
+ *   npm run sim:receiver -- --pty [options]        (makes a pty pair with socat; open the printed end)
  *
  * Events (sent in this order, each waiting for its ACK):
  *   --pendant ACCOUNT     personal emergency E101 from ACCOUNT (zone 001)
@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { createPtyPair, type PtyPair } from './pty.ts';
 import { SimulatedReceiver, type Qualifier, type ReceiverEventInput, type SimRecord } from './receiver.ts';
 
-const USAGE = `usage: tsx simulators/alarm-receiver/cli.ts (--port PATH | --pty) [--pendant ACCOUNT] [--fall ACCOUNT] [--restore] [--test [--test-account ACCOUNT]]
+const USAGE = `usage: npm run sim:receiver -- (--port PATH | --pty) [--pendant ACCOUNT] [--fall ACCOUNT] [--restore] [--test [--test-account ACCOUNT]]
        [--event Q:CODE:ACCOUNT[:GROUP[:ZONE]]]... [--corrupt] [--form mlr2|sg] [--receiver RR] [--line L] [--line-width N]
        [--baud N] [--data-bits 7|8] [--parity none|even|odd] [--stop-bits 1|2] [--heartbeat-ms N] [--ack-timeout-ms N]
        [--retransmits N] [--stay]`;
@@ -114,37 +114,48 @@ async function shutdown(code: number): Promise<void> {
 async function main(): Promise<number> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string' },
-      pty: { type: 'boolean' },
-      pendant: { type: 'string' },
-      fall: { type: 'string' },
-      restore: { type: 'boolean' },
-      test: { type: 'boolean' },
-      'test-account': { type: 'string' },
-      event: { type: 'string', multiple: true },
-      corrupt: { type: 'boolean' },
-      form: { type: 'string' },
-      receiver: { type: 'string' },
-      line: { type: 'string' },
-      'line-width': { type: 'string' },
-      baud: { type: 'string' },
-      'data-bits': { type: 'string' },
-      parity: { type: 'string' },
-      'stop-bits': { type: 'string' },
-      'heartbeat-ms': { type: 'string' },
-      'ack-timeout-ms': { type: 'string' },
-      retransmits: { type: 'string' },
-      stay: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: false,
-    strict: true,
-  });
-  if (values.help || (!values.port && !values.pty)) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        port: { type: 'string' },
+        pty: { type: 'boolean' },
+        pendant: { type: 'string' },
+        fall: { type: 'string' },
+        restore: { type: 'boolean' },
+        test: { type: 'boolean' },
+        'test-account': { type: 'string' },
+        event: { type: 'string', multiple: true },
+        corrupt: { type: 'boolean' },
+        form: { type: 'string' },
+        receiver: { type: 'string' },
+        line: { type: 'string' },
+        'line-width': { type: 'string' },
+        baud: { type: 'string' },
+        'data-bits': { type: 'string' },
+        parity: { type: 'string' },
+        'stop-bits': { type: 'string' },
+        'heartbeat-ms': { type: 'string' },
+        'ack-timeout-ms': { type: 'string' },
+        retransmits: { type: 'string' },
+        stay: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
     process.stdout.write(USAGE + '\n');
-    return values.help ? 0 : 2;
+    return 0;
+  }
+  if (!values.port && !values.pty) {
+    process.stderr.write(`--port PATH or --pty is needed\n${USAGE}\n`);
+    return 2;
   }
 
   const num = (v: string | undefined, name: string): number | undefined => {
@@ -219,7 +230,9 @@ async function main(): Promise<number> {
   return new Promise<number>(() => undefined);
 }
 
-main().catch((err: unknown) => {
+main().then((code) => {
+  process.exitCode = code;
+}, (err: unknown) => {
   // a pending send rejected by our own shutdown is not an error
   if (state.stopping) return;
   process.stderr.write(`alarm receiver simulator: ${err instanceof Error ? err.message : String(err)}\n`);

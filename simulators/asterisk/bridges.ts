@@ -56,7 +56,16 @@ export class BridgeManager {
 
   add(b: SimBridge, channels: SimChannel[]): void {
     for (const ch of channels) {
-      if (ch.bridgeId === b.id || ch.hangingUp) continue;
+      if (ch.hangingUp) continue;
+      if (ch.bridgeId === b.id) {
+        // Added again to the bridge it is in: a real Asterisk 22.10.1 answers 204 and takes it out and puts it back
+        // (ChannelLeftBridge, then ChannelEnteredBridge); the app stays subscribed.
+        this.leave(ch);
+        b.channels.push(ch.id);
+        ch.bridgeId = b.id;
+        this.engine.hub.emit('ChannelEnteredBridge', { bridge: b.toJSON(), channel: ch.toJSON() }, new Set([...this.apps(b), ...ch.apps]));
+        continue;
+      }
       const moved = ch.bridgeId ? this.all.get(ch.bridgeId) : undefined;
       if (ch.bridgeId) this.leave(ch);
       // Moved out (not hung up): the app is no longer subscribed to the old bridge unless another of its

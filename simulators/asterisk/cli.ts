@@ -1,7 +1,7 @@
 /**
  * Standalone simulated Asterisk:
- *   tsx simulators/asterisk/cli.ts [--port 8088] [--host 127.0.0.1] [--directory file.json]
- *        [--user anxin] [--password anxin] [--app alarmhub] [--time-scale 1] [--quiet] [--exit-with-stdin]
+ *   npm run sim:asterisk -- [--port 8088] [--host 127.0.0.1] [--directory file.json]
+ *        [--user anxin] [--password anxin] [--app anxin] [--time-scale 1] [--quiet] [--exit-with-stdin]
  *
  * --exit-with-stdin: the parent keeps a pipe on our stdin and never writes to it; when the parent dies (even by
  * kill -9) the kernel closes the pipe, stdin ends and the simulator exits, so it never outlives the parent and never
@@ -10,23 +10,37 @@
 import { parseArgs } from 'node:util';
 import { loadDirectoryFile, startAsteriskSim } from './index.ts';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '8088' },
-    host: { type: 'string', default: '127.0.0.1' },
-    directory: { type: 'string' },
-    user: { type: 'string', default: 'anxin' },
-    password: { type: 'string', default: 'anxin' },
-    app: { type: 'string' },
-    'time-scale': { type: 'string', default: '1' },
-    quiet: { type: 'boolean', default: false },
-    'exit-with-stdin': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+const USAGE = `usage: npm run sim:asterisk -- [--port 8088] [--host 127.0.0.1] [--directory file.json] [--user anxin] [--password anxin]
+       [--app anxin] [--time-scale 1] [--quiet] [--exit-with-stdin]
+  A simulated Asterisk (ARI over HTTP and WebSocket) for TELEPHONY=ari with ARI_URL=http://HOST:PORT;
+  --app is the Stasis app injected inbound calls go to (Anxin's ARI_APP, default anxin); unset: the one app connected.`;
+
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string', default: '8088' },
+        host: { type: 'string', default: '127.0.0.1' },
+        directory: { type: 'string' },
+        user: { type: 'string', default: 'anxin' },
+        password: { type: 'string', default: 'anxin' },
+        app: { type: 'string' },
+        'time-scale': { type: 'string', default: '1' },
+        quiet: { type: 'boolean', default: false },
+        'exit-with-stdin': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    });
+  } catch (e) {
+    console.error(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const { values } = parse();
 
 if (values.help) {
-  console.log('usage: tsx simulators/asterisk/cli.ts [--port 8088] [--host 127.0.0.1] [--directory file.json] [--user anxin] [--password anxin] [--app alarmhub] [--time-scale 1] [--quiet] [--exit-with-stdin]');
+  console.log(USAGE);
   process.exit(0);
 }
 

@@ -21,6 +21,14 @@ const EVENT_LOG_MAX = 10_000;
 
 export class EventHub {
   private readonly apps = new Map<string, AppReg>();
+  /**
+   * Apps whose socket closed while Asterisk still had channels subscribed to them: a real Asterisk 22.10.1 keeps
+   * such an app (inactive) with its channels in Stasis, and still lists it in GET /applications[/{name}] (also after
+   * those channels are gone) until it is registered again; an app closed with nothing subscribed is gone (404).
+   */
+  private readonly inactive = new Set<string>();
+  /** Set by the engine: whether channels or bridges are subscribed to the app. */
+  hasSubscriptions: (app: string) => boolean = () => false;
   private readonly log: EventLogEntry[] = [];
   private seq = 0;
   /** Emits 'event' (EventLogEntry) for every event delivered, and 'app' (name, registered: boolean). */
@@ -36,12 +44,14 @@ export class EventHub {
       const old = this.apps.get(name);
       if (old && old.socket !== socket) this.sendRaw(old.socket, name, 'ApplicationReplaced', {});
       this.apps.set(name, { name, socket, subscribeAll });
+      this.inactive.delete(name);
       this.emitter.emit('app', name, true);
     }
     socket.on('close', () => {
       for (const name of appNames) {
         if (this.apps.get(name)?.socket === socket) {
           this.apps.delete(name);
+          if (this.hasSubscriptions(name)) this.inactive.add(name);
           this.emitter.emit('app', name, false);
         }
       }
@@ -54,6 +64,11 @@ export class EventHub {
 
   registeredApps(): string[] {
     return [...this.apps.keys()];
+  }
+
+  /** Registered apps, and inactive ones Asterisk still keeps (GET /applications). */
+  knownApps(): string[] {
+    return [...this.apps.keys(), ...[...this.inactive].filter((a) => !this.apps.has(a))];
   }
 
   /** Apps that asked for every event (`subscribeAll=true`). */
@@ -106,5 +121,6 @@ export class EventHub {
     const sockets = new Set([...this.apps.values()].map((a) => a.socket));
     for (const s of sockets) s.terminate();
     this.apps.clear();
+    this.inactive.clear();
   }
 }

@@ -164,6 +164,7 @@ export async function startAsteriskSim(opts: AsteriskSimOptions = {}): Promise<A
   const ari = new Router();
   registerChannels(ari, engine);
   registerBridges(ari, engine);
+  hub.hasSubscriptions = (app) => [...engine.channels.values()].some((c) => c.apps.has(app)) || [...engine.bridges.all.values()].some((b) => engine.bridges.apps(b).has(app));
   registerMisc(ari, engine, startedAt);
   const recordings = new RecordingManager(engine, opts.recordingDir ?? mkdtempSync(join(tmpdir(), 'anxin-sim-rec-')));
   registerRecordings(ari, engine, recordings);

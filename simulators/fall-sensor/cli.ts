@@ -1,9 +1,9 @@
 /**
  * Simulated fall sensors on the command line.
  *
- *   tsx simulators/fall-sensor/cli.ts native --url mqtt://127.0.0.1:1883 --id fs-0001 --secret SECRET
+ *   npm run sim:fall -- native --url mqtt://127.0.0.1:1883 --id fs-0001 --secret SECRET
  *       [--fall] [--presence on|off] [--every SECONDS]
- *   tsx simulators/fall-sensor/cli.ts zigbee --url mqtt://127.0.0.1:1883 [--username z2m --password PW]
+ *   npm run sim:fall -- zigbee --url mqtt://127.0.0.1:1883 [--username z2m --password PW]
  *       --name bedroom-radar --vendor tuya|heiman|owon|ias|cube [--fall] [--presence on|off]
  *       [--prefix zigbee2mqtt] [--every SECONDS]
  *
@@ -18,8 +18,8 @@ import { VENDORS, isVendor } from './facts.js';
 import { NativeFallSensor } from './native.js';
 import { Zigbee2MqttBridgeSim } from './zigbee.js';
 
-const usage = `usage: tsx simulators/fall-sensor/cli.ts native --url URL --id ID --secret SECRET [--fall] [--presence on|off] [--every S] [--ca FILE]
-       tsx simulators/fall-sensor/cli.ts zigbee --url URL [--username U --password P] --name NAME --vendor ${Object.keys(VENDORS).join('|')}
+const usage = `usage: npm run sim:fall -- native --url URL --id ID --secret SECRET [--fall] [--presence on|off] [--every S] [--ca FILE]
+       npm run sim:fall -- zigbee --url URL [--username U --password P] --name NAME --vendor ${Object.keys(VENDORS).join('|')}
             [--fall] [--presence on|off] [--prefix zigbee2mqtt] [--every S] [--ca FILE]`;
 
 function fail(message: string): never {
@@ -49,7 +49,7 @@ function options() {
       },
     });
   } catch (e) {
-    fail((e as Error).message);
+    fail((e as Error).message.replace(/\. To specify a positional.*$/s, ''));
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Simulated watch(es) on the command line.
  *
- *   tsx simulators/watch/cli.ts --host 127.0.0.1 --port 5093 --id 8800000015 [--mf 3G]
+ *   npm run sim:watch -- --host 127.0.0.1 --port 5093 --id 8800000015 [--mf 3G]
  *       [--sos|--fall|--removed|--fence-exit] [--ud-interval 60] [--lk-interval 300] [--count N] [--zj INDEX]
  *
  * --count N starts N watches with consecutive ids (8800000015, 8800000016, ...). Ctrl-C closes them and exits.
@@ -37,7 +37,7 @@ const WORDS: Record<string, string> = {
   btemp2: 'body temperature',
 };
 
-const usage = `usage: tsx simulators/watch/cli.ts --host 127.0.0.1 --port 5093 --id 8800000015 [--mf 3G]
+const usage = `usage: npm run sim:watch -- --host 127.0.0.1 --port 5093 --id 8800000015 [--mf 3G]
        [--sos|--fall|--removed|--fence-exit] [--ud-interval SECONDS] [--lk-interval SECONDS] [--count N] [--zj INDEX]`;
 
 function fail(message: string): never {

@@ -44,7 +44,7 @@ export async function ringNext(q: HotlineQueue, e: QueueEntry, pick: AgentPick):
   let leg: Leg | undefined;
   try {
     const spec: Parameters<typeof ctx.tracker.place>[0] = {
-      idempotencyKey: `hotline:${e.id}#a${n}`,
+      idempotencyKey: `${e.keyPrefix}#a${n}`,
       flowId: e.id,
       flow: 'hotline',
       party: 'agent',
@@ -102,7 +102,6 @@ async function connect(q: HotlineQueue, e: QueueEntry, agent: Leg, pick: AgentPi
   q.counters.answer(waitMs);
   await q.stopWaiting(e);
   const bridgeId = `${e.id}-br`;
-  const adopted: Leg[] = [];
   let bridged = false;
   try {
     await q.leaveHolding(e);
@@ -115,11 +114,22 @@ async function connect(q: HotlineQueue, e: QueueEntry, agent: Leg, pick: AgentPi
     if (e.leg.live) e.summary.result = 'failed';
   }
   q.pump();
+  await converseAndEnd(q, e, agent, bridgeId, bridged, true);
+}
+
+/**
+ * The bridged call until it is over: in-call controls (hold, transfer, conference, recording, snoop) own it
+ * until at most one party is left; then what is left is hung up, the bridge destroyed, the records written.
+ * Also the tail of a conversation adopted after a restart (flows/recover.ts; `record` false: a recording the
+ * previous run started goes on in the bridge until it is destroyed, but its name is not known here).
+ */
+export async function converseAndEnd(q: HotlineQueue, e: QueueEntry, agent: Leg, bridgeId: string, bridged: boolean, record: boolean): Promise<void> {
+  const { adapter, log } = q.ctx;
+  const adopted: Leg[] = [];
   if (bridged) {
-    // In-call controls (hold, transfer, conference, recording, snoop) own the call until at most one party is left.
     const elderId = e.call.match?.elder?.elderId;
     await q.ctx.controls
-      .converse({ callId: e.id, flow: 'hotline', bridgeId, agent, far: e.leg, keyPrefix: `hotline:${e.id}`, adopt: (l) => adopted.push(l), ...(elderId && { elderId }) })
+      .converse({ callId: e.id, flow: 'hotline', bridgeId, agent, far: e.leg, keyPrefix: e.keyPrefix, adopt: (l) => adopted.push(l), ...(elderId && { elderId }), ...(!record && { record: false }) })
       .catch((err: unknown) => log.error({ err: errText(err), entryId: e.id }, 'telephony: hotline call controls failed'));
   }
   const legs = [e.leg, agent, ...adopted];

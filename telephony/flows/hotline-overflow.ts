@@ -45,7 +45,7 @@ async function night(q: HotlineQueue, e: QueueEntry, number: string, ringTimeout
   const { ctx } = q;
   void say(q, e, 'night');
   const spec: Parameters<typeof ctx.tracker.place>[0] = {
-    idempotencyKey: `hotline:${e.id}#night`,
+    idempotencyKey: `${e.keyPrefix}#night`,
     flowId: e.id,
     flow: 'hotline',
     party: 'unknown',

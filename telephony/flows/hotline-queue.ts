@@ -39,7 +39,14 @@ export interface QueueEntry {
   summary: QueueLegSummary;
   /** What runs for the caller after the queue (bridged call, overflow): hotline_done waits for it. */
   work: Promise<void>[];
+  /**
+   * Idempotency keys of the legs placed for this caller: `hotline:<entryId>`, plus `#r<time>` when the call was
+   * taken over after a restart (issue 19): the keys the previous run used are claimed for good.
+   */
+  keyPrefix: string;
 }
+
+const keyPrefix = (entryId: string, resumed: boolean): string => `hotline:${entryId}${resumed ? `#r${Date.now().toString(36)}` : ''}`;
 
 /** A caller in the queue, for the wallboard. */
 export interface WaitingCaller {
@@ -72,6 +79,32 @@ export class HotlineQueue {
     readonly emit: HotlineEmit,
   ) {
     this.bridgeId = `${ctx.adapter.app}-hotline-queue`;
+  }
+
+  /** An entry for a caller already bridged with an agent when the hub restarted (flows/recover.ts): not waiting, not counted as offered. */
+  adoptConnected(leg: Leg, call: HotlineCallInfo, hotline: HotlineConfig, agentId: string | undefined, since: number): QueueEntry {
+    const e: QueueEntry = {
+      id: call.entryId,
+      leg,
+      call,
+      hotline,
+      seq: ++this.seq,
+      enqueuedAt: since,
+      state: 'connected',
+      missed: [],
+      agentN: 0,
+      work: [],
+      keyPrefix: keyPrefix(call.entryId, true),
+      summary: { entryId: call.entryId, hotline: call.did, result: 'answered', waitMs: 0, priority: call.priority, resumed: true, ...(agentId && { agentId }) },
+    };
+    leg.queueSummary = e.summary;
+    this.entries.set(e.id, e);
+    return e;
+  }
+
+  /** Resolves when the entry's call is over and its records are written; emits hotline_done. */
+  async settle(e: QueueEntry): Promise<void> {
+    return this.finish(e, e.leg.ended.then(() => undefined));
   }
 
   stop(): void {
@@ -108,22 +141,31 @@ export class HotlineQueue {
     return Date.now() - e.enqueuedAt;
   }
 
-  /** Puts the answered caller in the holding bridge; resolves when the call is over (records written). */
-  async enqueue(leg: Leg, call: HotlineCallInfo, hotline: HotlineConfig): Promise<void> {
+  /**
+   * Puts the answered caller in the holding bridge; resolves when the call is over (records written).
+   * `resume` (issue 19, flows/recover.ts): a caller taken over from a previous run of the hub, queued in the
+   * order of the calls (the entry's place is taken synchronously, before the first await), with the wait counted
+   * from `enqueuedAt`; `inBridge`: already in the holding bridge (not added again: a real Asterisk would take it
+   * out and put it back). If a resumed caller cannot be put in the holding bridge it is not left in silence: it is
+   * treated as abandoned (HotlinePort.abandoned: the call-back list) and hung up.
+   */
+  async enqueue(leg: Leg, call: HotlineCallInfo, hotline: HotlineConfig, resume?: { enqueuedAt: number; inBridge: boolean; joined?: (ok: boolean) => void }): Promise<void> {
     const e: QueueEntry = {
       id: call.entryId,
       leg,
       call,
       hotline,
       seq: ++this.seq,
-      enqueuedAt: Date.now(),
+      enqueuedAt: resume?.enqueuedAt ?? Date.now(),
       state: 'waiting',
       missed: [],
       agentN: 0,
       work: [],
+      keyPrefix: keyPrefix(call.entryId, resume !== undefined),
       summary: { entryId: call.entryId, hotline: call.did, result: 'abandoned', waitMs: 0, priority: call.priority },
     };
     if (call.ivrChoice) e.summary.ivrChoice = call.ivrChoice;
+    if (resume) e.summary.resumed = true;
     leg.queueSummary = e.summary;
     this.entries.set(e.id, e);
     this.counters.offer(call.priority);
@@ -131,15 +173,24 @@ export class HotlineQueue {
     leg.on('StasisEnd', () => this.callerGone(e));
     const done = leg.ended.then(() => this.callerGone(e));
     try {
-      await this.join(leg.channelId);
+      await this.join(leg.channelId, resume?.inBridge === true);
     } catch (err) {
       this.ctx.log.warn({ err: errText(err), channelId: leg.channelId }, 'telephony: hotline caller not added to the holding bridge');
+      if (resume && leg.live && e.state === 'waiting') {
+        // Nobody is lost: on the call-back list, and hung up rather than left without music.
+        this.callerGone(e);
+        await leg.hangup('normal');
+      }
     }
+    resume?.joined?.(leg.live && e.state === 'waiting');
     if (!leg.live) this.callerGone(e);
     if (e.state !== 'waiting') return this.finish(e, done);
     this.emit('hotline_queued', { call, position: this.position(e), at: new Date() });
     const maxWaitS = hotline.queueMaxWaitS ?? this.opts.maxWaitS;
-    e.timer = setTimeout(() => void this.overflow(e, 'max_wait'), scaledMs(this.ctx, maxWaitS));
+    // A resumed caller keeps the wait so far, but the ACD gets at least two ring rounds before the overflow.
+    const ringS = hotline.ringTimeoutS ?? this.opts.ringTimeoutS;
+    const leftS = resume ? Math.max(maxWaitS - this.waitMs(e) / (1000 * this.ctx.cfg.timeScale), 2 * ringS) : maxWaitS;
+    e.timer = setTimeout(() => void this.overflow(e, 'max_wait'), scaledMs(this.ctx, leftS));
     e.timer.unref();
     void this.announce(e);
     this.pump();
@@ -155,11 +206,12 @@ export class HotlineQueue {
   }
 
   /** The holding bridge, created (and its MOH started) on first use; re-created if Asterisk lost it. */
-  private async join(channelId: string): Promise<void> {
+  private async join(channelId: string, already = false): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       this.bridge ??= this.createBridge();
       try {
         await this.bridge;
+        if (already && attempt === 0) return;
         await this.ctx.adapter.addToBridge(this.bridgeId, [channelId]);
         return;
       } catch (err) {

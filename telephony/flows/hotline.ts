@@ -8,7 +8,7 @@
  */
 import type { StasisStartEvent } from '../ari-events.ts';
 import type { Leg } from '../calls.ts';
-import type { HotlineCallerMatch, HotlineCallInfo, HotlineEmergency } from '../hotline-ports.ts';
+import type { HotlineAbandon, HotlineCallerMatch, HotlineCallInfo, HotlineEmergency } from '../hotline-ports.ts';
 import { errText } from '../log.ts';
 import { normalisePhone } from '../phone.ts';
 import type { CallRecord } from '../ports.ts';
@@ -24,6 +24,17 @@ const digits = (n: string): string => n.replace(/[^\d+]/g, '');
 export class HotlineHandler {
   private readonly byDid = new Map<string, HotlineConfig>();
   readonly queue: HotlineQueue;
+  /**
+   * Issue 19 (a restart mid-flow): while the callers of a previous run are put back in the queue
+   * (flows/recover.ts), a new caller waits here before entering it, so nobody who waited longer is overtaken.
+   */
+  private gate: Promise<void> = Promise.resolve();
+
+  /** Holds new callers out of the queue until `until` settles. */
+  holdNewCallers(until: Promise<unknown>): void {
+    const prev = this.gate;
+    this.gate = Promise.all([prev, until.catch(() => undefined)]).then(() => undefined);
+  }
 
   constructor(
     private readonly ctx: FlowContext,
@@ -42,6 +53,19 @@ export class HotlineHandler {
 
   stop(): void {
     this.queue.stop();
+  }
+
+  /** A caller of a previous run who hung up before this run could take the call over: 呼损, the call-back list. */
+  abandonedWhileAway(ab: HotlineAbandon): void {
+    this.queue.counters.abandon(ab.waitMs);
+    this.emit('hotline_abandoned', ab);
+    const port = this.ctx.ports.hotline;
+    if (port) void port.abandoned(ab).catch((err: unknown) => this.ctx.log.error({ err: errText(err), entryId: ab.entryId }, 'telephony: hotline.abandoned failed'));
+  }
+
+  /** The screen-pop of a caller taken over after a restart (flows/recover.ts). */
+  emitCall(call: HotlineCallInfo): void {
+    this.emit('hotline_call', call);
   }
 
   hotlineOf(did: string): HotlineConfig | undefined {
@@ -78,7 +102,7 @@ export class HotlineHandler {
     return true;
   }
 
-  private async match(number: string, did: string): Promise<HotlineCallerMatch | undefined> {
+  async match(number: string, did: string): Promise<HotlineCallerMatch | undefined> {
     const { ports, log } = this.ctx;
     if (!number) return undefined;
     try {
@@ -134,6 +158,7 @@ export class HotlineHandler {
       this.emit('hotline_done', { call, summary: { ...leg.queueSummary } });
       return;
     }
+    await this.gate; // a caller who hangs up meanwhile is abandoned by enqueue (the call-back list)
     await this.queue.enqueue(leg, call, h);
   }
 

@@ -28,7 +28,17 @@ export interface AriProxy {
   restore(): Promise<void>;
   /** Media URIs of play requests (`?media=`) pass through this; undefined = unchanged. */
   rewriteMedia: ((media: string) => string) | undefined;
+  /**
+   * Sees every HTTP request before it is forwarded (it may wait, e.g. to hang a channel up first); a returned
+   * reply is sent instead of forwarding (e.g. a 500 for one operation). undefined = forward everything.
+   */
+  intercept: ((req: { method: string; url: string }) => Promise<InterceptReply | undefined> | InterceptReply | undefined) | undefined;
   close(): Promise<void>;
+}
+
+export interface InterceptReply {
+  status: number;
+  body?: unknown;
 }
 
 const PLAY = /^\/ari\/channels\/[^/?]+\/play(\/[^/?]+)?(\?|$)/;
@@ -38,7 +48,7 @@ export async function startAriProxy(target: string, o: { apiDocsStatus?: number;
   const wss = new WebSocketServer({ noServer: true });
   const sockets = new Set<Socket>();
   const upstreams = new Set<WebSocket>();
-  const self: { rewriteMedia: ((media: string) => string) | undefined } = { rewriteMedia: o.rewriteMedia };
+  const self: Pick<AriProxy, 'rewriteMedia' | 'intercept'> = { rewriteMedia: o.rewriteMedia, intercept: undefined };
   const rewrite = (url: string): string => {
     const fn = self.rewriteMedia;
     if (!fn || !PLAY.test(url)) return url;
@@ -57,6 +67,22 @@ export async function startAriProxy(target: string, o: { apiDocsStatus?: number;
       res.end(JSON.stringify({ message: 'Authentication required' }));
       return;
     }
+    const hook = self.intercept;
+    if (hook) {
+      void Promise.resolve(hook({ method: req.method ?? 'GET', url: req.url ?? '/' })).then(
+        (reply) => {
+          if (!reply) return forward();
+          req.resume();
+          const body = reply.body === undefined ? '' : JSON.stringify(reply.body);
+          res.writeHead(reply.status, body ? { 'Content-Type': 'application/json' } : {});
+          res.end(body);
+        },
+        () => forward(),
+      );
+      return;
+    }
+    forward();
+    function forward(): void {
     const path = req.method === 'POST' ? rewrite(req.url ?? '/') : req.url;
     const up = request({ host: t.hostname, port: t.port, method: req.method, path, headers: req.headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
@@ -67,6 +93,7 @@ export async function startAriProxy(target: string, o: { apiDocsStatus?: number;
       res.end();
     });
     req.pipe(up);
+    }
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
@@ -126,6 +153,12 @@ export async function startAriProxy(target: string, o: { apiDocsStatus?: number;
     },
     set rewriteMedia(fn) {
       self.rewriteMedia = fn;
+    },
+    get intercept() {
+      return self.intercept;
+    },
+    set intercept(fn) {
+      self.intercept = fn;
     },
     close: stopListening,
   };

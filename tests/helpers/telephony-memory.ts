@@ -52,6 +52,28 @@ export class MemoryCallLog {
     this.ops.push(`ended:${channelId}:${end.outcome}`);
   }
 
+  /** The gateway at start (store/calls.ts endOrphanCalls): every record without an end is ended as lost. */
+  endOrphans(at = new Date()): string[] {
+    const ids: string[] = [];
+    for (const c of this.calls.values()) {
+      if (c.end) continue;
+      c.end = { at, cause: null, causeText: 'gateway restarted during the call', outcome: 'lost', durationMs: at.getTime() - c.createdAt.getTime(), talkMs: 0 };
+      ids.push(c.channelId);
+    }
+    this.ops.push(`orphans:${ids.length}`);
+    return ids;
+  }
+
+  /** Issue 19: the record of a channel taken over after a restart is live again (only one ended as an orphan, or still live). */
+  async reopen(channelId: string): Promise<StoredCall | undefined> {
+    const c = this.calls.get(channelId);
+    if (!c || (c.end && c.end.causeText !== 'gateway restarted during the call')) return undefined;
+    delete c.end;
+    this.ops.push(`reopen:${channelId}`);
+    const { end: _end, ...rec } = c;
+    return { ...rec };
+  }
+
   private must(id: string): StoredCall {
     const c = this.calls.get(id);
     if (!c) throw new Error(`no call record ${id}`);

@@ -42,8 +42,13 @@ describe('HTTP API', () => {
     expect((await app.http.inject({ url: '/api/elders' })).statusCode).toBe(401);
     const bad = await app.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: 'nope' } });
     expect(bad.statusCode).toBe(401);
-    const r = await req('POST', '/api/elders', agent, { name: '张秀英' });
+    // an agent may open a new caller's record (建档 from a call), with who they are and how to reach them only
+    const r = await req('POST', '/api/elders', agent, { name: '张秀英', idNumber: '110101194501011234', rules: {} });
     expect(r.statusCode).toBe(403);
+    expect(r.json().message).toContain('idNumber');
+    const ok = await req('POST', '/api/elders', agent, { name: '新来电 张秀英', phone: '13800138111', contacts: [{ name: '李明', relation: '儿子', phone: '13900139111' }] });
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect((await req('PATCH', `/api/elders/${ok.json().id}`, agent, { name: '改名' })).statusCode).toBe(403);
   });
 
   it('an installer registers an elder with contacts and a device bound to that elder', async () => {

@@ -189,6 +189,8 @@ describe('supervisor and recording (issue 19)', () => {
       const r = await post(users.lead, `/api/calls/${callId}/${mode}`, mode === 'whisper' ? { extension: '8004' } : undefined);
       expect(r.statusCode, `${mode}: ${r.body}`).toBe(200);
       expect(r.json().status).toBe('connected');
+      // the supervisor's listen-in leg is not their own call: a reload must not offer them 挂机 on it
+      expect(((await get(users.lead, '/api/calls/live')).json() as { id: string }[]).map((c) => c.id)).not.toContain(callId);
       const end = await post(users.lead, `/api/calls/${callId}/supervision/${encodeURIComponent(r.json().sessionId)}/end`);
       expect(end.statusCode, end.body).toBe(200);
     }

@@ -228,7 +228,15 @@ for (const target of targets()) {
       expect(cb.recording).toMatch(/^hotline-/);
       const ari = makeAri(t.url, t.username, t.password);
       expect((await ari('GET', `recordings/stored/${cb.recording}`)).status).toBe(200);
+      // the agent plays it through Anxin (never from Asterisk): a WAV, audited; installers may not
+      const play = await app.http.inject({ url: `/api/callbacks/${cb.id}/recording`, headers: a1.headers });
+      expect(play.statusCode, play.body).toBe(200);
+      expect(play.headers['content-type']).toBe('audio/wav');
+      expect(play.rawPayload.toString('ascii', 8, 12)).toBe('WAVE');
+      await row(`SELECT 1 FROM audit_log WHERE action = 'voicemail_play' AND target = $1 AND actor = $2`, [`callback:${cb.id}`, `user:${a1.id}`], 5000, 'voicemail playback audited');
+      expect((await app.http.inject({ url: `/api/callbacks/999999/recording`, headers: a1.headers })).statusCode).toBe(404);
       await ari('DELETE', `recordings/stored/${cb.recording}`);
+      expect((await app.http.inject({ url: `/api/callbacks/${cb.id}/recording`, headers: a1.headers })).statusCode).toBe(404);
       const rec = await row(`SELECT queue_result, queue FROM calls WHERE channel_id = $1 AND ended_at IS NOT NULL`, [id], 20_000, 'caller leg ended');
       expect(rec).toMatchObject({ queue_result: 'voicemail', queue: { voicemail: cb.recording } });
     }, 90_000);

@@ -28,7 +28,7 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'POST /api/auth/login': 'public',
   'POST /api/auth/logout': ALL,
   'GET /api/auth/me': ALL,
-  'POST /api/elders': INSTALL,
+  'POST /api/elders': ALL,
   'GET /api/elders': ALL,
   'GET /api/elders/:id': ALL,
   'PATCH /api/elders/:id': INSTALL,
@@ -95,7 +95,13 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'GET /api/call-log': STAFF,
   'GET /api/call-log/:id': STAFF,
   'GET /api/callbacks': STAFF,
+  'GET /api/callbacks/:id/recording': STAFF,
   'POST /api/callbacks/:id/done': STAFF,
+  'GET /api/import/template': INSTALL,
+  'POST /api/import/dry-run': INSTALL,
+  'POST /api/import': INSTALL,
+  'GET /api/import/:jobId': INSTALL,
+  'GET /api/export': INSTALL,
 };
 
 let app: App;

@@ -1,6 +1,7 @@
 import { t } from '../i18n';
 import { useStore } from '../store';
 import { Notices, OfflineBanner, SoundPrompt } from './Banners';
+import { CallLog } from './CallLog';
 import { Desk } from './Desk';
 import { LoginView } from './LoginView';
 import { StatusBar } from './StatusBar';
@@ -32,6 +33,8 @@ export function App() {
         </main>
       ) : view === 'supervisor' ? (
         <Supervisor />
+      ) : view === 'calls' ? (
+        <CallLog />
       ) : (
         <Desk />
       )}

@@ -1,12 +1,14 @@
 /** The top bar: who is logged in, the phone extension (签入/签出), the agent state with its timer, the current call. */
 import { useState } from 'preact/hooks';
 import { fmtDuration, label, t } from '../i18n';
-import { CALL_ACTIVE, callPartyName, dismissCall, hangup } from '../calls';
+import { CALL_ACTIVE, callPartyName, dismissCall, hangup, myLiveCall } from '../calls';
+import { isRinging, useHotline } from '../hotline';
 import { errorText, isLead, logout, setAgentState, signIn, signOut } from '../session';
 import { notify, store, useNow, useStore } from '../store';
 import { SETTABLE_STATES } from '../types';
 import { HangupIcon, PhoneIcon } from './icons';
 import { LocaleSwitch } from './LocaleSwitch';
+import { CallBand, DialPadButton, bandCall } from './CallControls';
 
 export function StatusBar() {
   const user = useStore((s) => s.user);
@@ -14,37 +16,45 @@ export function StatusBar() {
   const connection = useStore((s) => s.connection);
   if (!user) return null;
   return (
-    <header class="statusbar" data-testid="statusbar">
-      <div class="sb-brand">
-        <span class="brand">{t('app.brand')}</span>
-        <span class="sb-user" data-testid="sb-user">
-          {user.displayName || user.username}
-          <small>{label('role', user.role)}</small>
-        </span>
-      </div>
-      {user.role !== 'installer' && <AgentControls compact={view === 'supervisor'} />}
-      <CallWidget compact={view === 'supervisor'} />
-      <div class="sb-right">
-        <span class={`conn conn-${connection}`} data-testid="connection" data-state={connection}>
-          <i />
-          {label('conn', connection)}
-        </span>
-        {isLead(user) && (
-          <div class="view-switch" role="tablist">
-            <button type="button" role="tab" aria-selected={view === 'desk'} class={`chip ${view === 'desk' ? 'on' : ''}`} onClick={() => store.set({ view: 'desk' })} data-testid="view-desk">
-              {t('view.desk')}
-            </button>
-            <button type="button" role="tab" aria-selected={view === 'supervisor'} class={`chip ${view === 'supervisor' ? 'on' : ''}`} onClick={() => store.set({ view: 'supervisor' })} data-testid="view-supervisor">
-              {t('view.supervisor')}
-            </button>
-          </div>
-        )}
-        <LocaleSwitch />
-        <button type="button" class="btn ghost small" onClick={() => void logout()} data-testid="logout">
-          {t('login.logout')}
-        </button>
-      </div>
-    </header>
+    <>
+      <header class="statusbar" data-testid="statusbar">
+        <div class="sb-brand">
+          <span class="brand">{t('app.brand')}</span>
+          <span class="sb-user" data-testid="sb-user">
+            {user.displayName || user.username}
+            <small>{label('role', user.role)}</small>
+          </span>
+        </div>
+        {user.role !== 'installer' && <AgentControls compact={view === 'supervisor'} />}
+        <CallWidget compact={view === 'supervisor'} />
+        <div class="sb-right">
+          <span class={`conn conn-${connection}`} data-testid="connection" data-state={connection}>
+            <i />
+            {label('conn', connection)}
+          </span>
+          {user.role !== 'installer' && (
+            <div class="view-switch" role="tablist">
+              <button type="button" role="tab" aria-selected={view === 'desk'} class={`chip ${view === 'desk' ? 'on' : ''}`} onClick={() => store.set({ view: 'desk' })} data-testid="view-desk">
+                {t('view.desk')}
+              </button>
+              {isLead(user) && (
+                <button type="button" role="tab" aria-selected={view === 'supervisor'} class={`chip ${view === 'supervisor' ? 'on' : ''}`} onClick={() => store.set({ view: 'supervisor' })} data-testid="view-supervisor">
+                  {t('view.supervisor')}
+                </button>
+              )}
+              <button type="button" role="tab" aria-selected={view === 'calls'} class={`chip ${view === 'calls' ? 'on' : ''}`} onClick={() => store.set({ view: 'calls' })} data-testid="view-calls">
+                {t('view.calls')}
+              </button>
+            </div>
+          )}
+          <LocaleSwitch />
+          <button type="button" class="btn ghost small" onClick={() => void logout()} data-testid="logout">
+            {t('login.logout')}
+          </button>
+        </div>
+      </header>
+      {user.role !== 'installer' && <CallBand />}
+    </>
   );
 }
 
@@ -56,6 +66,10 @@ function AgentControls({ compact }: { compact: boolean }) {
   const now = useNow();
   const [ext, setExt] = useState(() => localStorage.getItem('anxin.extension') ?? user?.extension ?? '');
   const [busy, setBusy] = useState(false);
+  // 置闲/置忙 wait while my call is live or a hotline call rings me (after the call: 话后整理, set by the server)
+  const onCall = useStore((s) => !!myLiveCall(s));
+  const ringing = useHotline((s) => isRinging(s));
+  const locked = ringing ? t('agent.lockedRinging') : onCall ? t('agent.lockedCall') : undefined;
   const run = async (fn: () => Promise<void>) => {
     setBusy(true);
     try {
@@ -103,7 +117,8 @@ function AgentControls({ compact }: { compact: boolean }) {
             key={s}
             class={`state-btn st-${s} ${me?.state === s ? 'on' : ''}`}
             aria-pressed={me?.state === s}
-            disabled={!signedIn || busy}
+            disabled={!signedIn || busy || !!locked}
+            title={signedIn ? locked : undefined}
             onClick={() => void run(() => setAgentState(s))}
             data-testid={`state-${s}`}
           >
@@ -135,12 +150,17 @@ function CallWidget({ compact }: { compact: boolean }) {
   useStore((s) => s.elders); // the far party's name after a reload
   const now = useNow();
   const [busy, setBusy] = useState(false);
+  // connected: 挂机 is in the call band under the bar, with the other controls
+  const banded = useStore((s) => bandCall(s)?.id);
+  // a hotline call ringing my phone: no 挂机 (it would hang up the caller, who is waiting in the queue)
+  const ringingPop = useHotline((s) => (s.pop?.status === 'ringing' ? s.pop.call.entryId : null));
   if (!call) {
     if (compact) return <div class="sb-call idle" data-testid="current-call" data-state="none" />;
     return (
       <div class="sb-call idle" data-testid="current-call" data-state="none">
         <PhoneIcon />
         <span class="muted">{t('call.none')}</span>
+        <DialPadButton />
       </div>
     );
   }
@@ -164,7 +184,7 @@ function CallWidget({ compact }: { compact: boolean }) {
           )}
         </span>
       </div>
-      {active ? (
+      {active && (banded === call.id || ringingPop === key) ? null : active ? (
         <button
           type="button"
           class="btn danger"

@@ -7,6 +7,7 @@ import { store, useNow, useStore } from '../store';
 import type { Stats } from '../types';
 import { KindIcon } from './icons';
 import { useQueue } from './Queue';
+import { ForceState, SupervisorCalls } from './SupervisorCalls';
 
 const TARGET60 = 0.975;
 const TARGET180 = 0.99;
@@ -52,6 +53,7 @@ export function Supervisor() {
         <Card title={t('supervisor.waiting')} value={String(waiting.length)} target={waiting.length ? t('supervisor.oldest', { age: fmtDuration(oldestWaiting) }) : t('supervisor.none')} bad={oldestWaiting > 60} testid="waiting" />
         <Card title={t('supervisor.ready')} value={`${ready} / ${rows.filter((a) => a.signedIn).length}`} target={t('supervisor.readyNote')} bad={ready === 0 && waiting.length > 0} testid="ready" />
       </section>
+      <SupervisorCalls />
       <div class="sup-grid">
         <section class="box" aria-label={t('supervisor.agents')}>
           <h2>{t('supervisor.agents')}</h2>
@@ -62,12 +64,13 @@ export function Supervisor() {
                 <th>{t('agent.extension')}</th>
                 <th>{t('agent.state')}</th>
                 <th>{t('supervisor.inState')}</th>
+                <th />
               </tr>
             </thead>
             <tbody>
               {rows.length === 0 && (
                 <tr>
-                  <td colSpan={4} class="muted">
+                  <td colSpan={5} class="muted">
                     {t('supervisor.noAgents')}
                   </td>
                 </tr>
@@ -85,6 +88,7 @@ export function Supervisor() {
                     <span class={`state-pill st-${a.signedIn ? a.state : 'away'}`}>{a.signedIn ? label('agentState', a.state) : t('agent.signedOut')}</span>
                   </td>
                   <td class="num">{a.since ? fmtDuration((now - new Date(a.since).getTime()) / 1000) : '—'}</td>
+                  <td>{a.signedIn && a.userId !== store.get().user?.id && <ForceState agent={a} />}</td>
                 </tr>
               ))}
             </tbody>

@@ -5,6 +5,8 @@ import { eventLine } from '../timeline';
 import type { Alarm, AlarmEvent, CallRecord } from '../types';
 import { outcomeLabel } from './file-util';
 import { LongText } from './LongText';
+import { RecordingPlayer } from './RecordingPlayer';
+import { recordedFlow } from '../call-log';
 
 interface Entry {
   at: string;
@@ -15,6 +17,8 @@ interface Entry {
   who?: string;
   detail?: string;
   live?: boolean;
+  /** a call whose recording can be played (its flow id) */
+  recording?: string | null;
 }
 
 export function Timeline({ alarm, events, calls, history }: { alarm?: Alarm; events: AlarmEvent[]; calls: CallRecord[]; history: Alarm[] }) {
@@ -32,6 +36,7 @@ export function Timeline({ alarm, events, calls, history }: { alarm?: Alarm; eve
       text: `${t(c.direction === 'inbound' ? 'call.inbound' : 'call.outbound')} · ${label('callParty', c.party)}${c.number ? ` ${c.number}` : ''}`,
       detail: [dur, c.outcome ? label('callOutcome', c.outcome) : null].filter(Boolean).join(' · ') || undefined,
       live,
+      recording: live ? null : recordedFlow(c),
     });
   }
   for (const h of history) {
@@ -57,6 +62,7 @@ export function Timeline({ alarm, events, calls, history }: { alarm?: Alarm; eve
                     <LongText text={en.detail} lines={3} />
                   </em>
                 )}
+                {en.recording && <RecordingPlayer flowId={en.recording} compact />}
               </span>
             </li>
           ))}

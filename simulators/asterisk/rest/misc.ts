@@ -26,10 +26,10 @@ export function registerMisc(r: Router, engine: Engine, startedAt: Date): void {
     return ok(only.length ? Object.fromEntries(Object.entries(all).filter(([k]) => only.includes(k))) : all);
   })
     .add('GET', 'asterisk/ping', () => ok({ asterisk_id: engine.opts.asteriskId, ping: 'pong', timestamp: astTimestamp() }))
-    .add('GET', 'applications', () => ok(engine.hub.registeredApps().map(appJson)))
+    .add('GET', 'applications', () => ok(engine.hub.knownApps().map(appJson)))
     .add('GET', 'applications/{applicationName}', (p) => {
       const name = p.str('applicationName') ?? '';
-      if (!engine.hub.isRegistered(name)) throw new ApiError(404, `Application not found`);
+      if (!engine.hub.knownApps().includes(name)) throw new ApiError(404, `Application not found`);
       return ok(appJson(name));
     })
     .add('GET', 'playbacks/{playbackId}', (p) => ok(engine.playbacks.get(p.str('playbackId') ?? '').toJSON()))

@@ -2,6 +2,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { CallActionKind } from '../../../telephony/ports.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const SRC = join(ROOT, 'dashboard', 'src');
@@ -20,6 +21,18 @@ const TIMELINE_ACTIONS = [
   'call_started', 'call_ended', 'contact_accepted', 'cascade_exhausted', 'recurred', 'recurred_as', 'closed_during_call',
   'reassign',
 ];
+
+/**
+ * Every in-call action on a call's timeline (call_actions.action, GET /api/call-log/:id), shown by the call log as
+ * `callAction.<key>`. A Record over telephony's CallActionKind: a new kind is a compile error here until listed; the
+ * test below also scans telephony/ for the literal actions it reports.
+ */
+const CALL_ACTIONS: Record<CallActionKind, true> = {
+  connected: true, hold: true, unhold: true, mute: true, unmute: true, dtmf: true, transfer_blind: true, consult: true,
+  transfer_complete: true, transfer_cancel: true, transfer_failed: true, conference_add: true, party_joined: true,
+  party_left: true, recording_started: true, recording_stopped: true, listen: true, whisper: true, barge: true,
+  supervisor_left: true, ended: true,
+};
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -67,5 +80,16 @@ describe('dashboard locales', () => {
     expect(written.size).toBeGreaterThan(20);
     expect([...written].filter((k) => !TIMELINE_ACTIONS.includes(k))).toEqual([]);
     expect(TIMELINE_ACTIONS.filter((k) => !zh[`action.${k}`] || !en[`action.${k}`])).toEqual([]);
+  });
+
+  it('has a zh-CN and an English label for every call-timeline action telephony reports', () => {
+    const kinds = Object.keys(CALL_ACTIONS);
+    const reported = new Set<string>();
+    for (const f of sources(join(ROOT, 'telephony'))) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/\breport\(\{[^}]*?\baction: '([a-z_]+)'/g)) reported.add(m[1]!);
+    }
+    expect(reported.size).toBeGreaterThan(10);
+    expect([...reported].filter((k) => !kinds.includes(k))).toEqual([]);
+    expect(kinds.filter((k) => !zh[`callAction.${k}`] || !en[`callAction.${k}`])).toEqual([]);
   });
 });

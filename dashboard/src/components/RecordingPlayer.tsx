@@ -1,0 +1,41 @@
+/**
+ * ▶ a call's recording: the <audio> element appears (and fetches) only when asked, so each playback the server
+ * audits is one the user started. The file comes from Anxin (GET /api/calls/:id/recording, same-origin, the session
+ * cookie goes with it), never from Asterisk.
+ */
+import { useState } from 'preact/hooks';
+import { recordingUrl } from '../call-log';
+import { t } from '../i18n';
+
+export function RecordingPlayer({ flowId, compact = false }: { flowId: string; compact?: boolean }) {
+  const [open, setOpen] = useState(false);
+  const [failed, setFailed] = useState(false);
+  if (!open) {
+    return (
+      <button
+        type="button"
+        class={`btn small play-btn ${compact ? 'ghost' : ''}`}
+        onClick={(e) => {
+          e.stopPropagation();
+          setOpen(true);
+        }}
+        title={t('recording.play')}
+        aria-label={t('recording.play')}
+        data-testid="play-recording"
+      >
+        ▶{compact ? '' : ` ${t('recording.play')}`}
+      </button>
+    );
+  }
+  return (
+    <span class="recording" onClick={(e) => e.stopPropagation()}>
+      {/* recordingUrl() is always a same-origin /api path built from an encoded call id */}
+      <audio controls autoPlay preload="auto" src={recordingUrl(flowId)} onError={() => setFailed(true)} data-testid="recording-audio" data-flow-id={flowId} />
+      {failed && (
+        <span class="form-error" data-testid="recording-error">
+          {t('recording.failed')}
+        </span>
+      )}
+    </span>
+  );
+}
