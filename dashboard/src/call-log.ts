@@ -40,9 +40,12 @@ export function callLogPath(q: CallLogQuery): string {
 export const searchCalls = (q: CallLogQuery) => get<CallLogPage>(callLogPath(q));
 export const callDetail = (flowId: string) => get<CallDetail>(`/api/call-log/${encodeURIComponent(flowId)}`);
 
-/** Same-origin path of a call's recording (audio/wav with Range; the session cookie goes with it; each playback is audited). */
-export function recordingUrl(flowId: string): string {
-  return `/api/calls/${encodeURIComponent(flowId)}/recording`;
+/** What a player plays: a call's recording, or a call-back row's voicemail. */
+export type RecordingOf = { flowId: string } | { callbackId: number };
+
+/** Same-origin path of a recording (audio/wav with Range; the session cookie goes with it; each playback is audited). */
+export function recordingUrl(of: RecordingOf): string {
+  return 'flowId' in of ? `/api/calls/${encodeURIComponent(of.flowId)}/recording` : `/api/callbacks/${Math.trunc(of.callbackId)}/recording`;
 }
 
 /** A far leg (GET /api/alarms/:id → calls) whose flow has a stored recording (the field is sent though the schema does not list it). */

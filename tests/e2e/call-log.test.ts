@@ -196,6 +196,32 @@ describe.skipIf(!CHROMIUM)('issue 19 in Chromium: call log, recordings, supervis
     await agent.locator('[data-testid=agent-state][data-state=not_ready]').waitFor(SOON);
     const forced = await q<{ detail: { reason: string; state: string } }>(`SELECT detail FROM audit_log WHERE action = 'agent_state_forced' AND target = $1`, [`user:${agentId}`]);
     expect(forced.map((f) => f.detail)).toEqual([expect.objectContaining({ state: 'not_ready', reason: REASON })]);
+
+    // 改派: the supervisor gives the agent's alarm to another signed-in agent, with a reason
+    const admin = await login(app);
+    const other = await app.http.inject({ method: 'POST', url: '/api/users', headers: admin, payload: { username: 'zhaolei', displayName: '赵磊', role: 'agent', password: PASSWORD, extension: '8006' } });
+    expect(other.statusCode, other.body).toBe(201);
+    const otherId = other.json().id as number;
+    const tok = (await app.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'zhaolei', password: PASSWORD } })).json().token as string;
+    const signIn = await app.http.inject({ method: 'POST', url: '/api/agents/me/sign-in', headers: { authorization: `Bearer ${tok}` }, payload: { extension: '8006', state: 'ready' } });
+    expect(signIn.statusCode, signIn.body).toBe(200);
+    await lead.locator(`[data-testid=agent-row][data-user-id="${otherId}"][data-state=ready]`).waitFor(SOON);
+    const alarmRow = lead.locator('[data-testid=sup-queue-row]', { hasText: HOSTILE }).first();
+    await alarmRow.locator('[data-testid=reassign]').click();
+    const re = lead.locator('[data-testid=reassign-dialog]');
+    await re.waitFor(SOON);
+    await re.locator('[data-testid=reassign-to]').selectOption(String(otherId));
+    await re.locator('[data-testid=reassign-reason]').fill(REASON);
+    await re.locator('[data-testid=reassign-save]').click();
+    await re.waitFor({ state: 'detached', ...SOON });
+    await until(async () => (await q<{ owner_id: string | null }>(`SELECT owner_id FROM alarms WHERE id = $1`, [alarmId])).find((a) => Number(a.owner_id) === otherId), 20_000);
+    const reassigned = await q<{ detail: { from: number; to: number; reason: string } }>(`SELECT detail FROM audit_log WHERE action = 'alarm_reassign' AND target = $1`, [`alarm:${alarmId}`]);
+    expect(reassigned.map((r) => r.detail)).toEqual([expect.objectContaining({ from: agentId, to: otherId, reason: REASON })]);
+    // 赵磊 hands it back (释放) and signs out: the last test needs nobody signed in
+    const zl = { authorization: `Bearer ${tok}` };
+    expect((await app.http.inject({ method: 'POST', url: `/api/alarms/${alarmId}/release`, headers: zl, payload: {} })).statusCode).toBe(200);
+    expect((await app.http.inject({ method: 'POST', url: '/api/agents/me/sign-out', headers: zl })).statusCode).toBe(200);
+    expect(await lead.locator('[data-testid=supervisor]').count()).toBe(1); // the row's own click (open the file, go to the desk) did not fire
     await nothingRan(agent, lead);
   }, 120_000);
 
@@ -321,7 +347,16 @@ describe.skipIf(!CHROMIUM)('issue 19 in Chromium: call log, recordings, supervis
     const row = agent.locator(`[data-testid=callback-row][data-reason=voicemail]`);
     await row.waitFor({ timeout: 30_000 });
     expect(await row.textContent()).toContain('留言');
-    await row.locator('[data-testid=voicemail-note]').waitFor(SOON);
+    // ▶ the voicemail, through Anxin (GET /api/callbacks/:id/recording), audited
+    await row.locator('[data-testid=voicemail-note] [data-testid=play-recording]').click();
+    const vm = row.locator('[data-testid=recording-audio]');
+    await vm.waitFor(SOON);
+    await agent.waitForFunction((el) => {
+      const a = el as unknown as { readyState: number; duration: number; error: unknown };
+      return a.error !== null || (a.readyState >= 1 && a.duration > 0);
+    }, await vm.elementHandle(), SOON);
+    expect(await vm.evaluate((el) => (el as unknown as { error: unknown }).error)).toBeNull();
+    await until(async () => (await q(`SELECT 1 FROM audit_log WHERE action = 'voicemail_play' AND actor = $1`, [`user:${agentId}`])).length > 0 || undefined, 20_000);
     expect(await row.locator('[data-testid=callback-number]').textContent()).toBe('13700137031');
     if (sim.channel(c.channel.id)) sim.farEndHangup(c.channel.id, 16);
     await nothingRan(agent, lead);

@@ -185,6 +185,34 @@ describe.skipIf(!CHROMIUM)('issue 19 in Chromium: the hotline pop and the in-cal
     await row(`SELECT 1 FROM calls WHERE channel_id = $1 AND ended_at IS NOT NULL AND queue_result = 'answered'`, [id]);
     await p.click('[data-testid=end-wrap-up]');
     await p.locator('[data-testid=agent-state][data-state=ready]').waitFor(SOON);
+
+    // afterwards the agent plays the call back from the call log (通话记录): the WAV comes through Anxin, audited
+    await row(`SELECT 1 FROM calls WHERE flow_id = $1 AND recording IS NOT NULL`, [id]);
+    await p.click('[data-testid=view-calls]');
+    const logRow = p.locator(`[data-testid=call-log-row][data-flow-id="${id}"]`);
+    await logRow.waitFor(SOON);
+    await logRow.click();
+    const detail = p.locator(`[data-testid=call-detail][data-flow-id="${id}"]`);
+    await detail.locator('[data-testid=call-timeline]').waitFor(SOON);
+    const acts = await detail.locator('[data-testid=call-action]').evaluateAll((els) => els.map((e) => e.getAttribute('data-action')));
+    for (const a of ['hold', 'unhold', 'consult', 'transfer_complete']) expect(acts, a).toContain(a);
+    await detail.locator('[data-testid=play-recording]').click();
+    const audio = detail.locator('[data-testid=recording-audio]');
+    await audio.waitFor(SOON);
+    await p.waitForFunction((el) => {
+      const a = el as unknown as { readyState: number; duration: number; error: unknown };
+      return a.error !== null || (a.readyState >= 1 && a.duration > 0);
+    }, await audio.elementHandle(), SOON);
+    const played = await audio.evaluate((el) => {
+      const a = el as unknown as { duration: number; error: { code: number } | null; currentSrc: string };
+      return { duration: a.duration, error: a.error?.code ?? null, src: a.currentSrc };
+    });
+    expect(played.error).toBeNull();
+    expect(played.duration).toBeGreaterThan(0);
+    expect(new URL(played.src).pathname).toBe(`/api/calls/${encodeURIComponent(id)}/recording`);
+    await row(`SELECT 1 FROM audit_log WHERE action = 'recording_play' AND target = $1 AND actor = $2`, [`call:${id}`, `user:${await userId('wangfang')}`]);
+    await shot(p, 'hotline-playback');
+    await p.click('[data-testid=view-desk]');
   }, 120_000);
 
   it('a contact named with a script payload shows literally and nothing runs', async () => {

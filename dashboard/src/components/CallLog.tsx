@@ -491,10 +491,10 @@ function CallbacksTab({ list }: { list: CallbackRequest[] | null }) {
               <td>
                 <strong>{t(r.reason === 'voicemail' ? 'callbacks.voicemail' : 'callbacks.abandoned')}</strong>
                 {r.reason === 'voicemail' && r.recording && (
-                  <small class="muted" data-testid="voicemail-note">
+                  <span data-testid="voicemail-note">
                     {' '}
-                    · {t('callbacks.voicemailRecorded')}
-                  </small>
+                    <RecordingPlayer callbackId={r.id} compact />
+                  </span>
                 )}
               </td>
               <td class="nowrap phone" data-testid="callback-number">

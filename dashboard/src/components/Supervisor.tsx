@@ -7,6 +7,7 @@ import { store, useNow, useStore } from '../store';
 import type { Stats } from '../types';
 import { KindIcon } from './icons';
 import { useQueue } from './Queue';
+import { Reassign } from './Reassign';
 import { ForceState, SupervisorCalls } from './SupervisorCalls';
 
 const TARGET60 = 0.975;
@@ -107,12 +108,13 @@ export function Supervisor() {
                 <th>{t('supervisor.state')}</th>
                 <th>{t('supervisor.owner')}</th>
                 <th>{t('supervisor.unanswered')}</th>
+                <th />
               </tr>
             </thead>
             <tbody>
               {list.length === 0 && (
                 <tr>
-                  <td colSpan={6} class="muted">
+                  <td colSpan={7} class="muted">
                     {t('queue.empty')}
                   </td>
                 </tr>
@@ -140,6 +142,9 @@ export function Supervisor() {
                     <td>{label('state', a.state)}</td>
                     <td>{a.ownerId !== null ? actorName(a.ownerId) : '—'}</td>
                     <td class={`num ${w && age > 60 ? 'late' : ''}`}>{w ? fmtDuration(age) : '—'}</td>
+                    <td>
+                      <Reassign alarm={a} />
+                    </td>
                   </tr>
                 );
               })}

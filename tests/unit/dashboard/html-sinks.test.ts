@@ -73,9 +73,9 @@ const ALLOWED: { file: string; rule: string; text: RegExp; count: number; why: s
   {
     file: 'dashboard/src/components/RecordingPlayer.tsx',
     rule: 'href/src/action from data',
-    text: /<audio\b[^>]*\bsrc=\{recordingUrl\(flowId\)\}/,
+    text: /<audio\b[^>]*\bsrc=\{recordingUrl\(of\)\}/,
     count: 1,
-    why: 'a call recording is played by <audio src>; recordingUrl() always returns the same-origin path /api/calls/<encodeURIComponent(id)>/recording, never a URL from data',
+    why: 'a call recording is played by <audio src>; recordingUrl() always returns a same-origin path, /api/calls/<encodeURIComponent(id)>/recording or /api/callbacks/<integer>/recording, never a URL from data',
   },
 ];
 
