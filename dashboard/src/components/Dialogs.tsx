@@ -16,6 +16,27 @@ export function Modal({ title, children, onCancel, testid }: { title: string; ch
   );
 }
 
+/** A supervisor's reason (kept in audit_log), the server's error and cancel/submit: the tail of their dialogs. */
+export function ReasonTail(p: { reason: string; setReason: (v: string) => void; error: string | null; onClose: () => void; canSave: boolean; saveLabel: string; testid: string }) {
+  return (
+    <>
+      <label class="force-reason">
+        <span>{t('supervisor.reason')}</span>
+        <textarea rows={2} maxLength={200} value={p.reason} placeholder={t('supervisor.reasonPlaceholder')} onInput={(e) => p.setReason(e.currentTarget.value)} data-testid={`${p.testid}-reason`} />
+      </label>
+      {p.error && <p class="form-error">{p.error}</p>}
+      <div class="modal-actions">
+        <button type="button" class="btn ghost" onClick={p.onClose}>
+          {t('common.cancel')}
+        </button>
+        <button type="submit" class="btn primary" disabled={!p.canSave} data-testid={`${p.testid}-save`}>
+          {p.saveLabel}
+        </button>
+      </div>
+    </>
+  );
+}
+
 export function NoteDialog({ onCancel, onSave, busy }: { onCancel: () => void; onSave: (note: string) => void; busy: boolean }) {
   const [note, setNote] = useState('');
   return (

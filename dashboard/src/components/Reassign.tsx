@@ -5,7 +5,7 @@ import { label, t } from '../i18n';
 import { errorText } from '../session';
 import { notify, useStore } from '../store';
 import type { Alarm } from '../types';
-import { Modal } from './Dialogs';
+import { Modal, ReasonTail } from './Dialogs';
 
 export function Reassign({ alarm }: { alarm: Alarm }) {
   const [open, setOpen] = useState(false);
@@ -72,19 +72,7 @@ function ReassignDialog({ alarm, onClose }: { alarm: Alarm; onClose: () => void 
               </select>
             </label>
           )}
-          <label class="force-reason">
-            <span>{t('supervisor.reason')}</span>
-            <textarea rows={2} maxLength={200} value={reason} placeholder={t('supervisor.reasonPlaceholder')} onInput={(e) => setReason(e.currentTarget.value)} data-testid="reassign-reason" />
-          </label>
-          {error && <p class="form-error">{error}</p>}
-          <div class="modal-actions">
-            <button type="button" class="btn ghost" onClick={onClose}>
-              {t('common.cancel')}
-            </button>
-            <button type="submit" class="btn primary" disabled={userId === null || busy} data-testid="reassign-save">
-              {t('supervisor.reassign')}
-            </button>
-          </div>
+          <ReasonTail reason={reason} setReason={setReason} error={error} onClose={onClose} canSave={userId !== null && !busy} saveLabel={t('supervisor.reassign')} testid="reassign" />
         </form>
       </Modal>
     </div>

@@ -10,7 +10,7 @@ import { fmtDuration, label, t } from '../i18n';
 import { elderName, ensureElder, errorText, onWs, refreshAgents } from '../session';
 import { notify, useNow, useStore } from '../store';
 import { SETTABLE_STATES, type AgentStatus, type SettableState, type SuperviseMode } from '../types';
-import { Modal } from './Dialogs';
+import { Modal, ReasonTail } from './Dialogs';
 
 const MODES: SuperviseMode[] = ['listen', 'whisper', 'barge'];
 
@@ -225,19 +225,7 @@ function ForceDialog({ agent, who, onClose }: { agent: AgentStatus; who: string;
             </button>
           ))}
         </div>
-        <label class="force-reason">
-          <span>{t('supervisor.reason')}</span>
-          <textarea rows={2} maxLength={200} value={reason} placeholder={t('supervisor.reasonPlaceholder')} onInput={(e) => setReason(e.currentTarget.value)} data-testid="force-reason" />
-        </label>
-        {error && <p class="form-error">{error}</p>}
-        <div class="modal-actions">
-          <button type="button" class="btn ghost" onClick={onClose}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" class="btn primary" disabled={!ok || busy} data-testid="force-save">
-            {t('common.save')}
-          </button>
-        </div>
+        <ReasonTail reason={reason} setReason={setReason} error={error} onClose={onClose} canSave={ok && !busy} saveLabel={t('common.save')} testid="force" />
       </form>
     </Modal>
   );
