@@ -59,13 +59,21 @@ export function whenUnauthenticated(fn: () => void): void {
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** A file sent as it is (an import's .xlsx or .csv), not as JSON. */
+export class RawBody {
+  constructor(
+    readonly blob: Blob,
+    readonly type: string,
+  ) {}
+}
+
 async function send(method: Method, path: string, body: unknown): Promise<{ res: Response; json: unknown }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = body instanceof RawBody ? body.type : 'application/json';
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : body instanceof RawBody ? body.blob : JSON.stringify(body) });
   } catch {
     throw new HttpError(0, 'network', 'network error');
   }

@@ -3,10 +3,12 @@ import { useStore } from '../store';
 import { Notices, OfflineBanner, SoundPrompt } from './Banners';
 import { CallLog } from './CallLog';
 import { Desk } from './Desk';
+import { ImportExport } from './ImportExport';
 import { LoginView } from './LoginView';
 import { StatusBar } from './StatusBar';
 import { Supervisor } from './Supervisor';
 import { SupervisorAlerts } from './SupervisorAlerts';
+import { Users } from './Users';
 
 export function App() {
   const user = useStore((s) => s.user);
@@ -27,7 +29,11 @@ export function App() {
       <SoundPrompt />
       <SupervisorAlerts />
       <Notices />
-      {user.role === 'installer' ? (
+      {view === 'users' && user.role === 'admin' ? (
+        <Users />
+      ) : view === 'import' && (user.role === 'admin' || user.role === 'installer') ? (
+        <ImportExport />
+      ) : user.role === 'installer' ? (
         <main class="desk">
           <p class="callout">{t('installer.note')}</p>
         </main>

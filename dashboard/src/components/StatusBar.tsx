@@ -26,12 +26,22 @@ export function StatusBar() {
           </span>
         </div>
         {user.role !== 'installer' && <AgentControls compact={view === 'supervisor'} />}
-        <CallWidget compact={view === 'supervisor'} />
+        {user.role !== 'installer' && <CallWidget compact={view === 'supervisor'} />}
         <div class="sb-right">
           <span class={`conn conn-${connection}`} data-testid="connection" data-state={connection}>
             <i />
             {label('conn', connection)}
           </span>
+          {user.role === 'installer' && (
+            <div class="view-switch" role="tablist">
+              <button type="button" role="tab" aria-selected={view !== 'import'} class={`chip ${view !== 'import' ? 'on' : ''}`} onClick={() => store.set({ view: 'desk' })} data-testid="view-desk">
+                {t('view.installer')}
+              </button>
+              <button type="button" role="tab" aria-selected={view === 'import'} class={`chip ${view === 'import' ? 'on' : ''}`} onClick={() => store.set({ view: 'import' })} data-testid="view-import">
+                {t('view.import')}
+              </button>
+            </div>
+          )}
           {user.role !== 'installer' && (
             <div class="view-switch" role="tablist">
               <button type="button" role="tab" aria-selected={view === 'desk'} class={`chip ${view === 'desk' ? 'on' : ''}`} onClick={() => store.set({ view: 'desk' })} data-testid="view-desk">
@@ -45,6 +55,16 @@ export function StatusBar() {
               <button type="button" role="tab" aria-selected={view === 'calls'} class={`chip ${view === 'calls' ? 'on' : ''}`} onClick={() => store.set({ view: 'calls' })} data-testid="view-calls">
                 {t('view.calls')}
               </button>
+              {user.role === 'admin' && (
+                <button type="button" role="tab" aria-selected={view === 'users'} class={`chip ${view === 'users' ? 'on' : ''}`} onClick={() => store.set({ view: 'users' })} data-testid="view-users">
+                  {t('view.users')}
+                </button>
+              )}
+              {user.role === 'admin' && (
+                <button type="button" role="tab" aria-selected={view === 'import'} class={`chip ${view === 'import' ? 'on' : ''}`} onClick={() => store.set({ view: 'import' })} data-testid="view-import">
+                  {t('view.import')}
+                </button>
+              )}
             </div>
           )}
           <LocaleSwitch />
