@@ -14,7 +14,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { helpOnly } from '../gateway/cli-usage.js';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import type { FastifyInstance } from 'fastify';
 
@@ -75,22 +75,8 @@ const USAGE = `usage: npm run api-types
   Regenerates dashboard/src/api-types.ts from the OpenAPI document of a server started on a temporary embedded
   PostgreSQL (run it after changing a route's schema in gateway/http/, then commit the file).`;
 
-/** --help answers the usage; anything else on the command line is a usage error (exit 2). */
-function checkArgs(): void {
-  try {
-    const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } }, strict: true });
-    if (values.help) {
-      console.log(USAGE);
-      process.exit(0);
-    }
-  } catch (e) {
-    console.error(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\n${USAGE}`);
-    process.exit(2);
-  }
-}
-
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  checkArgs();
+  helpOnly(USAGE);
   main().then(
     () => process.exit(0),
     (e: unknown) => {

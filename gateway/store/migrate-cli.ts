@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { helpOnly } from '../cli-usage.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { migrate } from './migrate.js';
 
@@ -6,16 +6,7 @@ const USAGE = `usage: DATABASE_URL=postgres://user:pass@host:5432/db npm run mig
   Applies the pending migrations (gateway/store/migrations/*.sql) to the external PostgreSQL at DATABASE_URL.
   The embedded PostgreSQL of \`npm start\` is migrated by the server itself at every start.`;
 
-try {
-  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } }, strict: true });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-} catch (e) {
-  console.error(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\n${USAGE}`);
-  process.exit(2);
-}
+helpOnly(USAGE);
 
 let cfg;
 try {
