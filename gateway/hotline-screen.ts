@@ -94,12 +94,11 @@ export function wireCallActions(tel: Telephony, o: { db: Db; bus: Bus; log: Logg
   });
 }
 
-/** Wires the hotline events to the WebSocket pushes (bus `ws.push`), and the in-call actions (wireCallActions). */
+/** Wires the hotline events to the WebSocket pushes (bus `ws.push`). */
 export function wireScreenPop(tel: Telephony, o: { db: Db; bus: Bus; log: Logger }): void {
   /** entry → the agents it popped at, so each of them sees it close */
   const popped = new Map<string, Set<number>>();
   const files = new CallerFiles(o.db);
-  wireCallActions(tel, o);
   tel.on('hotline_queued', (q: HotlineQueued) => files.prefetch(q.call));
   /**
    * Pushes of one entry in event order: the pop is built from the database, and a quick miss or hang-up must

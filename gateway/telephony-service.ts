@@ -20,7 +20,7 @@ import { addCallAction, callAnswered, callEnded, callRecorded, claimCall, create
 import { findElderByPhone, getElder, listContacts } from './store/elders.js';
 import type { AgentStates } from './alarms/agent-states.js';
 import { acdPort, hotlineLegEnded, hotlinePort, resetRinging, wireAcd, type HotlineDeps } from './hotline-service.js';
-import { wireScreenPop } from './hotline-screen.js';
+import { wireCallActions, wireScreenPop } from './hotline-screen.js';
 import { hotlineSettings } from './hotline-settings.js';
 
 const num = (s?: string) => (s === undefined || s === '' ? null : Number(s));
@@ -150,6 +150,8 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
   });
   wireAcd(telephony, bus);
   wireScreenPop(telephony, { db, bus, log });
+  // every call's in-call actions (hold, mute, transfer …), not only the hotline's
+  wireCallActions(telephony, { db, bus, log });
   telephony.on('call', (u) => bus.emit('call.changed', { update: u }));
   telephony.on('down', (h) => log.warn({ health: h }, 'telephony_down: Asterisk unreachable; alarms still pop, calls resume when it returns'));
   telephony.on('up', () => log.info('telephony up'));
