@@ -126,7 +126,7 @@ whenUnauthenticated(() => {
 });
 
 async function startSession(user: User): Promise<void> {
-  store.set({ user, view: isLead(user) ? 'supervisor' : 'desk' });
+  store.set({ user, view: user.role === 'installer' ? 'activate' : isLead(user) ? 'supervisor' : 'desk' });
   onSoundBlocked((blocked) => store.set({ soundBlocked: blocked }));
   const [config, outcomes] = await Promise.all([
     get<ServerConfig>('/api/config').catch((): Partial<ServerConfig> => ({})),

@@ -9,6 +9,10 @@ import { StatusBar } from './StatusBar';
 import { Supervisor } from './Supervisor';
 import { SupervisorAlerts } from './SupervisorAlerts';
 import { Users } from './Users';
+import { Account } from './Account';
+import { Activate } from './Activate';
+import { Devices } from './Devices';
+import { Elders } from './Elders';
 
 export function App() {
   const user = useStore((s) => s.user);
@@ -29,14 +33,18 @@ export function App() {
       <SoundPrompt />
       <SupervisorAlerts />
       <Notices />
-      {view === 'users' && user.role === 'admin' ? (
+      {view === 'account' ? (
+        <Account />
+      ) : view === 'users' && user.role === 'admin' ? (
         <Users />
       ) : view === 'import' && (user.role === 'admin' || user.role === 'installer') ? (
         <ImportExport />
+      ) : view === 'elders' && (user.role === 'admin' || user.role === 'installer') ? (
+        <Elders />
+      ) : view === 'devices' && (user.role === 'admin' || user.role === 'installer') ? (
+        <Devices />
       ) : user.role === 'installer' ? (
-        <main class="desk">
-          <p class="callout">{t('installer.note')}</p>
-        </main>
+        <Activate />
       ) : view === 'supervisor' ? (
         <Supervisor />
       ) : view === 'calls' ? (

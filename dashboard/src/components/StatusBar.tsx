@@ -10,6 +10,27 @@ import { HangupIcon, PhoneIcon } from './icons';
 import { LocaleSwitch } from './LocaleSwitch';
 import { CallBand, DialPadButton, bandCall } from './CallControls';
 
+type View = ReturnType<typeof store.get>['view'];
+
+/** The screens each role may switch between, in tab order (the first is where the role starts). */
+export function viewsFor(role: string, lead: boolean): View[] {
+  if (role === 'installer') return ['activate', 'elders', 'devices', 'import', 'account'];
+  const desk: View[] = ['desk', ...(lead ? (['supervisor'] as View[]) : []), 'calls'];
+  return role === 'admin' ? [...desk, 'elders', 'devices', 'users', 'import', 'account'] : [...desk, 'account'];
+}
+
+function ViewTabs({ role, lead, view }: { role: string; lead: boolean; view: View }) {
+  return (
+    <div class="view-switch" role="tablist">
+      {viewsFor(role, lead).map((v) => (
+        <button type="button" role="tab" key={v} aria-selected={view === v} class={`chip ${view === v ? 'on' : ''}`} onClick={() => store.set({ view: v })} data-testid={`view-${v}`}>
+          {t(`view.${v}`)}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function StatusBar() {
   const user = useStore((s) => s.user);
   const view = useStore((s) => s.view);
@@ -32,41 +53,7 @@ export function StatusBar() {
             <i />
             {label('conn', connection)}
           </span>
-          {user.role === 'installer' && (
-            <div class="view-switch" role="tablist">
-              <button type="button" role="tab" aria-selected={view !== 'import'} class={`chip ${view !== 'import' ? 'on' : ''}`} onClick={() => store.set({ view: 'desk' })} data-testid="view-desk">
-                {t('view.installer')}
-              </button>
-              <button type="button" role="tab" aria-selected={view === 'import'} class={`chip ${view === 'import' ? 'on' : ''}`} onClick={() => store.set({ view: 'import' })} data-testid="view-import">
-                {t('view.import')}
-              </button>
-            </div>
-          )}
-          {user.role !== 'installer' && (
-            <div class="view-switch" role="tablist">
-              <button type="button" role="tab" aria-selected={view === 'desk'} class={`chip ${view === 'desk' ? 'on' : ''}`} onClick={() => store.set({ view: 'desk' })} data-testid="view-desk">
-                {t('view.desk')}
-              </button>
-              {isLead(user) && (
-                <button type="button" role="tab" aria-selected={view === 'supervisor'} class={`chip ${view === 'supervisor' ? 'on' : ''}`} onClick={() => store.set({ view: 'supervisor' })} data-testid="view-supervisor">
-                  {t('view.supervisor')}
-                </button>
-              )}
-              <button type="button" role="tab" aria-selected={view === 'calls'} class={`chip ${view === 'calls' ? 'on' : ''}`} onClick={() => store.set({ view: 'calls' })} data-testid="view-calls">
-                {t('view.calls')}
-              </button>
-              {user.role === 'admin' && (
-                <button type="button" role="tab" aria-selected={view === 'users'} class={`chip ${view === 'users' ? 'on' : ''}`} onClick={() => store.set({ view: 'users' })} data-testid="view-users">
-                  {t('view.users')}
-                </button>
-              )}
-              {user.role === 'admin' && (
-                <button type="button" role="tab" aria-selected={view === 'import'} class={`chip ${view === 'import' ? 'on' : ''}`} onClick={() => store.set({ view: 'import' })} data-testid="view-import">
-                  {t('view.import')}
-                </button>
-              )}
-            </div>
-          )}
+          <ViewTabs role={user.role} lead={isLead(user)} view={view} />
           <LocaleSwitch />
           <button type="button" class="btn ghost small" onClick={() => void logout()} data-testid="logout">
             {t('login.logout')}
