@@ -27,7 +27,7 @@ function parts(at: Date, tz: string, calendar: 'gregory' | 'chinese'): { month: 
 export function greetingMoment(at: Date, tz = 'Asia/Shanghai'): GreetingMoment {
   const g = parts(at, tz, 'gregory');
   const hour = g?.hour ?? at.getHours();
-  const morning = hour < 12;
+  const morning = hour >= 5 && hour < 12; // 01:30 is the middle of the night, not 早上
   const gm = Number(g?.month ?? at.getMonth() + 1);
   const gd = g?.day ?? at.getDate();
   let holiday: HolidayKey | null = null;

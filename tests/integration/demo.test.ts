@@ -4,14 +4,18 @@
  * SIGTERM stops the whole process tree (simulated Asterisk and embedded PostgreSQL included), and a second run on
  * the same DATA_DIR reuses the centre (imports nothing) with new passwords.
  *
- * It runs scripts/demo.ts as `npm run demo` does, minus the dashboard build (not needed for the WebSocket).
+ * It runs scripts/demo.ts as `npm run demo` does (the dashboard is built first, as `npm run demo` does), and the
+ * first run is watched the way a newcomer watches it: the demo agent logs in with Chromium, signs in (签入) and
+ * sets ready, and an alarm pops up on the screen within 2 minutes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../testkit/free-port.js';
+import { CHROMIUM_ARGS, VIEWPORT, ARTIFACTS, collectErrors, ensureDashboardBuilt, findChromium } from '../helpers/browser.js';
+import { chromium } from 'playwright-core';
 import { alive, processTree, waitGone } from '../helpers/processes.js';
 import { ROOT } from '../helpers/vectors.js';
 import { WsClient } from '../helpers/ws.js';
@@ -81,7 +85,37 @@ async function stopDemo(d: Demo): Promise<void> {
   expect(d.out()).toMatch(/stopping the simulators, then Anxin/);
 }
 
+/** The newcomer's view: the demo agent logs in, signs in and sets ready; an alarm pops within 2 minutes. */
+async function agentSeesPop(d: Demo): Promise<void> {
+  const exe = findChromium();
+  if (!exe) return; // outside CI only (findChromium throws under CI=true)
+  ensureDashboardBuilt();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const browser = await chromium.launch({ executablePath: exe, args: CHROMIUM_ARGS, headless: true });
+  const errors: string[] = [];
+  try {
+    const page = await browser.newPage({ viewport: VIEWPORT, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    collectErrors(page, 'demo agent', errors);
+    await page.goto(`http://127.0.0.1:${d.port}/`);
+    await page.fill('input[name=username]', 'agent');
+    await page.fill('input[name=password]', d.passwords.agent!);
+    await page.click('button[type=submit]');
+    await page.locator('[data-testid=agent-state][data-state=signed_out]').waitFor({ timeout: 20_000 });
+    await page.fill('[data-testid=extension-input]', '8001');
+    await page.click('[data-testid=sign-in]');
+    await page.locator('[data-testid=agent-state][data-state=ready]').waitFor({ timeout: 20_000 });
+    const file = page.locator('[data-testid=elder-file][data-state=presented]');
+    await file.waitFor({ timeout: 120_000 });
+    expect((await file.locator('[data-testid=elder-name]').textContent())?.trim(), d.out()).toBeTruthy();
+    await page.screenshot({ path: `${ARTIFACTS}/demo-pop.png` });
+    expect(errors.filter((e) => !/WebSocket|net::ERR/.test(e))).toEqual([]);
+  } finally {
+    await browser.close();
+  }
+}
+
 describe('npm run demo', () => {
+
   let env: Record<string, string>;
 
   it('starts a demo centre whose agent sees an alarm within 2 minutes; SIGTERM stops the whole tree', { timeout: 300_000 }, async () => {
@@ -108,6 +142,7 @@ describe('npm run demo', () => {
     } finally {
       ws.close();
     }
+    await agentSeesPop(d);
     const n = await elderCount(d.port, token);
     expect(n).toBeGreaterThanOrEqual(45);
     expect(n).toBeLessThanOrEqual(55);

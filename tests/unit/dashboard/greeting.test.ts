@@ -5,12 +5,15 @@ import { addressOf, ageOf, greetingMoment, surnameOf } from '../../../dashboard/
 const TZ = 'Asia/Shanghai';
 
 describe('greetingMoment', () => {
-  it('says 早上好 before noon in the centre’s time zone, not after', () => {
+  it('says 早上好 from 05:00 to noon in the centre’s time zone, not after, and not in the night', () => {
     expect(greetingMoment(new Date('2026-11-23T01:00:00Z'), TZ)).toEqual({ holiday: null, morning: true }); // 09:00
     expect(greetingMoment(new Date('2026-11-23T06:00:00Z'), TZ)).toEqual({ holiday: null, morning: false }); // 14:00
-    // 20:00 UTC is 04:00 the next morning in Shanghai
-    expect(greetingMoment(new Date('2026-11-22T20:00:00Z'), TZ).morning).toBe(true);
-    expect(greetingMoment(new Date('2026-11-22T20:00:00Z'), 'UTC').morning).toBe(false);
+    // 22:00 UTC is 06:00 the next morning in Shanghai
+    expect(greetingMoment(new Date('2026-11-22T22:00:00Z'), TZ).morning).toBe(true);
+    expect(greetingMoment(new Date('2026-11-22T22:00:00Z'), 'UTC').morning).toBe(false);
+    // 17:30 UTC is 01:30 in Shanghai: the middle of the night, not 早上
+    expect(greetingMoment(new Date('2026-11-22T17:30:00Z'), TZ).morning).toBe(false);
+    expect(greetingMoment(new Date('2026-11-22T21:00:00Z'), TZ).morning).toBe(true); // 05:00
   });
 
   it('knows the public holidays of the Gregorian calendar', () => {
