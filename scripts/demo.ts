@@ -15,7 +15,8 @@
  *   this process and report on their schedules; one-key callers dial the red line on the simulated Asterisk
  *   (TELEPHONY=simulated, its /sim control API); where socat exists, a simulated Contact ID receiver sits on a
  *   pseudo-terminal (RECEIVERS "demo"). Every --alarm-every seconds (default 60, DEMO_ALARM_EVERY; 0 = none) one
- *   of them raises an SOS, a fall, a red-key call or a panel emergency, the kinds in turn.
+ *   of them raises an SOS, a fall, a red-key call or a panel emergency, the kinds in turn; none while DEMO_MAX_OPEN
+ *   (default 8) alarms are open, so an unattended demo does not pile up hundreds.
  * - Ctrl-C (SIGINT) or SIGTERM stops the simulators first, then the gateway (embedded PostgreSQL last).
  */
 import { randomBytes } from 'node:crypto';
@@ -26,6 +27,7 @@ import { hashDeviceSecret, newDeviceSecret } from '../gateway/device-secrets.js'
 import { COLUMNS, type Kind } from '../gateway/import/columns.js';
 import { writeFile } from '../gateway/import/workbook.js';
 import { hashPassword } from '../gateway/passwords.js';
+import { listAlarms } from '../gateway/store/alarms.js';
 import { audit } from '../gateway/store/audit.js';
 import { deleteUserSessions, getUserWithHash, updateUser } from '../gateway/store/users.js';
 import { createPtyPair, findSocat, type PtyPair } from '../simulators/alarm-receiver/pty.js';
@@ -36,7 +38,8 @@ import { SimulatedWatch } from '../simulators/watch/watch.js';
 
 const USAGE = `usage: npm run demo [-- --alarm-every SECONDS] [--elders N]
   Starts Anxin with a demo centre (DATA_DIR defaults to ./data-demo) and simulated devices.
-  --alarm-every S  an alarm (SOS, fall, red key, panel) every S seconds (default 60, or DEMO_ALARM_EVERY; 0 = no alarms)
+  --alarm-every S  an alarm (SOS, fall, red key, panel) every S seconds (default 60, or DEMO_ALARM_EVERY; 0 = no alarms);
+                   none while DEMO_MAX_OPEN (default 8) alarms are open
   --elders N       elders in the demo centre, 8-500 (default 50; only when the centre is first made)
   Environment: DEMO_PASSWORD sets the password of all four demo users (else random ones, new on every run),
   and every Anxin setting (HTTP_PORT, DATA_DIR, …) as for npm start.`;
@@ -371,8 +374,18 @@ async function startSimulators(
     }
   }
   if (!alarmEvery) return;
+  const maxOpen = Math.max(1, Number(process.env.DEMO_MAX_OPEN) || 8);
   let n = 0;
-  const raise = () => {
+  let paused = false;
+  const raise = async () => {
+    // Nobody working the queue: stop at DEMO_MAX_OPEN open alarms rather than pile up hundreds overnight.
+    const open = await listAlarms(app.db, { open: true, limit: maxOpen, offset: 0 }).catch(() => []);
+    if (open.length >= maxOpen) {
+      if (!paused) say(`${open.length} alarms are open: no new alarm until one is closed (DEMO_MAX_OPEN=${maxOpen}) / 未结报警已达 ${open.length} 条，暂停产生新报警`);
+      paused = true;
+      return;
+    }
+    paused = false;
     const kinds = ['watch-sos', 'sensor-fall', 'gt06-sos', 'red-key', 'watch-fall', 'panel-sos'].filter((k) => alarmers.has(k));
     if (stopping() || !kinds.length) return;
     // the kinds in turn; within a kind, a stride of 7 spreads the alarms over its devices (and districts)
@@ -382,8 +395,8 @@ async function startSimulators(
     void a.raise().catch(() => undefined);
   };
   timers.push(setTimeout(() => {
-    raise();
-    timers.push(setInterval(raise, alarmEvery * 1000));
+    void raise();
+    timers.push(setInterval(() => void raise(), alarmEvery * 1000));
   }, Math.min(alarmEvery, 10) * 1000));
 }
 
