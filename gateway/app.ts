@@ -93,7 +93,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     const pipeline = started('pipeline', startPipeline(ctx, { db, telemetry: telemetry.writer, alarms, broker }));
     const transports = started('transports', await startTransports(ctx, { pipeline, alarms, broker }));
     const telephony = started('telephony', await startTelephony(ctx, { db, alarms: alarms.alarms, registry: pipeline.registry, agents: alarms.agents }));
-    const http = started('http', await startHttpPart(ctx, { db, telemetry, alarms, pipeline, telephony }));
+    const http = started('http', await startHttpPart(ctx, { db, telemetry, alarms, pipeline, telephony, broker }));
     return {
       cfg, log, db, databaseUrl: store.databaseUrl, metrics: ctx.metrics, health: ctx.health, bus: ctx.bus, summary: ctx.summary,
       registry: pipeline.registry, pipeline: pipeline.pipeline, overload: pipeline.overload, commands: pipeline.commands,

@@ -12,6 +12,8 @@ export interface BusEvents {
   'device.unknown': { identifier: string; protocol: string; remote?: string };
   'device.online': { device: Device; protocol: string };
   'device.offline': { device: Device; protocol: string };
+  /** a device in its activation test (设备开通) raised this alarm: stored as a test alarm, already closed */
+  'device.test_alarm': { alarm: Alarm };
   'alarm.changed': { alarm: Alarm; action: string; actor: string };
   /** a commit created these alarms (after their alarm.changed): escalation runs its first step at once */
   'alarm.raised': { alarms: Alarm[] };

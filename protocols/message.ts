@@ -2,7 +2,7 @@
  * The one shape every decoder emits (architecture.md, "Contracts").
  * Pure types and tables: no I/O here.
  */
-import type { TSchema } from '@sinclair/typebox';
+import type { TObject, TSchema } from '@sinclair/typebox';
 
 export const PROTOCOLS = ['watch', 'gt06', 'contactid', 'mqtt-json', 'zigbee2mqtt', 'phone'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -249,6 +249,15 @@ export interface ProtocolModule {
   /** command keywords */
   commands: readonly string[];
   commandCodec?: CommandCodec;
+  /**
+   * TypeBox schema of each command's parameters (the body's fields besides `type`), by keyword: the protocol
+   * catalogue (GET /api/protocols) hands them to the dashboard's forms. The encoder stays the final check.
+   */
+  commandSchemas?: Readonly<Record<string, TObject>>;
+  /** the everyday commands offered first: locate, SOS numbers, upload interval, find, reset */
+  commonCommands?: readonly string[];
+  /** the registration `meta` fields the protocol reads (Contact ID: the panel vendor and zone names) */
+  settingsSchema?: TObject;
   /** stream protocols: stateful per connection, turns bytes into frames */
   createFramer?(): Framer;
   decode?(frame: Buffer, ctx: DecodeContext): DecodeOutcome;

@@ -340,6 +340,8 @@ export interface paths {
                             sourceKey?: string | null;
                             /** @enum {string} */
                             state: "raised" | "presented" | "accepted" | "in_progress" | "resolved" | "followed_up" | "closed" | "cleared";
+                            /** @description raised during its device's activation test (设备开通): closed at once, outcome 'test', never presented */
+                            test?: boolean;
                             /** Format: date-time */
                             updatedAt?: string;
                             zone: string | null;
@@ -414,6 +416,8 @@ export interface paths {
                                 sourceKey?: string | null;
                                 /** @enum {string} */
                                 state: "raised" | "presented" | "accepted" | "in_progress" | "resolved" | "followed_up" | "closed" | "cleared";
+                                /** @description raised during its device's activation test (设备开通): closed at once, outcome 'test', never presented */
+                                test?: boolean;
                                 /** Format: date-time */
                                 updatedAt?: string;
                                 zone: string | null;
@@ -465,6 +469,12 @@ export interface paths {
                                 [key: string]: unknown;
                             })[];
                             device: ({
+                                /**
+                                 * Format: date-time
+                                 * @description 设备开通: when its activation test was signed off; null until then
+                                 */
+                                activatedAt?: string | null;
+                                activatedBy?: number | null;
                                 battery: number | null;
                                 /** Format: date-time */
                                 createdAt?: string;
@@ -478,14 +488,27 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                                 model: string | null;
+                                /** @description on /api/devices routes: a live TCP or MQTT session right now */
+                                online?: boolean;
                                 protocol: string;
                                 signal: number | null;
                                 simPhone: string | null;
                                 state: string;
+                                /**
+                                 * Format: date-time
+                                 * @description end of its activation test window: until then its alarms are test alarms
+                                 */
+                                testUntil?: string | null;
                             } & {
                                 [key: string]: unknown;
                             }) | null;
                             devices: ({
+                                /**
+                                 * Format: date-time
+                                 * @description 设备开通: when its activation test was signed off; null until then
+                                 */
+                                activatedAt?: string | null;
+                                activatedBy?: number | null;
                                 battery: number | null;
                                 /** Format: date-time */
                                 createdAt?: string;
@@ -499,10 +522,17 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                                 model: string | null;
+                                /** @description on /api/devices routes: a live TCP or MQTT session right now */
+                                online?: boolean;
                                 protocol: string;
                                 signal: number | null;
                                 simPhone: string | null;
                                 state: string;
+                                /**
+                                 * Format: date-time
+                                 * @description end of its activation test window: until then its alarms are test alarms
+                                 */
+                                testUntil?: string | null;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -524,6 +554,8 @@ export interface paths {
                                 externalKey?: string | null;
                                 /** @enum {string|null} */
                                 gender?: "male" | "female" | "other" | null;
+                                /** @description GET /api/elders/:id/photo has an image */
+                                hasPhoto?: boolean;
                                 id: number;
                                 /** @description masked to the last 4 characters but for admins */
                                 idNumber?: string | null;
@@ -1065,7 +1097,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in user */
+        /** The signed-in user (lastLoginAt: the latest login of the user, usually this session’s own) */
         get: {
             parameters: {
                 query?: never;
@@ -1091,6 +1123,11 @@ export interface paths {
                                 displayName: string;
                                 extension?: string | null;
                                 id: number;
+                                /**
+                                 * Format: date-time
+                                 * @description the latest login (for /api/auth/me: usually this session’s own); null = never
+                                 */
+                                lastLoginAt?: string | null;
                                 /** @enum {string} */
                                 role: "agent" | "supervisor" | "installer" | "admin";
                                 username: string;
@@ -1106,6 +1143,86 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change one’s own password: the other sessions of the user end, this one stays */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        current: string;
+                        /** @description at least 8 characters */
+                        next: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sign-out-everywhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End every session of the signed-in user, this one included (a lost phone, a shared PC) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never> | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -2384,6 +2501,10 @@ export interface paths {
                     limit?: number;
                     offset?: number;
                     protocol?: string;
+                    /** @description a substring of the identifier, model or SIM number */
+                    q?: string;
+                    /** @description true: only devices bound to no elder */
+                    unbound?: boolean;
                 };
                 header?: never;
                 path?: never;
@@ -2396,7 +2517,42 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": ({
+                            /**
+                             * Format: date-time
+                             * @description 设备开通: when its activation test was signed off; null until then
+                             */
+                            activatedAt?: string | null;
+                            activatedBy?: number | null;
+                            battery: number | null;
+                            /** Format: date-time */
+                            createdAt?: string;
+                            elderId: number | null;
+                            id: number;
+                            identifier: string;
+                            kind: string;
+                            /** Format: date-time */
+                            lastSeen: string | null;
+                            meta?: {
+                                [key: string]: unknown;
+                            };
+                            model: string | null;
+                            /** @description a live TCP or MQTT session right now (never for phone, Contact ID or Zigbee devices) */
+                            online: boolean;
+                            protocol: string;
+                            signal: number | null;
+                            simPhone: string | null;
+                            state: string;
+                            /**
+                             * Format: date-time
+                             * @description end of its activation test window: until then its alarms are test alarms
+                             */
+                            testUntil?: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
                 };
             };
         };
@@ -2419,6 +2575,10 @@ export interface paths {
                         meta?: {
                             /** @description panel vendor for the Contact ID code table, e.g. climax */
                             vendor?: string;
+                            /** @description Contact ID: zone number → its name (GET /api/protocols settings) */
+                            zoneNames?: {
+                                [key: string]: string;
+                            };
                         } & {
                             [key: string]: string | number | boolean;
                         };
@@ -2468,7 +2628,42 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @description 设备开通: when its activation test was signed off; null until then
+                             */
+                            activatedAt?: string | null;
+                            activatedBy?: number | null;
+                            battery: number | null;
+                            /** Format: date-time */
+                            createdAt?: string;
+                            elderId: number | null;
+                            id: number;
+                            identifier: string;
+                            kind: string;
+                            /** Format: date-time */
+                            lastSeen: string | null;
+                            meta?: {
+                                [key: string]: unknown;
+                            };
+                            model: string | null;
+                            /** @description a live TCP or MQTT session right now (never for phone, Contact ID or Zigbee devices) */
+                            online: boolean;
+                            protocol: string;
+                            signal: number | null;
+                            simPhone: string | null;
+                            state: string;
+                            /**
+                             * Format: date-time
+                             * @description end of its activation test window: until then its alarms are test alarms
+                             */
+                            testUntil?: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2524,6 +2719,329 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/devices/{id}/activation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The activation test: online, battery, position and test alarms since it started */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @description when the activation was signed off; null until then
+                             */
+                            activatedAt: string | null;
+                            activatedBy: number | null;
+                            /** @description the test window is open now: alarms are test alarms */
+                            active: boolean;
+                            battery: number | null;
+                            deviceId: number;
+                            elderId: number | null;
+                            identifier: string;
+                            kind: string;
+                            /** Format: date-time */
+                            lastSeen: string | null;
+                            online: boolean;
+                            /** @description the newest valid fix since startedAt */
+                            position: {
+                                /** Format: date-time */
+                                at: string;
+                                lat: number;
+                                lon: number;
+                            } | null;
+                            protocol: string;
+                            signal: number | null;
+                            /**
+                             * Format: date-time
+                             * @description start of the latest test window
+                             */
+                            startedAt: string | null;
+                            /** @description test alarms since startedAt, newest first */
+                            testAlarms: {
+                                /** Format: date-time */
+                                at: string;
+                                id: number;
+                                kind: string;
+                                /** @description one-key callers: the line called */
+                                line?: string;
+                                zone: string | null;
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description end of the latest test window
+                             */
+                            until: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 设备开通: start (or restart) the activation test; the device’s alarms are test alarms until it ends */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description length of the test window
+                         * @default 15
+                         */
+                        minutes?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @description when the activation was signed off; null until then
+                             */
+                            activatedAt: string | null;
+                            activatedBy: number | null;
+                            /** @description the test window is open now: alarms are test alarms */
+                            active: boolean;
+                            battery: number | null;
+                            deviceId: number;
+                            elderId: number | null;
+                            identifier: string;
+                            kind: string;
+                            /** Format: date-time */
+                            lastSeen: string | null;
+                            online: boolean;
+                            /** @description the newest valid fix since startedAt */
+                            position: {
+                                /** Format: date-time */
+                                at: string;
+                                lat: number;
+                                lon: number;
+                            } | null;
+                            protocol: string;
+                            signal: number | null;
+                            /**
+                             * Format: date-time
+                             * @description start of the latest test window
+                             */
+                            startedAt: string | null;
+                            /** @description test alarms since startedAt, newest first */
+                            testAlarms: {
+                                /** Format: date-time */
+                                at: string;
+                                id: number;
+                                kind: string;
+                                /** @description one-key callers: the line called */
+                                line?: string;
+                                zone: string | null;
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description end of the latest test window
+                             */
+                            until: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/{id}/activation/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the activation test without signing off: alarms are real again */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @description when the activation was signed off; null until then
+                             */
+                            activatedAt: string | null;
+                            activatedBy: number | null;
+                            /** @description the test window is open now: alarms are test alarms */
+                            active: boolean;
+                            battery: number | null;
+                            deviceId: number;
+                            elderId: number | null;
+                            identifier: string;
+                            kind: string;
+                            /** Format: date-time */
+                            lastSeen: string | null;
+                            online: boolean;
+                            /** @description the newest valid fix since startedAt */
+                            position: {
+                                /** Format: date-time */
+                                at: string;
+                                lat: number;
+                                lon: number;
+                            } | null;
+                            protocol: string;
+                            signal: number | null;
+                            /**
+                             * Format: date-time
+                             * @description start of the latest test window
+                             */
+                            startedAt: string | null;
+                            /** @description test alarms since startedAt, newest first */
+                            testAlarms: {
+                                /** Format: date-time */
+                                at: string;
+                                id: number;
+                                kind: string;
+                                /** @description one-key callers: the line called */
+                                line?: string;
+                                zone: string | null;
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description end of the latest test window
+                             */
+                            until: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/{id}/activation/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign the device off as activated (ends the test); 409 not_bound without an elder */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @description 设备开通: when its activation test was signed off; null until then
+                             */
+                            activatedAt?: string | null;
+                            activatedBy?: number | null;
+                            battery: number | null;
+                            /** Format: date-time */
+                            createdAt?: string;
+                            elderId: number | null;
+                            id: number;
+                            identifier: string;
+                            kind: string;
+                            /** Format: date-time */
+                            lastSeen: string | null;
+                            meta?: {
+                                [key: string]: unknown;
+                            };
+                            model: string | null;
+                            /** @description a live TCP or MQTT session right now (never for phone, Contact ID or Zigbee devices) */
+                            online: boolean;
+                            protocol: string;
+                            signal: number | null;
+                            simPhone: string | null;
+                            state: string;
+                            /**
+                             * Format: date-time
+                             * @description end of its activation test window: until then its alarms are test alarms
+                             */
+                            testUntil?: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/devices/{id}/bind": {
@@ -2748,9 +3266,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Find elders: q matches the name, phone, address, area, a device identifier or SIM number, or the last 4–6 characters of the ID number (not for installers) */
         get: {
             parameters: {
                 query?: {
+                    /** @description exactly this area (片区/社区) */
+                    area?: string;
+                    category?: "disabled" | "living_alone" | "empty_nest" | "advanced_age";
                     limit?: number;
                     offset?: number;
                     q?: string;
@@ -2766,7 +3288,56 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: ({
+                                accessNotes?: string | null;
+                                address?: string | null;
+                                allergies?: string | null;
+                                area?: string;
+                                /** @description YYYY-MM-DD */
+                                birthDate?: string | null;
+                                /** @description disabled 失能, living_alone 独居, empty_nest 空巢, advanced_age 高龄 */
+                                categories?: string[];
+                                conditions?: string | null;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /** @description identifiers of the elder's devices */
+                                devices: string[];
+                                dialect?: string | null;
+                                doctor?: string;
+                                /** @description the centre's own key (外部编号) */
+                                externalKey?: string | null;
+                                /** @enum {string|null} */
+                                gender?: "male" | "female" | "other" | null;
+                                hasPhoto: boolean;
+                                id: number;
+                                /** @description masked to the last 4 characters but for admins */
+                                idNumber?: string | null;
+                                lat?: number | null;
+                                livesAlone?: boolean | null;
+                                lon?: number | null;
+                                medications?: string | null;
+                                name: string;
+                                /** @description alarms not closed or cleared (test alarms left out) */
+                                openAlarms: number;
+                                phone?: string | null;
+                                responsePlan?: {
+                                    [key: string]: unknown;
+                                } | null;
+                                rules?: {
+                                    [key: string]: unknown;
+                                };
+                                /** Format: date-time */
+                                updatedAt?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            total: number;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2901,6 +3472,12 @@ export interface paths {
                             /** Format: date-time */
                             createdAt?: string;
                             devices: ({
+                                /**
+                                 * Format: date-time
+                                 * @description 设备开通: when its activation test was signed off; null until then
+                                 */
+                                activatedAt?: string | null;
+                                activatedBy?: number | null;
                                 battery: number | null;
                                 /** Format: date-time */
                                 createdAt?: string;
@@ -2914,10 +3491,17 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                                 model: string | null;
+                                /** @description on /api/devices routes: a live TCP or MQTT session right now */
+                                online?: boolean;
                                 protocol: string;
                                 signal: number | null;
                                 simPhone: string | null;
                                 state: string;
+                                /**
+                                 * Format: date-time
+                                 * @description end of its activation test window: until then its alarms are test alarms
+                                 */
+                                testUntil?: string | null;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2927,6 +3511,8 @@ export interface paths {
                             externalKey?: string | null;
                             /** @enum {string|null} */
                             gender?: "male" | "female" | "other" | null;
+                            /** @description GET /api/elders/:id/photo has an image */
+                            hasPhoto?: boolean;
                             id: number;
                             /** @description masked to the last 4 characters but for admins */
                             idNumber?: string | null;
@@ -3101,6 +3687,82 @@ export interface paths {
         };
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/elders/{id}/photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The elder’s photo (404 if none) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Store the elder’s photo: the raw image (image/jpeg, image/png or image/webp, at most 1 MB) as the body */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Remove the elder’s photo */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -3539,6 +4201,138 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/protocols": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The protocols: identifier rules, registration settings and command parameters (JSON Schema) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            commands: ({
+                                /** @description an everyday command: locate, SOS numbers, upload interval, find, reset */
+                                common: boolean;
+                                /** @description admin-only and needs a reason */
+                                dangerous: boolean;
+                                /** @description the parameters besides `type`, as a JSON Schema object */
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description the command keyword, sent as the body `type` of POST /api/devices/:id/commands */
+                                type: string;
+                                why?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            defaultKind: string | null;
+                            devices: string;
+                            /** @description devices log in with a secret shown once at registration */
+                            deviceSecret: boolean;
+                            identifierHint: string;
+                            /** @description the identifier is a phone number (normalised by the number rules) */
+                            identifierIsPhone: boolean;
+                            label: string;
+                            name: string;
+                            /** @description the registration meta fields the protocol reads */
+                            settings: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description tcp, mqtt, serial or telephony */
+                            transport: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The schemas and defaults of the rules and response plans an elder’s file may override */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            plan: {
+                                /** @description the centre's default the escalation (response) plan */
+                                defaults: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description JSON Schema of the escalation (response) plan */
+                                schema: {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            rules: {
+                                /** @description the centre's default the rule set */
+                                defaults: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description JSON Schema of the rule set */
+                                schema: {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };

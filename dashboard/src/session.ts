@@ -95,6 +95,12 @@ export async function logout(): Promise<void> {
   store.set({ loginNotice: null });
 }
 
+/** This session was ended by the server on our request (sign out everywhere): clear the page, no logout call. */
+export function sessionEndedHere(): void {
+  endSession();
+  store.set({ loginNotice: null });
+}
+
 function endSession(): void {
   live?.stop();
   live = null;

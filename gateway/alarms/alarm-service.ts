@@ -14,7 +14,8 @@ import type { Metrics } from '../metrics.js';
 import type { AlarmSink } from '../pipeline.js';
 import type { RuleEngine } from './rule-engine.js';
 import { tx, type Db, type Queryable } from '../store/db.js';
-import { addEvent, claimMessage, clearOpen, noteRestore, raiseOrRepeat, recordMessageAlarms, updateAlarm, type Alarm } from '../store/alarms.js';
+import { inTestWindow } from '../store/activation.js';
+import { addEvent, claimMessage, clearOpen, insertTestAlarm, noteRestore, raiseOrRepeat, recordMessageAlarms, updateAlarm, type Alarm } from '../store/alarms.js';
 import type { Device } from '../store/devices.js';
 import { elderRules } from '../store/rule-state.js';
 
@@ -156,11 +157,15 @@ export class AlarmService implements AlarmSink {
     // A device clock far off (unset RTC, old buffered frame) must not make a fresh alarm look a day old.
     const at = deviceTime && Math.abs(deviceTime.getTime() - receivedAt.getTime()) < 10 * 60_000 ? deviceTime : receivedAt;
     const changes: { alarm: Alarm; action: string }[] = [];
+    const tests: Alarm[] = [];
     const done = await tx(this.db, async (c) => {
       if (await claimMessage(c, key, p.windowS)) return false;
       const ids: number[] = [];
+      // In its activation test (设备开通) a device's alarms are test alarms, closed at once (store/alarms.ts
+      // insertTestAlarm); its restores clear nothing, so a real alarm still open stays with its agent.
+      const testing = p.device.id !== null && (await inTestWindow(c, p.device.id, p.device.identifier));
       // Clear before raise: one message may end a condition and start it again.
-      for (const k of p.clear) {
+      for (const k of testing ? [] : p.clear) {
         const cleared = await clearOpen(c, sourceKeyOf(k), k);
         if (cleared) changes.push({ alarm: cleared, action: 'cleared' });
         else {
@@ -170,11 +175,18 @@ export class AlarmService implements AlarmSink {
       }
       for (const r of p.raise) {
         const priority = ALARM_PRIORITY[r.kind];
-        const raised = await raiseOrRepeat(c, {
+        const input = {
           kind: r.kind, priority, alarmClass: alarmClassOf(r.kind), deviceId: p.device.id, elderId: p.device.elderId, sourceKey: sourceKeyOf(r.kind),
           zone: p.msg.zone ?? null, at, lat: p.msg.lat ?? null, lon: p.msg.lon ?? null,
           detail: { ...r.detail, protocol: p.msg.protocol, raw: p.msg.raw.slice(0, 500) },
-        });
+        };
+        if (testing) {
+          const t = await insertTestAlarm(c, input);
+          ids.push(t.id);
+          tests.push(t);
+          continue;
+        }
+        const raised = await raiseOrRepeat(c, input);
         const created = raised.created;
         let alarm = raised.alarm;
         if (created) {
@@ -199,7 +211,9 @@ export class AlarmService implements AlarmSink {
     }
     const raised = changes.filter((c) => c.action === 'raised').map((c) => c.alarm);
     if (raised.length) this.bus.emit('alarm.raised', { alarms: raised });
-    return changes.map((c) => c.alarm);
+    // Test alarms go to neither alarm.changed nor alarm.raised: no screen-pop, escalation or agents' WebSocket.
+    for (const alarm of tests) this.bus.emit('device.test_alarm', { alarm });
+    return [...changes.map((c) => c.alarm), ...tests];
   }
 
   /** Records a note on an open alarm from the system (e.g. a restore of an operator alarm). */

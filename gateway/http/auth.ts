@@ -9,12 +9,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Bus } from '../bus.js';
 import { LoginThrottle } from '../login-throttle.js';
-import { Busy, verifyPassword } from '../passwords.js';
+import { Busy, hashPassword, verifyPassword } from '../passwords.js';
 import type { Db } from '../store/db.js';
 import { audit } from '../store/audit.js';
-import { createSession, deleteSession, getSessionUser, getUserWithHash, tokenHash, type Role, type User } from '../store/users.js';
-import { ApiError } from './errors.js';
+import {
+  createSession, deleteOtherSessions, deleteSession, deleteUserSessions, getPasswordHash, getSessionUser, getUserWithHash, recordLogin, tokenHash, updateUser, type Role, type User,
+} from '../store/users.js';
+import { ApiError, badField } from './errors.js';
 import { Me } from './responses.js';
+import { Password } from './schemas.js';
 
 export { hashPassword } from '../passwords.js';
 
@@ -132,8 +135,10 @@ export async function authRoutes(app: FastifyInstance, o: { db: Db; bus?: Bus; s
       }
       byUser.succeeded(username);
       const s = await createSession(o.db, u.id, o.sessionTtlH);
+      const lastLoginAt = await recordLogin(o.db, u.id);
       await audit(o.db, `user:${u.id}`, 'login', `user:${u.id}`);
-      const { passwordHash: _h, ...user } = u;
+      const { passwordHash: _h, ...rest } = u;
+      const user = { ...rest, lastLoginAt };
       if (req.body.cookie) {
         reply.setCookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'strict', secure: overTls(req), path: '/', expires: new Date(s.expiresAt) });
         return { expiresAt: s.expiresAt, user, csrfToken: csrfOf(s.token) };
@@ -148,7 +153,67 @@ export async function authRoutes(app: FastifyInstance, o: { db: Db; bus?: Bus; s
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });
-  r.get('/api/auth/me', { schema: { tags: ['auth'], summary: 'The signed-in user', response: { 200: Me } }, onRequest: requireRole(o.db) }, async (req) => ({
+  // One's own password (我的账号): the current one first, so a session left open on a shared PC cannot take the
+  // account over. The other sessions end (someone who knew the old password is out); this one stays.
+  const byChanger = new LoginThrottle(3);
+  r.post(
+    '/api/auth/password',
+    {
+      config: { rateLimit: { max: o.loginPerMinute ?? 30, timeWindow: 60_000 } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change one’s own password: the other sessions of the user end, this one stays',
+        body: Type.Object({ current: Type.String({ minLength: 1, maxLength: 256 }), next: Password }, { additionalProperties: false }),
+      },
+      onRequest: requireRole(o.db),
+    },
+    async (req, reply) => {
+      const me = req.user!;
+      const key = `user:${me.id}`;
+      const wait = byChanger.waitMs(key);
+      if (wait > 0) throw tooSoon(wait, reply);
+      let ok: boolean;
+      try {
+        ok = await verifyPassword(await getPasswordHash(o.db, me.id), req.body.current);
+      } catch (e) {
+        if (e instanceof Busy) throw tooSoon(1000, reply);
+        throw e;
+      }
+      if (!ok) {
+        byChanger.failed(key);
+        await audit(o.db, actorOf(req), 'password_change_failed', key);
+        throw badField('body/current', '当前密码不正确 / the current password is wrong');
+      }
+      byChanger.succeeded(key);
+      if (req.body.next === req.body.current) throw badField('body/next', '新密码不能与当前密码相同 / the new password must differ from the current one');
+      await updateUser(o.db, me.id, { passwordHash: await hashPassword(req.body.next) });
+      const revoked = await deleteOtherSessions(o.db, me.id, req.session!.token);
+      for (const h of revoked) o.bus?.emit('session.revoked', { tokenHash: h, reason: 'password_changed' });
+      await audit(o.db, actorOf(req), 'password_change', key, { sessionsRevoked: revoked.length });
+      return reply.status(204).send();
+    },
+  );
+  r.post(
+    '/api/auth/sign-out-everywhere',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'End every session of the signed-in user, this one included (a lost phone, a shared PC)',
+        // no fields; a body that has some is refused, so a mistaken call does not sign anyone out
+        body: Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]),
+      },
+      onRequest: requireRole(o.db),
+    },
+    async (req, reply) => {
+      const me = req.user!;
+      const n = await deleteUserSessions(o.db, me.id);
+      o.bus?.emit('session.revoked', { userId: me.id, reason: 'signed_out_everywhere' });
+      await audit(o.db, actorOf(req), 'sign_out_everywhere', `user:${me.id}`, { sessions: n });
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send();
+    },
+  );
+  r.get('/api/auth/me', { schema: { tags: ['auth'], summary: 'The signed-in user (lastLoginAt: the latest login of the user, usually this session’s own)', response: { 200: Me } }, onRequest: requireRole(o.db) }, async (req) => ({
     user: req.user!, // requireRole: always set here
     ...(req.session?.via === 'cookie' ? { csrfToken: csrfOf(req.session.token) } : {}),
   }));

@@ -5,10 +5,17 @@ import { PROTOCOL_NAMES, protocolModule } from '../../protocols/index.js';
 import type { Db } from '../store/db.js';
 import { audit } from '../store/audit.js';
 import { getElder } from '../store/elders.js';
-import { DEVICE_KINDS, deleteDevice, getDevice, listDevices, listUnknownDevices, registerDevice, updateDevice } from '../store/devices.js';
+import { DEVICE_KINDS, deleteDevice, getDevice, listDevices, listUnknownDevices, registerDevice, updateDevice, type Device } from '../store/devices.js';
 import { actorOf, requireRole } from './auth.js';
 import { ApiError, badField, notFound } from './errors.js';
+import { DeviceSchema } from './responses.js';
 import { Id, Paging, phone } from './schemas.js';
+
+/** Whether the device has a live session now: a TCP connection holding it, or its MQTT login (gateway/parts/http.ts). */
+export type DeviceOnline = (device: Pick<Device, 'identifier' | 'protocol'>) => boolean;
+
+/** A device as the /api/devices routes send it: with `online`. */
+export const DeviceStateSchema = Type.Object({ ...DeviceSchema.properties, online: Type.Boolean({ description: 'a live TCP or MQTT session right now (never for phone, Contact ID or Zigbee devices)' }) }, { additionalProperties: true });
 
 /** The identifier as stored, or a 400: each protocol's rule (protocols/index.ts); phone numbers by the number rules. */
 export function identifierOf(protocol: string, identifier: string, field = 'body/identifier'): string {
@@ -27,7 +34,10 @@ export const RegisterBody = Type.Object(
     simPhone: Type.Optional(Type.String({ maxLength: 32, description: 'SIM or landline number' })),
     meta: Type.Optional(
       Type.Object(
-        { vendor: Type.Optional(Type.String({ maxLength: 32, description: 'panel vendor for the Contact ID code table, e.g. climax' })) },
+        {
+          vendor: Type.Optional(Type.String({ maxLength: 32, description: 'panel vendor for the Contact ID code table, e.g. climax' })),
+          zoneNames: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9]{3}$' }), Type.String({ minLength: 1, maxLength: 50 }), { additionalProperties: false, description: 'Contact ID: zone number → its name (GET /api/protocols settings)' })),
+        },
         { additionalProperties: Type.Union([Type.String({ maxLength: 200 }), Type.Number(), Type.Boolean()]) },
       ),
     ),
@@ -36,9 +46,10 @@ export const RegisterBody = Type.Object(
   { additionalProperties: false },
 );
 
-export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged: (identifier: string) => void }) {
+export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged: (identifier: string) => void; online?: DeviceOnline }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const db = o.db;
+  const withOnline = (d: Device) => ({ ...d, online: o.online?.(d) ?? false });
   const write = requireRole(db, 'installer', 'admin');
   const read = requireRole(db, 'agent', 'supervisor', 'installer', 'admin');
 
@@ -55,21 +66,40 @@ export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged:
     const device = await registerDevice(db, { ...b, kind: b.kind ?? (proto.registration?.kind as typeof b.kind) }, hash);
     o.onChanged(device.identifier);
     await audit(db, actorOf(req), 'device_register', `device:${device.id}`, { protocol: device.protocol, elderId: device.elderId });
-    return reply.status(201).send(secret ? { ...device, mqttSecret: secret } : device);
+    return reply.status(201).send(secret ? { ...withOnline(device), mqttSecret: secret } : withOnline(device));
   });
 
-  r.get('/api/devices', { schema: { tags: ['devices'], querystring: Type.Object({ elderId: Type.Optional(Type.Integer({ minimum: 1 })), protocol: Type.Optional(Type.String()), ...Paging }) }, onRequest: read }, async (req) =>
-    listDevices(db, { elderId: req.query.elderId, protocol: req.query.protocol, limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 }),
+  r.get(
+    '/api/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        querystring: Type.Object({
+          elderId: Type.Optional(Type.Integer({ minimum: 1 })),
+          protocol: Type.Optional(Type.String()),
+          q: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a substring of the identifier, model or SIM number' })),
+          unbound: Type.Optional(Type.Boolean({ description: 'true: only devices bound to no elder' })),
+          ...Paging,
+        }),
+        response: { 200: Type.Array(DeviceStateSchema) },
+      },
+      onRequest: read,
+    },
+    async (req) => {
+      const q = req.query;
+      const list = await listDevices(db, { elderId: q.elderId, protocol: q.protocol, q: q.q, unbound: q.unbound, limit: q.limit ?? 100, offset: q.offset ?? 0 });
+      return list.map((d) => withOnline(d));
+    },
   );
 
   r.get('/api/devices/unregistered', { schema: { tags: ['devices'], summary: 'Devices that spoke to us but are not registered (awaiting registration / 待开通)' }, onRequest: read }, async () =>
     listUnknownDevices(db),
   );
 
-  r.get('/api/devices/:id', { schema: { tags: ['devices'], params: Id }, onRequest: read }, async (req) => {
+  r.get('/api/devices/:id', { schema: { tags: ['devices'], params: Id, response: { 200: DeviceStateSchema } }, onRequest: read }, async (req) => {
     const d = await getDevice(db, req.params.id);
     if (!d) throw notFound(`device ${req.params.id}`);
-    return d;
+    return withOnline(d);
   });
 
   r.post('/api/devices/:id/bind', { schema: { tags: ['devices'], summary: 'Bind the device to an elder (发放终端)', params: Id, body: Type.Object({ elderId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) }, onRequest: write }, async (req) => {
@@ -80,7 +110,7 @@ export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged:
     const updated = await updateDevice(db, d.id, { elderId: req.body.elderId });
     o.onChanged(d.identifier);
     await audit(db, actorOf(req), 'device_bind', `device:${d.id}`, { elderId: req.body.elderId });
-    return updated;
+    return updated && withOnline(updated);
   });
 
   r.post('/api/devices/:id/unbind', { schema: { tags: ['devices'], params: Id }, onRequest: write }, async (req) => {
@@ -89,7 +119,7 @@ export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged:
     const updated = await updateDevice(db, d.id, { elderId: null });
     o.onChanged(d.identifier);
     await audit(db, actorOf(req), 'device_unbind', `device:${d.id}`, { elderId: d.elderId });
-    return updated;
+    return updated && withOnline(updated);
   });
 
   r.patch(
@@ -104,7 +134,7 @@ export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged:
       const updated = await updateDevice(db, d.id, patch);
       o.onChanged(d.identifier);
       await audit(db, actorOf(req), 'device_update', `device:${d.id}`, { fields: Object.keys(req.body) });
-      return updated;
+      return updated && withOnline(updated);
     },
   );
 

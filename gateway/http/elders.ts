@@ -2,14 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Db } from '../store/db.js';
 import { audit } from '../store/audit.js';
-import { ELDER_CATEGORIES, createElder, deleteElder, getElder, listContacts, listElders, setContactsTx, updateElder, type ContactInput } from '../store/elders.js';
+import {
+  ELDER_CATEGORIES, createElder, deleteElder, getElder, getElderPhoto, listContacts, listElders, setContactsTx, setElderPhoto, updateElder, type ContactInput,
+} from '../store/elders.js';
 import { listDevices } from '../store/devices.js';
+import { checkIdNumber } from '../id-number.js';
 import { actorOf, requireRole } from './auth.js';
-import { notFound } from './errors.js';
-import { ElderFullSchema } from './responses.js';
+import { ApiError, badField, notFound } from './errors.js';
+import { ElderFullSchema, ElderSchema } from './responses.js';
 import { ContactBody, Id, Paging, elderFor, phone } from './schemas.js';
 import { DEFAULT_ESCALATION_PLAN, DEFAULT_RULES, resolveEscalationPlan, resolveRules } from '../../alarms/index.js';
-import { ApiError } from './errors.js';
 
 /** Per-elder rule overrides and response plans are validated against the schemas in alarms/ (400 per field). */
 function checkRules(body: { rules?: unknown; responsePlan?: unknown }): void {
@@ -60,6 +62,54 @@ function normContacts(list: ContactInput[] | undefined, prefix: string): Contact
   }));
 }
 
+/** The ID number, normalised (trimmed, X upper case), or a 400 naming the field: the GB 11643 check character catches a mistyped digit. */
+function idNumber<T extends { idNumber?: string }>(body: T): T {
+  if (body.idNumber === undefined) return body;
+  const r = checkIdNumber(body.idNumber);
+  if (!r.ok) throw badField('body/idNumber', r.message);
+  return { ...body, idNumber: r.number };
+}
+
+/** A row of GET /api/elders. */
+const ElderListItem = Type.Object(
+  {
+    ...ElderSchema.properties,
+    openAlarms: Type.Integer({ description: 'alarms not closed or cleared (test alarms left out)' }),
+    devices: Type.Array(Type.String(), { description: "identifiers of the elder's devices" }),
+    hasPhoto: Type.Boolean(),
+  },
+  { additionalProperties: true },
+);
+const ElderPage = Type.Object({ items: Type.Array(ElderListItem), total: Type.Integer() }, { additionalProperties: true });
+
+const PHOTO_MAX = 1024 * 1024;
+const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** The image type the bytes themselves show (magic numbers), whatever the request claimed. */
+export function imageTypeOf(b: Buffer): (typeof PHOTO_TYPES)[number] | undefined {
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (b.length >= 8 && b.subarray(0, 8).equals(PNG)) return 'image/png';
+  if (b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
+  return undefined;
+}
+
+/**
+ * An uploaded image. The bytes sit in a private field: the text guard (text-guard.ts) walks every body's
+ * enumerable properties for text PostgreSQL cannot store, and would otherwise walk a megabyte byte by byte.
+ */
+class Upload {
+  readonly #bytes: Buffer;
+  constructor(bytes: Buffer) {
+    this.#bytes = bytes;
+  }
+  get bytes(): Buffer {
+    return this.#bytes;
+  }
+}
+
+const tooLarge = () => new ApiError(413, 'too_large', '照片不能超过 1 MB / a photo may be at most 1 MB');
+
 /** What an agent may set when creating a new caller's record from a call. */
 const NEW_CALLER_FIELDS = new Set(['name', 'phone', 'gender', 'address', 'contacts']);
 
@@ -71,13 +121,41 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
   // Contacts' details are for the people who call them, not for installers (issue 15).
   const staff = requireRole(db, 'agent', 'supervisor', 'admin');
 
+  // Photos come as the raw image (image/*), read here with a limit of their own, for this plugin's routes only.
+  app.addContentTypeParser(/^image\//, (req, payload, done) => {
+    if (Number(req.headers['content-length']) > PHOTO_MAX) return done(tooLarge(), undefined);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      payload.off('data', onData);
+      payload.off('end', onEnd);
+      payload.off('error', onEnd);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > PHOTO_MAX) {
+        stop();
+        return done(tooLarge(), undefined);
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (err?: Error) => {
+      stop();
+      if (err) return done(Object.assign(err, { statusCode: 400 }), undefined);
+      done(null, new Upload(Buffer.concat(chunks, size)));
+    };
+    payload.on('data', onData);
+    payload.on('end', onEnd);
+    payload.on('error', onEnd);
+  });
+
   r.post('/api/elders', { schema: { tags: ['elders'], summary: 'Create an elder record (老人档案) with ordered emergency contacts; agents and supervisors: a new caller’s record (建档: name, phone, gender, address, contacts)', body: CreateElder }, onRequest: read }, async (req, reply) => {
     if (req.user!.role === 'agent' || req.user!.role === 'supervisor') {
       // 建档 from a call: who they are and how to reach them; the rest (medical notes, rules, plans) is the file's owners'
       const extra = Object.keys(req.body).filter((k) => !NEW_CALLER_FIELDS.has(k));
       if (extra.length) throw new ApiError(403, 'forbidden_fields', `坐席建档只能填写姓名、电话、性别、地址和联系人 / agents may set only name, phone, gender, address and contacts (not ${extra.join(', ')})`);
     }
-    const { contacts, ...input } = req.body;
+    const { contacts, ...input } = idNumber(req.body);
     checkRules(input);
     if (input.phone) input.phone = phone(input.phone, 'body/phone');
     const elder = await createElder(db, input, normContacts(contacts, 'body/contacts'));
@@ -85,10 +163,29 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
     return reply.status(201).send(elderFor(elder, req.user?.role));
   });
 
-  r.get('/api/elders', { schema: { tags: ['elders'], querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), ...Paging }) }, onRequest: read }, async (req) => {
-    const page = await listElders(db, { q: req.query.q, limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 });
-    return { ...page, items: page.items.map((e) => elderFor(e, req.user?.role)) };
-  });
+  r.get(
+    '/api/elders',
+    {
+      schema: {
+        tags: ['elders'],
+        summary: 'Find elders: q matches the name, phone, address, area, a device identifier or SIM number, or the last 4–6 characters of the ID number (not for installers)',
+        querystring: Type.Object({
+          q: Type.Optional(Type.String({ maxLength: 100 })),
+          area: Type.Optional(Type.String({ maxLength: 100, description: 'exactly this area (片区/社区)' })),
+          category: Type.Optional(Type.Union(ELDER_CATEGORIES.map((c) => Type.Literal(c)))),
+          ...Paging,
+        }),
+        response: { 200: ElderPage },
+      },
+      onRequest: read,
+    },
+    async (req) => {
+      const { q, area, category } = req.query;
+      // Installers never see the ID number, so they cannot search by it either.
+      const page = await listElders(db, { q, area, category, idSuffix: req.user!.role !== 'installer', limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 });
+      return { ...page, items: page.items.map((e) => elderFor(e, req.user?.role)) };
+    },
+  );
 
   r.get('/api/elders/:id', { schema: { tags: ['elders'], summary: 'One elder with contacts (not for installers) and devices', params: Id, response: { 200: ElderFullSchema } }, onRequest: read }, async (req) => {
     const elder = await getElder(db, req.params.id);
@@ -98,7 +195,7 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
   });
 
   r.patch('/api/elders/:id', { schema: { tags: ['elders'], params: Id, body: PatchElder }, onRequest: write }, async (req) => {
-    const patch = { ...req.body };
+    const patch = idNumber({ ...req.body });
     checkRules(patch);
     if (patch.phone) patch.phone = phone(patch.phone, 'body/phone');
     const elder = await updateElder(db, req.params.id, patch);
@@ -111,6 +208,37 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
   r.delete('/api/elders/:id', { schema: { tags: ['elders'], params: Id }, onRequest: requireRole(db, 'admin') }, async (req, reply) => {
     if (!(await deleteElder(db, req.params.id))) throw notFound(`elder ${req.params.id}`);
     await audit(db, actorOf(req), 'elder_delete', `elder:${req.params.id}`);
+    return reply.status(204).send();
+  });
+
+  r.put(
+    '/api/elders/:id/photo',
+    { schema: { tags: ['elders'], summary: 'Store the elder’s photo: the raw image (image/jpeg, image/png or image/webp, at most 1 MB) as the body', params: Id, consumes: [...PHOTO_TYPES] }, onRequest: write },
+    async (req, reply) => {
+      const body: unknown = req.body;
+      const type = body instanceof Upload ? imageTypeOf(body.bytes) : undefined;
+      if (!(body instanceof Upload) || !type) throw new ApiError(415, 'unsupported_image', '照片须为 JPEG、PNG 或 WebP 图片 / the photo must be a JPEG, PNG or WebP image');
+      if (!(await setElderPhoto(db, req.params.id, { bytes: body.bytes, type }))) throw notFound(`elder ${req.params.id}`);
+      await audit(db, actorOf(req), 'elder_photo_set', `elder:${req.params.id}`, { type, bytes: body.bytes.length });
+      return reply.status(204).send();
+    },
+  );
+
+  r.get('/api/elders/:id/photo', { schema: { tags: ['elders'], summary: 'The elder’s photo (404 if none)', params: Id }, onRequest: read }, async (req, reply) => {
+    const photo = await getElderPhoto(db, req.params.id);
+    if (!photo) throw notFound(`photo of elder ${req.params.id}`);
+    // A face is personal data: no shared cache keeps it, and the browser never takes it for anything but an image.
+    return reply
+      .type(photo.type)
+      .header('cache-control', 'private, no-store')
+      .header('x-content-type-options', 'nosniff')
+      .header('last-modified', photo.updatedAt.toUTCString())
+      .send(photo.bytes);
+  });
+
+  r.delete('/api/elders/:id/photo', { schema: { tags: ['elders'], summary: 'Remove the elder’s photo', params: Id }, onRequest: write }, async (req, reply) => {
+    if (!(await setElderPhoto(db, req.params.id, null))) throw notFound(`elder ${req.params.id}`);
+    await audit(db, actorOf(req), 'elder_photo_delete', `elder:${req.params.id}`);
     return reply.status(204).send();
   });
 

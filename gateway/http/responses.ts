@@ -34,6 +34,7 @@ export const UserSchema = Type.Object(
     extension: Type.Optional(Nullable(Type.String())),
     disabled: Type.Optional(Type.Boolean()),
     createdAt: Type.Optional(DateTime()),
+    lastLoginAt: Type.Optional(Nullable(DateTime('the latest login (for /api/auth/me: usually this session’s own); null = never'))),
   },
   open,
 );
@@ -89,6 +90,7 @@ export const AlarmSchema = Type.Object(
     presentedTo: Type.Array(Id),
     acceptedAt: Nullable(DateTime()),
     resolvedAt: Nullable(DateTime()),
+    test: Type.Optional(Type.Boolean({ description: "raised during its device's activation test (设备开通): closed at once, outcome 'test', never presented" })),
   },
   open,
 );
@@ -139,6 +141,10 @@ export const DeviceSchema = Type.Object(
     signal: Nullable(Type.Number()),
     meta: Type.Optional(JsonObject),
     createdAt: Type.Optional(DateTime()),
+    activatedAt: Type.Optional(Nullable(DateTime('设备开通: when its activation test was signed off; null until then'))),
+    activatedBy: Type.Optional(Nullable(Id)),
+    testUntil: Type.Optional(Nullable(DateTime('end of its activation test window: until then its alarms are test alarms'))),
+    online: Type.Optional(Type.Boolean({ description: 'on /api/devices routes: a live TCP or MQTT session right now' })),
   },
   open,
 );
@@ -167,6 +173,7 @@ export const ElderSchema = Type.Object(
     area: Type.Optional(Type.String()),
     categories: Type.Optional(Type.Array(Type.String(), { description: 'disabled 失能, living_alone 独居, empty_nest 空巢, advanced_age 高龄' })),
     doctor: Type.Optional(Type.String()),
+    hasPhoto: Type.Optional(Type.Boolean({ description: 'GET /api/elders/:id/photo has an image' })),
     createdAt: Type.Optional(DateTime()),
     updatedAt: Type.Optional(DateTime()),
   },

@@ -3,6 +3,9 @@ import { normalisePhone } from '../../telephony/phone.js';
 import { badField } from './errors.js';
 
 export const Id = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+/** A new password, the same rule wherever one is set (creating a user, an admin's reset, one's own change). */
+export const Password = Type.String({ minLength: 8, maxLength: 256, description: 'at least 8 characters' });
+
 export const Paging = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
   offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
@@ -34,8 +37,8 @@ export function maskIdNumber(v: string): string {
   return v.length <= 4 ? v : `${'*'.repeat(v.length - 4)}${v.slice(-4)}`;
 }
 
-/** What an installer does not need to install a device: health, access and identity details (issue 15). */
-const NOT_FOR_INSTALLERS = ['idNumber', 'birthDate', 'conditions', 'medications', 'allergies', 'accessNotes', 'livesAlone', 'dialect'] as const;
+/** What an installer does not need to install a device: health (the family doctor too), access and identity details (issue 15). */
+const NOT_FOR_INSTALLERS = ['idNumber', 'birthDate', 'conditions', 'medications', 'allergies', 'doctor', 'accessNotes', 'livesAlone', 'dialect'] as const;
 
 /** An elder record as a role may see it: ID numbers masked but for admins; installers get name, address, phone and the rules. */
 export function elderFor<E extends { idNumber?: string | null }>(elder: E, role: string | undefined): E {

@@ -10,9 +10,11 @@ import type { Health } from '../health.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { authRoutes, rolesOf } from './auth.js';
-import { deviceRoutes } from './devices.js';
+import { deviceRoutes, type DeviceOnline } from './devices.js';
 import { elderRoutes } from './elders.js';
+import { ruleRoutes } from './rules.js';
 import { ApiError, installErrorHandler } from './errors.js';
+import { protocolRoutes } from './protocols.js';
 import { installTextGuard } from './text-guard.js';
 import { userRoutes } from './users.js';
 
@@ -29,6 +31,8 @@ export interface HttpDeps {
   opsToken?: string;
   loginPerMinute?: number;
   onDeviceChanged: (identifier: string) => void;
+  /** whether a device has a live TCP or MQTT session now (false when no transports run) */
+  deviceOnline?: DeviceOnline;
   onRulesChanged?: (elderId: number) => void;
   /** Feature plugins added by later parts (alarms, commands, telephony, dashboard). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
@@ -112,7 +116,9 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
 
   await app.register(authRoutes, { db: d.db, bus: d.bus, sessionTtlH: d.sessionTtlH, loginPerMinute: d.loginPerMinute });
   await app.register(elderRoutes, { db: d.db, onRulesChanged: d.onRulesChanged });
-  await app.register(deviceRoutes, { db: d.db, onChanged: d.onDeviceChanged });
+  await app.register(ruleRoutes, { db: d.db });
+  await app.register(deviceRoutes, { db: d.db, onChanged: d.onDeviceChanged, online: d.deviceOnline });
+  await app.register(protocolRoutes, { db: d.db });
   await app.register(userRoutes, { db: d.db, bus: d.bus });
   for (const p of d.plugins ?? []) await app.register(p);
   return app;

@@ -11,6 +11,8 @@ const BAD = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC
 export function badTextPath(v: unknown, path: string, depth = 0): string | undefined {
   if (typeof v === 'string') return BAD.test(v) ? path : undefined;
   if (depth > 32 || v === null || typeof v !== 'object') return undefined;
+  // raw uploads (photos, import files) are bytes, not text: walking a 1 MB Buffer key by key took 1.7 s
+  if (ArrayBuffer.isView(v)) return undefined;
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     if (BAD.test(k)) return `${path}/${k.replace(BAD, '?')}`;
     const p = badTextPath(x, `${path}/${k}`, depth + 1);

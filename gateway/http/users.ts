@@ -3,13 +3,12 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Bus } from '../bus.js';
 import type { Db } from '../store/db.js';
 import { audit } from '../store/audit.js';
-import { ROLES, createUser, deleteUserSessions, listUsers, updateUser } from '../store/users.js';
+import { ROLES, createUser, deleteUserSessions, getUser, listUsers, updateUser } from '../store/users.js';
 import { actorOf, hashPassword, requireRole } from './auth.js';
-import { notFound } from './errors.js';
-import { Id } from './schemas.js';
+import { ApiError, notFound } from './errors.js';
+import { Id, Password } from './schemas.js';
 
 const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
-const Password = Type.String({ minLength: 8, maxLength: 256, description: 'at least 8 characters' });
 
 export async function userRoutes(app: FastifyInstance, o: { db: Db; bus?: Bus }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -55,11 +54,17 @@ export async function userRoutes(app: FastifyInstance, o: { db: Db; bus?: Bus })
     },
     async (req) => {
       const { password, ...rest } = req.body;
+      // An admin who disables or demotes themself may leave the centre with no admin at all: another admin must.
+      if (req.params.id === req.user!.id && (rest.disabled === true || (rest.role !== undefined && rest.role !== 'admin'))) {
+        throw new ApiError(409, 'self_lockout', '不能停用自己或取消自己的管理员角色，请另一位管理员操作 / you cannot disable or demote yourself: ask another admin');
+      }
+      const before = await getUser(db, req.params.id);
+      if (!before) throw notFound(`user ${req.params.id}`);
       const user = await updateUser(db, req.params.id, { ...rest, ...(password ? { passwordHash: await hashPassword(password) } : {}) });
       if (!user) throw notFound(`user ${req.params.id}`);
       // Revocation that revokes (issue 15): a disabled account, a password reset or a new role ends every session
-      // of the user, REST and WebSocket alike.
-      const why = rest.disabled ? 'disabled' : password ? 'password_reset' : rest.role ? 'role_changed' : undefined;
+      // of the user, REST and WebSocket alike. A form that sends the role unchanged signs no one out.
+      const why = rest.disabled ? 'disabled' : password ? 'password_reset' : rest.role && rest.role !== before.role ? 'role_changed' : undefined;
       if (why) {
         const n = await deleteUserSessions(db, user.id);
         o.bus?.emit('session.revoked', { userId: user.id, reason: why });

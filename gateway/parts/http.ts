@@ -1,5 +1,7 @@
 /** Part 8: the HTTP API, /healthz, /metrics, /docs and the dashboard, with the feature plugins of the parts before. */
 import type { FastifyInstance } from 'fastify';
+import { protocolModule } from '../../protocols/index.js';
+import { activationRoutes } from '../http/activation.js';
 import { agentRoutes, parseExtensions } from '../http/agents.js';
 import { alarmRoutes } from '../http/alarms.js';
 import { callControlRoutes } from '../http/call-controls.js';
@@ -14,7 +16,9 @@ import { supervisorRoutes } from '../http/supervisor.js';
 import { telemetryRoutes } from '../http/telemetry.js';
 import { wsRoutes } from '../http/ws.js';
 import type { Db } from '../store/db.js';
+import type { DeviceOnline } from '../http/devices.js';
 import type { AlarmsPart } from './alarms.js';
+import type { BrokerPart } from './broker.js';
 import { Stops, type Part, type PartContext } from './part.js';
 import type { PipelinePart } from './pipeline.js';
 import type { TelemetryPart } from './telemetry.js';
@@ -27,17 +31,19 @@ export interface HttpPart extends Part {
 
 export async function startHttpPart(
   { cfg, log, metrics, health, bus, summary }: PartContext,
-  d: { db: Db; telemetry: TelemetryPart; alarms: AlarmsPart; pipeline: PipelinePart; telephony: TelephonyPart },
+  d: { db: Db; telemetry: TelemetryPart; alarms: AlarmsPart; pipeline: PipelinePart; telephony: TelephonyPart; broker?: BrokerPart },
 ): Promise<HttpPart> {
   const stops = new Stops(log);
   const { db } = d;
   const { actions, agents, presence, rules } = d.alarms;
   // One originate per agent at a time, shared by click-to-call and the dial pad (issue 19).
   const originating = new Map<number, string>();
+  const deviceOnline = onlineLookup(d.pipeline, d.broker);
   const http = await buildHttp({
     db, log, metrics, health, bus, sessionTtlH: cfg.sessionTtlH, opsToken: cfg.opsToken, loginPerMinute: cfg.loginRatePerMin,
     imageOrigins: tileOrigin(cfg.mapTileUrl),
     onDeviceChanged: (id) => d.pipeline.registry.invalidate(id),
+    deviceOnline,
     onRulesChanged: (elderId) => rules.invalidateElder(elderId),
     plugins: [
       (app) => commandRoutes(app, { db, commands: d.pipeline.commands }),
@@ -50,6 +56,7 @@ export async function startHttpPart(
       (app) => supervisorRoutes(app, { db, telephony: d.telephony.handle, agents, actions }),
       (app) => recordingRoutes(app, { db, telephony: d.telephony.handle }),
       (app) => callLogRoutes(app, { db }),
+      (app) => activationRoutes(app, { db, online: deviceOnline, telemetry: d.telemetry.query }),
       (app) => importRoutes(app, { db, onDeviceChanged: (id) => d.pipeline.registry.invalidate(id) }),
       (app) => dashboardRoutes(app, { mapTileUrl: cfg.mapTileUrl, mapTileAttribution: cfg.mapTileAttribution, timezone: cfg.timezone, wrapUpS: cfg.wrapUpS }),
     ],
@@ -60,6 +67,20 @@ export async function startHttpPart(
   const httpPort = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
   summary.push(`HTTP API     ${cfg.httpHost}:${httpPort}  (/healthz, /metrics, /docs; the dashboard at /)`);
   return { http, httpPort, stop: () => stops.stop() };
+}
+
+/**
+ * A live session: a TCP device's connection holding it (sessions.ts), or an MQTT device's login (its client id is
+ * its identifier). Zigbee devices speak through their bridge, phones and Contact ID panels hold no session.
+ */
+export function onlineLookup(pipeline: Pick<PipelinePart, 'servers'>, broker?: BrokerPart): DeviceOnline {
+  const clients = () => (broker?.broker.aedes as unknown as { clients?: Record<string, { connected?: boolean } | undefined> } | undefined)?.clients;
+  return ({ identifier, protocol }) => {
+    const m = protocolModule(protocol);
+    if (m?.transport === 'tcp') return pipeline.servers.get(protocol)?.sessions.has(identifier) ?? false;
+    if (m?.transport === 'mqtt' && m.deviceSecret) return clients()?.[identifier]?.connected === true;
+    return false;
+  };
 }
 
 /** The map tile server's origin, for the dashboard's Content-Security-Policy img-src ({s} subdomains as a wildcard). */

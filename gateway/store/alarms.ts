@@ -28,6 +28,8 @@ export interface Alarm {
   presentedTo: number[];
   acceptedAt: Date | null;
   resolvedAt: Date | null;
+  /** raised during its device's activation test (设备开通): closed at once, never presented nor escalated */
+  test: boolean;
 }
 
 export interface AlarmEvent {
@@ -83,6 +85,25 @@ export async function raiseOrRepeat(c: Queryable, a: RaiseInput, actor = 'device
   await addEvent(c, alarm.id, actor, created ? 'raised' : 'repeated', created ? null : alarm.state, alarm.state, created ? (a.detail ?? {}) : { count: alarm.count });
   if (created) await linkRecurrence(c, alarm);
   return { alarm, created: Boolean(created) };
+}
+
+/**
+ * A test alarm (the device is in its activation test window): stored closed at once with outcome 'test', with no
+ * plan nor next step, so nothing presents, escalates or calls back; its timeline says raised then closed.
+ * Inserted closed, it never meets the one-open-alarm index, so it never folds into (nor blocks) a real alarm.
+ * Must run inside the caller's transaction.
+ */
+export async function insertTestAlarm(c: Queryable, a: RaiseInput, actor = 'device'): Promise<Alarm> {
+  const r = await c.query(
+    `INSERT INTO alarms (kind, priority, alarm_class, device_id, elder_id, source_key, zone, first_at, last_at, lat, lon, detail, state, outcome, closed_at, test)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, 'closed', 'test', now(), true)
+     RETURNING *`,
+    [a.kind, a.priority, a.alarmClass, a.deviceId, a.elderId, a.sourceKey, a.zone ?? null, a.at, a.lat ?? null, a.lon ?? null, JSON.stringify(a.detail ?? {})],
+  );
+  const alarm = camel<Alarm>(r.rows[0]);
+  await addEvent(c, alarm.id, actor, 'raised', null, 'raised', { ...a.detail, test: true });
+  await addEvent(c, alarm.id, 'system', 'close', 'raised', 'closed', { test: true, outcome: 'test' });
+  return alarm;
 }
 
 /**
@@ -151,7 +172,8 @@ export async function claimMessage(c: Queryable, key: string, windowS: number | 
     // them as a retransmission inside the window AND while what they raised is still in hand: re-raising after
     // an agent resolved the alarm is the safe side (issue 14: a new event is never silently absorbed).
     const expired = Date.now() - new Date(row.at).getTime() > windowS * 1000;
-    const closed = ids.length > 0 && (await c.query(`SELECT bool_and(NOT (${IN_HAND})) AS done FROM alarms WHERE id = ANY($1)`, [ids])).rows[0].done === true;
+    // A test alarm is closed at birth, yet its retransmission inside the window is still the same press.
+    const closed = ids.length > 0 && (await c.query(`SELECT bool_and(NOT (${IN_HAND}) AND NOT test) AS done FROM alarms WHERE id = ANY($1)`, [ids])).rows[0].done === true;
     if (expired || closed) {
       await c.query(`UPDATE processed_messages SET at = now(), alarm_ids = '{}' WHERE dedup_key = $1`, [key]);
       return null;
@@ -238,7 +260,7 @@ export async function answerRates(c: Queryable, since: Date, now = new Date()): 
             count(*) FILTER (WHERE accepted_at IS NOT NULL OR $2::timestamptz - first_at > interval '180 seconds')::int AS decided180,
             count(*) FILTER (WHERE accepted_at - first_at <= interval '60 seconds')::int AS within60,
             count(*) FILTER (WHERE accepted_at - first_at <= interval '180 seconds')::int AS within180
-     FROM alarms WHERE first_at >= $1 AND first_at <= $2 AND alarm_class = 'operator'`,
+     FROM alarms WHERE first_at >= $1 AND first_at <= $2 AND alarm_class = 'operator' AND NOT test`,
     [since, now],
   );
   return r.rows[0];

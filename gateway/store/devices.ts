@@ -28,9 +28,14 @@ export interface Device {
   signal: number | null;
   meta: Record<string, unknown>;
   createdAt: Date;
+  /** 设备开通: when and by whom its activation test was signed off (null until then) */
+  activatedAt: Date | null;
+  activatedBy: number | null;
+  /** end of its activation test window: until then its alarms are test alarms (store/activation.ts) */
+  testUntil: Date | null;
 }
 
-const PUBLIC_COLS = 'id, identifier, protocol, model, kind, sim_phone, elder_id, state, last_seen, battery, signal, meta, created_at';
+const PUBLIC_COLS = 'id, identifier, protocol, model, kind, sim_phone, elder_id, state, last_seen, battery, signal, meta, created_at, activated_at, activated_by, test_until';
 
 export async function registerDevice(db: Queryable, d: DeviceInput, mqttSecretHash?: string): Promise<Device> {
   const r = await db.query(
@@ -57,11 +62,28 @@ export async function getMqttSecretHash(db: Queryable, identifier: string): Prom
   return r.rows[0]?.mqtt_secret_hash ?? undefined;
 }
 
-export async function listDevices(db: Queryable, f: { elderId?: number; protocol?: string; limit: number; offset: number }): Promise<Device[]> {
+export interface DeviceFilter {
+  elderId?: number;
+  protocol?: string;
+  /** a substring of the identifier, model or SIM number */
+  q?: string;
+  /** only devices bound to no elder */
+  unbound?: boolean;
+  limit: number;
+  offset: number;
+}
+
+export async function listDevices(db: Queryable, f: DeviceFilter): Promise<Device[]> {
   const where: string[] = [];
   const params: unknown[] = [f.limit, f.offset];
   if (f.elderId !== undefined) where.push(`elder_id = $${params.push(f.elderId)}`);
   if (f.protocol) where.push(`protocol = $${params.push(f.protocol)}`);
+  if (f.unbound) where.push('elder_id IS NULL');
+  if (f.q) {
+    // a literal substring: LIKE's own wildcards in the text are escaped
+    const n = params.push(`%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    where.push(`(identifier ILIKE $${n} OR model ILIKE $${n} OR sim_phone ILIKE $${n})`);
+  }
   const r = await db.query(
     `SELECT ${PUBLIC_COLS} FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT $1 OFFSET $2`,
     params,

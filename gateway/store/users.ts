@@ -13,9 +13,11 @@ export interface User {
   extension: string | null;
   disabled: boolean;
   createdAt: Date;
+  /** when the user last logged in (this session's own login, for the signed-in user); null = never */
+  lastLoginAt: Date | null;
 }
 
-const COLS = 'id, username, display_name, role, extension, disabled, created_at';
+const COLS = 'id, username, display_name, role, extension, disabled, created_at, last_login_at';
 
 export async function createUser(db: Queryable, u: { username: string; displayName?: string; role: Role; passwordHash: string; extension?: string }): Promise<User> {
   const r = await db.query(
@@ -80,4 +82,22 @@ export async function deleteSession(db: Queryable, token: string): Promise<void>
 export async function deleteUserSessions(db: Queryable, userId: number): Promise<number> {
   const r = await db.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
   return r.rowCount ?? 0;
+}
+
+/** Revokes every session of a user but the one with this token (a password change keeps the changer signed in). Returns the revoked tokens' hashes, for their live sockets. */
+export async function deleteOtherSessions(db: Queryable, userId: number, keepToken: string): Promise<string[]> {
+  const r = await db.query('DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2 RETURNING token_hash', [userId, sha(keepToken)]);
+  return r.rows.map((x) => x.token_hash as string);
+}
+
+/** Marks a successful login (the users screen shows it). */
+export async function recordLogin(db: Queryable, userId: number): Promise<Date> {
+  const r = await db.query('UPDATE users SET last_login_at = now() WHERE id = $1 RETURNING last_login_at', [userId]);
+  return r.rows[0]?.last_login_at;
+}
+
+/** The stored password hash of a user, by id (to check a current password). */
+export async function getPasswordHash(db: Queryable, userId: number): Promise<string | undefined> {
+  const r = await db.query('SELECT password_hash FROM users WHERE id = $1', [userId]);
+  return r.rows[0]?.password_hash;
 }

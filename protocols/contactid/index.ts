@@ -6,7 +6,9 @@
  * `reply`) after handling, and NAK on `ok: false`. A receiver whose heartbeats stop (~30 s period) is
  * `receiver_silent`.
  */
+import { Type } from '@sinclair/typebox';
 import type { DecodeContext, DecodeOutcome, Framer, ProtocolModule } from '../message.ts';
+import { VENDOR_CODE_TABLES } from './codes.ts';
 import { decodeReceiverLine, type ReceiverDecodeOptions } from './decoder.ts';
 import { ReceiverFramer, type ReceiverFramerOptions } from './frame.ts';
 
@@ -60,6 +62,13 @@ export const contactIdProtocol: ContactIdProtocol = {
   // panels send a periodic test at most daily
   silentIntervalS: 86400,
   commands: [],
+  // the registration meta an installer fills in: the panel's code table, and what each zone is (e.g. 003 → 厨房烟感)
+  settingsSchema: Type.Object({
+    vendor: Type.Optional(Type.Union(Object.keys(VENDOR_CODE_TABLES).map((v) => Type.Literal(v)), { description: 'panel vendor: picks the Contact ID code table' })),
+    zoneNames: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[0-9]{3}$' }), Type.String({ minLength: 1, maxLength: 50 }), { additionalProperties: false, description: 'zone number (3 digits) → its name' }),
+    ),
+  }),
   serialDefaults: RECEIVER_SERIAL_DEFAULTS,
   createFramer: (opts?: ReceiverFramerOptions) => new ReceiverFramer(opts),
   decode: (frame, ctx) => decodeReceiverLine(frame, ctx),

@@ -3,7 +3,7 @@
  * device echoes in its 0x15/0x21 response, so the response finds its command. The command texts are the Concox
  * SMS-style ones; §2.6 notes the exact set is model-specific [?], which is why each is plain data below.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type TObject } from '@sinclair/typebox';
 import { CommandError, type CommandCodec } from '../message.js';
 import { gt06Command } from './encoder.js';
 
@@ -30,6 +30,21 @@ export function commandOfFlag(flag: number): Gt06CommandType | undefined {
 }
 
 const PHONE = /^\+?\d{3,20}$/;
+
+/** Each command's parameters (besides `type`) as the encoder below checks them, for GET /api/protocols and forms. */
+export const GT06_COMMAND_SCHEMAS: Readonly<Record<Gt06CommandType, TObject>> = {
+  WHERE: Type.Object({}, { additionalProperties: false }),
+  SOS: Type.Object(
+    { numbers: Type.Array(Type.String({ pattern: PHONE.source }), { minItems: 1, maxItems: 3, description: GT06_COMMAND_PARAMS.SOS.numbers }) },
+    { additionalProperties: false },
+  ),
+  TIMER: Type.Object({ seconds: Type.Integer({ minimum: 10, maximum: 18000, description: GT06_COMMAND_PARAMS.TIMER.seconds }) }, { additionalProperties: false }),
+  RESET: Type.Object({}, { additionalProperties: false }),
+  FALLDOWN: Type.Object({ on: Type.Boolean({ description: GT06_COMMAND_PARAMS.FALLDOWN.on }) }, { additionalProperties: false }),
+};
+
+/** Locate, SOS numbers, upload interval and reset (GT06 has no "find"). */
+export const GT06_COMMON_COMMANDS: readonly Gt06CommandType[] = ['WHERE', 'SOS', 'TIMER', 'RESET'];
 
 /** The command text (ASCII, ending in `#`); throws CommandError naming the bad field. */
 export function gt06CommandText(command: Record<string, unknown>): string {

@@ -3,10 +3,10 @@
  * command is addressed (the way the watch addresses us), the keyword the watch echoes, and which commands are
  * dangerous.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type TObject, type TProperties } from '@sinclair/typebox';
 import type { CommandCodec, CommandRisk } from '../message.js';
 import { parseWatchHeader } from './decoder.js';
-import { encodeWatchCommand, WATCH_COMMANDS, type WatchCommand } from './encoder.js';
+import { encodeWatchCommand, WATCH_COMMAND_PARAMS, WATCH_COMMANDS, type WatchCommand, type WatchCommandType } from './encoder.js';
 
 /**
  * Watch keywords that take over or silence a watch (protocols.md §1.5 and the vendor document). Typed commands
@@ -52,3 +52,54 @@ export const watchCommandCodec: CommandCodec = {
   },
   risk: watchCommandRisk,
 };
+
+// ---- parameter schemas (GET /api/protocols): the encoder's checks as JSON Schema, for the dashboard's forms ----
+
+const PHONE = '^\\+?[0-9]{3,20}$';
+const d = (type: WatchCommandType, field: string) => ({ description: WATCH_COMMAND_PARAMS[type][field] });
+const params = (p: TProperties): TObject => Type.Object(p, { additionalProperties: false });
+const phoneOf = (type: WatchCommandType) => params({ number: Type.String({ pattern: PHONE, ...d(type, 'number') }) });
+const phonebook = (type: 'PHB' | 'PHB2') =>
+  params({
+    entries: Type.Array(
+      Type.Object({ number: Type.String({ pattern: PHONE }), name: Type.String({ minLength: 1, maxLength: 10 }) }, { additionalProperties: false }),
+      { minItems: 1, maxItems: 5, ...d(type, 'entries') },
+    ),
+  });
+
+/**
+ * Each watch command's parameters (besides `type`). Where JSON Schema cannot say all the encoder checks (LZ's
+ * -12..+14 hours, LSSET's level 1..6 for variant +6, UTF-16 lengths) the description says it and the encoder
+ * still refuses with a 400 naming the field.
+ */
+export const WATCH_COMMAND_SCHEMAS: Readonly<Record<WatchCommandType, TObject>> = {
+  CR: params({}),
+  UPLOAD: params({ seconds: Type.Integer({ minimum: 60, maximum: 65535, ...d('UPLOAD', 'seconds') }) }),
+  SOS: params({ numbers: Type.Array(Type.String({ pattern: '^(\\+?[0-9]{3,20})?$' }), { minItems: 3, maxItems: 3, ...d('SOS', 'numbers') }) }),
+  SOS1: phoneOf('SOS1'),
+  SOS2: phoneOf('SOS2'),
+  SOS3: phoneOf('SOS3'),
+  CENTER: phoneOf('CENTER'),
+  FIND: params({}),
+  POWEROFF: params({}),
+  RESET: params({}),
+  LZ: params({
+    language: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 99 }), Type.Literal('')], d('LZ', 'language'))),
+    timezone: Type.String({ pattern: '^[+-]?[0-9]{1,2}(\\.[0-9]{1,2})?$', ...d('LZ', 'timezone') }),
+  }),
+  FALLDOWN: params({ alarmOn: Type.Boolean({ description: 'fall alarm on' }), callOn: Type.Boolean({ description: 'a fall makes the watch call the centre number' }) }),
+  LSSET: params({
+    level: Type.Integer({ minimum: 1, maximum: 8, ...d('LSSET', 'level') }),
+    variant: Type.Union([Type.Literal('+6'), Type.Literal('+8')], d('LSSET', 'variant')),
+  }),
+  hrtstart: params({ interval: Type.Union([Type.Literal(0), Type.Literal(1), Type.Integer({ minimum: 300, maximum: 86400 })], d('hrtstart', 'interval')) }),
+  MESSAGE: params({ text: Type.String({ minLength: 1, maxLength: 500, ...d('MESSAGE', 'text') }) }),
+  PHB: phonebook('PHB'),
+  PHB2: phonebook('PHB2'),
+  APPLOCK: params({ setting: Type.String({ pattern: '^[A-Za-z]{1,8}-[0-9]{1,3}$', ...d('APPLOCK', 'setting') }) }),
+  REMOVE: params({ on: Type.Boolean({ description: 'removal (take-off) alarm on' }) }),
+  custom: params({ content: Type.String({ pattern: '^[\\x20-\\x5a\\x5c\\x5e-\\x7e]{1,1024}$', ...d('custom', 'content') }) }),
+};
+
+/** Locate, SOS numbers, upload interval, find, reset: what an installer sends during an activation test. */
+export const WATCH_COMMON_COMMANDS: readonly WatchCommandType[] = ['CR', 'SOS', 'UPLOAD', 'FIND', 'RESET'];

@@ -2,12 +2,12 @@
  * The "watch" protocol (3G / SG / CS / ZJ / SeTracker / Beesure / Wonlex-type watches), protocols.md §1.
  */
 import type { ProtocolModule } from '../message.js';
-import { watchCommandCodec } from './commands.js';
+import { WATCH_COMMAND_SCHEMAS, WATCH_COMMON_COMMANDS, watchCommandCodec } from './commands.js';
 import { decodeWatch, parseWatchHeader } from './decoder.js';
 import { encodeWatchCommand, WATCH_COMMAND_PARAMS, WATCH_COMMANDS } from './encoder.js';
 import { WatchFramer } from './frame.js';
 
-export { DANGEROUS_WATCH_KEYWORDS, watchCommandCodec, watchCommandRisk } from './commands.js';
+export { DANGEROUS_WATCH_KEYWORDS, WATCH_COMMAND_SCHEMAS, WATCH_COMMON_COMMANDS, watchCommandCodec, watchCommandRisk } from './commands.js';
 export { decodeWatch, parseWatchHeader } from './decoder.js';
 export {
   encodeWatchCommand,
@@ -59,6 +59,8 @@ export const watchProtocol: WatchProtocolModule = {
   commands: WATCH_COMMANDS,
   commandCodec: watchCommandCodec,
   commandParams: WATCH_COMMAND_PARAMS,
+  commandSchemas: WATCH_COMMAND_SCHEMAS,
+  commonCommands: WATCH_COMMON_COMMANDS,
   createFramer: () => new WatchFramer(),
   decode: decodeWatch,
   parseHeader: parseWatchHeader,

@@ -53,7 +53,7 @@ beforeAll(async () => {
   admin = await login(app);
   for (const [u, name] of [['zx-a', '坐席甲'], ['zx-b', '坐席乙'], ['zx-c', '坐席丙']] as const) agents.push(await user(u, 'agent', name));
   lead = await user('banzhang', 'supervisor', '班长');
-  const e = await inject('POST', '/api/elders', admin, { name: '王秀兰', idNumber: '110101194501011234' });
+  const e = await inject('POST', '/api/elders', admin, { name: '王秀兰', idNumber: '110101194501091234' });
   elderId = e.json().id;
 });
 afterAll(async () => app?.stop());
@@ -172,7 +172,7 @@ describe('answered-in-time rates count an alarm once it is decided', () => {
 
 describe('ID numbers', () => {
   it('are masked to the last 4 digits for agents and supervisors; admins see the full number', async () => {
-    const full = '110101194501011234';
+    const full = '110101194501091234';
     expect((await inject('GET', `/api/elders/${elderId}`, admin)).json().idNumber).toBe(full);
     for (const who of [agents[0]!, lead]) {
       const one = (await inject('GET', `/api/elders/${elderId}`, who.auth)).json();

@@ -43,7 +43,7 @@ describe('HTTP API', () => {
     const bad = await app.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: 'nope' } });
     expect(bad.statusCode).toBe(401);
     // an agent may open a new caller's record (建档 from a call), with who they are and how to reach them only
-    const r = await req('POST', '/api/elders', agent, { name: '张秀英', idNumber: '110101194501011234', rules: {} });
+    const r = await req('POST', '/api/elders', agent, { name: '张秀英', idNumber: '110101194501091234', rules: {} });
     expect(r.statusCode).toBe(403);
     expect(r.json().message).toContain('idNumber');
     const ok = await req('POST', '/api/elders', agent, { name: '新来电 张秀英', phone: '13800138111', contacts: [{ name: '李明', relation: '儿子', phone: '13900139111' }] });

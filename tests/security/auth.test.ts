@@ -28,6 +28,8 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'POST /api/auth/login': 'public',
   'POST /api/auth/logout': ALL,
   'GET /api/auth/me': ALL,
+  'POST /api/auth/password': ALL,
+  'POST /api/auth/sign-out-everywhere': ALL,
   'POST /api/elders': ALL,
   'GET /api/elders': ALL,
   'GET /api/elders/:id': ALL,
@@ -36,6 +38,10 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'GET /api/elders/:id/contacts': STAFF,
   'PUT /api/elders/:id/contacts': INSTALL,
   'GET /api/elders/:id/timeline': ALL,
+  'PUT /api/elders/:id/photo': INSTALL,
+  'GET /api/elders/:id/photo': ALL,
+  'DELETE /api/elders/:id/photo': INSTALL,
+  'GET /api/rules/schema': ['installer', 'supervisor', 'admin'],
   'POST /api/devices': INSTALL,
   'GET /api/devices': ALL,
   'GET /api/devices/unregistered': ALL,
@@ -47,6 +53,11 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'POST /api/devices/:id/commands': ALL,
   'GET /api/devices/:id/commands': ALL,
   'GET /api/devices/:id/commands/:commandId': ALL,
+  'GET /api/protocols': ALL,
+  'POST /api/devices/:id/activation': INSTALL,
+  'GET /api/devices/:id/activation': INSTALL,
+  'POST /api/devices/:id/activation/finish': INSTALL,
+  'POST /api/devices/:id/activation/cancel': INSTALL,
   'GET /api/users': LEAD,
   'POST /api/users': ADMIN,
   'PATCH /api/users/:id': ADMIN,
@@ -177,7 +188,7 @@ describe('role × endpoint matrix', () => {
   it('installers get no live alarm stream, no contacts and no medical notes', async () => {
     const admin = auth('admin');
     const e = await inject('POST', '/api/elders', admin, {
-      name: '孙玉兰', phone: '13900001111', address: '长宁路 1 号', conditions: '高血压', medications: '氨氯地平', accessNotes: '钥匙在邻居家', idNumber: '110101194501012222',
+      name: '孙玉兰', phone: '13900001111', address: '长宁路 1 号', conditions: '高血压', medications: '氨氯地平', accessNotes: '钥匙在邻居家', idNumber: '110101194501062222',
       contacts: [{ name: '孙强', relation: '儿子', phone: '13900002222' }],
     });
     const id = e.json().id;

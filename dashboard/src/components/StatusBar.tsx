@@ -49,10 +49,13 @@ export function StatusBar() {
         {user.role !== 'installer' && <AgentControls compact={view === 'supervisor'} />}
         {user.role !== 'installer' && <CallWidget compact={view === 'supervisor'} />}
         <div class="sb-right">
-          <span class={`conn conn-${connection}`} data-testid="connection" data-state={connection}>
-            <i />
-            {label('conn', connection)}
-          </span>
+          {user.role !== 'installer' && (
+            // installers get no live stream (issue 15): a grey "not connected" would only worry them
+            <span class={`conn conn-${connection}`} data-testid="connection" data-state={connection}>
+              <i />
+              {label('conn', connection)}
+            </span>
+          )}
           <ViewTabs role={user.role} lead={isLead(user)} view={view} />
           <LocaleSwitch />
           <button type="button" class="btn ghost small" onClick={() => void logout()} data-testid="logout">
