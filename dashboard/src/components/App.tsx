@@ -1,4 +1,3 @@
-import { t } from '../i18n';
 import { useStore } from '../store';
 import { Notices, OfflineBanner, SoundPrompt } from './Banners';
 import { CallLog } from './CallLog';
