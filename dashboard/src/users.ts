@@ -8,7 +8,7 @@ import { errorText } from './session';
 import type { Role, User } from './types';
 
 /** GET /api/users declares no response schema: the user as /api/auth/me has it, and when it was made. */
-export type UserRow = User & { createdAt?: string };
+export type UserRow = User & { createdAt?: string; lastLoginAt?: string | null };
 
 export const ROLE_LIST: readonly Role[] = ['agent', 'supervisor', 'installer', 'admin'];
 export const USERNAME_RE = /^[A-Za-z0-9_.-]{2,32}$/;

@@ -89,6 +89,9 @@ describe.skipIf(!CHROMIUM)('users and roles in Chromium', () => {
     expect(await row.getAttribute('data-disabled')).toBe('false');
     expect(await row.locator('[data-testid=user-display-name]').textContent()).toBe(HOSTILE);
     expect(await row.locator('img').count()).toBe(0);
+    // the last login: the admin has just logged in, the new agent never has
+    expect(await row.locator('[data-testid=user-last-login]').textContent()).toBe('从未登录');
+    expect(await admin.locator('[data-testid=user-row][data-username=admin] [data-testid=user-last-login]').textContent()).toMatch(/\d{2}:\d{2}/);
     // the admin's own row: no disable, no role change, no reset (it would end this session)
     const self = admin.locator('[data-testid=user-row][data-username=admin]');
     expect(await self.locator('[data-testid=user-disable]').count()).toBe(0);

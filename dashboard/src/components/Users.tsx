@@ -137,6 +137,7 @@ export function Users() {
                   <th>{t('users.extension')}</th>
                   <th>{t('users.status')}</th>
                   <th>{t('users.created')}</th>
+                  <th>{t('users.lastLogin')}</th>
                   <th>{t('users.actions')}</th>
                 </tr>
               </thead>
@@ -183,6 +184,7 @@ export function Users() {
                         </span>
                       </td>
                       <td class="nowrap muted">{u.createdAt ? fmtTime(u.createdAt, tz, true) : '—'}</td>
+                      <td class="nowrap muted" data-testid="user-last-login">{u.lastLoginAt ? fmtTime(u.lastLoginAt, tz, true) : t('users.neverLoggedIn')}</td>
                       <td class="row-actions nowrap">
                         <button type="button" class="btn ghost small" disabled={busy} onClick={() => setEditing(u)} data-testid="user-edit">
                           {t('users.edit')}
