@@ -170,5 +170,14 @@ describe.skipIf(!CHROMIUM)('设备开通 in Chromium (installer on a phone)', ()
     await p.locator('[data-testid=activate-screen][data-step="1"]').waitFor(SOON);
     await p.reload();
     await p.locator('[data-testid=activate-screen][data-step="1"]').waitFor(SOON);
+
+    // The elder's file shows the device activated
+    await p.click('[data-testid=view-elders]');
+    await p.fill('[data-testid=elders-search]', '王秀兰');
+    await p.locator('[data-testid=elder-row]', { hasText: '王秀兰' }).first().click();
+    await p.click('[data-testid=ee-tab-history]');
+    const row = p.locator(`[data-testid=elder-device][data-identifier="${IMEI}"]`);
+    await row.waitFor(SOON);
+    expect(await row.locator('[data-testid=elder-device-activated]').textContent()).toContain('已开通');
   }, 180_000);
 });

@@ -104,6 +104,7 @@ export function ElderHistory({ elder }: { elder: ElderDetail }) {
                 <th>{t('elders.deviceSim')}</th>
                 <th>{t('elders.deviceSeen')}</th>
                 <th>{t('elders.deviceBattery')}</th>
+                <th>{t('elders.deviceActivated')}</th>
               </tr>
             </thead>
             <tbody>
@@ -117,6 +118,9 @@ export function ElderHistory({ elder }: { elder: ElderDetail }) {
                   <td class="nowrap">{d.simPhone ?? '—'}</td>
                   <td class="nowrap">{d.lastSeen ? fmtAgo(d.lastSeen) : t('common.never')}</td>
                   <td class="num">{d.battery !== null ? `${d.battery}%` : '—'}</td>
+                  <td class="nowrap" data-testid="elder-device-activated">
+                    {d.activatedAt ? t('elders.deviceActivatedAt', { at: fmtTime(d.activatedAt, tz, true) }) : <span class="muted">{t('elders.deviceNotActivated')}</span>}
+                  </td>
                 </tr>
               ))}
             </tbody>
