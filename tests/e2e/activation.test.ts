@@ -8,38 +8,22 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
 import { login, startTestApp } from '../helpers/app.js';
-import { collectErrors, ensureDashboardBuilt, findChromium, launchChromium, ARTIFACTS, PASSWORD, SOON, VIEWPORT } from '../helpers/browser.js';
+import { ensureDashboardBuilt, findChromium, launchChromium, Windows, ARTIFACTS, PASSWORD, PHONE, SOON, VIEWPORT } from '../helpers/browser.js';
 import { until } from '../helpers/until.js';
 
 const CHROMIUM = findChromium();
-const PHONE = { width: 390, height: 844 };
 const IMEI = '862030041234567';
 const POINT: [number, number] = [31.2304, 121.4737];
 
 let app: App;
 let browser: Browser;
-let base: string;
-let errors: string[] = [];
-const contexts: BrowserContext[] = [];
+const windows = new Windows(() => browser, () => `http://127.0.0.1:${app.httpPort}`);
 const watches: SimulatedWatch[] = [];
-
-async function open(username: string, viewport: { width: number; height: number }, ready: string): Promise<Page> {
-  const ctx = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  contexts.push(ctx);
-  const p = await ctx.newPage();
-  collectErrors(p, username, errors);
-  await p.goto(base);
-  await p.fill('input[name=username]', username);
-  await p.fill('input[name=password]', PASSWORD);
-  await p.click('button[type=submit]');
-  await p.locator(ready).waitFor(SOON);
-  return p;
-}
 
 async function watch(): Promise<SimulatedWatch> {
   const w = new SimulatedWatch({ host: '127.0.0.1', port: app.watch.port, deviceId: IMEI, lkOnConnect: false, alarmRetryMs: 500, lkRetryMs: 60_000, battery: 76, path: [POINT] });
@@ -54,7 +38,6 @@ describe.skipIf(!CHROMIUM)('设备开通 in Chromium (installer on a phone)', ()
     mkdirSync(ARTIFACTS, { recursive: true });
     ensureDashboardBuilt();
     app = await startTestApp();
-    base = `http://127.0.0.1:${app.httpPort}`;
     const admin = await login(app);
     for (const [username, role, displayName] of [['anzhuang', 'installer', '安装员小王'], ['zuoxi', 'agent', '坐席小李']] as const) {
       const r = await app.http.inject({ method: 'POST', url: '/api/users', headers: admin, payload: { username, role, displayName, password: PASSWORD, ...(role === 'agent' ? { extension: '8001' } : {}) } });
@@ -65,10 +48,7 @@ describe.skipIf(!CHROMIUM)('设备开通 in Chromium (installer on a phone)', ()
 
   afterEach(async () => {
     for (const w of watches.splice(0)) await w.close().catch(() => undefined);
-    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
-    const found = errors;
-    errors = [];
-    expect(found).toEqual([]);
+    expect(await windows.done()).toEqual([]);
   });
 
   afterAll(async () => {
@@ -84,12 +64,12 @@ describe.skipIf(!CHROMIUM)('设备开通 in Chromium (installer on a phone)', ()
     await early.close().catch(() => undefined);
 
     // An agent is signed in and ready the whole time: a test alarm must never reach them.
-    const agent = await open('zuoxi', VIEWPORT, '[data-testid=connection][data-state=online]');
+    const agent = await windows.open('zuoxi', PASSWORD, { viewport: VIEWPORT, ready: '[data-testid=connection][data-state=online]' });
     await agent.fill('[data-testid=extension-input]', '8001');
     await agent.click('[data-testid=sign-in]');
     await agent.locator('[data-testid=agent-state][data-state=ready]').waitFor(SOON);
 
-    const p = await open('anzhuang', PHONE, '[data-testid=activate-screen][data-step="1"]');
+    const p = await windows.open('anzhuang', PASSWORD, { viewport: PHONE, ready: '[data-testid=activate-screen][data-step="1"]' });
     await p.fill('[data-testid=act-identifier]', IMEI);
     await p.click('[data-testid=act-lookup]');
     await p.locator('[data-testid=act-register]').waitFor(SOON);

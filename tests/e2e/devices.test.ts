@@ -8,12 +8,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
 import { ADMIN_PASSWORD, login, startTestApp } from '../helpers/app.js';
-import { collectErrors, ensureDashboardBuilt, findChromium, launchChromium, ARTIFACTS, PASSWORD, SOON, VIEWPORT } from '../helpers/browser.js';
+import { ensureDashboardBuilt, findChromium, launchChromium, logIn, Windows, ARTIFACTS, PASSWORD, PHONE, SOON } from '../helpers/browser.js';
 import { until } from '../helpers/until.js';
 
 const CHROMIUM = findChromium();
@@ -22,29 +22,9 @@ const STRANGER = '8800000202';
 
 let app: App;
 let browser: Browser;
-let base: string;
-let errors: string[] = [];
-/** browser messages a test expects (a refused request logs one in the console) */
-let expected: ((e: string) => boolean)[] = [];
-const contexts: BrowserContext[] = [];
+const base = () => `http://127.0.0.1:${app.httpPort}`;
+const windows = new Windows(() => browser, base);
 const watches: SimulatedWatch[] = [];
-
-async function open(name: string, username: string, password: string, viewport = VIEWPORT): Promise<Page> {
-  const ctx = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  collectErrors(page, name, errors);
-  await logIn(page, username, password);
-  return page;
-}
-
-async function logIn(page: Page, username: string, password: string): Promise<void> {
-  if (page.url() !== `${base}/`) await page.goto(base);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.locator('[data-testid=statusbar]').waitFor(SOON);
-}
 
 async function watch(id: string): Promise<SimulatedWatch> {
   const w = new SimulatedWatch({ host: '127.0.0.1', port: app.watch.port, deviceId: id, lkOnConnect: false, lkRetryMs: 60_000, battery: 64 });
@@ -59,7 +39,6 @@ describe.skipIf(!CHROMIUM)('devices and my account in Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     ensureDashboardBuilt();
     app = await startTestApp();
-    base = `http://127.0.0.1:${app.httpPort}`;
     const admin = await login(app);
     for (const [username, role] of [['guanli', 'admin'], ['zhangwei', 'agent']] as const) {
       const r = await app.http.inject({ method: 'POST', url: '/api/users', headers: admin, payload: { username, role, displayName: username === 'guanli' ? '管理员老周' : '张伟', password: PASSWORD } });
@@ -72,11 +51,7 @@ describe.skipIf(!CHROMIUM)('devices and my account in Chromium', () => {
 
   afterEach(async () => {
     for (const w of watches.splice(0)) await w.close().catch(() => undefined);
-    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
-    const unexpected = errors.filter((e) => !expected.some((x) => x(e)));
-    errors = [];
-    expected = [];
-    expect(unexpected).toEqual([]);
+    expect(await windows.done()).toEqual([]);
   });
 
   afterAll(async () => {
@@ -85,7 +60,7 @@ describe.skipIf(!CHROMIUM)('devices and my account in Chromium', () => {
   });
 
   it('registers an MQTT device (secret once), a watch bound to an elder with a locate command, and one from the awaiting list', async () => {
-    const p = await open('admin', 'admin', ADMIN_PASSWORD);
+    const p = await windows.open('admin', ADMIN_PASSWORD);
     await p.click('[data-testid=view-devices]');
     await p.locator('[data-testid=devices-table]').waitFor(SOON);
 
@@ -176,7 +151,7 @@ describe.skipIf(!CHROMIUM)('devices and my account in Chromium', () => {
     expect((await app.db.query('SELECT count(*)::int AS n FROM unknown_devices WHERE identifier = $1', [STRANGER])).rows[0].n).toBe(0);
 
     // on a phone the screen is one column: nothing wider than the screen but the table, which scrolls in its box
-    await p.setViewportSize({ width: 390, height: 844 });
+    await p.setViewportSize(PHONE);
     await p.locator(`[data-testid=device-panel]`).waitFor(SOON);
     // elements right of the screen's edge, outside the table's own scrolling box
     const overflow = await p.$$eval('[data-testid=devices-screen] :is(input, select, button, h3, dd)', (els) =>
@@ -187,8 +162,8 @@ describe.skipIf(!CHROMIUM)('devices and my account in Chromium', () => {
   }, 120_000);
 
   it('my account: a wrong current password is a field error; the new password works; sign out everywhere ends every session', async () => {
-    const p = await open('zhangwei', 'zhangwei', PASSWORD);
-    const other = await open('zhangwei-2', 'zhangwei', PASSWORD);
+    const p = await windows.open('zhangwei', PASSWORD);
+    const other = await windows.open('zhangwei', PASSWORD, { name: 'zhangwei-2' });
     await p.click('[data-testid=view-account]');
     await p.locator('[data-testid=account-screen]').waitFor(SOON);
     expect(await p.locator('[data-testid=account-username]').textContent()).toBe('zhangwei');
@@ -201,7 +176,7 @@ describe.skipIf(!CHROMIUM)('devices and my account in Chromium', () => {
     await p.click('[data-testid=pw-submit]');
     await p.locator('[data-testid=pw-repeat-error]').waitFor(SOON);
     // server-side: the current one is wrong
-    expected.push((e) => e.startsWith('zhangwei: console:') && /400/.test(e));
+    windows.expect((e) => e.startsWith('zhangwei: console:') && /400/.test(e));
     await p.fill('[data-testid=pw-current]', 'not-my-password');
     await p.fill('[data-testid=pw-repeat]', 'new-password-456');
     await p.click('[data-testid=pw-submit]');
@@ -218,10 +193,10 @@ describe.skipIf(!CHROMIUM)('devices and my account in Chromium', () => {
     // the old password no longer works, the new one does
     const r = await app.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'zhangwei', password: PASSWORD } });
     expect(r.statusCode).toBe(401);
-    await logIn(other, 'zhangwei', 'new-password-456');
+    await logIn(other, base(), 'zhangwei', 'new-password-456');
 
     // sign out everywhere: this page goes to the login, and so does the other browser
-    expected.push((e) => e.startsWith('zhangwei') && /401/.test(e));
+    windows.expect((e) => e.startsWith('zhangwei') && /401/.test(e));
     await p.click('[data-testid=sign-out-everywhere]');
     await p.click('[data-testid=confirm-ok]');
     await p.locator('input[name=username]').waitFor(SOON);

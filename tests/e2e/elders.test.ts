@@ -7,11 +7,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import { ADMIN_PASSWORD, login, startTestApp } from '../helpers/app.js';
-import { collectErrors, ensureDashboardBuilt, findChromium, launchChromium, ARTIFACTS, PASSWORD, SOON, VIEWPORT } from '../helpers/browser.js';
+import { clickMap, ensureDashboardBuilt, findChromium, launchChromium, Windows, ARTIFACTS, PASSWORD, PHONE, SOON } from '../helpers/browser.js';
 
 const CHROMIUM = findChromium();
 const HOSTILE = '<img src=x onerror=window.__x=1>';
@@ -31,25 +31,8 @@ const ID = idNumber('31010419400512002');
 
 let app: App;
 let browser: Browser;
-let base: string;
 let admin: { authorization: string };
-let errors: string[] = [];
-/** browser messages a test expects (a refused request logs one in the console) */
-let expected: ((e: string) => boolean)[] = [];
-const contexts: BrowserContext[] = [];
-
-async function open(username: string, password: string, viewport = VIEWPORT): Promise<Page> {
-  const ctx = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  contexts.push(ctx);
-  const p = await ctx.newPage();
-  collectErrors(p, username, errors);
-  await p.goto(base);
-  await p.fill('input[name=username]', username);
-  await p.fill('input[name=password]', password);
-  await p.click('button[type=submit]');
-  await p.locator('[data-testid=statusbar]').waitFor(SOON);
-  return p;
-}
+const windows = new Windows(() => browser, () => `http://127.0.0.1:${app.httpPort}`);
 
 async function toElders(p: Page): Promise<void> {
   await p.click('[data-testid=view-elders]');
@@ -70,12 +53,6 @@ const apiGet = async (url: string, headers = admin) => {
   return { status: r.statusCode, body: r.json() };
 };
 
-/** Clicks the map at an offset from its centre (pixels). */
-async function clickMap(p: Page, testid: string, dx: number, dy: number): Promise<void> {
-  const box = (await p.locator(`[data-testid=${testid}] .map`).boundingBox())!;
-  await p.mouse.click(box.x + box.width / 2 + dx, box.y + box.height / 2 + dy);
-}
-
 describe.skipIf(!CHROMIUM)('issue 20 in Chromium: 老人档案', () => {
   let elderId = 0;
 
@@ -83,7 +60,6 @@ describe.skipIf(!CHROMIUM)('issue 20 in Chromium: 老人档案', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     ensureDashboardBuilt();
     app = await startTestApp();
-    base = `http://127.0.0.1:${app.httpPort}`;
     admin = await login(app);
     const r = await app.http.inject({ method: 'POST', url: '/api/users', headers: admin, payload: { username: 'anzhuang', role: 'installer', password: PASSWORD } });
     expect(r.statusCode, r.body).toBe(201);
@@ -96,11 +72,7 @@ describe.skipIf(!CHROMIUM)('issue 20 in Chromium: 老人档案', () => {
   }, 180_000);
 
   afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
-    const unexpected = errors.filter((e) => !expected.some((x) => x(e)));
-    errors = [];
-    expected = [];
-    expect(unexpected).toEqual([]);
+    expect(await windows.done()).toEqual([]);
   });
 
   afterAll(async () => {
@@ -109,7 +81,7 @@ describe.skipIf(!CHROMIUM)('issue 20 in Chromium: 老人档案', () => {
   });
 
   it('an admin creates an elder with everything; after a reload it is all there, on screen and through the API', async () => {
-    const p = await open('admin', ADMIN_PASSWORD);
+    const p = await windows.open('admin', ADMIN_PASSWORD);
     await toElders(p);
     await p.click('[data-testid=elders-new]');
     await p.locator('[data-testid=elder-form]').waitFor(SOON);
@@ -132,7 +104,7 @@ describe.skipIf(!CHROMIUM)('issue 20 in Chromium: 老人档案', () => {
     await p.fill('[data-testid=ef-allergies]', '青霉素');
     await p.fill('[data-testid=ef-doctor]', '李医生 13700137000');
     // a wrong ID check digit: the API's field error shows at the field, nothing is created
-    expected.push((e) => e.startsWith('admin: console:') && /400/.test(e));
+    windows.expect((e) => e.startsWith('admin: console:') && /400/.test(e));
     await p.fill('[data-testid=ef-idNumber]', ID.slice(0, 17) + (ID.endsWith('1') ? '2' : '1'));
     await p.click('[data-testid=ef-save]');
     await p.locator('.ef-field.ef-bad [data-testid=ef-idNumber]').waitFor(SOON);
@@ -284,7 +256,7 @@ describe.skipIf(!CHROMIUM)('issue 20 in Chromium: 老人档案', () => {
 
   it('an installer on a phone opens the same elder: no health fields, no contacts', async () => {
     expect(elderId).toBeGreaterThan(0);
-    const p = await open('anzhuang', PASSWORD, { width: 390, height: 844 });
+    const p = await windows.open('anzhuang', PASSWORD, { viewport: PHONE });
     await toElders(p);
     await openElder(p, '8800000071', elderId);
     expect(await p.inputValue('[data-testid=ef-name]')).toBe(NAME);

@@ -8,40 +8,20 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
 import { ADMIN_PASSWORD, startTestApp } from '../helpers/app.js';
-import { collectErrors, ensureDashboardBuilt, findChromium, launchChromium, ARTIFACTS, SOON, VIEWPORT } from '../helpers/browser.js';
+import { clickMap, ensureDashboardBuilt, findChromium, launchChromium, Windows, ARTIFACTS, SOON } from '../helpers/browser.js';
 
 const CHROMIUM = findChromium();
 const WATCH = '8800000091';
 
 let app: App;
 let browser: Browser;
-let base: string;
-let errors: string[] = [];
-const contexts: BrowserContext[] = [];
+const windows = new Windows(() => browser, () => `http://127.0.0.1:${app.httpPort}`);
 const watches: SimulatedWatch[] = [];
-
-async function open(username: string, password: string): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: VIEWPORT, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  contexts.push(ctx);
-  const p = await ctx.newPage();
-  collectErrors(p, username, errors);
-  await p.goto(base);
-  await p.fill('input[name=username]', username);
-  await p.fill('input[name=password]', password);
-  await p.click('button[type=submit]');
-  await p.locator('[data-testid=statusbar]').waitFor(SOON);
-  return p;
-}
-
-async function clickMap(p: Page, testid: string, dx: number, dy: number): Promise<void> {
-  const box = (await p.locator(`[data-testid=${testid}] .map`).boundingBox())!;
-  await p.mouse.click(box.x + box.width / 2 + dx, box.y + box.height / 2 + dy);
-}
 
 const shot = (p: Page, name: string) => p.screenshot({ path: join(ARTIFACTS, `setup-${name}.png`) });
 
@@ -50,27 +30,23 @@ describe.skipIf(!CHROMIUM)('issue 20 in Chromium: an admin sets up a centre with
     mkdirSync(ARTIFACTS, { recursive: true });
     ensureDashboardBuilt();
     app = await startTestApp();
-    base = `http://127.0.0.1:${app.httpPort}`;
     browser = await launchChromium(CHROMIUM!);
   }, 180_000);
 
-  afterEach(() => {
+  afterEach(async () => {
     // a refused request logs one console line; none is expected here
-    const unexpected = errors;
-    errors = [];
-    expect(unexpected).toEqual([]);
+    expect(await windows.done()).toEqual([]);
   });
 
   afterAll(async () => {
     for (const w of watches) await w.close().catch(() => undefined);
-    for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
     await app?.stop();
   });
 
   it('users, an elder with a contact and a geofence, a watch issued to her; then an SOS pops on the new agent’s screen', async () => {
     expect((await app.db.query('SELECT count(*)::int AS n FROM elders')).rows[0].n).toBe(0); // from nothing
-    const admin = await open('admin', ADMIN_PASSWORD);
+    const admin = await windows.open('admin', ADMIN_PASSWORD);
 
     // 1. an agent, with the password the screen shows once
     await admin.click('[data-testid=view-users]');
@@ -146,7 +122,7 @@ describe.skipIf(!CHROMIUM)('issue 20 in Chromium: an admin sets up a centre with
     expect(Number((await app.db.query('SELECT elder_id FROM devices WHERE identifier = $1', [WATCH])).rows[0].elder_id)).toBe(elderId);
 
     // 4. the new agent signs in; her watch presses SOS; her file pops with the contact
-    const agent = await open('wangfang', agentPassword);
+    const agent = await windows.open('wangfang', agentPassword);
     await agent.locator('[data-testid=agent-state][data-state=signed_out]').waitFor(SOON);
     await agent.fill('[data-testid=extension-input]', '8001');
     await agent.click('[data-testid=sign-in]');

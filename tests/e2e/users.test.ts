@@ -6,39 +6,24 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import { ADMIN_PASSWORD, login, startTestApp } from '../helpers/app.js';
-import { collectErrors, ensureDashboardBuilt, findChromium, launchChromium, ARTIFACTS, VIEWPORT, PASSWORD, SOON } from '../helpers/browser.js';
+import { ensureDashboardBuilt, findChromium, launchChromium, Windows, ARTIFACTS, PASSWORD, SOON } from '../helpers/browser.js';
 
 const CHROMIUM = findChromium();
 const HOSTILE = '<img src=x onerror=window.__x=1>';
 
 let app: App;
 let browser: Browser;
-let base: string;
-let errors: string[] = [];
-/** browser messages a test expects (a refused request logs one in the console) */
-let expected: ((e: string) => boolean)[] = [];
-const contexts: BrowserContext[] = [];
-
-async function openPage(name: string, username: string, password: string): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: VIEWPORT, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  collectErrors(page, name, errors);
-  await page.goto(base);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.locator('[data-testid=connection][data-state=online]').waitFor(SOON);
-  return page;
-}
+const windows = new Windows(() => browser, () => `http://127.0.0.1:${app.httpPort}`);
+const ONLINE = '[data-testid=connection][data-state=online]';
+const openPage = (username: string, password: string) => windows.open(username, password, { ready: ONLINE });
 
 /** The admin's page on the users screen. */
 async function adminOnUsers(): Promise<Page> {
-  const p = await openPage('admin', 'admin', ADMIN_PASSWORD);
+  const p = await openPage('admin', ADMIN_PASSWORD);
   await p.click('[data-testid=view-users]');
   await p.locator('[data-testid=users-table] [data-testid=user-row][data-username=admin]').waitFor(SOON);
   return p;
@@ -64,15 +49,10 @@ describe.skipIf(!CHROMIUM)('users and roles in Chromium', () => {
     ensureDashboardBuilt();
     browser = await launchChromium(CHROMIUM!);
     app = await startTestApp();
-    base = `http://127.0.0.1:${app.httpPort}`;
   }, 180_000);
 
   afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
-    const unexpected = errors.filter((e) => !expected.some((x) => x(e)));
-    errors = [];
-    expected = [];
-    expect(unexpected).toEqual([]);
+    expect(await windows.done()).toEqual([]);
   });
 
   afterAll(async () => {
@@ -101,7 +81,7 @@ describe.skipIf(!CHROMIUM)('users and roles in Chromium', () => {
 
     // a taken username: the server's 409, in Chinese
     await admin.click('[data-testid=secret-done]');
-    expected.push((e) => e.startsWith('admin: console:') && /409/.test(e));
+    windows.expect((e) => e.startsWith('admin: console:') && /409/.test(e));
     await admin.click('[data-testid=users-new]');
     await admin.fill('[data-testid=new-username]', 'zhaolei');
     await admin.click('[data-testid=pw-typed]');
@@ -110,7 +90,7 @@ describe.skipIf(!CHROMIUM)('users and roles in Chromium', () => {
     await admin.locator('[data-testid=users-error]', { hasText: '用户名已被占用' }).waitFor(SOON);
     await admin.screenshot({ path: join(ARTIFACTS, 'users-create.png') });
 
-    const agent = await openPage('zhaolei', 'zhaolei', password);
+    const agent = await openPage('zhaolei', password);
     expect(await agent.locator('[data-testid=sb-user]').textContent()).toContain(HOSTILE);
     expect(await agent.locator('[data-testid=view-users]').count()).toBe(0);
     expect(await admin.evaluate(() => (globalThis as { __x?: unknown }).__x)).toBeUndefined();
@@ -121,7 +101,7 @@ describe.skipIf(!CHROMIUM)('users and roles in Chromium', () => {
     const admin = await adminOnUsers();
     const first = await createFromScreen(admin, { username: 'sunli', displayName: '孙丽', extension: '8012' });
     await admin.click('[data-testid=secret-done]');
-    const agent = await openPage('sunli', 'sunli', first);
+    const agent = await openPage('sunli', first);
 
     // reset: confirmed, the new password shown, the agent's page back at the login
     const row = admin.locator('[data-testid=user-row][data-username=sunli]');
@@ -156,7 +136,7 @@ describe.skipIf(!CHROMIUM)('users and roles in Chromium', () => {
     expect(await agent.locator('input[name=username]').isVisible()).toBe(true);
 
     // a disabled account cannot log in again
-    expected.push((e) => e.startsWith('sunli: console:') && /401/.test(e));
+    windows.expect((e) => e.startsWith('sunli: console:') && /401/.test(e));
     await agent.fill('input[name=username]', 'sunli');
     await agent.fill('input[name=password]', second);
     await agent.click('button[type=submit]');
@@ -176,11 +156,11 @@ describe.skipIf(!CHROMIUM)('users and roles in Chromium', () => {
     const adminAuth = await login(app);
     const r = await app.http.inject({ method: 'POST', url: '/api/users', headers: adminAuth, payload: { username: 'qianwei', displayName: '钱伟', role: 'agent', password: PASSWORD } });
     expect(r.statusCode).toBe(201);
-    const agent = await openPage('qianwei', 'qianwei', PASSWORD);
+    const agent = await openPage('qianwei', PASSWORD);
     expect(await agent.locator('[data-testid=view-users]').count()).toBe(0);
     expect(await agent.locator('[data-testid=users-view]').count()).toBe(0);
     // from the agent's own page (its cookie session): listing users is refused
-    expected.push((e) => e.startsWith('qianwei: console:') && /403/.test(e));
+    windows.expect((e) => e.startsWith('qianwei: console:') && /403/.test(e));
     expect(await agent.evaluate(() => fetch('/api/users').then((x) => x.status))).toBe(403);
     // and creating one, with the agent's own token
     const auth = await login(app, 'qianwei', PASSWORD);

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -103,4 +103,62 @@ export async function gateWebSocket(page: Page): Promise<WsGate> {
     },
     unblock: () => void (blocked = false),
   };
+}
+
+/** A phone, for installers and responders. */
+export const PHONE = { width: 390, height: 844 };
+
+/** Logs the page in at the server's root; `ready` is what shows once in (the status bar by default). */
+export async function logIn(page: Page, base: string, username: string, password: string, ready = '[data-testid=statusbar]'): Promise<void> {
+  if (page.url() !== `${base}/`) await page.goto(base);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.locator(ready).waitFor(SOON);
+}
+
+/** Clicks a Leaflet map (`[data-testid=<testid>] .map`) at an offset from its centre, in pixels. */
+export async function clickMap(page: Page, testid: string, dx: number, dy: number): Promise<void> {
+  const box = (await page.locator(`[data-testid=${testid}] .map`).boundingBox())!;
+  await page.mouse.click(box.x + box.width / 2 + dx, box.y + box.height / 2 + dy);
+}
+
+/**
+ * The browser windows of one test file: each user in a context of their own (zh-CN, the centre's time zone), their
+ * console errors collected. `done()` after each test closes them and answers the errors no test expected.
+ */
+export class Windows {
+  private errors: string[] = [];
+  /** browser messages a test expects (a refused request logs one in the console) */
+  private expected: ((e: string) => boolean)[] = [];
+  private contexts: BrowserContext[] = [];
+
+  constructor(
+    private readonly browser: () => Browser,
+    private readonly base: () => string,
+  ) {}
+
+  /** A new window logged in as the user; `name` labels its console errors (the username by default). */
+  async open(username: string, password: string, o: { viewport?: { width: number; height: number }; ready?: string; name?: string; downloads?: boolean } = {}): Promise<Page> {
+    const ctx = await this.browser().newContext({ viewport: o.viewport ?? VIEWPORT, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: o.downloads ?? false });
+    this.contexts.push(ctx);
+    const page = await ctx.newPage();
+    collectErrors(page, o.name ?? username, this.errors);
+    await logIn(page, this.base(), username, password, o.ready);
+    return page;
+  }
+
+  /** A console message this test expects (e.g. the 409 of a refused request). */
+  expect(match: (e: string) => boolean): void {
+    this.expected.push(match);
+  }
+
+  /** Closes every window; answers the console errors no test expected, and forgets them. */
+  async done(): Promise<string[]> {
+    for (const c of this.contexts.splice(0)) await c.close().catch(() => undefined);
+    const unexpected = this.errors.filter((e) => !this.expected.some((x) => x(e)));
+    this.errors = [];
+    this.expected = [];
+    return unexpected;
+  }
 }
