@@ -16,7 +16,8 @@ import { migrate } from '../../gateway/store/migrate.js';
 import type { Ctx } from '../lib/measure.js';
 import type { ScenarioResult } from '../lib/result.js';
 import { createDatabase, dropDatabase } from '../lib/services.js';
-import { round } from '../lib/stats.js';
+import { percentile, round } from '../lib/stats.js';
+import { listElders } from '../../gateway/store/elders.js';
 
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗';
 const GIVEN = ['秀英', '桂兰', '玉兰', '国强', '建华', '淑珍', '德明', '凤英', '志刚', '素芬'];
@@ -115,6 +116,26 @@ export async function importBench(ctx: Ctx): Promise<ScenarioResult> {
     const insertS = (performance.now() - s) / 1000;
 
     const ratio = importS / insertS;
+
+    // e. the console's search over the imported centre (老人档案: GET /api/elders?q=), against the plain name search
+    // it replaced: the same 200 queries (a name, a phone fragment, a street, a watch's IMEI, an ID number's last 4)
+    const queries = Array.from({ length: 200 }, (_, i) => {
+      const k = 1 + ((i * 37) % n);
+      return [SURNAMES[k % SURNAMES.length]! + GIVEN[k % GIVEN.length]!, `138${String(k).padStart(8, '0')}`.slice(3, 9), STREETS[k % STREETS.length]!, `86${String(k).padStart(13, '0')}`, String(1000 + k).slice(-4)][i % 5]!;
+    });
+    const timed = async (f: (q: string) => Promise<unknown>) => {
+      const ms: number[] = [];
+      for (const q of queries) {
+        const t = performance.now();
+        await f(q);
+        ms.push(performance.now() - t);
+      }
+      return ms;
+    };
+    const searchMs = await timed((q) => listElders(db, { q, idSuffix: true, limit: 20, offset: 0 }));
+    const plainMs = await timed((q) => db.query('SELECT id, name FROM elders WHERE name ILIKE $1 ORDER BY id LIMIT 20', [`%${q}%`]));
+    const [s50, s99, p50, p99] = [percentile(searchMs, 50)!, percentile(searchMs, 99)!, percentile(plainMs, 50)!, percentile(plainMs, 99)!];
+    notes.push(`search over ${n.toLocaleString('en')} elders (name, phone, address, area, device, ID suffix; open alarms and devices per row): p50 ${round(s50, 1)} ms, p99 ${round(s99, 1)} ms; the plain name ILIKE it replaced p50 ${round(p50, 1)} ms, p99 ${round(p99, 1)} ms (${round(s50 / p50, 1)}× at p50)`);
     notes.push(`${n.toLocaleString('en')} elders + ${(2 * n).toLocaleString('en')} contacts + ${n.toLocaleString('en')} watches (${round(file.length / 2 ** 20, 1)} MiB xlsx): import ${round(importS, 2)} s (${Math.round(total / importS).toLocaleString('en')} rows/s), (parsing alone ${round(parseS, 2)} s, the dry run ${round(dryS, 2)} s); the bare multi-row INSERTs ${round(insertS, 2)} s (the import ${round(ratio, 1)}× that); longest event-loop stall during the import ${Math.round(stallMs)} ms`);
     return {
       name: 'import',
@@ -134,6 +155,10 @@ export async function importBench(ctx: Ctx): Promise<ScenarioResult> {
         importVsInsert: round(ratio, 2),
         progressSamples: progress.length,
         eventLoopStallMaxMs: Math.round(stallMs),
+        searchP50Ms: round(s50, 2),
+        searchP99Ms: round(s99, 2),
+        plainNameSearchP50Ms: round(p50, 2),
+        searchVsPlainP50: round(s50 / p50, 2),
       },
       notes,
     };
