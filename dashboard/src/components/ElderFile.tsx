@@ -11,6 +11,7 @@ import { CALL_ACTIVE, callPartyName, hangup, liveCallOfAlarm, myLiveCall, startC
 import { actorName, alarmAction, closeFile, ensureElder, errorText, isLead, isWaiting, onAlarmUpdate, refreshAlarm, type AlarmActionName } from '../session';
 import { notify, store, useNow, useStore, type OpenFile } from '../store';
 import type { Alarm, AlarmDetail, Contact, Device, ElderFull, LiveCall, TelemetryRow } from '../types';
+import { zoneNameOf } from '../zones';
 import { DeviceCommands } from './Commands';
 import { ConfirmDialog, FollowUpDialog, NoteDialog, ResolveDialog } from './Dialogs';
 import { ElderMap, type MapData } from './ElderMap';
@@ -236,7 +237,7 @@ export function ElderFile({ open }: { open: OpenFile }) {
 
   return (
     <section class={`file ${flash ? 'flash' : ''} ${alarm ? `p${alarm.priority}` : ''}`} ref={panel} tabIndex={-1} aria-label={t('file.title')} data-testid="elder-file" data-alarm-id={alarm?.id} data-state={alarm?.state}>
-      <FileHeader alarm={alarm} elder={e} reason={open.reason} />
+      <FileHeader alarm={alarm} elder={e} reason={open.reason} zoneName={zoneNameOf(alarm, devices)} />
       <div class="actions" role="toolbar" aria-label={t('file.actions')}>
         <button type="button" class="btn accept big" disabled={!can.accept || !!busy} onClick={() => void act('accept')} data-testid="action-accept">
           {t('action.acceptBtn')} <kbd>A</kbd>
@@ -350,7 +351,7 @@ function pickNewer(a: Alarm | undefined, b: Alarm | undefined): Alarm | undefine
   return ((a as { updatedAt?: string }).updatedAt ?? '') >= ((b as { updatedAt?: string }).updatedAt ?? '') ? a : b;
 }
 
-function FileHeader({ alarm, elder, reason }: { alarm?: Alarm; elder: ElderFull | AlarmDetail['elder'] | null; reason: OpenFile['reason'] }) {
+function FileHeader({ alarm, elder, reason, zoneName }: { alarm?: Alarm; elder: ElderFull | AlarmDetail['elder'] | null; reason: OpenFile['reason']; zoneName?: string }) {
   const now = useNow();
   const age = elder ? ageOf(elder.birthDate, new Date(now)) : null;
   return (
@@ -380,6 +381,13 @@ function FileHeader({ alarm, elder, reason }: { alarm?: Alarm; elder: ElderFull 
         {alarm ? (
           <div class="file-alarm">
             <strong>{label('kind', alarm.kind)}</strong>
+            {alarm.zone && (
+              // a panel's zone: which detector or pendant (防区), named as the installer registered it
+              <span class="zone" data-testid="alarm-zone">
+                {t('file.zone', { zone: alarm.zone })}
+                {zoneName ? ` · ${zoneName}` : ''}
+              </span>
+            )}
             <span class={`qstate s-${alarm.state}`} data-testid="alarm-state">
               {label('state', alarm.state)}
             </span>
