@@ -14,6 +14,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** a 400's fields, as the API names them (`body/idNumber`) */
+    readonly fields: readonly { field: string; message: string }[] = [],
   ) {
     super(message);
   }
@@ -107,9 +109,10 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
     ({ res, json } = await send(method, path, body));
   }
   if (!res.ok) {
-    const e = (json ?? {}) as { error?: string; message?: string };
+    const e = (json ?? {}) as { error?: string; message?: string; fields?: unknown };
     if (res.status === 401 && path !== '/api/auth/login') onUnauthenticated();
-    throw new HttpError(res.status, e.error ?? `http_${res.status}`, e.message ?? res.statusText);
+    const fields = Array.isArray(e.fields) ? e.fields.filter((f): f is { field: string; message: string } => typeof f?.field === 'string' && typeof f?.message === 'string') : [];
+    throw new HttpError(res.status, e.error ?? `http_${res.status}`, e.message ?? res.statusText, fields);
   }
   return json as T;
 }

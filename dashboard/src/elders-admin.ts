@@ -90,6 +90,11 @@ export function toDraft(c: Partial<Contact>): ContactDraft {
 export function fieldErrors(e: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!(e instanceof HttpError) || e.status !== 400) return out;
+  if (e.fields.length) {
+    for (const f of e.fields) out[f.field.replace(/^body\/?/, '')] ??= f.message;
+    return out;
+  }
+  // an older answer without fields[]: read them back from the message (`body/x: …; body/y: …`)
   const re = /(?:^|; )body(?:\/([^:;]*))?: /g;
   const marks = [...e.message.matchAll(re)];
   marks.forEach((m, i) => {
