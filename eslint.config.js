@@ -16,7 +16,7 @@ const IO = {
 /** Folders an import may not reach into, with the reason. */
 const folders = (names, message) => ({ group: names.map((f) => `**/${f}/**`), message });
 const TESTS = folders(['tests'], 'Nothing outside tests/ imports from tests/: helpers shared with bench/ live in testkit/.');
-const SERVER = ['gateway', 'protocols', 'alarms', 'telephony'];
+const SERVER = ['gateway', 'protocols', 'alarms', 'telephony', 'workorders', 'sms'];
 
 function restrict({ modules = [], patterns = [] }) {
   const paths = modules.flatMap((m) => m.names.map((name) => ({ name, message: m.message })));
@@ -60,11 +60,11 @@ export default tseslint.config(
   {
     files: ['gateway/**/*.ts'],
     ignores: ['gateway/store/**'],
-    rules: restrict({ modules: [PG, ARI], patterns: [folders(['simulators', 'dashboard', 'bench', 'testkit'], 'gateway/ imports only protocols/, alarms/ and telephony/ (architecture.md).')] }),
+    rules: restrict({ modules: [PG, ARI], patterns: [folders(['simulators', 'dashboard', 'bench', 'testkit'], 'gateway/ imports only protocols/, alarms/, telephony/, workorders/ and sms/ (architecture.md).')] }),
   },
   {
     files: ['gateway/store/**/*.ts'],
-    rules: restrict({ modules: [ARI], patterns: [folders(['simulators', 'dashboard', 'bench', 'testkit'], 'gateway/ imports only protocols/, alarms/ and telephony/ (architecture.md).')] }),
+    rules: restrict({ modules: [ARI], patterns: [folders(['simulators', 'dashboard', 'bench', 'testkit'], 'gateway/ imports only protocols/, alarms/, telephony/, workorders/ and sms/ (architecture.md).')] }),
   },
   {
     // protocols import nothing outside protocols/, and do no I/O.
@@ -81,6 +81,24 @@ export default tseslint.config(
         { group: ['**/protocols/**', '!**/protocols/message.ts', '!**/protocols/message.js'], message: 'alarms/ imports only protocols/message.ts of protocols/ (architecture.md).' },
       ],
     }),
+  },
+  {
+    // workorders/ is logic like alarms/: the lifecycle, rotas and dispatch suggestions; no I/O. It reuses alarms/'
+    // distance and local-time helpers.
+    files: ['workorders/**/*.ts'],
+    rules: restrict({
+      modules: [IO],
+      patterns: [
+        folders(['gateway', 'telephony', 'protocols', 'sms', 'simulators', 'dashboard', 'bench', 'testkit'], 'workorders/ is logic (architecture.md): the gateway stores and serves it.'),
+        // (gitignore semantics: a file cannot be re-included below an excluded folder, so alarms/rules/ itself is not excluded)
+        { group: ['**/alarms/*.ts', '**/alarms/*.js', '**/alarms/rules/*', '!**/alarms/rules/geo.ts', '!**/alarms/rules/geo.js', '!**/alarms/rules/schedule.ts', '!**/alarms/rules/schedule.js'], message: 'workorders/ uses only alarms/rules/geo.ts and schedule.ts of alarms/.' },
+      ],
+    }),
+  },
+  {
+    // sms/ is a transport like telephony/: it talks to an SMSC or a modem and knows nothing of the gateway.
+    files: ['sms/**/*.ts'],
+    rules: restrict({ modules: [PG, ARI], patterns: [folders(['gateway', 'telephony', 'workorders', 'simulators', 'dashboard', 'bench', 'testkit'], 'sms/ imports nothing from gateway/ (architecture.md).')] }),
   },
   {
     files: ['telephony/**/*.ts'],

@@ -39,6 +39,8 @@ export interface BusEvents {
   'hotline.callback': { request: import('./store/callbacks.js').CallbackRequest };
   /** the hotline queue overflowed for a caller (max wait, or nobody signed in): the supervisors' alert */
   'hotline.overflow': { entryId: string; did: string; reason: string; to: string; waitMs: number; priority: boolean; elderId: number | null; at: Date };
+  /** a work order (工单) was opened or changed state (issue 21): SMS and SLA timers listen here */
+  'workorder.changed': { order: import('./store/workorders.js').WorkOrder; action: string; actor: string };
 }
 
 type Listener<K extends keyof BusEvents> = (payload: BusEvents[K]) => void | Promise<void>;

@@ -129,10 +129,34 @@ export interface CallActionMessage {
   detail: Record<string, unknown>;
 }
 
+/** A work order (工单) as it travels: the row, times as ISO strings (more fields may ride along). */
+export interface WorkOrderBrief {
+  id: number;
+  type: string;
+  state: string;
+  priority: number;
+  elderId: number | null;
+  alarmId: number | null;
+  callId: string | null;
+  title: string;
+  stationId: number | null;
+  staffId: number | null;
+  receivedAt: string;
+  updatedAt: string;
+  [field: string]: unknown;
+}
+
+/** To agents, supervisors and admins: a work order was opened (action 'open') or went through an action (issue 21). */
+export interface WorkOrderMessage {
+  type: 'work_order';
+  action: string;
+  order: WorkOrderBrief;
+}
+
 export type HotlineWsMessage = IncomingCallMessage | HotlineMissedMessage | HotlineAnsweredMessage | HotlineDoneMessage;
 
 /** Everything sent through bus `ws.push` (some dashboards only); the WebSocket adds seq and at. */
-export type PushMessage = HotlineWsMessage | QueueAlertMessage | CallbackRequestMessage | CallActionMessage;
+export type PushMessage = HotlineWsMessage | QueueAlertMessage | CallbackRequestMessage | CallActionMessage | WorkOrderMessage;
 
 /** Wire form of a row: Dates become ISO strings, as JSON.stringify sends them. */
 export type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };

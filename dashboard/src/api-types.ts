@@ -4344,6 +4344,524 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    active?: boolean;
+                    skill?: string;
+                    stationId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            active: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: number;
+                            name: string;
+                            phone: string;
+                            skills: string[];
+                            stationId: number | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            userId: number | null;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        active?: boolean;
+                        name: string;
+                        phone: string;
+                        skills?: string[];
+                        stationId?: number | null;
+                        /** @description the staff member’s own login, if any */
+                        userId?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: number;
+                            name: string;
+                            phone: string;
+                            skills: string[];
+                            stationId: number | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            userId: number | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: number;
+                            name: string;
+                            phone: string;
+                            skills: string[];
+                            stationId: number | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            userId: number | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        active?: boolean;
+                        name?: string;
+                        phone?: string;
+                        skills?: string[];
+                        stationId?: number | null;
+                        /** @description the staff member’s own login, if any */
+                        userId?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: number;
+                            name: string;
+                            phone: string;
+                            skills: string[];
+                            stationId: number | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            userId: number | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/staff/{id}/rota": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The duty rota (排班) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            date: string | null;
+                            end: string;
+                            start: string;
+                            weekday: number | null;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+        };
+        /** Replace the duty rota (排班), all or nothing */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        entries: {
+                            /** Format: date */
+                            date?: string | null;
+                            /** @description HH:MM; not after start: the shift runs past midnight */
+                            end: string;
+                            /** @description HH:MM local time */
+                            start: string;
+                            /** @description 1 = Monday … 7 = Sunday */
+                            weekday?: number | null;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            date: string | null;
+                            end: string;
+                            start: string;
+                            weekday: number | null;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    active?: boolean;
+                    area?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            active: boolean;
+                            area: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: number;
+                            lat: number | null;
+                            lon: number | null;
+                            name: string;
+                            phone: string | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        active?: boolean;
+                        /** @description 片区/社区: matched exactly against elders’ area */
+                        area?: string;
+                        lat?: number | null;
+                        lon?: number | null;
+                        name: string;
+                        phone?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: boolean;
+                            area: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: number;
+                            lat: number | null;
+                            lon: number | null;
+                            name: string;
+                            phone: string | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: boolean;
+                            area: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: number;
+                            lat: number | null;
+                            lon: number | null;
+                            name: string;
+                            phone: string | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        active?: boolean;
+                        /** @description 片区/社区: matched exactly against elders’ area */
+                        area?: string;
+                        lat?: number | null;
+                        lon?: number | null;
+                        name?: string;
+                        phone?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: boolean;
+                            area: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: number;
+                            lat: number | null;
+                            lon: number | null;
+                            name: string;
+                            phone: string | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/api/telemetry/last-positions": {
         parameters: {
             query?: never;
@@ -4497,6 +5015,1233 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/work-orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Work orders, most urgent and newest first; due=true: replied orders whose follow-up call is due, soonest first */
+        get: {
+            parameters: {
+                query?: {
+                    alarmId?: number;
+                    /** @description due for a follow-up call (回访) */
+                    due?: boolean;
+                    elderId?: number;
+                    limit?: number;
+                    offset?: number;
+                    /** @description only orders not archived nor cancelled */
+                    open?: boolean;
+                    staffId?: number;
+                    state?: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                    stationId?: number;
+                    type?: "emergency" | "service" | "enquiry" | "complaint";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            /** Format: date-time */
+                            acceptedAt: string | null;
+                            alarmId: number | null;
+                            /** Format: date-time */
+                            archivedAt: string | null;
+                            /** @description the call's flow id, as the call log names it */
+                            callId: string | null;
+                            /** Format: date-time */
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            createdBy: number | null;
+                            description: string;
+                            /** Format: date-time */
+                            dispatchedAt: string | null;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when the follow-up call (回访) is due
+                             */
+                            dueFollowUpAt: string | null;
+                            elderId: number | null;
+                            /** Format: date-time */
+                            followedUpAt: string | null;
+                            followUpAgentId: number | null;
+                            followUpComment: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            onSiteAt: string | null;
+                            priority: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** Format: date-time */
+                            repliedAt: string | null;
+                            result: string | null;
+                            /** @description 满意度 1-5, from the follow-up call */
+                            satisfaction: number | null;
+                            staffId: number | null;
+                            /** @enum {string} */
+                            state: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                            stationId: number | null;
+                            title: string;
+                            /** @enum {string} */
+                            type: "emergency" | "service" | "enquiry" | "complaint";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Open a work order: by hand, from an alarm, a call or an elder’s file (audited) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description open from this alarm (an emergency order unless type says otherwise; one open emergency order per alarm) */
+                        alarmId?: number;
+                        /** @description open from this call (the call log's flow id) */
+                        callId?: string;
+                        description?: string;
+                        /** @description open from this elder's file */
+                        elderId?: number;
+                        priority?: number;
+                        title?: string;
+                        type?: "emergency" | "service" | "enquiry" | "complaint";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            acceptedAt: string | null;
+                            alarmId: number | null;
+                            /** Format: date-time */
+                            archivedAt: string | null;
+                            /** @description the call's flow id, as the call log names it */
+                            callId: string | null;
+                            /** Format: date-time */
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            createdBy: number | null;
+                            description: string;
+                            /** Format: date-time */
+                            dispatchedAt: string | null;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when the follow-up call (回访) is due
+                             */
+                            dueFollowUpAt: string | null;
+                            elderId: number | null;
+                            /** Format: date-time */
+                            followedUpAt: string | null;
+                            followUpAgentId: number | null;
+                            followUpComment: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            onSiteAt: string | null;
+                            priority: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** Format: date-time */
+                            repliedAt: string | null;
+                            result: string | null;
+                            /** @description 满意度 1-5, from the follow-up call */
+                            satisfaction: number | null;
+                            staffId: number | null;
+                            /** @enum {string} */
+                            state: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                            stationId: number | null;
+                            title: string;
+                            /** @enum {string} */
+                            type: "emergency" | "service" | "enquiry" | "complaint";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work-orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One work order with its timeline */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            allowedActions: string[];
+                            order: {
+                                /** Format: date-time */
+                                acceptedAt: string | null;
+                                alarmId: number | null;
+                                /** Format: date-time */
+                                archivedAt: string | null;
+                                /** @description the call's flow id, as the call log names it */
+                                callId: string | null;
+                                /** Format: date-time */
+                                cancelledAt: string | null;
+                                cancelReason: string | null;
+                                createdBy: number | null;
+                                description: string;
+                                /** Format: date-time */
+                                dispatchedAt: string | null;
+                                /** Format: date-time */
+                                doneAt: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description when the follow-up call (回访) is due
+                                 */
+                                dueFollowUpAt: string | null;
+                                elderId: number | null;
+                                /** Format: date-time */
+                                followedUpAt: string | null;
+                                followUpAgentId: number | null;
+                                followUpComment: string | null;
+                                id: number;
+                                /** Format: date-time */
+                                onSiteAt: string | null;
+                                priority: number;
+                                /** Format: date-time */
+                                receivedAt: string;
+                                /** Format: date-time */
+                                repliedAt: string | null;
+                                result: string | null;
+                                /** @description 满意度 1-5, from the follow-up call */
+                                satisfaction: number | null;
+                                staffId: number | null;
+                                /** @enum {string} */
+                                state: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                                stationId: number | null;
+                                title: string;
+                                /** @enum {string} */
+                                type: "emergency" | "service" | "enquiry" | "complaint";
+                                /** Format: date-time */
+                                updatedAt: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            timeline: ({
+                                action: string;
+                                actor: string;
+                                /** Format: date-time */
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                                fromState: string | null;
+                                id: number;
+                                orderId: number;
+                                toState: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work-orders/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** accept (audited; 409 when the order's state does not allow it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description goes on the timeline */
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            acceptedAt: string | null;
+                            alarmId: number | null;
+                            /** Format: date-time */
+                            archivedAt: string | null;
+                            /** @description the call's flow id, as the call log names it */
+                            callId: string | null;
+                            /** Format: date-time */
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            createdBy: number | null;
+                            description: string;
+                            /** Format: date-time */
+                            dispatchedAt: string | null;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when the follow-up call (回访) is due
+                             */
+                            dueFollowUpAt: string | null;
+                            elderId: number | null;
+                            /** Format: date-time */
+                            followedUpAt: string | null;
+                            followUpAgentId: number | null;
+                            followUpComment: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            onSiteAt: string | null;
+                            priority: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** Format: date-time */
+                            repliedAt: string | null;
+                            result: string | null;
+                            /** @description 满意度 1-5, from the follow-up call */
+                            satisfaction: number | null;
+                            staffId: number | null;
+                            /** @enum {string} */
+                            state: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                            stationId: number | null;
+                            title: string;
+                            /** @enum {string} */
+                            type: "emergency" | "service" | "enquiry" | "complaint";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work-orders/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** archive (audited; 409 when the order's state does not allow it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description goes on the timeline */
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            acceptedAt: string | null;
+                            alarmId: number | null;
+                            /** Format: date-time */
+                            archivedAt: string | null;
+                            /** @description the call's flow id, as the call log names it */
+                            callId: string | null;
+                            /** Format: date-time */
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            createdBy: number | null;
+                            description: string;
+                            /** Format: date-time */
+                            dispatchedAt: string | null;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when the follow-up call (回访) is due
+                             */
+                            dueFollowUpAt: string | null;
+                            elderId: number | null;
+                            /** Format: date-time */
+                            followedUpAt: string | null;
+                            followUpAgentId: number | null;
+                            followUpComment: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            onSiteAt: string | null;
+                            priority: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** Format: date-time */
+                            repliedAt: string | null;
+                            result: string | null;
+                            /** @description 满意度 1-5, from the follow-up call */
+                            satisfaction: number | null;
+                            staffId: number | null;
+                            /** @enum {string} */
+                            state: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                            stationId: number | null;
+                            title: string;
+                            /** @enum {string} */
+                            type: "emergency" | "service" | "enquiry" | "complaint";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work-orders/{id}/arrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** arrive (audited; 409 when the order's state does not allow it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description goes on the timeline */
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            acceptedAt: string | null;
+                            alarmId: number | null;
+                            /** Format: date-time */
+                            archivedAt: string | null;
+                            /** @description the call's flow id, as the call log names it */
+                            callId: string | null;
+                            /** Format: date-time */
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            createdBy: number | null;
+                            description: string;
+                            /** Format: date-time */
+                            dispatchedAt: string | null;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when the follow-up call (回访) is due
+                             */
+                            dueFollowUpAt: string | null;
+                            elderId: number | null;
+                            /** Format: date-time */
+                            followedUpAt: string | null;
+                            followUpAgentId: number | null;
+                            followUpComment: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            onSiteAt: string | null;
+                            priority: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** Format: date-time */
+                            repliedAt: string | null;
+                            result: string | null;
+                            /** @description 满意度 1-5, from the follow-up call */
+                            satisfaction: number | null;
+                            staffId: number | null;
+                            /** @enum {string} */
+                            state: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                            stationId: number | null;
+                            title: string;
+                            /** @enum {string} */
+                            type: "emergency" | "service" | "enquiry" | "complaint";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work-orders/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** cancel (audited; 409 when the order's state does not allow it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description goes on the timeline */
+                        note?: string;
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            acceptedAt: string | null;
+                            alarmId: number | null;
+                            /** Format: date-time */
+                            archivedAt: string | null;
+                            /** @description the call's flow id, as the call log names it */
+                            callId: string | null;
+                            /** Format: date-time */
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            createdBy: number | null;
+                            description: string;
+                            /** Format: date-time */
+                            dispatchedAt: string | null;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when the follow-up call (回访) is due
+                             */
+                            dueFollowUpAt: string | null;
+                            elderId: number | null;
+                            /** Format: date-time */
+                            followedUpAt: string | null;
+                            followUpAgentId: number | null;
+                            followUpComment: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            onSiteAt: string | null;
+                            priority: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** Format: date-time */
+                            repliedAt: string | null;
+                            result: string | null;
+                            /** @description 满意度 1-5, from the follow-up call */
+                            satisfaction: number | null;
+                            staffId: number | null;
+                            /** @enum {string} */
+                            state: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                            stationId: number | null;
+                            title: string;
+                            /** @enum {string} */
+                            type: "emergency" | "service" | "enquiry" | "complaint";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work-orders/{id}/dispatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** dispatch (audited; 409 when the order's state does not allow it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description goes on the timeline */
+                        note?: string;
+                        /** @description 人员 staff member (brings their station when stationId is left out) */
+                        staffId?: number;
+                        /** @description 服务站 station */
+                        stationId?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            acceptedAt: string | null;
+                            alarmId: number | null;
+                            /** Format: date-time */
+                            archivedAt: string | null;
+                            /** @description the call's flow id, as the call log names it */
+                            callId: string | null;
+                            /** Format: date-time */
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            createdBy: number | null;
+                            description: string;
+                            /** Format: date-time */
+                            dispatchedAt: string | null;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when the follow-up call (回访) is due
+                             */
+                            dueFollowUpAt: string | null;
+                            elderId: number | null;
+                            /** Format: date-time */
+                            followedUpAt: string | null;
+                            followUpAgentId: number | null;
+                            followUpComment: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            onSiteAt: string | null;
+                            priority: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** Format: date-time */
+                            repliedAt: string | null;
+                            result: string | null;
+                            /** @description 满意度 1-5, from the follow-up call */
+                            satisfaction: number | null;
+                            staffId: number | null;
+                            /** @enum {string} */
+                            state: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                            stationId: number | null;
+                            title: string;
+                            /** @enum {string} */
+                            type: "emergency" | "service" | "enquiry" | "complaint";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work-orders/{id}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** done (audited; 409 when the order's state does not allow it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description goes on the timeline */
+                        note?: string;
+                        /** @description 处理结果 */
+                        result: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            acceptedAt: string | null;
+                            alarmId: number | null;
+                            /** Format: date-time */
+                            archivedAt: string | null;
+                            /** @description the call's flow id, as the call log names it */
+                            callId: string | null;
+                            /** Format: date-time */
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            createdBy: number | null;
+                            description: string;
+                            /** Format: date-time */
+                            dispatchedAt: string | null;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when the follow-up call (回访) is due
+                             */
+                            dueFollowUpAt: string | null;
+                            elderId: number | null;
+                            /** Format: date-time */
+                            followedUpAt: string | null;
+                            followUpAgentId: number | null;
+                            followUpComment: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            onSiteAt: string | null;
+                            priority: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** Format: date-time */
+                            repliedAt: string | null;
+                            result: string | null;
+                            /** @description 满意度 1-5, from the follow-up call */
+                            satisfaction: number | null;
+                            staffId: number | null;
+                            /** @enum {string} */
+                            state: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                            stationId: number | null;
+                            title: string;
+                            /** @enum {string} */
+                            type: "emergency" | "service" | "enquiry" | "complaint";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work-orders/{id}/follow-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** follow_up (audited; 409 when the order's state does not allow it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment?: string;
+                        /** @description 满意度 1-5 */
+                        satisfaction: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            acceptedAt: string | null;
+                            alarmId: number | null;
+                            /** Format: date-time */
+                            archivedAt: string | null;
+                            /** @description the call's flow id, as the call log names it */
+                            callId: string | null;
+                            /** Format: date-time */
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            createdBy: number | null;
+                            description: string;
+                            /** Format: date-time */
+                            dispatchedAt: string | null;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when the follow-up call (回访) is due
+                             */
+                            dueFollowUpAt: string | null;
+                            elderId: number | null;
+                            /** Format: date-time */
+                            followedUpAt: string | null;
+                            followUpAgentId: number | null;
+                            followUpComment: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            onSiteAt: string | null;
+                            priority: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** Format: date-time */
+                            repliedAt: string | null;
+                            result: string | null;
+                            /** @description 满意度 1-5, from the follow-up call */
+                            satisfaction: number | null;
+                            staffId: number | null;
+                            /** @enum {string} */
+                            state: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                            stationId: number | null;
+                            title: string;
+                            /** @enum {string} */
+                            type: "emergency" | "service" | "enquiry" | "complaint";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work-orders/{id}/reassign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** reassign (audited; 409 when the order's state does not allow it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            /** @description a responder: dispatched to them; none: back to received */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description goes on the timeline */
+                        note?: string;
+                        /** @description 人员 staff member (brings their station when stationId is left out) */
+                        staffId?: number;
+                        /** @description 服务站 station */
+                        stationId?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            acceptedAt: string | null;
+                            alarmId: number | null;
+                            /** Format: date-time */
+                            archivedAt: string | null;
+                            /** @description the call's flow id, as the call log names it */
+                            callId: string | null;
+                            /** Format: date-time */
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            createdBy: number | null;
+                            description: string;
+                            /** Format: date-time */
+                            dispatchedAt: string | null;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when the follow-up call (回访) is due
+                             */
+                            dueFollowUpAt: string | null;
+                            elderId: number | null;
+                            /** Format: date-time */
+                            followedUpAt: string | null;
+                            followUpAgentId: number | null;
+                            followUpComment: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            onSiteAt: string | null;
+                            priority: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** Format: date-time */
+                            repliedAt: string | null;
+                            result: string | null;
+                            /** @description 满意度 1-5, from the follow-up call */
+                            satisfaction: number | null;
+                            staffId: number | null;
+                            /** @enum {string} */
+                            state: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                            stationId: number | null;
+                            title: string;
+                            /** @enum {string} */
+                            type: "emergency" | "service" | "enquiry" | "complaint";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work-orders/{id}/reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** reply (audited; 409 when the order's state does not allow it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the agent who makes the follow-up call */
+                        followUpAgentId?: number;
+                        /**
+                         * Format: date-time
+                         * @description when the follow-up call (回访) is due; default now
+                         */
+                        followUpAt?: string;
+                        /** @description goes on the timeline */
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            acceptedAt: string | null;
+                            alarmId: number | null;
+                            /** Format: date-time */
+                            archivedAt: string | null;
+                            /** @description the call's flow id, as the call log names it */
+                            callId: string | null;
+                            /** Format: date-time */
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            createdBy: number | null;
+                            description: string;
+                            /** Format: date-time */
+                            dispatchedAt: string | null;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when the follow-up call (回访) is due
+                             */
+                            dueFollowUpAt: string | null;
+                            elderId: number | null;
+                            /** Format: date-time */
+                            followedUpAt: string | null;
+                            followUpAgentId: number | null;
+                            followUpComment: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            onSiteAt: string | null;
+                            priority: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** Format: date-time */
+                            repliedAt: string | null;
+                            result: string | null;
+                            /** @description 满意度 1-5, from the follow-up call */
+                            satisfaction: number | null;
+                            staffId: number | null;
+                            /** @enum {string} */
+                            state: "received" | "dispatched" | "accepted" | "on_site" | "done" | "replied" | "followed_up" | "archived" | "cancelled";
+                            stationId: number | null;
+                            title: string;
+                            /** @enum {string} */
+                            type: "emergency" | "service" | "enquiry" | "complaint";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work-orders/{id}/suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dispatch suggestions: on-duty stations and staff, the elder's area first, then nearest */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    skill?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            basis: {
+                                area: boolean;
+                                position: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            elderId: number | null;
+                            orderId: number;
+                            staff: ({
+                                areaMatch: boolean;
+                                distanceM: number | null;
+                                id: number;
+                                name: string;
+                                skills: string[];
+                                stationId: number | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            stations: ({
+                                area: string;
+                                areaMatch: boolean;
+                                distanceM: number | null;
+                                id: number;
+                                name: string;
+                                onDutyStaffIds: number[];
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/healthz": {

@@ -10,6 +10,7 @@
  */
 import { Type, type Static, type TSchema } from '@fastify/type-provider-typebox';
 import { ALARM_STATES } from '../../alarms/lifecycle.js';
+import { WORK_ORDER_STATES, WORK_ORDER_TYPES } from '../../workorders/lifecycle.js';
 import { AGENT_STATES } from '../store/agents.js';
 import { ROLES } from '../store/users.js';
 
@@ -338,6 +339,96 @@ export const CallbackRequestSchema = Type.Object(
     createdAt: DateTime(),
     handledAt: Nullable(DateTime()),
     handledBy: Nullable(Id),
+  },
+  open,
+);
+
+/** Work orders (工单, issue 21). */
+export const WorkOrderSchema = Type.Object(
+  {
+    id: Id,
+    type: StringEnum(WORK_ORDER_TYPES),
+    state: StringEnum(WORK_ORDER_STATES),
+    priority: Type.Integer(),
+    elderId: Nullable(Id),
+    alarmId: Nullable(Id),
+    callId: Nullable(Type.String({ description: "the call's flow id, as the call log names it" })),
+    title: Type.String(),
+    description: Type.String(),
+    stationId: Nullable(Id),
+    staffId: Nullable(Id),
+    result: Nullable(Type.String()),
+    satisfaction: Nullable(Type.Integer({ description: '满意度 1-5, from the follow-up call' })),
+    followUpComment: Nullable(Type.String()),
+    cancelReason: Nullable(Type.String()),
+    createdBy: Nullable(Id),
+    followUpAgentId: Nullable(Id),
+    dueFollowUpAt: Nullable(DateTime('when the follow-up call (回访) is due')),
+    receivedAt: DateTime(),
+    dispatchedAt: Nullable(DateTime()),
+    acceptedAt: Nullable(DateTime()),
+    onSiteAt: Nullable(DateTime()),
+    doneAt: Nullable(DateTime()),
+    repliedAt: Nullable(DateTime()),
+    followedUpAt: Nullable(DateTime()),
+    archivedAt: Nullable(DateTime()),
+    cancelledAt: Nullable(DateTime()),
+    updatedAt: DateTime(),
+  },
+  open,
+);
+
+export const WorkOrderEventSchema = Type.Object(
+  {
+    id: Id,
+    orderId: Id,
+    at: DateTime(),
+    actor: Type.String(),
+    action: Type.String(),
+    fromState: Nullable(Type.String()),
+    toState: Nullable(Type.String()),
+    detail: JsonObject,
+  },
+  open,
+);
+
+/** GET /api/work-orders/:id */
+export const WorkOrderDetailSchema = Type.Object({ order: WorkOrderSchema, timeline: Type.Array(WorkOrderEventSchema), allowedActions: Type.Array(Type.String()) }, open);
+
+export const StationSchema = Type.Object(
+  { id: Id, name: Type.String(), area: Type.String(), lat: Nullable(Type.Number()), lon: Nullable(Type.Number()), phone: Nullable(Type.String()), active: Type.Boolean(), createdAt: DateTime(), updatedAt: DateTime() },
+  open,
+);
+
+export const StaffSchema = Type.Object(
+  {
+    id: Id,
+    name: Type.String(),
+    phone: Type.String(),
+    skills: Type.Array(Type.String()),
+    stationId: Nullable(Id),
+    userId: Nullable(Id),
+    active: Type.Boolean(),
+    createdAt: DateTime(),
+    updatedAt: DateTime(),
+  },
+  open,
+);
+
+export const RotaEntrySchema = Type.Object({ weekday: Nullable(Type.Integer()), date: Nullable(Type.String()), start: Type.String(), end: Type.String() }, open);
+
+/** GET /api/work-orders/:id/suggest */
+export const SuggestionsSchema = Type.Object(
+  {
+    orderId: Id,
+    elderId: Nullable(Id),
+    basis: Type.Object({ area: Type.Boolean(), position: Type.Boolean() }, open),
+    stations: Type.Array(
+      Type.Object({ id: Id, name: Type.String(), area: Type.String(), areaMatch: Type.Boolean(), distanceM: Nullable(Type.Number()), onDutyStaffIds: Type.Array(Id) }, open),
+    ),
+    staff: Type.Array(
+      Type.Object({ id: Id, name: Type.String(), stationId: Nullable(Id), skills: Type.Array(Type.String()), areaMatch: Type.Boolean(), distanceM: Nullable(Type.Number()) }, open),
+    ),
   },
   open,
 );

@@ -17,6 +17,8 @@ import { ApiError, installErrorHandler } from './errors.js';
 import { protocolRoutes } from './protocols.js';
 import { installTextGuard } from './text-guard.js';
 import { userRoutes } from './users.js';
+import { stationRoutes } from './stations.js';
+import { workOrderRoutes } from './workorders.js';
 
 export interface HttpDeps {
   db: Db;
@@ -34,6 +36,8 @@ export interface HttpDeps {
   /** whether a device has a live TCP or MQTT session now (false when no transports run) */
   deviceOnline?: DeviceOnline;
   onRulesChanged?: (elderId: number) => void;
+  /** the centre's time zone (rotas for dispatch suggestions); default Asia/Shanghai, the config's default */
+  timezone?: string;
   /** Feature plugins added by later parts (alarms, commands, telephony, dashboard). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -120,6 +124,8 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
   await app.register(deviceRoutes, { db: d.db, onChanged: d.onDeviceChanged, online: d.deviceOnline });
   await app.register(protocolRoutes, { db: d.db });
   await app.register(userRoutes, { db: d.db, bus: d.bus });
+  await app.register(workOrderRoutes, { db: d.db, bus: d.bus, timezone: d.timezone });
+  await app.register(stationRoutes, { db: d.db });
   for (const p of d.plugins ?? []) await app.register(p);
   return app;
 }

@@ -40,7 +40,7 @@ export async function startHttpPart(
   const originating = new Map<number, string>();
   const deviceOnline = onlineLookup(d.pipeline, d.broker);
   const http = await buildHttp({
-    db, log, metrics, health, bus, sessionTtlH: cfg.sessionTtlH, opsToken: cfg.opsToken, loginPerMinute: cfg.loginRatePerMin,
+    db, log, metrics, health, bus, timezone: cfg.timezone, sessionTtlH: cfg.sessionTtlH, opsToken: cfg.opsToken, loginPerMinute: cfg.loginRatePerMin,
     imageOrigins: tileOrigin(cfg.mapTileUrl),
     onDeviceChanged: (id) => d.pipeline.registry.invalidate(id),
     deviceOnline,

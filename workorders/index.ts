@@ -1,0 +1,4 @@
+/** Public API of workorders/: the work-order (工单) lifecycle, duty rotas and dispatch suggestions. Pure; gateway/ persists and acts. */
+export * from './lifecycle.ts';
+export { localDay, dayBefore, covers, onDutyStaff, rotaProblem, shiftMinute, type RotaEntry, type LocalDay } from './rota.ts';
+export { suggestResponders, type Suggestions, type SuggestInput, type StationSuggestion, type StaffSuggestion, type SuggestElder, type SuggestStaff, type SuggestStation } from './suggest.ts';
