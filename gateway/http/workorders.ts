@@ -51,10 +51,11 @@ const ACTION_BODIES: Record<WorkOrderAction, TObject> = {
   reassign: Type.Object(Responder, { ...strict, description: 'a responder: dispatched to them; none: back to received' }),
 };
 
-export async function workOrderRoutes(app: FastifyInstance, o: { db: Db; bus?: Bus; timezone?: string }) {
+export async function workOrderRoutes(app: FastifyInstance, o: { db: Db; bus?: Bus; timezone?: string; service?: WorkOrderService }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const db = o.db;
-  const service = new WorkOrderService(db, o.bus);
+  // the work-orders part's service (with its service-level timers); without one (a bare HTTP server), no timers
+  const service = o.service ?? new WorkOrderService(db, o.bus);
   const staff = requireRole(db, 'agent', 'supervisor', 'admin');
   const tags = ['work-orders'];
 

@@ -23,6 +23,7 @@ import { Stops, type Part, type PartContext } from './part.js';
 import type { PipelinePart } from './pipeline.js';
 import type { TelemetryPart } from './telemetry.js';
 import type { TelephonyPart } from './telephony.js';
+import type { WorkOrdersPart } from './workorders.js';
 
 export interface HttpPart extends Part {
   http: FastifyInstance;
@@ -31,7 +32,7 @@ export interface HttpPart extends Part {
 
 export async function startHttpPart(
   { cfg, log, metrics, health, bus, summary }: PartContext,
-  d: { db: Db; telemetry: TelemetryPart; alarms: AlarmsPart; pipeline: PipelinePart; telephony: TelephonyPart; broker?: BrokerPart },
+  d: { db: Db; telemetry: TelemetryPart; alarms: AlarmsPart; pipeline: PipelinePart; telephony: TelephonyPart; broker?: BrokerPart; workOrders?: WorkOrdersPart },
 ): Promise<HttpPart> {
   const stops = new Stops(log);
   const { db } = d;
@@ -40,7 +41,7 @@ export async function startHttpPart(
   const originating = new Map<number, string>();
   const deviceOnline = onlineLookup(d.pipeline, d.broker);
   const http = await buildHttp({
-    db, log, metrics, health, bus, timezone: cfg.timezone, sessionTtlH: cfg.sessionTtlH, opsToken: cfg.opsToken, loginPerMinute: cfg.loginRatePerMin,
+    db, log, metrics, health, bus, timezone: cfg.timezone, workOrders: d.workOrders?.workOrders, sessionTtlH: cfg.sessionTtlH, opsToken: cfg.opsToken, loginPerMinute: cfg.loginRatePerMin,
     imageOrigins: tileOrigin(cfg.mapTileUrl),
     onDeviceChanged: (id) => d.pipeline.registry.invalidate(id),
     deviceOnline,

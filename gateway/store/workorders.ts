@@ -99,6 +99,16 @@ export async function addWorkOrderEvent(c: Queryable, orderId: number, actor: st
   return camel<WorkOrderEvent>(r.rows[0]);
 }
 
+/** The staff members the order was ever dispatched to (its timeline's dispatch and reassign rows). */
+export async function staffDispatchedTo(c: Queryable, orderId: number): Promise<number[]> {
+  const r = await c.query(
+    `SELECT DISTINCT (detail->>'staffId')::bigint AS id FROM work_order_events
+      WHERE order_id = $1 AND action IN ('dispatch', 'reassign') AND detail->>'staffId' IS NOT NULL`,
+    [orderId],
+  );
+  return r.rows.map((x) => Number(x.id));
+}
+
 export async function listWorkOrderEvents(c: Queryable, orderId: number): Promise<WorkOrderEvent[]> {
   const r = await c.query('SELECT * FROM work_order_events WHERE order_id = $1 ORDER BY at, id', [orderId]);
   return r.rows.map((x) => camel<WorkOrderEvent>(x));

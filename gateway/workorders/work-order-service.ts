@@ -5,7 +5,7 @@
  * Audit details carry ids and scores only: results, reasons and comments may hold personal data and stay in the
  * timeline.
  */
-import { decide, suggestResponders, type ActionInput, type OrderSnapshot, type Suggestions, type WorkOrderAction, type WorkOrderState, type WorkOrderType } from '../../workorders/index.js';
+import { DEFAULT_SLA, decide, slaMissed, suggestResponders, type ActionInput, type OrderSnapshot, type SlaCheck, type SlaTargets, type Suggestions, type WorkOrderAction, type WorkOrderState, type WorkOrderType } from '../../workorders/index.js';
 import type { Bus } from '../bus.js';
 import { Conflict, Invalid, NotFound, invalidField } from '../errors.js';
 import { wire, type WorkOrderBrief } from '../ws-messages.js';
@@ -22,6 +22,7 @@ import {
   getWorkOrder,
   insertWorkOrder,
   openEmergencyForAlarm,
+  staffDispatchedTo,
   updateWorkOrder,
   type WorkOrder,
   type WorkOrderPatch,
@@ -48,10 +49,23 @@ export interface ActInput extends ActionInput {
 const TYPE_PRIORITY: Record<WorkOrderType, number> = { emergency: 1, complaint: 2, service: 3, enquiry: 4 };
 const TYPE_TITLE: Record<WorkOrderType, string> = { emergency: '紧急工单', service: '服务工单', enquiry: '咨询工单', complaint: '投诉工单' };
 
+/** Starts the service-level timers of a dispatch inside its transaction (sla-timers.ts). */
+export interface SlaScheduler {
+  schedule(c: Queryable, order: WorkOrder): Promise<void>;
+}
+
+/** A service-level check that came due (one per dispatch and check). */
+export interface SlaJob {
+  orderId: number;
+  check: SlaCheck;
+  dispatchedAt: string;
+}
+
 export class WorkOrderService {
   constructor(
     private readonly db: Db,
     private readonly bus?: Bus,
+    private readonly sla?: { timers: SlaScheduler; targets?: SlaTargets; timeZone: string },
   ) {}
 
   /** Opens an order by hand, from an alarm (an emergency order unless told otherwise), a call or an elder's file. */
@@ -119,6 +133,8 @@ export class WorkOrderService {
       }
       const updated = await updateWorkOrder(c, o.id, patch);
       await addWorkOrderEvent(c, o.id, actor, action, o.state, updated.state, eventDetail(action, o, updated, input));
+      // a (re)dispatch starts its service-level timers in the same commit: no dispatch without them, no timer without it
+      if (updated.state === 'dispatched') await this.sla?.timers.schedule(c, updated);
       await audit(c, actor, `work_order_${action}`, `work_order:${o.id}`, {
         from: o.state,
         to: updated.state,
@@ -129,6 +145,48 @@ export class WorkOrderService {
     });
     this.push(order, action, actor);
     return order;
+  }
+
+  /**
+   * A service-level check came due. If the order is still on that dispatch and short of the milestone, the miss goes
+   * on its timeline and in the audit log, everyone's list is told (the supervisors see it as an alert), and where the
+   * target says so the order goes to the next on-duty responder, with new timers. Answers whether it was missed.
+   */
+  async slaCheck(job: SlaJob, now = new Date()): Promise<boolean> {
+    const targets = this.sla?.targets ?? DEFAULT_SLA;
+    const out = await tx(this.db, async (c) => {
+      const o = await getWorkOrder(c, job.orderId, true);
+      if (!o || !slaMissed({ state: o.state as WorkOrderState, dispatchedAt: o.dispatchedAt }, job.check, job.dispatchedAt)) return null;
+      const target = targets[o.type as WorkOrderType]?.[job.check];
+      await addWorkOrderEvent(c, o.id, 'system', 'sla_overdue', o.state, o.state, { check: job.check, dispatchedAt: job.dispatchedAt, withinS: target?.withinS ?? null, stationId: o.stationId, staffId: o.staffId });
+      await audit(c, 'system', 'work_order_sla_overdue', `work_order:${o.id}`, { check: job.check, stationId: o.stationId, staffId: o.staffId });
+      if (!target?.escalate) return { order: o, escalated: undefined };
+      const next = await this.nextResponder(c, o, now);
+      if (!next) return { order: o, escalated: undefined };
+      const d = decide(snapshot(o), 'reassign', { staffId: next.id, stationId: next.stationId }, now);
+      if (!d.ok) return { order: o, escalated: undefined };
+      const updated = await updateWorkOrder(c, o.id, { ...(d.patch as WorkOrderPatch) });
+      await addWorkOrderEvent(c, o.id, 'system', 'reassign', o.state, updated.state, { reason: 'sla', check: job.check, stationId: updated.stationId, staffId: updated.staffId, previous: { stationId: o.stationId, staffId: o.staffId } });
+      await audit(c, 'system', 'work_order_reassign', `work_order:${o.id}`, { from: o.state, to: updated.state, reason: 'sla', stationId: updated.stationId, staffId: updated.staffId });
+      await this.sla?.timers.schedule(c, updated);
+      return { order: o, escalated: updated };
+    });
+    if (!out) return false;
+    this.push(out.order, 'sla_overdue', 'system');
+    if (out.escalated) this.push(out.escalated, 'reassign', 'system');
+    return true;
+  }
+
+  /**
+   * The nearest on-duty staff member who has not had the order yet: an order nobody accepts goes down the list once,
+   * not round and round (the supervisor is alerted at each miss).
+   */
+  private async nextResponder(c: Queryable, o: WorkOrder, now: Date): Promise<{ id: number; stationId: number | null } | undefined> {
+    const elder = o.elderId ? await getElder(c, o.elderId) : undefined;
+    const duty = await dutyData(c);
+    const had = new Set([...(await staffDispatchedTo(c, o.id)), ...(o.staffId !== null ? [o.staffId] : [])]);
+    const s = suggestResponders({ elder: { area: elder?.area ?? null, lat: elder?.lat ?? null, lon: elder?.lon ?? null }, ...duty, now, timeZone: this.sla?.timeZone ?? 'Asia/Shanghai', limit: 50 });
+    return s.staff.find((x) => !had.has(x.id));
   }
 
   /** Dispatch suggestions for an order's elder (the nearest on-duty stations and staff). */
