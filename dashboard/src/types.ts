@@ -183,6 +183,26 @@ export interface ElderTimeline {
   entries: ElderTimelineEntry[];
 }
 
+/** Work orders (工单, issue 21): GET /api/work-orders (each), GET /api/work-orders/:id (the order, its timeline, the actions its state allows). */
+export type WorkOrder = Closed<Answer<'/api/work-orders', 'get'>[number]>;
+export type WorkOrderDetail = Closed<Answer<'/api/work-orders/{id}', 'get'>>;
+export type WorkOrderEvent = WorkOrderDetail['timeline'][number];
+export type WorkOrderType = WorkOrder['type'];
+export type WorkOrderState = WorkOrder['state'];
+/** GET /api/work-orders/:id/suggest: on-duty stations and staff, the elder's area first, then nearest. */
+export type Suggestions = Closed<Answer<'/api/work-orders/{id}/suggest', 'get'>>;
+/** POST /api/work-orders. */
+export type OpenOrderBody = RequestBody<'/api/work-orders', 'post'>;
+/** 服务站 and their staff (GET /api/stations, /api/staff), and a staff member's rota (GET /api/staff/:id/rota). */
+export type Station = Closed<Answer<'/api/stations', 'get'>[number]>;
+export type Staff = Closed<Answer<'/api/staff', 'get'>[number]>;
+export type RotaEntry = Closed<Answer<'/api/staff/{id}/rota', 'get'>[number]>;
+export type StationBody = RequestBody<'/api/stations', 'post'>;
+export type StaffBody = RequestBody<'/api/staff', 'post'>;
+export type RotaBody = RequestBody<'/api/staff/{id}/rota', 'put'>;
+const _derivedOrders: [Derived<WorkOrder>, Derived<WorkOrderDetail>, Derived<Suggestions>, Derived<OpenOrderBody>, Derived<Station>, Derived<Staff>, Derived<RotaEntry>, Derived<StationBody>, Derived<StaffBody>, Derived<RotaBody>] = [true, true, true, true, true, true, true, true, true, true];
+void _derivedOrders;
+
 const _derived: [Derived<Role>, Derived<SettableState>, Derived<OutcomeInfo>, Derived<OutcomeCode>, Derived<Stats>, Derived<TelemetryRow>] = [true, true, true, true, true, true];
 void _derived;
 const _derivedAnswers: [

@@ -12,6 +12,7 @@ import { Account } from './Account';
 import { Activate } from './Activate';
 import { Devices } from './Devices';
 import { Elders } from './Elders';
+import { Orders } from './Orders';
 
 export function App() {
   const user = useStore((s) => s.user);
@@ -48,6 +49,8 @@ export function App() {
         <Supervisor />
       ) : view === 'calls' ? (
         <CallLog />
+      ) : view === 'orders' ? (
+        <Orders />
       ) : (
         <Desk />
       )}

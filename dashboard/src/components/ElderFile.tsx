@@ -18,6 +18,7 @@ import { ElderMap, type MapData } from './ElderMap';
 import { idNumberFor, isTyping, outcomeLabel } from './file-util';
 import { HangupIcon, KindIcon, PhoneIcon } from './icons';
 import { LongText } from './LongText';
+import { ElderOrders } from './orders/ElderOrders';
 import { Timeline } from './Timeline';
 
 export { isTyping } from './file-util';
@@ -287,6 +288,7 @@ export function ElderFile({ open }: { open: OpenFile }) {
           {e && <Greeting elder={e} inbound={open.reason === 'call'} />}
           {e && <Access elder={e} />}
           <Contacts contacts={contacts} onCall={(c) => void call({ contactId: c.id })} busy={busy} calling={onCall} />
+          <ElderOrders elderId={e?.id} alarmId={alarm?.id} />
           {e && <Profile elder={e} />}
         </div>
         <div class="col">
