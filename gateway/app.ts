@@ -27,6 +27,7 @@ import { startTelemetry } from './parts/telemetry.js';
 import { startTelephony } from './parts/telephony.js';
 import { startTransports } from './parts/transports.js';
 import { startWorkOrders } from './parts/workorders.js';
+import { startSms } from './parts/sms.js';
 import type { Pipeline } from './pipeline.js';
 import type { Registry } from './registry.js';
 import type { Db } from './store/db.js';
@@ -66,6 +67,8 @@ export interface App {
   commands: CommandService;
   /** work orders (工单): the service the API uses, with its durable service-level timers */
   workOrders: import('./workorders/work-order-service.js').WorkOrderService;
+  /** SMS (短信): the centre's rules over the configured transport */
+  sms: import('./notify/sms-service.js').SmsService;
   http: FastifyInstance;
   httpPort: number;
   /** what listens where, and which parts are embedded or simulated */
@@ -97,6 +100,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     const transports = started('transports', await startTransports(ctx, { pipeline, alarms, broker }));
     const telephony = started('telephony', await startTelephony(ctx, { db, alarms: alarms.alarms, registry: pipeline.registry, agents: alarms.agents }));
     const workOrders = started('workorders', await startWorkOrders(ctx, db, store.databaseUrl));
+    const sms = started('sms', await startSms(ctx, { db, jobs: workOrders.jobs, workOrders: workOrders.workOrders }));
     const http = started('http', await startHttpPart(ctx, { db, telemetry, alarms, pipeline, telephony, broker, workOrders }));
     return {
       cfg, log, db, databaseUrl: store.databaseUrl, metrics: ctx.metrics, health: ctx.health, bus: ctx.bus, summary: ctx.summary,
@@ -104,7 +108,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
       telemetry: telemetry.writer, telemetryQuery: telemetry.query,
       alarms: alarms.alarms, actions: alarms.actions, agents: alarms.agents, escalator: alarms.escalator, rules: alarms.rules,
       broker: broker.broker, servers: transports.servers, watch: transports.servers.get('watch')!, receivers: transports.receivers,
-      workOrders: workOrders.workOrders,
+      workOrders: workOrders.workOrders, sms: sms.sms,
       http: http.http, httpPort: http.httpPort, generatedAdminPassword: store.generatedAdminPassword,
       stop: () => parts.stop(),
     };

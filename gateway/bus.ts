@@ -41,6 +41,8 @@ export interface BusEvents {
   'hotline.overflow': { entryId: string; did: string; reason: string; to: string; waitMs: number; priority: boolean; elderId: number | null; at: Date };
   /** a work order (工单) was opened or changed state (issue 21): SMS and SLA timers listen here */
   'workorder.changed': { order: import('./store/workorders.js').WorkOrder; action: string; actor: string };
+  /** an SMS was stored or changed state (sent, delivered, failed, suppressed, held, received) */
+  'sms.changed': { message: import('./store/sms.js').SmsMessage };
 }
 
 type Listener<K extends keyof BusEvents> = (payload: BusEvents[K]) => void | Promise<void>;

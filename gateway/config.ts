@@ -139,6 +139,16 @@ export const ConfigSchema = Type.Object({
   queueOverflow: oneOf('QUEUE_OVERFLOW', ['voicemail', 'night', 'hangup'], 'voicemail', 'Where an overflowing hotline caller goes: voicemail (a stored recording on the call-back list), night (NIGHT_NUMBER, voicemail if not answered) or hangup (a prompt, then hang up).'),
   voicemailMaxS: int('VOICEMAIL_MAX_S', 120, { minimum: 1, maximum: 600 }, 'Longest hotline voicemail (QUEUE_OVERFLOW=voicemail, or a night number that does not answer); the caller may end it earlier with # or by hanging up.'),
   nightNumber: optString('NIGHT_NUMBER', 'The duty phone for QUEUE_OVERFLOW=night, dialled through ARI_TRUNK_TEMPLATE.'),
+  smsTransport: oneOf('SMS_TRANSPORT', ['off', 'smpp', 'modem'], 'off', 'How SMS (短信) go out: smpp (a carrier\'s SMSC: SMPP_HOST, SMPP_PORT, SMPP_SYSTEM_ID, SMPP_PASSWORD, SMS_SOURCE), modem (a GSM modem 短信猫 on MODEM_PATH), or off (messages are stored as failed with reason sms_off).'),
+  smppHost: optString('SMPP_HOST', 'SMSC host for SMS_TRANSPORT=smpp.'),
+  smppPort: port('SMPP_PORT', 2775, 'SMSC port for SMS_TRANSPORT=smpp.'),
+  smppSystemId: optString('SMPP_SYSTEM_ID', 'SMPP system_id (at most 15 characters) the carrier gave the centre.'),
+  smppPassword: optString('SMPP_PASSWORD', 'SMPP password (at most 8 characters).'),
+  smsSource: string('SMS_SOURCE', '10690000', 'The centre\'s sender number (usually a 106… number the carrier assigns).'),
+  modemPath: optString('MODEM_PATH', 'Serial device of the GSM modem for SMS_TRANSPORT=modem, e.g. /dev/serial/by-id/usb-Quectel_EC25-if02-port0.'),
+  modemBaud: int('MODEM_BAUD', 115200, { minimum: 1200, maximum: 921600 }, 'Baud rate of the GSM modem.'),
+  smsRatePerHour: int('SMS_RATE_PER_HOUR', 10, { minimum: 1, maximum: 1000 }, 'At most this many SMS to one number in an hour; more are stored as suppressed (rate_limited).'),
+  smsQuietHours: string('SMS_QUIET_HOURS', '22:00-07:00', 'Local hours (HH:MM-HH:MM, or off) in which only P1 messages go at once; the others wait, durably, until the hours end.'),
   jobPollS: int('JOB_POLL_S', 1, { minimum: 1, maximum: 60 }, 'How often the durable job queue (work orders\' service-level timers) looks for jobs that came due, in seconds.'),
   workOrderSla: json('WORK_ORDER_SLA', 'Service levels of work orders, over the defaults (an emergency accepted within 300 s, else the next on-duty responder gets it, and on site within 1800 s; a service visit accepted within 1800 s and made within 4 h): a JSON object like `{"emergency":{"accept":{"withinS":120,"escalate":true}},"service":{"on_site":null}}`.'),
   recordingRetentionDays: int('RECORDING_RETENTION_DAYS', 90, { minimum: 0, maximum: 36500 }, 'Call recordings and voicemails older than this many days are deleted from Asterisk through ARI; 0 = keep them.'),
@@ -253,10 +263,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   out.receivers = receivers.receivers;
   problems.push(...hotlineSettings(out as unknown as Parameters<typeof hotlineSettings>[0]).problems);
   problems.push(...resolveSla(out.workOrderSla).problems);
+  problems.push(...smsProblems(out as Partial<Config>));
   if (out.ariUrl && !env.TELEPHONY && file.TELEPHONY === undefined && file.telephony === undefined) out.telephony = 'ari';
   if (out.telephony === 'ari' && !out.ariUrl) problems.push('TELEPHONY=ari needs ARI_URL (e.g. http://pbx:8088)');
   if (problems.length) throw new ConfigError(problems);
   return out as unknown as Config;
+}
+
+/** SMS settings that only make sense together. */
+function smsProblems(c: Partial<Config>): string[] {
+  const p: string[] = [];
+  if (c.smsTransport === 'smpp') for (const [k, env] of [['smppHost', 'SMPP_HOST'], ['smppSystemId', 'SMPP_SYSTEM_ID'], ['smppPassword', 'SMPP_PASSWORD']] as const) if (!c[k]) p.push(`SMS_TRANSPORT=smpp needs ${env}`);
+  if (c.smsTransport === 'modem' && !c.modemPath) p.push('SMS_TRANSPORT=modem needs MODEM_PATH (e.g. /dev/ttyUSB2)');
+  if (c.smsQuietHours && c.smsQuietHours !== 'off' && !/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(c.smsQuietHours)) p.push(`SMS_QUIET_HOURS must be HH:MM-HH:MM or off, not ${JSON.stringify(c.smsQuietHours)}`);
+  return p;
 }
 
 /** Settings that only make sense together. */

@@ -53,6 +53,7 @@ export function createMetrics() {
   return {
     registry,
     frames: c('anxin_frames_total', 'Frames received from devices', ['protocol']),
+    sms: c('anxin_sms_total', 'SMS messages by direction and state: out queued, held, submitted, delivered, failed, suppressed…; in received, unmatched', ['direction', 'state']),
     badFrames: c('anxin_bad_frames_total', 'Malformed frames, by reason', ['protocol', 'reason']),
     bytesReceived: c('anxin_bytes_received_total', 'Bytes read from device connections and alarm receiver lines', ['protocol']),
     bytesDiscarded: c('anxin_bytes_discarded_total', 'Bytes read but in no frame: garbage between frames, oversized frames, a partial frame when its connection closed', ['protocol', 'reason']),

@@ -4344,6 +4344,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SMS (短信) about an alarm, a work order, an elder or a staff member, newest first: number, text, template, state (queued, held, submitted, delivered, failed, suppressed, received…) and why */
+        get: {
+            parameters: {
+                query?: {
+                    alarmId?: number;
+                    elderId?: number;
+                    limit?: number;
+                    staffId?: number;
+                    workOrderId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff": {
         parameters: {
             query?: never;

@@ -19,6 +19,7 @@ import { installTextGuard } from './text-guard.js';
 import { userRoutes } from './users.js';
 import { stationRoutes } from './stations.js';
 import { workOrderRoutes } from './workorders.js';
+import { smsRoutes } from './sms.js';
 
 export interface HttpDeps {
   db: Db;
@@ -126,6 +127,7 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
   await app.register(deviceRoutes, { db: d.db, onChanged: d.onDeviceChanged, online: d.deviceOnline });
   await app.register(protocolRoutes, { db: d.db });
   await app.register(userRoutes, { db: d.db, bus: d.bus });
+  await app.register(smsRoutes, { db: d.db });
   await app.register(workOrderRoutes, { db: d.db, bus: d.bus, timezone: d.timezone, service: d.workOrders });
   await app.register(stationRoutes, { db: d.db });
   for (const p of d.plugins ?? []) await app.register(p);

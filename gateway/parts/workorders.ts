@@ -11,6 +11,8 @@ import { Stops, type Part, type PartContext } from './part.js';
 
 export interface WorkOrdersPart extends Part {
   workOrders: WorkOrderService;
+  /** the durable job queue, shared with the SMS part (held messages) */
+  jobs: JobQueue;
 }
 
 export async function startWorkOrders({ cfg, log, bus, health }: PartContext, db: Db, databaseUrl: string): Promise<WorkOrdersPart> {
@@ -26,6 +28,6 @@ export async function startWorkOrders({ cfg, log, bus, health }: PartContext, db
       if (await workOrders.slaCheck(job)) missed++;
     });
     health.register('work_order_sla', () => ({ state: 'up', detail: `${missed} service-level checks missed since start` }));
-    return { workOrders, stop: () => stops.stop() };
+    return { workOrders, jobs, stop: () => stops.stop() };
   });
 }

@@ -189,6 +189,28 @@ export class WorkOrderService {
     return s.staff.find((x) => !had.has(x.id));
   }
 
+  /**
+   * The responder's own answer (an SMS reply, later their page): accept, or refuse, which puts the order back to
+   * received for the next dispatch. Only the staff member it is dispatched to, only while it waits for them.
+   */
+  async respond(id: number, staffId: number, answer: 'accept' | 'refuse', via: string, now = new Date()): Promise<WorkOrder | undefined> {
+    const actor = `staff:${staffId}`;
+    const out = await tx(this.db, async (c) => {
+      const o = await getWorkOrder(c, id, true);
+      if (!o || o.staffId !== staffId || o.state !== 'dispatched') return undefined;
+      const action: WorkOrderAction = answer === 'accept' ? 'accept' : 'reassign';
+      const d = decide(snapshot(o), action, {}, now);
+      if (!d.ok) return undefined;
+      const updated = await updateWorkOrder(c, o.id, { ...(d.patch as WorkOrderPatch) });
+      await addWorkOrderEvent(c, o.id, actor, action, o.state, updated.state, { via, ...(answer === 'refuse' ? { refused: true, previous: { stationId: o.stationId, staffId: o.staffId } } : {}) });
+      await audit(c, actor, `work_order_${answer === 'accept' ? 'accept' : 'refuse'}`, `work_order:${o.id}`, { from: o.state, to: updated.state, via });
+      return { updated, action };
+    });
+    if (!out) return undefined;
+    this.push(out.updated, out.action, actor);
+    return out.updated;
+  }
+
   /** Dispatch suggestions for an order's elder (the nearest on-duty stations and staff). */
   async suggest(id: number, timeZone: string, opts: { skill?: string; limit?: number; now?: Date } = {}): Promise<Suggestions & { orderId: number; elderId: number | null }> {
     const o = await getWorkOrder(this.db, id);

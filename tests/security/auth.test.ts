@@ -113,6 +113,7 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'POST /api/import': INSTALL,
   'GET /api/import/:jobId': INSTALL,
   'GET /api/export': INSTALL,
+  'GET /api/sms': STAFF,
   'POST /api/work-orders': STAFF,
   'GET /api/work-orders': STAFF,
   'GET /api/work-orders/:id': STAFF,

@@ -1,0 +1,44 @@
+/**
+ * Part 7c: SMS (issue 21). The transport SMS_TRANSPORT names (an SMSC over SMPP, a GSM modem, or off), the service
+ * that applies the centre's rules and stores every message, and the notifier that decides who is told what. The
+ * transport connects in the background: Anxin starts, and alarms flow, whether or not the SMSC answers.
+ */
+import { ModemSender, SmppSender, type SmsSender } from '../../sms/index.js';
+import { startNotifier } from '../notify/notifier.js';
+import { SmsService, parseQuietHours } from '../notify/sms-service.js';
+import type { Db } from '../store/db.js';
+import type { JobQueue } from '../store/jobs.js';
+import type { WorkOrderService } from '../workorders/work-order-service.js';
+import { Stops, type Part, type PartContext } from './part.js';
+
+export interface SmsPart extends Part {
+  sms: SmsService;
+}
+
+function transport(cfg: PartContext['cfg']): SmsSender | undefined {
+  if (cfg.smsTransport === 'smpp') return new SmppSender({ host: cfg.smppHost!, port: cfg.smppPort, systemId: cfg.smppSystemId!, password: cfg.smppPassword!, source: cfg.smsSource });
+  if (cfg.smsTransport === 'modem') return new ModemSender({ path: cfg.modemPath!, baudRate: cfg.modemBaud });
+  return undefined;
+}
+
+export async function startSms({ cfg, log, bus, metrics, health, summary }: PartContext, d: { db: Db; jobs?: JobQueue; workOrders?: WorkOrderService }): Promise<SmsPart> {
+  const stops = new Stops(log);
+  return stops.starting(async () => {
+    const sender = transport(cfg);
+    const sms = new SmsService(
+      d.db,
+      sender,
+      bus,
+      d.jobs,
+      { ratePerHour: cfg.smsRatePerHour, quietHours: parseQuietHours(cfg.smsQuietHours), timeZone: cfg.timezone, locale: 'zh-CN' },
+      { inc: (labels) => metrics.sms.inc(labels) },
+      log.child({ part: 'sms' }),
+    );
+    await sms.start();
+    stops.add('sms', () => sms.stop());
+    stops.add('notifier', startNotifier({ db: d.db, bus, sms, workOrders: d.workOrders, timeZone: cfg.timezone, log: log.child({ part: 'notify' }) }));
+    if (sender) health.register('sms', () => ({ state: sender.state === 'up' ? 'up' : 'degraded', detail: `${sender.transport} ${sender.state}` }));
+    summary.push(`SMS          ${cfg.smsTransport === 'off' ? 'off (SMS_TRANSPORT=smpp or modem to send)' : cfg.smsTransport === 'smpp' ? `SMPP ${cfg.smppHost}:${cfg.smppPort}` : `modem ${cfg.modemPath}`}`);
+    return { sms, stop: () => stops.stop() };
+  });
+}
