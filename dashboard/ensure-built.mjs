@@ -18,7 +18,7 @@ function newest(path) {
   return m;
 }
 
-const sources = Math.max(...['src', 'public', 'index.html', 'vite.config.ts'].map((p) => newest(join(root, p))));
+const sources = Math.max(...['src', 'public', 'index.html', 'responder.html', 'vite.config.ts'].map((p) => newest(join(root, p))));
 const output = existsSync(built) ? statSync(built).mtimeMs : 0;
 const force = process.argv.includes('--force');
 

@@ -53,6 +53,7 @@ export function createMetrics() {
   return {
     registry,
     frames: c('anxin_frames_total', 'Frames received from devices', ['protocol']),
+    responderLinks: c('anxin_responder_links_total', "Uses of responders' one-time links: opened, accept, refuse, arrive, done; refused as unknown, expired or refused_*", ['result']),
     sms: c('anxin_sms_total', 'SMS messages by direction and state: out queued, held, submitted, delivered, failed, suppressed…; in received, unmatched', ['direction', 'state']),
     badFrames: c('anxin_bad_frames_total', 'Malformed frames, by reason', ['protocol', 'reason']),
     bytesReceived: c('anxin_bytes_received_total', 'Bytes read from device connections and alarm receiver lines', ['protocol']),

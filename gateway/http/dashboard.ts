@@ -62,4 +62,9 @@ export async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions)
       reply.header('x-content-type-options', 'nosniff');
     },
   });
+  // The responder's page (issue 21): the one-time link from a dispatch SMS. The token stays out of referrers and
+  // caches, and out of search engines.
+  app.get('/r/:token', { schema: { hide: true } }, (_req, reply) =>
+    reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-robots-tag', 'noindex').sendFile('responder.html'),
+  );
 }

@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import type { Alarm } from '../store/alarms.js';
 import type { Db } from '../store/db.js';
 import { getElder, listContacts } from '../store/elders.js';
+import { createResponderLink } from '../store/responder-links.js';
 import { orderAwaitingStaff, whoIsNumber } from '../store/sms.js';
 import { getStaff } from '../store/stations.js';
 import type { WorkOrder } from '../store/workorders.js';
@@ -23,7 +24,7 @@ import type { SmsService } from './sms-service.js';
 
 const timeOf = (d: Date, timeZone: string) => new Intl.DateTimeFormat('zh-CN', { timeZone, hour: '2-digit', minute: '2-digit', hour12: false }).format(d);
 
-export function startNotifier(o: { db: Db; bus: Bus; sms: SmsService; workOrders?: WorkOrderService; timeZone: string; log: Logger }): () => void {
+export function startNotifier(o: { db: Db; bus: Bus; sms: SmsService; workOrders?: WorkOrderService; timeZone: string; log: Logger; publicUrl: string; linkTtlH: number }): () => void {
   const { db, bus, sms } = o;
   const kindName = (k: string) => KIND_NAMES[k as AlarmKind]?.['zh-CN'] ?? k;
 
@@ -42,9 +43,11 @@ export function startNotifier(o: { db: Db; bus: Bus; sms: SmsService; workOrders
     const staff = await getStaff(db, order.staffId);
     if (!staff?.phone) return;
     const elder = order.elderId ? await getElder(db, order.elderId) : undefined;
+    // a one-time link to the responder's page, for this dispatch (gateway/http/responder.ts)
+    const token = await createResponderLink(db, order.id, staff.id, o.linkTtlH);
     await sms.send(
       'dispatch',
-      { order: order.id, task: order.title, elder: elder?.name ?? '', address: elder?.address ?? '', access: elder?.accessNotes ? `入户：${elder.accessNotes}。` : '' },
+      { order: order.id, link: `${o.publicUrl.replace(/\/$/, '')}/r/${token}`, task: order.title, elder: elder?.name ?? '', address: elder?.address ?? '', access: elder?.accessNotes ? `入户：${elder.accessNotes}。` : '' },
       { number: staff.phone, priority: order.priority, workOrderId: order.id, elderId: order.elderId, staffId: staff.id },
     );
   }
@@ -69,8 +72,8 @@ export function startNotifier(o: { db: Db; bus: Bus; sms: SmsService; workOrders
     for (const staffId of who.staffIds) {
       const orderId = await orderAwaitingStaff(db, staffId);
       if (orderId === undefined) continue;
-      await o.workOrders.respond(orderId, staffId, reply.kind, 'sms');
-      return;
+      const r = await o.workOrders.respond(orderId, staffId, reply.kind, 'sms');
+      if ('order' in r && !('refused' in r)) return;
     }
     // from a number that is no staff member's, or with nothing waiting: refused, counted, logged without the number
     sms.noteUnmatched();

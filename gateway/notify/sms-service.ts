@@ -3,8 +3,8 @@
  * - only numbers from our records: callers pass a contact's or a staff member's number, never one typed in;
  * - a rate limit per number (SMS_RATE_PER_HOUR) and the opt-out (回复TD退订) are honoured: such a message is stored
  *   as `suppressed` with the reason, never silently dropped;
- * - in the quiet hours (SMS_QUIET_HOURS) only P1 messages go at once; the rest are `held` as durable jobs until
- *   the hours end;
+ * - in the quiet hours (SMS_QUIET_HOURS) only P1 messages to families go at once; the rest to families are `held`
+ *   as durable jobs until the hours end (staff on duty get theirs at once: a night dispatch is their job);
  * - every message is stored with its delivery state (receipts update it) and counted; the alarm path never waits
  *   for an SMS: `send` stores and hands off, and a failing transport is a `failed` row, not an error.
  * Numbers and texts are personal: they are stored, never logged.
@@ -101,7 +101,7 @@ export class SmsService {
     let row: SmsMessage;
     if (await isOptedOut(this.db, number)) row = await insertSms(this.db, { ...base, state: 'suppressed', reason: 'opted_out' });
     else if ((await sentToSince(this.db, number, new Date(now.getTime() - 3600_000))) >= this.settings.ratePerHour) row = await insertSms(this.db, { ...base, state: 'suppressed', reason: 'rate_limited' });
-    else if (to.priority > 1 && this.jobs && this.settings.quietHours && inWindow(now, this.settings.quietHours.from, this.settings.quietHours.to, this.settings.timeZone)) {
+    else if (to.public && to.priority > 1 && this.jobs && this.settings.quietHours && inWindow(now, this.settings.quietHours.from, this.settings.quietHours.to, this.settings.timeZone)) {
       row = await insertSms(this.db, { ...base, state: 'held', reason: 'quiet_hours' });
       await this.jobs.send(SMS_HELD_QUEUE, { id: row.id }, { startAfter: quietEnd(now, this.settings.quietHours, this.settings.timeZone), singletonKey: `sms:${row.id}` });
     } else {

@@ -16,8 +16,8 @@ export const SMS_TEMPLATES = {
   },
   /** to the staff member a work order was dispatched to */
   dispatch: {
-    'zh-CN': '【安心】工单{order}：{task}。老人{elder}，地址{address}。{access}回复1接单，2拒单。',
-    en: '[Anxin] Order {order}: {task}. {elder}, {address}. {access}Reply 1 to accept, 2 to refuse.',
+    'zh-CN': '【安心】工单{order}：{task}。老人{elder}，地址{address}。{access}回复1接单，2拒单，或打开 {link}',
+    en: '[Anxin] Order {order}: {task}. {elder}, {address}. {access}Reply 1 to accept, 2 to refuse, or open {link}',
   },
   /** to the staff member, when their order went to someone else after a missed service level */
   sla_overdue: {

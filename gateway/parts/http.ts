@@ -11,6 +11,7 @@ import { commandRoutes } from '../http/commands.js';
 import { dashboardRoutes } from '../http/dashboard.js';
 import { importRoutes } from '../http/import.js';
 import { recordingRoutes } from '../http/recordings.js';
+import { responderRoutes } from '../http/responder.js';
 import { buildHttp } from '../http/server.js';
 import { supervisorRoutes } from '../http/supervisor.js';
 import { telemetryRoutes } from '../http/telemetry.js';
@@ -48,6 +49,7 @@ export async function startHttpPart(
     onRulesChanged: (elderId) => rules.invalidateElder(elderId),
     plugins: [
       (app) => commandRoutes(app, { db, commands: d.pipeline.commands }),
+      ...(d.workOrders ? [(app: FastifyInstance) => responderRoutes(app, { db, workOrders: d.workOrders!.workOrders, metrics })] : []),
       (app) => telemetryRoutes(app, { db, query: d.telemetry.query }),
       (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),
       (app) => agentRoutes(app, { db, agents, extensions: parseExtensions(cfg.agentExtensions) }),

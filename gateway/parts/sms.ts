@@ -36,7 +36,8 @@ export async function startSms({ cfg, log, bus, metrics, health, summary }: Part
     );
     await sms.start();
     stops.add('sms', () => sms.stop());
-    stops.add('notifier', startNotifier({ db: d.db, bus, sms, workOrders: d.workOrders, timeZone: cfg.timezone, log: log.child({ part: 'notify' }) }));
+    const publicUrl = cfg.publicUrl ?? `http://${cfg.httpHost === '0.0.0.0' || cfg.httpHost === '::' ? 'localhost' : cfg.httpHost}:${cfg.httpPort}`;
+    stops.add('notifier', startNotifier({ db: d.db, bus, sms, workOrders: d.workOrders, timeZone: cfg.timezone, log: log.child({ part: 'notify' }), publicUrl, linkTtlH: cfg.responderLinkTtlH }));
     if (sender) health.register('sms', () => ({ state: sender.state === 'up' ? 'up' : 'degraded', detail: `${sender.transport} ${sender.state}` }));
     summary.push(`SMS          ${cfg.smsTransport === 'off' ? 'off (SMS_TRANSPORT=smpp or modem to send)' : cfg.smsTransport === 'smpp' ? `SMPP ${cfg.smppHost}:${cfg.smppPort}` : `modem ${cfg.modemPath}`}`);
     return { sms, stop: () => stops.stop() };

@@ -54,6 +54,9 @@ export interface SlaScheduler {
   schedule(c: Queryable, order: WorkOrder): Promise<void>;
 }
 
+/** What a responder does from their phone. */
+export type ResponderStep = 'accept' | 'refuse' | 'arrive' | 'done';
+
 /** A service-level check that came due (one per dispatch and check). */
 export interface SlaJob {
   orderId: number;
@@ -190,25 +193,31 @@ export class WorkOrderService {
   }
 
   /**
-   * The responder's own answer (an SMS reply, later their page): accept, or refuse, which puts the order back to
-   * received for the next dispatch. Only the staff member it is dispatched to, only while it waits for them.
+   * The responder's own steps (an SMS reply, or their page): accept or refuse (back to received for the next
+   * dispatch) while it waits for them, arrive once accepted (with their position if the phone gave it), done with a
+   * result once there. Only the staff member it is dispatched to. Answers the order, or a reason it was refused.
    */
-  async respond(id: number, staffId: number, answer: 'accept' | 'refuse', via: string, now = new Date()): Promise<WorkOrder | undefined> {
+  async respond(id: number, staffId: number, step: ResponderStep, via: string, input: { result?: string; lat?: number; lon?: number } = {}, now = new Date()): Promise<{ order: WorkOrder } | { refused: 'not_yours' | 'illegal_transition' | 'result_required'; order?: WorkOrder }> {
     const actor = `staff:${staffId}`;
     const out = await tx(this.db, async (c) => {
       const o = await getWorkOrder(c, id, true);
-      if (!o || o.staffId !== staffId || o.state !== 'dispatched') return undefined;
-      const action: WorkOrderAction = answer === 'accept' ? 'accept' : 'reassign';
-      const d = decide(snapshot(o), action, {}, now);
-      if (!d.ok) return undefined;
+      if (!o || o.staffId !== staffId) return { refused: 'not_yours' as const, order: o };
+      const action: WorkOrderAction = step === 'refuse' ? 'reassign' : step;
+      if (step === 'refuse' && o.state !== 'dispatched') return { refused: 'illegal_transition' as const, order: o };
+      const d = decide(snapshot(o), action, step === 'done' ? { result: input.result } : {}, now);
+      if (!d.ok) return { refused: d.code === 'result_required' ? ('result_required' as const) : ('illegal_transition' as const), order: o };
       const updated = await updateWorkOrder(c, o.id, { ...(d.patch as WorkOrderPatch) });
-      await addWorkOrderEvent(c, o.id, actor, action, o.state, updated.state, { via, ...(answer === 'refuse' ? { refused: true, previous: { stationId: o.stationId, staffId: o.staffId } } : {}) });
-      await audit(c, actor, `work_order_${answer === 'accept' ? 'accept' : 'refuse'}`, `work_order:${o.id}`, { from: o.state, to: updated.state, via });
-      return { updated, action };
+      const detail: Record<string, unknown> = { via };
+      if (step === 'refuse') Object.assign(detail, { refused: true, previous: { stationId: o.stationId, staffId: o.staffId } });
+      if (step === 'arrive' && input.lat !== undefined && input.lon !== undefined) Object.assign(detail, { lat: input.lat, lon: input.lon });
+      if (step === 'done') detail.result = updated.result;
+      await addWorkOrderEvent(c, o.id, actor, action, o.state, updated.state, detail);
+      await audit(c, actor, `work_order_${step}`, `work_order:${o.id}`, { from: o.state, to: updated.state, via });
+      return { order: updated, action };
     });
-    if (!out) return undefined;
-    this.push(out.updated, out.action, actor);
-    return out.updated;
+    if ('refused' in out) return out;
+    this.push(out.order, out.action, actor);
+    return { order: out.order };
   }
 
   /** Dispatch suggestions for an order's elder (the nearest on-duty stations and staff). */

@@ -1,9 +1,9 @@
 /**
  * Issue 21 in Chromium: work orders (工单). An admin sets up a service station (its position picked on the map) and
  * a staff member with a rota covering now, in the screens. An agent with a presented alarm (a watch SOS) opens a
- * work order from the elder file and dispatches it to the suggested staff member. The order then moves through
- * accept → on site → done as the responder's page would drive it (app.http.inject; that page comes later), and the
- * agent's screen follows each step live, without a reload. The agent replies to the family and makes the follow-up
+ * work order from the elder file and dispatches it to the suggested staff member. She gets an SMS through the
+ * simulated SMSC (real SMPP) with a one-time link, opens it on a phone (390×844) and taps 接单, 已到达, 完成; the
+ * agent's screen follows each step live, without a reload. The link refuses a guess and an expired copy. The agent replies to the family and makes the follow-up
  * call (4 stars), then archives it. Hostile text in a title, description and result renders as text.
  * Screenshots: orders-*.png (1366×768).
  */
@@ -12,9 +12,11 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
+import { SimulatedSmsc, type MessageSeen } from '../../simulators/smsc/smsc.ts';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
+import { setResponderLinkExpiry } from '../../gateway/store/responder-links.js';
 import { ADMIN_PASSWORD, login, startTestApp } from '../helpers/app.js';
-import { clickMap, ensureDashboardBuilt, findChromium, launchChromium, Windows, ARTIFACTS, PASSWORD, SOON } from '../helpers/browser.js';
+import { clickMap, ensureDashboardBuilt, findChromium, launchChromium, Windows, ARTIFACTS, PASSWORD, PHONE, SOON } from '../helpers/browser.js';
 
 const CHROMIUM = findChromium();
 const WATCH = '8800000121';
@@ -25,6 +27,8 @@ const HOSTILE_RESULT = '"><svg onload=window.__xss=3>已送达';
 
 let app: App;
 let browser: Browser;
+let smsc: SimulatedSmsc;
+const texts: MessageSeen[] = [];
 let admin: { authorization: string };
 const windows = new Windows(() => browser, () => `http://127.0.0.1:${app.httpPort}`);
 const watches: SimulatedWatch[] = [];
@@ -53,7 +57,10 @@ describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder fil
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     ensureDashboardBuilt();
-    app = await startTestApp();
+    smsc = new SimulatedSmsc({ systemId: 'anxin', password: 'secret', receiptDelayMs: 30 });
+    smsc.on('message', (m: MessageSeen) => texts.push(m));
+    const smscPort = await smsc.listen();
+    app = await startTestApp({}, { SMS_TRANSPORT: 'smpp', SMPP_HOST: '127.0.0.1', SMPP_PORT: String(smscPort), SMPP_SYSTEM_ID: 'anxin', SMPP_PASSWORD: 'secret', SMS_QUIET_HOURS: 'off' });
     admin = await login(app);
     const u = await app.http.inject({ method: 'POST', url: '/api/users', headers: admin, payload: { username: 'wangfang', displayName: '王芳', role: 'agent', password: PASSWORD, extension: '8001' } });
     expect(u.statusCode, u.body).toBe(201);
@@ -68,6 +75,7 @@ describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder fil
     for (const w of watches) await w.close().catch(() => undefined);
     await browser?.close();
     await app?.stop();
+    await smsc?.close();
   });
 
   it('a station and a rostered nurse set up in the screens; an SOS becomes a work order dispatched to her, followed live to the follow-up call', async () => {
@@ -152,16 +160,44 @@ describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder fil
     await detail.locator('[data-testid=order-responder]', { hasText: '李护士' }).waitFor(SOON);
     await agent.evaluate(() => ((globalThis as unknown as { __noReload: boolean }).__noReload = true));
     const listRow = agent.locator(`[data-testid=order-row][data-order-id="${orderId}"]`);
-    for (const [action, state, body] of [
-      ['accept', 'accepted', {}],
-      ['arrive', 'on_site', { note: '已进门' }],
-      ['done', 'done', { result: HOSTILE_RESULT }],
+    // the nurse's SMS, with the link to her page
+    await expect.poll(() => texts.find((m) => m.destination.endsWith('13700137021'))?.text ?? '', SOON).toContain('/r/');
+    const sms = texts.find((m) => m.destination.endsWith('13700137021'))!.text;
+    expect(sms).toContain('陈桂芳');
+    const token = /\/r\/([A-Za-z0-9_-]+)/.exec(sms)![1]!;
+    const phoneCtx = await browser.newContext({ viewport: PHONE, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', geolocation: { latitude: station.lat + 0.005, longitude: station.lon }, permissions: ['geolocation'] });
+    const nurse = await phoneCtx.newPage();
+    await nurse.goto(`http://127.0.0.1:${app.httpPort}/r/${token}`);
+    await nurse.locator('[data-testid=responder][data-state=dispatched]').waitFor(SOON);
+    expect(await nurse.locator('[data-testid=responder-elder]').textContent()).toBe('陈桂芳');
+    expect(await nurse.locator('[data-testid=responder-address]').textContent()).toContain('共和新路 1000 弄');
+    await nurse.screenshot({ path: join(ARTIFACTS, 'orders-responder.png') });
+    for (const [step, state, action] of [
+      ['accept', 'accepted', 'accept'],
+      ['arrive', 'on_site', 'arrive'],
+      ['done', 'done', 'done'],
     ] as const) {
-      await inject('POST', `/api/work-orders/${orderId}/${action}`, body);
+      if (step === 'done') await nurse.fill('[data-testid=responder-result]', HOSTILE_RESULT);
+      await nurse.click(`[data-testid=responder-${step}]`);
+      await nurse.locator(`[data-testid=responder][data-state=${state}]`).waitFor(SOON);
       await agent.locator(`[data-testid=order-detail][data-order-id="${orderId}"][data-state=${state}]`).waitFor(SOON);
       await agent.locator(`[data-testid=order-row][data-order-id="${orderId}"][data-state=${state}]`).waitFor(SOON);
       await detail.locator(`[data-testid=order-event][data-action=${action}]`).waitFor(SOON);
     }
+    await nurse.locator('[data-testid=responder-finished]').waitFor(SOON);
+    await nurse.screenshot({ path: join(ARTIFACTS, 'orders-responder-done.png') });
+    // her position came with 已到达; every use of the link is audited
+    const arrived = (await app.db.query(`SELECT actor, detail FROM work_order_events WHERE order_id = $1 AND action = 'arrive'`, [orderId])).rows[0];
+    expect(arrived).toMatchObject({ actor: `staff:${staffId}`, detail: { via: 'link' } });
+    expect(arrived.detail.lat).toBeCloseTo(station.lat + 0.005, 4);
+    expect(Number((await app.db.query(`SELECT count(*) FROM audit_log WHERE actor = $1 AND target = $2`, [`staff:${staffId}`, `work_order:${orderId}`])).rows[0].count)).toBeGreaterThanOrEqual(4);
+    // a guessed link and an expired one are refused, and say so
+    await nurse.goto(`http://127.0.0.1:${app.httpPort}/r/${'x'.repeat(24)}`);
+    await nurse.locator('[data-testid=responder-error]', { hasText: '链接无效' }).waitFor(SOON);
+    await setResponderLinkExpiry(app.db, token, new Date(Date.now() - 1000));
+    await nurse.goto(`http://127.0.0.1:${app.httpPort}/r/${token}`);
+    await nurse.locator('[data-testid=responder-error]', { hasText: '链接已过期' }).waitFor(SOON);
+    await phoneCtx.close();
     expect(await agent.evaluate(() => (globalThis as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
     expect(await detail.locator('[data-testid=order-result]').textContent()).toContain(HOSTILE_RESULT);
     // only what the server allows in 'done': reply and cancel

@@ -108,7 +108,7 @@ describe('SMS through the gateway', () => {
     expect((await rows(`SELECT DISTINCT reason FROM sms_messages WHERE number = '13500135001' AND state = 'suppressed'`)).map((r) => r.reason)).toEqual(['rate_limited']);
   });
 
-  it('in the quiet hours a non-P1 message is held as a durable job until they end; P1 goes; without a transport it fails as sms_off', async () => {
+  it('in the quiet hours a non-P1 message to a family is held as a durable job until they end; P1 goes; without a transport it fails as sms_off', async () => {
     const hhmm = (s: number) => `${String(Math.floor(s / 3600) % 24).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}`;
     const now = localSecondsOfDay(new Date(), 'Asia/Shanghai');
     const quiet = { from: hhmm(now + 86400 - 3600), to: hhmm(now + 3600) }; // an hour ago to an hour from now
@@ -116,7 +116,9 @@ describe('SMS through the gateway', () => {
     await jobs.start();
     try {
       const svc = new SmsService(app.db, undefined, app.bus, jobs, { ratePerHour: 100, quietHours: quiet, timeZone: 'Asia/Shanghai', locale: 'zh-CN' }, { inc: () => undefined }, pino({ level: 'silent' }));
-      const held = await svc.send('alarm_outcome', { elder: '王秀英', kind: '低电量', outcome: '已处理' }, { number: '13300133001', priority: 3, elderId });
+      const held = await svc.send('alarm_outcome', { elder: '王秀英', kind: '低电量', outcome: '已处理' }, { number: '13300133001', priority: 3, public: true, elderId });
+      // a staff member on duty is not held: a night dispatch is their job
+      expect((await svc.send('dispatch', { order: 1 }, { number: '13300133009', priority: 3 })).state).toBe('queued');
       expect(held).toMatchObject({ state: 'held', reason: 'quiet_hours' });
       const job = await rows(`SELECT start_after FROM pgboss.job WHERE name = 'sms-held' AND data->>'id' = $1`, [String(held.id)]);
       const wait = new Date(job[0].start_after).getTime() - Date.now();

@@ -114,6 +114,9 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'GET /api/import/:jobId': INSTALL,
   'GET /api/export': INSTALL,
   'GET /api/sms': STAFF,
+  // the responder's page: the one-time link is the credential (tests/integration/responder.test.ts)
+  'GET /api/responder/:token': 'public',
+  'POST /api/responder/:token/:step': 'public',
   'POST /api/work-orders': STAFF,
   'GET /api/work-orders': STAFF,
   'GET /api/work-orders/:id': STAFF,
