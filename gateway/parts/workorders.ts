@@ -27,6 +27,14 @@ export async function startWorkOrders({ cfg, log, bus, health }: PartContext, db
     await jobs.work<SlaJob>(SLA_QUEUE, async (job) => {
       if (await workOrders.slaCheck(job)) missed++;
     });
+    // An alarm resolved with "service staff dispatched" or "visit dispatched" opens its emergency order at once, in the
+    // resolving agent's name, for dispatch from the 工单 view (one per alarm: one already open is left alone).
+    stops.add('resolve-opens-order', bus.on('alarm.changed', async ({ alarm, action }) => {
+      if (action !== 'resolve' || !alarm.ownerId || (alarm.outcome !== 'service_dispatched' && alarm.outcome !== 'visit_dispatched')) return;
+      await workOrders.open({ alarmId: alarm.id, type: 'emergency' }, { id: alarm.ownerId }).catch((e: unknown) => {
+        if ((e as { code?: string }).code !== 'alarm_has_order') throw e;
+      });
+    }));
     health.register('work_order_sla', () => ({ state: 'up', detail: `${missed} service-level checks missed since start` }));
     return { workOrders, jobs, stop: () => stops.stop() };
   });

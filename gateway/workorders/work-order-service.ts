@@ -72,7 +72,7 @@ export class WorkOrderService {
   ) {}
 
   /** Opens an order by hand, from an alarm (an emergency order unless told otherwise), a call or an elder's file. */
-  async open(input: OpenInput, user: User): Promise<WorkOrder> {
+  async open(input: OpenInput, user: Pick<User, 'id'>): Promise<WorkOrder> {
     const actor = `user:${user.id}`;
     const order = await tx(this.db, async (c) => {
       let elderId = input.elderId ?? null;

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
+import { until } from '../helpers/until.js';
 import { login, startTestApp } from '../helpers/app.js';
 import { WsClient } from '../helpers/ws.js';
 
@@ -272,5 +273,19 @@ describe('work orders (工单)', () => {
     expect((await post('/api/stations', { name: 'x' })).statusCode).toBe(403);
     const patched = await req('PATCH', `/api/staff/${staffIds.offDuty}`, admin, { skills: ['handyman', 'volunteer'] });
     expect(patched.json().skills).toEqual(['handyman', 'volunteer']);
+  });
+  it('an alarm resolved with "service staff dispatched" opens its emergency order in the agent\'s name, once', async () => {
+    const agentId = Number((await app.db.query(`SELECT id FROM users WHERE username = 'wo-agent'`)).rows[0].id);
+    const r = await app.db.query(`INSERT INTO alarms (kind, priority, source_key, elder_id, state, owner_id) VALUES ('fall', 1, 'wo-resolve', $1, 'in_progress', $2) RETURNING id`, [elderId, agentId]);
+    const alarmId = Number(r.rows[0].id);
+    const resolved = await post(`/api/alarms/${alarmId}/resolve`, { outcome: 'service_dispatched', note: '派服务站上门' });
+    expect(resolved.statusCode, resolved.body).toBe(200);
+    await until(async () => (await get(`/api/work-orders?alarmId=${alarmId}`)).json().length === 1, 10_000);
+    expect((await get(`/api/work-orders?alarmId=${alarmId}`)).json()).toMatchObject([{ type: 'emergency', state: 'received', createdBy: agentId }]);
+    // an elder-ok outcome opens nothing
+    const r2 = await app.db.query(`INSERT INTO alarms (kind, priority, source_key, elder_id, state, owner_id) VALUES ('fall', 1, 'wo-resolve-ok', $1, 'in_progress', $2) RETURNING id`, [elderId, agentId]);
+    expect((await post(`/api/alarms/${r2.rows[0].id}/resolve`, { outcome: 'elder_ok' })).statusCode).toBe(200);
+    await new Promise((res) => setTimeout(res, 300));
+    expect((await get(`/api/work-orders?alarmId=${r2.rows[0].id}`)).json()).toEqual([]);
   });
 });
