@@ -209,6 +209,8 @@ describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder fil
     await agent.fill('[data-testid=order-reply-note]', '已电话告知儿子');
     await agent.click('[data-testid=order-reply-save]');
     await agent.locator(`[data-testid=order-detail][data-order-id="${orderId}"][data-state=replied]`).waitFor(SOON);
+    // due for its follow-up call (回访): click-to-call the elder from the order
+    await detail.locator('[data-testid=order-call-elder]').waitFor(SOON);
     await detail.locator('[data-testid=order-action-follow-up]').click();
     await agent.click('[data-testid=order-star-4]');
     await agent.fill('[data-testid=order-follow-up-text]', '护士很及时');

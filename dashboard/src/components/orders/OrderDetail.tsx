@@ -5,8 +5,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { fmtDuration, fmtTime, t } from '../../i18n';
 import { allowedOf, onOrderChange, orderActionLabel, orderDetail, orderErrorText, orderEventLabel, orderStateLabel, orderTypeLabel, orderAgeS, responderText, useDirectory, type OrderAction } from '../../orders';
-import { actorName, elderName, ensureElder, openFile } from '../../session';
-import { store, useNow, useStore } from '../../store';
+import { startCall } from '../../calls';
+import { actorName, elderName, ensureElder, errorText, openFile } from '../../session';
+import { notify, store, useNow, useStore } from '../../store';
 import type { WorkOrder, WorkOrderDetail, WorkOrderEvent } from '../../types';
 import { LongText } from '../LongText';
 import { ActionDialog } from './OrderDialogs';
@@ -173,6 +174,12 @@ export function OrderDetail({ id, onClose, onChanged }: { id: number; onClose: (
           </button>
         ))}
       </div>
+      {!stale && o.state === 'replied' && o.elderId !== null && (
+        // 回访: the follow-up call, from here (click-to-call: the agent's phone first, then the elder)
+        <button type="button" class="btn" onClick={() => void startCall({ elderId: o.elderId! }, elderName(o.elderId!) ?? undefined).catch((e: unknown) => notify('error', errorText(e)))} data-testid="order-call-elder">
+          {t('order.callFollowUp')}
+        </button>
+      )}
       <h3 class="sub">{t('order.timeline')}</h3>
       <ol class="order-timeline" data-testid="order-timeline">
         {detail.timeline.map((ev) => (
@@ -217,7 +224,13 @@ function EventDetail({ ev }: { ev: WorkOrderEvent }) {
     lines.push(r === '—' && ev.action === 'reassign' ? t('order.backToPool') : t('order.ev.to', { who: r }));
   }
   if (str('result')) lines.push(t('order.ev.result', { text: str('result')! }));
-  if (str('reason')) lines.push(t('order.ev.reason', { text: str('reason')! }));
+  // the system's own steps: a missed service level, and the reassignment it made
+  if (ev.action === 'sla_overdue') lines.push(str('check') === 'on_site' ? t('order.sla.onSite') : t('order.sla.accept'));
+  if (str('reason') === 'sla') lines.push(t('order.ev.slaReassign'));
+  else if (str('reason')) lines.push(t('order.ev.reason', { text: str('reason')! }));
+  if (str('via') === 'sms') lines.push(t('order.ev.viaSms'));
+  if (str('via') === 'link') lines.push(t('order.ev.viaLink'));
+  if (d.refused === true) lines.push(t('order.ev.refused'));
   if (num('satisfaction') !== null) lines.push(t('order.starsN', { n: num('satisfaction')! }));
   if (str('comment')) lines.push(t('order.ev.comment', { text: str('comment')! }));
   if (str('note')) lines.push(t('order.ev.note', { text: str('note')! }));
