@@ -6,8 +6,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { HttpError, api, get, post } from './api';
 import { hasKey, t } from './i18n';
-import { inLocale, onWs } from './session';
-import { store } from './store';
+import { inLocale, isLead, onWs } from './session';
+import { notify, store } from './store';
 import type { OpenOrderBody, RotaBody, RotaEntry, Staff, StaffBody, Station, StationBody, Suggestions, WorkOrder, WorkOrderDetail, WorkOrderState, WorkOrderType } from './types';
 
 // ---------------------------------------------------------------- the lifecycle's names (workorders/lifecycle.ts)
@@ -208,3 +208,27 @@ export function matchesQuery(o: WorkOrder, q: OrderQuery, now: number): boolean 
   if (q.due && !followUpDue(o, now)) return false;
   return true;
 }
+
+/**
+ * A missed service level is the supervisors' alert, whatever screen they are on (the order's timeline keeps it for
+ * everyone): "order 12 not accepted in time", with the way to it.
+ */
+onWs('work_order', (m) => {
+  if (m.action !== 'sla_overdue' || !isLead(store.get().user)) return;
+  const o = m.order as unknown as WorkOrder;
+  notify('alert', t('order.overdueAlert', { id: o.id, title: o.title }), { ms: 0 });
+});
+
+/** The SMS (短信) sent or received about an order, newest first (GET /api/sms). */
+export interface SmsRow {
+  id: number;
+  direction: 'out' | 'in';
+  number: string;
+  body: string;
+  template: string | null;
+  state: string;
+  reason: string | null;
+  createdAt: string;
+}
+export const orderSms = (orderId: number) => get<SmsRow[]>(`/api/sms?workOrderId=${orderId}`);
+export const smsStateLabel = (v: string) => lab('sms.state', v);

@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { fmtDuration, fmtTime, t } from '../../i18n';
-import { allowedOf, onOrderChange, orderActionLabel, orderDetail, orderErrorText, orderEventLabel, orderStateLabel, orderTypeLabel, orderAgeS, responderText, useDirectory, type OrderAction } from '../../orders';
+import { allowedOf, onOrderChange, orderActionLabel, orderSms, smsStateLabel, type SmsRow, orderDetail, orderErrorText, orderEventLabel, orderStateLabel, orderTypeLabel, orderAgeS, responderText, useDirectory, type OrderAction } from '../../orders';
 import { startCall } from '../../calls';
 import { actorName, elderName, ensureElder, errorText, openFile } from '../../session';
 import { notify, store, useNow, useStore } from '../../store';
@@ -194,6 +194,7 @@ export function OrderDetail({ id, onClose, onChanged }: { id: number; onClose: (
           </li>
         ))}
       </ol>
+      <OrderSms orderId={o.id} reload={detail} />
       {dialog && (
         <ActionDialog
           order={o}
@@ -241,5 +242,42 @@ function EventDetail({ ev }: { ev: WorkOrderEvent }) {
         <span key={i}>{l}</span>
       ))}
     </span>
+  );
+}
+
+/** The order's SMS (the dispatch to the responder, their replies) with each one's delivery state. */
+function OrderSms({ orderId, reload }: { orderId: number; reload: unknown }) {
+  const [rows, setRows] = useState<SmsRow[]>([]);
+  const tz = useStore((s) => s.config.timezone);
+  useEffect(() => {
+    let alive = true;
+    orderSms(orderId).then((r) => alive && setRows(r), () => undefined); // the order works without it
+    return () => {
+      alive = false;
+    };
+  }, [orderId, reload]);
+  if (!rows.length) return null;
+  return (
+    <>
+      <h3 class="sub">{t('order.sms')}</h3>
+      <ol class="order-timeline" data-testid="order-sms">
+        {rows.map((m) => (
+          <li key={m.id} data-testid="order-sms-row" data-state={m.state} data-direction={m.direction}>
+            <time>{fmtTime(m.createdAt, tz, true)}</time>
+            <span class="ev-body">
+              <strong>{m.direction === 'out' ? t('order.smsTo', { number: m.number }) : t('order.smsFrom', { number: m.number })}</strong>
+              <small class="muted">
+                {' · '}
+                {smsStateLabel(m.state)}
+                {m.reason ? ` (${m.reason})` : ''}
+              </small>
+              <span class="ev-detail">
+                <span>{m.body}</span>
+              </span>
+            </span>
+          </li>
+        ))}
+      </ol>
+    </>
   );
 }
