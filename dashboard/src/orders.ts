@@ -162,6 +162,13 @@ export function useDirectory(): Directory {
   return d;
 }
 
+/** Who did a step: a staff member (`staff:3`, from their page or an SMS) by name, the system, or a user. */
+export function orderActorName(actor: string, d: Directory, userName: (a: string) => string): string {
+  const m = /^staff:(\d+)$/.exec(actor);
+  if (m) return d.staff.get(Number(m[1]))?.name ?? t('order.staffN', { id: Number(m[1]) });
+  return userName(actor);
+}
+
 /** "服务站 · 人员", or — */
 export function responderText(o: Pick<WorkOrder, 'stationId' | 'staffId'>, d: Directory): string {
   const st = o.stationId !== null ? (d.stations.get(o.stationId)?.name ?? t('order.stationN', { id: o.stationId })) : null;

@@ -185,6 +185,8 @@ describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder fil
       await detail.locator(`[data-testid=order-event][data-action=${action}]`).waitFor(SOON);
     }
     await nurse.locator('[data-testid=responder-finished]').waitFor(SOON);
+    // her steps carry her name, and say they came from her page
+    await detail.locator('[data-testid=order-event][data-action=accept]', { hasText: '李护士' }).waitFor(SOON);
     // the agent sees the SMS on the order, delivered (the SMSC's receipt)
     await detail.locator('[data-testid=order-sms-row][data-direction=out][data-state=delivered]', { hasText: '13700137021' }).waitFor(SOON);
     await nurse.screenshot({ path: join(ARTIFACTS, 'orders-responder-done.png') });

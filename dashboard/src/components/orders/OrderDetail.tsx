@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { fmtDuration, fmtTime, t } from '../../i18n';
-import { allowedOf, onOrderChange, orderActionLabel, orderSms, smsStateLabel, type SmsRow, orderDetail, orderErrorText, orderEventLabel, orderStateLabel, orderTypeLabel, orderAgeS, responderText, useDirectory, type OrderAction } from '../../orders';
+import { allowedOf, onOrderChange, orderActionLabel, orderActorName, orderSms, smsStateLabel, type SmsRow, orderDetail, orderErrorText, orderEventLabel, orderStateLabel, orderTypeLabel, orderAgeS, responderText, useDirectory, type OrderAction } from '../../orders';
 import { startCall } from '../../calls';
 import { actorName, elderName, ensureElder, errorText, openFile } from '../../session';
 import { notify, store, useNow, useStore } from '../../store';
@@ -188,7 +188,7 @@ export function OrderDetail({ id, onClose, onChanged }: { id: number; onClose: (
             <span class="ev-body">
               <strong>{orderEventLabel(ev.action)}</strong>
               {ev.toState && ev.fromState !== ev.toState && <span class="muted"> → {orderStateLabel(ev.toState)}</span>}
-              <small class="muted"> · {actorName(ev.actor)}</small>
+              <small class="muted"> · {orderActorName(ev.actor, dir, actorName)}</small>
               <EventDetail ev={ev} />
             </span>
           </li>
