@@ -5153,6 +5153,8 @@ export interface paths {
                     /** @description due for a follow-up call (回访) */
                     due?: boolean;
                     elderId?: number;
+                    /** @description the agent the follow-up call is assigned to */
+                    followUpAgentId?: number;
                     limit?: number;
                     offset?: number;
                     /** @description only orders not archived nor cancelled */

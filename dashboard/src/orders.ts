@@ -80,6 +80,8 @@ export interface OrderQuery {
   state?: WorkOrderState;
   type?: WorkOrderType;
   due?: boolean;
+  /** the follow-up calls assigned to this agent */
+  followUpAgentId?: number;
   elderId?: number;
   alarmId?: number;
   limit?: number;
@@ -213,6 +215,7 @@ export function matchesQuery(o: WorkOrder, q: OrderQuery, now: number): boolean 
   if (q.elderId !== undefined && o.elderId !== q.elderId) return false;
   if (q.alarmId !== undefined && o.alarmId !== q.alarmId) return false;
   if (q.due && !followUpDue(o, now)) return false;
+  if (q.followUpAgentId !== undefined && o.followUpAgentId !== q.followUpAgentId) return false;
   return true;
 }
 

@@ -80,6 +80,7 @@ export async function workOrderRoutes(app: FastifyInstance, o: { db: Db; bus?: B
           staffId: Type.Optional(Type.Integer({ minimum: 1 })),
           open: Type.Optional(Type.Boolean({ description: 'only orders not archived nor cancelled' })),
           due: Type.Optional(Type.Boolean({ description: 'due for a follow-up call (回访)' })),
+          followUpAgentId: Type.Optional(Type.Integer({ minimum: 1, description: 'the agent the follow-up call is assigned to' })),
           ...Paging,
         }),
         response: { 200: Type.Array(WorkOrderSchema) },

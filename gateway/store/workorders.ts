@@ -125,6 +125,8 @@ export interface WorkOrderFilter {
   dueFollowUp?: boolean;
   /** not archived nor cancelled */
   open?: boolean;
+  /** the agent the follow-up call is assigned to */
+  followUpAgentId?: number;
   limit: number;
   offset: number;
 }
@@ -139,6 +141,7 @@ export async function listWorkOrders(c: Queryable, f: WorkOrderFilter, now = new
   if (f.stationId !== undefined) where.push(`station_id = $${p.push(f.stationId)}`);
   if (f.staffId !== undefined) where.push(`staff_id = $${p.push(f.staffId)}`);
   if (f.open) where.push(`state NOT IN ('archived', 'cancelled')`);
+  if (f.followUpAgentId !== undefined) where.push(`follow_up_agent_id = $${p.push(f.followUpAgentId)}`);
   if (f.dueFollowUp) where.push(`state = 'replied' AND due_follow_up_at <= $${p.push(now)}`);
   const order = f.dueFollowUp ? 'due_follow_up_at, id' : 'priority, received_at DESC, id DESC';
   const r = await c.query(`SELECT * FROM work_orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT $1 OFFSET $2`, p);

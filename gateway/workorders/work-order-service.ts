@@ -132,7 +132,8 @@ export class WorkOrderService {
       const patch: WorkOrderPatch = { ...(d.patch as WorkOrderPatch) };
       if (action === 'reply') {
         if (input.followUpAgentId !== undefined) await this.agentOrFail(c, input.followUpAgentId);
-        Object.assign(patch, { dueFollowUpAt: input.followUpAt ? new Date(input.followUpAt) : now, followUpAgentId: input.followUpAgentId ?? null });
+        // the follow-up call is someone's job: the named agent, else whoever replied to the family
+        Object.assign(patch, { dueFollowUpAt: input.followUpAt ? new Date(input.followUpAt) : now, followUpAgentId: input.followUpAgentId ?? user.id });
       }
       const updated = await updateWorkOrder(c, o.id, patch);
       await addWorkOrderEvent(c, o.id, actor, action, o.state, updated.state, eventDetail(action, o, updated, input));

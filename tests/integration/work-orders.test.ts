@@ -119,6 +119,11 @@ describe('work orders (工单)', () => {
     // Replied: due for its follow-up call (回访).
     const due = (await get('/api/work-orders?due=true')).json().map((o: { id: number }) => o.id);
     expect(due).toContain(order.id);
+    // assigned to the agent who replied to the family: on their list, on nobody else's
+    const me = Number((await app.db.query(`SELECT id FROM users WHERE username = 'wo-agent'`)).rows[0].id);
+    expect(now.followUpAgentId).toBe(me);
+    expect((await get(`/api/work-orders?due=true&followUpAgentId=${me}`)).json().map((o: { id: number }) => o.id)).toContain(order.id);
+    expect((await get(`/api/work-orders?due=true&followUpAgentId=${me + 1000}`)).json()).toEqual([]);
 
     const fu = await post(`/api/work-orders/${order.id}/follow-up`, { satisfaction: 5, comment: '很满意' });
     expect(fu.json()).toMatchObject({ state: 'followed_up', satisfaction: 5, followUpComment: '很满意' });

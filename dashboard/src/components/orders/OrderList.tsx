@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { fmtDuration, t } from '../../i18n';
 import { ORDER_STATES, ORDER_TYPES, followUpDue, listOrders, matchesQuery, mergeOrder, onOrderChange, orderAgeS, orderErrorText, orderStateLabel, orderTypeLabel, responderText, stateSince, useDirectory, type OrderQuery } from '../../orders';
 import { elderName, ensureElder } from '../../session';
-import { useNow, useStore } from '../../store';
+import { store, useNow, useStore } from '../../store';
 import type { WorkOrder, WorkOrderState, WorkOrderType } from '../../types';
 
 export function OrderList({ selected, onSelect, changed }: { selected: number | null; onSelect: (id: number) => void; changed: WorkOrder | null }) {
@@ -85,6 +85,10 @@ export function OrderList({ selected, onSelect, changed }: { selected: number | 
         <label class="check">
           <input type="checkbox" checked={!!q.due} onChange={(e) => set({ due: e.currentTarget.checked || undefined })} data-testid="order-filter-due" />
           <span>{t('orders.filter.due')}</span>
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={q.followUpAgentId !== undefined} onChange={(e) => set({ followUpAgentId: e.currentTarget.checked ? store.get().user?.id : undefined })} data-testid="order-filter-mine" />
+          <span>{t('orders.filter.mine')}</span>
         </label>
         <div class="filter-actions">
           <button type="button" class="btn ghost small" onClick={() => void load(q)} data-testid="orders-refresh">
