@@ -62,6 +62,12 @@ export function startNotifier(o: { db: Db; bus: Bus; sms: SmsService; workOrders
     }),
     bus.on('workorder.changed', async ({ order, action }) => {
       if ((action === 'dispatch' || action === 'reassign') && order.state === 'dispatched') await toStaff(order);
+      // the one who let it lapse hears so (the order as it was when the check came due: still theirs)
+      if (action === 'sla_overdue' && order.staffId) {
+        const staff = await getStaff(db, order.staffId);
+        const check = order.state === 'dispatched' ? '接单' : '到场';
+        if (staff?.phone) await sms.send('sla_overdue', { order: order.id, check }, { number: staff.phone, priority: order.priority, workOrderId: order.id, elderId: order.elderId, staffId: staff.id });
+      }
     }),
   ];
 

@@ -19,10 +19,10 @@ export const SMS_TEMPLATES = {
     'zh-CN': '【安心】工单{order}：{task}。老人{elder}，地址{address}。{access}回复1接单，2拒单，或打开 {link}',
     en: '[Anxin] Order {order}: {task}. {elder}, {address}. {access}Reply 1 to accept, 2 to refuse, or open {link}',
   },
-  /** to the staff member, when their order went to someone else after a missed service level */
+  /** to the staff member, when a service level of their order was missed (it may go to someone else) */
   sla_overdue: {
-    'zh-CN': '【安心】工单{order}未在规定时间内{check}，已改派他人。',
-    en: '[Anxin] Order {order} was not {check} in time and went to someone else.',
+    'zh-CN': '【安心】工单{order}未在规定时间内{check}，中心已知悉，可能改派他人。',
+    en: '[Anxin] Order {order}: {check} is overdue. The centre knows and may give it to someone else.',
   },
   /** to contacts marked for it, when the welfare calls of the day all failed (issue 22) */
   welfare_failed: {

@@ -74,6 +74,11 @@ describe('work orders: service-level timers', () => {
     expect(tl[4]!.detail).toMatchObject({ check: 'accept', staffId: staff[1] });
     const audit = (await app.db.query(`SELECT actor, action FROM audit_log WHERE target = $1 ORDER BY id`, [`work_order:${orderId}`])).rows;
     expect(audit.filter((a) => a.actor === 'system').map((a) => a.action)).toEqual(['work_order_sla_overdue', 'work_order_reassign', 'work_order_sla_overdue']);
+    // each nurse was texted the dispatch and, when she let it lapse, that it was overdue (no SMS transport here:
+    // stored as failed, sms_off)
+    await until(async () => (await app.db.query(`SELECT 1 FROM sms_messages WHERE work_order_id = $1 AND template = 'sla_overdue'`, [orderId])).rows.length === 2, 10_000);
+    const texts = (await app.db.query(`SELECT staff_id, template FROM sms_messages WHERE work_order_id = $1 ORDER BY id`, [orderId])).rows.map((r) => `${r.staff_id}:${r.template}`);
+    expect(texts.sort()).toEqual([`${staff[0]}:dispatch`, `${staff[0]}:sla_overdue`, `${staff[1]}:dispatch`, `${staff[1]}:sla_overdue`].sort());
 
     // an order accepted in time: its accept check finds nothing to do
     const other = await call('POST', '/api/work-orders', { type: 'emergency', elderId: ((await call('GET', `/api/work-orders/${orderId}`)).body.order as { elderId: number }).elderId, title: '送药' });
