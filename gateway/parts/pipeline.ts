@@ -52,7 +52,8 @@ export function startPipeline(
       else log.info('load back to normal: routine reports handled again');
     },
   });
-  overload.start();
+  // started by startApp once every part is up: compiling the HTTP routes blocks the loop for a moment at start,
+  // which is not device traffic and must not shed the first reports
   stops.add('overload', () => overload.stop());
   const pipeline = new Pipeline({
     overload,
