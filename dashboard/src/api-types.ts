@@ -353,7 +353,34 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /** Raise an alarm by hand (人工报警) for an elder: committed, escalated and popped like a device’s; the note goes on its timeline */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        elderId: number;
+                        kind: "sos" | "fall" | "one_key_emergency" | "medical" | "fire" | "smoke" | "gas" | "geofence_exit" | "vitals_abnormal" | "inactivity" | "removed" | "power_cut" | "tamper" | "device_clone_suspected" | "device_silent" | "test_missed" | "low_battery" | "receiver_silent" | "one_key_service";
+                        /** @description who reported what */
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

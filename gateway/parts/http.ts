@@ -11,6 +11,7 @@ import { commandRoutes } from '../http/commands.js';
 import { dashboardRoutes } from '../http/dashboard.js';
 import { importRoutes } from '../http/import.js';
 import { recordingRoutes } from '../http/recordings.js';
+import { manualAlarmRoutes } from '../http/manual-alarm.js';
 import { responderRoutes } from '../http/responder.js';
 import { buildHttp } from '../http/server.js';
 import { supervisorRoutes } from '../http/supervisor.js';
@@ -49,6 +50,7 @@ export async function startHttpPart(
     onRulesChanged: (elderId) => rules.invalidateElder(elderId),
     plugins: [
       (app) => commandRoutes(app, { db, commands: d.pipeline.commands }),
+      (app) => manualAlarmRoutes(app, { db, alarms: d.alarms.alarms }),
       ...(d.workOrders ? [(app: FastifyInstance) => responderRoutes(app, { db, workOrders: d.workOrders!.workOrders, metrics })] : []),
       (app) => telemetryRoutes(app, { db, query: d.telemetry.query }),
       (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),

@@ -65,6 +65,7 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'GET /api/elders/:id/track': ALL,
   'GET /api/elders/:id/vitals': STAFF,
   'GET /api/alarms': STAFF,
+  'POST /api/alarms': STAFF,
   'GET /api/alarms/outcomes': STAFF,
   'GET /api/alarms/stats': STAFF,
   'GET /api/alarms/:id': STAFF,
