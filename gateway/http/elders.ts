@@ -94,20 +94,6 @@ export function imageTypeOf(b: Buffer): (typeof PHOTO_TYPES)[number] | undefined
   return undefined;
 }
 
-/**
- * An uploaded image. The bytes sit in a private field: the text guard (text-guard.ts) walks every body's
- * enumerable properties for text PostgreSQL cannot store, and would otherwise walk a megabyte byte by byte.
- */
-class Upload {
-  readonly #bytes: Buffer;
-  constructor(bytes: Buffer) {
-    this.#bytes = bytes;
-  }
-  get bytes(): Buffer {
-    return this.#bytes;
-  }
-}
-
 const tooLarge = () => new ApiError(413, 'too_large', '照片不能超过 1 MB / a photo may be at most 1 MB');
 
 /** What an agent may set when creating a new caller's record from a call. */
@@ -142,7 +128,8 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
     const onEnd = (err?: Error) => {
       stop();
       if (err) return done(Object.assign(err, { statusCode: 400 }), undefined);
-      done(null, new Upload(Buffer.concat(chunks, size)));
+      // raw bytes: the text guard (text-guard.ts) leaves Buffers alone
+      done(null, Buffer.concat(chunks, size));
     };
     payload.on('data', onData);
     payload.on('end', onEnd);
@@ -216,10 +203,10 @@ export async function elderRoutes(app: FastifyInstance, o: { db: Db; onRulesChan
     { schema: { tags: ['elders'], summary: 'Store the elder’s photo: the raw image (image/jpeg, image/png or image/webp, at most 1 MB) as the body', params: Id, consumes: [...PHOTO_TYPES] }, onRequest: write },
     async (req, reply) => {
       const body: unknown = req.body;
-      const type = body instanceof Upload ? imageTypeOf(body.bytes) : undefined;
-      if (!(body instanceof Upload) || !type) throw new ApiError(415, 'unsupported_image', '照片须为 JPEG、PNG 或 WebP 图片 / the photo must be a JPEG, PNG or WebP image');
-      if (!(await setElderPhoto(db, req.params.id, { bytes: body.bytes, type }))) throw notFound(`elder ${req.params.id}`);
-      await audit(db, actorOf(req), 'elder_photo_set', `elder:${req.params.id}`, { type, bytes: body.bytes.length });
+      const type = Buffer.isBuffer(body) ? imageTypeOf(body) : undefined;
+      if (!Buffer.isBuffer(body) || !type) throw new ApiError(415, 'unsupported_image', '照片须为 JPEG、PNG 或 WebP 图片 / the photo must be a JPEG, PNG or WebP image');
+      if (!(await setElderPhoto(db, req.params.id, { bytes: body, type }))) throw notFound(`elder ${req.params.id}`);
+      await audit(db, actorOf(req), 'elder_photo_set', `elder:${req.params.id}`, { type, bytes: body.length });
       return reply.status(204).send();
     },
   );
