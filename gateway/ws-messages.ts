@@ -153,10 +153,19 @@ export interface WorkOrderMessage {
   order: WorkOrderBrief;
 }
 
+/**
+ * To agents, supervisors and admins: an SMS's delivery state changed (queued, submitted, delivered, failed, a reply in).
+ * Only what a list needs to refresh; the number and the text are fetched by whoever may see them (GET /api/sms).
+ */
+export interface SmsStateMessage {
+  type: 'sms';
+  sms: { id: number; direction: 'out' | 'in'; state: string; workOrderId: number | null; alarmId: number | null; elderId: number | null };
+}
+
 export type HotlineWsMessage = IncomingCallMessage | HotlineMissedMessage | HotlineAnsweredMessage | HotlineDoneMessage;
 
 /** Everything sent through bus `ws.push` (some dashboards only); the WebSocket adds seq and at. */
-export type PushMessage = HotlineWsMessage | QueueAlertMessage | CallbackRequestMessage | CallActionMessage | WorkOrderMessage;
+export type PushMessage = HotlineWsMessage | QueueAlertMessage | CallbackRequestMessage | CallActionMessage | WorkOrderMessage | SmsStateMessage;
 
 /** Wire form of a row: Dates become ISO strings, as JSON.stringify sends them. */
 export type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };

@@ -35,6 +35,13 @@ export async function startSms({ cfg, log, bus, metrics, health, summary }: Part
       log.child({ part: 'sms' }),
     );
     await sms.start();
+    // an order's SMS list follows its receipts live (a receipt may come after the order's last change)
+    stops.add(
+      'sms push',
+      bus.on('sms.changed', ({ message: m }) => {
+        bus.emit('ws.push', { to: { roles: ['agent', 'supervisor', 'admin'] }, message: { type: 'sms', sms: { id: m.id, direction: m.direction, state: m.state, workOrderId: m.workOrderId, alarmId: m.alarmId, elderId: m.elderId } } });
+      }),
+    );
     stops.add('sms', () => sms.stop());
     const publicUrl = cfg.publicUrl ?? `http://${cfg.httpHost === '0.0.0.0' || cfg.httpHost === '::' ? 'localhost' : cfg.httpHost}:${cfg.httpPort}`;
     stops.add('notifier', startNotifier({ db: d.db, bus, sms, workOrders: d.workOrders, timeZone: cfg.timezone, log: log.child({ part: 'notify' }), publicUrl, linkTtlH: cfg.responderLinkTtlH }));

@@ -56,7 +56,13 @@ afterAll(async () => {
 });
 
 describe('SMS through the gateway', () => {
-  it('an alarm texts the contact who may receive SMS, only them; the receipt marks it delivered', async () => {
+  it('an alarm texts the contact who may receive SMS, only them; the receipt marks it delivered, and agents are told', async () => {
+    const pushed: { state: string; alarmId: number | null; keys: string[] }[] = [];
+    const off = app.bus.on('ws.push', ({ to, message }) => {
+      if (message.type !== 'sms') return;
+      expect(to).toEqual({ roles: ['agent', 'supervisor', 'admin'] });
+      pushed.push({ state: message.sms.state, alarmId: message.sms.alarmId, keys: Object.keys(message.sms) });
+    });
     const [alarm] = await raise('sos', 'a1');
     await until(() => seen.some((m) => m.destination.endsWith('13900139001')), 15_000);
     const m = seen.find((x) => x.destination.endsWith('13900139001'))!;
@@ -65,6 +71,11 @@ describe('SMS through the gateway', () => {
     expect(m.text).toContain('回复TD退订'); // to a family: how to stop
     expect(seen.some((x) => x.destination.endsWith('13700137001'))).toBe(false);
     await until(async () => (await rows(`SELECT state FROM sms_messages WHERE alarm_id = $1`, [alarm!.id]))[0]?.state === 'delivered', 10_000);
+    // each change is pushed so a screen listing the SMS refreshes; the number and the text are not in the push
+    await until(() => pushed.some((p) => p.alarmId === alarm!.id && p.state === 'delivered'), 5_000);
+    off();
+    expect(pushed.filter((p) => p.alarmId === alarm!.id).map((p) => p.state)).toEqual(['queued', 'submitted', 'delivered']);
+    for (const p of pushed) expect(p.keys).not.toContain('number');
     const listed = await inject('GET', `/api/sms?alarmId=${alarm!.id}`);
     expect(listed.body).toMatchObject([{ direction: 'out', number: '13900139001', template: 'alarm_raised', state: 'delivered', parts: 1 }]);
     expect((await inject('GET', '/api/sms')).status).toBe(400); // say what about

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { fmtDuration, fmtTime, t } from '../../i18n';
 import { allowedOf, onOrderChange, orderActionLabel, orderActorName, orderSms, smsStateLabel, type SmsRow, orderDetail, orderErrorText, orderEventLabel, orderStateLabel, orderTypeLabel, orderAgeS, responderText, useDirectory, type OrderAction } from '../../orders';
 import { startCall } from '../../calls';
-import { actorName, elderName, ensureElder, errorText, openFile } from '../../session';
+import { actorName, elderName, ensureElder, errorText, onWs, openFile } from '../../session';
 import { notify, store, useNow, useStore } from '../../store';
 import type { WorkOrder, WorkOrderDetail, WorkOrderEvent } from '../../types';
 import { LongText } from '../LongText';
@@ -251,9 +251,19 @@ function OrderSms({ orderId, reload }: { orderId: number; reload: unknown }) {
   const tz = useStore((s) => s.config.timezone);
   useEffect(() => {
     let alive = true;
-    orderSms(orderId).then((r) => alive && setRows(r), () => undefined); // the order works without it
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const load = () => orderSms(orderId).then((r) => alive && setRows(r), () => undefined); // the order works without it
+    void load();
+    // a receipt (delivered, failed) or a reply may come after the order's last change
+    const off = onWs('sms', (m) => {
+      if (m.sms.workOrderId !== orderId) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void load(), 150);
+    });
     return () => {
       alive = false;
+      clearTimeout(timer);
+      off();
     };
   }, [orderId, reload]);
   if (!rows.length) return null;
