@@ -1,7 +1,7 @@
 /**
  * Issue 21 in Chromium: work orders (工单). An admin sets up a service station (its position picked on the map) and
- * a staff member with a rota covering now, in the screens. An agent with a presented alarm (a watch SOS) opens a
- * work order from the elder file and dispatches it to the suggested staff member. She gets an SMS through the
+ * a staff member with a rota covering now, in the screens. An agent with a presented alarm (a watch's fall) resolves it
+ * with 已派服务人员: its emergency order opens, and the agent dispatches it to the suggested staff member. She gets an SMS through the
  * simulated SMSC (real SMPP) with a one-time link, opens it on a phone (390×844) and taps 接单, 已到达, 完成; the
  * agent's screen follows each step live, without a reload. The link refuses a guess and an expired copy. The agent replies to the family and makes the follow-up
  * call (4 stars), then archives it. Hostile text in a title, description and result renders as text.
@@ -78,7 +78,7 @@ describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder fil
     await smsc?.close();
   });
 
-  it('a station and a rostered nurse set up in the screens; an SOS becomes a work order dispatched to her, followed live to the follow-up call', async () => {
+  it('a station and a rostered nurse set up in the screens; a fall resolved with 已派服务人员 becomes a work order dispatched to her, followed live to the follow-up call', async () => {
     // 1. the admin: a station (position on the map), a nurse at it, her rota covering now
     const adm = await windows.open('admin', ADMIN_PASSWORD);
     await adm.click('[data-testid=view-orders]');
@@ -119,7 +119,7 @@ describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder fil
     const elder = await inject('POST', '/api/elders', { name: '陈桂芳', gender: 'female', birthDate: '1941-03-08', phone: '13800138121', address: '上海市静安区共和新路 1000 弄 2 号 301 室', area: AREA, lat: station.lat + 0.005, lon: station.lon });
     await inject('POST', '/api/devices', { identifier: WATCH, protocol: 'watch', elderId: elder.id });
 
-    // 2. the agent: ready; the watch presses SOS; her file pops
+    // 2. the agent: ready; the watch reports a fall; her file pops
     const agent = await windows.open('wangfang', PASSWORD);
     await agent.fill('[data-testid=extension-input]', '8001');
     await agent.click('[data-testid=sign-in]');
@@ -127,15 +127,19 @@ describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder fil
     const w = new SimulatedWatch({ host: '127.0.0.1', port: app.watch.port, deviceId: WATCH, battery: 80, path: [[station.lat + 0.005, station.lon]] });
     watches.push(w);
     await w.connect();
-    await w.sendAlarm('sos');
+    await w.sendAlarm('fall');
     const file = agent.locator('[data-testid=elder-file][data-state=presented]');
     await file.locator('[data-testid=elder-name]', { hasText: '陈桂芳' }).waitFor(SOON);
     await agent.click('[data-testid=action-accept]');
     await agent.locator('[data-testid=elder-file][data-state=accepted]').waitFor(SOON);
 
-    // 3. 派单 from the file: an emergency order from the alarm, the suggestions at once, the nurse first
+    // 3. she has fallen and needs a nurse: the agent resolves the fall with 已派服务人员; its emergency order opens and
+    //    the dispatch suggestions pop at once, the nearest station's on-duty nurse first
     const box = agent.locator('[data-testid=elder-orders]');
-    await box.locator('[data-testid=order-open]').click();
+    await agent.click('[data-testid=action-resolve]');
+    await agent.click('[data-testid=outcome-service_dispatched]');
+    await agent.click('[data-testid=resolve-save]');
+    await agent.locator('[data-testid=elder-file][data-state=resolved]').waitFor(SOON);
     const dlg = agent.locator('[data-testid=dispatch-dialog]');
     const first = dlg.locator('[data-testid=suggest-staff-row]').first();
     await first.waitFor(SOON);
@@ -148,6 +152,8 @@ describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder fil
     await dlg.waitFor({ state: 'detached', ...SOON });
     const row = box.locator('[data-testid=elder-order][data-state=dispatched]');
     await row.waitFor(SOON);
+    // one open order per alarm: 派单 from the file is off for this alarm now, and says why
+    expect(await box.locator('[data-testid=order-open]').isDisabled()).toBe(true);
     const orderId = Number(await row.getAttribute('data-order-id'));
     const order = (await app.db.query('SELECT type, alarm_id, staff_id, station_id FROM work_orders WHERE id = $1', [orderId])).rows[0];
     expect(order).toMatchObject({ type: 'emergency', staff_id: staffId, station_id: station.id });

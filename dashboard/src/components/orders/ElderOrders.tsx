@@ -1,12 +1,14 @@
 /**
  * The elder file's 工单 box: the elder's open work orders (live), and 派单, which opens one from the alarm on screen
  * (an emergency order, or a service order for the green key) or from the elder, then shows the dispatch
- * suggestions at once. A row opens the order in the 工单 view.
+ * suggestions at once. A row opens the order in the 工单 view. Resolving the alarm on screen with "service staff
+ * dispatched" opens its emergency order on the server; when it arrives here the dispatch suggestions open at once,
+ * so the agent sends the nearest on-duty responder without leaving the file.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { fmtDuration, t } from '../../i18n';
 import { isOpenOrder, listOrders, mergeOrder, onOrderChange, openOrder, orderErrorText, orderStateLabel, orderTypeLabel, orderAgeS, responderText, showOrder, useDirectory } from '../../orders';
-import { useNow } from '../../store';
+import { store, useNow } from '../../store';
 import type { WorkOrder } from '../../types';
 import { DispatchDialog } from './OrderDialogs';
 
@@ -17,6 +19,8 @@ export function ElderOrders({ elderId, alarmId }: { elderId?: number; alarmId?: 
   const [dispatching, setDispatching] = useState<WorkOrder | null>(null);
   const dir = useDirectory();
   const now = useNow();
+  const alarmRef = useRef(alarmId);
+  alarmRef.current = alarmId;
 
   useEffect(() => {
     setList(null);
@@ -26,8 +30,11 @@ export function ElderOrders({ elderId, alarmId }: { elderId?: number; alarmId?: 
     listOrders({ elderId, open: true, limit: 20 })
       .then((l) => alive && setList(l))
       .catch((e: unknown) => alive && setError(orderErrorText(e)));
-    const off = onOrderChange((o) => {
-      if (o.elderId === elderId) setList((l) => mergeOrder(l ?? [], o, isOpenOrder));
+    const off = onOrderChange((o, action) => {
+      if (o.elderId !== elderId) return;
+      setList((l) => mergeOrder(l ?? [], o, isOpenOrder));
+      // the order my resolve of this alarm opened: dispatch it now
+      if (action === 'open' && o.state === 'received' && o.alarmId !== null && o.alarmId === alarmRef.current && o.createdBy === store.get().user?.id) setDispatching((d) => d ?? o);
     });
     return () => {
       alive = false;
