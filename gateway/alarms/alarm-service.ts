@@ -186,7 +186,9 @@ export class AlarmService implements AlarmSink {
           tests.push(t);
           continue;
         }
-        const raised = await raiseOrRepeat(c, input);
+        // an alarm raised by hand (POST /api/alarms) is the agent's on its timeline, not a device's
+        const by = r.detail?.manual === true && typeof r.detail.by === 'number' ? `user:${r.detail.by}` : 'device';
+        const raised = await raiseOrRepeat(c, input, by);
         const created = raised.created;
         let alarm = raised.alarm;
         if (created) {

@@ -39,6 +39,8 @@ describe('a manual alarm (人工报警)', () => {
     expect(note?.detail.note).toBe('邻居来电：听到老人摔倒的声音 <b>急</b>');
     const agentId = Number((await app.db.query(`SELECT id FROM users WHERE username = 'zuoxi'`)).rows[0].id);
     expect((await app.db.query(`SELECT actor, action FROM audit_log WHERE target = $1`, [`alarm:${r.body.id}`])).rows).toContainEqual({ actor: `user:${agentId}`, action: 'alarm_manual' });
+    // raised in the agent's name on its timeline, not a device's
+    expect((await app.db.query(`SELECT actor FROM alarm_events WHERE alarm_id = $1 ORDER BY id LIMIT 1`, [r.body.id])).rows[0]).toEqual({ actor: `user:${agentId}` });
 
     const again = await call('POST', '/api/alarms', agent, { elderId, kind: 'fall' });
     expect(again.status).toBe(201);

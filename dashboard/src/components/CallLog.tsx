@@ -12,7 +12,9 @@ import { fmtDuration, fmtTime, hasKey, label, t, type MsgKey } from '../i18n';
 import { elderName, ensureElder, errorText, isLead, openFile, refreshAgents } from '../session';
 import { notify, store, useNow, useStore } from '../store';
 import type { CallAction, CallbackRequest, CallDetail, CallLogEntry } from '../types';
+import { showOrder } from '../orders';
 import { PhoneIcon } from './icons';
+import { NewOrderDialog } from './orders/NewOrderDialog';
 import { RecordingPlayer } from './RecordingPlayer';
 
 type Tab = 'log' | 'callbacks';
@@ -327,6 +329,7 @@ function CallDetailPanel({ flowId, onClose, onElderCalls }: { flowId: string; on
     );
     return () => void (alive = false);
   }, [flowId]);
+  const [creating, setCreating] = useState(false);
   const far = d?.legs.find((l) => l.party !== 'agent') ?? d?.legs[0];
   const alarmId = d?.legs.find((l) => l.alarmId !== null)?.alarmId ?? null;
   const elderId = d?.legs.find((l) => l.elderId !== null)?.elderId ?? null;
@@ -362,6 +365,9 @@ function CallDetailPanel({ flowId, onClose, onElderCalls }: { flowId: string; on
             </span>
           </div>
           <div class="detail-links">
+            <button type="button" class="btn small primary" onClick={() => setCreating(true)} data-testid="call-detail-open-order">
+              {t('orders.newFromCall')}
+            </button>
             {alarmId !== null && (
               <button type="button" class="btn small" onClick={() => goDesk({ alarmId, ...(elderId !== null ? { elderId } : {}) })} data-testid="call-detail-open-alarm">
                 {t('callLog.openAlarm', { id: alarmId })}
@@ -378,6 +384,16 @@ function CallDetailPanel({ flowId, onClose, onElderCalls }: { flowId: string; on
               </>
             )}
           </div>
+          {creating && (
+            <NewOrderDialog
+              from={{ callId: flowId }}
+              onCancel={() => setCreating(false)}
+              onDone={(o) => {
+                setCreating(false);
+                showOrder(o.id);
+              }}
+            />
+          )}
           <div class="detail-recording">
             <h3>{t('callLog.recording')}</h3>
             {d.hasRecording ? <RecordingPlayer flowId={flowId} /> : <span class="muted">{t('recording.none')}</span>}

@@ -19,11 +19,12 @@ import { idNumberFor, isTyping, outcomeLabel } from './file-util';
 import { HangupIcon, KindIcon, PhoneIcon } from './icons';
 import { LongText } from './LongText';
 import { ElderOrders } from './orders/ElderOrders';
+import { ManualAlarmDialog } from './ManualAlarm';
 import { Timeline } from './Timeline';
 
 export { isTyping } from './file-util';
 
-type Dialog = null | 'note' | 'resolve' | 'follow-up' | 'confirm-close';
+type Dialog = null | 'note' | 'resolve' | 'follow-up' | 'confirm-close' | 'manual-alarm';
 /** A resolve waiting for "yes" because a call of the alarm is still live. */
 type Pending = { outcome: string; note?: string } | null;
 
@@ -267,6 +268,11 @@ export function ElderFile({ open }: { open: OpenFile }) {
             {t('action.releaseBtn')}
           </button>
         )}
+        {!alarm && e && (
+          <button type="button" class="btn danger" disabled={!!busy} onClick={() => setDialog('manual-alarm')} data-testid="action-manual-alarm">
+            {t('manualAlarm.button')}
+          </button>
+        )}
         {alarm && alarm.ownerId !== null && !mine && (
           <span class="owner-note" data-testid="owner-note">
             {t('file.ownedBy', { who: actorName(alarm.ownerId) })}
@@ -298,6 +304,7 @@ export function ElderFile({ open }: { open: OpenFile }) {
           <Timeline alarm={alarm} events={detail?.timeline ?? []} calls={detail?.calls ?? []} history={history} />
         </div>
       </div>
+      {dialog === 'manual-alarm' && e && <ManualAlarmDialog elderId={e.id} onCancel={() => setDialog(null)} onDone={() => setDialog(null)} />}
       {dialog === 'note' && alarm && <NoteDialog onCancel={() => setDialog(null)} onSave={async (note) => (await act('note', { note })) && setDialog(null)} busy={!!busy} />}
       {dialog === 'resolve' && alarm && (
         <ResolveDialog

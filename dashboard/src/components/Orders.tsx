@@ -8,6 +8,7 @@ import { takePendingOrder } from '../orders';
 import { useStore } from '../store';
 import type { WorkOrder } from '../types';
 import { OrderDetail } from './orders/OrderDetail';
+import { NewOrderDialog } from './orders/NewOrderDialog';
 import { OrderList } from './orders/OrderList';
 import { Stations } from './orders/Stations';
 
@@ -18,6 +19,7 @@ export function Orders() {
   const [tab, setTab] = useState<Tab>('orders');
   const [selected, setSelected] = useState<number | null>(() => takePendingOrder());
   const [changed, setChanged] = useState<WorkOrder | null>(null);
+  const [creating, setCreating] = useState(false);
   return (
     <main class="orders-view" data-testid="orders-view">
       <div class="view-tabs" role="tablist">
@@ -29,7 +31,23 @@ export function Orders() {
             {t('stations.title')}
           </button>
         )}
+        {tab === 'orders' && (
+          <button type="button" class="btn small primary view-tabs-end" onClick={() => setCreating(true)} data-testid="order-new">
+            {t('orders.new')}
+          </button>
+        )}
       </div>
+      {creating && (
+        <NewOrderDialog
+          from={{}}
+          onCancel={() => setCreating(false)}
+          onDone={(o) => {
+            setCreating(false);
+            setChanged(o);
+            setSelected(o.id);
+          }}
+        />
+      )}
       {tab === 'stations' && role === 'admin' ? (
         <Stations />
       ) : (

@@ -34,7 +34,7 @@ export function OrderModal({ title, children, onCancel, testid, wide }: { title:
   );
 }
 
-function Tail({ error, busy, ok, okLabel, onCancel, testid }: { error: string | null; busy: boolean; ok: boolean; okLabel: string; onCancel: () => void; testid: string }) {
+export function Tail({ error, busy, ok, okLabel, onCancel, testid }: { error: string | null; busy: boolean; ok: boolean; okLabel: string; onCancel: () => void; testid: string }) {
   return (
     <>
       {error && (
