@@ -102,6 +102,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     const workOrders = started('workorders', await startWorkOrders(ctx, db, store.databaseUrl));
     const sms = started('sms', await startSms(ctx, { db, jobs: workOrders.jobs, workOrders: workOrders.workOrders }));
     const http = started('http', await startHttpPart(ctx, { db, telemetry, alarms, pipeline, telephony, broker, workOrders }));
+    sms.listening(http.httpPort);
     // Overload is judged from here on: the start-up's own stalls (route compilation) are not device traffic.
     pipeline.overload.start();
     return {

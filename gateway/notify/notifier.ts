@@ -24,7 +24,7 @@ import type { SmsService } from './sms-service.js';
 
 const timeOf = (d: Date, timeZone: string) => new Intl.DateTimeFormat('zh-CN', { timeZone, hour: '2-digit', minute: '2-digit', hour12: false }).format(d);
 
-export function startNotifier(o: { db: Db; bus: Bus; sms: SmsService; workOrders?: WorkOrderService; timeZone: string; log: Logger; publicUrl: string; linkTtlH: number }): () => void {
+export function startNotifier(o: { db: Db; bus: Bus; sms: SmsService; workOrders?: WorkOrderService; timeZone: string; log: Logger; publicUrl: () => string; linkTtlH: number }): () => void {
   const { db, bus, sms } = o;
   const kindName = (k: string) => KIND_NAMES[k as AlarmKind]?.['zh-CN'] ?? k;
 
@@ -47,7 +47,7 @@ export function startNotifier(o: { db: Db; bus: Bus; sms: SmsService; workOrders
     const token = await createResponderLink(db, order.id, staff.id, o.linkTtlH);
     await sms.send(
       'dispatch',
-      { order: order.id, link: `${o.publicUrl.replace(/\/$/, '')}/r/${token}`, task: order.title, elder: elder?.name ?? '', address: elder?.address ?? '', access: elder?.accessNotes ? `入户：${elder.accessNotes}。` : '' },
+      { order: order.id, link: `${o.publicUrl().replace(/\/$/, '')}/r/${token}`, task: order.title, elder: elder?.name ?? '', address: elder?.address ?? '', access: elder?.accessNotes ? `入户：${elder.accessNotes}。` : '' },
       { number: staff.phone, priority: order.priority, workOrderId: order.id, elderId: order.elderId, staffId: staff.id },
     );
   }

@@ -134,7 +134,8 @@ export class SmsService {
     if (!Number.isInteger(id)) return;
     // a part's receipt while others are pending leaves the message submitted; the whole message's state otherwise
     if (!r.final && r.messageState === 'submitted') return;
-    this.changed(await setSmsState(this.db, id, r.messageState, r.error ? { reason: r.error } : {}));
+    // err:000 is "no error": a delivered message shows no reason
+    this.changed(await setSmsState(this.db, id, r.messageState, r.error && !/^0+$/.test(r.error) ? { reason: r.error } : {}));
   }
 
   private async inbound(m: SmsInbound): Promise<void> {

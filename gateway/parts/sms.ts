@@ -13,6 +13,8 @@ import { Stops, type Part, type PartContext } from './part.js';
 
 export interface SmsPart extends Part {
   sms: SmsService;
+  /** the HTTP part is listening on this port (the responders' links use it when PUBLIC_URL is not set) */
+  listening(port: number): void;
 }
 
 function transport(cfg: PartContext['cfg']): SmsSender | undefined {
@@ -43,10 +45,13 @@ export async function startSms({ cfg, log, bus, metrics, health, summary }: Part
       }),
     );
     stops.add('sms', () => sms.stop());
-    const publicUrl = cfg.publicUrl ?? `http://${cfg.httpHost === '0.0.0.0' || cfg.httpHost === '::' ? 'localhost' : cfg.httpHost}:${cfg.httpPort}`;
+    // the responders' links: PUBLIC_URL, else this server as bound (HTTP_PORT=0 is known only once the HTTP part listens)
+    let port = cfg.httpPort;
+    const publicUrl = () => cfg.publicUrl ?? `http://${cfg.httpHost === '0.0.0.0' || cfg.httpHost === '::' ? 'localhost' : cfg.httpHost}:${port}`;
+    if (sender && !cfg.publicUrl) log.warn('PUBLIC_URL is not set: the links texted to responders point at this machine (%s); set it to the address their phones reach', publicUrl());
     stops.add('notifier', startNotifier({ db: d.db, bus, sms, workOrders: d.workOrders, timeZone: cfg.timezone, log: log.child({ part: 'notify' }), publicUrl, linkTtlH: cfg.responderLinkTtlH }));
     if (sender) health.register('sms', () => ({ state: sender.state === 'up' ? 'up' : 'degraded', detail: `${sender.transport} ${sender.state}` }));
     summary.push(`SMS          ${cfg.smsTransport === 'off' ? 'off (SMS_TRANSPORT=smpp or modem to send)' : cfg.smsTransport === 'smpp' ? `SMPP ${cfg.smppHost}:${cfg.smppPort}` : `modem ${cfg.modemPath}`}`);
-    return { sms, stop: () => stops.stop() };
+    return { sms, listening: (p: number) => void (port = p), stop: () => stops.stop() };
   });
 }

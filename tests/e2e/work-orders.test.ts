@@ -170,6 +170,7 @@ describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder fil
     await expect.poll(() => texts.find((m) => m.destination.endsWith('13700137021'))?.text ?? '', SOON).toContain('/r/');
     const sms = texts.find((m) => m.destination.endsWith('13700137021'))!.text;
     expect(sms).toContain('陈桂芳');
+    expect(sms).toContain(`:${app.httpPort}/r/`); // no PUBLIC_URL: this server as bound (HTTP_PORT=0 here)
     const token = /\/r\/([A-Za-z0-9_-]+)/.exec(sms)![1]!;
     const phoneCtx = await browser.newContext({ viewport: PHONE, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', geolocation: { latitude: station.lat + 0.005, longitude: station.lon }, permissions: ['geolocation'] });
     const nurse = await phoneCtx.newPage();
@@ -195,6 +196,7 @@ describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder fil
     await detail.locator('[data-testid=order-event][data-action=accept]', { hasText: '李护士' }).waitFor(SOON);
     // the agent sees the SMS on the order, delivered (the SMSC's receipt)
     await detail.locator('[data-testid=order-sms-row][data-direction=out][data-state=delivered]', { hasText: '13700137021' }).waitFor(SOON);
+    expect(await detail.locator('[data-testid=order-sms-row][data-state=delivered]').innerText()).not.toContain('送达 (000)'); // err:000 is no error
     await nurse.screenshot({ path: join(ARTIFACTS, 'orders-responder-done.png') });
     // her position came with 已到达; every use of the link is audited
     const arrived = (await app.db.query(`SELECT actor, detail FROM work_order_events WHERE order_id = $1 AND action = 'arrive'`, [orderId])).rows[0];

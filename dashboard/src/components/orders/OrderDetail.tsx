@@ -30,15 +30,19 @@ export function OrderDetail({ id, onClose, onChanged }: { id: number; onClose: (
     setDetail(null);
     setError(null);
     setDialog(null);
-    const load = () =>
-      orderDetail(id)
+    // only the latest answer counts (two reloads in flight may answer out of order)
+    let seq = 0;
+    const load = () => {
+      const mine = ++seq;
+      return orderDetail(id)
         .then((d) => {
-          if (!alive) return;
+          if (!alive || mine !== seq) return;
           setDetail(d);
           setStale(false);
           if (d.order.elderId !== null) void ensureElder(d.order.elderId);
         })
-        .catch((e: unknown) => alive && setError(orderErrorText(e)));
+        .catch((e: unknown) => alive && mine === seq && setError(orderErrorText(e)));
+    };
     reload.current = () => {
       clearTimeout(timer);
       void load();
@@ -252,7 +256,12 @@ function OrderSms({ orderId, reload }: { orderId: number; reload: unknown }) {
   useEffect(() => {
     let alive = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const load = () => orderSms(orderId).then((r) => alive && setRows(r), () => undefined); // the order works without it
+    // only the latest answer counts: an earlier request answered late must not put "submitted" back over "delivered"
+    let seq = 0;
+    const load = () => {
+      const mine = ++seq;
+      return orderSms(orderId).then((r) => alive && mine === seq && setRows(r), () => undefined); // the order works without it
+    };
     void load();
     // a receipt (delivered, failed) or a reply may come after the order's last change
     const off = onWs('sms', (m) => {
