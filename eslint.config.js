@@ -16,7 +16,7 @@ const IO = {
 /** Folders an import may not reach into, with the reason. */
 const folders = (names, message) => ({ group: names.map((f) => `**/${f}/**`), message });
 const TESTS = folders(['tests'], 'Nothing outside tests/ imports from tests/: helpers shared with bench/ live in testkit/.');
-const SERVER = ['gateway', 'protocols', 'alarms', 'telephony', 'workorders', 'sms'];
+const SERVER = ['gateway', 'protocols', 'alarms', 'telephony', 'workorders', 'sms', 'care'];
 
 function restrict({ modules = [], patterns = [] }) {
   const paths = modules.flatMap((m) => m.names.map((name) => ({ name, message: m.message })));
@@ -60,11 +60,11 @@ export default tseslint.config(
   {
     files: ['gateway/**/*.ts'],
     ignores: ['gateway/store/**'],
-    rules: restrict({ modules: [PG, ARI], patterns: [folders(['simulators', 'dashboard', 'bench', 'testkit'], 'gateway/ imports only protocols/, alarms/, telephony/, workorders/ and sms/ (architecture.md).')] }),
+    rules: restrict({ modules: [PG, ARI], patterns: [folders(['simulators', 'dashboard', 'bench', 'testkit'], 'gateway/ imports only protocols/, alarms/, telephony/, workorders/, sms/ and care/ (architecture.md).')] }),
   },
   {
     files: ['gateway/store/**/*.ts'],
-    rules: restrict({ modules: [ARI], patterns: [folders(['simulators', 'dashboard', 'bench', 'testkit'], 'gateway/ imports only protocols/, alarms/, telephony/, workorders/ and sms/ (architecture.md).')] }),
+    rules: restrict({ modules: [ARI], patterns: [folders(['simulators', 'dashboard', 'bench', 'testkit'], 'gateway/ imports only protocols/, alarms/, telephony/, workorders/, sms/ and care/ (architecture.md).')] }),
   },
   {
     // protocols import nothing outside protocols/, and do no I/O.
@@ -92,6 +92,19 @@ export default tseslint.config(
         folders(['gateway', 'telephony', 'protocols', 'sms', 'simulators', 'dashboard', 'bench', 'testkit'], 'workorders/ is logic (architecture.md): the gateway stores and serves it.'),
         // (gitignore semantics: a file cannot be re-included below an excluded folder, so alarms/rules/ itself is not excluded)
         { group: ['**/alarms/*.ts', '**/alarms/*.js', '**/alarms/rules/*', '!**/alarms/rules/geo.ts', '!**/alarms/rules/geo.js', '!**/alarms/rules/schedule.ts', '!**/alarms/rules/schedule.js'], message: 'workorders/ uses only alarms/rules/geo.ts and schedule.ts of alarms/.' },
+      ],
+    }),
+  },
+  {
+    // care/ is logic like workorders/: schedules' runs, call attempts, the daily list; no I/O. It reuses alarms/'
+    // local-time helpers and workorders/' localDay.
+    files: ['care/**/*.ts'],
+    rules: restrict({
+      modules: [IO],
+      patterns: [
+        folders(['gateway', 'telephony', 'protocols', 'sms', 'simulators', 'dashboard', 'bench', 'testkit'], 'care/ is logic (architecture.md): the gateway stores and runs it.'),
+        { group: ['**/alarms/*.ts', '**/alarms/*.js', '**/alarms/rules/*', '!**/alarms/rules/schedule.ts', '!**/alarms/rules/schedule.js'], message: 'care/ uses only alarms/rules/schedule.ts of alarms/.' },
+        { group: ['**/workorders/*', '!**/workorders/rota.ts', '!**/workorders/rota.js'], message: 'care/ uses only workorders/rota.ts of workorders/.' },
       ],
     }),
   },

@@ -28,6 +28,7 @@ import { startTelephony } from './parts/telephony.js';
 import { startTransports } from './parts/transports.js';
 import { startWorkOrders } from './parts/workorders.js';
 import { startSms } from './parts/sms.js';
+import { startCare } from './parts/care.js';
 import type { Pipeline } from './pipeline.js';
 import type { Registry } from './registry.js';
 import type { Db } from './store/db.js';
@@ -69,6 +70,8 @@ export interface App {
   workOrders: import('./workorders/work-order-service.js').WorkOrderService;
   /** SMS (短信): the centre's rules over the configured transport */
   sms: import('./notify/sms-service.js').SmsService;
+  /** care programmes: welfare calls, reminders, check-ins, care tasks */
+  care: import('./care/care-service.js').CareService;
   http: FastifyInstance;
   httpPort: number;
   /** what listens where, and which parts are embedded or simulated */
@@ -101,7 +104,8 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     const telephony = started('telephony', await startTelephony(ctx, { db, alarms: alarms.alarms, registry: pipeline.registry, agents: alarms.agents }));
     const workOrders = started('workorders', await startWorkOrders(ctx, db, store.databaseUrl));
     const sms = started('sms', await startSms(ctx, { db, jobs: workOrders.jobs, workOrders: workOrders.workOrders }));
-    const http = started('http', await startHttpPart(ctx, { db, telemetry, alarms, pipeline, telephony, broker, workOrders }));
+    const care = started('care', await startCare(ctx, { db, jobs: workOrders.jobs, alarms: alarms.alarms, sms: sms.sms, telephony }));
+    const http = started('http', await startHttpPart(ctx, { db, telemetry, alarms, pipeline, telephony, broker, workOrders, care }));
     sms.listening(http.httpPort);
     // Overload is judged from here on: the start-up's own stalls (route compilation) are not device traffic.
     pipeline.overload.start();
@@ -111,7 +115,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
       telemetry: telemetry.writer, telemetryQuery: telemetry.query,
       alarms: alarms.alarms, actions: alarms.actions, agents: alarms.agents, escalator: alarms.escalator, rules: alarms.rules,
       broker: broker.broker, servers: transports.servers, watch: transports.servers.get('watch')!, receivers: transports.receivers,
-      workOrders: workOrders.workOrders, sms: sms.sms,
+      workOrders: workOrders.workOrders, sms: sms.sms, care: care.care,
       http: http.http, httpPort: http.httpPort, generatedAdminPassword: store.generatedAdminPassword,
       stop: () => parts.stop(),
     };

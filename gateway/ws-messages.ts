@@ -162,10 +162,20 @@ export interface SmsStateMessage {
   sms: { id: number; direction: 'out' | 'in'; state: string; workOrderId: number | null; alarmId: number | null; elderId: number | null };
 }
 
+/** To agents, supervisors and admins: a care run (平安呼叫, reminder) changed, or a care task was made or done (issue 22). */
+export interface CareRunMessage {
+  type: 'care_run';
+  run: Record<string, unknown>;
+}
+export interface CareTaskMessage {
+  type: 'care_task';
+  task: Record<string, unknown>;
+}
+
 export type HotlineWsMessage = IncomingCallMessage | HotlineMissedMessage | HotlineAnsweredMessage | HotlineDoneMessage;
 
 /** Everything sent through bus `ws.push` (some dashboards only); the WebSocket adds seq and at. */
-export type PushMessage = HotlineWsMessage | QueueAlertMessage | CallbackRequestMessage | CallActionMessage | WorkOrderMessage | SmsStateMessage;
+export type PushMessage = HotlineWsMessage | QueueAlertMessage | CallbackRequestMessage | CallActionMessage | WorkOrderMessage | SmsStateMessage | CareRunMessage | CareTaskMessage;
 
 /** Wire form of a row: Dates become ISO strings, as JSON.stringify sends them. */
 export type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };

@@ -31,6 +31,10 @@ export const ALARM_PRIORITY = {
   geofence_exit: 2,
   vitals_abnormal: 2,
   inactivity: 2,
+  /** a welfare call (平安呼叫) answered with 2: "I need help" (issue 22) */
+  help_requested: 2,
+  /** every attempt of the day's welfare call failed: no answer, busy, no key (issue 22) */
+  welfare_check_failed: 2,
   removed: 3,
   power_cut: 3,
   tamper: 3,

@@ -1,5 +1,5 @@
 /**
- * Compiles the server (gateway/, protocols/, alarms/, telephony/, workorders/, sms/) into dist/ when dist is missing or older than its
+ * Compiles the server (gateway/, protocols/, alarms/, telephony/, workorders/, sms/, care/) into dist/ when dist is missing or older than its
  * sources, so `npm start` runs plain node on JavaScript (issue 16). `--force` always builds. tsx stays for
  * development, the tests and the simulators' command lines.
  */
@@ -20,7 +20,7 @@ function newest(path) {
   return m;
 }
 
-const sources = Math.max(...['gateway', 'protocols', 'alarms', 'telephony', 'workorders', 'sms', 'tsconfig.json', 'tsconfig.build.json'].map((p) => newest(join(root, p))));
+const sources = Math.max(...['gateway', 'protocols', 'alarms', 'telephony', 'workorders', 'sms', 'care', 'tsconfig.json', 'tsconfig.build.json'].map((p) => newest(join(root, p))));
 const built = existsSync(out) ? statSync(out).mtimeMs : 0;
 const force = process.argv.includes('--force');
 

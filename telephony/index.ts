@@ -15,6 +15,7 @@ import { Emitter } from './emitter.ts';
 import { startCallback, type CallbackRequest, type CallbackResult } from './flows/callback.ts';
 import { startCascade, type CascadeRequest, type CascadeResult } from './flows/cascade.ts';
 import { startClickToCall, type ClickToCallRequest, type ClickToCallResult } from './flows/click-to-call.ts';
+import { startWelfareCall, type WelfareRequest, type WelfareResult } from './flows/welfare.ts';
 import { FlowRegistry, type FlowContext, type FlowDone, type TelephonyConfig, type Ticket } from './flows/context.ts';
 import { InboundHandler } from './flows/inbound.ts';
 import { HotlineHandler } from './flows/hotline.ts';
@@ -39,6 +40,7 @@ export type { CallbackRequest, CallbackResult, CallbackStatus } from './flows/ca
 export type { CascadeContact, CascadeRequest, CascadeResult, CascadeStatus } from './flows/cascade.ts';
 export type { ClickToCallRequest, ClickToCallResult, ClickToCallStatus } from './flows/click-to-call.ts';
 export type { FlowDone, TelephonyConfig, Ticket } from './flows/context.ts';
+export type { WelfareKind, WelfareRequest, WelfareResult, WelfareStatus } from './flows/welfare.ts';
 export { FALLBACK_MEDIA } from './flows/prompts.ts';
 export { flowIdFor } from './flows/context.ts';
 export { isSupervisorLegKey } from './snoop.ts';
@@ -73,6 +75,8 @@ export interface TelephonyOptions {
   /** Defaults for the flows (the per-request values win). */
   defaults?: Partial<Pick<TelephonyConfig, 'ringTimeoutS' | 'agentRingTimeoutS' | 'dtmfTimeoutS' | 'rounds' | 'acceptDigit' | 'downWaitS'>>;
   media?: Partial<TelephonyConfig['media']>;
+  /** Media of other languages than zh-CN (welfare calls, issue 22); merged per language over the default `en` (`sound:en/anxin-*`). */
+  mediaByLanguage?: Record<string, Partial<TelephonyConfig['media']>>;
   /** What plays when a prompt fails (default FALLBACK_MEDIA: Asterisk's core sounds). */
   fallbackMedia?: Partial<TelephonyConfig['fallbackMedia']>;
   inbound?: Partial<TelephonyConfig['inbound']>;
@@ -137,6 +141,8 @@ export interface Telephony {
   callback(req: CallbackRequest): Promise<Ticket<CallbackResult>>;
   clickToCall(req: ClickToCallRequest): Promise<Ticket<ClickToCallResult>>;
   cascade(req: CascadeRequest): Promise<Ticket<CascadeResult>>;
+  /** Issue 22: the automated welfare call (平安呼叫) or a medication / appointment reminder call (flows/welfare.ts). */
+  welfareCall(req: WelfareRequest): Promise<Ticket<WelfareResult>>;
   /** Hangs up a flow (callId from a ticket: every leg, stops a cascade) or a single leg (its channel id). False if unknown. */
   hangup(callId: string): Promise<boolean>;
   on<K extends keyof TelephonyEvents>(type: K, fn: (e: TelephonyEvents[K]) => void): () => void;
@@ -166,6 +172,22 @@ const DEFAULT_MEDIA: TelephonyConfig['media'] = {
   cascadePrompt: ['sound:anxin-alarm-for-elder', 'sound:anxin-press-1'],
   cascadeAccepted: ['sound:anxin-thank-you'],
   targetNotReached: ['sound:anxin-not-reached'],
+  welfareCheck: ['sound:anxin-welfare-check'],
+  reminderMedication: ['sound:anxin-reminder-medication'],
+  reminderAppointment: ['sound:anxin-reminder-appointment'],
+  welfareOk: ['sound:anxin-welfare-ok'],
+  welfareHelp: ['sound:anxin-welfare-help'],
+  welfareThanks: ['sound:anxin-welfare-thanks'],
+};
+
+/** English (issue 22): the `en/` directory `npm run prompts -- --install` fills (flows/welfare.ts says why a path). */
+const EN_MEDIA: Partial<TelephonyConfig['media']> = {
+  welfareCheck: ['sound:en/anxin-welfare-check'],
+  reminderMedication: ['sound:en/anxin-reminder-medication'],
+  reminderAppointment: ['sound:en/anxin-reminder-appointment'],
+  welfareOk: ['sound:en/anxin-welfare-ok'],
+  welfareHelp: ['sound:en/anxin-welfare-help'],
+  welfareThanks: ['sound:en/anxin-welfare-thanks'],
 };
 
 export function createTelephony(opts: TelephonyOptions): Telephony {
@@ -185,6 +207,7 @@ export function createTelephony(opts: TelephonyOptions): Telephony {
     acceptDigit: opts.defaults?.acceptDigit ?? '1',
     downWaitS: opts.defaults?.downWaitS ?? 30,
     media: { ...DEFAULT_MEDIA, ...opts.media },
+    mediaByLanguage: mergeLanguages({ en: EN_MEDIA }, opts.mediaByLanguage),
     fallbackMedia: { ...FALLBACK_MEDIA, ...opts.fallbackMedia },
     inbound: { mode: 'ring', pressWindowS: 120, maxRingS: 60, ...opts.inbound },
   };
@@ -288,6 +311,7 @@ export function createTelephony(opts: TelephonyOptions): Telephony {
     callback: (req) => startCallback(ctx, req),
     clickToCall: (req) => startClickToCall(ctx, req),
     cascade: (req) => startCascade(ctx, req),
+    welfareCall: (req) => startWelfareCall(ctx, req),
     async hangup(callId) {
       const flow = flows.get(callId);
       if (flow) {
@@ -303,4 +327,13 @@ export function createTelephony(opts: TelephonyOptions): Telephony {
     },
     on: (type, fn) => emitter.on(type, fn),
   };
+}
+
+function mergeLanguages(
+  base: Record<string, Partial<TelephonyConfig['media']>>,
+  over: Record<string, Partial<TelephonyConfig['media']>> = {},
+): Record<string, Partial<TelephonyConfig['media']>> {
+  const out = { ...base };
+  for (const [lang, media] of Object.entries(over)) out[lang] = { ...out[lang], ...media };
+  return out;
 }

@@ -50,7 +50,7 @@ export interface CallRecord {
   idempotencyKey: string;
   /** The flow the leg belongs to (the `callId` returned by callback/clickToCall/cascade; inbound: the channel id). */
   flowId: string;
-  flow: 'callback' | 'click_to_call' | 'cascade' | 'inbound' | 'hotline';
+  flow: 'callback' | 'click_to_call' | 'cascade' | 'inbound' | 'hotline' | 'welfare';
   direction: CallDirection;
   party: CallParty;
   /** Normalised (normalisePhone) when possible; for agents the extension. */

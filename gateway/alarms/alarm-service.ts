@@ -63,6 +63,12 @@ export class AlarmService implements AlarmSink {
   private readonly gate = new FairGate(6);
   /** journal keys whose first commit is still running (replay leaves them alone) */
   private readonly inFlight = new Set<string>();
+  /**
+   * Care programmes (issue 22): the green key pressed in an elder's check-in window is a check-in (平安签到), not a
+   * service request. The hook commits the check-in and answers true, or false when no window is open; it throws when
+   * it cannot commit, so the device is not acknowledged and sends it again.
+   */
+  private checkinHook: ((elderId: number, deviceId: number | null, at: Date) => Promise<boolean>) | undefined;
 
   constructor(
     private readonly db: Db,
@@ -88,8 +94,18 @@ export class AlarmService implements AlarmSink {
     await this.commit(msg, device, raise, clear);
   }
 
+  /** Sets the check-in hook (the care part). */
+  onCheckin(hook: (elderId: number, deviceId: number | null, at: Date) => Promise<boolean>): void {
+    this.checkinHook = hook;
+  }
+
   /** Journal first (fsync), then the transaction. Throws if not committed: the caller must not acknowledge. */
   async commit(msg: DeviceMessage, device: AlarmSource, raise: AlarmCandidate[], clear: AlarmKind[]): Promise<Alarm[]> {
+    // a device's green key (any transport: MQTT, a receiver, the one-key line), never one raised by hand
+    if (this.checkinHook && device.elderId !== null && raise.some((x) => x.kind === 'one_key_service' && x.detail?.manual !== true)) {
+      if (await this.checkinHook(device.elderId, device.id, msg.receivedAt)) raise = raise.filter((x) => x.kind !== 'one_key_service');
+      if (!raise.length && !clear.length) return [];
+    }
     const { key, windowS } = dedupKey(msg);
     const payload: JournalPayload = {
       device: { id: device.id, identifier: device.identifier, elderId: device.elderId, protocol: device.protocol },

@@ -13,6 +13,8 @@ export const KIND_NAMES: Record<AlarmKind, Record<SmsLocale, string>> = {
   geofence_exit: { 'zh-CN': "离开电子围栏", en: "Left the geofence" },
   vitals_abnormal: { 'zh-CN': "体征异常", en: "Abnormal vital signs" },
   inactivity: { 'zh-CN': "长时间无活动", en: "No activity" },
+  help_requested: { 'zh-CN': "平安呼叫求助", en: "Help requested on a welfare call" },
+  welfare_check_failed: { 'zh-CN': "平安呼叫未接通", en: "Welfare call failed" },
   removed: { 'zh-CN': "手表被摘下", en: "Watch taken off" },
   power_cut: { 'zh-CN': "断电", en: "Power cut" },
   tamper: { 'zh-CN': "设备被拆", en: "Tamper" },

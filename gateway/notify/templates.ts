@@ -29,6 +29,11 @@ export const SMS_TEMPLATES = {
     'zh-CN': '【安心】今日多次致电{elder}未获应答，中心将安排上门探访。',
     en: '[Anxin] We could not reach {elder} by phone today; the centre will arrange a visit.',
   },
+  /** to the elder, a reminder by SMS (issue 22): medication or an appointment */
+  care_reminder: {
+    'zh-CN': '【安心】{elder}您好，提醒您{what}{note}。如需帮助请致电服务中心。',
+    en: '[Anxin] Hello {elder}, a reminder: {what}{note}. Call the centre if you need help.',
+  },
 } as const;
 
 export type SmsTemplate = keyof typeof SMS_TEMPLATES;

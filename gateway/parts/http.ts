@@ -1,4 +1,6 @@
 /** Part 8: the HTTP API, /healthz, /metrics, /docs and the dashboard, with the feature plugins of the parts before. */
+import { careRoutes } from '../http/care.js';
+import type { CarePart } from './care.js';
 import type { FastifyInstance } from 'fastify';
 import { protocolModule } from '../../protocols/index.js';
 import { activationRoutes } from '../http/activation.js';
@@ -34,7 +36,7 @@ export interface HttpPart extends Part {
 
 export async function startHttpPart(
   { cfg, log, metrics, health, bus, summary }: PartContext,
-  d: { db: Db; telemetry: TelemetryPart; alarms: AlarmsPart; pipeline: PipelinePart; telephony: TelephonyPart; broker?: BrokerPart; workOrders?: WorkOrdersPart },
+  d: { db: Db; telemetry: TelemetryPart; alarms: AlarmsPart; pipeline: PipelinePart; telephony: TelephonyPart; broker?: BrokerPart; workOrders?: WorkOrdersPart; care?: CarePart },
 ): Promise<HttpPart> {
   const stops = new Stops(log);
   const { db } = d;
@@ -51,6 +53,7 @@ export async function startHttpPart(
     plugins: [
       (app) => commandRoutes(app, { db, commands: d.pipeline.commands }),
       (app) => manualAlarmRoutes(app, { db, alarms: d.alarms.alarms }),
+      ...(d.care ? [(app: FastifyInstance) => careRoutes(app, { db, care: d.care!.care, timezone: cfg.timezone })] : []),
       ...(d.workOrders ? [(app: FastifyInstance) => responderRoutes(app, { db, workOrders: d.workOrders!.workOrders, metrics })] : []),
       (app) => telemetryRoutes(app, { db, query: d.telemetry.query }),
       (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),

@@ -213,3 +213,8 @@ export async function callRecorded(c: Queryable, r: { callId: string; name: stri
 export async function linkCallToAlarm(c: Queryable, channelId: string, alarmId: number): Promise<void> {
   await c.query('UPDATE calls SET alarm_id = $2 WHERE channel_id = $1 AND alarm_id IS NULL', [channelId, alarmId]);
 }
+
+/** A welfare call whose answer raised an alarm (issue 22): its legs belong to that alarm (its calls, its recording). */
+export async function linkFlowToAlarm(c: Queryable, flowId: string, alarmId: number): Promise<void> {
+  await c.query('UPDATE calls SET alarm_id = $2 WHERE flow_id = $1 AND alarm_id IS NULL', [flowId, alarmId]);
+}

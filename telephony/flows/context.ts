@@ -37,7 +37,24 @@ export interface TelephonyConfig {
     cascadeAccepted: string[];
     /** Played to the agent when the target of a click-to-call is not reached. */
     targetNotReached: string[];
+    /** Welfare call (issue 22): "if you are well press 1, if you need help press 2". */
+    welfareCheck: string[];
+    /** Reminder calls (issue 22): the medication / appointment reminder, with the same 1 / 2 choice. */
+    reminderMedication: string[];
+    reminderAppointment: string[];
+    /** Welfare / reminder call: after 1, the goodbye. */
+    welfareOk: string[];
+    /** After 2: "someone will contact you; after the tone say what help you need". */
+    welfareHelp: string[];
+    /** After the help message was recorded. */
+    welfareThanks: string[];
   };
+  /**
+   * Media per language for the prompts that have one (the welfare call, issue 22), over `media` (zh-CN, the
+   * default language: `sound:anxin-*` from the sounds directory itself). Default `en`: `sound:en/anxin-*` (where
+   * `npm run prompts -- --install` puts English).
+   */
+  mediaByLanguage: Record<string, Partial<TelephonyConfig['media']>>;
   /** Played instead when a prompt fails (not installed): Asterisk's built-in sounds (prompts.ts FALLBACK_MEDIA). */
   fallbackMedia: TelephonyConfig['media'];
   inbound: {
@@ -57,7 +74,7 @@ export class ActiveFlow {
 
   constructor(
     readonly id: string,
-    readonly kind: 'callback' | 'click_to_call' | 'cascade',
+    readonly kind: 'callback' | 'click_to_call' | 'cascade' | 'welfare',
   ) {}
 
   add(leg: Leg): Leg {

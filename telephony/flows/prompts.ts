@@ -20,6 +20,13 @@ export const FALLBACK_MEDIA: Readonly<Record<PromptKind, string[]>> = {
   cascadePrompt: ['sound:if-correct-press', 'sound:digits/1'],
   cascadeAccepted: ['sound:auth-thankyou'],
   targetNotReached: ['sound:please-try-call-later'],
+  // the welfare / reminder calls (issue 22): "if this is correct press 1" keeps the 1 findable; 2 is not said
+  welfareCheck: ['sound:if-correct-press', 'sound:digits/1'],
+  reminderMedication: ['sound:if-correct-press', 'sound:digits/1'],
+  reminderAppointment: ['sound:if-correct-press', 'sound:digits/1'],
+  welfareOk: ['sound:vm-goodbye'],
+  welfareHelp: ['sound:vm-intro'],
+  welfareThanks: ['sound:auth-thankyou'],
 };
 
 export interface PromptHealth {

@@ -212,7 +212,7 @@ export class Recovery {
         channelId: ch.id,
         idempotencyKey: `resumed:${ch.id}:${Date.now()}`,
         flowId: ch.id,
-        flow: ['callback', 'click_to_call', 'cascade', 'inbound', 'hotline'].includes(flow) ? flow : 'hotline',
+        flow: ['callback', 'click_to_call', 'cascade', 'inbound', 'hotline', 'welfare'].includes(flow) ? flow : 'hotline',
         direction: k === 'caller' ? 'inbound' : 'outbound',
         party: k === 'caller' ? 'unknown' : ((args[2] ?? 'unknown') as CallRecord['party']),
         number: n.ok ? n.number : raw,

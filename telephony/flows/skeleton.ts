@@ -19,7 +19,7 @@ export interface FlowSteps<F, R> {
   failed(err: unknown, legs: LegResult[], flow: ActiveFlow): R;
 }
 
-const LABEL: Record<ActiveFlow['kind'], string> = { callback: 'callback', click_to_call: 'click-to-call', cascade: 'cascade' };
+const LABEL: Record<ActiveFlow['kind'], string> = { callback: 'callback', click_to_call: 'click-to-call', cascade: 'cascade', welfare: 'welfare' };
 
 export async function startFlow<F, R extends { status: string }>(ctx: FlowContext, callId: string, kind: ActiveFlow['kind'], steps: FlowSteps<F, R>): Promise<Ticket<R>> {
   const duplicate = (): Ticket<R> => ({ callId, duplicate: true, done: Promise.resolve(steps.duplicate()) });

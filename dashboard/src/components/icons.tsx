@@ -100,6 +100,18 @@ const ICONS: Record<string, JSX.Element> = {
       {P('M9 9l6 6M15 9l-6 6')}
     </>
   ),
+  help_requested: (
+    <>
+      {P('M5 4h4l2 5-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2')}
+      {P('M18 3v5M18 10.5v.5')}
+    </>
+  ),
+  welfare_check_failed: (
+    <>
+      {P('M5 4h4l2 5-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2')}
+      {P('M16 3l5 5M21 3l-5 5')}
+    </>
+  ),
   low_battery: (
     <>
       <rect x="2" y="7" width="18" height="10" rx="2" />
