@@ -291,7 +291,7 @@ export interface paths {
             parameters: {
                 query?: {
                     elderId?: number;
-                    kind?: "sos" | "fall" | "one_key_emergency" | "medical" | "fire" | "smoke" | "gas" | "geofence_exit" | "vitals_abnormal" | "inactivity" | "removed" | "power_cut" | "tamper" | "device_clone_suspected" | "device_silent" | "test_missed" | "low_battery" | "receiver_silent" | "one_key_service";
+                    kind?: "sos" | "fall" | "one_key_emergency" | "medical" | "fire" | "smoke" | "gas" | "geofence_exit" | "vitals_abnormal" | "inactivity" | "help_requested" | "welfare_check_failed" | "removed" | "power_cut" | "tamper" | "device_clone_suspected" | "device_silent" | "test_missed" | "low_battery" | "receiver_silent" | "one_key_service";
                     limit?: number;
                     offset?: number;
                     open?: boolean;
@@ -365,7 +365,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         elderId: number;
-                        kind: "sos" | "fall" | "one_key_emergency" | "medical" | "fire" | "smoke" | "gas" | "geofence_exit" | "vitals_abnormal" | "inactivity" | "removed" | "power_cut" | "tamper" | "device_clone_suspected" | "device_silent" | "test_missed" | "low_battery" | "receiver_silent" | "one_key_service";
+                        kind: "sos" | "fall" | "one_key_emergency" | "medical" | "fire" | "smoke" | "gas" | "geofence_exit" | "vitals_abnormal" | "inactivity" | "help_requested" | "welfare_check_failed" | "removed" | "power_cut" | "tamper" | "device_clone_suspected" | "device_silent" | "test_missed" | "low_battery" | "receiver_silent" | "one_key_service";
                         /** @description who reported what */
                         note?: string;
                     };
@@ -2460,6 +2460,525 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/care-schedules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a care schedule (runs not started yet follow it) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        active?: boolean;
+                        /** @description device activity in the hour before counts as a check-in */
+                        activityCheckin?: boolean;
+                        channel?: "call" | "sms";
+                        checkinWindow?: {
+                            /** @description HH:MM local time */
+                            from: string;
+                            /** @description HH:MM local time */
+                            to: string;
+                        } | null;
+                        kind?: "welfare_call" | "medication" | "appointment";
+                        note?: string;
+                        recurrence?: {
+                            /** @enum {string} */
+                            kind: "daily";
+                        } | {
+                            /** @enum {string} */
+                            kind: "weekdays";
+                        } | {
+                            /** @description 1 = Monday … 7 = Sunday */
+                            days: number[];
+                            /** @enum {string} */
+                            kind: "days";
+                        } | {
+                            /** @description yyyy-mm-dd, local */
+                            from: string;
+                            /** @enum {string} */
+                            kind: "every";
+                            n: number;
+                        };
+                        retries?: number;
+                        retryIntervalMin?: number;
+                        skipHolidays?: boolean;
+                        times?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: boolean;
+                            activityCheckin: boolean;
+                            channel: "call" | "sms";
+                            checkinWindow: {
+                                /** @description HH:MM local time */
+                                from: string;
+                                /** @description HH:MM local time */
+                                to: string;
+                            } | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            elderId: number;
+                            id: number;
+                            kind: "welfare_call" | "medication" | "appointment";
+                            /** Format: date-time */
+                            nextAt: string | null;
+                            note: string;
+                            recurrence: {
+                                /** @enum {string} */
+                                kind: "daily";
+                            } | {
+                                /** @enum {string} */
+                                kind: "weekdays";
+                            } | {
+                                /** @description 1 = Monday … 7 = Sunday */
+                                days: number[];
+                                /** @enum {string} */
+                                kind: "days";
+                            } | {
+                                /** @description yyyy-mm-dd, local */
+                                from: string;
+                                /** @enum {string} */
+                                kind: "every";
+                                n: number;
+                            };
+                            retries: number;
+                            retryIntervalMin: number;
+                            skipHolidays: boolean;
+                            times: string[];
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/care/due": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The agents' care calls: open ones due by the date, and those done that day */
+        get: {
+            parameters: {
+                query?: {
+                    date?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            area?: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            doneBy: number | null;
+                            dueDate: string;
+                            elderId: number;
+                            elderName?: string;
+                            elderPhone?: string | null;
+                            id: number;
+                            note: string;
+                            reason: string;
+                            result: string | null;
+                            resultNote: string | null;
+                            state: "open" | "done";
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/care/holidays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The centre's holidays (a schedule may skip them) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            dates: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        dates: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            dates: string[];
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/care/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Welfare calls per day or area, and elders who missed 2 days in a row */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    groupBy?: "day" | "area";
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            flagged: {
+                                area: string | null;
+                                days: number;
+                                elderId: number;
+                                lastDate: string;
+                                name: string;
+                            }[];
+                            from: string;
+                            groupBy: string;
+                            rows: {
+                                answered: number;
+                                checkedIn: number;
+                                escalated: number;
+                                failed: number;
+                                help: number;
+                                key: string;
+                                made: number;
+                                ok: number;
+                            }[];
+                            to: string;
+                            totals: {
+                                answered: number;
+                                checkedIn: number;
+                                escalated: number;
+                                failed: number;
+                                help: number;
+                                key: string;
+                                made: number;
+                                ok: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/care/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Welfare calls and reminders of a local date (default today) */
+        get: {
+            parameters: {
+                query?: {
+                    date?: string;
+                    elderId?: number;
+                    state?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alarmId: number | null;
+                            area: string | null;
+                            attempts: {
+                                at: string;
+                                callId: string | null;
+                                n: number;
+                                outcome: string | null;
+                            }[];
+                            channel: string;
+                            /** Format: date-time */
+                            dueAt: string;
+                            elderId: number;
+                            elderName: string;
+                            id: number;
+                            kind: string;
+                            localDate: string;
+                            /** Format: date-time */
+                            nextAttemptAt: string | null;
+                            reason: string | null;
+                            scheduleId: number;
+                            /** @description scheduled, calling, retry_wait, ok, help, failed, checked_in, skipped */
+                            state: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/care/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A personal care call to make (after a hospital stay, a follow-up …) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description yyyy-mm-dd, local */
+                        dueDate: string;
+                        elderId: number;
+                        note?: string;
+                        reason: "birthday" | "after_hospital" | "follow_up" | "welfare_failed" | "custom";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            area?: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            doneBy: number | null;
+                            dueDate: string;
+                            elderId: number;
+                            elderName?: string;
+                            elderPhone?: string | null;
+                            id: number;
+                            note: string;
+                            reason: string;
+                            result: string | null;
+                            resultNote: string | null;
+                            state: "open" | "done";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/care/tasks/{id}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A care call made, with its result */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                        result: "reached" | "not_reached";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            area?: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            doneAt: string | null;
+                            doneBy: number | null;
+                            dueDate: string;
+                            elderId: number;
+                            elderName?: string;
+                            elderPhone?: string | null;
+                            id: number;
+                            note: string;
+                            reason: string;
+                            result: string | null;
+                            resultNote: string | null;
+                            state: "open" | "done";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/config": {
         parameters: {
             query?: never;
@@ -3644,6 +4163,189 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/elders/{id}/care-schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An elder's care schedules (平安呼叫, reminders) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: boolean;
+                            activityCheckin: boolean;
+                            channel: "call" | "sms";
+                            checkinWindow: {
+                                /** @description HH:MM local time */
+                                from: string;
+                                /** @description HH:MM local time */
+                                to: string;
+                            } | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            elderId: number;
+                            id: number;
+                            kind: "welfare_call" | "medication" | "appointment";
+                            /** Format: date-time */
+                            nextAt: string | null;
+                            note: string;
+                            recurrence: {
+                                /** @enum {string} */
+                                kind: "daily";
+                            } | {
+                                /** @enum {string} */
+                                kind: "weekdays";
+                            } | {
+                                /** @description 1 = Monday … 7 = Sunday */
+                                days: number[];
+                                /** @enum {string} */
+                                kind: "days";
+                            } | {
+                                /** @description yyyy-mm-dd, local */
+                                from: string;
+                                /** @enum {string} */
+                                kind: "every";
+                                n: number;
+                            };
+                            retries: number;
+                            retryIntervalMin: number;
+                            skipHolidays: boolean;
+                            times: string[];
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** A new care schedule for the elder; its runs are made at once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        active?: boolean;
+                        /** @description device activity in the hour before counts as a check-in */
+                        activityCheckin?: boolean;
+                        channel?: "call" | "sms";
+                        checkinWindow?: {
+                            /** @description HH:MM local time */
+                            from: string;
+                            /** @description HH:MM local time */
+                            to: string;
+                        } | null;
+                        kind: "welfare_call" | "medication" | "appointment";
+                        note?: string;
+                        recurrence: {
+                            /** @enum {string} */
+                            kind: "daily";
+                        } | {
+                            /** @enum {string} */
+                            kind: "weekdays";
+                        } | {
+                            /** @description 1 = Monday … 7 = Sunday */
+                            days: number[];
+                            /** @enum {string} */
+                            kind: "days";
+                        } | {
+                            /** @description yyyy-mm-dd, local */
+                            from: string;
+                            /** @enum {string} */
+                            kind: "every";
+                            n: number;
+                        };
+                        retries?: number;
+                        retryIntervalMin?: number;
+                        skipHolidays?: boolean;
+                        times: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: boolean;
+                            activityCheckin: boolean;
+                            channel: "call" | "sms";
+                            checkinWindow: {
+                                /** @description HH:MM local time */
+                                from: string;
+                                /** @description HH:MM local time */
+                                to: string;
+                            } | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            elderId: number;
+                            id: number;
+                            kind: "welfare_call" | "medication" | "appointment";
+                            /** Format: date-time */
+                            nextAt: string | null;
+                            note: string;
+                            recurrence: {
+                                /** @enum {string} */
+                                kind: "daily";
+                            } | {
+                                /** @enum {string} */
+                                kind: "weekdays";
+                            } | {
+                                /** @description 1 = Monday … 7 = Sunday */
+                                days: number[];
+                                /** @enum {string} */
+                                kind: "days";
+                            } | {
+                                /** @description yyyy-mm-dd, local */
+                                from: string;
+                                /** @enum {string} */
+                                kind: "every";
+                                n: number;
+                            };
+                            retries: number;
+                            retryIntervalMin: number;
+                            skipHolidays: boolean;
+                            times: string[];
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/elders/{id}/contacts": {

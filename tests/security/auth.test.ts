@@ -118,6 +118,18 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   // the responder's page: the one-time link is the credential (tests/integration/responder.test.ts)
   'GET /api/responder/:token': 'public',
   'POST /api/responder/:token/:step': 'public',
+  // care programmes (issue 22)
+  'GET /api/elders/:id/care-schedules': STAFF,
+  'POST /api/elders/:id/care-schedules': LEAD,
+  'PATCH /api/care-schedules/:id': LEAD,
+  'DELETE /api/care-schedules/:id': LEAD,
+  'GET /api/care/holidays': STAFF,
+  'PUT /api/care/holidays': ADMIN,
+  'GET /api/care/runs': STAFF,
+  'GET /api/care/due': STAFF,
+  'POST /api/care/tasks': STAFF,
+  'POST /api/care/tasks/:id/done': STAFF,
+  'GET /api/care/report': LEAD,
   'POST /api/work-orders': STAFF,
   'GET /api/work-orders': STAFF,
   'GET /api/work-orders/:id': STAFF,
