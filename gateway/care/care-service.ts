@@ -285,17 +285,22 @@ export class CareService {
 
   /** The outcome of attempt n: the run retries (a job), or ends, raising its alarm where it must. */
   async finish(runId: number, n: number, r: { status: WelfareCallResult['status']; callId?: string; recording?: string }, why?: string, now = new Date()): Promise<void> {
-    const outcome: AttemptOutcome = r.status === 'duplicate' || r.status === 'cancelled' ? 'failed' : r.status;
+    const given: AttemptOutcome = r.status === 'duplicate' || r.status === 'cancelled' ? 'failed' : r.status;
     const done = await tx(this.db, async (c) => {
       const run = await getRun(c, runId, true);
       if (!run || run.state !== 'calling' || run.attempts.length !== n) return undefined;
       const s = await getSchedule(c, run.scheduleId);
-      const attempts = run.attempts.map((a) => (a.n === n ? { ...a, outcome: why ? `${outcome}:${why}` : outcome, callId: r.callId ?? a.callId } : a));
+      // an outcome already written (the process died before the alarm below) stands: a "2" stays help
+      const prior = run.attempts[n - 1]?.outcome;
+      const outcome = (prior ? prior.split(':')[0] : given) as AttemptOutcome;
+      const attempts = prior ? run.attempts : run.attempts.map((a) => (a.n === n ? { ...a, outcome: why ? `${outcome}:${why}` : outcome, callId: r.callId ?? a.callId } : a));
       const d = decideAfterAttempt({ outcome, attemptsMade: n, retries: s?.retries ?? 0, retryIntervalMin: s?.retryIntervalMin ?? 10, at: now });
       if ('retryAt' in d) {
         await this.jobs.send(CARE_QUEUE, { runId, n: n + 1 } satisfies CareJob, { startAfter: d.retryAt, singletonKey: `care:${runId}:${n + 1}`, in: c });
         return { run: await updateRun(c, runId, { state: 'retry_wait', attempts, nextAttemptAt: d.retryAt }) };
       }
+      // help and failed stay `calling` until their alarm is committed (below): a crash in between is recovered at start
+      if (d.final !== 'ok') return { run: await updateRun(c, runId, { attempts }), final: d.final };
       return { run: await updateRun(c, runId, { state: d.final, attempts }), final: d.final };
     });
     if (!done) return;
@@ -309,17 +314,24 @@ export class CareService {
     const kind = final === 'help' ? 'help_requested' : 'welfare_check_failed';
     const identifier = `care:${run.elderId}`;
     const [alarm] = await this.o.alarms.commit(
-      { deviceId: identifier, protocol: 'phone', kind: 'call', receivedAt: new Date(), raw: `care:${run.id}:${kind}` },
+      // deviceTime makes the journal key permanent: committed again after a crash, it is the same alarm
+      { deviceId: identifier, protocol: 'phone', kind: 'call', receivedAt: new Date(), deviceTime: run.dueAt, raw: `care:${run.id}:${kind}` },
       { id: null, identifier, elderId: run.elderId, protocol: 'phone' },
       [{ kind, detail: { careRunId: run.id, scheduleKind: run.kind, ...(recording ? { recording } : {}) } }],
       [],
     );
-    if (!alarm) return run;
-    for (const a of run.attempts) {
-      await addEvent(this.db, alarm.id, 'system', 'care_attempt', null, null, { n: a.n, at: a.at, outcome: a.outcome, callId: a.callId, careRunId: run.id });
-      if (a.callId) await linkFlowToAlarm(this.db, a.callId, alarm.id);
-    }
-    const updated = await updateRun(this.db, run.id, { alarmId: alarm.id });
+    if (!alarm) throw new Error(`care run ${run.id}: ${kind} not committed`);
+    // the run ends with its alarm, once: a second pass (after a crash) finds it ended and adds nothing
+    const updated = await tx(this.db, async (c) => {
+      const cur = await getRun(c, run.id, true);
+      if (!cur || cur.state !== 'calling') return undefined;
+      for (const a of cur.attempts) {
+        await addEvent(c, alarm.id, 'system', 'care_attempt', null, null, { n: a.n, at: a.at, outcome: a.outcome, callId: a.callId, careRunId: run.id });
+        if (a.callId) await linkFlowToAlarm(c, a.callId, alarm.id);
+      }
+      return updateRun(c, run.id, { state: final, alarmId: alarm.id });
+    });
+    if (!updated) return (await getRun(this.db, run.id)) ?? run;
     if (final === 'failed' && this.o.sms) {
       const elder = await getElder(this.db, run.elderId);
       for (const ct of await listContacts(this.db, run.elderId)) {

@@ -30,6 +30,8 @@ export function startNotifier(o: { db: Db; bus: Bus; sms: SmsService; workOrders
 
   async function toContacts(alarm: Alarm, template: 'alarm_raised' | 'alarm_outcome', extra: Record<string, string> = {}): Promise<void> {
     if (!alarm.elderId || alarm.test || alarm.priority > 2) return;
+    // a failed welfare call has its own text (welfare_failed, from gateway/care/): one SMS per event, not two
+    if (template === 'alarm_raised' && alarm.kind === 'welfare_check_failed') return;
     const elder = await getElder(db, alarm.elderId);
     if (!elder) return;
     for (const c of await listContacts(db, elder.id)) {
