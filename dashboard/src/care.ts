@@ -5,7 +5,7 @@
  */
 import { HttpError, api, get, post } from './api';
 import type { paths } from './api-types';
-import { hasKey, locale, t, type MsgKey } from './i18n';
+import { hasKey, locale, t } from './i18n';
 import { fieldErrors } from './elders-admin';
 import { errorText, inLocale, onWs } from './session';
 import { store } from './store';
@@ -142,7 +142,6 @@ export function careErrorText(e: unknown): string {
   return errorText(e);
 }
 
-export const careKey = (k: string) => k as MsgKey;
 
 // ---------------------------------------------------------------- live
 

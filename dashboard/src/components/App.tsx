@@ -13,6 +13,7 @@ import { Activate } from './Activate';
 import { Devices } from './Devices';
 import { Elders } from './Elders';
 import { Orders } from './Orders';
+import { CareView } from './care-programmes/CareView';
 
 export function App() {
   const user = useStore((s) => s.user);
@@ -51,6 +52,8 @@ export function App() {
         <CallLog />
       ) : view === 'orders' ? (
         <Orders />
+      ) : view === 'care' ? (
+        <CareView />
       ) : (
         <Desk />
       )}

@@ -15,7 +15,7 @@ type View = ReturnType<typeof store.get>['view'];
 /** The screens each role may switch between, in tab order (the first is where the role starts). */
 export function viewsFor(role: string, lead: boolean): View[] {
   if (role === 'installer') return ['activate', 'elders', 'devices', 'import', 'account'];
-  const desk: View[] = ['desk', ...(lead ? (['supervisor'] as View[]) : []), 'calls', 'orders'];
+  const desk: View[] = ['desk', ...(lead ? (['supervisor'] as View[]) : []), 'calls', 'orders', 'care'];
   return role === 'admin' ? [...desk, 'elders', 'devices', 'users', 'import', 'account'] : [...desk, 'account'];
 }
 

@@ -13,9 +13,12 @@ import { ElderForm } from './ElderForm';
 import { ElderHistory } from './ElderHistory';
 import { GeofenceEditor } from './GeofenceEditor';
 import { RulesEditor } from './RulesEditor';
+import { CarePlan } from '../care-programmes/CarePlan';
 
-type Tab = 'details' | 'contacts' | 'fences' | 'rules' | 'history';
+type Tab = 'details' | 'contacts' | 'fences' | 'rules' | 'history' | 'care';
 const TABS: Tab[] = ['details', 'contacts', 'fences', 'rules', 'history'];
+/** 关怀计划 (issue 22): staff only (installers have no care API); agents see it read-only */
+const tabsFor = (role: string | undefined): Tab[] => (role === 'installer' ? TABS : [...TABS, 'care']);
 
 export function ElderEditor({ id, onClose, onCreated }: { id: number | null; onClose: () => void; onCreated: (id: number) => void }) {
   const role = useStore((s) => s.user?.role);
@@ -61,7 +64,7 @@ export function ElderEditor({ id, onClose, onCreated }: { id: number | null; onC
     <section class="box elder-editor" data-testid="elder-editor" data-elder-id={elder?.id ?? ''}>
       {head}
       <div class="ee-tabs" role="tablist">
-        {TABS.map((x) => (
+        {tabsFor(role).map((x) => (
           <button key={x} type="button" role="tab" aria-selected={tab === x} class={`chip ${tab === x ? 'on' : ''}`} disabled={!elder && x !== 'details'} onClick={() => setTab(x)} data-testid={`ee-tab-${x}`}>
             {t(`elders.tab.${x}` as MsgKey)}
           </button>
@@ -88,6 +91,7 @@ export function ElderEditor({ id, onClose, onCreated }: { id: number | null; onC
         {elder && tab === 'fences' && <GeofenceEditor elder={elder} onSaved={saved} />}
         {elder && tab === 'rules' && <RulesEditor elder={elder} onSaved={saved} />}
         {elder && tab === 'history' && <ElderHistory elder={elder} />}
+        {elder && tab === 'care' && role !== 'installer' && <CarePlan elderId={elder.id} editable={role === 'admin' || role === 'supervisor'} />}
       </div>
     </section>
   );

@@ -22,7 +22,7 @@ export function DueTasks() {
   const [error, setError] = useState<string | null>(null);
   const [doing, setDoing] = useState<CareTask | null>(null);
   const [adding, setAdding] = useState(false);
-  const reload = useRef<ReturnType<typeof setTimeout>>();
+  const reload = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const today = centreDate();
 
   const load = async () => {
