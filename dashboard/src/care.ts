@@ -44,6 +44,8 @@ export const channelLabel = (v: string) => lab('care.channel', v);
 export const runStateLabel = (v: string) => lab('care.runState', v);
 export const attemptOutcomeLabel = (v: string | null) => (v ? lab('care.outcome', v) : t('care.outcome.pending'));
 export const reasonLabel = (v: string) => lab('care.reason', v);
+/** A task's note; the system's own (a birthday's "85 岁生日 / 85th birthday") in the user's language. */
+export const taskNoteText = (x: { reason: string; note: string }) => (x.reason === 'birthday' ? inLocale(x.note) : x.note);
 export const resultLabel = (v: string | null) => (v ? lab('care.result', v) : '—');
 export const weekdayLabel = (d: number) => lab('care.wd', String(d));
 
@@ -131,7 +133,8 @@ export function careFieldErrors(e: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(fieldErrors(e))) {
     const key = k.replace(/\//g, '.').replace(/^times\.\d+$/, 'times').replace(/^checkinWindow\..*$/, 'checkinWindow').replace(/^recurrence\.days\.\d+$/, 'recurrence.days');
-    out[key] ??= inLocale(v);
+    // the schema's own messages ("must be <= 5") are English only: said to be invalid first, in the user's language
+    out[key] ??= /[\u4e00-\u9fff]/.test(v) ? inLocale(v) : t('care.form.invalid', { message: v });
   }
   return out;
 }

@@ -71,7 +71,7 @@ export async function commandRoutes(app: FastifyInstance, o: { db: Db; commands:
     {
       schema: {
         tags: ['elders'],
-        summary: "The elder's timeline, newest first: their alarms and every command sent to their devices (who, why, dangerous or not)",
+        summary: "The elder's timeline, newest first: their alarms, every command sent to their devices (who, why, dangerous or not) and, for staff, care calls made and welfare calls ended",
         params: Id,
         querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) }),
       },
@@ -80,7 +80,8 @@ export async function commandRoutes(app: FastifyInstance, o: { db: Db; commands:
     async (req) => {
       const elder = await getElder(db, req.params.id);
       if (!elder) throw notFound(`elder ${req.params.id}`);
-      return { elderId: elder.id, entries: await elderTimeline(db, elder.id, req.query.limit ?? 100) };
+      // care calls and their results are the staff's (not an installer's)
+      return { elderId: elder.id, entries: await elderTimeline(db, elder.id, req.query.limit ?? 100, req.user?.role !== 'installer') };
     },
   );
 }

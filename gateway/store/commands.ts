@@ -85,16 +85,22 @@ export async function listCommands(c: Queryable, deviceId: number): Promise<Devi
 
 export type TimelineEntry =
   | { at: Date; kind: 'alarm'; alarmId: number; alarmKind: string; priority: number; state: string; deviceId: number | null; count: number }
-  | { at: Date; kind: 'command'; command: DeviceCommand; deviceIdentifier: string | null };
+  | { at: Date; kind: 'command'; command: DeviceCommand; deviceIdentifier: string | null }
+  /** a care call an agent made (issue 22), with its result */
+  | { at: Date; kind: 'care_task'; taskId: number; reason: string; result: string | null; note: string; resultNote: string | null; doneBy: number | null }
+  /** a welfare call or reminder that ended (issue 22) */
+  | { at: Date; kind: 'care_run'; runId: number; careKind: string; state: string; attempts: number; alarmId: number | null };
 
 /**
  * An elder's timeline, newest first: their alarms (at when each was raised) and the commands sent to their
  * devices (at when each was created; the elder is the one the device was bound to then).
  */
-export async function elderTimeline(c: Queryable, elderId: number, limit = 100): Promise<TimelineEntry[]> {
-  const [alarms, commands] = await Promise.all([
+export async function elderTimeline(c: Queryable, elderId: number, limit = 100, care = false): Promise<TimelineEntry[]> {
+  const [alarms, commands, tasks, runs] = await Promise.all([
     c.query('SELECT id, kind, priority, state, device_id, count, first_at FROM alarms WHERE elder_id = $1 ORDER BY first_at DESC LIMIT $2', [elderId, limit]),
     c.query(`SELECT x.*, d.identifier AS device_identifier FROM (${WITH_NAME} WHERE c.elder_id = $1 ORDER BY c.id DESC LIMIT $2) x LEFT JOIN devices d ON d.id = x.device_id`, [elderId, limit]),
+    care ? c.query(`SELECT id, reason, result, note, result_note, done_by, done_at FROM care_tasks WHERE elder_id = $1 AND state = 'done' ORDER BY done_at DESC LIMIT $2`, [elderId, limit]) : { rows: [] },
+    care ? c.query(`SELECT id, kind, state, jsonb_array_length(attempts) AS n, alarm_id, updated_at FROM care_runs WHERE elder_id = $1 AND state IN ('ok', 'help', 'failed', 'checked_in') ORDER BY updated_at DESC LIMIT $2`, [elderId, limit]) : { rows: [] },
   ]);
   const out: TimelineEntry[] = [
     ...alarms.rows.map((a) => ({
@@ -111,6 +117,8 @@ export async function elderTimeline(c: Queryable, elderId: number, limit = 100):
       const { deviceIdentifier, ...command } = camel<DeviceCommand & { deviceIdentifier: string | null }>(row);
       return { at: command.createdAt, kind: 'command' as const, command, deviceIdentifier };
     }),
+    ...tasks.rows.map((t) => ({ at: t.done_at as Date, kind: 'care_task' as const, taskId: Number(t.id), reason: String(t.reason), result: t.result as string | null, note: String(t.note), resultNote: t.result_note as string | null, doneBy: t.done_by === null ? null : Number(t.done_by) })),
+    ...runs.rows.map((r) => ({ at: r.updated_at as Date, kind: 'care_run' as const, runId: Number(r.id), careKind: String(r.kind), state: String(r.state), attempts: Number(r.n), alarmId: r.alarm_id === null ? null : Number(r.alarm_id) })),
   ];
   return out.sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, limit);
 }

@@ -188,6 +188,21 @@ describe.skipIf(!CHROMIUM)('issue 22 in Chromium: care plans, the day’s care c
     expect((await q(`SELECT state, result, result_note, done_by FROM care_tasks WHERE id = $1`, [task.id]))[0]).toEqual({ state: 'done', result: 'reached', result_note: HOSTILE_RESULT, done_by: agentId });
     await shot(a2, 'done-live');
 
+    // a care call added by hand: the elder picked by search, a follow-up due today, live on both screens
+    await a1.click('[data-testid=care-task-new]');
+    const nd = a1.locator('[data-testid=care-task-dialog]');
+    expect(await nd.locator('[data-testid=care-task-save]').isDisabled()).toBe(true); // an elder first
+    await nd.locator('[data-testid=elder-search]').fill('李桂芳');
+    await nd.locator(`[data-testid=elder-result][data-elder-id="${li.id}"]`).click();
+    await nd.locator('[data-testid=care-task-reason-follow_up]').check();
+    await nd.locator('[data-testid=care-task-note-input]').fill('昨天平安呼叫未接通，回访');
+    await shot(a1, 'new-task');
+    await nd.locator('[data-testid=care-task-save]').click();
+    await nd.waitFor({ state: 'detached', ...SOON });
+    const added = (await q(`SELECT id, reason, state, note, due_date::text AS due FROM care_tasks WHERE elder_id = $1`, [li.id]))[0]!;
+    expect(added).toMatchObject({ reason: 'follow_up', state: 'open', note: '昨天平安呼叫未接通，回访', due: day });
+    for (const p of [a1, a2]) await p.locator(`[data-testid=care-tasks-open] [data-testid=care-task-row][data-task-id="${added.id}"]`).waitFor(SOON);
+
     // an agent reads the elder's care plan, without the means to change it
     await a1.click('[data-testid=care-tab-plans]');
     await a1.locator('[data-testid=elder-search]').fill('李桂芳');
@@ -197,7 +212,7 @@ describe.skipIf(!CHROMIUM)('issue 22 in Chromium: care plans, the day’s care c
     await a1.locator(`[data-testid=care-elder-runs] [data-testid=care-run-row][data-run-id="${run.id}"]`).waitFor(SOON);
     await shot(a1, 'plan-agent');
 
-    // 5. the supervisor's report counts the failed call and offers no edit to agents
+    // 5. the supervisor's report counts the failed call
     const sup = await windows.open('sunhong', PASSWORD);
     await sup.click('[data-testid=view-care]');
     await sup.click('[data-testid=care-tab-report]');

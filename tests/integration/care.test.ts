@@ -195,6 +195,12 @@ describe('reminders, care tasks and the report', () => {
     expect(done.body).toMatchObject({ state: 'done', result: 'reached', resultNote: '恢复良好' });
     expect((await inject('POST', `/api/care/tasks/${t.body.id}/done`, { result: 'reached' }, agent)).status).toBe(409);
     expect((await inject('GET', '/api/care/due', undefined, agent)).body.find((x: { id: number }) => x.id === t.body.id)).toMatchObject({ state: 'done' });
+    // the result is on the elder's timeline for staff; an installer's view leaves care out
+    const tl = (await inject('GET', `/api/elders/${id}/timeline`, undefined, agent)).body.entries as { kind: string; result?: string; resultNote?: string }[];
+    expect(tl.find((x) => x.kind === 'care_task')).toMatchObject({ result: 'reached', resultNote: '恢复良好' });
+    expect((await inject('POST', '/api/users', { username: 'anzhuang', role: 'installer', password: 'password-123' })).status).toBe(201);
+    const inst = await login(app, 'anzhuang', 'password-123');
+    expect(((await inject('GET', `/api/elders/${id}/timeline`, undefined, inst)).body.entries as { kind: string }[]).some((x) => x.kind.startsWith('care'))).toBe(false);
   });
 
   it('the report counts per day and per area, and flags elders who missed 2 days in a row', async () => {

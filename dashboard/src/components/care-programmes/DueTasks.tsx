@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../../i18n';
 import { myLiveCall, startCall } from '../../calls';
-import { HAND_REASONS, addTask, careErrorText, centreDate, centreHm, doneTask, listDue, mergeRow, onCareTask, reasonLabel, resultLabel, type CareTask, type TaskReason, type TaskResult } from '../../care';
+import { HAND_REASONS, addTask, careErrorText, centreDate, centreHm, doneTask, listDue, mergeRow, onCareTask, reasonLabel, resultLabel, taskNoteText, type CareTask, type TaskReason, type TaskResult } from '../../care';
 import type { ElderBrief } from '../../devices-admin';
 import { actorName, errorText } from '../../session';
 import { notify, useStore } from '../../store';
@@ -159,7 +159,7 @@ function TaskTable({ tasks, today, onDone, testid }: { tasks: CareTask[]; today:
                   <span class={`creason r-${x.reason}`}>{reasonLabel(x.reason)}</span>
                 </td>
                 <td class="care-note-cell" data-testid="care-task-note">
-                  {x.note ? <LongText text={x.note} lines={2} /> : <span class="muted">—</span>}
+                  {x.note ? <LongText text={taskNoteText(x)} lines={2} /> : <span class="muted">—</span>}
                 </td>
                 <td class={`nowrap num ${overdue ? 'late' : ''}`} data-testid="care-task-due">
                   {x.dueDate === today ? t('care.due.today') : x.dueDate}
@@ -231,8 +231,8 @@ function DoneDialog({ task, onCancel, onDone }: { task: CareTask; onCancel: () =
   };
   return (
     <OrderModal title={t('care.task.doneTitle', { name: task.elderName ?? `#${task.elderId}` })} onCancel={onCancel} testid="care-done-dialog">
-      <form class="order-form" onSubmit={(e) => void submit(e)}>
-        <fieldset class="outcomes">
+      <form class="order-form care-done-form" onSubmit={(e) => void submit(e)}>
+        <fieldset class="outcomes care-opts">
           <legend>{t('care.task.result')}</legend>
           {(['reached', 'not_reached'] as const).map((r) => (
             <label key={r} class={`outcome-opt ${result === r ? 'on' : ''}`}>
@@ -288,7 +288,7 @@ function NewTaskDialog({ onCancel, onDone }: { onCancel: () => void; onDone: (x:
             <ElderPicker autoFocus onPick={setElder} />
           )}
         </div>
-        <fieldset class="outcomes">
+        <fieldset class="outcomes care-opts">
           <legend>{t('care.col.reason')}</legend>
           {HAND_REASONS.map((r) => (
             <label key={r} class={`outcome-opt ${reason === r ? 'on' : ''}`}>

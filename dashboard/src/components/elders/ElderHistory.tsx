@@ -4,7 +4,7 @@
  * Commands read as in the alarm file (commandText).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { fmtAgo, fmtDuration, fmtTime, label, t } from '../../i18n';
+import { fmtAgo, fmtDuration, fmtTime, hasKey, label, t, type MsgKey } from '../../i18n';
 import { actorName, errorText } from '../../session';
 import { store, useStore } from '../../store';
 import { get } from '../../api';
@@ -56,6 +56,24 @@ function lineOf(e: Record<string, unknown>, i: number): Line {
       kind: 'call',
       text: `${t(c.direction === 'inbound' ? 'call.inbound' : 'call.outbound')}${c.party ? ` · ${label('callParty', str(c.party))}` : ''}${c.number ? ` ${str(c.number)}` : ''}`,
       detail: [dur, c.outcome ? label('callOutcome', str(c.outcome)) : '', str(c.agentName)].filter(Boolean).join(' · '),
+    };
+  }
+  if (e.kind === 'care_task') {
+    return {
+      at,
+      key: `t${str(e.taskId)}`,
+      kind: 'care',
+      text: `${t('careTl.task')} · ${hasKey(`careTl.reason.${str(e.reason)}`) ? t(`careTl.reason.${str(e.reason)}` as MsgKey) : str(e.reason)} · ${e.result === 'reached' ? t('careTl.reached') : t('careTl.notReached')}`,
+      detail: [str(e.resultNote), e.doneBy !== null && e.doneBy !== undefined ? actorName(Number(e.doneBy)) : ''].filter(Boolean).join(' · '),
+    };
+  }
+  if (e.kind === 'care_run') {
+    return {
+      at,
+      key: `r${str(e.runId)}`,
+      kind: 'care',
+      text: `${hasKey(`careTl.kind.${str(e.careKind)}`) ? t(`careTl.kind.${str(e.careKind)}` as MsgKey) : str(e.careKind)} · ${hasKey(`careTl.state.${str(e.state)}`) ? t(`careTl.state.${str(e.state)}` as MsgKey) : str(e.state)}`,
+      detail: [t('careTl.attempts', { n: Number(e.attempts) }), e.alarmId ? `#${str(e.alarmId)}` : ''].filter(Boolean).join(' · '),
     };
   }
   return { at, key: `x${i}`, kind: str(e.kind), text: str(e.kind) };
