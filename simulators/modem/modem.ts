@@ -27,6 +27,11 @@ export interface SimModemOptions {
   storeSize?: number;
   /** SIM state (B11): none → CME 10 / CMS 310; pin → `+CPIN: SIM PIN` / CMS 311; default ready */
   sim?: 'ready' | 'none' | 'pin';
+  /**
+   * B3.10/B11: a module that cannot push status reports: AT+CNMI with ds=1 is refused (CMS 303), ds=2 stores each
+   * report and announces it as `+CDSI: "SM",<i>`, read with AT+CMGR like a message. Default false (pushed as +CDS).
+   */
+  storedReports?: boolean;
 }
 
 export interface MessageSeen {
@@ -68,7 +73,7 @@ export class SimulatedModem extends EventEmitter {
 
   constructor(opts: SimModemOptions) {
     super();
-    this.options = { baudRate: 115200, reportStatus: 0x00, reportDelayMs: 50, sendDelayMs: 20, storeSize: 30, sim: 'ready', ...opts };
+    this.options = { baudRate: 115200, reportStatus: 0x00, reportDelayMs: 50, sendDelayMs: 20, storeSize: 30, sim: 'ready', storedReports: false, ...opts };
   }
 
   async open(): Promise<void> {
@@ -202,6 +207,7 @@ export class SimulatedModem extends EventEmitter {
       return this.ok([`+CPMS: ${used},${t},${used},${t},${used},${t}`]);
     }
     if ((m = /^AT\+CNMI=(\d),(\d),(\d),(\d),(\d)$/.exec(u))) {
+      if (this.options.storedReports && m[4] === '1') return this.write('\r\n+CMS ERROR: 303\r\n'); // not supported
       this.cnmiMt = Number(m[2]);
       this.cnmiDs = Number(m[4]);
       return this.ok();
@@ -265,11 +271,16 @@ export class SimulatedModem extends EventEmitter {
       this.submits.push(sub);
       this.emit('submit', sub);
       this.collect(sub, mr);
-      if (sub.statusReport && this.cnmiDs === 1) {
+      if (sub.statusReport && (this.cnmiDs === 1 || this.cnmiDs === 2)) {
         const submitted = new Date();
         setTimeout(() => {
           const r = buildStatusReport(mr, sub.to, this.options.reportStatus, submitted, new Date());
-          this.write(`\r\n+CDS: ${r.length}\r\n${r.hex}\r\n`);
+          if (this.cnmiDs === 1) return this.write(`\r\n+CDS: ${r.length}\r\n${r.hex}\r\n`);
+          // ds=2: stored, announced by index (a full store loses it, as a real one does)
+          const idx = this.freeIndex();
+          if (idx === undefined) return;
+          this.store.set(idx, { ...r, stat: 0 });
+          this.write(`\r\n+CDSI: "SM",${idx}\r\n`);
         }, this.options.reportDelayMs);
       }
     }, this.options.sendDelayMs);

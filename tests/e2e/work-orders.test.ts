@@ -16,7 +16,7 @@ import { SimulatedSmsc, type MessageSeen } from '../../simulators/smsc/smsc.ts';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
 import { setResponderLinkExpiry } from '../../gateway/store/responder-links.js';
 import { ADMIN_PASSWORD, login, startTestApp } from '../helpers/app.js';
-import { clickMap, ensureDashboardBuilt, findChromium, launchChromium, Windows, ARTIFACTS, PASSWORD, PHONE, SOON } from '../helpers/browser.js';
+import { clickMap, noMarkup, ensureDashboardBuilt, findChromium, launchChromium, Windows, ARTIFACTS, PASSWORD, PHONE, SOON } from '../helpers/browser.js';
 
 const CHROMIUM = findChromium();
 const WATCH = '8800000121';
@@ -44,14 +44,7 @@ async function inject(method: 'POST' | 'GET', url: string, payload?: object) {
 }
 
 /** Nothing of the payloads ran or became markup. */
-async function noXss(page: Page) {
-  const probe = await page.evaluate(() => {
-    const w = globalThis as unknown as { __xss?: unknown; document: { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> } };
-    const bold = Array.from(w.document.querySelectorAll('b')).filter((e) => (e.textContent ?? '').includes('饿了')).length;
-    return { xss: w.__xss, elements: w.document.querySelectorAll('img[src="x"], svg[onload], [onerror], [onload], main script').length + bold };
-  });
-  expect(probe).toEqual({ xss: undefined, elements: 0 });
-}
+const noXss = async (page: Page) => expect(await noMarkup(page, '饿了')).toEqual({ xss: undefined, elements: 0 });
 
 describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder file to the follow-up call', () => {
   beforeAll(async () => {

@@ -124,6 +124,18 @@ export async function clickMap(page: Page, testid: string, dx: number, dy: numbe
 }
 
 /**
+ * Hostile text stayed text: no payload ran (`window.__xss`), and none became an element (an img with src x, an
+ * element with an inline handler, a script in the page, or a <b> around `boldText`).
+ */
+export async function noMarkup(page: Page, boldText: string): Promise<{ xss: unknown; elements: number }> {
+  return page.evaluate((needle) => {
+    const w = globalThis as unknown as { __xss?: unknown; document: { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> } };
+    const bold = Array.from(w.document.querySelectorAll('b')).filter((e) => (e.textContent ?? '').includes(needle)).length;
+    return { xss: w.__xss, elements: w.document.querySelectorAll('img[src="x"], svg[onload], [onerror], [onload], main script').length + bold };
+  }, boldText);
+}
+
+/**
  * The browser windows of one test file: each user in a context of their own (zh-CN, the centre's time zone), their
  * console errors collected. `done()` after each test closes them and answers the errors no test expected.
  */

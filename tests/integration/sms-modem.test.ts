@@ -1,6 +1,7 @@
 /**
  * The GSM modem transport (sms/modem/) against the simulated modem (simulators/modem/) over a real pty pair
- * (socat): init, concatenated UCS2 sends reassembled by the modem, +CDS status reports, +CMTI → +CMGR inbound,
+ * (socat): init, concatenated UCS2 sends reassembled by the modem, +CDS status reports (and +CDSI stored ones, ST 00,
+ * 46, 62), +CMTI → +CMGR inbound,
  * CMS errors and silence reported as failures, URCs around the prompt.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,6 +71,24 @@ describe.skipIf(skip)('GSM modem transport through the simulated modem', () => {
     expect(receipts[0]).toMatchObject({ ref: 'msg-2', state: 'expired', final: true, error: 'st-0x46' });
   });
 
+  it('a module that cannot push reports (CNMI ds=1 refused): reports stored, announced by +CDSI, read and deleted', async () => {
+    const { sim, sender, receipts } = await setup({ storedReports: true, reportStatus: 0x00 });
+    expect(sim.cnmiDs).toBe(2); // the fallback mode
+    await sender.send({ to: '13800138000', text: '已派护士上门', ref: 'msg-cdsi' });
+    await until(() => receipts.length === 1);
+    expect(receipts[0]).toMatchObject({ ref: 'msg-cdsi', state: 'delivered', final: true });
+    await until(() => sim.stored === 0); // read with AT+CMGR, then deleted
+    expect(sim.commands.some((c) => /^AT\+CMGR=\d+$/.test(c))).toBe(true);
+  });
+
+  it('a report that fails in the network (TP-ST 0x62, the SC stopped trying) is final', async () => {
+    const { sender, receipts } = await setup({ reportStatus: 0x62 });
+    await sender.send({ to: '13800138000', text: '你好', ref: 'msg-62' });
+    await until(() => receipts.length === 1);
+    expect(receipts[0]).toMatchObject({ ref: 'msg-62', final: true });
+    expect(receipts[0]!.state).not.toBe('delivered');
+  });
+
   it('an inbound "1" and a concatenated reply (out of order, one part repeated) reach the callback; stored copies are deleted', async () => {
     const { sim, inbound } = await setup();
     sim.injectInbound('+8613912345678', '1');
@@ -95,7 +114,7 @@ describe.skipIf(skip)('GSM modem transport through the simulated modem', () => {
     expect(inbound[0]).toMatchObject({ from: '+8613912345678', text: '2' });
   });
 
-  it('+CMS ERROR and ERROR are failures (final for CMS 21, not for 500 or ERROR), and the next send works', async () => {
+  it('+CMS ERROR and ERROR are failures (final for CMS 21, not for 500, 38, 41, 42 or ERROR), and the next send works', async () => {
     const { sim, sender } = await setup();
     sim.failNextSends(1, 500);
     await expect(sender.send({ to: '13800138000', text: '失败', ref: 'a' })).rejects.toMatchObject({ code: 'cms-500', final: false });
@@ -103,6 +122,11 @@ describe.skipIf(skip)('GSM modem transport through the simulated modem', () => {
     await expect(sender.send({ to: '13800138000', text: '失败', ref: 'b' })).rejects.toMatchObject({ code: 'cms-21', final: true });
     sim.failNextSends(1, 'ERROR');
     await expect(sender.send({ to: '13800138000', text: '失败', ref: 'c' })).rejects.toMatchObject({ code: 'error', final: false });
+    // the network's faults (B10: 38 out of order, 41 temporary, 42 congestion) are worth another try
+    for (const cms of [38, 41, 42]) {
+      sim.failNextSends(1, cms);
+      await expect(sender.send({ to: '13800138000', text: '失败', ref: `n${cms}` })).rejects.toMatchObject({ code: `cms-${cms}`, final: false });
+    }
     await expect(sender.send({ to: '13800138000', text: '成功', ref: 'd' })).resolves.toMatchObject({ parts: 1 });
   });
 
