@@ -4504,7 +4504,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The elder's timeline, newest first: their alarms and every command sent to their devices (who, why, dangerous or not) */
+        /** The elder's timeline, newest first: their alarms, every command sent to their devices (who, why, dangerous or not) and, for staff, care calls made and welfare calls ended */
         get: {
             parameters: {
                 query?: {

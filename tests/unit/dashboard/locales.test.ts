@@ -19,7 +19,7 @@ const TIMELINE_ACTIONS = [
   'raised', 'repeated', 'present', 'accept', 'release', 'start', 'note', 'resolve', 'follow_up', 'close', 'clear',
   'restore_received', 'callback_requested', 'callback_started', 'callback_result', 'cascade_started', 'cascade_result',
   'call_started', 'call_ended', 'contact_accepted', 'cascade_exhausted', 'recurred', 'recurred_as', 'closed_during_call',
-  'reassign',
+  'reassign', 'care_attempt',
 ];
 
 /**
