@@ -142,6 +142,9 @@ export class CareService {
       const times = normaliseTimes(merged.times);
       const problems = validateRule({ recurrence: merged.recurrence, times, skipHolidays: f.skipHolidays ?? before?.skipHolidays ?? false });
       if (problems.length) throw new Invalid('validation', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems.map((p) => ({ field: `body/${p.field}`, message: p.message })));
+      const win = f.checkinWindow;
+      // a window of the whole day would make every green key a check-in: never a service request again
+      if (win && win.from === win.to) throw invalidField('body/checkinWindow', '签到时段的开始与结束不能相同 / the window must not start and end at the same time');
       if (merged.kind === 'welfare_call' && merged.channel === 'sms') throw invalidField('body/channel', '平安呼叫只能打电话 / a welfare call is a call, not an SMS');
       const fields = { ...f, times };
       const row = 'id' in target ? (await updateSchedule(c, target.id, fields))! : await insertSchedule(c, target.elderId, { ...fields, kind: merged.kind, recurrence: merged.recurrence, times }, by);

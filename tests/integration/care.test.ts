@@ -53,6 +53,9 @@ describe('care schedules through the API', () => {
     const sms = await inject('POST', `/api/elders/${id}/care-schedules`, { kind: 'welfare_call', channel: 'sms', recurrence: { kind: 'daily' }, times: ['09:00'] });
     expect(sms.status).toBe(400);
     expect(JSON.stringify(sms.body)).toContain('body/channel');
+    const allDay = await inject('POST', `/api/elders/${id}/care-schedules`, { kind: 'welfare_call', recurrence: { kind: 'daily' }, times: ['09:00'], checkinWindow: { from: '08:00', to: '08:00' } });
+    expect(allDay.status).toBe(400);
+    expect(JSON.stringify(allDay.body)).toContain('body/checkinWindow');
     const wrongTime = await inject('POST', `/api/elders/${id}/care-schedules`, { kind: 'medication', recurrence: { kind: 'daily' }, times: ['25:00'] });
     expect(wrongTime.status).toBe(400);
     expect((await inject('POST', `/api/elders/${id}/care-schedules`, { kind: 'welfare_call', recurrence: { kind: 'daily' }, times: ['09:00'] }, agent)).status).toBe(403);
