@@ -29,6 +29,7 @@ import { startTransports } from './parts/transports.js';
 import { startWorkOrders } from './parts/workorders.js';
 import { startSms } from './parts/sms.js';
 import { startCare } from './parts/care.js';
+import { startReports } from './parts/reports.js';
 import type { Pipeline } from './pipeline.js';
 import type { Registry } from './registry.js';
 import type { Db } from './store/db.js';
@@ -96,6 +97,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
   return parts.starting(async () => {
     const store = started('store', await startStore(ctx));
     const { db } = store;
+    started('reports', startReports(ctx, db));
     const telemetry = started('telemetry', startTelemetry(ctx, db));
     const broker = started('broker', await startBrokerPart(ctx, db));
     const alarms = started('alarms', await startAlarms(ctx, db, store.alarmDb));

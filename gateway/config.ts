@@ -151,6 +151,7 @@ export const ConfigSchema = Type.Object({
   modemBaud: int('MODEM_BAUD', 115200, { minimum: 1200, maximum: 921600 }, 'Baud rate of the GSM modem.'),
   smsRatePerHour: int('SMS_RATE_PER_HOUR', 10, { minimum: 1, maximum: 1000 }, 'At most this many SMS to one number in an hour; more are stored as suppressed (rate_limited).'),
   smsQuietHours: string('SMS_QUIET_HOURS', '22:00-07:00', 'Local hours (HH:MM-HH:MM, or off) in which only P1 messages to families go at once; their others wait, durably, until the hours end. Staff on duty get theirs at once.'),
+  careRingTimeoutS: int('CARE_RING_TIMEOUT_S', 30, { minimum: 5, maximum: 120 }, "A welfare or reminder call rings this long before it counts as not answered (and is retried)."),
   careMaxCalls: int('CARE_MAX_CALLS', 4, { minimum: 1, maximum: 100 }, 'Welfare and reminder calls (平安呼叫) placed at once; the rest of a busy hour waits its turn.'),
   jobPollS: int('JOB_POLL_S', 1, { minimum: 1, maximum: 60 }, 'How often the durable job queue (work orders\' service-level timers) looks for jobs that came due, in seconds.'),
   workOrderSla: json('WORK_ORDER_SLA', 'Service levels of work orders, over the defaults (an emergency accepted within 300 s, else the next on-duty responder gets it, and on site within 1800 s; a service visit accepted within 1800 s and made within 4 h): a JSON object like `{"emergency":{"accept":{"withinS":120,"escalate":true}},"service":{"on_site":null}}`.'),

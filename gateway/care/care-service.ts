@@ -39,7 +39,7 @@ export interface WelfareCallResult {
   recording?: string;
 }
 export interface WelfareCaller {
-  welfareCall(req: { idempotencyKey: string; number: string; elderId?: string; language?: string; kind?: 'welfare' | 'medication' | 'appointment' }): Promise<{ callId: string; duplicate: boolean; done: Promise<WelfareCallResult> }>;
+  welfareCall(req: { idempotencyKey: string; number: string; elderId?: string; language?: string; kind?: 'welfare' | 'medication' | 'appointment'; ringTimeoutS?: number }): Promise<{ callId: string; duplicate: boolean; done: Promise<WelfareCallResult> }>;
 }
 
 export interface CareOptions {
@@ -51,6 +51,8 @@ export interface CareOptions {
   telephony: () => WelfareCaller | undefined;
   /** welfare calls at once (CARE_MAX_CALLS) */
   maxCalls: number;
+  /** how long a call rings before it is not answered (CARE_RING_TIMEOUT_S) */
+  ringTimeoutS?: number;
   /** how far ahead runs are made (hours) */
   horizonH?: number;
 }
@@ -267,7 +269,7 @@ export class CareService {
     const tel = this.o.telephony();
     if (!tel) return this.finish(run.id, n, { status: 'failed' }, 'telephony_off');
     try {
-      const t = await tel.welfareCall({ idempotencyKey: `care:${run.id}:${n}`, number: phone, elderId: String(run.elderId), language, kind: KIND_OF_CALL[run.kind as keyof typeof KIND_OF_CALL] ?? 'welfare' });
+      const t = await tel.welfareCall({ idempotencyKey: `care:${run.id}:${n}`, number: phone, elderId: String(run.elderId), language, kind: KIND_OF_CALL[run.kind as keyof typeof KIND_OF_CALL] ?? 'welfare', ...(this.o.ringTimeoutS ? { ringTimeoutS: this.o.ringTimeoutS } : {}) });
       await this.setCallId(run.id, n, t.callId);
       // a key placed before (the process died mid-call): its result is not known here; it counts as failed
       const r = t.duplicate ? { callId: t.callId, status: 'failed' as const } : await t.done;

@@ -19,7 +19,7 @@ export async function startCare({ cfg, log, bus, health, summary }: PartContext,
   const stops = new Stops(log);
   return stops.starting(async () => {
     const telephony = (): WelfareCaller | undefined => d.telephony.handle()?.telephony;
-    const care = new CareService(d.db, bus, d.jobs, { timeZone: cfg.timezone, log: log.child({ part: 'care' }), alarms: d.alarms, sms: d.sms, telephony, maxCalls: cfg.careMaxCalls });
+    const care = new CareService(d.db, bus, d.jobs, { timeZone: cfg.timezone, log: log.child({ part: 'care' }), alarms: d.alarms, sms: d.sms, telephony, maxCalls: cfg.careMaxCalls, ringTimeoutS: cfg.careRingTimeoutS });
     d.alarms.onCheckin((elderId, deviceId, at) => care.checkin(elderId, 'green_key', deviceId, at));
     await care.start();
     stops.add('care', () => care.stop());

@@ -13,6 +13,7 @@ import { commandRoutes } from '../http/commands.js';
 import { dashboardRoutes } from '../http/dashboard.js';
 import { importRoutes } from '../http/import.js';
 import { recordingRoutes } from '../http/recordings.js';
+import { reportRoutes } from '../http/reports.js';
 import { manualAlarmRoutes } from '../http/manual-alarm.js';
 import { responderRoutes } from '../http/responder.js';
 import { buildHttp } from '../http/server.js';
@@ -64,6 +65,7 @@ export async function startHttpPart(
       (app) => supervisorRoutes(app, { db, telephony: d.telephony.handle, agents, actions }),
       (app) => recordingRoutes(app, { db, telephony: d.telephony.handle }),
       (app) => callLogRoutes(app, { db }),
+      (app) => reportRoutes(app, { db, timezone: cfg.timezone }),
       (app) => activationRoutes(app, { db, online: deviceOnline, telemetry: d.telemetry.query }),
       (app) => importRoutes(app, { db, onDeviceChanged: (id) => d.pipeline.registry.invalidate(id) }),
       (app) => dashboardRoutes(app, { mapTileUrl: cfg.mapTileUrl, mapTileAttribution: cfg.mapTileAttribution, timezone: cfg.timezone, wrapUpS: cfg.wrapUpS }),

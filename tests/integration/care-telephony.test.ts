@@ -1,8 +1,8 @@
 /**
  * Welfare calls (平安呼叫, issue 22) through the gateway and telephony, on the simulator and (TEST_ARI_URL) the real
  * Asterisk: the elder answers with 1 (the run is ok, no alarm); with 2 (a help_requested P2 alarm, the call and its
- * recording belong to it); busy and then silent (retries as jobs, then welfare_check_failed with both attempts on its
- * timeline). Each attempt is run the way its job runs it, with the clock given.
+ * recording belong to it); no answer, busy and then silent (retries as jobs, then welfare_check_failed with every
+ * attempt on its timeline). Each attempt is run the way its job runs it, with the clock given.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
@@ -26,6 +26,7 @@ for (const target of targets()) {
       app = await startTestApp({}, {
         TELEPHONY: 'ari', ARI_URL: t.url, ARI_USERNAME: t.username, ARI_PASSWORD: t.password, ARI_APP: t.inboundApp,
         ARI_TRUNK_TEMPLATE: t.trunkTemplate, ARI_AGENT_TEMPLATE: t.agentTemplate, RED_LINE_DID: t.lines.red, GREEN_LINE_DID: t.lines.green,
+        CARE_RING_TIMEOUT_S: '5',
       });
       admin = await login(app);
       await until(() => app.health.report().then((h) => h.parts.telephony?.state === 'up'), 30_000);
@@ -78,20 +79,24 @@ for (const target of targets()) {
       expect(detail.json().calls.map((c: { flow: string }) => c.flow)).toContain('welfare');
     }, 90_000);
 
-    it('busy, then no key: one retry as a job, then welfare_check_failed with both attempts on its timeline', async () => {
-      const { runId } = await runFor('周玉梅', t.numbers.busy, { retries: 1, retryIntervalMin: 1 });
+    it('no answer, busy, then no key: retries as jobs, then welfare_check_failed with every attempt on its timeline', async () => {
+      const { runId } = await runFor('周玉梅', t.numbers.noAnswer, { retries: 2, retryIntervalMin: 1 });
+      const phone = (n: string) => q(`UPDATE elders SET phone = $2 WHERE id = (SELECT elder_id FROM care_runs WHERE id = $1)`, [runId, n]);
       await app.care.attempt({ runId, n: 1 }, new Date('2027-03-01T01:00:01Z'));
       const first = await settled(runId, ['retry_wait', 'failed', 'ok']);
       expect(first.state).toBe('retry_wait');
-      expect(first.attempts[0].outcome).toBe('busy');
-      // the elder's phone is answered now, but nobody presses a key
-      await q(`UPDATE elders SET phone = $2 WHERE id = (SELECT elder_id FROM care_runs WHERE id = $1)`, [runId, t.numbers.silent]);
+      expect(first.attempts[0].outcome).toBe('no_answer'); // rang CARE_RING_TIMEOUT_S
+      await phone(t.numbers.busy);
       await app.care.attempt({ runId, n: 2 }, new Date('2027-03-01T01:01:30Z'));
+      await until(async () => (await run(runId)).attempts.length === 2 && (await run(runId)).state === 'retry_wait', 60_000);
+      // the phone is answered now, but nobody presses a key
+      await phone(t.numbers.silent);
+      await app.care.attempt({ runId, n: 3 }, new Date('2027-03-01T01:03:00Z'));
       const r = await settled(runId, ['failed', 'ok', 'help']);
       expect(r.state).toBe('failed');
-      expect(r.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['busy', 'no_key']);
+      expect(r.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['no_answer', 'busy', 'no_key']);
       const events = await q(`SELECT detail FROM alarm_events WHERE alarm_id = $1 AND action = 'care_attempt' ORDER BY id`, [r.alarm_id]);
-      expect(events.map((e) => e.detail.outcome)).toEqual(['busy', 'no_key']);
+      expect(events.map((e) => e.detail.outcome)).toEqual(['no_answer', 'busy', 'no_key']);
       expect((await q(`SELECT kind FROM alarms WHERE id = $1`, [r.alarm_id]))[0]!.kind).toBe('welfare_check_failed');
     }, 120_000);
   });

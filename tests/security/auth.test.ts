@@ -118,6 +118,9 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   // the responder's page: the one-time link is the credential (tests/integration/responder.test.ts)
   'GET /api/responder/:token': 'public',
   'POST /api/responder/:token/:step': 'public',
+  // reports (issue 23): agents get only the agents report, their own row (403 for the others, inside the handler)
+  'GET /api/reports/:report': STAFF,
+  'GET /api/reports/:report/export': STAFF,
   // care programmes (issue 22)
   'GET /api/elders/:id/care-schedules': STAFF,
   'POST /api/elders/:id/care-schedules': LEAD,
