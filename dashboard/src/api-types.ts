@@ -5010,6 +5010,153 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/{report}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A report (统计报表): alarms, answering, agents, calls, work-orders or devices, over local dates
+         * @description Supervisors and admins: every report. Agents: the agents report, their own row only; other reports 403. Devices is a snapshot of now (the range does not apply).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    agentId?: number;
+                    /** @description the elder's area (片区/社区) */
+                    area?: string;
+                    /** @description yyyy-mm-dd, local date of the centre: the first, included (default: the 1st of this month) */
+                    from?: string;
+                    groupBy?: "day" | "week" | "month";
+                    kind?: "sos" | "fall" | "one_key_emergency" | "medical" | "fire" | "smoke" | "gas" | "geofence_exit" | "vitals_abnormal" | "inactivity" | "help_requested" | "welfare_check_failed" | "removed" | "power_cut" | "tamper" | "device_clone_suspected" | "device_silent" | "test_missed" | "low_battery" | "receiver_silent" | "one_key_service";
+                    priority?: number;
+                    /** @description devices: silent when not heard from for this many hours */
+                    silentH?: number;
+                    /** @description yyyy-mm-dd, local date of the centre: the last, included (default: the last day of this month) */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    report: "alarms" | "answering" | "agents" | "calls" | "work-orders" | "devices";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description the table: every row has these keys */
+                            columns: {
+                                en: string;
+                                key: string;
+                                zh: string;
+                            }[];
+                            falseAlarmsByDevice?: {
+                                [key: string]: (never | null) | boolean | number | string;
+                            }[];
+                            falseAlarmsByElder?: {
+                                [key: string]: (never | null) | boolean | number | string;
+                            }[];
+                            filters: {
+                                agentId?: number;
+                                area?: string;
+                                kind?: string;
+                                priority?: number;
+                            };
+                            from: string;
+                            /** Format: date-time */
+                            generatedAt: string;
+                            groupBy: string;
+                            heatmap?: {
+                                count: number;
+                                hour: number;
+                                /** @description 1 = Monday … 7 = Sunday */
+                                weekday: number;
+                            }[];
+                            report: string;
+                            rows: {
+                                [key: string]: (never | null) | boolean | number | string;
+                            }[];
+                            silentH?: number;
+                            targets?: {
+                                rate60: number;
+                                rate180: number;
+                            };
+                            timezone: string;
+                            to: string;
+                            totals: {
+                                [key: string]: (never | null) | boolean | number | string;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/{report}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A report as .xlsx or .csv (UTF-8 with BOM): one sheet, zh-CN and English headers, the rows then the totals */
+        get: {
+            parameters: {
+                query?: {
+                    agentId?: number;
+                    /** @description the elder's area (片区/社区) */
+                    area?: string;
+                    format?: "xlsx" | "csv";
+                    /** @description yyyy-mm-dd, local date of the centre: the first, included (default: the 1st of this month) */
+                    from?: string;
+                    groupBy?: "day" | "week" | "month";
+                    kind?: "sos" | "fall" | "one_key_emergency" | "medical" | "fire" | "smoke" | "gas" | "geofence_exit" | "vitals_abnormal" | "inactivity" | "help_requested" | "welfare_check_failed" | "removed" | "power_cut" | "tamper" | "device_clone_suspected" | "device_silent" | "test_missed" | "low_battery" | "receiver_silent" | "one_key_service";
+                    priority?: number;
+                    /** @description devices: silent when not heard from for this many hours */
+                    silentH?: number;
+                    /** @description yyyy-mm-dd, local date of the centre: the last, included (default: the last day of this month) */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    report: "alarms" | "answering" | "agents" | "calls" | "work-orders" | "devices";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/responder/{token}": {
         parameters: {
             query?: never;

@@ -173,7 +173,8 @@ export const AGENT_STATES = ['ready', 'not_ready', 'away', 'wrap_up', 'on_call',
  * Per agent: alarms handled (owned, first raised in the range, with the alarm filters), calls talked on (their own
  * legs, party 'agent', answered) with the talk time (answered → ended), and the time in each state from
  * agent_state_history, each interval clipped to the range and to `now` (an open interval runs until now).
- * Agents (role agent) are listed even with nothing to show; other users when they have figures.
+ * Agents (role agent, not disabled) are listed even with nothing to show; other users when they have figures.
+ * A range in the future is empty (clipped to now).
  */
 export async function agentsReport(c: Queryable, f: ReportFilter): Promise<Row[]> {
   const p = new Params(f);
@@ -182,14 +183,15 @@ export async function agentsReport(c: Queryable, f: ReportFilter): Promise<Row[]
   const stateCols = AGENT_STATES.map((s) => `${secs(`COALESCE(sum(s) FILTER (WHERE state = '${s}'), 0)`)} AS ${s}_s`).join(',\n            ');
   return rows(
     c,
-    `WITH r AS (SELECT ${p.lo} AS lo, LEAST(${p.hi}, ${p.now}) AS hi),
+    `WITH r0 AS (SELECT ${p.lo} AS lo, LEAST(${p.hi}, ${p.now}) AS hi),
+     r AS (SELECT lo, GREATEST(lo, hi) AS hi FROM r0),
      al AS (SELECT a.owner_id AS user_id, count(*)::int AS alarms FROM alarms a LEFT JOIN elders e ON e.id = a.elder_id
-             WHERE ${where} AND a.owner_id IS NOT NULL GROUP BY 1),
+             WHERE ${where} AND a.owner_id IS NOT NULL${one ? ` AND a.owner_id = ${one}` : ''} GROUP BY 1),
      ca AS (SELECT c.agent_id AS user_id, count(*)::int AS calls, COALESCE(sum(extract(epoch FROM c.ended_at - c.answered_at)) FILTER (WHERE c.ended_at IS NOT NULL), 0) AS talk_s
-              FROM calls c WHERE ${p.inRange('c.created_at')} AND c.party = 'agent' AND c.agent_id IS NOT NULL AND c.answered_at IS NOT NULL GROUP BY 1),
+              FROM calls c WHERE ${p.inRange('c.created_at')} AND c.party = 'agent' AND c.agent_id IS NOT NULL${one ? ` AND c.agent_id = ${one}` : ''} AND c.answered_at IS NOT NULL GROUP BY 1),
      st AS (SELECT h.user_id, h.state, extract(epoch FROM LEAST(COALESCE(h.ended_at, ${p.now}), r.hi) - GREATEST(h.started_at, r.lo)) AS s
               FROM agent_state_history h, r
-             WHERE h.started_at < r.hi AND COALESCE(h.ended_at, ${p.now}) > r.lo),
+             WHERE tstzrange(h.started_at, h.ended_at) && tstzrange(r.lo, r.hi) AND h.started_at < r.hi AND COALESCE(h.ended_at, ${p.now}) > r.lo${one ? ` AND h.user_id = ${one}` : ''}),
      sp AS (SELECT user_id, ${secs('sum(s)')} AS signed_in_s,
             ${stateCols}
               FROM st GROUP BY user_id)
@@ -198,7 +200,7 @@ export async function agentsReport(c: Queryable, f: ReportFilter): Promise<Row[]
             COALESCE(sp.signed_in_s, 0) AS signed_in_s,
             ${AGENT_STATES.map((s) => `COALESCE(sp.${s}_s, 0) AS ${s}_s`).join(', ')}
        FROM users u LEFT JOIN al ON al.user_id = u.id LEFT JOIN ca ON ca.user_id = u.id LEFT JOIN sp ON sp.user_id = u.id
-      WHERE (u.role = 'agent' OR al.user_id IS NOT NULL OR ca.user_id IS NOT NULL OR sp.user_id IS NOT NULL)
+      WHERE ((u.role = 'agent' AND NOT u.disabled) OR al.user_id IS NOT NULL OR ca.user_id IS NOT NULL OR sp.user_id IS NOT NULL)
             ${one ? `AND u.id = ${one}` : ''}
       ORDER BY u.id`,
     p.values,

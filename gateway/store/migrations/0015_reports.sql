@@ -12,9 +12,10 @@ CREATE TABLE agent_state_history (
   ended_at    timestamptz,
   CHECK (ended_at IS NULL OR ended_at >= started_at)
 );
--- Intervals overlapping a range: started before its end, per agent or for all.
+-- Intervals overlapping a range (an open one runs on: its range has no upper bound); one agent's, oldest first;
+-- the agent's open interval, which the next change closes.
+CREATE INDEX agent_state_history_span_idx ON agent_state_history USING gist (tstzrange(started_at, ended_at));
 CREATE INDEX agent_state_history_user_idx ON agent_state_history (user_id, started_at);
-CREATE INDEX agent_state_history_started_idx ON agent_state_history (started_at);
 CREATE INDEX agent_state_history_open_idx ON agent_state_history (user_id) WHERE ended_at IS NULL;
 
 CREATE INDEX alarms_first_at_idx ON alarms (first_at);
