@@ -46,7 +46,10 @@ export async function getSms(c: Queryable, id: number): Promise<SmsMessage | und
 /** A state change; `sent` adds the transport's part ids. Answers the row, or undefined for an unknown id. */
 export async function setSmsState(c: Queryable, id: number, state: string, o: { reason?: string | null; parts?: number; messageIds?: string[] } = {}): Promise<SmsMessage | undefined> {
   const r = await c.query(
-    `UPDATE sms_messages SET state = $2, reason = COALESCE($3, reason), parts = COALESCE($4, parts), message_ids = COALESCE($5, message_ids), updated_at = now()
+    // A receipt may be handled before the send's own "submitted" is written (the SMSC answers in milliseconds, the
+    // process may be busy): "submitted" never overwrites what a receipt already said.
+    `UPDATE sms_messages SET state = CASE WHEN $2 = 'submitted' AND state NOT IN ('queued', 'held') THEN state ELSE $2 END,
+            reason = COALESCE($3, reason), parts = COALESCE($4, parts), message_ids = COALESCE($5, message_ids), updated_at = now()
       WHERE id = $1 RETURNING *`,
     [id, state, o.reason ?? null, o.parts ?? null, o.messageIds ?? null],
   );

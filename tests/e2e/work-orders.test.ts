@@ -16,6 +16,7 @@ import { SimulatedSmsc, type MessageSeen } from '../../simulators/smsc/smsc.ts';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
 import { setResponderLinkExpiry } from '../../gateway/store/responder-links.js';
 import { ADMIN_PASSWORD, login, startTestApp } from '../helpers/app.js';
+import { until } from '../helpers/until.js';
 import { clickMap, noMarkup, ensureDashboardBuilt, findChromium, launchChromium, Windows, ARTIFACTS, PASSWORD, PHONE, SOON } from '../helpers/browser.js';
 
 const CHROMIUM = findChromium();
@@ -188,6 +189,9 @@ describe.skipIf(!CHROMIUM)('issue 21 in Chromium: work orders from the elder fil
     // her steps carry her name, and say they came from her page
     await detail.locator('[data-testid=order-event][data-action=accept]', { hasText: '李护士' }).waitFor(SOON);
     // the agent sees the SMS on the order, delivered (the SMSC's receipt)
+    await until(async () => (await app.db.query(`SELECT state FROM sms_messages WHERE number = '13700137021'`)).rows[0]?.state === 'delivered', 20_000).catch(async (e: unknown) => {
+      throw new Error(`the nurse's SMS is not delivered in the database: ${JSON.stringify((await app.db.query('SELECT id, state, parts, message_ids, reason FROM sms_messages')).rows)} ${String(e)}`);
+    });
     await detail.locator('[data-testid=order-sms-row][data-direction=out][data-state=delivered]', { hasText: '13700137021' }).waitFor(SOON);
     expect(await detail.locator('[data-testid=order-sms-row][data-state=delivered]').innerText()).not.toContain('送达 (000)'); // err:000 is no error
     await nurse.screenshot({ path: join(ARTIFACTS, 'orders-responder-done.png') });

@@ -144,6 +144,15 @@ describe('SMS through the gateway', () => {
     }
   });
 
+  it('a receipt handled before the send wrote "submitted" is not undone by it', async () => {
+    const { insertSms, setSmsState } = await import('../../gateway/store/sms.js');
+    const m = await insertSms(app.db, { direction: 'out', number: '13900139001', body: '测试', state: 'queued' });
+    await setSmsState(app.db, m.id, 'delivered');
+    const after = await setSmsState(app.db, m.id, 'submitted', { parts: 2, messageIds: ['A', 'B'] });
+    expect(after).toMatchObject({ state: 'delivered', parts: 2, messageIds: ['A', 'B'] });
+    expect((await setSmsState(app.db, (await insertSms(app.db, { direction: 'out', number: '13900139001', body: '测试', state: 'queued' })).id, 'submitted'))!.state).toBe('submitted');
+  });
+
   it('numbers and quiet hours as people write them', () => {
     expect(['+8613800138000', '8613800138000', '138 0013 8000', '13800138000'].map(nationalNumber)).toEqual(Array(4).fill('13800138000'));
     expect(parseQuietHours('22:00-07:00')).toEqual({ from: '22:00', to: '07:00' });
