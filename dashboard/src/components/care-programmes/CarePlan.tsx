@@ -10,6 +10,7 @@ import { ConfirmDialog } from '../Dialogs';
 import { LongText } from '../LongText';
 import { RunsTable } from './RunsTable';
 import { ScheduleForm } from './ScheduleForm';
+import { LoadState } from '../LoadState';
 
 export function CarePlan({ elderId, editable }: { elderId: number; editable: boolean }) {
   const [list, setList] = useState<CareSchedule[] | null>(null);
@@ -72,17 +73,7 @@ export function CarePlan({ elderId, editable }: { elderId: number; editable: boo
           </button>
         )}
       </div>
-      {error && (
-        <p class="form-error" role="alert" data-testid="care-plan-error">
-          {error}
-        </p>
-      )}
-      {!list && !error && <p class="muted">{t('common.loading')}</p>}
-      {list && list.length === 0 && (
-        <p class="muted empty" data-testid="care-schedules-empty">
-          {t('care.plan.empty')}
-        </p>
-      )}
+      <LoadState error={error} loaded={!!list} empty={list?.length === 0} emptyText={t('care.plan.empty')} testid="care-schedules" />
       {list && list.length > 0 && (
         <div class="table-wrap care-plan-table">
           <table class="table care-table" data-testid="care-schedules">

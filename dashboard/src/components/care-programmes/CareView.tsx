@@ -14,6 +14,7 @@ import { CarePlan } from './CarePlan';
 import { CareReportPanel } from './CareReport';
 import { DueTasks } from './DueTasks';
 import { RunsTable } from './RunsTable';
+import { LoadState } from '../LoadState';
 
 type Tab = 'today' | 'plans' | 'report';
 
@@ -102,17 +103,7 @@ function TodayRuns() {
           {t('orders.refresh')}
         </button>
       </div>
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      {!runs && !error && <p class="muted">{t('common.loading')}</p>}
-      {runs && shown.length === 0 && (
-        <p class="muted empty" data-testid="care-runs-empty">
-          {t('care.runs.empty')}
-        </p>
-      )}
+      <LoadState error={error} loaded={!!runs} empty={shown.length === 0} emptyText={t('care.runs.empty')} testid="care-runs" />
       {shown.length > 0 && <RunsTable runs={shown} />}
     </section>
   );

@@ -14,6 +14,7 @@ import { ElderPicker } from '../devices/ElderPicker';
 import { PhoneIcon } from '../icons';
 import { LongText } from '../LongText';
 import { OrderModal, Tail } from '../orders/OrderDialogs';
+import { LoadState } from '../LoadState';
 
 const byDue = (a: CareTask, b: CareTask) => a.dueDate.localeCompare(b.dueDate) || a.id - b.id;
 
@@ -72,17 +73,7 @@ export function DueTasks() {
           + {t('care.task.new')}
         </button>
       </div>
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      {!items && !error && <p class="muted">{t('common.loading')}</p>}
-      {items && open.length === 0 && (
-        <p class="muted empty" data-testid="care-tasks-empty">
-          {t('care.due.empty')}
-        </p>
-      )}
+      <LoadState error={error} loaded={!!items} empty={open.length === 0} emptyText={t('care.due.empty')} testid="care-tasks" />
       {open.length > 0 && <TaskTable tasks={open} today={today} onDone={setDoing} testid="care-tasks-open" />}
       {done.length > 0 && (
         <>
