@@ -15,7 +15,7 @@ import { addEvent } from '../store/alarms.js';
 import { linkFlowToAlarm } from '../store/calls.js';
 import {
   activeSchedules, checkedInOn, deleteSchedule, deviceActiveSince, dropFutureRuns, eldersWithBirthDates, finishTask, getRun, getSchedule, getTask, insertCheckin, insertRun,
-  insertSchedule, insertTask, listHolidays, pendingRunsOf, staleCallingRuns, updateRun, updateSchedule, type CareAttempt, type CareRun, type CareScheduleRow, type CareTask,
+  insertSchedule, insertTask, listHolidays, listSchedules, pendingRunsOf, staleCallingRuns, updateRun, updateSchedule, type CareAttempt, type CareRun, type CareScheduleRow, type CareTask,
   type ScheduleFields,
 } from '../store/care.js';
 import { audit } from '../store/audit.js';
@@ -205,7 +205,7 @@ export class CareService {
    * it is a check-in, not a service request).
    */
   async checkin(elderId: number, source: string, deviceId: number | null, at = new Date()): Promise<boolean> {
-    const schedules = (await activeSchedules(this.db)).filter((s) => s.elderId === elderId && s.kind === 'welfare_call');
+    const schedules = (await listSchedules(this.db, elderId)).filter((s) => s.active && s.kind === 'welfare_call');
     const windowed = schedules.some((s) => s.checkinWindow && inWindow(s.checkinWindow, at, this.o.timeZone));
     if (source !== 'agent' && !windowed) return false;
     const date = localDate(at, this.o.timeZone);
