@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import type { SmsService } from '../notify/sms-service.js';
 import { addEvent } from '../store/alarms.js';
 import { linkFlowToAlarm } from '../store/calls.js';
+import { listSms } from '../store/sms.js';
 import {
   activeSchedules, checkedInOn, deleteSchedule, deviceActiveSince, dropFutureRuns, eldersWithBirthDates, finishTask, getRun, getSchedule, getTask, insertCheckin, insertRun,
   insertSchedule, insertTask, listHolidays, listSchedules, pendingRunsOf, staleCallingRuns, updateRun, updateSchedule, type CareAttempt, type CareRun, type CareScheduleRow, type CareTask,
@@ -326,6 +327,16 @@ export class CareService {
       [],
     );
     if (!alarm) throw new Error(`care run ${run.id}: ${kind} not committed`);
+    // the family is texted before the run is marked ended, so an ended run has its SMS stored; a pass after a crash
+    // finds the messages already stored for this alarm and adds none
+    if (final === 'failed' && this.o.sms) {
+      const elder = await getElder(this.db, run.elderId);
+      const sent = new Set((await listSms(this.db, { alarmId: alarm.id, limit: 200 })).filter((m) => m.template === 'welfare_failed').map((m) => m.contactId));
+      for (const ct of await listContacts(this.db, run.elderId)) {
+        if (!ct.maySms || !ct.phone || sent.has(ct.id)) continue;
+        await this.o.sms.send('welfare_failed', { elder: elder?.name ?? '' }, { number: ct.phone, priority: 2, public: true, alarmId: alarm.id, elderId: run.elderId, contactId: ct.id }).catch((e: unknown) => this.o.log.warn({ err: e }, 'welfare SMS not stored'));
+      }
+    }
     // the run ends with its alarm, once: a second pass (after a crash) finds it ended and adds nothing
     const updated = await tx(this.db, async (c) => {
       const cur = await getRun(c, run.id, true);
@@ -337,13 +348,6 @@ export class CareService {
       return updateRun(c, run.id, { state: final, alarmId: alarm.id });
     });
     if (!updated) return (await getRun(this.db, run.id)) ?? run;
-    if (final === 'failed' && this.o.sms) {
-      const elder = await getElder(this.db, run.elderId);
-      for (const ct of await listContacts(this.db, run.elderId)) {
-        if (!ct.maySms || !ct.phone) continue;
-        await this.o.sms.send('welfare_failed', { elder: elder?.name ?? '' }, { number: ct.phone, priority: 2, public: true, alarmId: alarm.id, elderId: run.elderId, contactId: ct.id }).catch((e: unknown) => this.o.log.warn({ err: e }, 'welfare SMS not stored'));
-      }
-    }
     return updated;
   }
 
