@@ -5,6 +5,7 @@
  *   npm run admin -- reset-password USERNAME --password PW   # or sets the one given (at least 8 characters)
  *   printf %s "$NEW_PW" | npm run admin -- reset-password USERNAME --password-stdin
  *   npm run admin -- users                                   # who can log in, with their roles
+ *   npm run admin -- add-user USERNAME --role wallboard      # a new user (a random password printed once), e.g. the wall's kiosk
  *
  * It reaches the database the server uses: DATABASE_URL when set, otherwise the embedded PostgreSQL in DATA_DIR (the
  * running server's, over its loopback port and DATA_DIR/pg.password; when no server runs, it starts the cluster for
@@ -20,14 +21,17 @@ import { hashPassword } from './passwords.js';
 import { redactUrl } from './redact.js';
 import { audit } from './store/audit.js';
 import { createPool, ping, type Db } from './store/db.js';
-import { deleteUserSessions, getUserWithHash, listUsers, updateUser } from './store/users.js';
+import { ROLES, createUser, deleteUserSessions, getUserWithHash, listUsers, updateUser, type Role } from './store/users.js';
 
 const USAGE = `usage: npm run admin -- reset-password USERNAME [--password PW | --password-stdin]
        npm run admin -- users
+       npm run admin -- add-user USERNAME --role ROLE [--name NAME] [--password PW | --password-stdin]
        npm run admin -- --help
   reset-password  gives USERNAME a new password (a random one is printed once; --password PW or --password-stdin
                   sets yours, at least 8 characters), ends every session of the user and writes audit_log.
   users           lists the users (id, username, role, disabled).
+  add-user        creates a user with ROLE (agent, supervisor, installer, admin, or wallboard: the wall screen's
+                  kiosk account) and a random password printed once, or yours; writes audit_log.
   The database is DATABASE_URL, or the embedded PostgreSQL in DATA_DIR (default ./data): the running server's, or
   started for the moment when no server runs. Use the same DATA_DIR / DATABASE_URL / EMBEDDED_PG_PORT as the server.`;
 
@@ -42,6 +46,8 @@ function parse(argv: string[]) {
       options: {
         password: { type: 'string' },
         'password-stdin': { type: 'boolean', default: false },
+        role: { type: 'string' },
+        name: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: true,
@@ -112,6 +118,14 @@ async function resetPassword(db: Db, username: string, given: string | undefined
   console.log(`${sessions} session${sessions === 1 ? '' : 's'} ended${user.disabled ? `; note: ${user.username} is disabled (an admin can enable it: PATCH /api/users/${user.id} {"disabled":false})` : ''}`);
 }
 
+async function addUser(db: Db, username: string, role: Role, name: string | undefined, given: string | undefined): Promise<void> {
+  if (await getUserWithHash(db, username)) throw new Error(`user ${JSON.stringify(username)} exists already (reset-password gives it a new password)`);
+  const password = given ?? randomBytes(12).toString('base64url');
+  const user = await createUser(db, { username, role, displayName: name?.slice(0, 64), passwordHash: await hashPassword(password) });
+  await audit(db, ACTOR, 'user_create', `user:${user.id}`, { role, via: 'admin-cli' });
+  console.log(given === undefined ? `new user ${username} (${role}), password: ${password}` : `new user ${username} (${role}) created`);
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv);
   if (values.help) {
@@ -120,7 +134,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const [command, ...rest] = positionals;
   if (!command) throw new UsageError('a command is needed');
-  if (command !== 'reset-password' && command !== 'users') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  if (command !== 'reset-password' && command !== 'users' && command !== 'add-user') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  if (command !== 'add-user' && (values.role !== undefined || values.name !== undefined)) throw new UsageError('--role and --name are for add-user');
+  if (command === 'add-user') {
+    if (rest.length !== 1 || !/^[A-Za-z0-9_.-]{2,32}$/.test(rest[0]!)) throw new UsageError('add-user needs one USERNAME (2 to 32 of A-Z a-z 0-9 _ . -)');
+    if (!ROLES.includes(values.role as Role)) throw new UsageError(`add-user needs --role, one of ${ROLES.join(', ')}`);
+    if (values.password !== undefined && values['password-stdin']) throw new UsageError('--password and --password-stdin exclude each other');
+  }
   if (command === 'users' && (rest.length || values.password !== undefined || values['password-stdin'])) throw new UsageError('users takes no arguments');
   if (command === 'reset-password') {
     if (rest.length !== 1) throw new UsageError('reset-password needs exactly one USERNAME');
@@ -141,6 +161,8 @@ async function main(argv: string[]): Promise<number> {
     console.error(`database: ${conn.where}`);
     if (command === 'users') {
       for (const u of await listUsers(conn.db)) console.log(`${u.id}\t${u.username}\t${u.role}${u.disabled ? '\tdisabled' : ''}`);
+    } else if (command === 'add-user') {
+      await addUser(conn.db, rest[0]!, values.role as Role, values.name, given);
     } else {
       await resetPassword(conn.db, rest[0]!, given);
     }

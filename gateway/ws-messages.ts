@@ -172,10 +172,32 @@ export interface CareTaskMessage {
   task: Record<string, unknown>;
 }
 
+/** To the wallboard kiosk (大屏) instead of the rows it may not see: something changed, reload GET /api/wallboard. */
+export interface WallboardNudgeMessage {
+  type: 'wallboard';
+  topic: 'alarm' | 'agent' | 'call' | 'resync';
+  /** topic alarm: the alarm as GET /api/wallboard shows it (name masked, position rounded), so it is on the wall at once */
+  alarm?: WallAlarm;
+}
+
+/** An alarm row on the wallboard: no phone, no address, the elder's name masked (张*兰), the position rounded. */
+export interface WallAlarm {
+  id: number;
+  kind: string;
+  priority: number;
+  state: string;
+  firstAt: string;
+  elderName: string | null;
+  area: string;
+  ownerName: string | null;
+  lat: number | null;
+  lon: number | null;
+}
+
 export type HotlineWsMessage = IncomingCallMessage | HotlineMissedMessage | HotlineAnsweredMessage | HotlineDoneMessage;
 
 /** Everything sent through bus `ws.push` (some dashboards only); the WebSocket adds seq and at. */
-export type PushMessage = HotlineWsMessage | QueueAlertMessage | CallbackRequestMessage | CallActionMessage | WorkOrderMessage | SmsStateMessage | CareRunMessage | CareTaskMessage;
+export type PushMessage = HotlineWsMessage | QueueAlertMessage | CallbackRequestMessage | CallActionMessage | WorkOrderMessage | SmsStateMessage | CareRunMessage | CareTaskMessage | WallboardNudgeMessage;
 
 /** Wire form of a row: Dates become ISO strings, as JSON.stringify sends them. */
 export type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };

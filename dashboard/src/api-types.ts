@@ -36,7 +36,7 @@ export interface paths {
                             /** @description why the system set this state: 置忙 after a missed hotline call (no_answer, busy, rejected, failed) */
                             reason?: string | null;
                             /** @enum {string} */
-                            role: "agent" | "supervisor" | "installer" | "admin";
+                            role: "agent" | "supervisor" | "installer" | "admin" | "wallboard";
                             signedIn: boolean;
                             /** Format: date-time */
                             since?: string;
@@ -1042,6 +1042,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit log (审计日志), admins only: who did what, when, from where; newest first, paged */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description actions starting with this */
+                    action?: string;
+                    /** @description the actor as stored: user:12, system, staff:3, anonymous … */
+                    actor?: string;
+                    /** @description nextCursor of the page before */
+                    cursor?: string;
+                    /** @description start (default: 366 days before "to"): yyyy-mm-dd (a local date of the centre; "to" is included) or an ISO date-time ("to" is excluded) */
+                    from?: string;
+                    ip?: string;
+                    limit?: number;
+                    /** @description the target as stored: alarm:12, user:3 … */
+                    target?: string;
+                    /** @description end (default: now): yyyy-mm-dd (a local date of the centre; "to" is included) or an ISO date-time ("to" is excluded) */
+                    to?: string;
+                    /** @description a console user's username */
+                    username?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            from: string;
+                            items: {
+                                action: string;
+                                actor: string;
+                                /** Format: date-time */
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                                displayName: string | null;
+                                id: number;
+                                /** @description the client address of the HTTP request behind the action; null for device and system actions */
+                                ip: string | null;
+                                target: string | null;
+                                userAgent: string | null;
+                                userId: number | null;
+                                username: string | null;
+                            }[];
+                            /** @description pass as cursor for the next page; null on the last */
+                            nextCursor: string | null;
+                            /**
+                             * Format: date-time
+                             * @description excluded
+                             */
+                            to: string;
+                            /** @description rows matching the search, every page together */
+                            total: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -1156,7 +1238,7 @@ export interface paths {
                                  */
                                 lastLoginAt?: string | null;
                                 /** @enum {string} */
-                                role: "agent" | "supervisor" | "installer" | "admin";
+                                role: "agent" | "supervisor" | "installer" | "admin" | "wallboard";
                                 username: string;
                             } & {
                                 [key: string]: unknown;
@@ -4640,6 +4722,159 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/elders/{id}/vitals/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An elder's vital signs per time bucket over 24 h, 7 d or 30 d, with the elder's alarm thresholds */
+        get: {
+            parameters: {
+                query: {
+                    range: "24h" | "7d" | "30d";
+                    /** @description end of the window, ISO 8601; default now */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description oldest first, only buckets with readings; steps is a daily counter: chart its max */
+                            buckets: {
+                                fields: {
+                                    diastolic?: {
+                                        avg: number;
+                                        count: number;
+                                        max: number;
+                                        min: number;
+                                    };
+                                    heartRate?: {
+                                        avg: number;
+                                        count: number;
+                                        max: number;
+                                        min: number;
+                                    };
+                                    spo2?: {
+                                        avg: number;
+                                        count: number;
+                                        max: number;
+                                        min: number;
+                                    };
+                                    steps?: {
+                                        avg: number;
+                                        count: number;
+                                        max: number;
+                                        min: number;
+                                    };
+                                    systolic?: {
+                                        avg: number;
+                                        count: number;
+                                        max: number;
+                                        min: number;
+                                    };
+                                    temperature?: {
+                                        avg: number;
+                                        count: number;
+                                        max: number;
+                                        min: number;
+                                    };
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description the bucket's start
+                                 */
+                                time: string;
+                            }[];
+                            /** @description bucket width, seconds */
+                            everyS: number;
+                            /** Format: date-time */
+                            from: string;
+                            latest: {
+                                diastolic?: {
+                                    /** Format: date-time */
+                                    time: string;
+                                    value: number;
+                                };
+                                heartRate?: {
+                                    /** Format: date-time */
+                                    time: string;
+                                    value: number;
+                                };
+                                spo2?: {
+                                    /** Format: date-time */
+                                    time: string;
+                                    value: number;
+                                };
+                                steps?: {
+                                    /** Format: date-time */
+                                    time: string;
+                                    value: number;
+                                };
+                                systolic?: {
+                                    /** Format: date-time */
+                                    time: string;
+                                    value: number;
+                                };
+                                temperature?: {
+                                    /** Format: date-time */
+                                    time: string;
+                                    value: number;
+                                };
+                            };
+                            range: string;
+                            /** @description the elder's effective alarm thresholds */
+                            thresholds: {
+                                diastolic?: {
+                                    max?: number;
+                                    min?: number;
+                                };
+                                heartRate?: {
+                                    max?: number;
+                                    min?: number;
+                                };
+                                spo2?: {
+                                    max?: number;
+                                    min?: number;
+                                };
+                                systolic?: {
+                                    max?: number;
+                                    min?: number;
+                                };
+                                temperature?: {
+                                    max?: number;
+                                    min?: number;
+                                };
+                            };
+                            /** @description buckets start at midnight in this zone */
+                            timezone: string;
+                            /** Format: date-time */
+                            to: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/export": {
         parameters: {
             query?: never;
@@ -4667,6 +4902,99 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/history/alarms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alarm history (历史告警): search by range, elder, device, agent, kind, priority, state, outcome, area; newest first, paged */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the agent who owned (accepted) the alarm */
+                    agentId?: number;
+                    /** @description the elder's area (片区/社区) */
+                    area?: string;
+                    /** @description nextCursor of the page before */
+                    cursor?: string;
+                    deviceId?: number;
+                    elderId?: number;
+                    /** @description start (default: 366 days before "to"): yyyy-mm-dd (a local date of the centre; "to" is included) or an ISO date-time ("to" is excluded) */
+                    from?: string;
+                    kind?: "sos" | "fall" | "one_key_emergency" | "medical" | "fire" | "smoke" | "gas" | "geofence_exit" | "vitals_abnormal" | "inactivity" | "help_requested" | "welfare_check_failed" | "removed" | "power_cut" | "tamper" | "device_clone_suspected" | "device_silent" | "test_missed" | "low_battery" | "receiver_silent" | "one_key_service";
+                    limit?: number;
+                    outcome?: "accidental_press" | "elder_ok" | "contact_attended" | "service_dispatched" | "ambulance_120" | "police_110" | "visit_dispatched" | "test";
+                    priority?: number;
+                    /** @description the device's identifier (IMEI, account) or the caller number */
+                    source?: string;
+                    state?: "raised" | "presented" | "accepted" | "in_progress" | "resolved" | "followed_up" | "closed" | "cleared";
+                    /** @description end (default: now): yyyy-mm-dd (a local date of the centre; "to" is included) or an ISO date-time ("to" is excluded) */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            from: string;
+                            items: {
+                                /** Format: date-time */
+                                acceptedAt: string | null;
+                                agentId: number | null;
+                                agentName: string | null;
+                                area: string | null;
+                                /** Format: date-time */
+                                closedAt: string | null;
+                                count: number;
+                                deviceId: number | null;
+                                deviceIdentifier: string | null;
+                                elderId: number | null;
+                                elderName: string | null;
+                                /** Format: date-time */
+                                firstAt: string;
+                                id: number;
+                                kind: string;
+                                outcome: string | null;
+                                priority: number;
+                                /** Format: date-time */
+                                resolvedAt: string | null;
+                                sourceKey: string | null;
+                                state: string;
+                                test: boolean;
+                            }[];
+                            /** @description pass as cursor for the next page; null on the last */
+                            nextCursor: string | null;
+                            /**
+                             * Format: date-time
+                             * @description excluded
+                             */
+                            to: string;
+                            /** @description rows matching the search, every page together */
+                            total: number;
+                        };
+                    };
                 };
             };
         };
@@ -5915,7 +6243,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    role?: "agent" | "supervisor" | "installer" | "admin";
+                    role?: "agent" | "supervisor" | "installer" | "admin" | "wallboard";
                 };
                 header?: never;
                 path?: never;
@@ -5947,7 +6275,7 @@ export interface paths {
                         extension?: string;
                         /** @description at least 8 characters */
                         password: string;
-                        role: "agent" | "supervisor" | "installer" | "admin";
+                        role: "agent" | "supervisor" | "installer" | "admin" | "wallboard";
                         username: string;
                     };
                 };
@@ -5998,7 +6326,7 @@ export interface paths {
                         extension?: string | null;
                         /** @description at least 8 characters */
                         password?: string;
-                        role?: "agent" | "supervisor" | "installer" | "admin";
+                        role?: "agent" | "supervisor" | "installer" | "admin" | "wallboard";
                     };
                 };
             };
@@ -6012,6 +6340,130 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/wallboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The wallboard (大屏): today’s figures, the queue, agents by state, the map layers, devices online */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            agents: {
+                                /** @description signed-in agents per state */
+                                counts: {
+                                    [key: string]: number;
+                                };
+                                list: {
+                                    name: string;
+                                    /** Format: date-time */
+                                    since: string;
+                                    state: string;
+                                    userId: number;
+                                }[];
+                            };
+                            /** Format: date-time */
+                            at: string;
+                            devices: {
+                                online: number;
+                                total: number;
+                            };
+                            /** @description homes per rounded point (~100 m): the density layer; no names */
+                            elders: {
+                                lat: number;
+                                lon: number;
+                                n: number;
+                            }[];
+                            kpi: {
+                                /** @description mean seconds from raised to accepted, today */
+                                avgAnswerS: number | null;
+                                /** @description hotline callers waiting in the queue now */
+                                callsWaiting: number;
+                                decided60: number;
+                                decided180: number;
+                                /** @description unhandled or in hand now */
+                                open: number;
+                                /** @description within / decided (as /api/alarms/stats); null while none is decided */
+                                rate60: number | null;
+                                /** @description within / decided (as /api/alarms/stats); null while none is decided */
+                                rate180: number | null;
+                                target60: number;
+                                target180: number;
+                                /** @description operator alarms today */
+                                total: number;
+                                /** @description not yet taken by anyone */
+                                waiting: number;
+                                within60: number;
+                                within180: number;
+                            };
+                            /** @description today’s last 10 alarms, newest first */
+                            latest: {
+                                /** @description 片区/社区 */
+                                area: string;
+                                /** @description masked: first and last character only (张*兰) */
+                                elderName: string | null;
+                                /** Format: date-time */
+                                firstAt: string;
+                                id: number;
+                                kind: string;
+                                /** @description rounded to 3 decimals (~100 m): the alarm’s own fix, else the elder’s home */
+                                lat: number | null;
+                                lon: number | null;
+                                /** @description the agent who holds it */
+                                ownerName: string | null;
+                                priority: number;
+                                state: string;
+                            }[];
+                            queue: {
+                                /** @description 片区/社区 */
+                                area: string;
+                                /** @description masked: first and last character only (张*兰) */
+                                elderName: string | null;
+                                /** Format: date-time */
+                                firstAt: string;
+                                id: number;
+                                kind: string;
+                                /** @description rounded to 3 decimals (~100 m): the alarm’s own fix, else the elder’s home */
+                                lat: number | null;
+                                lon: number | null;
+                                /** @description the agent who holds it */
+                                ownerName: string | null;
+                                priority: number;
+                                state: string;
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description start of today in the centre's time zone
+                             */
+                            since: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/work-orders": {

@@ -132,19 +132,23 @@ whenUnauthenticated(() => {
 });
 
 async function startSession(user: User): Promise<void> {
-  store.set({ user, view: user.role === 'installer' ? 'activate' : isLead(user) ? 'supervisor' : 'desk' });
+  // The wallboard kiosk (大屏) shows its board only: no desk, no agent state, no calls, no sound.
+  const kiosk = user.role === 'wallboard';
+  store.set({ user, view: kiosk ? 'wallboard' : user.role === 'installer' ? 'activate' : isLead(user) ? 'supervisor' : 'desk' });
   onSoundBlocked((blocked) => store.set({ soundBlocked: blocked }));
   const [config, outcomes] = await Promise.all([
     get<ServerConfig>('/api/config').catch((): Partial<ServerConfig> => ({})),
-    user.role === 'installer' ? {} : get<Record<string, OutcomeInfo>>('/api/alarms/outcomes').catch(() => ({})),
+    user.role === 'installer' || kiosk ? {} : get<Record<string, OutcomeInfo>>('/api/alarms/outcomes').catch(() => ({})),
   ]);
   const tile = import.meta.env.VITE_MAP_TILE_URL as string | undefined;
   store.set({ config: { ...config, mapTileUrl: config.mapTileUrl || tile || '' }, outcomes });
   // Installers get no alarm stream, calls or agent state (issue 15): their view needs none of it.
   if (user.role === 'installer') return;
-  await refreshMe();
-  if (isLead(user)) await refreshAgents();
-  await restoreLiveCalls();
+  if (!kiosk) {
+    await refreshMe();
+    if (isLead(user)) await refreshAgents();
+    await restoreLiveCalls();
+  }
   // The session may have ended while this started (a 401 above): no live stream for it then.
   if (store.get().user?.id !== user.id || live) return;
   live = new Live(wsUrl, {
@@ -167,6 +171,7 @@ async function startSession(user: User): Promise<void> {
   });
   store.set({ connection: 'connecting' });
   live.start();
+  if (kiosk) return;
   sound = new AlarmSound(waitingPriority);
   sound.start();
 }

@@ -63,7 +63,7 @@ export interface State {
   supAlerts: SupAlert[];
   /** the AudioContext is suspended until a click: show the "enable sound" prompt */
   soundBlocked: boolean;
-  view: 'desk' | 'supervisor' | 'calls' | 'orders' | 'care' | 'users' | 'import' | 'elders' | 'devices' | 'activate' | 'account';
+  view: 'desk' | 'supervisor' | 'calls' | 'history' | 'orders' | 'care' | 'reports' | 'users' | 'import' | 'elders' | 'devices' | 'activate' | 'account' | 'wallboard';
   selectedAlarmId: number | null;
   /** why the login shows (the session ended); a key, so it follows a language switch */
   loginNotice: MsgKey | null;

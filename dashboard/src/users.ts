@@ -10,7 +10,7 @@ import type { Role, User } from './types';
 /** GET /api/users declares no response schema: the user as /api/auth/me has it, and when it was made. */
 export type UserRow = User & { createdAt?: string; lastLoginAt?: string | null };
 
-export const ROLE_LIST: readonly Role[] = ['agent', 'supervisor', 'installer', 'admin'];
+export const ROLE_LIST: readonly Role[] = ['agent', 'supervisor', 'installer', 'admin', 'wallboard'];
 export const USERNAME_RE = /^[A-Za-z0-9_.-]{2,32}$/;
 export const EXTENSION_RE = /^[0-9]{2,8}$/;
 export const MIN_PASSWORD = 8;

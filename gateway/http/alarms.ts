@@ -106,7 +106,7 @@ export async function alarmRoutes(app: FastifyInstance, o: { db: Db; actions: Al
 }
 
 /** Midnight today in the centre's time zone. */
-function startOfDay(now: Date, tz: string): Date {
+export function startOfDay(now: Date, tz: string): Date {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(now);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   const sinceMidnight = ((get('hour') * 60 + get('minute')) * 60 + get('second')) * 1000 + now.getMilliseconds();

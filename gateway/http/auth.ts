@@ -57,10 +57,17 @@ function sameToken(a: string, b: string): boolean {
 }
 
 /**
- * Hook factory (use as `onRequest`): the caller must be logged in with one of the roles (admin may do everything).
- * A cookie session must show its CSRF token on anything but GET/HEAD.
+ * Who "any logged-in user" is when a route names no roles: everyone but the wallboard kiosk (大屏), which may call
+ * only the routes that name it (its board, its own session); a screen in a public room must read and change nothing else.
+ */
+const ANY_USER: Role[] = ['agent', 'supervisor', 'installer', 'admin'];
+
+/**
+ * Hook factory (use as `onRequest`): the caller must be logged in with one of the roles (admin may do everything);
+ * no roles = any user but the wallboard. A cookie session must show its CSRF token on anything but GET/HEAD.
  */
 export function requireRole(db: Db, ...roles: Role[]) {
+  const allowed = roles.length ? roles : ANY_USER;
   const hook = async (req: FastifyRequest, _reply: FastifyReply) => {
     const s = sessionOf(req);
     const user = s ? await getSessionUser(db, s.token) : undefined;
@@ -69,14 +76,14 @@ export function requireRole(db: Db, ...roles: Role[]) {
       const sent = req.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !sameToken(sent, csrfOf(s.token))) throw new ApiError(403, 'csrf', 'missing or wrong X-CSRF-Token header (reload the page)');
     }
-    if (roles.length && user.role !== 'admin' && !roles.includes(user.role)) {
-      throw new ApiError(403, 'forbidden', `this needs the role ${roles.join(' or ')}`);
+    if (user.role !== 'admin' && !allowed.includes(user.role)) {
+      throw new ApiError(403, 'forbidden', `this needs the role ${allowed.join(' or ')}`);
     }
     req.user = user;
     req.session = s;
   };
   // Read by the route table (the security tests' role × endpoint matrix): which roles this hook lets in.
-  return Object.assign(hook, { roles: roles.length ? [...new Set<Role>([...roles, 'admin'])] : ['agent', 'supervisor', 'installer', 'admin'] as Role[] });
+  return Object.assign(hook, { roles: [...new Set<Role>([...allowed, 'admin'])] });
 }
 
 /** The roles a route admits, from its onRequest hook; undefined = public. */
@@ -91,8 +98,12 @@ export const actorOf = (req: FastifyRequest) => (req.user ? `user:${req.user.id}
 /** Secure cookies only where the browser reached us over TLS (directly or through a proxy that says so). */
 const overTls = (req: FastifyRequest) => req.protocol === 'https' || req.headers['x-forwarded-proto'] === 'https';
 
+const KIOSK_COOKIE_MS = 365 * 24 * 3600_000;
+
 export async function authRoutes(app: FastifyInstance, o: { db: Db; bus?: Bus; sessionTtlH: number; loginPerMinute?: number }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  // Logout and "who am I" are for every role, the wallboard too; its password and sessions are the admin's to change.
+  const withKiosk = requireRole(o.db, ...ANY_USER, 'wallboard');
   const byUser = new LoginThrottle(3);
   const byAddress = new LoginThrottle(10);
   const tooSoon = (ms: number, reply: FastifyReply) => {
@@ -134,19 +145,23 @@ export async function authRoutes(app: FastifyInstance, o: { db: Db; bus?: Bus; s
         throw new ApiError(401, 'bad_credentials', '用户名或密码错误 / wrong username or password');
       }
       byUser.succeeded(username);
-      const s = await createSession(o.db, u.id, o.sessionTtlH);
+      // The wall's kiosk has no login timeout: its session slides while in use (see createSession).
+      const kiosk = u.role === 'wallboard';
+      const s = await createSession(o.db, u.id, o.sessionTtlH, kiosk);
       const lastLoginAt = await recordLogin(o.db, u.id);
       await audit(o.db, `user:${u.id}`, 'login', `user:${u.id}`);
       const { passwordHash: _h, ...rest } = u;
       const user = { ...rest, lastLoginAt };
       if (req.body.cookie) {
-        reply.setCookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'strict', secure: overTls(req), path: '/', expires: new Date(s.expiresAt) });
+        // A kiosk's cookie outlives the sliding expiry, which the server alone decides; a browser keeps it ≤ 400 days.
+        const expires = kiosk ? new Date(Date.now() + KIOSK_COOKIE_MS) : new Date(s.expiresAt);
+        reply.setCookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'strict', secure: overTls(req), path: '/', expires });
         return { expiresAt: s.expiresAt, user, csrfToken: csrfOf(s.token) };
       }
       return { token: s.token, expiresAt: s.expiresAt, user };
     },
   );
-  r.post('/api/auth/logout', { schema: { tags: ['auth'] }, onRequest: requireRole(o.db) }, async (req, reply) => {
+  r.post('/api/auth/logout', { schema: { tags: ['auth'] }, onRequest: withKiosk }, async (req, reply) => {
     await deleteSession(o.db, req.session!.token);
     o.bus?.emit('session.revoked', { tokenHash: tokenHash(req.session!.token), reason: 'logout' });
     await audit(o.db, actorOf(req), 'logout', actorOf(req));
@@ -213,7 +228,7 @@ export async function authRoutes(app: FastifyInstance, o: { db: Db; bus?: Bus; s
       return reply.status(204).send();
     },
   );
-  r.get('/api/auth/me', { schema: { tags: ['auth'], summary: 'The signed-in user (lastLoginAt: the latest login of the user, usually this session’s own)', response: { 200: Me } }, onRequest: requireRole(o.db) }, async (req) => ({
+  r.get('/api/auth/me', { schema: { tags: ['auth'], summary: 'The signed-in user (lastLoginAt: the latest login of the user, usually this session’s own)', response: { 200: Me } }, onRequest: withKiosk }, async (req) => ({
     user: req.user!, // requireRole: always set here
     ...(req.session?.via === 'cookie' ? { csrfToken: csrfOf(req.session.token) } : {}),
   }));

@@ -20,6 +20,9 @@ import { userRoutes } from './users.js';
 import { stationRoutes } from './stations.js';
 import { workOrderRoutes } from './workorders.js';
 import { smsRoutes } from './sms.js';
+import { wallboardRoutes } from './wallboard.js';
+import { historyRoutes } from './history.js';
+import { requestSourceOf, runInSource, type RequestSource } from '../request-context.js';
 
 export interface HttpDeps {
   db: Db;
@@ -54,6 +57,9 @@ export interface RouteEntry {
 declare module 'fastify' {
   interface FastifyInstance {
     routeTable: RouteEntry[];
+  }
+  interface FastifyReply {
+    requestSource: RequestSource | null;
   }
 }
 
@@ -100,6 +106,13 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
     const h = req.headers.authorization ?? '';
     if (h !== `Bearer ${d.opsToken}`) throw new ApiError(401, 'unauthenticated', 'this needs the OPS_TOKEN as a bearer token');
   };
+  // The audit log's "from where": each request runs in its source (req.ip: the socket's peer; no proxy is trusted).
+  app.decorateReply('requestSource', null);
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.requestSource = requestSourceOf(req.ip, req.headers['user-agent']);
+    runInSource(reply.requestSource, done);
+  });
+  app.addHook('onResponse', async (_req, reply) => void (reply.requestSource && (reply.requestSource.open = false)));
   app.addHook('onRequest', async (req) => {
     if (req.url === '/metrics' || req.url.startsWith('/docs')) await opsGate(req);
   });
@@ -130,6 +143,8 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
   await app.register(smsRoutes, { db: d.db });
   await app.register(workOrderRoutes, { db: d.db, bus: d.bus, timezone: d.timezone, service: d.workOrders });
   await app.register(stationRoutes, { db: d.db });
+  await app.register(wallboardRoutes, { db: d.db, timezone: d.timezone ?? 'Asia/Shanghai', online: d.deviceOnline });
+  await app.register(historyRoutes, { db: d.db, timezone: d.timezone ?? 'Asia/Shanghai' });
   for (const p of d.plugins ?? []) await app.register(p);
   return app;
 }

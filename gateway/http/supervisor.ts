@@ -125,7 +125,7 @@ export async function supervisorRoutes(app: FastifyInstance, o: { db: Db; teleph
     },
     async (req) => {
       const to = await getUser(db, req.body.userId);
-      if (!to || to.disabled || to.role === 'installer') throw new ApiError(400, 'validation', `用户 ${req.body.userId} 不是可接警的坐席 / user ${req.body.userId} is not an agent who can take alarms`, [{ field: 'body/userId', message: 'not an active agent, supervisor or admin' }]);
+      if (!to || to.disabled || to.role === 'installer' || to.role === 'wallboard') throw new ApiError(400, 'validation', `用户 ${req.body.userId} 不是可接警的坐席 / user ${req.body.userId} is not an agent who can take alarms`, [{ field: 'body/userId', message: 'not an active agent, supervisor or admin' }]);
       return o.actions.reassign(req.params.id, to.id, req.user!, req.body.reason);
     },
   );

@@ -10,6 +10,7 @@ import { VITAL_FIELDS, type TelemetryQuery, type TelemetryRow, type TimeWindow }
 import { requireRole } from './auth.js';
 import { ApiError, badField, notFound } from './errors.js';
 import { Id } from './schemas.js';
+import { vitalsSeriesRoutes } from './vitals-series.js';
 
 /** A longer window would be more points than a chart can show; page by windows instead. */
 export const MAX_WINDOW_DAYS = 31;
@@ -36,8 +37,9 @@ function timeWindow(q: { from: string; to?: string; limit?: number }): TimeWindo
   return { from, to, limit: q.limit ?? 2000 };
 }
 
-export async function telemetryRoutes(app: FastifyInstance, o: { db: Db; query: TelemetryQuery }) {
+export async function telemetryRoutes(app: FastifyInstance, o: { db: Db; query: TelemetryQuery; timezone: string }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  await vitalsSeriesRoutes(app, o);
   const read = requireRole(o.db, 'agent', 'supervisor', 'installer', 'admin');
 
   /** Store errors become 503: the dashboard retries; the reason is logged without the query's values. */

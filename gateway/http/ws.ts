@@ -11,6 +11,9 @@ import type { Presence } from '../alarms/presence.js';
 import type { Db } from '../store/db.js';
 import { listAlarms } from '../store/alarms.js';
 import { getSessionUser, tokenHash, type User } from '../store/users.js';
+import type { WallboardNudgeMessage } from '../ws-messages.js';
+import { boardAlarm } from '../store/wallboard.js';
+import { forWall } from './wallboard.js';
 import { sessionOf } from './auth.js';
 
 interface Client {
@@ -31,10 +34,23 @@ export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; pres
   const send = (c: Client, m: Record<string, unknown>) => {
     if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify({ ...m, seq: ++seq, at: new Date().toISOString() }));
   };
-  const snapshot = async (c: Client) => send(c, { type: 'snapshot', alarms: await listAlarms(o.db, { open: true, limit: 500, offset: 0 }) });
+  // The wallboard kiosk (大屏) hangs where visitors see it: it gets no rows at all (alarms carry elders, calls carry
+  // numbers), only a nudge to reload its board through GET /api/wallboard, which masks and rounds what it shows.
+  const kiosk = (c: Client) => c.user.role === 'wallboard';
+  const nudge = (c: Client, topic: WallboardNudgeMessage['topic']) => send(c, { type: 'wallboard', topic });
+  const snapshot = async (c: Client) =>
+    kiosk(c) ? nudge(c, 'resync') : send(c, { type: 'snapshot', alarms: await listAlarms(o.db, { open: true, limit: 500, offset: 0 }) });
 
   o.bus.on('alarm.changed', ({ alarm, action, actor }) => {
-    for (const c of clients) send(c, { type: 'alarm', action, actor, alarm });
+    const walls: Client[] = [];
+    for (const c of clients) if (kiosk(c)) walls.push(c);
+    else send(c, { type: 'alarm', action, actor, alarm });
+    if (!walls.length) return;
+    // the kiosk gets the row as the wall shows it (masked; one indexed read), so a new alarm is up at once; its
+    // board reloads after it anyway, so a read that lost a race with a later change is corrected within a moment
+    void boardAlarm(o.db, alarm.id)
+      .then((row) => walls.forEach((c) => send(c, { type: 'wallboard', topic: 'alarm', ...(row ? { alarm: forWall(row) } : {}) } satisfies WallboardNudgeMessage)))
+      .catch(() => walls.forEach((c) => nudge(c, 'alarm')));
   });
   o.bus.on('alarm.presented', ({ alarm, userIds, step }) => {
     for (const c of clients) if (userIds.includes(c.user.id)) send(c, { type: 'present', alarm, step });
@@ -43,7 +59,8 @@ export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; pres
     for (const c of clients) if (c.user.role === 'supervisor' || c.user.role === 'admin') send(c, { type: 'supervisor_alert', alarm, reason });
   });
   o.bus.on('call.pushed', ({ call }) => {
-    for (const c of clients) send(c, { type: 'call', call });
+    for (const c of clients) if (kiosk(c)) nudge(c, 'call');
+    else send(c, { type: 'call', call });
   });
   // Revocation that revokes (issue 15): logout, a disabled account, a password reset or a role change closes the
   // user's live sockets at once with a clear code; the dashboard then shows the login.
@@ -56,11 +73,12 @@ export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; pres
     }
   });
   o.bus.on('agent.changed', (a) => {
-    for (const c of clients) send(c, { type: 'agent', ...a });
+    for (const c of clients) if (kiosk(c)) nudge(c, 'agent');
+    else send(c, { type: 'agent', ...a });
   });
   // Messages for some dashboards only: the hotline screen-pop goes to the ringing agent's sessions alone.
   o.bus.on('ws.push', ({ to, message }) => {
-    for (const c of clients) if (to.userIds?.includes(c.user.id) || to.roles?.includes(c.user.role)) send(c, { ...message });
+    for (const c of clients) if (!kiosk(c) && (to.userIds?.includes(c.user.id) || to.roles?.includes(c.user.role))) send(c, { ...message });
   });
 
   app.get('/api/ws', { websocket: true, schema: { hide: true } }, async (socket, req) => {
@@ -78,11 +96,14 @@ export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; pres
     }
     const c: Client = { ws: socket, user, token, tokenHash: tokenHash(token) };
     clients.add(c);
-    o.presence?.join(user.id);
+    // A wall screen is nobody looking at a pop: it never counts as present (escalation presents only to those who are).
+    if (!kiosk(c)) o.presence?.join(user.id);
     socket.on('close', () => {
       clients.delete(c);
-      o.presence?.leave(user.id);
+      if (!kiosk(c)) o.presence?.leave(user.id);
     });
+    // What a client may send: resync and ping, both read-only, for every role (the kiosk included). Changes go
+    // through the REST routes, where requireRole refuses the wallboard; anything else here is answered, never acted on.
     socket.on('message', (data) => {
       let m: { type?: string };
       try {
@@ -103,6 +124,7 @@ export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; pres
           .catch(() => send(c, { type: 'error', message: 'database unavailable; will resync' }));
       }
       else if (m.type === 'ping') send(c, { type: 'pong' });
+      else send(c, { type: 'error', message: 'unknown message type: only resync and ping are accepted' });
     });
     send(c, { type: 'hello', user: { id: user.id, username: user.username, role: user.role, displayName: user.displayName } });
     await snapshot(c).catch(() => send(c, { type: 'error', message: 'database unavailable; will resync' }));

@@ -56,7 +56,7 @@ export async function startHttpPart(
       (app) => manualAlarmRoutes(app, { db, alarms: d.alarms.alarms }),
       ...(d.care ? [(app: FastifyInstance) => careRoutes(app, { db, care: d.care!.care, timezone: cfg.timezone })] : []),
       ...(d.workOrders ? [(app: FastifyInstance) => responderRoutes(app, { db, workOrders: d.workOrders!.workOrders, metrics })] : []),
-      (app) => telemetryRoutes(app, { db, query: d.telemetry.query }),
+      (app) => telemetryRoutes(app, { db, query: d.telemetry.query, timezone: cfg.timezone }),
       (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),
       (app) => agentRoutes(app, { db, agents, extensions: parseExtensions(cfg.agentExtensions) }),
       (app) => wsRoutes(app, { db, bus, presence }),

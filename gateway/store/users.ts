@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from './db.js';
 import { camel, setClause } from './rows.js';
 
-export const ROLES = ['agent', 'supervisor', 'installer', 'admin'] as const;
+/** wallboard: the read-only kiosk account of the centre's wall screen (大屏), issue 23 */
+export const ROLES = ['agent', 'supervisor', 'installer', 'admin', 'wallboard'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface User {
@@ -58,17 +59,30 @@ const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 /** What the sessions table keeps of a token (and what a live socket is matched by when its session is revoked). */
 export const tokenHash = sha;
 
-/** A random bearer token; only its hash is stored. */
-export async function createSession(db: Queryable, userId: number, ttlH: number): Promise<{ token: string; expiresAt: Date }> {
+/**
+ * A random bearer token; only its hash is stored. A sliding session (the wallboard kiosk) has no fixed end: each use
+ * pushes its expiry out to ttlH from then, so it ends only after ttlH unused, or when revoked.
+ */
+export async function createSession(db: Queryable, userId: number, ttlH: number, sliding = false): Promise<{ token: string; expiresAt: Date }> {
   const token = randomBytes(32).toString('base64url');
-  const r = await db.query(`INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, now() + make_interval(hours => $3)) RETURNING expires_at`, [sha(token), userId, ttlH]);
+  const r = await db.query(
+    `INSERT INTO sessions (token_hash, user_id, expires_at, idle_ttl) VALUES ($1, $2, now() + make_interval(hours => $3), CASE WHEN $4 THEN make_interval(hours => $3) END) RETURNING expires_at`,
+    [sha(token), userId, ttlH, sliding],
+  );
   return { token, expiresAt: r.rows[0].expires_at };
 }
 
+/** The session's user; a sliding session in use moves its expiry on (at most once a minute, to spare writes). */
 export async function getSessionUser(db: Queryable, token: string): Promise<User | undefined> {
   const r = await db.query(
-    `SELECT ${COLS.split(', ').map((c) => `u.${c}`).join(', ')} FROM sessions s JOIN users u ON u.id = s.user_id
-     WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled`,
+    `WITH hit AS (
+       SELECT ${COLS.split(', ').map((c) => `u.${c}`).join(', ')}, s.token_hash, s.idle_ttl, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled
+     ), slid AS (
+       UPDATE sessions s SET expires_at = now() + hit.idle_ttl FROM hit
+       WHERE s.token_hash = hit.token_hash AND hit.role = 'wallboard' AND hit.idle_ttl IS NOT NULL AND hit.expires_at < now() + hit.idle_ttl - interval '1 minute'
+     )
+     SELECT ${COLS} FROM hit`,
     [sha(token)],
   );
   return r.rows[0] ? camel<User>(r.rows[0]) : undefined;

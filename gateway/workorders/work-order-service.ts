@@ -258,7 +258,7 @@ export class WorkOrderService {
 
   private async agentOrFail(c: Queryable, userId: number): Promise<void> {
     const u = await getUser(c, userId);
-    if (!u || u.disabled || u.role === 'installer') throw invalidField('body/followUpAgentId', `用户 ${userId} 不是可用的坐席 / user ${userId} is not an active agent`);
+    if (!u || u.disabled || u.role === 'installer' || u.role === 'wallboard') throw invalidField('body/followUpAgentId', `用户 ${userId} 不是可用的坐席 / user ${userId} is not an active agent`);
   }
 
   private push(order: WorkOrder, action: string, actor: string): void {

@@ -12,10 +12,12 @@ import { login, startTestApp } from '../helpers/app.js';
 import { until } from '../helpers/until.js';
 import { WsClient } from '../helpers/ws.js';
 
-const ROLES = ['agent', 'supervisor', 'installer', 'admin'] as const;
+const ROLES = ['agent', 'supervisor', 'installer', 'admin', 'wallboard'] as const;
 type Role = (typeof ROLES)[number];
 const STAFF: Role[] = ['agent', 'supervisor', 'admin'];
-const ALL: Role[] = [...ROLES];
+/** every logged-in user but the wallboard kiosk (issue 23), which may call only the routes that name it */
+const ALL: Role[] = ['agent', 'supervisor', 'installer', 'admin'];
+const WITH_KIOSK: Role[] = [...ALL, 'wallboard'];
 const INSTALL: Role[] = ['installer', 'admin'];
 const LEAD: Role[] = ['supervisor', 'admin'];
 const ADMIN: Role[] = ['admin'];
@@ -26,8 +28,8 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'GET /metrics': 'public',
   'GET /api/config': 'public',
   'POST /api/auth/login': 'public',
-  'POST /api/auth/logout': ALL,
-  'GET /api/auth/me': ALL,
+  'POST /api/auth/logout': WITH_KIOSK,
+  'GET /api/auth/me': WITH_KIOSK,
   'POST /api/auth/password': ALL,
   'POST /api/auth/sign-out-everywhere': ALL,
   'POST /api/elders': ALL,
@@ -64,6 +66,7 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'GET /api/telemetry/last-positions': ALL,
   'GET /api/elders/:id/track': ALL,
   'GET /api/elders/:id/vitals': STAFF,
+  'GET /api/elders/:id/vitals/series': STAFF,
   'GET /api/alarms': STAFF,
   'POST /api/alarms': STAFF,
   'GET /api/alarms/outcomes': STAFF,
@@ -121,6 +124,9 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   // reports (issue 23): agents get only the agents report, their own row (403 for the others, inside the handler)
   'GET /api/reports/:report': STAFF,
   'GET /api/reports/:report/export': STAFF,
+  // history (issue 23): alarms for the staff; the audit log for admins only
+  'GET /api/history/alarms': STAFF,
+  'GET /api/audit': ADMIN,
   // care programmes (issue 22)
   'GET /api/elders/:id/care-schedules': STAFF,
   'POST /api/elders/:id/care-schedules': LEAD,
@@ -157,6 +163,8 @@ const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'PATCH /api/staff/:id': ADMIN,
   'DELETE /api/staff/:id': ADMIN,
   'GET /api/staff/:id/rota': STAFF,
+  // the wallboard (大屏, issue 23): its kiosk account, supervisors and admins
+  'GET /api/wallboard': ['wallboard', 'supervisor', 'admin'],
   'PUT /api/staff/:id/rota': ADMIN,
 };
 
@@ -187,7 +195,7 @@ beforeAll(async () => {
   app = await startTestApp({}, { LOGIN_RATE_PER_MIN: '1000' });
   tokens.admin = (await login(app)).authorization.slice(7);
   ids.admin = (await inject('GET', '/api/auth/me', { authorization: `Bearer ${tokens.admin}` })).json().user.id;
-  for (const role of ['agent', 'supervisor', 'installer'] as const) {
+  for (const role of ['agent', 'supervisor', 'installer', 'wallboard'] as const) {
     const u = await newUser(`m-${role}`, role);
     tokens[role] = u.token;
     ids[role] = u.id;

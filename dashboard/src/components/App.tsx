@@ -14,6 +14,9 @@ import { Devices } from './Devices';
 import { Elders } from './Elders';
 import { Orders } from './Orders';
 import { CareView } from './care-programmes/CareView';
+import { Wallboard } from './wallboard/Wallboard';
+import { Reports } from './reports/Reports';
+import { History } from './history/History';
 
 export function App() {
   const user = useStore((s) => s.user);
@@ -27,6 +30,8 @@ export function App() {
       </>
     );
   }
+  // The wall's kiosk account (大屏): the board and nothing else, no tabs, no agent controls.
+  if (user.role === 'wallboard') return <Wallboard kiosk />;
   return (
     <div class="shell">
       <StatusBar />
@@ -36,6 +41,8 @@ export function App() {
       <Notices />
       {view === 'account' ? (
         <Account />
+      ) : view === 'wallboard' && (user.role === 'admin' || user.role === 'supervisor') ? (
+        <Wallboard kiosk={false} />
       ) : view === 'users' && user.role === 'admin' ? (
         <Users />
       ) : view === 'import' && (user.role === 'admin' || user.role === 'installer') ? (
@@ -50,10 +57,14 @@ export function App() {
         <Supervisor />
       ) : view === 'calls' ? (
         <CallLog />
+      ) : view === 'history' ? (
+        <History />
       ) : view === 'orders' ? (
         <Orders />
       ) : view === 'care' ? (
         <CareView />
+      ) : view === 'reports' ? (
+        <Reports />
       ) : (
         <Desk />
       )}

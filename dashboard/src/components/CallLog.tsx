@@ -83,7 +83,7 @@ function toQuery(f: Filters): CallLogQuery {
   };
 }
 
-function LogTab() {
+export function LogTab() {
   const user = useStore((s) => s.user);
   const agents = useStore((s) => s.agents);
   const tz = useStore((s) => s.config.timezone);

@@ -21,6 +21,7 @@ import { LongText } from './LongText';
 import { ElderOrders } from './orders/ElderOrders';
 import { ManualAlarmDialog } from './ManualAlarm';
 import { Timeline } from './Timeline';
+import { VitalsSection } from './vitals/Vitals';
 
 export { isTyping } from './file-util';
 
@@ -304,6 +305,7 @@ export function ElderFile({ open }: { open: OpenFile }) {
           <Timeline alarm={alarm} events={detail?.timeline ?? []} calls={detail?.calls ?? []} history={history} />
         </div>
       </div>
+      {e && <VitalsSection elderId={e.id} />}
       {dialog === 'manual-alarm' && e && <ManualAlarmDialog elderId={e.id} onCancel={() => setDialog(null)} onDone={() => setDialog(null)} />}
       {dialog === 'note' && alarm && <NoteDialog onCancel={() => setDialog(null)} onSave={async (note) => (await act('note', { note })) && setDialog(null)} busy={!!busy} />}
       {dialog === 'resolve' && alarm && (

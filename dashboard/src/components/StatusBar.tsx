@@ -15,7 +15,8 @@ type View = ReturnType<typeof store.get>['view'];
 /** The screens each role may switch between, in tab order (the first is where the role starts). */
 export function viewsFor(role: string, lead: boolean): View[] {
   if (role === 'installer') return ['activate', 'elders', 'devices', 'import', 'account'];
-  const desk: View[] = ['desk', ...(lead ? (['supervisor'] as View[]) : []), 'calls', 'orders', 'care'];
+  if (role === 'wallboard') return ['wallboard'];
+  const desk: View[] = ['desk', ...(lead ? (['supervisor', 'wallboard'] as View[]) : []), 'calls', 'history', 'orders', 'care', 'reports'];
   return role === 'admin' ? [...desk, 'elders', 'devices', 'users', 'import', 'account'] : [...desk, 'account'];
 }
 
@@ -35,7 +36,8 @@ export function StatusBar() {
   const user = useStore((s) => s.user);
   const view = useStore((s) => s.view);
   const connection = useStore((s) => s.connection);
-  if (!user) return null;
+  // the wallboard kiosk has no bar: no agent controls, no calls (App shows it the board alone)
+  if (!user || user.role === 'wallboard') return null;
   return (
     <>
       <header class="statusbar" data-testid="statusbar">

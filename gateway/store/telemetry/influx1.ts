@@ -5,7 +5,7 @@
  */
 import { InfluxDB } from 'influx';
 import { BatchingWriter, RejectedBatch, type BatchingOptions } from './batching.js';
-import { from, lastPositionsQuery, parseRows, trackQuery, vitalsQuery, type QueryResponse } from './influxql.js';
+import { from, lastPositionsQuery, parseRows, parseVitalsSeries, trackQuery, vitalsQuery, vitalsSeriesQuery, type QueryResponse } from './influxql.js';
 import { toLines } from './line.js';
 import type { TelemetryQuery } from './types.js';
 
@@ -86,11 +86,13 @@ export function createInflux1Writer(o: Influx1Options, b: Omit<BatchingOptions, 
 
 export function createInflux1Query(o: Influx1Options): TelemetryQuery {
   const influx = createInflux1Client(o);
-  const q = async (text: string) => parseRows((await influx.queryRaw(text, { database: o.database, precision: 'ms' })) as QueryResponse);
+  const raw = async (text: string) => (await influx.queryRaw(text, { database: o.database, precision: 'ms' })) as QueryResponse;
+  const q = async (text: string) => parseRows(await raw(text));
   const src = (m: string) => from(m, o);
   return {
     lastPositions: (devices) => q(lastPositionsQuery(src('position'), devices)),
     track: (elderId, w) => q(trackQuery(src('position'), elderId, w)),
     vitals: (elderId, w) => q(vitalsQuery(src('health'), elderId, w)),
+    vitalsSeries: async (elderId, w) => parseVitalsSeries(await raw(vitalsSeriesQuery(src('health'), elderId, w))),
   };
 }

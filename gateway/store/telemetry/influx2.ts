@@ -6,7 +6,7 @@
  */
 import { InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import { BatchingWriter, RejectedBatch, type BatchingOptions } from './batching.js';
-import { lastPositionsQuery, parseRows, trackQuery, vitalsQuery, type QueryResponse } from './influxql.js';
+import { lastPositionsQuery, parseRows, parseVitalsSeries, trackQuery, vitalsQuery, vitalsSeriesQuery, type QueryResponse } from './influxql.js';
 import { lineSafeTags, type TelemetryPoint, type TelemetryQuery } from './types.js';
 
 export interface Influx2Options {
@@ -61,16 +61,18 @@ export function createInflux2Writer(o: Influx2Options, b: Omit<BatchingOptions, 
 }
 
 export function createInflux2Query(o: Influx2Options): TelemetryQuery {
-  const q = async (text: string) => {
+  const raw = async (text: string) => {
     const u = new URL('query', o.url.endsWith('/') ? o.url : `${o.url}/`);
     u.search = new URLSearchParams({ db: o.bucket, epoch: 'ms', q: text }).toString();
     const r = await fetch(u, { headers: { Authorization: `Token ${o.token}`, Accept: 'application/json' }, signal: AbortSignal.timeout(o.timeoutMs ?? 10_000) });
     if (!r.ok) throw new Error(`InfluxDB /query answered ${r.status}: ${(await r.text()).slice(0, 200)}`);
-    return parseRows((await r.json()) as QueryResponse);
+    return (await r.json()) as QueryResponse;
   };
+  const q = async (text: string) => parseRows(await raw(text));
   return {
     lastPositions: (devices) => q(lastPositionsQuery('"position"', devices)),
     track: (elderId, w) => q(trackQuery('"position"', elderId, w)),
     vitals: (elderId, w) => q(vitalsQuery('"health"', elderId, w)),
+    vitalsSeries: async (elderId, w) => parseVitalsSeries(await raw(vitalsSeriesQuery('"health"', elderId, w))),
   };
 }

@@ -45,6 +45,34 @@ export interface TelemetryQuery {
   track(elderId: number, w: TimeWindow): Promise<TelemetryRow[]>;
   /** An elder's health points in the window, oldest first; with a field, only points that carry it. */
   vitals(elderId: number, w: TimeWindow & { field?: VitalField }): Promise<TelemetryRow[]>;
+  /** An elder's health fields per time bucket, aggregated by the store itself, and the newest reading of each. */
+  vitalsSeries(elderId: number, w: SeriesWindow): Promise<VitalsSeries>;
+}
+
+/**
+ * Buckets of `everyS` seconds, starting at `offsetS` past the Unix epoch plus whole buckets (so a day's buckets
+ * can start at the centre's local midnight). `from` and `to` are inclusive; only buckets with readings come back.
+ */
+export interface SeriesWindow {
+  from: Date;
+  to: Date;
+  everyS: number;
+  offsetS: number;
+}
+
+/** One field in one bucket. For steps (a counter that grows through the day and restarts at midnight) use max. */
+export interface VitalStat {
+  min: number;
+  avg: number;
+  max: number;
+  count: number;
+}
+
+export interface VitalsSeries {
+  /** oldest first; `time` is the bucket's start (the first one may start before `from`) */
+  buckets: { time: Date; fields: Partial<Record<VitalField, VitalStat>> }[];
+  /** the newest reading of each field in the window */
+  latest: Partial<Record<VitalField, { time: Date; value: number }>>;
 }
 
 const UNSAFE_TAG = /[\r\n]|\\$/;
