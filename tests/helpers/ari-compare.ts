@@ -20,7 +20,11 @@ export const MODELLED_VARIABLES = new Set(['STASISSTATUS']);
 
 /** Pairs Asterisk publishes from two threads, so either order occurs (seen both ways in the captures);
  *  put in the first order given. */
-const RACY_PAIRS: [string, string][] = [['Dial ""', 'ChannelStateChange Ringing']];
+const RACY_PAIRS: [string, string][] = [
+  ['Dial ""', 'ChannelStateChange Ringing'],
+  // a busy far end: the dial's start and the hangup request (seen both ways on Asterisk 22.10.1 under load)
+  ['Dial ""', 'ChannelHangupRequest'],
+];
 
 type Json = Record<string, unknown> & { type: string };
 const chOf = (e: Json) => (e.channel ?? e.peer) as { id: string; name: string } | undefined;
