@@ -292,6 +292,25 @@ async function answeringRolled(c: Queryable, f: ReportFilter): Promise<{ rows: R
 export const AGENT_STATES = ['ready', 'not_ready', 'away', 'wrap_up', 'on_call', 'handling', 'ringing'] as const;
 
 /**
+ * The agents report's last part, the same whether the CTEs al (alarms), ca (calls) and st (state seconds) come from
+ * the base rows or the rollups: seconds per state, then one row per agent. `one`: the agent filter's parameter.
+ */
+function agentRows(one: string | undefined): string {
+  const stateCols = AGENT_STATES.map((s) => `${secs(`COALESCE(sum(s) FILTER (WHERE state = '${s}'), 0)`)} AS ${s}_s`).join(',\n            ');
+  return `sp AS (SELECT user_id, ${secs('sum(s)')} AS signed_in_s,
+            ${stateCols}
+              FROM st GROUP BY user_id)
+     SELECT u.id AS agent_id, u.username, u.display_name AS name,
+            COALESCE(al.alarms, 0) AS alarms, COALESCE(ca.calls, 0) AS calls, ${secs('COALESCE(ca.talk_s, 0)')} AS talk_s,
+            COALESCE(sp.signed_in_s, 0) AS signed_in_s,
+            ${AGENT_STATES.map((s) => `COALESCE(sp.${s}_s, 0) AS ${s}_s`).join(', ')}
+       FROM users u LEFT JOIN al ON al.user_id = u.id LEFT JOIN ca ON ca.user_id = u.id LEFT JOIN sp ON sp.user_id = u.id
+      WHERE ((u.role = 'agent' AND NOT u.disabled) OR al.user_id IS NOT NULL OR ca.user_id IS NOT NULL OR sp.user_id IS NOT NULL)
+            ${one ? `AND u.id = ${one}` : ''}
+      ORDER BY u.id`;
+}
+
+/**
  * Per agent: alarms handled (owned, first raised in the range, with the alarm filters), calls talked on (their own
  * legs, party 'agent', answered) with the talk time (answered → ended), and the time in each state from
  * agent_state_history, each interval clipped to the range and to `now` (an open interval runs until now).
@@ -303,7 +322,6 @@ export async function agentsReport(c: Queryable, f: ReportFilter): Promise<Row[]
   const p = new Params(f);
   const where = alarmWhere({ ...f, agentId: undefined }, p);
   const one = f.agentId !== undefined ? p.add(f.agentId) : undefined;
-  const stateCols = AGENT_STATES.map((s) => `${secs(`COALESCE(sum(s) FILTER (WHERE state = '${s}'), 0)`)} AS ${s}_s`).join(',\n            ');
   return rows(
     c,
     `WITH r0 AS (SELECT ${p.lo} AS lo, LEAST(${p.hi}, ${p.now}) AS hi),
@@ -315,17 +333,7 @@ export async function agentsReport(c: Queryable, f: ReportFilter): Promise<Row[]
      st AS (SELECT h.user_id, h.state, extract(epoch FROM LEAST(COALESCE(h.ended_at, ${p.now}), r.hi) - GREATEST(h.started_at, r.lo)) AS s
               FROM agent_state_history h, r
              WHERE tstzrange(h.started_at, h.ended_at) && tstzrange(r.lo, r.hi) AND h.started_at < r.hi AND COALESCE(h.ended_at, ${p.now}) > r.lo${one ? ` AND h.user_id = ${one}` : ''}),
-     sp AS (SELECT user_id, ${secs('sum(s)')} AS signed_in_s,
-            ${stateCols}
-              FROM st GROUP BY user_id)
-     SELECT u.id AS agent_id, u.username, u.display_name AS name,
-            COALESCE(al.alarms, 0) AS alarms, COALESCE(ca.calls, 0) AS calls, ${secs('COALESCE(ca.talk_s, 0)')} AS talk_s,
-            COALESCE(sp.signed_in_s, 0) AS signed_in_s,
-            ${AGENT_STATES.map((s) => `COALESCE(sp.${s}_s, 0) AS ${s}_s`).join(', ')}
-       FROM users u LEFT JOIN al ON al.user_id = u.id LEFT JOIN ca ON ca.user_id = u.id LEFT JOIN sp ON sp.user_id = u.id
-      WHERE ((u.role = 'agent' AND NOT u.disabled) OR al.user_id IS NOT NULL OR ca.user_id IS NOT NULL OR sp.user_id IS NOT NULL)
-            ${one ? `AND u.id = ${one}` : ''}
-      ORDER BY u.id`,
+     ${agentRows(one)}`,
     p.values,
   );
 }
@@ -342,7 +350,6 @@ async function agentsRolled(c: Queryable, f: ReportFilter): Promise<Row[]> {
   const where = alarmWhere({ ...f, agentId: undefined }, p);
   const one = f.agentId !== undefined ? p.add(f.agentId) : undefined;
   const only = (col: string) => (one ? ` AND ${col} = ${one}` : '');
-  const stateCols = AGENT_STATES.map((s) => `${secs(`COALESCE(sum(s) FILTER (WHERE state = '${s}'), 0)`)} AS ${s}_s`).join(',\n            ');
   return rows(
     c,
     `WITH r0 AS (SELECT ${p.lo} AS lo, LEAST(${p.hi}, ${p.now}) AS hi),
@@ -377,17 +384,7 @@ async function agentsRolled(c: Queryable, f: ReportFilter): Promise<Row[]> {
             UNION ALL
             SELECT h.user_id, h.state, extract(epoch FROM r.hi - GREATEST(h.started_at, r.lo))
               FROM agent_state_history h, r WHERE h.ended_at IS NULL AND h.started_at < r.hi AND r.hi > r.lo${only('h.user_id')}),
-     sp AS (SELECT user_id, ${secs('sum(s)')} AS signed_in_s,
-            ${stateCols}
-              FROM st GROUP BY user_id)
-     SELECT u.id AS agent_id, u.username, u.display_name AS name,
-            COALESCE(al.alarms, 0) AS alarms, COALESCE(ca.calls, 0) AS calls, ${secs('COALESCE(ca.talk_s, 0)')} AS talk_s,
-            COALESCE(sp.signed_in_s, 0) AS signed_in_s,
-            ${AGENT_STATES.map((s) => `COALESCE(sp.${s}_s, 0) AS ${s}_s`).join(', ')}
-       FROM users u LEFT JOIN al ON al.user_id = u.id LEFT JOIN ca ON ca.user_id = u.id LEFT JOIN sp ON sp.user_id = u.id
-      WHERE ((u.role = 'agent' AND NOT u.disabled) OR al.user_id IS NOT NULL OR ca.user_id IS NOT NULL OR sp.user_id IS NOT NULL)
-            ${one ? `AND u.id = ${one}` : ''}
-      ORDER BY u.id`,
+     ${agentRows(one)}`,
     p.values,
   );
 }
