@@ -179,6 +179,84 @@ describe('late changes show at once', () => {
   });
 });
 
+describe('p90 from the latency histogram (0019)', () => {
+  const P90 = ['p90AcceptS', 'p90ResolveS', 'p90CloseS'];
+  const hist = (extra: Partial<ReportFilter> = {}) => base({ p90ExactBelow: 0, ...extra });
+  /** The answering report through the histogram: every figure equal to the base rows', p90 within `tol` s. */
+  async function expectAnswering(f: ReportFilter, tol: number): Promise<void> {
+    const fast = await answeringReport(db, f);
+    const direct = await answeringReport(db, { ...f, direct: true });
+    const label = JSON.stringify({ ...f, now: undefined });
+    expect(fast.rows.length, label).toBe(direct.rows.length);
+    for (const [a, b] of [...fast.rows.map((r, i) => [r, direct.rows[i]!]), [fast.totals, direct.totals]] as [Record<string, unknown>, Record<string, unknown>][]) {
+      for (const k of Object.keys(b)) {
+        if (tol > 0 && P90.includes(k) && b[k] !== null) expect(Math.abs(Number(a[k]) - Number(b[k])), `${label} ${String(b.bucket)} ${k}`).toBeLessThanOrEqual(tol);
+        else expect(a[k], `${label} ${String(b.bucket)} ${k}`).toEqual(b[k]);
+      }
+    }
+  }
+  const filters: Partial<ReportFilter>[] = [{}, { kind: 'fall' }, { priority: 1 }, { kind: 'sos', priority: 2 }, { groupBy: 'week' }, { groupBy: 'month' }];
+
+  it('fractional seconds: p90 within 1 s of percentile_cont, every other figure equal', async () => {
+    expect(Number((await q(`SELECT count(*) AS n FROM alarms WHERE accepted_at - first_at <> date_trunc('second', accepted_at - first_at)`))[0].n)).toBeGreaterThan(100);
+    for (const extra of filters) await expectAnswering(hist(extra), 1);
+  });
+
+  it('whole seconds: p90 exactly percentile_cont, the latest hours from the base rows too', async () => {
+    const whole = (col: string) => `${col} = first_at + floor(extract(epoch FROM ${col} - first_at)) * interval '1 second'`;
+    await q(`UPDATE alarms SET ${whole('accepted_at')}, ${whole('resolved_at')}, ${whole('closed_at')}`);
+    await q(`INSERT INTO alarms (kind, priority, state, first_at, last_at, accepted_at, resolved_at) VALUES ('fall', 1, 'resolved', now() - interval '10 minutes', now(), now() - interval '9 minutes', now() - interval '1 minute')`);
+    for (const extra of filters) await expectAnswering(hist(extra), 0);
+    await expectAnswering(hist({ from: local(now), to: local(now) }), 0);
+    // the default: a small range reads percentile_cont over the base rows, whatever the times
+    await expectSame(base());
+  });
+});
+
+describe('calls by agent (report_call_agent_hours, 0019)', () => {
+  it('a flow with two agent legs, a transfer and a late answer counts once per agent, in the outside leg\'s hour', async () => {
+    const [a1, a2, a3] = [agents[0]!, agents[1]!, agents[3]!];
+    const t = new Date(now.getTime() - 15 * DAY);
+    const day = local(t);
+    const calls = async (agentId: number) => (await callsReport(db, base({ from: day, to: day, agentId }))).totals;
+    const before = await Promise.all([a1, a2, a3].map(calls));
+    // the elder's call, queued, answered by a1 (two legs of a1: a re-dial), not yet answered in the record
+    await q(
+      `INSERT INTO calls (party, direction, created_at, agent_id, elder_id, flow_id, queue_wait_ms) VALUES
+         ('elder', 'inbound', $1, NULL, 3, 'late-flow', 12000),
+         ('agent', 'inbound', $1::timestamptz + interval '10 seconds', $2, NULL, 'late-flow', NULL),
+         ('agent', 'inbound', $1::timestamptz + interval '50 seconds', $2, NULL, 'late-flow', NULL)`,
+      [t, a1],
+    );
+    let after = await Promise.all([a1, a2, a3].map(calls));
+    expect(after[0]!.calls).toBe(Number(before[0]!.calls) + 1);
+    expect(after[1]!.calls).toBe(before[1]!.calls);
+    // transferred to a2 two hours later (another hour than the outside leg's): a2 is on the call now
+    await q(`INSERT INTO calls (party, direction, created_at, agent_id, flow_id) VALUES ('agent', 'inbound', $1::timestamptz + interval '2 hours', $2, 'late-flow')`, [t, a2]);
+    after = await Promise.all([a1, a2, a3].map(calls));
+    expect(after[1]!.calls).toBe(Number(before[1]!.calls) + 1);
+    // answered late (recorded days after)
+    await q(`UPDATE calls SET answered_at = created_at + interval '12 seconds', queue_result = 'answered' WHERE flow_id = 'late-flow' AND party = 'elder'`);
+    after = await Promise.all([a1, a2, a3].map(calls));
+    expect(after[0]!.answered).toBe(Number(before[0]!.answered) + 1);
+    expect(after[1]!.answered).toBe(Number(before[1]!.answered) + 1);
+    expect(after[2]).toEqual(before[2]);
+    // a2's leg given to a3 instead
+    await q(`UPDATE calls SET agent_id = $1 WHERE flow_id = 'late-flow' AND agent_id = $2`, [a3, a2]);
+    after = await Promise.all([a1, a2, a3].map(calls));
+    expect(after[1]).toEqual(before[1]);
+    expect(after[2]!.calls).toBe(Number(before[2]!.calls) + 1);
+    for (const agentId of [a1, a2, a3]) {
+      await expectSame(base({ agentId }));
+      await expectSame(base({ agentId, groupBy: 'week', from: day, to: day }));
+    }
+    // the leg deleted: a3 no longer on it
+    await q(`DELETE FROM calls WHERE flow_id = 'late-flow' AND agent_id = $1`, [a3]);
+    expect(await calls(a3)).toEqual(before[2]);
+    await expectSame(base({ agentId: a3 }));
+  });
+});
+
 describe('refresh', () => {
   it('is incremental: only dirty hours are recomputed', async () => {
     await rollupsReady(db);
