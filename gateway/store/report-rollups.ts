@@ -30,13 +30,6 @@ export const CALL_COLS = 'calls, answered, abandoned, wait_n, wait_sum';
 
 export const hourOf = (col: string) => `date_trunc('hour', ${col}, 'UTC')`;
 
-/**
- * The latency histogram's (metric, sec) rows of one alarm `a`: 1 accept, 2 resolve, 3 close, the seconds from first_at
- * floored to the whole second (sec null when the alarm has no such time).
- */
-export const LATENCY = `SELECT v.metric, floor(extract(epoch FROM v.at - a.first_at))::int AS sec
-  FROM (VALUES (1::smallint, a.accepted_at), (2::smallint, a.resolved_at), (3::smallint, a.closed_at)) v(metric, at)`;
-
 /** The agents on the call `c` (an outside leg): its own agent and the agents of every leg of its flow, once each. */
 export const AGENTS_ON_FLOW = `SELECT c.agent_id AS user_id WHERE c.agent_id IS NOT NULL
   UNION SELECT x.agent_id FROM calls x WHERE c.flow_id IS NOT NULL AND x.flow_id = c.flow_id AND x.agent_id IS NOT NULL`;
@@ -58,14 +51,6 @@ const REFRESH: Record<'alarms' | 'calls' | 'states', { table: string; only?: str
       insert: `INSERT INTO report_alarm_area_hours (hour, area, kind, priority, alarm_class, ${ALARM_COLS})
         SELECT h.hour, e.area, a.kind, a.priority, a.alarm_class, ${ALARM_MEASURES} FROM ${HOURS} ${alarmsIn} JOIN elders e ON e.id = a.elder_id
          GROUP BY h.hour, e.area, a.kind, a.priority, a.alarm_class`,
-    },
-    {
-      // the latency histogram (0019): per alarm, its accept / resolve / close time floored to the whole second
-      table: 'report_alarm_latency_hours',
-      insert: `INSERT INTO report_alarm_latency_hours (hour, kind, priority, alarm_class, metric, sec, n)
-        SELECT h.hour, a.kind, a.priority, a.alarm_class, m.metric, m.sec, count(*)::int
-          FROM ${HOURS} ${alarmsIn}, LATERAL (${LATENCY}) m WHERE m.sec IS NOT NULL
-         GROUP BY h.hour, a.kind, a.priority, a.alarm_class, m.metric, m.sec`,
     },
     {
       table: 'report_agent_hours',

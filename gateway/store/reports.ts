@@ -5,11 +5,11 @@
  * `date_trunc(day | week | month, ts AT TIME ZONE tz)` (ISO weeks, Monday first), given by their first local date.
  * Over long ranges the sums come from hourly rollups (report-rollups.ts, 0017_report_rollups.sql), refreshed before
  * reading and exactly equal to the same aggregate over the base rows, which `direct: true` (and every case the
- * rollups cannot answer: a half-hour zone, the owner filter, the calls' agent filter with an area, p90 of a
- * small range or with an area filter) still reads.
+ * rollups cannot answer: a half-hour zone, the owner filter, the calls' agent filter with an area, p90) still
+ * reads.
  */
 import type { Queryable } from './db.js';
-import { AGENTS_ON_FLOW, ALARM_COLS, ALARM_MEASURES, CALL_COLS, CALL_MEASURES, hourOf, LATENCY, rollupsReady, wholeHourZone } from './report-rollups.js';
+import { AGENTS_ON_FLOW, ALARM_COLS, ALARM_MEASURES, CALL_COLS, CALL_MEASURES, hourOf, rollupsReady, wholeHourZone } from './report-rollups.js';
 import { camel } from './rows.js';
 
 export type GroupBy = 'day' | 'week' | 'month';
@@ -32,16 +32,7 @@ export interface ReportFilter {
   now: Date;
   /** read the base rows only, never the hourly rollups (the tests' and the bench's reference) */
   direct?: boolean;
-  /**
-   * The answering report's p90 (without an area or agent filter): from the base rows (percentile_cont, exact) when
-   * the range has fewer operator alarms than this, else from the latency histogram (exact for whole seconds, within
-   * 1 s otherwise). Default P90_EXACT_BELOW.
-   */
-  p90ExactBelow?: number;
 }
-
-/** Below this many operator alarms in range, p90 is percentile_cont over the base rows (fast enough, and exact). */
-export const P90_EXACT_BELOW = 100_000;
 
 export type Cell = string | number | boolean | null;
 export type Row = Record<string, Cell>;
@@ -267,85 +258,29 @@ export async function answeringReport(c: Queryable, f: ReportFilter): Promise<{ 
   return { rows: all.filter((r) => r.total !== true).map(strip), totals: strip({ ...totals, bucket: null }) };
 }
 
-/** The operator alarms (not test) of the range, from the rollup (the base rows after its last hour are few). */
-async function operatorAlarms(c: Queryable, f: ReportFilter): Promise<number> {
-  const p = new Params(f);
-  const r = await c.query(`SELECT COALESCE(sum(alarms), 0)::int AS n FROM report_alarm_hours WHERE hour >= ${p.lo} AND hour < ${p.hi} AND alarm_class = 'operator'`, p.values);
-  return Number(r.rows[0].n);
-}
-
-/**
- * `pc`: p90 of the accept, resolve and close times per bucket and in total, from the latency histogram
- * (report_alarm_latency_hours, 0019) up to p.cut and the base rows after it, as percentile_cont(0.9) computes it:
- * over the n times in order, position r = 0.9 × (n − 1) counted from 0, the values at floor(r) and ceil(r) linearly
- * interpolated (float8). A histogram row (sec, count) holds the positions [below, below + count) of its window sum.
- * The histogram keeps whole seconds (floored): exact when the times are whole seconds, within 1 s otherwise.
- */
-function latencyP90(f: ReportFilter, p: Params): string {
-  const w: string[] = [];
-  const wa: string[] = [];
-  if (f.kind !== undefined) {
-    const k = p.add(f.kind);
-    w.push(`x.kind = ${k}`);
-    wa.push(`a.kind = ${k}`);
-  }
-  if (f.priority !== undefined) {
-    const pr = p.add(f.priority);
-    w.push(`x.priority = ${pr}`);
-    wa.push(`a.priority = ${pr}`);
-  }
-  const and = (l: string[]) => l.map((x) => ` AND ${x}`).join('');
-  const r = `0.9::float8 * (cnt - 1)::float8`;
-  const at = (pos: string) => `max(sec) FILTER (WHERE below <= ${pos} AND ${pos} < below + n)`;
-  const col = (m: number, as: string) => `${secs(`max(v) FILTER (WHERE metric = ${m})`)} AS ${as}`;
-  return `hh AS (
-       SELECT ${p.bucketOf('x.hour')} AS bucket, x.metric, x.sec, x.n FROM report_alarm_latency_hours x
-        WHERE x.hour >= ${p.lo} AND x.hour < ${p.cut} AND x.alarm_class = 'operator'${and(w)}
-       UNION ALL
-       SELECT ${p.bucketOf('a.first_at')}, m.metric, m.sec, 1 FROM alarms a, LATERAL (${LATENCY}) m
-        WHERE a.first_at >= ${p.cut} AND a.first_at < ${p.hi} AND NOT a.test AND a.alarm_class = 'operator'${and(wa)} AND m.sec IS NOT NULL
-     ), hb AS (
-       SELECT GROUPING(bucket) = 1 AS total, bucket, metric, sec, sum(n)::float8 AS n FROM hh GROUP BY GROUPING SETS ((bucket, metric, sec), (metric, sec))
-     ), hc AS (
-       SELECT total, bucket, metric, sec, n, sum(n) OVER w - n AS below, sum(n) OVER (PARTITION BY total, bucket, metric) AS cnt
-         FROM hb WINDOW w AS (PARTITION BY total, bucket, metric ORDER BY sec)
-     ), hq AS (
-       SELECT total, bucket, metric, ${at(`floor(${r})`)}::float8 AS v1, ${at(`ceil(${r})`)}::float8 AS v2, max(${r} - floor(${r})) AS prop
-         FROM hc GROUP BY total, bucket, metric
-     ), hv AS (
-       SELECT total, bucket, metric, v1 + prop * (v2 - v1) AS v FROM hq
-     ), pc AS (
-       SELECT total, bucket, ${col(1, 'p90_accept_s')}, ${col(2, 'p90_resolve_s')}, ${col(3, 'p90_close_s')} FROM hv GROUP BY total, bucket
-     )`;
-}
-
 /**
  * answeringReport from the rollups: counts and averages summed per hour (sum of seconds / count, as avg() on the
- * base rows); p90 cannot be summed: over many alarms (P90_EXACT_BELOW) and without an area filter, from the latency
- * histogram (latencyP90), else percentile_cont over the base rows (index-only, alarms_report_idx).
+ * base rows); p90 cannot be summed, so it is percentile_cont over the base rows (index-only, alarms_report_idx).
  */
 async function answeringRolled(c: Queryable, f: ReportFilter): Promise<{ rows: Row[]; totals: Row }> {
-  const hist = f.area === undefined && (await operatorAlarms(c, f)) >= (f.p90ExactBelow ?? P90_EXACT_BELOW);
   const p = new Params(f);
   const where = alarmHoursWhere(f, p);
+  const direct = alarmWhere(f, p);
   const t60 = p.add(ANSWER_TARGETS.rate60);
   const t180 = p.add(ANSWER_TARGETS.rate180);
   const p90 = (col: string, as: string) => `${secs(`percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM a.${col} - a.first_at))`)} AS ${as}`;
-  const pc = hist
-    ? latencyP90(f, p)
-    : `pc AS (
-       SELECT GROUPING(${p.bucketOf('a.first_at')}) = 1 AS total, ${p.bucketOf('a.first_at')} AS bucket,
-              ${p90('accepted_at', 'p90_accept_s')}, ${p90('resolved_at', 'p90_resolve_s')}, ${p90('closed_at', 'p90_close_s')}
-         FROM alarms a ${f.area !== undefined ? 'LEFT JOIN elders e ON e.id = a.elder_id' : ''}
-        WHERE ${alarmWhere(f, p)} AND a.alarm_class = 'operator'
-        GROUP BY ROLLUP (${p.bucketOf('a.first_at')})
-     )`;
   const avg = (sum: string, n: string) => secs(`sum(a.${sum}) / NULLIF(sum(a.${n}), 0)`);
   const all = await rows(
     c,
     `WITH ${alarmHours(f, p)},
      a AS (SELECT ${p.bucketOf('x.hour')} AS bucket, x.* FROM hrs x WHERE ${where} AND x.alarm_class = 'operator'),
-     ${pc}, g AS (
+     pc AS (
+       SELECT GROUPING(${p.bucketOf('a.first_at')}) = 1 AS total, ${p.bucketOf('a.first_at')} AS bucket,
+              ${p90('accepted_at', 'p90_accept_s')}, ${p90('resolved_at', 'p90_resolve_s')}, ${p90('closed_at', 'p90_close_s')}
+         FROM alarms a ${f.area !== undefined ? 'LEFT JOIN elders e ON e.id = a.elder_id' : ''}
+        WHERE ${direct} AND a.alarm_class = 'operator'
+        GROUP BY ROLLUP (${p.bucketOf('a.first_at')})
+     ), g AS (
        SELECT GROUPING(b.bucket) = 1 AS total, b.bucket AS day, b.bucket::text AS bucket,
               COALESCE(sum(a.alarms), 0)::int AS alarms, COALESCE(sum(a.answered), 0)::int AS answered,
               COALESCE(sum(a.decided60), 0)::int AS decided60, COALESCE(sum(a.decided180), 0)::int AS decided180,

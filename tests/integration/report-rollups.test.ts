@@ -179,40 +179,6 @@ describe('late changes show at once', () => {
   });
 });
 
-describe('p90 from the latency histogram (0019)', () => {
-  const P90 = ['p90AcceptS', 'p90ResolveS', 'p90CloseS'];
-  const hist = (extra: Partial<ReportFilter> = {}) => base({ p90ExactBelow: 0, ...extra });
-  /** The answering report through the histogram: every figure equal to the base rows', p90 within `tol` s. */
-  async function expectAnswering(f: ReportFilter, tol: number): Promise<void> {
-    const fast = await answeringReport(db, f);
-    const direct = await answeringReport(db, { ...f, direct: true });
-    const label = JSON.stringify({ ...f, now: undefined });
-    expect(fast.rows.length, label).toBe(direct.rows.length);
-    for (const [a, b] of [...fast.rows.map((r, i) => [r, direct.rows[i]!]), [fast.totals, direct.totals]] as [Record<string, unknown>, Record<string, unknown>][]) {
-      for (const k of Object.keys(b)) {
-        if (tol > 0 && P90.includes(k) && b[k] !== null) expect(Math.abs(Number(a[k]) - Number(b[k])), `${label} ${String(b.bucket)} ${k}`).toBeLessThanOrEqual(tol);
-        else expect(a[k], `${label} ${String(b.bucket)} ${k}`).toEqual(b[k]);
-      }
-    }
-  }
-  const filters: Partial<ReportFilter>[] = [{}, { kind: 'fall' }, { priority: 1 }, { kind: 'sos', priority: 2 }, { groupBy: 'week' }, { groupBy: 'month' }];
-
-  it('fractional seconds: p90 within 1 s of percentile_cont, every other figure equal', async () => {
-    expect(Number((await q(`SELECT count(*) AS n FROM alarms WHERE accepted_at - first_at <> date_trunc('second', accepted_at - first_at)`))[0].n)).toBeGreaterThan(100);
-    for (const extra of filters) await expectAnswering(hist(extra), 1);
-  });
-
-  it('whole seconds: p90 exactly percentile_cont, the latest hours from the base rows too', async () => {
-    const whole = (col: string) => `${col} = first_at + floor(extract(epoch FROM ${col} - first_at)) * interval '1 second'`;
-    await q(`UPDATE alarms SET ${whole('accepted_at')}, ${whole('resolved_at')}, ${whole('closed_at')}`);
-    await q(`INSERT INTO alarms (kind, priority, state, first_at, last_at, accepted_at, resolved_at) VALUES ('fall', 1, 'resolved', now() - interval '10 minutes', now(), now() - interval '9 minutes', now() - interval '1 minute')`);
-    for (const extra of filters) await expectAnswering(hist(extra), 0);
-    await expectAnswering(hist({ from: local(now), to: local(now) }), 0);
-    // the default: a small range reads percentile_cont over the base rows, whatever the times
-    await expectSame(base());
-  });
-});
-
 describe('calls by agent (report_call_agent_hours, 0019)', () => {
   it('a flow with two agent legs, a transfer and a late answer counts once per agent, in the outside leg\'s hour', async () => {
     const [a1, a2, a3] = [agents[0]!, agents[1]!, agents[3]!];

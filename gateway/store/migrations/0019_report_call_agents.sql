@@ -1,22 +1,8 @@
 -- Up Migration
--- Issue 23, the two reports still read from the base rows over a year (0017_report_rollups.sql):
--- 1. p90 of the answering times: a latency histogram per UTC hour × kind × priority × alarm_class × metric (1 accept,
---    2 resolve, 3 close) × whole second (floor of the seconds from first_at) with its count. percentile_cont(0.9) is
---    then computed from the counts with window sums (gateway/store/reports.ts): exact when the times are whole
---    seconds, within 1 s otherwise.
--- 2. The calls report filtered by an agent (an agent on any leg of the flow): the calls with the outside world per
---    UTC hour × agent × direction, each outside leg counted once per agent on its flow (or on the leg itself).
--- Both are refreshed with the dirty hours of 0017 (gateway/store/report-rollups.ts).
-CREATE TABLE report_alarm_latency_hours (
-  hour         timestamptz NOT NULL,
-  kind         text NOT NULL,
-  priority     smallint NOT NULL,
-  alarm_class  text NOT NULL,
-  metric       smallint NOT NULL,
-  sec          int NOT NULL,
-  n            int NOT NULL
-);
-CREATE INDEX report_alarm_latency_hours_idx ON report_alarm_latency_hours (hour);
+-- Issue 23, the calls report filtered by an agent (an agent on any leg of the flow), which read the base rows over a
+-- year (0017_report_rollups.sql): the calls with the outside world per UTC hour × agent × direction, each outside leg
+-- counted once per agent on its flow (or on the leg itself), refreshed with the dirty hours of 0017
+-- (gateway/store/report-rollups.ts).
 
 CREATE TABLE report_call_agent_hours (
   hour       timestamptz NOT NULL,
@@ -55,7 +41,7 @@ CREATE TRIGGER report_flows_ins AFTER INSERT ON calls REFERENCING NEW TABLE AS n
 CREATE TRIGGER report_flows_upd AFTER UPDATE ON calls REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION report_mark_flows();
 CREATE TRIGGER report_flows_del AFTER DELETE ON calls REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION report_mark_flows();
 
--- TRUNCATE empties the new rollups too (0017's function, with the two tables added).
+-- TRUNCATE empties the new rollup too (0017's function, with the table added).
 CREATE OR REPLACE FUNCTION report_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE src text := TG_ARGV[0];
 BEGIN
@@ -65,7 +51,6 @@ BEGIN
   IF src = 'alarms' THEN
     DELETE FROM report_alarm_hours;
     DELETE FROM report_alarm_area_hours;
-    DELETE FROM report_alarm_latency_hours;
   ELSIF src = 'calls' THEN
     DELETE FROM report_call_hours;
     DELETE FROM report_call_area_hours;
@@ -74,8 +59,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- Existing rows: their hours are dirty; the next refresh rebuilds them, the new tables with them.
-INSERT INTO report_dirty (source, hour) SELECT DISTINCT 'alarms', date_trunc('hour', first_at, 'UTC') FROM alarms;
+-- Existing calls: their hours are dirty; the next refresh rebuilds them, the new table with them.
 INSERT INTO report_dirty (source, hour) SELECT DISTINCT 'calls', date_trunc('hour', created_at, 'UTC') FROM calls;
 
 -- Down Migration
@@ -98,4 +82,4 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-DROP TABLE IF EXISTS report_call_agent_hours, report_alarm_latency_hours;
+DROP TABLE IF EXISTS report_call_agent_hours;
