@@ -74,9 +74,13 @@ const REFRESH: Record<'alarms' | 'calls' | 'states', { table: string; only?: str
     {
       // per agent on the flow (0019): each outside leg once per agent on any leg of its flow (or on the leg itself)
       table: 'report_call_agent_hours',
+      // set-based (the legs of the hours joined to their flows at once, not a subquery per leg)
       insert: `INSERT INTO report_call_agent_hours (hour, user_id, direction, ${CALL_COLS})
-        SELECT h.hour, u.user_id, c.direction, ${CALL_MEASURES} FROM ${HOURS} ${callsIn}, LATERAL (${AGENTS_ON_FLOW}) u
-         WHERE c.party <> 'agent' GROUP BY h.hour, u.user_id, c.direction`,
+        WITH c AS MATERIALIZED (SELECT h.hour, c.* FROM ${HOURS} ${callsIn} WHERE c.party <> 'agent'),
+        u AS (SELECT c.id, c.agent_id AS user_id FROM c WHERE c.agent_id IS NOT NULL
+              UNION
+              SELECT c.id, x.agent_id FROM c JOIN calls x ON x.flow_id = c.flow_id WHERE x.agent_id IS NOT NULL)
+        SELECT c.hour, u.user_id, c.direction, ${CALL_MEASURES} FROM c JOIN u ON u.id = c.id GROUP BY c.hour, u.user_id, c.direction`,
     },
     {
       table: 'report_agent_hours',
