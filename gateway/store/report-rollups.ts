@@ -30,6 +30,10 @@ export const CALL_COLS = 'calls, answered, abandoned, wait_n, wait_sum';
 
 export const hourOf = (col: string) => `date_trunc('hour', ${col}, 'UTC')`;
 
+/** The agents on the call `c` (an outside leg): its own agent and the agents of every leg of its flow, once each. */
+export const AGENTS_ON_FLOW = `SELECT c.agent_id AS user_id WHERE c.agent_id IS NOT NULL
+  UNION SELECT x.agent_id FROM calls x WHERE c.flow_id IS NOT NULL AND x.flow_id = c.flow_id AND x.agent_id IS NOT NULL`;
+
 const HOURS = `unnest($1::timestamptz[]) h(hour)`;
 const alarmsIn = `JOIN alarms a ON a.first_at >= h.hour AND a.first_at < h.hour + interval '1 hour' AND NOT a.test`;
 const callsIn = `JOIN calls c ON c.created_at >= h.hour AND c.created_at < h.hour + interval '1 hour'`;
@@ -66,6 +70,17 @@ const REFRESH: Record<'alarms' | 'calls' | 'states', { table: string; only?: str
       insert: `INSERT INTO report_call_area_hours (hour, area, direction, ${CALL_COLS})
         SELECT h.hour, e.area, c.direction, ${CALL_MEASURES} FROM ${HOURS} ${callsIn} JOIN elders e ON e.id = c.elder_id
          WHERE c.party <> 'agent' GROUP BY h.hour, e.area, c.direction`,
+    },
+    {
+      // per agent on the flow (0019): each outside leg once per agent on any leg of its flow (or on the leg itself)
+      table: 'report_call_agent_hours',
+      // set-based (the legs of the hours joined to their flows at once, not a subquery per leg)
+      insert: `INSERT INTO report_call_agent_hours (hour, user_id, direction, ${CALL_COLS})
+        WITH c AS MATERIALIZED (SELECT h.hour, c.* FROM ${HOURS} ${callsIn} WHERE c.party <> 'agent'),
+        u AS (SELECT c.id, c.agent_id AS user_id FROM c WHERE c.agent_id IS NOT NULL
+              UNION
+              SELECT c.id, x.agent_id FROM c JOIN calls x ON x.flow_id = c.flow_id WHERE x.agent_id IS NOT NULL)
+        SELECT c.hour, u.user_id, c.direction, ${CALL_MEASURES} FROM c JOIN u ON u.id = c.id GROUP BY c.hour, u.user_id, c.direction`,
     },
     {
       table: 'report_agent_hours',

@@ -5,10 +5,11 @@
  * `date_trunc(day | week | month, ts AT TIME ZONE tz)` (ISO weeks, Monday first), given by their first local date.
  * Over long ranges the sums come from hourly rollups (report-rollups.ts, 0017_report_rollups.sql), refreshed before
  * reading and exactly equal to the same aggregate over the base rows, which `direct: true` (and every case the
- * rollups cannot answer: a half-hour zone, the owner filter, the calls' agent filter, p90) still reads.
+ * rollups cannot answer: a half-hour zone, the owner filter, the calls' agent filter with an area, p90) still
+ * reads.
  */
 import type { Queryable } from './db.js';
-import { ALARM_COLS, ALARM_MEASURES, CALL_COLS, CALL_MEASURES, hourOf, rollupsReady, wholeHourZone } from './report-rollups.js';
+import { AGENTS_ON_FLOW, ALARM_COLS, ALARM_MEASURES, CALL_COLS, CALL_MEASURES, hourOf, rollupsReady, wholeHourZone } from './report-rollups.js';
 import { camel } from './rows.js';
 
 export type GroupBy = 'day' | 'week' | 'month';
@@ -130,8 +131,23 @@ function alarmHoursWhere(f: ReportFilter, p: Params): string {
   return w.join(' AND ');
 }
 
-/** `hrs`: the calls with the outside world per UTC hour × direction (and area), as alarmHours. */
+/**
+ * `hrs`: the calls with the outside world per UTC hour × direction (and area), as alarmHours. With an agent (and no
+ * area): the calls that agent was on (any leg of the flow), report_call_agent_hours up to the cut.
+ */
 function callHours(f: ReportFilter, p: Params): string {
+  if (f.agentId !== undefined) {
+    const id = p.add(f.agentId);
+    return `hrs AS (
+    SELECT hour, direction, NULL::text AS area, ${CALL_COLS}
+      FROM report_call_agent_hours WHERE user_id = ${id} AND hour >= ${p.lo} AND hour < ${p.cut}
+    UNION ALL
+    SELECT ${hourOf('c.created_at')}, c.direction, NULL::text, ${CALL_MEASURES}
+      FROM calls c
+     WHERE c.created_at >= ${p.cut} AND c.created_at < ${p.hi} AND c.party <> 'agent'
+       AND EXISTS (SELECT 1 FROM (${AGENTS_ON_FLOW}) u WHERE u.user_id = ${id})
+     GROUP BY 1, 2, 3)`;
+  }
   const byArea = f.area !== undefined;
   return `hrs AS (
     SELECT hour, direction, ${byArea ? 'area' : 'NULL::text AS area'}, ${CALL_COLS}
@@ -396,8 +412,9 @@ async function agentsRolled(c: Queryable, f: ReportFilter): Promise<Row[]> {
  * on the call (any leg of its flow).
  */
 export async function callsReport(c: Queryable, f: ReportFilter): Promise<{ rows: Row[]; totals: Row }> {
-  // an agent on the call is a property of the whole flow, not of one leg: that filter reads the base rows
-  if (f.agentId === undefined && (await rolled(c, f))) return callsRolled(c, f);
+  // an agent on the call is a property of the whole flow, not of one leg: report_call_agent_hours (0019) has it per
+  // agent; with an area too, the base rows
+  if ((f.agentId === undefined || f.area === undefined) && (await rolled(c, f))) return callsRolled(c, f);
   const p = new Params(f);
   const w = [p.inRange('c.created_at'), `c.party <> 'agent'`];
   if (f.area !== undefined) w.push(`e.area = ${p.add(f.area)}`);
@@ -429,7 +446,7 @@ export async function callsReport(c: Queryable, f: ReportFilter): Promise<{ rows
   return { rows: all.filter((r) => r.total !== true).map(strip), totals: strip({ ...all.find((r) => r.total === true)!, bucket: null }) };
 }
 
-/** callsReport from the rollups (no agent filter). */
+/** callsReport from the rollups (the agent filter without an area, or no agent filter). */
 async function callsRolled(c: Queryable, f: ReportFilter): Promise<{ rows: Row[]; totals: Row }> {
   const p = new Params(f);
   const area = f.area !== undefined ? ` AND x.area = ${p.add(f.area)}` : '';

@@ -179,6 +179,50 @@ describe('late changes show at once', () => {
   });
 });
 
+describe('calls by agent (report_call_agent_hours, 0019)', () => {
+  it('a flow with two agent legs, a transfer and a late answer counts once per agent, in the outside leg\'s hour', async () => {
+    const [a1, a2, a3] = [agents[0]!, agents[1]!, agents[3]!];
+    const t = new Date(now.getTime() - 15 * DAY);
+    const day = local(t);
+    const calls = async (agentId: number) => (await callsReport(db, base({ from: day, to: day, agentId }))).totals;
+    const before = await Promise.all([a1, a2, a3].map(calls));
+    // the elder's call, queued, answered by a1 (two legs of a1: a re-dial), not yet answered in the record
+    await q(
+      `INSERT INTO calls (party, direction, created_at, agent_id, elder_id, flow_id, queue_wait_ms) VALUES
+         ('elder', 'inbound', $1, NULL, 3, 'late-flow', 12000),
+         ('agent', 'inbound', $1::timestamptz + interval '10 seconds', $2, NULL, 'late-flow', NULL),
+         ('agent', 'inbound', $1::timestamptz + interval '50 seconds', $2, NULL, 'late-flow', NULL)`,
+      [t, a1],
+    );
+    let after = await Promise.all([a1, a2, a3].map(calls));
+    expect(after[0]!.calls).toBe(Number(before[0]!.calls) + 1);
+    expect(after[1]!.calls).toBe(before[1]!.calls);
+    // transferred to a2 two hours later (another hour than the outside leg's): a2 is on the call now
+    await q(`INSERT INTO calls (party, direction, created_at, agent_id, flow_id) VALUES ('agent', 'inbound', $1::timestamptz + interval '2 hours', $2, 'late-flow')`, [t, a2]);
+    after = await Promise.all([a1, a2, a3].map(calls));
+    expect(after[1]!.calls).toBe(Number(before[1]!.calls) + 1);
+    // answered late (recorded days after)
+    await q(`UPDATE calls SET answered_at = created_at + interval '12 seconds', queue_result = 'answered' WHERE flow_id = 'late-flow' AND party = 'elder'`);
+    after = await Promise.all([a1, a2, a3].map(calls));
+    expect(after[0]!.answered).toBe(Number(before[0]!.answered) + 1);
+    expect(after[1]!.answered).toBe(Number(before[1]!.answered) + 1);
+    expect(after[2]).toEqual(before[2]);
+    // a2's leg given to a3 instead
+    await q(`UPDATE calls SET agent_id = $1 WHERE flow_id = 'late-flow' AND agent_id = $2`, [a3, a2]);
+    after = await Promise.all([a1, a2, a3].map(calls));
+    expect(after[1]).toEqual(before[1]);
+    expect(after[2]!.calls).toBe(Number(before[2]!.calls) + 1);
+    for (const agentId of [a1, a2, a3]) {
+      await expectSame(base({ agentId }));
+      await expectSame(base({ agentId, groupBy: 'week', from: day, to: day }));
+    }
+    // the leg deleted: a3 no longer on it
+    await q(`DELETE FROM calls WHERE flow_id = 'late-flow' AND agent_id = $1`, [a3]);
+    expect(await calls(a3)).toEqual(before[2]);
+    await expectSame(base({ agentId: a3 }));
+  });
+});
+
 describe('refresh', () => {
   it('is incremental: only dirty hours are recomputed', async () => {
     await rollupsReady(db);
