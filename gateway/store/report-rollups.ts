@@ -18,8 +18,10 @@ export const ALARM_MEASURES = `count(*)::int AS alarms,
   count(*) FILTER (WHERE a.accepted_at - a.first_at <= interval '180 seconds')::int AS within180,
   sum(extract(epoch FROM a.accepted_at - a.first_at)) AS accept_sum,
   count(a.resolved_at)::int AS resolve_n, sum(extract(epoch FROM a.resolved_at - a.first_at)) AS resolve_sum,
-  count(a.closed_at)::int AS close_n, sum(extract(epoch FROM a.closed_at - a.first_at)) AS close_sum`;
-export const ALARM_COLS = 'alarms, answered, within60, within180, accept_sum, resolve_n, resolve_sum, close_n, close_sum';
+  count(a.closed_at)::int AS close_n, sum(extract(epoch FROM a.closed_at - a.first_at)) AS close_sum,
+  max(extract(epoch FROM a.accepted_at - a.first_at)) AS accept_max, max(extract(epoch FROM a.resolved_at - a.first_at)) AS resolve_max,
+  max(extract(epoch FROM a.closed_at - a.first_at)) AS close_max`;
+export const ALARM_COLS = 'alarms, answered, within60, within180, accept_sum, resolve_n, resolve_sum, close_n, close_sum, accept_max, resolve_max, close_max';
 
 /** An hour's figures of the calls with the outside world, over `calls c`, named as report_call_hours' columns. */
 export const CALL_MEASURES = `count(*)::int AS calls,

@@ -5,8 +5,7 @@
  * `date_trunc(day | week | month, ts AT TIME ZONE tz)` (ISO weeks, Monday first), given by their first local date.
  * Over long ranges the sums come from hourly rollups (report-rollups.ts, 0017_report_rollups.sql), refreshed before
  * reading and exactly equal to the same aggregate over the base rows, which `direct: true` (and every case the
- * rollups cannot answer: a half-hour zone, the owner filter, the calls' agent filter with an area, p90) still
- * reads.
+ * rollups cannot answer: a half-hour zone, the owner filter, the calls' agent filter with an area) still reads.
  */
 import type { Queryable } from './db.js';
 import { AGENTS_ON_FLOW, ALARM_COLS, ALARM_MEASURES, CALL_COLS, CALL_MEASURES, hourOf, rollupsReady, wholeHourZone } from './report-rollups.js';
@@ -237,11 +236,11 @@ export async function answeringReport(c: Queryable, f: ReportFilter): Promise<{ 
               count(a.id) FILTER (WHERE a.accepted_at - a.first_at <= interval '60 seconds')::int AS within60,
               count(a.id) FILTER (WHERE a.accepted_at - a.first_at <= interval '180 seconds')::int AS within180,
               ${secs(`avg(${accept})`)} AS avg_accept_s,
-              ${secs(`percentile_cont(0.9) WITHIN GROUP (ORDER BY ${accept})`)} AS p90_accept_s,
+              ${secs(`max(${accept})`)} AS max_accept_s,
               ${secs(`avg(${resolve})`)} AS avg_resolve_s,
-              ${secs(`percentile_cont(0.9) WITHIN GROUP (ORDER BY ${resolve})`)} AS p90_resolve_s,
+              ${secs(`max(${resolve})`)} AS max_resolve_s,
               ${secs(`avg(${close})`)} AS avg_close_s,
-              ${secs(`percentile_cont(0.9) WITHIN GROUP (ORDER BY ${close})`)} AS p90_close_s
+              ${secs(`max(${close})`)} AS max_close_s
          FROM (${p.buckets}) b LEFT JOIN a ON a.bucket = b.bucket
         GROUP BY ROLLUP (b.bucket)
      )
@@ -260,43 +259,36 @@ export async function answeringReport(c: Queryable, f: ReportFilter): Promise<{ 
 
 /**
  * answeringReport from the rollups: counts and averages summed per hour (sum of seconds / count, as avg() on the
- * base rows); p90 cannot be summed, so it is percentile_cont over the base rows (index-only, alarms_report_idx).
+ * base rows) and the longest times as the max of the hours' maxima. (Not a p90: it cannot be summed from hours, and
+ * percentile_cont over a year's 0.9 M operator alarms took 3.2 s; see 0020_report_answer_max.sql.)
  */
 async function answeringRolled(c: Queryable, f: ReportFilter): Promise<{ rows: Row[]; totals: Row }> {
   const p = new Params(f);
   const where = alarmHoursWhere(f, p);
-  const direct = alarmWhere(f, p);
   const t60 = p.add(ANSWER_TARGETS.rate60);
   const t180 = p.add(ANSWER_TARGETS.rate180);
-  const p90 = (col: string, as: string) => `${secs(`percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM a.${col} - a.first_at))`)} AS ${as}`;
   const avg = (sum: string, n: string) => secs(`sum(a.${sum}) / NULLIF(sum(a.${n}), 0)`);
   const all = await rows(
     c,
     `WITH ${alarmHours(f, p)},
      a AS (SELECT ${p.bucketOf('x.hour')} AS bucket, x.* FROM hrs x WHERE ${where} AND x.alarm_class = 'operator'),
-     pc AS (
-       SELECT GROUPING(${p.bucketOf('a.first_at')}) = 1 AS total, ${p.bucketOf('a.first_at')} AS bucket,
-              ${p90('accepted_at', 'p90_accept_s')}, ${p90('resolved_at', 'p90_resolve_s')}, ${p90('closed_at', 'p90_close_s')}
-         FROM alarms a ${f.area !== undefined ? 'LEFT JOIN elders e ON e.id = a.elder_id' : ''}
-        WHERE ${direct} AND a.alarm_class = 'operator'
-        GROUP BY ROLLUP (${p.bucketOf('a.first_at')})
-     ), g AS (
-       SELECT GROUPING(b.bucket) = 1 AS total, b.bucket AS day, b.bucket::text AS bucket,
+     g AS (
+       SELECT GROUPING(b.bucket) = 1 AS total, b.bucket::text AS bucket,
               COALESCE(sum(a.alarms), 0)::int AS alarms, COALESCE(sum(a.answered), 0)::int AS answered,
               COALESCE(sum(a.decided60), 0)::int AS decided60, COALESCE(sum(a.decided180), 0)::int AS decided180,
               COALESCE(sum(a.within60), 0)::int AS within60, COALESCE(sum(a.within180), 0)::int AS within180,
-              ${avg('accept_sum', 'answered')} AS avg_accept_s, ${avg('resolve_sum', 'resolve_n')} AS avg_resolve_s, ${avg('close_sum', 'close_n')} AS avg_close_s
+              ${avg('accept_sum', 'answered')} AS avg_accept_s, ${secs('max(a.accept_max)')} AS max_accept_s,
+              ${avg('resolve_sum', 'resolve_n')} AS avg_resolve_s, ${secs('max(a.resolve_max)')} AS max_resolve_s,
+              ${avg('close_sum', 'close_n')} AS avg_close_s, ${secs('max(a.close_max)')} AS max_close_s
          FROM (${p.buckets}) b LEFT JOIN a ON a.bucket = b.bucket
         GROUP BY ROLLUP (b.bucket)
      )
-     SELECT g.total, g.bucket, g.alarms, g.answered, g.decided60, g.decided180, g.within60, g.within180,
-            g.avg_accept_s, pc.p90_accept_s, g.avg_resolve_s, pc.p90_resolve_s, g.avg_close_s, pc.p90_close_s,
+     SELECT g.*,
             round(within60::numeric / NULLIF(decided60, 0), 4)::float8 AS rate60,
             round(within180::numeric / NULLIF(decided180, 0), 4)::float8 AS rate180,
             CASE WHEN decided60 > 0 THEN within60::float8 / decided60 >= ${t60}::float8 END AS met60,
             CASE WHEN decided180 > 0 THEN within180::float8 / decided180 >= ${t180}::float8 END AS met180
-       FROM g LEFT JOIN pc ON pc.total = g.total AND pc.bucket IS NOT DISTINCT FROM g.day
-      ORDER BY g.total, g.bucket`,
+       FROM g ORDER BY g.total, g.bucket`,
     p.values,
   );
   const totals = all.find((r) => r.total === true)!;

@@ -203,15 +203,15 @@ describe('answering report', () => {
     expect(r.rows).toHaveLength(30);
     expect(r.rows[0]).toEqual({
       bucket: '2026-11-01', alarms: 2, answered: 2, decided60: 2, decided180: 2, within60: 1, within180: 2, rate60: 0.5, rate180: 1, met60: false, met180: true,
-      avgAcceptS: 60, p90AcceptS: 84, avgResolveS: 450, p90ResolveS: 570, avgCloseS: 600, p90CloseS: 600,
+      avgAcceptS: 60, maxAcceptS: 90, avgResolveS: 450, maxResolveS: 600, avgCloseS: 600, maxCloseS: 600,
     });
     expect(r.rows[1]).toMatchObject({ bucket: '2026-11-02', alarms: 0, answered: 0, decided60: 0, rate60: null, met60: null, avgAcceptS: null });
     expect(r.rows[14]).toMatchObject({ bucket: '2026-11-15', alarms: 1, answered: 0, decided60: 1, within60: 0, rate60: 0, met60: false, avgAcceptS: null });
     expect(r.rows[29]).toMatchObject({ bucket: '2026-11-30', alarms: 1, within60: 0, within180: 0, rate180: 0, avgAcceptS: 200 });
-    // accept 30, 90, 200 (and one never); resolve 300, 600, 400; close 600, 1000. p90 interpolates (percentile_cont).
+    // accept 30, 90, 200 (and one never); resolve 300, 600, 400; close 600, 1000.
     expect(r.totals).toEqual({
       bucket: null, alarms: 4, answered: 3, decided60: 4, decided180: 4, within60: 1, within180: 2, rate60: 0.25, rate180: 0.5, met60: false, met180: false,
-      avgAcceptS: 106.7, p90AcceptS: 178, avgResolveS: 433.3, p90ResolveS: 560, avgCloseS: 800, p90CloseS: 960,
+      avgAcceptS: 106.7, maxAcceptS: 200, avgResolveS: 433.3, maxResolveS: 600, avgCloseS: 800, maxCloseS: 1000,
     });
     const week = (await get(`/api/reports/answering?${NOV}&groupBy=week`)).body.rows;
     expect(week.map((x: { bucket: string; alarms: number }) => [x.bucket, x.alarms])).toEqual([['2026-10-26', 2], ['2026-11-02', 0], ['2026-11-09', 1], ['2026-11-16', 0], ['2026-11-23', 0], ['2026-11-30', 1]]);
