@@ -19,6 +19,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import type { OverloadGuard } from './overload.js';
 import { startAlarms } from './parts/alarms.js';
 import { startBrokerPart } from './parts/broker.js';
+import { startCluster, type ClusterPart } from './parts/cluster.js';
 import { startHttpPart } from './parts/http.js';
 import { Stops, type PartContext } from './parts/part.js';
 import { startPipeline } from './parts/pipeline.js';
@@ -73,6 +74,8 @@ export interface App {
   sms: import('./notify/sms-service.js').SmsService;
   /** care programmes: welfare calls, reminders, check-ins, care tasks */
   care: import('./care/care-service.js').CareService;
+  /** this node in a cluster (issue 24): its id, the dashboards' fan-out, presence, the device registry */
+  cluster: ClusterPart;
   http: FastifyInstance;
   httpPort: number;
   /** what listens where, and which parts are embedded or simulated */
@@ -100,14 +103,16 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     started('reports', startReports(ctx, db));
     const telemetry = started('telemetry', startTelemetry(ctx, db));
     const broker = started('broker', await startBrokerPart(ctx, db));
-    const alarms = started('alarms', await startAlarms(ctx, db, store.alarmDb));
+    const cluster = started('cluster', await startCluster(ctx));
+    const alarms = started('alarms', await startAlarms(ctx, db, store.alarmDb, cluster.presence));
     const pipeline = started('pipeline', startPipeline(ctx, { db, telemetry: telemetry.writer, alarms, broker }));
     const transports = started('transports', await startTransports(ctx, { pipeline, alarms, broker }));
+    await cluster.attach(pipeline, broker);
     const telephony = started('telephony', await startTelephony(ctx, { db, alarms: alarms.alarms, registry: pipeline.registry, agents: alarms.agents }));
     const workOrders = started('workorders', await startWorkOrders(ctx, db, store.databaseUrl));
     const sms = started('sms', await startSms(ctx, { db, jobs: workOrders.jobs, workOrders: workOrders.workOrders }));
     const care = started('care', await startCare(ctx, { db, jobs: workOrders.jobs, alarms: alarms.alarms, sms: sms.sms, telephony }));
-    const http = started('http', await startHttpPart(ctx, { db, telemetry, alarms, pipeline, telephony, broker, workOrders, care }));
+    const http = started('http', await startHttpPart(ctx, { db, telemetry, alarms, pipeline, telephony, broker, workOrders, care, cluster }));
     sms.listening(http.httpPort);
     // Overload is judged from here on: the start-up's own stalls (route compilation) are not device traffic.
     pipeline.overload.start();
@@ -117,7 +122,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
       telemetry: telemetry.writer, telemetryQuery: telemetry.query,
       alarms: alarms.alarms, actions: alarms.actions, agents: alarms.agents, escalator: alarms.escalator, rules: alarms.rules,
       broker: broker.broker, servers: transports.servers, watch: transports.servers.get('watch')!, receivers: transports.receivers,
-      workOrders: workOrders.workOrders, sms: sms.sms, care: care.care,
+      workOrders: workOrders.workOrders, sms: sms.sms, care: care.care, cluster,
       http: http.http, httpPort: http.httpPort, generatedAdminPassword: store.generatedAdminPassword,
       stop: () => parts.stop(),
     };

@@ -47,6 +47,12 @@ export interface CommandServiceOptions {
 }
 
 export class CommandService implements CommandEchoSink {
+  /**
+   * Scale-out (issue 24): asks the node holding the device's session to send what waits for it; resolves with how
+   * many it sent, or null when no node holds it (the command stays queued for the device's next connection).
+   */
+  remote?: (device: Device) => Promise<number | null>;
+
   constructor(
     private readonly db: Db,
     private readonly sessions: SessionLookup,
@@ -126,6 +132,9 @@ export class CommandService implements CommandEchoSink {
         return { command: { ...row, state: 'sent', sentAt: new Date() }, delivery: 'sent' };
       }
       await requeue(this.db, row.id);
+    } else if (this.remote && ((await this.remote(device).catch(() => null)) ?? 0) > 0) {
+      // sent by the node holding the session (its flush of everything queued, this command included)
+      return { command: { ...row, state: 'sent', sentAt: new Date() }, delivery: 'sent' };
     }
     this.metrics.commands.inc({ protocol: device.protocol, state: 'queued' });
     return { command: row, delivery: 'queued' };

@@ -8,6 +8,8 @@ export interface PartHealth {
 
 /** Each part registers a probe; /healthz reads them all. Critical parts make the whole state red. */
 export class Health {
+  /** the node's name (NODE_ID), shown by /healthz */
+  node?: string;
   private probes = new Map<string, { critical: boolean; probe: () => PartHealth | Promise<PartHealth> }>();
 
   register(name: string, probe: () => PartHealth | Promise<PartHealth>, critical = true): void {

@@ -50,8 +50,17 @@ export function createMetrics() {
       },
     });
   const g = (name: string, help: string, labelNames: string[] = []) => new client.Gauge({ name, help, labelNames, registers: [registry] });
+  // gauges worked out when scraped (the cluster's share): the parts register how
+  const collectors: (() => void)[] = [];
+  const gc = (name: string, help: string) => new client.Gauge({ name, help, registers: [registry], collect: () => collectors.forEach((f) => f()) });
   return {
     registry,
+    /** runs `fn` whenever the cluster gauges are scraped */
+    onCollect: (fn: () => void) => void collectors.push(fn),
+    node: g('anxin_node_info', 'This gateway node (label node: NODE_ID, else host and pid); always 1', ['node']),
+    clusterNodes: gc('anxin_cluster_nodes', 'Gateway nodes alive in the cluster as this node sees them (heartbeats over Redis; 1 without REDIS_URL)'),
+    nodeDevices: g('anxin_node_devices', 'Device sessions this node holds (TCP and MQTT)'),
+    nodeShare: g('anxin_node_share', "This node's share of the cluster's device sessions, 0–1"),
     frames: c('anxin_frames_total', 'Frames received from devices', ['protocol']),
     responderLinks: c('anxin_responder_links_total', "Uses of responders' one-time links: opened, accept, refuse, arrive, done; refused as unknown, expired or refused_*", ['result']),
     sms: c('anxin_sms_total', 'SMS messages by direction and state: out queued, held, submitted, delivered, failed, suppressed…; in received, unmatched', ['direction', 'state']),

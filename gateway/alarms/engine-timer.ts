@@ -14,6 +14,11 @@ export class EngineTimer {
   private timer?: NodeJS.Timeout;
   private busy = false;
   private lastPrune = 0;
+  /**
+   * Whether this node runs the time-based rules and the pruning: one node of several does (a singleton, issue 24).
+   * Journal retries and rule-state saving stay on every node: each node's journal and rule states are its own.
+   */
+  leading = true;
 
   constructor(
     private readonly db: Db,
@@ -43,11 +48,15 @@ export class EngineTimer {
 
   private async run(): Promise<void> {
     if (this.alarms.journalDepth > 0) await this.alarms.replay();
+    if (this.leading) await this.timeRules();
+    await this.rules.persist();
+  }
+
+  private async timeRules(): Promise<void> {
     for (const t of await this.rules.tick(new Date())) {
       const msg: DeviceMessage = { deviceId: t.identifier, protocol: t.protocol as never, kind: 'status', receivedAt: new Date(), raw: `rules:${t.outcome.raise.map((r) => r.kind).join('+')}-${t.outcome.clear.join('+')}:${Date.now()}` };
       await this.alarms.commit(msg, { id: t.deviceId, identifier: t.identifier, elderId: t.elderId, protocol: t.protocol }, t.outcome.raise, t.outcome.clear);
     }
-    await this.rules.persist();
     if (Date.now() - this.lastPrune > 3_600_000) {
       this.lastPrune = Date.now();
       await pruneProcessedMessages(this.db);

@@ -18,4 +18,9 @@ export class Presence {
   online(userId: number): boolean {
     return this.counts.has(userId);
   }
+
+  /** The users with a dashboard open here. */
+  users(): number[] {
+    return [...this.counts.keys()];
+  }
 }

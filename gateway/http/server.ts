@@ -127,7 +127,7 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
 
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'State of each part' } }, async (_req, reply) => {
     const h = await d.health.report();
-    return reply.status(h.ok ? 200 : 503).send({ status: h.ok ? 'ok' : 'failing', parts: h.parts });
+    return reply.status(h.ok ? 200 : 503).send({ status: h.ok ? 'ok' : 'failing', ...(d.health.node ? { node: d.health.node } : {}), parts: h.parts });
   });
   app.get('/metrics', { schema: { tags: ['ops'], hide: true } }, async (_req, reply) => {
     reply.header('content-type', d.metrics.registry.contentType);

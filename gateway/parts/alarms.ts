@@ -3,6 +3,7 @@
  * escalation (kicked by `alarm.raised` on the bus), agent states, the user actions, and the engine's timer.
  */
 import { join } from 'node:path';
+import { startSingleton, type LeaderOptions, type Leader } from '../cluster/leader.js';
 import { AgentStates } from '../alarms/agent-states.js';
 import { AlarmActions } from '../alarms/alarm-actions.js';
 import { AlarmService } from '../alarms/alarm-service.js';
@@ -22,19 +23,22 @@ export interface AlarmsPart extends Part {
   actions: AlarmActions;
   /** who has a dashboard open (WebSocket) */
   presence: Presence;
+  /** starts a singleton (one node at a time, gateway/cluster/leader.ts) on this database; the caller stops it */
+  singleton(name: string, work: Pick<LeaderOptions, 'onAcquire' | 'onLose'>): Promise<Leader>;
 }
 
 /** `alarmDb`: the pool reserved for alarm commits (store part); everything else uses `db`. */
-export async function startAlarms({ cfg, log, metrics, health, bus }: PartContext, db: Db, alarmDb: Db = db): Promise<AlarmsPart> {
+export async function startAlarms(ctx: PartContext, db: Db, alarmDb: Db = db, presence: Presence = new Presence()): Promise<AlarmsPart> {
+  const { cfg, log, metrics, health, bus } = ctx;
   const stops = new Stops(log);
   return stops.starting(async () => {
+    const singleton = (name: string, work: Pick<LeaderOptions, 'onAcquire' | 'onLose'>) => startSingleton(ctx, db, name, work);
     const journal = new Journal<never>(cfg.journalDir ?? join(cfg.dataDir, 'journal'));
     stops.add('journal', () => journal.close());
     const rules = new RuleEngine(db, log.child({ part: 'rules' }), cfg.timezone);
     await rules.load();
     const alarms = new AlarmService(alarmDb, bus, metrics, journal as never, rules, log.child({ part: 'alarms' }));
     await alarms.replay();
-    const presence = new Presence();
     const escalator = new Escalator(db, bus, metrics, log.child({ part: 'escalation' }), 1000, presence);
     // a commit that created alarms: the first step runs at once
     stops.add('escalator-kick', bus.on('alarm.raised', () => escalator.kick()));
@@ -46,11 +50,26 @@ export async function startAlarms({ cfg, log, metrics, health, bus }: PartContex
     stops.add('agent-states', () => agents.stop());
     const actions = new AlarmActions(db, bus, agents);
     // Time-based rules (silent devices, inactivity, missed tests), journal retries, rule-state persistence.
+    // The time-based rules run on one node at a time (issue 24); a node taking over reloads the rule states the
+    // others saved, so it does not judge their devices by what it saw itself.
     const engineTimer = new EngineTimer(db, alarms, rules, log);
+    engineTimer.leading = false;
     engineTimer.start();
     stops.add('engine-timer', () => engineTimer.stop());
+    let started = false;
+    const timerLease = await singleton('alarm-engine-timer', {
+      onAcquire: async () => {
+        if (started) await rules.load().catch((e) => log.warn({ err: e }, 'rule states not reloaded at takeover; judging by this node\'s own'));
+        engineTimer.leading = true;
+      },
+      onLose: () => {
+        engineTimer.leading = false;
+      },
+    });
+    started = true;
+    stops.add('engine-timer-lease', () => timerLease.stop());
     stops.add('rules-persist', () => rules.persist(true).catch(() => undefined));
     health.register('alarm_journal', () => ({ state: alarms.journalDepth > 0 ? 'degraded' : 'up', detail: `${alarms.journalDepth} alarm messages waiting for PostgreSQL` }));
-    return { alarms, rules, escalator, agents, actions, presence, stop: () => stops.stop() };
+    return { alarms, rules, escalator, agents, actions, presence, singleton, stop: () => stops.stop() };
   });
 }

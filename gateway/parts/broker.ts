@@ -1,4 +1,6 @@
-/** Part 3: the embedded MQTT broker (aedes). */
+/** Part 3: the embedded MQTT broker (aedes); with REDIS_URL, one member of the nodes' MQTT cluster (issue 24). */
+import { nodeIdOf } from '../cluster/redis.js';
+import { redactUrl } from '../redact.js';
 import type { Db } from '../store/db.js';
 import { getMqttSecretHash } from '../store/devices.js';
 import { brokerOptionsFromConfig, startBroker, type Broker } from '../transports/mqtt-broker.js';
@@ -8,20 +10,38 @@ import { Stops, type Part, type PartContext } from './part.js';
 export interface BrokerPart extends Part {
   broker: Broker;
   /** whether anyone subscribes to anxin/devices/+/events (nothing is built for nobody) */
-  eventInterest: SubscriberInterest;
+  eventInterest: Pick<SubscriberInterest, 'any'>;
 }
 
 export async function startBrokerPart({ cfg, log, metrics, health, summary }: PartContext, db: Db): Promise<BrokerPart> {
   const stops = new Stops(log);
+  const nodeId = nodeIdOf(cfg);
   const broker = await startBroker({
     ...brokerOptionsFromConfig(cfg),
+    ...(cfg.redisUrl ? { cluster: { redisUrl: cfg.redisUrl, nodeId } } : {}),
     auth: { deviceSecretHash: (id) => getMqttSecretHash(db, id) },
     log: log.child({ part: 'mqtt' }),
     metrics,
   });
   stops.add('mqtt', () => broker.close());
-  const eventInterest = new SubscriberInterest(broker.aedes, 'anxin/devices/+/events');
-  health.register('mqtt', () => ({ state: broker.aedes.closed ? 'down' : 'up', mode: 'embedded', detail: `${broker.aedes.connectedClients} clients` }));
-  summary.push(`MQTT broker  embedded   ${cfg.mqttHost}:${broker.port}  (aedes)${broker.tlsPort ? `, TLS on ${broker.tlsPort}` : ''}`);
+  // SubscriberInterest sees this node's clients only; in a cluster the integrator subscribed may be on another
+  // node, so every node publishes the events
+  const eventInterest = broker.cluster ? { any: true } : new SubscriberInterest(broker.aedes, 'anxin/devices/+/events');
+  health.register('mqtt', () => {
+    const clients = `${broker.aedes.connectedClients} clients`;
+    if (broker.aedes.closed) return { state: 'down', mode: 'embedded', detail: clients };
+    if (!broker.cluster) return { state: 'up', mode: 'embedded', detail: clients };
+    // Redis down: uplinks still reach the pipeline (alarms are committed), but every delivery, even to this node's
+    // clients, goes through Redis pub/sub, so PUBACKs and messages wait until it is back
+    const redis = broker.cluster.redisReady ? '' : ' (redis unreachable)';
+    return { state: redis ? 'degraded' : 'up', mode: 'embedded', detail: `cluster via redis${redis}, node ${nodeId}, ${clients}` };
+  });
+  const where = `${cfg.mqttHost}:${broker.port}`;
+  const tls = broker.tlsPort ? `, TLS on ${broker.tlsPort}` : '';
+  summary.push(
+    broker.cluster
+      ? `MQTT broker  clustered  ${where}  (aedes via ${redactUrl(cfg.redisUrl!)}, node ${nodeId}, broker id ${broker.cluster.id})${tls}`
+      : `MQTT broker  embedded   ${where}  (aedes)${tls}`,
+  );
   return { broker, eventInterest, stop: () => stops.stop() };
 }

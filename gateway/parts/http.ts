@@ -24,6 +24,7 @@ import type { Db } from '../store/db.js';
 import type { DeviceOnline } from '../http/devices.js';
 import type { AlarmsPart } from './alarms.js';
 import type { BrokerPart } from './broker.js';
+import type { ClusterPart } from './cluster.js';
 import { Stops, type Part, type PartContext } from './part.js';
 import type { PipelinePart } from './pipeline.js';
 import type { TelemetryPart } from './telemetry.js';
@@ -37,14 +38,14 @@ export interface HttpPart extends Part {
 
 export async function startHttpPart(
   { cfg, log, metrics, health, bus, summary }: PartContext,
-  d: { db: Db; telemetry: TelemetryPart; alarms: AlarmsPart; pipeline: PipelinePart; telephony: TelephonyPart; broker?: BrokerPart; workOrders?: WorkOrdersPart; care?: CarePart },
+  d: { db: Db; telemetry: TelemetryPart; alarms: AlarmsPart; pipeline: PipelinePart; telephony: TelephonyPart; broker?: BrokerPart; workOrders?: WorkOrdersPart; care?: CarePart; cluster?: ClusterPart },
 ): Promise<HttpPart> {
   const stops = new Stops(log);
   const { db } = d;
   const { actions, agents, presence, rules } = d.alarms;
   // One originate per agent at a time, shared by click-to-call and the dial pad (issue 19).
   const originating = new Map<number, string>();
-  const deviceOnline = onlineLookup(d.pipeline, d.broker);
+  const deviceOnline = onlineLookup(d.pipeline, d.broker, d.cluster);
   const http = await buildHttp({
     db, log, metrics, health, bus, timezone: cfg.timezone, workOrders: d.workOrders?.workOrders, sessionTtlH: cfg.sessionTtlH, opsToken: cfg.opsToken, loginPerMinute: cfg.loginRatePerMin,
     imageOrigins: tileOrigin(cfg.mapTileUrl),
@@ -59,7 +60,7 @@ export async function startHttpPart(
       (app) => telemetryRoutes(app, { db, query: d.telemetry.query, timezone: cfg.timezone }),
       (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),
       (app) => agentRoutes(app, { db, agents, extensions: parseExtensions(cfg.agentExtensions) }),
-      (app) => wsRoutes(app, { db, bus, presence }),
+      (app) => wsRoutes(app, { db, bus: d.cluster?.fanout.bus ?? bus, presence }),
       (app) => callRoutes(app, { db, bus, telephony: d.telephony.handle, areaCode: cfg.areaCode, originating }),
       (app) => callControlRoutes(app, { db, telephony: d.telephony.handle, areaCode: cfg.areaCode, originating }),
       (app) => supervisorRoutes(app, { db, telephony: d.telephony.handle, agents, actions }),
@@ -83,11 +84,12 @@ export async function startHttpPart(
  * A live session: a TCP device's connection holding it (sessions.ts), or an MQTT device's login (its client id is
  * its identifier). Zigbee devices speak through their bridge, phones and Contact ID panels hold no session.
  */
-export function onlineLookup(pipeline: Pick<PipelinePart, 'servers'>, broker?: BrokerPart): DeviceOnline {
+export function onlineLookup(pipeline: Pick<PipelinePart, 'servers'>, broker?: BrokerPart, cluster?: Pick<ClusterPart, 'devices'>): DeviceOnline {
   const clients = () => (broker?.broker.aedes as unknown as { clients?: Record<string, { connected?: boolean } | undefined> } | undefined)?.clients;
   return ({ identifier, protocol }) => {
     const m = protocolModule(protocol);
-    if (m?.transport === 'tcp') return pipeline.servers.get(protocol)?.sessions.has(identifier) ?? false;
+    // a TCP session may be held by another node of the cluster (issue 24)
+    if (m?.transport === 'tcp') return (pipeline.servers.get(protocol)?.sessions.has(identifier) ?? false) || (cluster?.devices?.onlineElsewhere(identifier) ?? false);
     if (m?.transport === 'mqtt' && m.deviceSecret) return clients()?.[identifier]?.connected === true;
     return false;
   };

@@ -114,9 +114,31 @@ export async function startTransports(
       health.register(p.name, () => capacityHealth(server));
       summary.push(`${`${p.label ?? p.name} TCP`.padEnd(13)}${tcpSettings(cfg, p).options.host}:${server.port}  (${p.devices ?? `${p.name} devices`})`);
     }
-    // Alarm receivers on serial lines: a missing port is retried in the background, never fatal.
-    const receivers = await startReceivers({ settings: cfg.receivers ?? [], pipeline, registry, alarms, metrics, health, log: log.child({ part: 'receivers' }) });
-    stops.add('receivers', () => receivers.stop());
+    // Alarm receivers on serial lines: a missing port is retried in the background, never fatal. When configured they
+    // are a singleton (issue 24): one node at a time reads the lines; the others stand by and take over.
+    const start = () => startReceivers({ settings: cfg.receivers ?? [], pipeline, registry, alarms, metrics, health, log: log.child({ part: 'receivers' }) });
+    let held = cfg.receivers?.length ? undefined : await start();
+    if (held) stops.add('receivers', () => held?.stop());
+    else {
+      const lease = await d.alarms.singleton('receivers', {
+        onAcquire: async () => void (held = await start()),
+        onLose: async () => {
+          const r = held;
+          held = undefined;
+          await r?.stop();
+          for (const x of r?.list ?? []) health.register(x.source, () => ({ state: 'disabled', detail: 'standby: another node reads this line' }), false);
+        },
+      });
+      stops.add('receivers', () => lease.stop());
+    }
+    const receivers: AlarmReceivers = {
+      get list() {
+        return held?.list ?? [];
+      },
+      get: (name) => held?.get(name),
+      summary: held?.summary ?? ['Receivers    standby    (another node reads the lines; this one takes over if it stops)'],
+      stop: async () => held?.stop(),
+    };
     summary.push(...receivers.summary);
     return { servers, receivers, stop: () => stops.stop() };
   });

@@ -10,6 +10,8 @@
  * that callback, so the PUBACK leaves after the pipeline has committed the message's alarms. A message that
  * could not be committed closes the connection without a PUBACK (MQTT 3.1.1 has no negative PUBACK), and
  * the device sends it again when it reconnects.
+ *
+ * With `cluster` (REDIS_URL, issue 24) it is one member of a cluster of gateway nodes: mqtt-cluster.ts.
  */
 import { Buffer } from 'node:buffer'; // the global Buffer is a getter, read on every publish otherwise
 import { readFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ import { checkPrefix, compileAcl, parseAccounts, type Account, type ClientAcl } 
 import { AddressCounter, addressKey } from './address-limit.js';
 import { PacketSizeGuard } from './mqtt-limits.js';
 import { LoginThrottle } from '../login-throttle.js';
+import { brokerCluster, settledWithin, type BrokerCluster } from './mqtt-cluster.js';
 
 export interface BrokerAuth {
   /** stored hash of the device's MQTT secret (device-secrets.ts: HMAC, or argon2 from before), or undefined if the device is unknown/disabled */
@@ -63,6 +66,8 @@ export interface BrokerOptions extends BrokerLimits {
   integrators: Map<string, string>;
   bridges: Map<string, string>;
   bridgePrefix: string;
+  /** scale-out: the Redis the nodes share and this node's name (nodeIdOf); unset = in memory, one node */
+  cluster?: { redisUrl: string; nodeId: string };
 }
 
 export interface Broker {
@@ -73,6 +78,8 @@ export interface Broker {
   tlsPort?: number;
   /** set by gateway/transports/mqtt-devices.ts once the pipeline exists */
   hooks: UplinkHooks;
+  /** in a cluster: aedes' broker id (the node's name and a per-start suffix) and whether its Redis is reachable */
+  cluster?: { id: string; readonly redisReady: boolean };
   publish(topic: string, payload: string | Buffer, opts?: { retain?: boolean; qos?: 0 | 1 }): void;
   close(): Promise<void>;
 }
@@ -125,6 +132,9 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   const addr = server.address();
   return typeof addr === 'object' && addr ? addr.port : port;
 }
+
+/** How long a clustered broker's close waits for aedes (its clients, then the emitter's QUIT) before dropping Redis. */
+const CLUSTER_CLOSE_WAIT_MS = 5000;
 
 /** What one connection is, kept beside aedes' Client rather than written onto it. */
 interface Session {
@@ -179,7 +189,18 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
     return { role: 'device', name: username };
   };
 
+  const cluster: BrokerCluster | undefined = o.cluster && brokerCluster(o.cluster.redisUrl, o.cluster.nodeId, log);
+  const closeAedes = async (aedes: Aedes) => {
+    const closed = new Promise<void>((r) => aedes.close(() => r()));
+    if (!cluster) return closed;
+    // aedes closes its clients, then QUITs the emitter's connections: with Redis down that waits forever
+    const inTime = await settledWithin(closed, CLUSTER_CLOSE_WAIT_MS);
+    if (!inTime) log.warn('mqtt broker did not close in time (redis down?); dropping its redis connections');
+    await cluster.close(!inTime);
+  };
+
   const aedes = await Aedes.createBroker({
+    ...(cluster ? { id: cluster.id, mq: cluster.mq, persistence: cluster.persistence } : {}),
     keepaliveLimit: o.keepaliveMaxS, // also refuses keep-alive 0 (never time out)
     connectTimeout: (o.connectTimeoutS ?? 10) * 1000,
     authenticate: (client, username, password, done) => {
@@ -250,6 +271,9 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
       deny('acl_subscribe', { clientId: client.id, topic: sub.topic }, 'mqtt subscribe denied');
       cb(null, null); // a failure code (0x80) in the SUBACK; the connection stays up
     },
+  }).catch(async (e: unknown) => {
+    await cluster?.close();
+    throw e;
   });
   aedes.on('connectionError', (_client, err) => {
     if ((err as Error & { errorCode?: number }).errorCode === 6) deny('keepalive', {}, `mqtt connect refused: keep-alive must be 1-${o.keepaliveMaxS} s`);
@@ -308,7 +332,7 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
   try {
     port = await listen(server, o.port, o.host);
   } catch (e) {
-    await new Promise<void>((r) => aedes.close(() => r()));
+    await closeAedes(aedes);
     throw e;
   }
   let tlsServer: TlsServer | undefined;
@@ -320,7 +344,7 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
       tlsPort = await listen(tlsServer, o.tls.port, o.host);
     } catch (e) {
       await new Promise<void>((r) => server.close(() => r()));
-      await new Promise<void>((r) => aedes.close(() => r()));
+      await closeAedes(aedes);
       throw e;
     }
   }
@@ -332,14 +356,15 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
     tlsServer,
     tlsPort,
     hooks,
+    cluster,
     publish(topic, payload, opts = {}) {
       const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
       aedes.publish({ cmd: 'publish', topic, payload: body, qos: opts.qos ?? 0, retain: opts.retain ?? false, dup: false }, () => undefined);
     },
     async close() {
-      // Stop accepting, disconnect clients, then wait for the listeners to finish.
+      // Stop accepting, disconnect clients (then, in a cluster, the Redis connections), then wait for the listeners to finish.
       const closed = [server, ...(tlsServer ? [tlsServer] : [])].map((s) => new Promise<void>((r) => s.close(() => r())));
-      await new Promise<void>((r) => aedes.close(() => r()));
+      await closeAedes(aedes);
       await Promise.all(closed);
     },
   };

@@ -1,0 +1,40 @@
+/**
+ * Scale-out (issue 24): the node's name and its Redis connections. Redis is optional: without REDIS_URL Anxin is
+ * one node and nothing here connects. ioredis reconnects by itself (with a capped backoff) after Redis restarts;
+ * commands issued meanwhile wait in its offline queue.
+ */
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+
+/** NODE_ID, else host name and process id: unique among the nodes of one cluster. */
+export function nodeIdOf(cfg: Pick<Config, 'nodeId'>): string {
+  return cfg.nodeId ?? `${hostname()}-${process.pid}`;
+}
+
+/** Key prefix of everything Anxin keeps in Redis (aedes' own keys keep theirs). */
+export const KEY = 'anxin:';
+
+/**
+ * A Redis connection for `purpose` (logged on errors). A subscriber needs a connection of its own (a connection in
+ * subscribe mode takes no other commands), so callers open one per use.
+ */
+export function createRedis(url: string, purpose: string, log: Logger): Redis {
+  const r = new Redis(url, {
+    connectionName: `anxin-${purpose}`,
+    maxRetriesPerRequest: null, // wait through a Redis restart rather than fail the command
+    retryStrategy: (n) => Math.min(100 * 2 ** Math.min(n, 5), 2000),
+    lazyConnect: false,
+  });
+  let down = false;
+  r.on('error', (e: Error) => {
+    if (!down) log.warn({ err: e.message, purpose }, 'redis connection lost; reconnecting');
+    down = true;
+  });
+  r.on('ready', () => {
+    if (down) log.info({ purpose }, 'redis connection back');
+    down = false;
+  });
+  return r;
+}
