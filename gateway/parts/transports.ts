@@ -104,7 +104,7 @@ export async function startTransports(
       servers.set(p.name, workers ? new TcpWorkerPool(p.name, workers, options, handlers, metrics, plog, cfg.logLevel) : new TcpTransport(p, options, handlers, metrics, plog));
     }
 
-    const mqttDevices = startMqttDevices({ cfg, broker: d.broker.broker, pipeline, registry, metrics, health, log: log.child({ part: 'mqtt-devices' }) });
+    const mqttDevices = await startMqttDevices({ cfg, broker: d.broker.broker, pipeline, registry, metrics, health, log: log.child({ part: 'mqtt-devices' }), singleton: d.alarms.singleton });
     stops.add('mqtt-devices', () => mqttDevices.stop());
     summary.push(...mqttDevices.summary);
     for (const p of TCP_PROTOCOLS) {

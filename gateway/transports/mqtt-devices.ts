@@ -25,6 +25,11 @@ export interface MqttDevicesDeps {
   metrics: Metrics;
   health: Health;
   log: Logger;
+  /**
+   * Scale-out (issue 24): runs `work` on one node at a time (a singleton lease). The external Zigbee2MQTT broker is
+   * read by one node only: with every node subscribed, each state message would be handled once per node.
+   */
+  singleton?: (name: string, work: { onAcquire(): Promise<void>; onLose(): Promise<void> }) => Promise<{ stop(): Promise<void> }>;
 }
 
 export function mqttJsonUplink(d: Pick<MqttDevicesDeps, 'broker' | 'pipeline' | 'metrics' | 'log'>): UplinkHook {
@@ -45,14 +50,17 @@ export function mqttJsonUplink(d: Pick<MqttDevicesDeps, 'broker' | 'pipeline' | 
   };
 }
 
-export function startMqttDevices(d: MqttDevicesDeps): { summary: string[]; zigbee: Zigbee2MqttBridge; stop(): Promise<void> } {
+export async function startMqttDevices(d: MqttDevicesDeps): Promise<{ summary: string[]; zigbee: Zigbee2MqttBridge; stop(): Promise<void> }> {
   d.broker.hooks.device = mqttJsonUplink(d);
   const zigbee = new Zigbee2MqttBridge({ prefix: d.cfg.zigbee2mqttPrefix, pipeline: d.pipeline, registry: d.registry, metrics: d.metrics, log: d.log.child({ part: 'zigbee2mqtt' }) });
   const summary = ['MQTT devices anxin/up/{id}/{kind} (mqtt-json)'];
+  let lease: { stop(): Promise<void> } | undefined;
   if (d.cfg.zigbee2mqttUrl) {
-    zigbee.connect(d.cfg.zigbee2mqttUrl);
+    const url = d.cfg.zigbee2mqttUrl;
+    if (d.singleton) lease = await d.singleton('zigbee2mqtt', { onAcquire: async () => zigbee.connect(url), onLose: () => zigbee.stop() });
+    else zigbee.connect(url);
     // not critical: the rest of the hub works without the Zigbee network
-    d.health.register('zigbee2mqtt', () => ({ state: zigbee.connected ? 'up' : 'down', mode: 'external' }), false);
+    d.health.register('zigbee2mqtt', () => (zigbee.reading ? { state: zigbee.connected ? 'up' : 'down', mode: 'external' } : { state: 'disabled', mode: 'external', detail: 'standby: another node reads the Zigbee2MQTT broker' }), false);
     summary.push(`Zigbee2MQTT  external   ${redactUrl(d.cfg.zigbee2mqttUrl)}  ${d.cfg.zigbee2mqttPrefix}/+`);
   } else {
     d.broker.hooks.bridge = (_acct, topic, payload) => zigbee.handle(topic, payload);
@@ -64,6 +72,7 @@ export function startMqttDevices(d: MqttDevicesDeps): { summary: string[]; zigbe
     async stop() {
       delete d.broker.hooks.device;
       delete d.broker.hooks.bridge;
+      if (lease) await lease.stop();
       await zigbee.stop();
     },
   };

@@ -119,8 +119,15 @@ export class Zigbee2MqttBridge {
     client.on('error', (err) => this.d.log.warn({ err: err.message, url: redactUrl(url) }, 'Zigbee2MQTT broker connection error'));
   }
 
+  /** whether this node reads the external broker now (a standby node of a cluster does not) */
+  get reading(): boolean {
+    return this.client !== undefined;
+  }
+
   async stop(): Promise<void> {
-    if (this.client) await this.client.endAsync();
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.endAsync();
     await Promise.all([...this.chains.values()]);
   }
 }
