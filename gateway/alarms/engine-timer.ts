@@ -49,7 +49,10 @@ export class EngineTimer {
   private async run(): Promise<void> {
     if (this.alarms.journalDepth > 0) await this.alarms.replay();
     if (this.leading) await this.timeRules();
+    // Right after the tick's commits: with several nodes, a node the device reconnects to reads what the tick
+    // raised (device_silent active) from the saved state, so the device's next message clears it (issue 24).
     await this.rules.persist();
+    if (this.leading) await this.prune();
   }
 
   private async timeRules(): Promise<void> {
@@ -57,6 +60,9 @@ export class EngineTimer {
       const msg: DeviceMessage = { deviceId: t.identifier, protocol: t.protocol as never, kind: 'status', receivedAt: new Date(), raw: `rules:${t.outcome.raise.map((r) => r.kind).join('+')}-${t.outcome.clear.join('+')}:${Date.now()}` };
       await this.alarms.commit(msg, { id: t.deviceId, identifier: t.identifier, elderId: t.elderId, protocol: t.protocol }, t.outcome.raise, t.outcome.clear);
     }
+  }
+
+  private async prune(): Promise<void> {
     if (Date.now() - this.lastPrune > 3_600_000) {
       this.lastPrune = Date.now();
       await pruneProcessedMessages(this.db);

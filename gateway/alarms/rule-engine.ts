@@ -8,7 +8,8 @@ import type { AlarmKind, DeviceMessage } from '../../protocols/message.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import type { Device } from '../store/devices.js';
-import { devicesForRules, elderRules, loadRuleStates, saveRuleStates } from '../store/rule-state.js';
+import { devicesForRules, elderRules, loadRuleStates, ruleStateOf, ruleStatesSince, saveRuleStates, type SavedRuleState } from '../store/rule-state.js';
+import { mergeRuleState } from './rule-merge.js';
 
 /** Heartbeat interval per protocol (the "model's interval", the module's silentIntervalS); 600 s for one not listed. */
 const silentIntervalS = (protocol: string): number => protocolModule(protocol)?.silentIntervalS ?? 600;
@@ -25,6 +26,8 @@ interface Tracked {
   state: RuleState;
   /** a copy of the state as last saved (the live state is evolved in place) */
   saved?: RuleState;
+  /** when the row this node last wrote or read for the device was written (`updated_at`, epoch ms) */
+  rowAt?: number;
 }
 
 /**
@@ -33,6 +36,14 @@ interface Tracked {
  * JSONB upsert per device every 5 s (10,000 rows a pass at 10,000 messages/s in the bench).
  */
 const TIME_SLACK_MS = 60_000;
+
+/**
+ * Cluster mode (issue 24): a node that evaluated one of the device's messages this recently is its authority; the
+ * leader's merge keeps its own copy of such a device as the base. Longer than a pass (5 s), shorter than any silence.
+ */
+const AUTHORITY_MS = 30_000;
+/** The merge re-reads rows written this long before its last one: an upsert commits a little after its now(). */
+const MERGE_OVERLAP_MS = 10_000;
 
 const sameTracks = <T extends object>(a: Partial<Record<string, T>>, b: Partial<Record<string, T>>, keys: (keyof T)[]): boolean => {
   const ka = Object.keys(a);
@@ -58,6 +69,18 @@ export class RuleEngine {
   private withInterval = new WeakMap<RuleSet, Map<string, RuleSet>>();
   private readonly defaults: RuleSet;
   private rulesWarnedAt = 0;
+  /**
+   * Cluster mode (issue 24, REDIS_URL set): the devices' messages are evaluated on several nodes and the time-based
+   * rules on the leader only, so states saved by the other nodes are merged in: the leader's before each tick, one
+   * device's when this node starts handling it. Off (one node): exactly the single-node behaviour.
+   */
+  shared = false;
+  /** cluster mode: when this node last evaluated a message of each device it handles (Date.now()) */
+  private handledAt = new Map<number, number>();
+  /** cluster mode: one reload per device at a time (a burst's second message waits for the first's) */
+  private reloading = new Map<number, Promise<RuleOutcome['clear']>>();
+  /** cluster mode: the latest `updated_at` the leader's merge has read (epoch ms, the database's clock) */
+  private mergedTo = 0;
 
   constructor(
     private readonly db: Db,
@@ -70,9 +93,11 @@ export class RuleEngine {
   /** Loads every registered device with its saved state (or a fresh one counting from its last message). */
   async load(now = new Date()): Promise<void> {
     const saved = await loadRuleStates(this.db);
+    for (const row of saved.values()) this.mergedTo = Math.max(this.mergedTo, row.at);
     for (const d of await devicesForRules(this.db)) {
-      const st = (saved.get(d.id) as RuleState | undefined) ?? this.fresh(d.lastSeen ?? d.createdAt ?? now, d.lastSeen);
-      this.devices.set(d.id, { identifier: d.identifier, protocol: d.protocol, elderId: d.elderId, state: st, saved: saved.has(d.id) ? cloneRuleState(st) : undefined });
+      const row = saved.get(d.id);
+      const st = (row?.state as RuleState | undefined) ?? this.fresh(d.lastSeen ?? d.createdAt ?? now, d.lastSeen);
+      this.devices.set(d.id, { identifier: d.identifier, protocol: d.protocol, elderId: d.elderId, state: st, saved: row ? cloneRuleState(st) : undefined, rowAt: row?.at });
     }
   }
 
@@ -139,12 +164,91 @@ export class RuleEngine {
   }
 
   async evaluate(device: Device, msg: DeviceMessage): Promise<RuleOutcome> {
+    const merged = this.shared ? await this.takeOver(device) : [];
     const t = this.track(device, msg.receivedAt);
     const rules = await this.rulesFor(device.elderId, device.protocol);
     const r = evaluateMessage(rules, t.state, msg, msg.receivedAt, { inPlace: true });
     t.state = r.state;
     if (worthSaving(t.saved, r.state)) this.dirty.add(device.id);
+    if (merged.length) for (const k of merged) if (!r.clear.includes(k)) r.clear.unshift(k);
     return { raise: r.raise, clear: r.clear };
+  }
+
+  /**
+   * Cluster mode: the device connected to this node (bus `device.online`); it may come from another node, so its
+   * saved state is read again before its next message is evaluated.
+   */
+  arrived(deviceId: number): void {
+    if (this.shared) this.handledAt.delete(deviceId);
+  }
+
+  /**
+   * Cluster mode, before a message: a device this node has not handled since it started (or since it connected
+   * again) may have been handled by another node, and the leader may have raised for it (device_silent): its saved
+   * row (one, by primary key) is merged in first, so this message clears what the leader raised. Answers the
+   * kinds the merge found over.
+   */
+  private async takeOver(device: Device): Promise<RuleOutcome['clear']> {
+    const pending = this.reloading.get(device.id);
+    if (pending) {
+      // the first message of the burst reported what the merge found over
+      await pending;
+      return [];
+    }
+    if (this.handledAt.has(device.id)) {
+      this.handledAt.set(device.id, Date.now());
+      return [];
+    }
+    const p = this.reload(device)
+      .catch((e) => {
+        this.log.warn({ err: e, deviceId: device.id }, 'saved rule state not read; judging by this node\'s copy');
+        return [];
+      })
+      .finally(() => {
+        this.reloading.delete(device.id);
+        this.handledAt.set(device.id, Date.now());
+      });
+    this.reloading.set(device.id, p);
+    return p;
+  }
+
+  private async reload(device: Device): Promise<RuleOutcome['clear']> {
+    const row = await ruleStateOf(this.db, device.id);
+    if (!row) return [];
+    // unsaved changes: this node evaluated the device moments ago (it reconnected here), its copy is the latest
+    return this.mergeRow(device.id, row, this.dirty.has(device.id), device);
+  }
+
+  /** Merges a saved row into this node's copy; answers the kinds found over (to clear). */
+  private mergeRow(id: number, row: SavedRuleState, authority: boolean, d: { identifier: string; protocol: string; elderId: number | null }): RuleOutcome['clear'] {
+    const t = this.devices.get(id);
+    if (t?.rowAt !== undefined && row.at <= t.rowAt) return []; // this node wrote it, or merged it already
+    const saved = row.state as RuleState;
+    const m = mergeRuleState(t?.state, saved, authority);
+    const next: Tracked = t ?? { identifier: d.identifier, protocol: d.protocol, elderId: d.elderId, state: m.state };
+    next.state = m.state;
+    next.saved = cloneRuleState(saved);
+    next.rowAt = row.at;
+    if (!t) this.devices.set(id, next);
+    if (worthSaving(next.saved, next.state)) this.dirty.add(id);
+    return m.clear;
+  }
+
+  /**
+   * Cluster mode, the leader before a tick: merges the states the other nodes saved since the last merge, so it
+   * judges silence and inactivity by what they saw, and clears what it raised that their states show over.
+   */
+  private async mergeSaved(): Promise<Map<number, RuleOutcome['clear']>> {
+    const cleared = new Map<number, RuleOutcome['clear']>();
+    const rows = await ruleStatesSince(this.db, this.mergedTo - MERGE_OVERLAP_MS);
+    const now = Date.now();
+    for (const row of rows) {
+      this.mergedTo = Math.max(this.mergedTo, row.at);
+      const authority = now - (this.handledAt.get(row.deviceId) ?? -Infinity) < AUTHORITY_MS;
+      const clear = this.mergeRow(row.deviceId, row, authority, row);
+      if (clear.length) cleared.set(row.deviceId, clear);
+    }
+    return cleared;
   }
 
   /**
@@ -155,10 +259,13 @@ export class RuleEngine {
   async tick(now: Date, yieldEvery = 1000): Promise<{ deviceId: number; identifier: string; protocol: string; elderId: number | null; outcome: RuleOutcome }[]> {
     const out = [];
     let n = 0;
+    const merged = this.shared ? await this.mergeSaved() : undefined;
     for (const [id, t] of this.devices) {
       if (++n % yieldEvery === 0) await new Promise<void>((r) => setImmediate(r));
       const rules = await this.rulesFor(t.elderId, t.protocol);
       const r = evaluateTick(rules, t.state, now, { inPlace: true });
+      const over = merged?.get(id);
+      if (over) for (const k of over) if (!r.clear.includes(k)) r.clear.unshift(k);
       // Saved only when the tick raised or cleared: saving every device each pass upserted 10,000 rows every
       // 5 s in the bench (the steady scenario's slowest alarm commits all fell on those passes). A tick's other
       // edits (reconcile's clean-up after a rule change) are made again by the next tick.
@@ -171,6 +278,7 @@ export class RuleEngine {
 
   forget(deviceId: number): void {
     this.devices.delete(deviceId);
+    this.handledAt.delete(deviceId);
   }
 
   /** Saves the states worth saving; `all` (at shutdown) saves every state that moved since its last save. */
@@ -188,15 +296,20 @@ export class RuleEngine {
       const st = this.devices.get(id)?.state;
       if (st) rows.push([id, cloneRuleState(st)]);
     }
+    let written: Map<number, number>;
     try {
-      await saveRuleStates(this.db, rows);
+      written = await saveRuleStates(this.db, rows, this.shared);
     } catch (e) {
       for (const id of ids) this.dirty.add(id);
       throw e;
     }
     for (const [id, st] of rows) {
       const t = this.devices.get(id);
-      if (t) t.saved = st;
+      if (t) {
+        t.saved = st;
+        const at = written.get(id);
+        if (at !== undefined) t.rowAt = Math.max(t.rowAt ?? at, at);
+      }
     }
   }
 

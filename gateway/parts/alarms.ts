@@ -36,7 +36,11 @@ export async function startAlarms(ctx: PartContext, db: Db, alarmDb: Db = db, pr
     const journal = new Journal<never>(cfg.journalDir ?? join(cfg.dataDir, 'journal'));
     stops.add('journal', () => journal.close());
     const rules = new RuleEngine(db, log.child({ part: 'rules' }), cfg.timezone);
+    // several nodes (issue 24): each merges the rule states the others saved (rule-engine.ts `shared`)
+    rules.shared = Boolean(cfg.redisUrl);
     await rules.load();
+    // a device connecting here may come from another node: its saved state is read before its next message
+    if (rules.shared) stops.add('rules-arrived', bus.on('device.online', ({ device }) => rules.arrived(device.id)));
     const alarms = new AlarmService(alarmDb, bus, metrics, journal as never, rules, log.child({ part: 'alarms' }));
     await alarms.replay();
     const escalator = new Escalator(db, bus, metrics, log.child({ part: 'escalation' }), 1000, presence);
@@ -50,8 +54,9 @@ export async function startAlarms(ctx: PartContext, db: Db, alarmDb: Db = db, pr
     stops.add('agent-states', () => agents.stop());
     const actions = new AlarmActions(db, bus, agents);
     // Time-based rules (silent devices, inactivity, missed tests), journal retries, rule-state persistence.
-    // The time-based rules run on one node at a time (issue 24); a node taking over reloads the rule states the
-    // others saved, so it does not judge their devices by what it saw itself.
+    // The time-based rules run on one node at a time (issue 24); a node taking over judges the other nodes' devices
+    // by the rule states they saved, not by what it saw itself: with several nodes its ticks merge them (the first
+    // one everything saved since this node started), keeping its own copy of the devices it handles.
     const engineTimer = new EngineTimer(db, alarms, rules, log);
     engineTimer.leading = false;
     engineTimer.start();
@@ -59,7 +64,7 @@ export async function startAlarms(ctx: PartContext, db: Db, alarmDb: Db = db, pr
     let started = false;
     const timerLease = await singleton('alarm-engine-timer', {
       onAcquire: async () => {
-        if (started) await rules.load().catch((e) => log.warn({ err: e }, 'rule states not reloaded at takeover; judging by this node\'s own'));
+        if (started && !rules.shared) await rules.load().catch((e) => log.warn({ err: e }, 'rule states not reloaded at takeover; judging by this node\'s own'));
         engineTimer.leading = true;
       },
       onLose: () => {
