@@ -5,7 +5,7 @@
  * and a simulated fleet (simulators/fleet/), plus baselines measured in the same run. Writes bench/results.json
  * (bench/results-quick.json with --quick) and prints the tables. Targets are reported, never asserted.
  *
- *   scenarios: baselines steady burst throughput reconnect idle flood fuzz hotline import reports (default: all, in that order)
+ *   scenarios: baselines steady burst throughput reconnect idle flood fuzz hotline import reports cluster (default: all, in that order)
  *   --quick    everything scaled down: a smoke check of a few minutes
  *   --profile  the gateway runs with --cpu-prof; profiles land in bench/profiles/
  *
@@ -30,8 +30,9 @@ import { fuzz } from './scenarios/fuzz.js';
 import { hotline } from './scenarios/hotline.js';
 import { importBench } from './scenarios/import.js';
 import { reportsBench } from './scenarios/reports.js';
+import { cluster } from './scenarios/cluster.js';
 
-const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = { baselines, steady, burst, throughput, reconnect, idle, flood, fuzz, hotline, import: importBench, reports: reportsBench };
+const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = { baselines, steady, burst, throughput, reconnect, idle, flood, fuzz, hotline, import: importBench, reports: reportsBench, cluster };
 
 const usage = `usage: npm run bench [-- ${Object.keys(SCENARIOS).join('|')} …] [--quick] [--profile] [--out FILE]`;
 

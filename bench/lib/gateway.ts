@@ -47,6 +47,12 @@ export interface GatewayOptions {
   logDir: string;
   /** endpoint scripts of the simulated Asterisk (agents' phones, callers), tried before its defaults */
   ariDirectory?: EndpointScript[];
+  /**
+   * Scale-out (issue 24): this node joins `join`'s database (and InfluxDB database) instead of making its own:
+   * nothing is seeded or dropped, the fleet's ids and MQTT secret are shared, and it has no agent or WebSocket of
+   * its own (the first node's agent sees every node's alarms through the fan-out). `watches`/`mqtt` are ignored.
+   */
+  join?: Pick<Gateway, 'databaseUrl' | 'dbName' | 'watchIds' | 'mqttIds' | 'mqttSecret'>;
 }
 
 export interface Gateway {
@@ -60,6 +66,9 @@ export interface Gateway {
   mqttIds: string[];
   /** the MQTT secret of every fleet MQTT device */
   mqttSecret: string;
+  /** the PostgreSQL database this node uses, and its name (also the InfluxDB database's) */
+  databaseUrl: string;
+  dbName: string;
   ws: WsRecord[];
   stats(): Promise<ServerStats>;
   resetEld(): Promise<void>;
@@ -80,10 +89,10 @@ export interface Gateway {
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   /** the gateway's RSS as the kernel reports it (the gateway cannot read it with every descriptor in use) */
   const withRss = <T extends { rss: number; workersRss?: number }>(s: T): T => ({ ...s, rss: (rssOf(child.pid) || s.rss) + (s.workersRss ?? 0) });
-  const dbName = `bench_${o.name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}`;
-  const url = await createDatabase(o.pgAdminUrl, dbName);
-  const { watchIds, mqttIds } = await seedFleet(url, o.watches, o.mqtt);
-  if (o.influxUrl) {
+  const dbName = o.join?.dbName ?? `bench_${o.name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}`;
+  const url = o.join?.databaseUrl ?? (await createDatabase(o.pgAdminUrl, dbName));
+  const { watchIds, mqttIds } = o.join ?? (await seedFleet(url, o.watches, o.mqtt));
+  if (o.influxUrl && !o.join) {
     // created up front, so the writer's first batch does not fail on a missing database (it would retry)
     await fetch(`${o.influxUrl}/query?q=${encodeURIComponent(`CREATE DATABASE ${dbName}`)}`, { method: 'POST' });
   }
@@ -127,13 +136,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const httpPort = Number(ready.httpPort);
   const ws: WsRecord[] = [];
   let socket: WebSocket | undefined;
-  let mqttSecret = '';
+  let mqttSecret = o.join?.mqttSecret ?? '';
   let token = '';
   const cleanup = async () => {
     socket?.close();
     await child.stop();
     await ari.stop().catch(() => undefined);
-    await dropDatabase(o.pgAdminUrl, dbName).catch(() => undefined);
+    if (!o.join) await dropDatabase(o.pgAdminUrl, dbName).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
@@ -141,34 +150,37 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const r = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
     if (!r.ok) throw new Error(`login failed: ${r.status} ${await r.text()}`);
     token = ((await r.json()) as { token: string }).token;
-    const s = await fetch(`${base}/api/agents/me/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ extension: '8001' }) });
-    if (!s.ok) throw new Error(`agent sign-in failed: ${s.status} ${await s.text()}`);
-    // One MQTT device registered as an installer would: its secret, hashed by the gateway's own settings, is
-    // given to every fleet MQTT device (one argon2 hash instead of thousands).
-    const d = await fetch(`${base}/api/devices`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ identifier: 'bench-secret-source', protocol: 'mqtt-json', kind: 'fall_sensor' }),
-    });
-    if (!d.ok) throw new Error(`registering an MQTT device failed: ${d.status} ${await d.text()}`);
-    mqttSecret = ((await d.json()) as { mqttSecret: string }).mqttSecret;
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    try {
-      await c.query(`UPDATE devices SET mqtt_secret_hash = (SELECT mqtt_secret_hash FROM devices WHERE identifier = 'bench-secret-source') WHERE protocol = 'mqtt-json'`);
-    } finally {
-      await c.end();
+    // a joining node: the first node's agent and WebSocket see its alarms (through the fan-out)
+    if (!o.join) {
+      const s = await fetch(`${base}/api/agents/me/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ extension: '8001' }) });
+      if (!s.ok) throw new Error(`agent sign-in failed: ${s.status} ${await s.text()}`);
+      // One MQTT device registered as an installer would: its secret, hashed by the gateway's own settings, is
+      // given to every fleet MQTT device (one argon2 hash instead of thousands).
+      const d = await fetch(`${base}/api/devices`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ identifier: 'bench-secret-source', protocol: 'mqtt-json', kind: 'fall_sensor' }),
+      });
+      if (!d.ok) throw new Error(`registering an MQTT device failed: ${d.status} ${await d.text()}`);
+      mqttSecret = ((await d.json()) as { mqttSecret: string }).mqttSecret;
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query(`UPDATE devices SET mqtt_secret_hash = (SELECT mqtt_secret_hash FROM devices WHERE identifier = 'bench-secret-source') WHERE protocol = 'mqtt-json'`);
+      } finally {
+        await c.end();
+      }
+      socket = new WebSocket(`ws://127.0.0.1:${httpPort}/api/ws?token=${encodeURIComponent(token)}`);
+      socket.on('message', (d) => {
+        const at = now();
+        const m = JSON.parse(String(d)) as { type?: string; action?: string; alarm?: { sourceKey?: string | null } };
+        if ((m.type === 'present' || m.type === 'alarm') && m.alarm?.sourceKey) ws.push({ type: m.type, action: m.action, device: m.alarm.sourceKey, at });
+      });
+      await new Promise<void>((res, rej) => {
+        socket!.once('open', () => res());
+        socket!.once('error', rej);
+      });
     }
-    socket = new WebSocket(`ws://127.0.0.1:${httpPort}/api/ws?token=${encodeURIComponent(token)}`);
-    socket.on('message', (d) => {
-      const at = now();
-      const m = JSON.parse(String(d)) as { type?: string; action?: string; alarm?: { sourceKey?: string | null } };
-      if ((m.type === 'present' || m.type === 'alarm') && m.alarm?.sourceKey) ws.push({ type: m.type, action: m.action, device: m.alarm.sourceKey, at });
-    });
-    await new Promise<void>((res, rej) => {
-      socket!.once('open', () => res());
-      socket!.once('error', rej);
-    });
   } catch (e) {
     await cleanup();
     throw e;
@@ -183,6 +195,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     watchIds,
     mqttIds,
     mqttSecret,
+    databaseUrl: url,
+    dbName,
     ws,
     stats: async () => withRss(await child.call<ServerStats>('stats')),
     resetEld: async () => void (await child.call('resetEld')),

@@ -16,7 +16,7 @@ const get = <T>(o: unknown, ...path: string[]): T | undefined => path.reduce<unk
 export function scenarioTable(results: ScenarioResult[]): string {
   const rows: string[][] = [];
   for (const r of results) {
-    if (r.name === 'baselines' || ((r.name === 'flood' || r.name === 'fuzz') && r.ok)) continue;
+    if (r.name === 'baselines' || ((r.name === 'flood' || r.name === 'fuzz' || r.name === 'cluster') && r.ok)) continue;
     if (!r.ok) {
       rows.push([r.name, `failed: ${r.error ?? ''}`, ...Array(9).fill('')]);
       continue;
@@ -94,6 +94,32 @@ export function fuzzTable(results: ScenarioResult[]): string {
     ),
   ];
   return lines.join('\n');
+}
+
+/** cluster (issue 24): throughput per node count, alarm → screen-pop across nodes, takeover after kill -9. */
+export function clusterTable(results: ScenarioResult[]): string {
+  const x = results.find((r) => r.name === 'cluster' && r.ok)?.extra;
+  if (!x) return '';
+  type Step = { nodes: number; offeredPerS: number; decodedPerS: number; storedPointsPerS: number; shedPerS: number; keptPerS: number; keptVs1?: number; decodedVs1?: number; storedVs1?: number; perNode: { cpuPct: number }[]; gatewaysCpuPct: number; fleetCpuPct: number; postgresCpuPct: number; influxdCpuPct: number; redisCpuPct: number; machineCores: number; cores: number };
+  const steps = get<Step[]>(x, 'steps') ?? [];
+  const pop = (k: string) => get<AlarmLatency>(x, 'alarms', k);
+  const takeover = get<{ leaderTakeoverS: number; seconds: (number | null)[] }[]>(x, 'takeover') ?? [];
+  return [
+    table(
+      ['nodes', 'offered msg/s', 'decoded msg/s', 'shed msg/s', 'kept msg/s (decoded − shed)', 'kept vs 1 node', 'stored points/s', 'stored vs 1 node', 'gateway CPU % (per node)', 'fleet / PostgreSQL / influxd / Redis CPU %', 'machine cores busy'],
+      steps.map((s) => [n(s.nodes), n(s.offeredPerS), n(s.decodedPerS), n(s.shedPerS), n(s.keptPerS), n(s.keptVs1, 2), n(s.storedPointsPerS), n(s.storedVs1, 2), `${n(s.gatewaysCpuPct)} (${s.perNode.map((p) => n(p.cpuPct)).join(' + ')})`, `${n(s.fleetCpuPct)} / ${n(s.postgresCpuPct)} / ${n(s.influxdCpuPct)} / ${n(s.redisCpuPct)}`, `${n(s.machineCores, 2)} / ${n(s.cores)}`]),
+    ),
+    String(get<string>(x, 'sharedCores') ?? ''),
+    table(
+      ['SOS from', 'popped/injected', 'screen-pop p50 / p99 ms (agent on node 1)', 'alarm push p50 / p99 ms'],
+      [
+        ['watches on node 1 (same node)', `${n(pop('local')?.stages.screenPop.n)}/${n(pop('local')?.injected)}`, pp(pop('local')?.stages.screenPop), pp(pop('local')?.stages.raisedPush)],
+        ['watches on nodes 2 and 3', `${n(pop('remote')?.stages.screenPop.n)}/${n(pop('remote')?.injected)}`, pp(pop('remote')?.stages.screenPop), pp(pop('remote')?.stages.raisedPush)],
+      ],
+    ),
+    `p99 across nodes vs same node: ${n(get<number>(x, 'alarms', 'p99Ratio'), 2)}×`,
+    table(['LEADER_TAKEOVER_S', 'takeover after kill -9 of the holder, s'], takeover.map((t) => [n(t.leaderTakeoverS), t.seconds.map((v) => (v === null ? 'none seen' : n(v, 2))).join(', ')])),
+  ].join('\n\n');
 }
 
 export function hotlineTable(results: ScenarioResult[]): string {
@@ -193,6 +219,12 @@ function fullTargets(results: ScenarioResult[]): TargetCheck[] {
   const hot = find('hotline');
   const hp99 = get<number>(hot?.extra, 'queued', 'popMs', 'p99');
   out.push({ target: 'hotline: ring → screen-pop p99 ≤ 300 ms, 30 callers queued, 10 agents', measured: hp99 === undefined ? '–' : `${n(hp99, 1)} ms (${n(get<number>(hot?.extra, 'p99VsBaseline'), 2)}× one caller at a time)`, met: hp99 === undefined ? null : hp99 <= 300 });
+  const cl = find('cluster');
+  const tk = get<{ leaderTakeoverS: number; seconds: (number | null)[] }[]>(cl?.extra, 'takeover');
+  if (tk?.length) {
+    const all = tk.flatMap((t) => t.seconds.map((v) => ({ v, bound: t.leaderTakeoverS })));
+    out.push({ target: 'cluster: another node takes a singleton over within LEADER_TAKEOVER_S of a kill -9', measured: tk.map((t) => `${t.seconds.map((v) => (v === null ? 'none' : `${n(v, 1)} s`)).join(', ')} at ${t.leaderTakeoverS} s`).join('; '), met: all.every((a) => a.v !== null && a.v <= a.bound) });
+  } else out.push({ target: 'cluster: another node takes a singleton over within LEADER_TAKEOVER_S of a kill -9', measured: '–', met: null });
   const rss = idle?.memory?.rssPerConnKB;
   out.push({ target: '≤ 10 KB RSS per idle connection', measured: rss === undefined ? '–' : `${n(rss, 1)} KB`, met: rss === undefined ? null : rss <= 10 });
   return out;
@@ -215,6 +247,7 @@ export function printReport(results: ScenarioResult[], o: { quick: boolean; load
     baselineTable(results),
     ...(results.some((r) => r.name === 'flood' && r.ok) ? ['## Login floods: SOS acknowledgement per phase', floodTable(results)] : []),
     ...(results.some((r) => r.name === 'fuzz' && r.ok) ? ['## Fuzzing the live transports', fuzzTable(results)] : []),
+    ...(results.some((r) => r.name === 'cluster' && r.ok) ? ['## Cluster: gateway nodes on one PostgreSQL and one Redis, all on this machine', clusterTable(results)] : []),
     ...(results.some((r) => r.name === 'hotline' && r.ok) ? ['## Hotline: agent phone ringing → incoming_call pop on the agent’s WebSocket, ms', hotlineTable(results)] : []),
     '## Targets (measured, never asserted)',
     targetTable(results, o.quick),

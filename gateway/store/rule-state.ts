@@ -28,10 +28,13 @@ export async function saveRuleStates(c: Queryable, states: [number, unknown][], 
   return new Map(r.rows.map((x) => [Number(x.device_id), x.at as number]));
 }
 
-/** One device's saved state (by primary key): a node about to handle a device another node handled (issue 24). */
-export async function ruleStateOf(c: Queryable, deviceId: number): Promise<SavedRuleState | undefined> {
-  const r = await c.query(`SELECT state, ${AT} FROM device_rule_state WHERE device_id = $1`, [deviceId]);
-  return r.rows[0] ? { state: r.rows[0].state, at: r.rows[0].at } : undefined;
+/**
+ * The saved states of these devices (by primary key), for a node about to handle devices another node handled
+ * (issue 24): one query for all the devices whose first message arrived in the same moment (a reconnect storm).
+ */
+export async function ruleStatesOf(c: Queryable, deviceIds: number[]): Promise<Map<number, SavedRuleState>> {
+  const r = await c.query(`SELECT device_id, state, ${AT} FROM device_rule_state WHERE device_id = ANY($1::bigint[])`, [deviceIds]);
+  return new Map(r.rows.map((x) => [Number(x.device_id), { state: x.state, at: x.at }]));
 }
 
 /**
