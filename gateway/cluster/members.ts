@@ -33,6 +33,8 @@ interface Beat extends NodeCounts {
   n: string;
   users: number[];
   at: number;
+  /** someone on this node subscribes to the device events (anxin/devices/+/events) */
+  ev?: boolean;
 }
 
 /** Presence across the cluster: this node's own sockets, plus every live node's users from their heartbeats. */
@@ -40,6 +42,8 @@ export class ClusterPresence extends Presence {
   private readonly others = new Map<string, Beat & { seen: number }>();
   private timer: NodeJS.Timeout | undefined;
   private sockets = 0;
+  /** whether this node's MQTT clients subscribe to the device events (set by the cluster part) */
+  eventsWanted: () => boolean = () => false;
 
   constructor(
     private readonly nodeId: string,
@@ -66,6 +70,18 @@ export class ClusterPresence extends Presence {
     const now = Date.now();
     for (const b of this.others.values()) if (now - b.seen < STALE_MS && b.users.includes(userId)) return true;
     return false;
+  }
+
+  /** Whether a subscriber to the device events is connected to another live node. */
+  eventsWantedElsewhere(): boolean {
+    const now = Date.now();
+    for (const b of this.others.values()) if (b.ev && now - b.seen < STALE_MS) return true;
+    return false;
+  }
+
+  /** Tells the other nodes at once (a change of this node's subscribers), not at the next beat. */
+  beatNow(): void {
+    this.beat();
   }
 
   /** Every live node, this one first. */
@@ -99,7 +115,7 @@ export class ClusterPresence extends Presence {
 
   private beat(): void {
     if (!this.redis) return;
-    const b: Beat = { n: this.nodeId, users: this.users(), at: Date.now(), devices: this.held().devices, sockets: this.sockets };
+    const b: Beat = { n: this.nodeId, users: this.users(), at: Date.now(), devices: this.held().devices, sockets: this.sockets, ev: this.eventsWanted() };
     void this.redis.pub.publish(CHANNEL, JSON.stringify(b)).catch(() => undefined);
   }
 }

@@ -49,6 +49,12 @@ export async function startCluster({ cfg, log, metrics, health, bus, summary }: 
       const tcpHeld = () => [...pipeline.servers.values()].reduce((n, s) => n + s.connectionCount, 0);
       held = () => tcpHeld() + broker.broker.aedes.connectedClients;
       if (!redis) return;
+      // device events are built when a subscriber is connected to any node (members' heartbeats)
+      const interest = broker.eventInterest;
+      presence.eventsWanted = () => interest.local.any;
+      interest.local.onChange = () => presence.beatNow();
+      interest.listenElsewhere(() => presence.eventsWantedElsewhere());
+      presence.beatNow();
       const link = (identifier: string) => {
         for (const s of pipeline.servers.values()) {
           const l = s.sessions.get(identifier);

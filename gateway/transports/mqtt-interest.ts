@@ -34,12 +34,23 @@ export class SubscriberInterest {
     aedes.on('subscribe', (_subs, client) => client && this.refresh(client));
     aedes.on('unsubscribe', (_topics, client) => client && this.refresh(client));
     aedes.on('clientReady', (client) => this.refresh(client));
-    aedes.on('clientDisconnect', (client) => this.clients.delete(client));
+    aedes.on('clientDisconnect', (client) => this.changed(() => this.clients.delete(client)));
+  }
+
+  /** called when `any` turns true or false (a cluster tells the other nodes: members.ts) */
+  onChange?: (any: boolean) => void;
+
+  private changed(edit: () => unknown): void {
+    const was = this.any;
+    edit();
+    if (this.any !== was) this.onChange?.(this.any);
   }
 
   private refresh(client: Client): void {
-    if (!client.closed && liveFilters(client).some((f) => filterCovers(f, this.family))) this.clients.add(client);
-    else this.clients.delete(client);
+    this.changed(() => {
+      if (!client.closed && liveFilters(client).some((f) => filterCovers(f, this.family))) this.clients.add(client);
+      else this.clients.delete(client);
+    });
   }
 
   /** true when at least one connected client may receive a topic of the family */

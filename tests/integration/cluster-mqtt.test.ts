@@ -139,6 +139,8 @@ describe.skipIf(noRedis)('MQTT cluster over Redis', () => {
     const secret = await register('fs-fall');
     const integrator = await client(a!, { username: INTEGRATOR.name, password: INTEGRATOR.password });
     await integrator.c.subscribeAsync(['anxin/alarms/#', 'anxin/devices/+/events']);
+    // B builds device events only once it knows someone listens on another node (A's heartbeat, sent on subscribe)
+    await until(() => b.cluster.presence.eventsWantedElsewhere(), 'B knows of the integrator on A');
     const framesA = await metric(a!, 'anxin_frames_total', 'protocol="mqtt-json"');
     const framesB = await metric(b, 'anxin_frames_total', 'protocol="mqtt-json"');
 
