@@ -59,7 +59,7 @@ export async function cluster(ctx: Ctx): Promise<ScenarioResult> {
   const watches = q ? 3000 : 6000;
   // more than one node keeps up with on this shared machine (it sheds routine reports), so what more nodes add
   // shows; at 12,000/s one node in cluster mode stopped answering altogether (its PostgreSQL pool exhausted)
-  const offered = q ? 6000 : 8000;
+  const offered = q ? 6000 : 12000;
   const warmS = q ? 3 : 5;
   const windowS = q ? 10 : 20;
   const alarmS = q ? 15 : 45;
