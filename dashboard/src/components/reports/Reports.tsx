@@ -29,6 +29,9 @@ export function Reports() {
     return lead ? initial : { ...initial, report: 'agents', agentId: '', area: '', kind: '', priority: '' };
   });
   const [report, setReport] = useState<Report | null>(null);
+  // the query the report shown answers: `path` is the one asked now, which the render after a change of filter
+  // shows before the fetch even starts (an e2e read the day rows as the month's)
+  const [loadedPath, setLoadedPath] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [printMonth, setPrintMonth] = useState<string | null>(null);
@@ -41,7 +44,11 @@ export function Reports() {
     setLoading(true);
     setError(null);
     fetchReport(state)
-      .then((r) => n === seq.current && setReport(r))
+      .then((r) => {
+        if (n !== seq.current) return;
+        setReport(r);
+        setLoadedPath(path);
+      })
       .catch((e: unknown) => n === seq.current && setError(errorText(e)))
       .finally(() => n === seq.current && setLoading(false));
   }, [path]);
@@ -166,7 +173,7 @@ export function Reports() {
         </div>
         <LoadState error={error} loaded={!!shown || !!error} empty={false} emptyText="" testid="report" />
         {shown && !error && (
-          <div class={`report-content ${loading ? 'stale' : ''}`} data-testid="report-content" data-loaded-path={loading ? '' : path}>
+          <div class={`report-content ${loading ? 'stale' : ''}`} data-testid="report-content" data-loaded-path={loading || loadedPath !== path ? '' : loadedPath}>
             <ReportBody report={shown} />
           </div>
         )}
