@@ -14,7 +14,7 @@ import { Fleet } from '../../simulators/fleet/index.js';
 import type { AlarmRecord } from '../../simulators/fleet/core.js';
 import { startGateway, type Gateway } from '../lib/gateway.js';
 import { matchAlarms, type Ctx } from '../lib/measure.js';
-import { startRedis, type BenchRedis } from '../lib/redis.js';
+import { startRedis, type LocalRedis } from '../../testkit/redis.js';
 import type { ScenarioResult } from '../lib/result.js';
 import { coresBusy, machineCpu, pidsNamed, procCpuSeconds, round, sleep } from '../lib/stats.js';
 import type { ServerStats } from '../server.js';
@@ -74,7 +74,7 @@ export async function cluster(ctx: Ctx): Promise<ScenarioResult> {
     offeredPerS: offered,
     notes: [],
   };
-  let redis: BenchRedis | undefined;
+  let redis: LocalRedis | undefined;
   const nodes: Node[] = [];
   let fleets: Fleet[] = [];
   const stopFleets = async () => {
@@ -145,7 +145,7 @@ export async function cluster(ctx: Ctx): Promise<ScenarioResult> {
     await stopFleets();
     // joiners first: the first node's stop drops the shared database
     for (const x of [...nodes].reverse()) await x.gw.stop().catch(() => undefined);
-    await redis?.stop().catch(() => undefined);
+    await redis?.destroy().catch(() => undefined);
     res.wallSeconds = Math.round((performance.now() - t0) / 1000);
   }
   return res;

@@ -55,21 +55,14 @@ export async function startCluster({ cfg, log, metrics, health, bus, summary }: 
       interest.local.onChange = () => presence.beatNow();
       interest.listenElsewhere(() => presence.eventsWantedElsewhere());
       presence.beatNow();
-      const link = (identifier: string) => {
-        for (const s of pipeline.servers.values()) {
-          const l = s.sessions.get(identifier);
-          if (l?.open) return l;
-        }
-        return undefined;
-      };
       const live = (node: string) => presence.members().some((m) => m.node === node);
       const devices = new DeviceDirectory(
         nodeId,
         redis,
         async (identifier) => {
-          const conn = link(identifier);
+          const conn = pipeline.session(identifier);
           const device = conn && (await pipeline.registry.lookup(identifier));
-          return conn && device ? pipeline.commands.flush(device, conn) : 0;
+          return conn?.open && device ? pipeline.commands.flush(device, conn) : 0;
         },
         live,
         clog,

@@ -22,6 +22,8 @@ export interface PipelinePart extends Part {
   commands: CommandService;
   /** the TCP servers by protocol, filled by the transports part; commands find a device's live connection here */
   servers: Map<string, DeviceServer>;
+  /** the live connection holding a device's session, on any of those servers */
+  session(identifier: string): DeviceLink | undefined;
 }
 
 export function startPipeline(
@@ -77,5 +79,5 @@ export function startPipeline(
   // unsubscribed after the drain: alarms the drain commits are still published
   stops.add('alarm-publish', bus.on('alarm.changed', ({ alarm, action }) => b.broker.publish(`anxin/alarms/${alarm.id}`, JSON.stringify({ action, alarm }))));
   stops.add('pipeline-drain', () => pipeline.drain());
-  return { registry, pipeline, overload, commands, servers, stop: () => stops.stop() };
+  return { registry, pipeline, overload, commands, servers, session, stop: () => stops.stop() };
 }
