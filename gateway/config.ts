@@ -121,6 +121,7 @@ export const ConfigSchema = Type.Object({
   journalDir: optPath('JOURNAL_DIR', 'Alarm journal directory. Unset: DATA_DIR/journal.'),
   redisUrl: url('REDIS_URL', 'Scale-out (several gateway nodes): the Redis they share, e.g. redis://10.0.0.5:6379. Unset: one node, nothing shared but PostgreSQL.'),
   nodeId: optString('NODE_ID', 'This gateway node\'s name in /healthz, /metrics and the device registry. Unset: host name and process id.'),
+  nodeUrl: url('NODE_URL', "Scale-out: where the other nodes reach this node's HTTP API (call control is forwarded to the node running telephony), e.g. http://10.0.0.11:8080. Unset: http://HTTP_HOST:HTTP_PORT, or this host's first outside IPv4 address when HTTP_HOST is 0.0.0.0."),
   leaderTakeoverS: int('LEADER_TAKEOVER_S', 10, { minimum: 2, maximum: 300 }, 'Scale-out: within how many seconds another node takes over a singleton (ARI connection, rule engine tick, schedulers, serial receivers) from a node that died.'),
   telephony: oneOf('TELEPHONY', ['simulated', 'ari', 'off'], 'simulated', 'simulated: start the built-in Asterisk simulator (the default, clearly labelled); ari: a real Asterisk at ARI_URL (implied when ARI_URL is set); off: no calls.'),
   ariUrl: url('ARI_URL', "Asterisk's ARI base URL, e.g. http://pbx:8088. Setting it selects TELEPHONY=ari."),

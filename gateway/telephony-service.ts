@@ -1,7 +1,7 @@
 /**
  * Telephony in the gateway: implements telephony/'s ports against PostgreSQL and the alarm engine, starts the
- * built-in Asterisk simulator when no real Asterisk is configured, and runs the automatic response
- * (callback to the elder, then the contact cascade) when escalation asks for it.
+ * built-in Asterisk simulator when no real Asterisk is configured. The automatic response escalation asks for
+ * (callback to the elder, then the contact cascade) is alarm-callbacks.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -156,28 +156,7 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
   telephony.on('down', (h) => log.warn({ health: h }, 'telephony_down: Asterisk unreachable; alarms still pop, calls resume when it returns'));
   telephony.on('up', () => log.info('telephony up'));
 
-  // Escalation step 3: call the elder back (if the plan says so), then the contacts in order.
-  bus.on('alarm.callback', async ({ alarm, plan }) => {
-    const p = plan as { callbackElder?: boolean; cascade?: { rounds: number; ringTimeoutS: number; acceptDigit: string } };
-    const elder = alarm.elderId ? await getElder(db, alarm.elderId) : undefined;
-    if (!elder) return;
-    if (p.callbackElder !== false && elder.phone) {
-      const t = await telephony.callback({ idempotencyKey: `alarm:${alarm.id}:callback`, number: elder.phone, alarmId: String(alarm.id), elderId: String(elder.id) });
-      await addEvent(db, alarm.id, 'system', 'callback_started', null, null, { callId: t.callId, duplicate: t.duplicate });
-      const r = await t.done;
-      await addEvent(db, alarm.id, 'system', 'callback_result', null, null, { status: r.status });
-    }
-    const contacts = await listContacts(db, elder.id);
-    if (!contacts.length) return;
-    const t = await telephony.cascade({
-      idempotencyKey: `alarm:${alarm.id}:cascade`, alarmId: String(alarm.id), elderId: String(elder.id),
-      contacts: contacts.map((c) => ({ number: c.phone, contactId: String(c.id), name: c.name })),
-      ...(p.cascade ? { rounds: p.cascade.rounds, ringTimeoutS: p.cascade.ringTimeoutS, acceptDigit: p.cascade.acceptDigit } : {}),
-    });
-    await addEvent(db, alarm.id, 'system', 'cascade_started', null, null, { callId: t.callId, duplicate: t.duplicate });
-    const r = await t.done;
-    await addEvent(db, alarm.id, 'system', 'cascade_result', null, null, { status: r.status, attempts: r.attempts.length });
-  });
+  // Escalation step 3 (callback, cascade) is run by alarm-callbacks.ts on the node holding telephony (issue 24).
 
   await telephony.start();
   return {

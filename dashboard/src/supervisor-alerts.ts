@@ -21,8 +21,9 @@ export function acknowledgeAllAlerts(): void {
 }
 
 /** The locale key of a reason ('not accepted in time' → supAlert.overdue). */
-export function reasonKey(reason: string): 'supAlert.overdue' | 'supAlert.cascadeExhausted' | 'supAlert.noAgentReady' | 'supAlert.other' {
+export function reasonKey(reason: string): 'supAlert.overdue' | 'supAlert.cascadeInterrupted' | 'supAlert.cascadeExhausted' | 'supAlert.noAgentReady' | 'supAlert.other' {
   if (/not accepted|overdue|timeout/i.test(reason)) return 'supAlert.overdue';
+  if (/cascade_interrupted/i.test(reason)) return 'supAlert.cascadeInterrupted';
   if (/cascade/i.test(reason)) return 'supAlert.cascadeExhausted';
   if (/no.agent/i.test(reason)) return 'supAlert.noAgentReady';
   return 'supAlert.other';

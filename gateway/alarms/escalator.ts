@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { tx, type Db } from '../store/db.js';
 import { addEvent, lockDueEscalations, lockWaitingFor, updateAlarm, type Alarm } from '../store/alarms.js';
+import { requestCallback } from '../store/alarm-callbacks.js';
 import { displayNames, longestIdleReady, signedInAgents, supervisorIds, wrapUpAgents } from '../store/agents.js';
 
 type Effect =
@@ -93,6 +94,8 @@ export class Escalator {
     this.metrics.escalationSteps.inc({ action: step.action });
     if (step.action === 'callback_and_cascade') {
       await addEvent(c, alarm.id, 'system', 'callback_requested', alarm.state, alarm.state, { step: step.index });
+      // durable, with the step: the node holding telephony runs it, even one that takes over later (alarm-callbacks.ts)
+      await requestCallback(c, alarm.id, plan);
       effects.push({ kind: 'callback', alarm, plan });
       return alarm;
     }
@@ -165,6 +168,7 @@ export class Escalator {
       } else if (e.kind === 'supervisor') {
         this.bus.emit('supervisor.alert', { alarm: e.alarm, reason: e.reason });
       } else {
+        // tells the telephony node's callback runner to look now (the request is already committed)
         this.bus.emit('alarm.callback', { alarm: e.alarm, plan: e.plan as unknown as Record<string, unknown> });
       }
     }

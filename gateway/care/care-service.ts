@@ -71,6 +71,7 @@ export class CareService {
   private timer: NodeJS.Timeout | undefined;
   private planning: Promise<void> = Promise.resolve();
   private readonly calls = new Set<Promise<void>>();
+  private calling = false;
 
   constructor(
     private readonly db: Db,
@@ -79,16 +80,34 @@ export class CareService {
     private readonly o: CareOptions,
   ) {}
 
+  /** The planner: on every node (planning twice makes nothing twice). The calls start with startCalling. */
   async start(): Promise<void> {
-    await this.jobs.work<CareJob>(CARE_QUEUE, (j) => this.attempt(j));
-    await this.recoverStale(new Date(), 0); // nothing is calling yet: every 'calling' run is the previous process's
     await this.plan();
     this.timer = setInterval(() => void this.plan().catch((e: unknown) => this.o.log.warn({ err: e }, 'care planner failed; next minute again')), 60_000);
     this.timer.unref();
   }
 
+  /**
+   * The calls and reminders, on the node that runs telephony only (issue 24): it handles the queue's jobs, and
+   * the runs left 'calling' are the previous holder's (nothing calls here yet), so they are recovered.
+   */
+  async startCalling(): Promise<void> {
+    if (this.calling) return;
+    this.calling = true;
+    await this.jobs.work<CareJob>(CARE_QUEUE, (j) => this.attempt(j));
+    await this.recoverStale(new Date(), 0);
+  }
+
+  /** Telephony moved to another node: it handles the jobs from now on; calls in progress here end as they end. */
+  async stopCalling(): Promise<void> {
+    if (!this.calling) return;
+    this.calling = false;
+    await this.jobs.stopWork(CARE_QUEUE);
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.stopCalling().catch(() => undefined);
     await Promise.allSettled([...this.calls]);
   }
 

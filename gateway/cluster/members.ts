@@ -27,6 +27,10 @@ export interface MemberView extends NodeCounts {
   self: boolean;
   /** ms since its last heartbeat */
   ageMs: number;
+  /** where the other nodes reach its HTTP API (NODE_URL) */
+  url?: string;
+  /** it runs telephony (holds the singleton): call control is forwarded there */
+  telephony: boolean;
 }
 
 interface Beat extends NodeCounts {
@@ -35,6 +39,8 @@ interface Beat extends NodeCounts {
   at: number;
   /** someone on this node subscribes to the device events (anxin/devices/+/events) */
   ev?: boolean;
+  url?: string;
+  tel?: boolean;
 }
 
 /** Presence across the cluster: this node's own sockets, plus every live node's users from their heartbeats. */
@@ -44,6 +50,10 @@ export class ClusterPresence extends Presence {
   private sockets = 0;
   /** whether this node's MQTT clients subscribe to the device events (set by the cluster part) */
   eventsWanted: () => boolean = () => false;
+  /** where the other nodes reach this node's HTTP API (set once it listens) */
+  url?: string;
+  /** whether this node runs telephony now (set by the telephony part) */
+  runsTelephony: () => boolean = () => false;
 
   constructor(
     private readonly nodeId: string,
@@ -87,8 +97,8 @@ export class ClusterPresence extends Presence {
   /** Every live node, this one first. */
   members(): MemberView[] {
     const now = Date.now();
-    const out: MemberView[] = [{ node: this.nodeId, self: true, ageMs: 0, devices: this.held().devices, sockets: this.sockets }];
-    for (const b of this.others.values()) if (now - b.seen < STALE_MS) out.push({ node: b.n, self: false, ageMs: now - b.seen, devices: b.devices, sockets: b.sockets });
+    const out: MemberView[] = [{ node: this.nodeId, self: true, ageMs: 0, devices: this.held().devices, sockets: this.sockets, url: this.url, telephony: this.runsTelephony() }];
+    for (const b of this.others.values()) if (now - b.seen < STALE_MS) out.push({ node: b.n, self: false, ageMs: now - b.seen, devices: b.devices, sockets: b.sockets, url: b.url, telephony: b.tel === true });
     return out;
   }
 
@@ -115,7 +125,7 @@ export class ClusterPresence extends Presence {
 
   private beat(): void {
     if (!this.redis) return;
-    const b: Beat = { n: this.nodeId, users: this.users(), at: Date.now(), devices: this.held().devices, sockets: this.sockets, ev: this.eventsWanted() };
+    const b: Beat = { n: this.nodeId, users: this.users(), at: Date.now(), devices: this.held().devices, sockets: this.sockets, ev: this.eventsWanted(), url: this.url, tel: this.runsTelephony() };
     void this.redis.pub.publish(CHANNEL, JSON.stringify(b)).catch(() => undefined);
   }
 }

@@ -3,7 +3,7 @@
  * one node and nothing here connects. ioredis reconnects by itself (with a capped backoff) after Redis restarts;
  * commands issued meanwhile wait in its offline queue.
  */
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -11,6 +11,20 @@ import type { Logger } from '../log.js';
 /** NODE_ID, else host name and process id: unique among the nodes of one cluster. */
 export function nodeIdOf(cfg: Pick<Config, 'nodeId'>): string {
   return cfg.nodeId ?? `${hostname()}-${process.pid}`;
+}
+
+/**
+ * NODE_URL, else where this node's HTTP API listens: HTTP_HOST, or for 0.0.0.0 the first outside IPv4 address
+ * (loopback when there is none, a machine with all its nodes on it).
+ */
+export function nodeUrlOf(cfg: Pick<Config, 'nodeUrl' | 'httpHost'>, port: number): string {
+  if (cfg.nodeUrl) return cfg.nodeUrl;
+  let host = cfg.httpHost;
+  if (host === '0.0.0.0' || host === '::') {
+    const outside = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+    host = outside?.address ?? '127.0.0.1';
+  }
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Key prefix of everything Anxin keeps in Redis (aedes' own keys keep theirs). */

@@ -3,6 +3,7 @@
  * conference, and the dial pad. An agent acts on their own call only (a supervisor on any); each action is in
  * audit_log. The call's own timeline (call_actions) is written by the telephony port, not here.
  */
+import { VIA_TELEPHONY_NODE } from './holder-forward.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -53,7 +54,7 @@ export async function callControlRoutes(app: FastifyInstance, o: { db: Db; telep
     return res;
   };
   const simple = (path: string, action: string, summary: string, fn: (callId: string, by: string) => Promise<unknown>) =>
-    r.post(`/api/calls/:id/${path}`, { schema: { tags: ['calls'], summary, params: CallParams }, onRequest: staff }, async (req) => {
+    r.post(`/api/calls/:id/${path}`, { schema: { tags: ['calls'], summary, params: CallParams }, onRequest: staff, config: VIA_TELEPHONY_NODE }, async (req) => {
       await act(req, req.params.id, action, (by) => fn(req.params.id, by));
       return { ok: true };
     });
@@ -67,7 +68,7 @@ export async function callControlRoutes(app: FastifyInstance, o: { db: Db; telep
 
   r.post(
     '/api/calls/:id/dtmf',
-    { schema: { tags: ['calls'], summary: 'Send DTMF (按键) into the far party (a doctor’s IVR)', params: CallParams, body: Type.Object({ digits: Type.String({ pattern: '^[0-9*#A-Da-d,]{1,64}$' }) }, { additionalProperties: false }) }, onRequest: staff },
+    { schema: { tags: ['calls'], summary: 'Send DTMF (按键) into the far party (a doctor’s IVR)', params: CallParams, body: Type.Object({ digits: Type.String({ pattern: '^[0-9*#A-Da-d,]{1,64}$' }) }, { additionalProperties: false }) }, onRequest: staff, config: VIA_TELEPHONY_NODE },
     async (req) => {
       // the digits are not audited: they may be a PIN or an account number
       await act(req, req.params.id, 'dtmf', (by) => tel().controls.sendDtmf(req.params.id, req.body.digits, { by }), { digits: req.body.digits.length });
@@ -84,7 +85,7 @@ export async function callControlRoutes(app: FastifyInstance, o: { db: Db; telep
         params: CallParams,
         body: Type.Object({ mode: Type.Union([Type.Literal('blind'), Type.Literal('attended')]), target: Target }, { additionalProperties: false }),
       },
-      onRequest: staff,
+      onRequest: staff, config: VIA_TELEPHONY_NODE,
     },
     async (req) => {
       const target = await targetOf(req.body.target);
@@ -95,7 +96,7 @@ export async function callControlRoutes(app: FastifyInstance, o: { db: Db; telep
 
   r.post(
     '/api/calls/:id/conference',
-    { schema: { tags: ['calls'], summary: 'Three-way call (三方通话): dial the target into the call', params: CallParams, body: Type.Object({ target: Target }, { additionalProperties: false }) }, onRequest: staff },
+    { schema: { tags: ['calls'], summary: 'Three-way call (三方通话): dial the target into the call', params: CallParams, body: Type.Object({ target: Target }, { additionalProperties: false }) }, onRequest: staff, config: VIA_TELEPHONY_NODE },
     async (req) => {
       const target = await targetOf(req.body.target);
       const res = await act(req, req.params.id, 'conference_add', (by) => tel().controls.addParty(req.params.id, target, { by }), auditTarget(req.body.target));
@@ -112,7 +113,7 @@ export async function callControlRoutes(app: FastifyInstance, o: { db: Db; telep
         params: CallParams,
         body: Type.Object({ party: Type.String({ pattern: '^[A-Za-z0-9:._#-]{1,100}$', description: "a leg's channel id, or 'third' / 'far'" }) }, { additionalProperties: false }),
       },
-      onRequest: staff,
+      onRequest: staff, config: VIA_TELEPHONY_NODE,
     },
     async (req) => {
       await act(req, req.params.id, 'conference_remove', (by) => tel().controls.removeParty(req.params.id, { by, who: req.body.party }), { party: req.body.party });
@@ -136,7 +137,7 @@ export async function callControlRoutes(app: FastifyInstance, o: { db: Db; telep
           { additionalProperties: false },
         ),
       },
-      onRequest: staff,
+      onRequest: staff, config: VIA_TELEPHONY_NODE,
     },
     async (req, reply) => {
       const me = await getAgentStatus(db, req.user!.id);

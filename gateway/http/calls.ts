@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { VIA_TELEPHONY_NODE } from './holder-forward.js';
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Bus } from '../bus.js';
@@ -71,6 +72,7 @@ export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; te
         ),
       },
       onRequest: staff,
+      config: VIA_TELEPHONY_NODE,
     },
     async (req, reply) => {
       const b = req.body;
@@ -115,7 +117,7 @@ export async function callRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; te
     },
   );
 
-  r.post('/api/calls/:id/hangup', { schema: { tags: ['calls'], summary: 'Hang up (挂机) a call from the dashboard', params: Type.Object({ id: Type.String({ maxLength: 100 }) }) }, onRequest: staff }, async (req) => {
+  r.post('/api/calls/:id/hangup', { schema: { tags: ['calls'], summary: 'Hang up (挂机) a call from the dashboard', params: Type.Object({ id: Type.String({ maxLength: 100 }) }) }, onRequest: staff, config: VIA_TELEPHONY_NODE }, async (req) => {
     const ok = await tel().hangup(req.params.id);
     if (!ok) throw notFound(`call ${req.params.id}`);
     await audit(db, actorOf(req), 'call_hangup', `call:${req.params.id}`);

@@ -3,6 +3,7 @@
  * Anxin, never served or redirected to Asterisk (the browser must not reach ARI or need its credentials). Agents,
  * supervisors and admins may play; installers may not. Every playback is in audit_log (who, which call, which alarm).
  */
+import { VIA_TELEPHONY_NODE } from './holder-forward.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Db } from '../store/db.js';
@@ -41,6 +42,7 @@ export async function recordingRoutes(app: FastifyInstance, o: { db: Db; telepho
     {
       schema: { tags: ['calls'], summary: "Play a call's recording (audio/wav, Range supported); each playback is audited", params: CallParams },
       onRequest: requireRole(db, 'agent', 'supervisor', 'admin'),
+      config: VIA_TELEPHONY_NODE,
     },
     async (req, reply) => {
       const id = req.params.id;
@@ -62,6 +64,7 @@ export async function recordingRoutes(app: FastifyInstance, o: { db: Db; telepho
     {
       schema: { tags: ['calls'], summary: "Play a call-back row's voicemail (留言; audio/wav, Range supported); each playback is audited", params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) },
       onRequest: requireRole(db, 'agent', 'supervisor', 'admin'),
+      config: VIA_TELEPHONY_NODE,
     },
     async (req, reply) => {
       const row = await getCallbackRequest(db, req.params.id);

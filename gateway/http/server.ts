@@ -22,6 +22,7 @@ import { workOrderRoutes } from './workorders.js';
 import { smsRoutes } from './sms.js';
 import { wallboardRoutes } from './wallboard.js';
 import { historyRoutes } from './history.js';
+import { holderForward, type HolderForward } from './holder-forward.js';
 import { requestSourceOf, runInSource, type RequestSource } from '../request-context.js';
 
 export interface HttpDeps {
@@ -46,6 +47,8 @@ export interface HttpDeps {
   workOrders?: import('../workorders/work-order-service.js').WorkOrderService;
   /** Feature plugins added by later parts (alarms, commands, telephony, dashboard). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** call control on a node that does not run telephony goes to the one that does (issue 24) */
+  forward?: HolderForward;
 }
 
 /** Every route with the roles it admits (undefined = public): the security tests check each against a table. */
@@ -145,6 +148,7 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
   await app.register(stationRoutes, { db: d.db });
   await app.register(wallboardRoutes, { db: d.db, timezone: d.timezone ?? 'Asia/Shanghai', online: d.deviceOnline });
   await app.register(historyRoutes, { db: d.db, timezone: d.timezone ?? 'Asia/Shanghai' });
+  if (d.forward) app.addHook('preHandler', holderForward(d.forward));
   for (const p of d.plugins ?? []) await app.register(p);
   return app;
 }

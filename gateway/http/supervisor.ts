@@ -2,6 +2,7 @@
  * Supervisor (班长) routes (issue 19 "Supervisor"): listen, whisper and barge into a live call, end a session,
  * force an agent's state, reassign an alarm. Supervisors and admins only; everything is audited.
  */
+import { VIA_TELEPHONY_NODE } from './holder-forward.js';
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AgentStates } from '../alarms/agent-states.js';
@@ -43,6 +44,7 @@ export async function supervisorRoutes(app: FastifyInstance, o: { db: Db; teleph
           req.body ??= {};
         },
         onRequest: lead,
+        config: VIA_TELEPHONY_NODE,
       },
       async (req) => {
         const call = await callFor(db, req.user!, req.params.id);
@@ -67,6 +69,7 @@ export async function supervisorRoutes(app: FastifyInstance, o: { db: Db; teleph
         body: Type.Object({ mode: Type.Union(MODES.map((m) => Type.Literal(m))) }, { additionalProperties: false }),
       },
       onRequest: lead,
+      config: VIA_TELEPHONY_NODE,
     },
     async (req) => {
       const call = await callFor(db, req.user!, req.params.id);
@@ -78,7 +81,7 @@ export async function supervisorRoutes(app: FastifyInstance, o: { db: Db; teleph
 
   r.post(
     '/api/calls/:id/supervision/:sessionId/end',
-    { schema: { tags: ['supervisor'], summary: "End a supervisor session (the supervisor's leg hangs up; the call goes on)", params: SessionParams }, onRequest: lead },
+    { schema: { tags: ['supervisor'], summary: "End a supervisor session (the supervisor's leg hangs up; the call goes on)", params: SessionParams }, onRequest: lead, config: VIA_TELEPHONY_NODE },
     async (req) => {
       const call = await callFor(db, req.user!, req.params.id);
       await control(() => telephonyOf(o.telephony).controls.endSupervision(req.params.id, req.params.sessionId));

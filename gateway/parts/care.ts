@@ -23,7 +23,13 @@ export async function startCare({ cfg, log, bus, health, summary }: PartContext,
     d.alarms.onCheckin((elderId, deviceId, at) => care.checkin(elderId, 'green_key', deviceId, at));
     await care.start();
     stops.add('care', () => care.stop());
-    health.register('care', () => ({ state: telephony() ? 'up' : 'degraded', detail: telephony() ? 'welfare calls through telephony' : 'telephony off: welfare calls fail and escalate' }));
+    // the calls run where telephony does (issue 24): on this node while it holds it
+    await d.telephony.onHolder({ name: 'care-calls', start: () => care.startCalling(), stop: () => care.stopCalling() });
+    health.register('care', () =>
+      !d.telephony.leading()
+        ? { state: 'up', detail: 'welfare calls and reminders run on the node that runs telephony' }
+        : { state: telephony() ? 'up' : 'degraded', detail: telephony() ? 'welfare calls through telephony' : 'telephony off: welfare calls fail and escalate' },
+    );
     summary.push(`Care         welfare calls and reminders, ${cfg.careMaxCalls} at once${telephony() ? '' : ' (telephony off: calls escalate as failed)'}`);
     return { care, stop: () => stops.stop() };
   });

@@ -1,4 +1,6 @@
 /** Part 8: the HTTP API, /healthz, /metrics, /docs and the dashboard, with the feature plugins of the parts before. */
+import { telephonyMoving } from '../http/holder-forward.js';
+import { nodeIdOf, nodeUrlOf } from '../cluster/redis.js';
 import { careRoutes } from '../http/care.js';
 import type { CarePart } from './care.js';
 import type { FastifyInstance } from 'fastify';
@@ -46,11 +48,25 @@ export async function startHttpPart(
   // One originate per agent at a time, shared by click-to-call and the dial pad (issue 19).
   const originating = new Map<number, string>();
   const deviceOnline = onlineLookup(d.pipeline, d.broker, d.cluster);
+  // a request reaching a node that does not run telephony was forwarded (holder-forward.ts) or could not be
+  const telephonyHere = () => {
+    if (!d.telephony.leading()) throw telephonyMoving();
+    return d.telephony.handle();
+  };
   const http = await buildHttp({
     db, log, metrics, health, bus, timezone: cfg.timezone, workOrders: d.workOrders?.workOrders, sessionTtlH: cfg.sessionTtlH, opsToken: cfg.opsToken, loginPerMinute: cfg.loginRatePerMin,
     imageOrigins: tileOrigin(cfg.mapTileUrl),
     onDeviceChanged: (id) => d.pipeline.registry.invalidate(id),
     deviceOnline,
+    forward: {
+      nodeId: nodeIdOf(cfg),
+      local: () => d.telephony.leading(),
+      holder: () => {
+        const m = d.cluster?.presence.members().find((x) => x.telephony && !x.self && x.url);
+        return m ? { node: m.node, url: m.url! } : undefined;
+      },
+      log: log.child({ part: 'http' }),
+    },
     onRulesChanged: (elderId) => rules.invalidateElder(elderId),
     plugins: [
       (app) => commandRoutes(app, { db, commands: d.pipeline.commands }),
@@ -61,10 +77,10 @@ export async function startHttpPart(
       (app) => alarmRoutes(app, { db, actions, timezone: cfg.timezone }),
       (app) => agentRoutes(app, { db, agents, extensions: parseExtensions(cfg.agentExtensions) }),
       (app) => wsRoutes(app, { db, bus: d.cluster?.fanout.bus ?? bus, presence }),
-      (app) => callRoutes(app, { db, bus, telephony: d.telephony.handle, areaCode: cfg.areaCode, originating }),
-      (app) => callControlRoutes(app, { db, telephony: d.telephony.handle, areaCode: cfg.areaCode, originating }),
-      (app) => supervisorRoutes(app, { db, telephony: d.telephony.handle, agents, actions }),
-      (app) => recordingRoutes(app, { db, telephony: d.telephony.handle }),
+      (app) => callRoutes(app, { db, bus, telephony: telephonyHere, areaCode: cfg.areaCode, originating }),
+      (app) => callControlRoutes(app, { db, telephony: telephonyHere, areaCode: cfg.areaCode, originating }),
+      (app) => supervisorRoutes(app, { db, telephony: telephonyHere, agents, actions }),
+      (app) => recordingRoutes(app, { db, telephony: telephonyHere }),
       (app) => callLogRoutes(app, { db }),
       (app) => reportRoutes(app, { db, timezone: cfg.timezone }),
       (app) => activationRoutes(app, { db, online: deviceOnline, telemetry: d.telemetry.query }),
@@ -76,6 +92,11 @@ export async function startHttpPart(
   stops.add('http', () => http.close());
   const addr = http.server.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
+  // where the other nodes forward call control to, in this node's heartbeats (issue 24)
+  if (d.cluster) {
+    d.cluster.presence.url = nodeUrlOf(cfg, httpPort);
+    d.cluster.presence.beatNow();
+  }
   summary.push(`HTTP API     ${cfg.httpHost}:${httpPort}  (/healthz, /metrics, /docs; the dashboard at /)`);
   return { http, httpPort, stop: () => stops.stop() };
 }

@@ -36,6 +36,11 @@ export class JobQueue {
     });
   }
 
+  /** Stops handling the queue's jobs here (another node handles them now); a job being handled finishes. */
+  async stopWork(queue: string): Promise<void> {
+    await this.boss.offWork(queue);
+  }
+
   async send(queue: string, data: object, o: JobOptions): Promise<void> {
     const db = o.in ? { executeSql: (text: string, values: unknown[]) => o.in!.query(text, values) } : undefined;
     await this.boss.send(queue, data, { startAfter: o.startAfter, singletonKey: o.singletonKey, ...(db ? { db } : {}) });

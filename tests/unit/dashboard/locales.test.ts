@@ -17,7 +17,7 @@ const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1
  */
 const TIMELINE_ACTIONS = [
   'raised', 'repeated', 'present', 'accept', 'release', 'start', 'note', 'resolve', 'follow_up', 'close', 'clear',
-  'restore_received', 'callback_requested', 'callback_started', 'callback_result', 'cascade_started', 'cascade_result',
+  'restore_received', 'callback_requested', 'callback_resumed', 'callback_not_placed', 'callback_started', 'callback_result', 'cascade_started', 'cascade_result',
   'call_started', 'call_ended', 'contact_accepted', 'cascade_exhausted', 'recurred', 'recurred_as', 'closed_during_call',
   'reassign', 'care_attempt',
 ];
