@@ -108,7 +108,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     const pipeline = started('pipeline', startPipeline(ctx, { db, telemetry: telemetry.writer, alarms, broker }));
     const transports = started('transports', await startTransports(ctx, { pipeline, alarms, broker }));
     await cluster.attach(pipeline, broker);
-    const telephony = started('telephony', await startTelephony(ctx, { db, alarms: alarms.alarms, registry: pipeline.registry, agents: alarms.agents, presence: cluster.presence }));
+    const telephony = started('telephony', await startTelephony(ctx, { db, alarms: alarms.alarms, registry: pipeline.registry, agents: alarms.agents, presence: cluster.presence, agentEvents: cluster.fanout.bus }));
     const workOrders = started('workorders', await startWorkOrders(ctx, db, store.databaseUrl));
     const sms = started('sms', await startSms(ctx, { db, jobs: workOrders.jobs, workOrders: workOrders.workOrders }));
     const care = started('care', await startCare(ctx, { db, jobs: workOrders.jobs, alarms: alarms.alarms, sms: sms.sms, telephony }));

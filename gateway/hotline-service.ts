@@ -138,8 +138,12 @@ export async function resetRinging(d: HotlineDeps): Promise<void> {
 }
 
 /** An agent became ready (signed in, 置闲, wrap-up over, a cancelled ring): the ACD runs now, not at its next poll. */
-export function wireAcd(tel: Telephony, bus: Bus): void {
-  bus.on('agent.changed', (a) => {
+/**
+ * `bus`: agents' changes on every node (the cluster's fan-out bus, issue 24): an agent made ready on another node
+ * is offered the waiting callers here, where telephony runs. Returns the unsubscribe.
+ */
+export function wireAcd(tel: Telephony, bus: Bus): () => void {
+  return bus.on('agent.changed', (a) => {
     if (a.state === 'ready') tel.hotline.agentsChanged();
   });
 }

@@ -68,7 +68,7 @@ async function stopSimulator(proc: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; alarms: AlarmService; registry: Registry; agents: AgentStates; log: Logger }): Promise<TelephonyHandle | undefined> {
+export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; alarms: AlarmService; registry: Registry; agents: AgentStates; log: Logger; agentEvents?: Bus }): Promise<TelephonyHandle | undefined> {
   const { cfg, db, bus, log } = o;
   if (cfg.telephony === 'off') return undefined;
   let url = cfg.ariUrl ?? '';
@@ -148,7 +148,7 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
     ari: { keepalive: { intervalMs: cfg.ariKeepaliveS * 1000 } },
     ...hotlineOptions(cfg),
   });
-  wireAcd(telephony, bus);
+  const offAcd = wireAcd(telephony, o.agentEvents ?? bus);
   wireScreenPop(telephony, { db, bus, log });
   // every call's in-call actions (hold, mute, transfer …), not only the hotline's
   wireCallActions(telephony, { db, bus, log });
@@ -164,6 +164,7 @@ export async function startTelephonyService(o: { cfg: Config; db: Db; bus: Bus; 
     mode: cfg.telephony === 'simulated' ? 'simulated' : 'ari',
     url,
     stop: async () => {
+      offAcd();
       try {
         await telephony.stop();
       } finally {

@@ -9,6 +9,7 @@
  */
 import type { AgentStates } from '../alarms/agent-states.js';
 import type { AlarmService } from '../alarms/alarm-service.js';
+import type { Bus } from '../bus.js';
 import { AlarmCallbacks } from '../alarm-callbacks.js';
 import type { ClusterPresence } from '../cluster/members.js';
 import { nodeIdOf } from '../cluster/redis.js';
@@ -38,7 +39,7 @@ export interface TelephonyPart extends Part {
 
 export async function startTelephony(
   ctx: PartContext,
-  d: { db: Db; alarms: AlarmService; registry: Registry; agents: AgentStates; presence?: ClusterPresence },
+  d: { db: Db; alarms: AlarmService; registry: Registry; agents: AgentStates; presence?: ClusterPresence; agentEvents?: Bus },
 ): Promise<TelephonyPart> {
   const { cfg, log, health, bus, summary } = ctx;
   const stops = new Stops(log);
@@ -60,7 +61,7 @@ export async function startTelephony(
       // recovery once it connects, which re-opens their records (CallLog.reopen); the rest stay lost.
       if (orphans) log.warn({ calls: orphans }, 'calls left live by the previous telephony holder marked lost (their flows ended with it; those still on Asterisk are taken over)');
       try {
-        handle = await startTelephonyService({ cfg, db, bus, alarms: d.alarms, registry: d.registry, agents: d.agents, log: log.child({ part: 'telephony' }) });
+        handle = await startTelephonyService({ cfg, db, bus, alarms: d.alarms, registry: d.registry, agents: d.agents, agentEvents: d.agentEvents, log: log.child({ part: 'telephony' }) });
         error = undefined;
       } catch (e) {
         // A wrong ARI password must be loud, but alarms keep popping without telephony.

@@ -2,6 +2,8 @@
  * Telephony across gateway nodes (issue 24), against the simulator and the real Asterisk (tests/helpers/ari-target.ts):
  * - telephony is a singleton: one node holds the ARI application; the other stands by, says so in /healthz, and
  *   forwards call control (click-to-call, hang-up) to the holder, which answers it;
+ * - a hotline caller queued on the holder is offered to an agent who becomes ready on the other node, whose
+ *   dashboard there pops;
  * - an escalation's callback that comes due while no node holds telephony (a takeover) waits, and the next holder
  *   places it, once;
  * - the holder dies mid-callback (its lease session ends, as PostgreSQL sees a kill -9): the next holder resumes the
@@ -20,9 +22,11 @@ import { targets, type AriTargetEnv } from '../helpers/ari-target.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { missingTools } from '../helpers/tools.js';
 import { until } from '../helpers/until.js';
+import { WsClient } from '../helpers/ws.js';
 
 const skip = missingTools(['redis-server'], 'redis-server');
 const [K1, K2] = leaderKey('telephony');
+const QUEUE_DID = '12351';
 
 for (const target of targets()) {
   describe.skipIf(skip)(`telephony on one node of two (${target.name})`, () => {
@@ -32,7 +36,7 @@ for (const target of targets()) {
     let admin: pg.Client;
     const apps: App[] = [];
     let hdr: { authorization: string };
-    let agent: { authorization: string };
+    let agent: { authorization: string; token: string };
     let ELDER = '';
     let DAUGHTER = '';
 
@@ -40,6 +44,7 @@ for (const target of targets()) {
       REDIS_URL: redis.url, NODE_ID: node, LEADER_TAKEOVER_S: '2',
       TELEPHONY: 'ari', ARI_URL: t.url, ARI_USERNAME: t.username, ARI_PASSWORD: t.password, ARI_APP: t.inboundApp,
       ARI_TRUNK_TEMPLATE: t.trunkTemplate, ARI_AGENT_TEMPLATE: t.agentTemplate, RED_LINE_DID: t.lines.red, GREEN_LINE_DID: t.lines.green,
+      HOTLINE_DIDS: QUEUE_DID, RING_TIMEOUT_S: '10', QUEUE_MAX_WAIT_S: '60', QUEUE_OVERFLOW: 'voicemail', WRAP_UP_S: '0',
     });
     const holder = () => apps.find((a) => telephonyLeading(a));
     /** the singleton's gauge on the node's /metrics registry: 1 while it holds telephony */
@@ -72,7 +77,7 @@ for (const target of targets()) {
       const u = await a.http.inject({ method: 'POST', url: '/api/users', headers: hdr, payload: { username: 'zuoxi24', role: 'agent', password: 'password-123' } });
       expect(u.statusCode).toBe(201);
       const l = await a.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'zuoxi24', password: 'password-123' } });
-      agent = { authorization: `Bearer ${l.json().token}` };
+      agent = { authorization: `Bearer ${l.json().token}`, token: l.json().token };
       await until(async () => (await telephonyOf(a)).state === 'up', 30_000);
       // both nodes hear each other (the standby finds the holder's address in its heartbeats)
       await until(() => apps.every((x) => x.cluster.presence.members().length === 2 && x.cluster.presence.members().some((m) => m.telephony && m.url)), 15_000);
@@ -137,6 +142,31 @@ for (const target of targets()) {
       const list = await b.http.inject({ url: `/api/calls?flowId=${encodeURIComponent(callId)}`, headers: agent });
       expect(list.statusCode).toBe(200);
       expect(list.headers['x-anxin-telephony-node']).toBeUndefined();
+    }, 120_000);
+
+    it('a hotline caller waiting on the holder rings the agent who becomes ready on the other node, with the pop there', async () => {
+      const [, b] = apps as [App, App];
+      const ws = await WsClient.open(b.httpPort, agent.token);
+      try {
+        await ws.waitFor((m) => m.type === 'snapshot');
+        expect((await b.http.inject({ method: 'POST', url: '/api/agents/me/state', headers: agent, payload: { state: 'not_ready' } })).statusCode).toBe(200);
+        const c = await t.injectCall({ did: QUEUE_DID, from: '13912340024' });
+        try {
+          // queued on node A's telephony: nobody is ready
+          await until(async () => (await admin.query(`SELECT 1 FROM calls WHERE channel_id = $1`, [c.hubChannelId])).rowCount === 1, 20_000);
+          await new Promise((res) => setTimeout(res, 1000));
+          expect(ws.messages.filter((m) => m.type === 'incoming_call' && m.entryId === c.hubChannelId)).toEqual([]);
+          expect((await b.http.inject({ method: 'POST', url: '/api/agents/me/state', headers: agent, payload: { state: 'ready' } })).statusCode).toBe(200);
+          await ws.waitFor((m) => m.type === 'incoming_call' && m.entryId === c.hubChannelId, 20_000);
+          await ws.waitFor((m) => m.type === 'hotline_answered' && m.entryId === c.hubChannelId, 30_000);
+        } finally {
+          await c.close();
+        }
+        await ws.waitFor((m) => m.type === 'hotline_done' && m.entryId === c.hubChannelId, 30_000);
+        await b.http.inject({ method: 'POST', url: '/api/agents/me/state', headers: agent, payload: { state: 'not_ready' } });
+      } finally {
+        ws.close();
+      }
     }, 120_000);
 
     it('a callback due while no node holds telephony waits for the next holder, and is placed once', async () => {
