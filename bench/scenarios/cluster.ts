@@ -8,7 +8,8 @@
  * 2. Alarm → screen-pop across nodes: the agent's WebSocket is on node 1; SOS from watches on nodes 2 and 3, and
  *    from watches on node 1 interleaved as the baseline.
  * 3. Takeover: kill -9 the node holding the `alarm-engine-timer` singleton and time until another node's /metrics
- *    shows it held, with LEADER_TAKEOVER_S at its default (10) and at 3.
+ *    shows it held, with LEADER_TAKEOVER_S at its default (10) and at 3; likewise the `telephony` singleton (the ARI
+ *    application: the time until another node holds it, its /healthz telephony up, connected to Asterisk).
  */
 import { Fleet } from '../../simulators/fleet/index.js';
 import type { AlarmRecord } from '../../simulators/fleet/core.js';
@@ -20,7 +21,9 @@ import { coresBusy, machineCpu, pidsNamed, procCpuSeconds, round, sleep } from '
 import type { ServerStats } from '../server.js';
 
 const SINGLETON = 'alarm-engine-timer';
-const LEADER_LINE = new RegExp(`^anxin_singleton_leader\\{singleton="${SINGLETON}"\\} 1$`, 'm');
+const leaderLine = (singleton: string) => new RegExp(`^anxin_singleton_leader\\{singleton="${singleton}"\\} 1$`, 'm');
+const LEADER_LINE = leaderLine(SINGLETON);
+const TELEPHONY_LINE = leaderLine('telephony');
 
 interface Node {
   id: string;
@@ -113,8 +116,9 @@ export async function cluster(ctx: Ctx): Promise<ScenarioResult> {
     res.alarms = alarms.remote;
 
     // 3. takeover after kill -9 of the holder: the nodes running now (default setting), then three fresh nodes at 3 s
-    const takeover: { leaderTakeoverS: number; seconds: (number | null)[] }[] = [];
-    takeover.push({ leaderTakeoverS: 10, seconds: await killHolders(ctx, nodes, kills, 10) });
+    const takeover: { leaderTakeoverS: number; seconds: (number | null)[]; telephonySeconds: (number | null)[] }[] = [];
+    const tel10: (number | null)[] = [];
+    takeover.push({ leaderTakeoverS: 10, seconds: await killHolders(ctx, nodes, kills, 10, tel10), telephonySeconds: tel10 });
     for (const x of nodes.slice(1)) if (!x.dead) await x.gw.stop(); // released cleanly: the 3 s nodes start free
     for (const x of nodes.slice(1)) x.dead = true;
     if (!nodes[0]!.dead) {
@@ -122,7 +126,8 @@ export async function cluster(ctx: Ctx): Promise<ScenarioResult> {
       nodes[0]!.dead = true;
     }
     for (let k = 0; k < 3; k++) await addNode(3);
-    takeover.push({ leaderTakeoverS: 3, seconds: await killHolders(ctx, nodes.filter((x) => !x.dead), kills, 3) });
+    const tel3: (number | null)[] = [];
+    takeover.push({ leaderTakeoverS: 3, seconds: await killHolders(ctx, nodes.filter((x) => !x.dead), kills, 3, tel3), telephonySeconds: tel3 });
 
     const best = steps.reduce((a, s) => (s.storedPointsPerS > a.storedPointsPerS ? s : a), steps[0]!);
     res.extra = {
@@ -267,17 +272,29 @@ async function alarmPhase(ctx: Ctx, nodes: Node[], fleets: Fleet[], perS: number
 }
 
 /** Whether this node's /metrics shows it holding the singleton (false when it cannot be read). */
-async function holds(gw: Gateway): Promise<boolean> {
+async function holds(gw: Gateway, line = LEADER_LINE): Promise<boolean> {
   try {
     const r = await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`, { signal: AbortSignal.timeout(2000) });
-    return r.ok && LEADER_LINE.test(await r.text());
+    return r.ok && line.test(await r.text());
+  } catch {
+    return false;
+  }
+}
+
+/** Whether this node runs telephony with ARI up (its /metrics gauge and its /healthz). */
+async function runsTelephony(gw: Gateway): Promise<boolean> {
+  if (!(await holds(gw, TELEPHONY_LINE))) return false;
+  try {
+    const r = await fetch(`http://127.0.0.1:${gw.httpPort}/healthz`, { signal: AbortSignal.timeout(2000) });
+    const h = (await r.json()) as { parts?: { telephony?: { state?: string; mode?: string } } };
+    return h.parts?.telephony?.state === 'up' && h.parts.telephony.mode !== 'standby';
   } catch {
     return false;
   }
 }
 
 /** `times` rounds of: find the holder, kill -9 it, time until another live node's /metrics shows the gauge at 1. */
-async function killHolders(ctx: Ctx, nodes: Node[], times: number, settingS: number): Promise<(number | null)[]> {
+async function killHolders(ctx: Ctx, nodes: Node[], times: number, settingS: number, telephony: (number | null)[] = []): Promise<(number | null)[]> {
   const out: (number | null)[] = [];
   for (let k = 0; k < times; k++) {
     const live = nodes.filter((x) => !x.dead);
@@ -293,18 +310,23 @@ async function killHolders(ctx: Ctx, nodes: Node[], times: number, settingS: num
     if (!holder) throw new Error(`no node shows ${SINGLETON} held (LEADER_TAKEOVER_S=${settingS})`);
     const rest = live.filter((x) => x !== holder);
     await sleep(1000); // the standbys settled into their rhythm of tries
+    // telephony is timed too when the same node held it (it usually does: the first node to start takes both)
+    const heldTelephony = await holds(holder.gw, TELEPHONY_LINE);
     const t = performance.now();
     process.kill(holder.gw.pid, 'SIGKILL');
     holder.dead = true;
     await holder.gw.child.exited;
     let took: number | null = null;
+    let tookTel: number | null = null;
     const bound = t + (3 * settingS + 10) * 1000;
-    while (took === null && performance.now() < bound) {
-      if ((await Promise.all(rest.map((x) => holds(x.gw)))).some(Boolean)) took = round((performance.now() - t) / 1000, 2)!;
-      else await sleep(50);
+    while ((took === null || (heldTelephony && tookTel === null)) && performance.now() < bound) {
+      if (took === null && (await Promise.all(rest.map((x) => holds(x.gw)))).some(Boolean)) took = round((performance.now() - t) / 1000, 2)!;
+      if (heldTelephony && tookTel === null && (await Promise.all(rest.map((x) => runsTelephony(x.gw)))).some(Boolean)) tookTel = round((performance.now() - t) / 1000, 2)!;
+      await sleep(50);
     }
-    ctx.log(`  [cluster] LEADER_TAKEOVER_S=${settingS}: killed ${holder.id} (the holder); ${took === null ? 'no takeover seen' : `another node held it after ${took} s`}`);
+    ctx.log(`  [cluster] LEADER_TAKEOVER_S=${settingS}: killed ${holder.id} (the holder); ${took === null ? 'no takeover seen' : `another node held it after ${took} s`}${heldTelephony ? `; telephony ${tookTel === null ? 'not taken over' : `up on another node after ${tookTel} s`}` : ''}`);
     out.push(took);
+    if (heldTelephony) telephony.push(tookTel);
   }
   return out;
 }
