@@ -34,6 +34,8 @@ export interface BusEvents {
    * A message for some dashboards only (issue 19: the hotline screen-pop to the ringing agent, queue alerts to
    * supervisors): users by id and/or by role. The message's `type` is its WebSocket type.
    */
+  /** every dashboard on this node gets a fresh snapshot (events from other nodes may have been missed: issue 24) */
+  'ws.resync': { reason: string };
   'ws.push': { to: { userIds?: number[]; roles?: string[] }; message: import('./ws-messages.js').PushMessage };
   /** a hotline caller was put on the call-back list (abandoned in the queue, or left a voicemail) */
   'hotline.callback': { request: import('./store/callbacks.js').CallbackRequest };

@@ -53,8 +53,26 @@ export class Fanout {
         this.received++;
         this.bus.emit(m.e, m.p as never);
       });
+      // Pub/sub keeps nothing: what the other nodes published while this subscription was down (Redis restarted)
+      // is gone. Once it is back (subscribed again), this node's dashboards reload from PostgreSQL.
+      let dropped = false;
+      redis.sub.on('close', () => (dropped = true));
+      redis.sub.on('ready', () => {
+        if (!dropped) return;
+        dropped = false;
+        void redis.sub
+          .subscribe(CHANNEL)
+          .then(() => {
+            this.resyncs++;
+            this.bus.emit('ws.resync', { reason: 'redis_reconnected' });
+          })
+          .catch(() => undefined);
+      });
     }
   }
+
+  /** times this node's dashboards were resynced after the subscription came back */
+  resyncs = 0;
 
   /** Subscribes (resolves once Redis confirmed it; ioredis re-subscribes by itself after a reconnect). */
   async start(): Promise<void> {

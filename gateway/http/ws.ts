@@ -77,6 +77,10 @@ export async function wsRoutes(app: FastifyInstance, o: { db: Db; bus: Bus; pres
     else send(c, { type: 'agent', ...a });
   });
   // Messages for some dashboards only: the hotline screen-pop goes to the ringing agent's sessions alone.
+  // the node's subscription to the other nodes' events was down (Redis restarted): what it missed is in PostgreSQL
+  o.bus.on('ws.resync', () => {
+    for (const c of clients) void snapshot(c).catch(() => send(c, { type: 'error', message: 'database unavailable; will resync' }));
+  });
   o.bus.on('ws.push', ({ to, message }) => {
     for (const c of clients) if (!kiosk(c) && (to.userIds?.includes(c.user.id) || to.roles?.includes(c.user.role))) send(c, { ...message });
   });

@@ -2,9 +2,11 @@
  * Scale-out (issue 24): this node's place in a cluster of gateway nodes sharing one PostgreSQL and one Redis.
  * Without REDIS_URL it is one node: the fan-out is the node's own events and presence its own dashboards.
  * With it: dashboard events fan out to every node, presence and each node's share come from heartbeats, and a
- * device registry routes commands to the node holding the device (gateway/cluster/).
+ * device registry routes commands to the node holding the device (gateway/cluster/), and hands a device over when
+ * it reconnects to another node, so its frames are handled in order.
  */
 import type { Redis } from 'ioredis';
+import client from 'prom-client';
 import { ClusterPresence } from '../cluster/members.js';
 import { DeviceDirectory } from '../cluster/devices.js';
 import { Fanout } from '../cluster/fanout.js';
@@ -56,6 +58,12 @@ export async function startCluster({ cfg, log, metrics, health, bus, summary }: 
       interest.listenElsewhere(() => presence.eventsWantedElsewhere());
       presence.beatNow();
       const live = (node: string) => presence.members().some((m) => m.node === node);
+      const servers = () => [...pipeline.servers.values()];
+      /** the frames of the device's closed connections still being handled on this node */
+      const settling = (identifier: string) => {
+        const busy = servers().flatMap((s) => s.settling?.(identifier) ?? []);
+        return busy.length ? Promise.all(busy) : undefined;
+      };
       const devices = new DeviceDirectory(
         nodeId,
         redis,
@@ -66,14 +74,38 @@ export async function startCluster({ cfg, log, metrics, health, bus, summary }: 
         },
         live,
         clog,
+        // asked by the node the device reconnected to: its frames wait for those read here
+        async (identifier) => void (await Promise.all(servers().map((s) => s.release?.(identifier, 'moved')))),
       );
+      const handovers = new client.Counter({
+        name: 'anxin_device_handovers_total',
+        help: 'Devices that reconnected to this node while another held them: released by the holder, not answered in time (timeout; handled anyway), or held by a node that had not answered before (unwaited)',
+        labelNames: ['outcome'],
+        registers: [metrics.registry],
+      });
+      devices.onHandover = (outcome) => handovers.inc({ outcome });
       await devices.start();
       part.devices = devices;
       stops.add('device-directory', () => devices.stop());
       stops.add('dir-online', bus.on('device.online', ({ device }) => devices.held(device.identifier)));
-      stops.add('dir-offline', bus.on('device.offline', ({ device }) => devices.released(device.identifier)));
+      // a connection that closed with frames still to handle gives the device up once they are (another node
+      // asking for it meanwhile waits for them: release)
+      stops.add(
+        'dir-offline',
+        bus.on('device.offline', ({ device }) => {
+          const busy = settling(device.identifier);
+          if (!busy) return devices.released(device.identifier);
+          void busy.then(() => {
+            if (!pipeline.session(device.identifier)) devices.released(device.identifier);
+          });
+        }),
+      );
       stops.add('dir-touch', bus.on('device.message', ({ device }) => devices.touch(device.identifier)));
       pipeline.commands.remote = (device) => devices.forward(device.identifier);
+      // the in-process TCP servers (a worker pool has no gate: its frames are not ordered across nodes)
+      const gated = servers().filter((s) => s.release);
+      for (const s of gated) s.gate = (identifier) => devices.handover(identifier);
+      stops.add('handover-gate', () => gated.forEach((s) => (s.gate = undefined)));
     },
   };
   metrics.node.set({ node: nodeId }, 1);

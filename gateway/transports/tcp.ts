@@ -65,6 +65,19 @@ export interface DeviceServer {
   /** connections that have not sent a frame from a registered device yet */
   readonly unidentifiedCount: number;
   readonly sessions: { get(identifier: string): DeviceLink | undefined; has(identifier: string): boolean };
+  /**
+   * Scale-out handover (issue 24): the device is on another node now. Closes its connection here without dropping
+   * the frames already read, and resolves once they are handled (those of a connection closed just before too).
+   * In-process servers only: a worker pool has none (its frames are not waited for).
+   */
+  release?(identifier: string, reason: string): Promise<void>;
+  /** The frames of the device's closed connections still being handled here, if any (scale-out: see release). */
+  settling?(identifier: string): Promise<void> | undefined;
+  /**
+   * Scale-out (set by the cluster part): asked before a frame of a connection that does not hold the device's
+   * session is handled; undefined (no other node holds the device: no wait) or the handover to wait for.
+   */
+  gate?: (identifier: string) => Promise<void> | undefined;
   start(): Promise<void>;
   stop(graceMs?: number): Promise<void>;
 }
@@ -94,6 +107,8 @@ class Link implements Connection {
   lastFrame?: Buffer;
   bad = 0;
   closing = false;
+  /** closed for a handover: the frames already read are still handled (not dropped) */
+  finishing = false;
   /** the socket's close was seen */
   dead = false;
   /** frames of this link waiting for the pipeline */
@@ -179,6 +194,9 @@ export class TcpTransport implements DeviceServer {
   private sweeper?: NodeJS.Timeout;
   /** device identifier → the connection holding its session */
   readonly sessions = new Map<string, Connection>();
+  gate?: (identifier: string) => Promise<void> | undefined;
+  /** device identifier → the frames of its closed connections still being handled (until they are) */
+  private readonly unsettled = new Map<string, Promise<void>>();
   /** in-process: who holds each device's session; in a worker the gateway process decides */
   private readonly table?: SessionTable<Link>;
   port = 0;
@@ -316,7 +334,7 @@ export class TcpTransport implements DeviceServer {
   async frames(link: Link, events: FrameEvent[]): Promise<void> {
     for (let i = 0; i < events.length; i++) {
       const ev = events[i]!;
-      if (link.closing) return this.dropped(events, i);
+      if (link.closing && !link.finishing) return this.dropped(events, i);
       if ('error' in ev) {
         this.discarded(ev.error).inc(ev.discarded);
         link.badFrame(ev.error);
@@ -342,6 +360,13 @@ export class TcpTransport implements DeviceServer {
     let r: TcpHandleResult;
     link.busy++;
     try {
+      // Scale-out: the first frames of a connection wait while another node that holds the device hands it over,
+      // so its frames stay in order. Not those of a holder (it asked, or was asked, already) nor of a connection
+      // being closed (they are the old holder's backlog, which the new holder waits for).
+      if (this.gate && !link.bound && !link.closing && !link.dead) {
+        const handover = this.gate(claimed);
+        if (handover) await handover;
+      }
       r = await this.h.handle(out.messages, link.remote, link.id);
     } finally {
       link.busy--;
@@ -394,6 +419,29 @@ export class TcpTransport implements DeviceServer {
     link.close('replaced');
   }
 
+  async release(identifier: string, reason: string): Promise<void> {
+    const link = this.sessions.get(identifier) as Link | undefined;
+    if (link) {
+      link.finishing = true;
+      link.close(reason);
+    }
+    await Promise.all([link?.chain, this.unsettled.get(identifier)]);
+  }
+
+  settling(identifier: string): Promise<void> | undefined {
+    return this.unsettled.get(identifier);
+  }
+
+  /** Notes the frames a closed link of the device still has to handle, until they are. */
+  private settle(identifier: string, chain: Promise<void>): void {
+    const before = this.unsettled.get(identifier);
+    const done = () => {
+      if (this.unsettled.get(identifier) === all) this.unsettled.delete(identifier);
+    };
+    const all: Promise<void> = (before ? Promise.all([before, chain]) : chain).then(done, done);
+    this.unsettled.set(identifier, all);
+  }
+
   /** @internal */
   closed(reason: string, link: Link): void {
     this.closing++;
@@ -422,7 +470,10 @@ export class TcpTransport implements DeviceServer {
     this.metrics.connections.dec({ protocol: this.proto.name });
     const d = link.device;
     if (!d) return;
-    if (this.table) return this.table.closed(link);
+    if (this.table) {
+      this.settle(d.identifier, link.chain); // before `offline`: a handover waits for these frames too
+      return this.table.closed(link);
+    }
     if (link.bound && this.sessions.get(d.identifier) === link) this.sessions.delete(d.identifier);
     // after the link's last frame was answered, so the gateway process never sees a frame after this
     const h = this.h;

@@ -7,7 +7,8 @@
  * - a command sent through node C reaches a watch held by node B;
  * - kill -9 of a node during an alarm burst: its devices reconnect through HAProxy to the others, every alarm of
  *   the burst lands exactly once (one row, count 1), and the node's singletons move to a live node;
- * - Redis restarted: the nodes reconnect, and an SOS after it still reaches every dashboard.
+ * - Redis restarted: the nodes reconnect, their dashboards reload what they may have missed, and an SOS after it
+ *   still reaches every dashboard.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -267,6 +268,7 @@ describe.skipIf(skip)('three gateway nodes behind HAProxy, with Redis and Postgr
   }, 150_000);
 
   it('Redis restarted: the nodes reconnect and an SOS still reaches every live dashboard', async () => {
+    const sinceStop = agents.filter((_, k) => nodes[k]!.proc!.exitCode === null && nodes[k]!.proc!.signalCode === null).map((a) => a.ws!.messages.length);
     await redis.stop('SIGKILL');
     await redis.restart();
     const live = nodes.filter((n) => n.proc!.exitCode === null && n.proc!.signalCode === null);
@@ -274,9 +276,11 @@ describe.skipIf(skip)('three gateway nodes behind HAProxy, with Redis and Postgr
     for (const n of live) {
       await until(async () => ((await (await fetch(`http://127.0.0.1:${n.ports['8080']}/healthz`)).json()) as { parts: { cluster: { state: string; detail: string } } }).parts.cluster.detail.includes('2 nodes'), 30_000);
     }
+    // each node subscribed again and reloaded its dashboards (what other nodes published meanwhile is gone)
+    const liveAgents = agents.filter((_, k) => live.includes(nodes[k]!));
+    for (const [k, a] of liveAgents.entries()) await a.ws!.waitFor((x) => x.type === 'snapshot' && a.ws!.messages.indexOf(x) >= sinceStop[k]!, 30_000);
     const i = 200;
     await until(() => fleet!.isReady(i), 30_000);
-    const liveAgents = agents.filter((_, k) => live.includes(nodes[k]!));
     const before = liveAgents.map((a) => a.ws!.messages.length);
     await fleet!.alarm(i);
     for (const [k, a] of liveAgents.entries()) {
