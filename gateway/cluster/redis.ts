@@ -52,3 +52,12 @@ export function createRedis(url: string, purpose: string, log: Logger): Redis {
   });
   return r;
 }
+
+/** QUIT, or after `ms` (Redis unreachable: QUIT would wait for it) drop the connection. */
+export async function closeRedis(r: Redis, ms = 1000): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (t = setTimeout(resolve, ms)));
+  await Promise.race([r.quit().then(() => undefined, () => undefined), late]);
+  clearTimeout(t);
+  r.disconnect();
+}

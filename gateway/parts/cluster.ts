@@ -10,7 +10,7 @@ import client from 'prom-client';
 import { ClusterPresence } from '../cluster/members.js';
 import { DeviceDirectory } from '../cluster/devices.js';
 import { Fanout } from '../cluster/fanout.js';
-import { createRedis, nodeIdOf } from '../cluster/redis.js';
+import { closeRedis, createRedis, nodeIdOf } from '../cluster/redis.js';
 import type { PipelinePart } from './pipeline.js';
 import type { BrokerPart } from './broker.js';
 import { Stops, type Part, type PartContext } from './part.js';
@@ -33,7 +33,8 @@ export async function startCluster({ cfg, log, metrics, health, bus, summary }: 
   if (cfg.redisUrl) {
     redis = { pub: createRedis(cfg.redisUrl, 'pub', clog), sub: createRedis(cfg.redisUrl, 'sub', clog) };
     const r = redis;
-    stops.add('redis', () => Promise.all([r.pub.quit().catch(() => r.pub.disconnect()), r.sub.quit().catch(() => r.sub.disconnect())]));
+    // QUIT waits for Redis: one that is unreachable would hold the stop for ever (commands wait for it, by design)
+    stops.add('redis', () => Promise.all([r.pub, r.sub].map((c) => closeRedis(c))));
   }
   let held = () => 0;
   const presence = new ClusterPresence(nodeId, () => ({ devices: held() }), redis);
