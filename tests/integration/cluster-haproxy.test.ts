@@ -6,7 +6,9 @@
  * - an SOS from a watch held by node A shows on the dashboards on B and C, and pops on one agent;
  * - a command sent through node C reaches a watch held by node B;
  * - kill -9 of a node during an alarm burst: its devices reconnect through HAProxy to the others, every alarm of
- *   the burst lands exactly once (one row, count 1), and the node's singletons move to a live node;
+ *   the burst lands exactly once (one row, count 1), and the node's singletons move to a live node; an escalation
+ *   callback that comes due meanwhile is placed once, by the node that took telephony over (the nodes share a
+ *   simulated Asterisk in this process);
  * - Redis restarted: the nodes reconnect, their dashboards reload what they may have missed, and an SOS after it
  *   still reaches every dashboard.
  */
@@ -16,6 +18,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAsteriskSim, type AsteriskSim } from '../../simulators/asterisk/index.js';
+import { ASTERISK_TEST_NUMBERS } from '../../simulators/asterisk/test-numbers.js';
 import { FleetCore } from '../../simulators/fleet/index.js';
 import { SimulatedWatch } from '../../simulators/watch/watch.js';
 import { ADMIN_PASSWORD } from '../helpers/app.js';
@@ -39,6 +43,7 @@ interface Node {
 }
 
 let redis: TestRedis;
+let ari: AsteriskSim;
 let databaseUrl: string;
 let check: pg.Client;
 let haproxy: ChildProcess | undefined;
@@ -70,7 +75,9 @@ function startNode(n: Node): void {
     PATH: process.env.PATH!, HOME: process.env.HOME!, DATABASE_URL: databaseUrl, DATA_DIR: n.dataDir, REDIS_URL: redis.url, NODE_ID: n.id,
     HTTP_HOST: '127.0.0.1', HTTP_PORT: String(n.ports['8080']), WATCH_HOST: '127.0.0.1', WATCH_PORT: String(n.ports['5093']),
     GT06_HOST: '127.0.0.1', GT06_PORT: String(n.ports['5023']), MQTT_HOST: '127.0.0.1', MQTT_PORT: String(n.ports['1883']),
-    ADMIN_PASSWORD, LOG_LEVEL: 'warn', TELEPHONY: 'off', LEADER_TAKEOVER_S: '3',
+    ADMIN_PASSWORD, LOG_LEVEL: 'warn', LEADER_TAKEOVER_S: '3',
+    TELEPHONY: 'ari', ARI_URL: ari.url, ARI_USERNAME: ari.username, ARI_PASSWORD: ari.password, ARI_APP: 'anxin',
+    ARI_TRUNK_TEMPLATE: 'Local/{number}@sim-trunk', ARI_AGENT_TEMPLATE: 'Local/{ext}@sim-agents',
   };
   const log = openSync(join(n.dataDir, 'node.log'), 'a');
   n.proc = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], { cwd: ROOT, env, stdio: ['ignore', log, log] });
@@ -83,12 +90,12 @@ const healthy = (n: Node) =>
     throw new Error(`${n.id} not healthy (${(e as Error).message}): /healthz ${h}; log: ${readFileSync(join(n.dataDir, 'node.log'), 'utf8').slice(-3000)}`);
   });
 
-/** Which live nodes hold the alarm engine's time rules (the singleton's gauge on each node's /metrics). */
-async function timerHolders(live: Node[]): Promise<string[]> {
+/** Which live nodes hold a singleton (its gauge on each node's /metrics): by default the alarm engine's time rules. */
+async function timerHolders(live: Node[], singleton = 'alarm-engine-timer'): Promise<string[]> {
   const out: string[] = [];
   for (const n of live) {
     const m = await (await fetch(`http://127.0.0.1:${n.ports['8080']}/metrics`)).text();
-    if (/^anxin_singleton_leader\{singleton="alarm-engine-timer"\} 1$/m.test(m)) out.push(n.id);
+    if (m.includes(`\nanxin_singleton_leader{singleton="${singleton}"} 1\n`)) out.push(n.id);
   }
   return out;
 }
@@ -112,6 +119,7 @@ async function holderOf(identifier: string): Promise<string | null> {
 describe.skipIf(skip)('three gateway nodes behind HAProxy, with Redis and PostgreSQL', () => {
   beforeAll(async () => {
     redis = await startRedis();
+    ari = await startAsteriskSim({ port: 0, timeScale: 0.2, app: 'anxin', directory: ASTERISK_TEST_NUMBERS });
     databaseUrl = await createTestDatabase('cluster');
     check = new pg.Client({ connectionString: databaseUrl });
     await check.connect();
@@ -176,6 +184,7 @@ describe.skipIf(skip)('three gateway nodes behind HAProxy, with Redis and Postgr
     for (const n of nodes) n.proc?.kill('SIGKILL');
     await check?.end();
     await redis?.destroy();
+    await ari?.stop();
   });
 
   it('spreads the devices over the three nodes', async () => {
@@ -231,6 +240,17 @@ describe.skipIf(skip)('three gateway nodes behind HAProxy, with Redis and Postgr
     // the victim is the node running the alarm engine's time rules, so the test sees that singleton move
     const before = await until(async () => ((await timerHolders(nodes)).length === 1 ? timerHolders(nodes) : undefined));
     const victim = nodes.find((n) => n.id === before[0])!;
+    // it runs telephony too (the first node started took every singleton)
+    expect(await timerHolders(nodes, 'telephony')).toEqual([victim.id]);
+    // an elder whose plan calls back 2 s into the escalation: due while the victim is frozen or dead
+    const ELDER = '13800000001';
+    const e = await api('POST', '/api/elders', { name: '孙桂芳', phone: ELDER, responsePlan: { steps: [{ atS: 0, action: 'present_longest_idle' }, { atS: 2, action: 'callback_and_cascade' }], callbackElder: true } });
+    expect(e.status).toBe(201);
+    const imei = '8602488888888';
+    expect((await api('POST', '/api/devices', { identifier: imei, protocol: 'watch', elderId: e.json.id })).status).toBe(201);
+    const w = new SimulatedWatch({ host: '127.0.0.1', port: front['5093'], deviceId: imei, lkOnConnect: true, alarmRetryMs: 2000, lkRetryMs: 60_000 });
+    w.on('error', () => undefined);
+    await w.connect();
     const watchBurst = Array.from({ length: 80 }, (_, k) => 10 + k);
     const sensorBurst = Array.from({ length: 20 }, (_, k) => WATCHES.length + k);
     const held = await Promise.all(watchBurst.map(async (i) => ({ i, node: await holderOf(fleet!.idOf(i)) })));
@@ -241,6 +261,9 @@ describe.skipIf(skip)('three gateway nodes behind HAProxy, with Redis and Postgr
     const firstRecs = await Promise.all(first.map((i) => fleet!.alarm(i)));
     // then the node freezes with the second half written to it (in flight: journaled or half committed, never
     // acknowledged), and dies
+    await w.sendAlarm('sos');
+    const callbackAlarm = Number((await check.query(`SELECT id FROM alarms WHERE source_key = $1 AND kind = 'sos'`, [imei])).rows[0]?.id);
+    expect(callbackAlarm).toBeGreaterThan(0);
     victim.proc!.kill('SIGSTOP');
     const second = [...watchBurst.slice(40), ...sensorBurst.slice(10)];
     const acks = second.map((i) => fleet!.alarm(i));
@@ -260,6 +283,13 @@ describe.skipIf(skip)('three gateway nodes behind HAProxy, with Redis and Postgr
     const live = nodes.filter((n) => n !== victim);
     const after = await until(async () => ((await timerHolders(live)).length === 1 ? timerHolders(live) : undefined), 30_000);
     expect(after[0]).not.toBe(victim.id);
+    // telephony too; the callback was placed once, by a live node
+    await until(async () => (await timerHolders(live, 'telephony')).length === 1, 30_000);
+    const cb = await until(async () => (await check.query(`SELECT started_by, done_at, outcome FROM alarm_callbacks WHERE alarm_id = $1`, [callbackAlarm])).rows.find((r) => r.done_at), 60_000);
+    expect(cb.started_by).not.toBe(victim.id);
+    expect(ari.originateLog().filter((o) => o.op === 'originate' && JSON.stringify(o.params ?? o.query).includes(ELDER))).toHaveLength(1);
+    expect((await check.query(`SELECT count(*)::int AS n FROM calls WHERE alarm_id = $1 AND number = $2`, [callbackAlarm, ELDER])).rows[0].n).toBe(1);
+    await w.close();
     // the victim's devices are on the other two now
     await until(async () => {
       const hs = await Promise.all(live.map(async (n) => Number((await (await fetch(`http://127.0.0.1:${n.ports['8080']}/metrics`)).text()).match(/^anxin_node_devices (\d+)/m)?.[1])));
