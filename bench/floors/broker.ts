@@ -1,10 +1,10 @@
 /**
  * An MQTT broker in its own process (one core) for the broker baselines. BENCH_BROKER:
  * - bare:  aedes with no hooks on a plain net server (the floor of the embedded broker);
- * - anxin: gateway/transports/mqtt-broker.ts startBroker: per-device argon2 login, the ACL, the packet size
+ * - anxin: gateway/transports/mqtt-broker.ts startBroker: per-device secret check (HMAC-SHA-256), the ACL, the packet size
  *          guard and the connection limit, with the device uplink hook answering at once (the pipeline is not
  *          part of this measurement: it is the cost of our hooks).
- * BENCH_MQTT_HASH is the argon2 hash every device's secret is checked against (anxin only).
+ * BENCH_MQTT_HASH is the stored hash every device's secret is checked against (anxin only; gateway/device-secrets.ts).
  */
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
