@@ -5,9 +5,11 @@
  * and a simulated fleet (simulators/fleet/), plus baselines measured in the same run. Writes bench/results.json
  * (bench/results-quick.json with --quick) and prints the tables. Targets are reported, never asserted.
  *
- *   scenarios: baselines steady burst throughput reconnect idle flood fuzz hotline import reports cluster (default: all, in that order)
+ *   scenarios: baselines steady steady-contended burst throughput reconnect idle flood fuzz hotline import reports cluster
+ *              (default: all, in that order)
  *   --quick    everything scaled down: a smoke check of a few minutes
- *   --profile  the gateway runs with --cpu-prof; profiles land in bench/profiles/
+ *   --profile  the gateway runs with --cpu-prof; profiles land in bench/profiles/, each named after its scenario
+ *              with a flame graph beside it (the same name, .html: self-contained, 0x's viewer)
  *
  * A run of some scenarios keeps the other scenarios' results already in the output file (from a run of the same
  * kind, quick or full), each marked with `from`: the `startedAt` of the file it was kept from.
@@ -18,12 +20,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './lib/child.js';
 import type { Ctx } from './lib/measure.js';
+import { flameGraphs, profilesIn } from './lib/flamegraph.js';
 import { printReport, targets } from './lib/report.js';
 import type { ScenarioResult } from './lib/result.js';
 import { startInfluxd, startPostgres } from './lib/services.js';
 import { fdLimit } from './lib/stats.js';
 import { baselines } from './scenarios/baselines.js';
-import { burst, reconnect, steady, throughput } from './scenarios/fleet.js';
+import { burst, reconnect, steady, steadyContended, throughput } from './scenarios/fleet.js';
 import { idle } from './scenarios/idle.js';
 import { flood } from './scenarios/flood.js';
 import { fuzz } from './scenarios/fuzz.js';
@@ -32,7 +35,7 @@ import { importBench } from './scenarios/import.js';
 import { reportsBench } from './scenarios/reports.js';
 import { cluster } from './scenarios/cluster.js';
 
-const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = { baselines, steady, burst, throughput, reconnect, idle, flood, fuzz, hotline, import: importBench, reports: reportsBench, cluster };
+const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = { baselines, steady, 'steady-contended': steadyContended, burst, throughput, reconnect, idle, flood, fuzz, hotline, import: importBench, reports: reportsBench, cluster };
 
 const usage = `usage: npm run bench [-- ${Object.keys(SCENARIOS).join('|')} …] [--quick] [--profile] [--out FILE]`;
 
@@ -129,9 +132,12 @@ async function main(): Promise<void> {
   try {
     for (const name of names) {
       log(`▶ ${name}`);
+      const before = a.profile ? profilesIn(profileDir) : undefined;
       const r = await SCENARIOS[name]!(ctx);
       results.push(r);
       log(`${r.ok ? '✓' : '✗'} ${name} in ${r.wallSeconds} s${r.error ? `: ${r.error}` : ''}`);
+      // the gateways of this scenario have exited (node writes the profile then): name them, draw them
+      if (before) await flameGraphs(profileDir, before, name, log);
       writeResults();
     }
   } finally {

@@ -6,6 +6,7 @@
 import { Fleet, realisticRate, realisticSchedules } from '../../simulators/fleet/index.js';
 import { startGateway, type Gateway } from '../lib/gateway.js';
 import { collectAlarms, connectFleet, perConnection, runWindow, type Ctx } from '../lib/measure.js';
+import { startHog } from '../lib/hog.js';
 import { dist, round, sleep } from '../lib/stats.js';
 import { summarize, type ScenarioResult } from '../lib/result.js';
 
@@ -79,16 +80,43 @@ const alarmProgress = (fleet: Fleet) => async () => {
 
 /** 10,000 devices on the realistic schedule, alarms at a fixed rate: the alarm latency target. */
 export async function steady(ctx: Ctx): Promise<ScenarioResult> {
+  return steadyRun(ctx, 'steady');
+}
+
+/**
+ * steady with a CPU hog spinning on one core beside it for the whole window (issue 25): the gateway, PostgreSQL,
+ * influxd and the fleet share what is left of the machine, as on a busy host. The hog's pid and the CPU it took
+ * are in `extra.hog`, so the figures say how contended the run was.
+ */
+export async function steadyContended(ctx: Ctx): Promise<ScenarioResult> {
+  return steadyRun(ctx, 'steady-contended', true);
+}
+
+async function steadyRun(ctx: Ctx, name: string, hogged = false): Promise<ScenarioResult> {
   const n = ctx.quick ? 1000 : 10_000;
   const mqtt = ctx.quick ? 20 : 300;
   // quick: just past the plan's 60 s callback, so the ARI stage is seen too
   const seconds = ctx.quick ? 65 : 120;
-  return withFleet(ctx, { name: 'steady', description: `${n.toLocaleString('en')} devices (${mqtt} MQTT), LK 5 min, UD 1 min for 20 %, health 10 min; 2 alarms/s for ${seconds} s`, watches: n - mqtt, mqtt, reconnect: true }, async ({ gw, fleet, res }) => {
+  const description = `${n.toLocaleString('en')} devices (${mqtt} MQTT), LK 5 min, UD 1 min for 20 %, health 10 min; 2 alarms/s for ${seconds} s${hogged ? '; a CPU hog spinning on one core beside it' : ''}`;
+  return withFleet(ctx, { name, description, watches: n - mqtt, mqtt, reconnect: true }, async ({ gw, fleet, res }) => {
     res.offeredPerS = Math.round(realisticRate(n));
-    const w = await runWindow(ctx, gw, fleet, { label: 'steady', seconds, alarmsPerS: 2, mqttAlarmShare: 0.2, hasMqtt: mqtt > 0, progress: alarmProgress(fleet) });
-    res.window = summarize(w);
-    res.connectionsHeld = res.window.connectionsHeld;
-    res.alarms = (await collectAlarms(gw, fleet, 20_000)).latency;
+    // started just before the window and stopped after the last alarm is matched, so every alarm meets it; it
+    // stops by itself well after that if this process dies
+    const hog = hogged ? await startHog((seconds + 300) * 1000) : undefined;
+    try {
+      const w = await runWindow(ctx, gw, fleet, { label: name, seconds, alarmsPerS: 2, mqttAlarmShare: 0.2, hasMqtt: mqtt > 0, progress: hog ? async () => `${await alarmProgress(fleet)()} · hog ${hog.use().cpuPct} % of a core` : alarmProgress(fleet) });
+      const inWindow = hog?.use();
+      res.window = summarize(w);
+      res.connectionsHeld = res.window.connectionsHeld;
+      res.alarms = (await collectAlarms(gw, fleet, 20_000)).latency;
+      if (hog) {
+        const total = await hog.stop();
+        res.extra = { hog: { pid: hog.pid, window: inWindow, total } };
+        res.notes.push(`CPU hog (pid ${hog.pid}) used ${inWindow!.cpuSeconds} CPU-s in the ${inWindow!.seconds} s window (${inWindow!.cpuPct} % of one core); machine ${w.machineCores} of ${w.cores} cores busy`);
+      }
+    } finally {
+      await hog?.stop();
+    }
   });
 }
 
