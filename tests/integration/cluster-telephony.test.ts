@@ -7,7 +7,9 @@
  * - an escalation's callback that comes due while no node holds telephony (a takeover) waits, and the next holder
  *   places it, once;
  * - the holder dies mid-callback (its lease session ends, as PostgreSQL sees a kill -9): the next holder resumes the
- *   request; nothing is dialled twice (one call record per number: every dial writes one before it originates).
+ *   request; nothing is dialled twice (one call record per number: every dial writes one before it originates);
+ * - the holder dies mid-cascade: the cascade is not continued (its outcomes died with the holder), nothing is
+ *   dialled twice, and the supervisors are told to call the contacts by hand.
  *
  * Two nodes in this process on one PostgreSQL and one real Redis; the test takes the holder's lease from PostgreSQL
  * (pg_terminate_backend) and, to hold a takeover open, queues for the lock itself (pg_advisory_lock waits in line
@@ -226,6 +228,38 @@ for (const target of targets()) {
       expect(ev.filter((e) => e.action === 'callback_started').map((e) => e.detail.duplicate)).toEqual([false, true]);
       expect(await dialsPerNumber(alarmId)).toEqual({ [ELDER]: 1, [DAUGHTER]: 1 });
       expect(done.outcome).toBe('cascade_accepted');
+    }, 180_000);
+
+    it('the holder dies mid-cascade: not continued, nothing dialled twice, and the supervisor is told', async () => {
+      const ws = await WsClient.open(apps[1]!.httpPort, hdr.authorization.slice('Bearer '.length));
+      try {
+        await ws.waitFor((m) => m.type === 'snapshot');
+        // no callback to the elder; the one contact answers and never presses, so the cascade waits on her
+        const e = await apps[0]!.http.inject({
+          method: 'POST', url: '/api/elders', headers: hdr,
+          payload: {
+            name: '冯秀梅', phone: ELDER, contacts: [{ name: '冯丽', relation: '女儿', phone: t.numbers.silent }],
+            responsePlan: { steps: [{ atS: 0, action: 'present_longest_idle' }, { atS: 1, action: 'callback_and_cascade' }], cascade: { rounds: 1, ringTimeoutS: 20, acceptDigit: '1' }, callbackElder: false },
+          },
+        });
+        expect(e.statusCode, e.body).toBe(201);
+        await until(() => holder() !== undefined, 15_000);
+        const alarmId = await raise(e.json().id);
+        await until(async () => (await events(alarmId)).some((x) => x.action === 'cascade_started'), 30_000);
+        await admin.query('SELECT pg_terminate_backend($1)', [await leaseBackend()]);
+        const done = await until(async () => {
+          const q = await request(alarmId);
+          return q?.done_at ? q : undefined;
+        }, 120_000);
+        expect(done).toMatchObject({ runs: 2, outcome: 'cascade_duplicate' });
+        expect((await events(alarmId)).filter((x) => x.action === 'cascade_started').map((x) => x.detail.duplicate)).toEqual([false, true]);
+        expect(await dialsPerNumber(alarmId)).toEqual({ [t.numbers.silent]: 1 });
+        // (its first alert was "nobody ready" at the pop)
+        const alert = await ws.waitFor((m) => m.type === 'supervisor_alert' && (m.alarm as { id: number }).id === alarmId && m.reason === 'cascade_interrupted', 15_000);
+        expect(alert).toBeTruthy();
+      } finally {
+        ws.close();
+      }
     }, 180_000);
   });
 }
