@@ -53,11 +53,15 @@ export function createRedis(url: string, purpose: string, log: Logger): Redis {
   return r;
 }
 
+/** Resolves when `p` settles or after `ms`, whichever comes first: true if it settled. */
+export function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+  return Promise.race([p.then(() => true, () => true), late]).finally(() => clearTimeout(timer));
+}
+
 /** QUIT, or after `ms` (Redis unreachable: QUIT would wait for it) drop the connection. */
 export async function closeRedis(r: Redis, ms = 1000): Promise<void> {
-  let t: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (t = setTimeout(resolve, ms)));
-  await Promise.race([r.quit().then(() => undefined, () => undefined), late]);
-  clearTimeout(t);
+  await settledWithin(r.quit(), ms);
   r.disconnect();
 }

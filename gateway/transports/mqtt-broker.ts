@@ -27,7 +27,8 @@ import { checkPrefix, compileAcl, parseAccounts, type Account, type ClientAcl } 
 import { AddressCounter, addressKey } from './address-limit.js';
 import { PacketSizeGuard } from './mqtt-limits.js';
 import { LoginThrottle } from '../login-throttle.js';
-import { brokerCluster, settledWithin, type BrokerCluster } from './mqtt-cluster.js';
+import { settledWithin } from '../cluster/redis.js';
+import { brokerCluster, type BrokerCluster } from './mqtt-cluster.js';
 
 export interface BrokerAuth {
   /** stored hash of the device's MQTT secret (device-secrets.ts: HMAC, or argon2 from before), or undefined if the device is unknown/disabled */

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import MQEmitterRedis from 'mqemitter-redis';
-import { createRedis } from '../cluster/redis.js';
+import { createRedis, settledWithin } from '../cluster/redis.js';
 import type { Logger } from '../log.js';
 
 /** what aedes needs of a persistence; the package ships no type declarations */
@@ -52,13 +52,6 @@ export interface BrokerCluster {
  */
 export function brokerIdOf(nodeId: string): string {
   return `${nodeId.replace(/[^A-Za-z0-9_.-]/g, '_')}.${randomBytes(3).toString('hex')}`;
-}
-
-/** Resolves when `p` settles or after `ms`, whichever comes first: true if it settled. */
-export function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
-  return Promise.race([p.then(() => true, () => true), late]).finally(() => clearTimeout(timer));
 }
 
 export function brokerCluster(redisUrl: string, nodeId: string, log: Logger): BrokerCluster {
