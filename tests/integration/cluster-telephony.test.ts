@@ -23,7 +23,7 @@ import { login, startTestApp } from '../helpers/app.js';
 import { targets, type AriTargetEnv } from '../helpers/ari-target.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { missingTools } from '../helpers/tools.js';
-import { until } from '../helpers/until.js';
+import { metricValue, until } from '../helpers/until.js';
 import { WsClient } from '../helpers/ws.js';
 
 const skip = missingTools(['redis-server'], 'redis-server');
@@ -48,17 +48,12 @@ for (const target of targets()) {
       ARI_TRUNK_TEMPLATE: t.trunkTemplate, ARI_AGENT_TEMPLATE: t.agentTemplate, RED_LINE_DID: t.lines.red, GREEN_LINE_DID: t.lines.green,
       HOTLINE_DIDS: QUEUE_DID, RING_TIMEOUT_S: '10', QUEUE_MAX_WAIT_S: '60', QUEUE_OVERFLOW: 'voicemail', WRAP_UP_S: '0',
     });
-    const holder = () => apps.find((a) => telephonyLeading(a));
-    /** the singleton's gauge on the node's /metrics registry: 1 while it holds telephony */
-    const telephonyLeading = (a: App) => leaderGauge.get(a) === 1;
-    const leaderGauge = new Map<App, number>();
-    const readGauges = async () => {
-      for (const a of apps) {
-        const m = await a.metrics.registry.getSingleMetric('anxin_singleton_leader')?.get();
-        leaderGauge.set(a, m?.values.find((v) => v.labels.singleton === 'telephony')?.value ?? 0);
-      }
+    /** the singleton's gauge on the node's /metrics: 1 while it holds telephony */
+    const telephonyLeading = async (a: App) => (await metricValue(a.metrics.registry, 'anxin_singleton_leader', 'singleton="telephony"')) === 1;
+    const holder = async () => {
+      for (const a of apps) if (await telephonyLeading(a)) return a;
+      return undefined;
     };
-    const gauges = setInterval(() => void readGauges(), 50);
     const telephonyOf = async (a: App) => (await a.http.inject({ url: '/healthz' })).json().parts.telephony as { state: string; mode: string; detail?: string };
     /** the backend of the session holding the telephony lease (the holder's, or the test's) */
     const leaseBackend = async () =>
@@ -86,7 +81,6 @@ for (const target of targets()) {
     }, 300_000); // includes the wait for the shared app "anxin" on the real server (ari-lock)
 
     afterAll(async () => {
-      clearInterval(gauges);
       for (const a of apps.splice(0).reverse()) await a.stop().catch(() => undefined);
       await admin?.end().catch(() => undefined);
       await redis?.destroy();
@@ -118,8 +112,7 @@ for (const target of targets()) {
 
     it('one node holds telephony; the other stands by and forwards call control to it', async () => {
       const [a, b] = apps as [App, App];
-      await readGauges();
-      expect([telephonyLeading(a), telephonyLeading(b)]).toEqual([true, false]);
+      expect([await telephonyLeading(a), await telephonyLeading(b)]).toEqual([true, false]);
       expect(await telephonyOf(b)).toMatchObject({ state: 'up', mode: 'standby', detail: expect.stringContaining('node-a') });
       const elderId = await elder('周桂英');
       expect((await b.http.inject({ method: 'POST', url: '/api/agents/me/sign-in', headers: agent, payload: { extension: t.agents.answer } })).statusCode).toBe(200);
@@ -182,7 +175,7 @@ for (const target of targets()) {
         expect(pid).toBeDefined();
         await admin.query('SELECT pg_terminate_backend($1)', [pid]);
         await queued;
-        await until(() => apps.every((a) => !telephonyLeading(a)), 10_000);
+        await until(async () => (await Promise.all(apps.map(telephonyLeading))).every((x) => !x), 10_000);
         expect(await telephonyOf(apps[1]!)).toMatchObject({ state: 'degraded', detail: expect.stringContaining('telephony_moving') });
         // call control meanwhile: a clear 503, not a hang
         const r = await apps[1]!.http.inject({ method: 'POST', url: '/api/calls', headers: agent, payload: { elderId } });
@@ -196,7 +189,7 @@ for (const target of targets()) {
         expect(await dialsPerNumber(alarmId)).toEqual({});
         await hold.query('SELECT pg_advisory_unlock($1::int, $2::int)', [K1, K2]);
         // a node takes telephony over and runs the waiting request: the elder, then the daughter who presses 1
-        await until(() => holder() !== undefined, 15_000);
+        await until(async () => (await holder()) !== undefined, 15_000);
         const done = await until(async () => {
           const q = await request(alarmId);
           return q?.done_at ? q : undefined;
@@ -210,8 +203,8 @@ for (const target of targets()) {
 
     it('the holder dies mid-callback: the next holder resumes it, and nothing is dialled twice', async () => {
       const elderId = await elder('郑玉兰');
-      await until(() => holder() !== undefined, 15_000);
-      const first = holder()!;
+      await until(async () => (await holder()) !== undefined, 15_000);
+      const first = (await holder())!;
       const alarmId = await raise(elderId);
       // the elder's callback is being dialled by the holder
       await until(async () => (await events(alarmId)).some((e) => e.action === 'callback_started'), 30_000);
@@ -243,7 +236,7 @@ for (const target of targets()) {
           },
         });
         expect(e.statusCode, e.body).toBe(201);
-        await until(() => holder() !== undefined, 15_000);
+        await until(async () => (await holder()) !== undefined, 15_000);
         const alarmId = await raise(e.json().id);
         await until(async () => (await events(alarmId)).some((x) => x.action === 'cascade_started'), 30_000);
         await admin.query('SELECT pg_terminate_backend($1)', [await leaseBackend()]);
