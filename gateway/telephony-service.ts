@@ -17,7 +17,7 @@ import type { Db } from './store/db.js';
 import { addEvent, getAlarm } from './store/alarms.js';
 import { audit } from './store/audit.js';
 import { addCallAction, callAnswered, callEnded, callRecorded, claimCall, createCall, reopenCall as reopenCallRow } from './store/calls.js';
-import { findElderByPhone, getElder, listContacts } from './store/elders.js';
+import { findElderByPhone } from './store/elders.js';
 import type { AgentStates } from './alarms/agent-states.js';
 import { acdPort, hotlineLegEnded, hotlinePort, resetRinging, wireAcd, type HotlineDeps } from './hotline-service.js';
 import { wireCallActions, wireScreenPop } from './hotline-screen.js';
