@@ -13,11 +13,9 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { AlarmSink } from '../pipeline.js';
 import type { RuleEngine } from './rule-engine.js';
-import { tx, type Db, type Queryable } from '../store/db.js';
-import { inTestWindow } from '../store/activation.js';
-import { addEvent, claimMessage, clearOpen, insertTestAlarm, noteRestore, raiseOrRepeat, recordMessageAlarms, updateAlarm, type Alarm } from '../store/alarms.js';
+import { tx, type Db } from '../store/db.js';
+import { addEvent, claimForCommit, clearOpen, insertTestAlarm, noteRestore, raiseOrRepeat, recordMessageAlarms, type Alarm } from '../store/alarms.js';
 import type { Device } from '../store/devices.js';
-import { elderRules } from '../store/rule-state.js';
 
 /** Same frame from the same device = same key. Frames without a device time repeat legitimately, so they get a window. */
 export function dedupKey(msg: Pick<DeviceMessage, 'protocol' | 'deviceId' | 'zone' | 'raw' | 'deviceTime'>): { key: string; windowS: number | null } {
@@ -53,6 +51,13 @@ interface JournalPayload {
   windowS: number | null;
 }
 
+/** The elder's own response plan (elders.response_plan, read with the claim), or the default. */
+function planOf(elderId: number | null, responsePlan: unknown): EscalationPlan {
+  if (!elderId || !responsePlan) return DEFAULT_ESCALATION_PLAN;
+  const r = resolveEscalationPlan(DEFAULT_ESCALATION_PLAN, responsePlan);
+  return r.ok ? r.plan : DEFAULT_ESCALATION_PLAN;
+}
+
 /** Only emergencies reach the automatic callback; lower priorities are presented, not phoned (P1–P2 keep the whole plan). */
 function planFor(priority: number, plan: EscalationPlan): EscalationPlan {
   return priority <= 2 ? plan : { ...plan, steps: plan.steps.filter((s) => s.action !== 'callback_and_cascade') };
@@ -80,18 +85,25 @@ export class AlarmService implements AlarmSink {
   ) {}
 
   async handle(msg: DeviceMessage, device: Device): Promise<void> {
-    let raise: AlarmCandidate[];
-    let clear: AlarmKind[];
-    if (this.rules) {
-      const r = await this.rules.evaluate(device, msg);
-      raise = r.raise.filter((x) => isAlarmKind(x.kind));
-      clear = r.clear.filter(isAlarmKind);
-    } else {
-      raise = (msg.alarms ?? []).filter(isAlarmKind).map((kind) => ({ kind }));
-      clear = (msg.restores ?? []).filter(isAlarmKind);
-    }
-    if (!raise.length && !clear.length) return;
-    await this.commit(msg, device, raise, clear);
+    const r = this.rules ? await this.rules.evaluate(device, msg) : undefined;
+    await this.outcome(msg, device, r);
+  }
+
+  /**
+   * handle, done at once when it can be: undefined when the message raised and cleared nothing and its rules
+   * needed no database (most reports); otherwise the promise of the rest (the commit, or evaluate).
+   */
+  handleNow(msg: DeviceMessage, device: Device): Promise<void> | undefined {
+    if (!this.rules) return this.outcome(msg, device, undefined);
+    const r = this.rules.evaluateNow(device, msg);
+    return r ? this.outcome(msg, device, r) : this.handle(msg, device);
+  }
+
+  private outcome(msg: DeviceMessage, device: Device, r: { raise: AlarmCandidate[]; clear: string[] } | undefined): Promise<void> | undefined {
+    const raise = r ? r.raise.filter((x) => isAlarmKind(x.kind)) : (msg.alarms ?? []).filter(isAlarmKind).map((kind) => ({ kind }));
+    const clear = r ? r.clear.filter(isAlarmKind) : (msg.restores ?? []).filter(isAlarmKind);
+    if (!raise.length && !clear.length) return undefined;
+    return this.commit(msg, device, raise, clear).then(() => undefined);
   }
 
   /** Sets the check-in hook (the care part). */
@@ -157,14 +169,6 @@ export class AlarmService implements AlarmSink {
     return this.journal.depth;
   }
 
-  private async planOf(c: Queryable, elderId: number | null): Promise<EscalationPlan> {
-    if (!elderId) return DEFAULT_ESCALATION_PLAN;
-    const row = await elderRules(c, elderId);
-    if (!row?.responsePlan) return DEFAULT_ESCALATION_PLAN;
-    const r = resolveEscalationPlan(DEFAULT_ESCALATION_PLAN, row.responsePlan);
-    return r.ok ? r.plan : DEFAULT_ESCALATION_PLAN;
-  }
-
   private async commitPayload(key: string, p: JournalPayload): Promise<Alarm[]> {
     const zoned = p.msg.zone ? `${p.device.identifier}#${p.msg.zone}` : p.device.identifier;
     const sourceKeyOf = (kind: AlarmKind) => (DEVICE_LEVEL.has(kind) ? p.device.identifier : zoned);
@@ -175,11 +179,14 @@ export class AlarmService implements AlarmSink {
     const changes: { alarm: Alarm; action: string }[] = [];
     const tests: Alarm[] = [];
     const done = await tx(this.db, async (c) => {
-      if (await claimMessage(c, key, p.windowS)) return false;
+      // one round trip: the claim, the activation test and the elder's plan (each is an epoll turn of waiting
+      // when the loop is busy with device traffic)
+      const claim = await claimForCommit(c, key, p.windowS, { deviceId: p.device.id, identifier: p.device.identifier, elderId: p.device.elderId });
+      if (claim.seen) return false;
       const ids: number[] = [];
       // In its activation test (设备开通) a device's alarms are test alarms, closed at once (store/alarms.ts
       // insertTestAlarm); its restores clear nothing, so a real alarm still open stays with its agent.
-      const testing = p.device.id !== null && (await inTestWindow(c, p.device.id, p.device.identifier));
+      const testing = p.device.id !== null && claim.testing;
       // Clear before raise: one message may end a condition and start it again.
       for (const k of testing ? [] : p.clear) {
         const cleared = await clearOpen(c, sourceKeyOf(k), k);
@@ -204,18 +211,14 @@ export class AlarmService implements AlarmSink {
         }
         // an alarm raised by hand (POST /api/alarms) is the agent's on its timeline, not a device's
         const by = r.detail?.manual === true && typeof r.detail.by === 'number' ? `user:${r.detail.by}` : 'device';
-        const raised = await raiseOrRepeat(c, input, by);
-        const created = raised.created;
-        let alarm = raised.alarm;
-        if (created) {
-          const plan = planFor(priority, await this.planOf(c, p.device.elderId));
-          const first = planSteps(plan, receivedAt)[0];
-          alarm = await updateAlarm(c, alarm.id, { plan: plan as unknown as Record<string, unknown>, escStartedAt: receivedAt, escDone: [], nextStepAt: first?.dueAt ?? null });
-        }
+        const plan = planFor(priority, planOf(p.device.elderId, claim.responsePlan));
+        const start = { plan: plan as unknown as Record<string, unknown>, escStartedAt: receivedAt, nextStepAt: planSteps(plan, receivedAt)[0]?.dueAt ?? null };
+        const { alarm, created } = await raiseOrRepeat(c, input, by, start);
         ids.push(alarm.id);
         changes.push({ alarm, action: created ? 'raised' : 'repeated' });
       }
-      await recordMessageAlarms(c, key, ids);
+      // a key claimed just now holds no ids yet: nothing to write when the message raised nothing
+      if (ids.length || claim.seen !== null) await recordMessageAlarms(c, key, ids);
       return true;
     });
     if (!done) {

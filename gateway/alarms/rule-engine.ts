@@ -168,8 +168,25 @@ export class RuleEngine {
 
   async evaluate(device: Device, msg: DeviceMessage): Promise<RuleOutcome> {
     const merged = this.shared ? await this.takeOver(device) : [];
-    const t = this.track(device, msg.receivedAt);
     const rules = await this.rulesFor(device.elderId, device.protocol);
+    return this.apply(device, msg, rules, merged);
+  }
+
+  /**
+   * The same as evaluate, without waiting, when nothing needs the database: the elder's rules are loaded and (in
+   * cluster mode) the device's saved state was merged already. Undefined otherwise: then evaluate. The pipeline's
+   * routine lane runs reports this way, so a slice of them is timed as the CPU it really takes.
+   */
+  evaluateNow(device: Device, msg: DeviceMessage): RuleOutcome | undefined {
+    if (this.shared && (this.reloading.has(device.id) || !this.handledAt.has(device.id))) return undefined;
+    const base = device.elderId ? this.rules.get(device.elderId) : this.defaults;
+    if (!base) return undefined;
+    if (this.shared) this.handledAt.set(device.id, Date.now());
+    return this.apply(device, msg, this.withProtocol(base, device.protocol), []);
+  }
+
+  private apply(device: Device, msg: DeviceMessage, rules: RuleSet, merged: AlarmKind[]): RuleOutcome {
+    const t = this.track(device, msg.receivedAt);
     const r = evaluateMessage(rules, t.state, msg, msg.receivedAt, { inPlace: true });
     t.state = r.state;
     if (worthSaving(t.saved, r.state)) this.dirty.add(device.id);

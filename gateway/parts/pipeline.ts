@@ -59,6 +59,7 @@ export function startPipeline(
   stops.add('overload', () => overload.stop());
   const pipeline = new Pipeline({
     overload,
+    laneMaxWaitMs: cfg.overloadLagMs,
     commands,
     registry,
     telemetry: d.telemetry,

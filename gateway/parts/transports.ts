@@ -90,6 +90,7 @@ export async function startTransports(
       }
       const handlers: TcpHandlers = {
         handle: (msgs, remote) => pipeline.handle(msgs, remote),
+        expedite: (identifier) => pipeline.expedite(identifier),
         online: (device, conn) => {
           bus.emit('device.online', { device, protocol: p.name });
           void commands.flush(device, conn).catch((e) => log.error({ err: e }, 'sending queued commands failed'));

@@ -44,6 +44,8 @@ export type TcpHandleResult = HandleResult & { session?: SessionVerdict };
 export interface TcpHandlers {
   /** `conn` numbers the connection within this transport (workers pass it to the gateway process) */
   handle(msgs: DeviceMessage[], remote: string, conn: number): Promise<TcpHandleResult>;
+  /** more frames came from a device whose earlier ones still wait: they should not wait behind other devices' */
+  expedite?(identifier: string): void;
   /** the connection now holds the device's session: queued commands go to it */
   online?(device: Device, link: DeviceLink): void;
   offline?(device: Device, link: DeviceLink): void;
@@ -173,6 +175,9 @@ function onData(this: LinkedSocket, chunk: Buffer): void {
   if (link.framer.buffered === 0) link.partialSince = 0;
   else if (events.length > 0 || link.partialSince === 0) link.partialSince = now;
   if (events.length === 0) return;
+  // The device sent more while its earlier frames wait (in the pipeline's routine lane): they run now, so what it
+  // just sent, an alarm perhaps, is not held behind other devices' reports (issue 25).
+  if (link.busy > 0 && link.device) link.t.expedite(link.device.identifier);
   // Frames of one connection are handled strictly in order, so replies keep the device's order; one link
   // of the chain per read, not per frame.
   link.chain = link.chain.then(() => link.t.frames(link, events));
@@ -447,6 +452,11 @@ export class TcpTransport implements DeviceServer {
     this.closing++;
     this.identified(link); // its slot in the per-address count is free at once
     this.metrics.closed.inc({ protocol: this.proto.name, reason });
+  }
+
+  /** @internal */
+  expedite(identifier: string): void {
+    this.h.expedite?.(identifier);
   }
 
   /** @internal */

@@ -113,4 +113,36 @@ describe('pipeline', () => {
     expect(alarms.rows).toHaveLength(1);
   });
 
+  it('an alarm frame goes ahead of other devices\' routine reports waiting in the lane, but never ahead of its own device\'s', async () => {
+    const others: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const identifier = `880000016${n}`;
+      const d = await app.http.inject({ method: 'POST', url: '/api/devices', headers: auth, payload: { identifier, protocol: 'watch', elderId } });
+      expect(d.statusCode).toBe(201);
+      others.push(identifier);
+    }
+    const order: string[] = [];
+    const off = app.bus.on('device.message', ({ msg: m }) => void order.push(`${m.deviceId}:${m.raw}`));
+    try {
+      const pos = (deviceId: string, raw: string) => msg({ deviceId, kind: 'position', position: { lat: 31.2, lon: 121.4, valid: true, source: 'gps' }, raw });
+      const reports = Array.from({ length: 3000 }, (_, i) => app.pipeline.handle([pos(others[i % 3]!, `lane-${i}`)]));
+      const own = app.pipeline.handle([pos('8800000015', 'own-before-sos')]);
+      const sos = app.pipeline.handle([msg({ kind: 'alarm', alarms: ['sos'], raw: '[3G*8800000015*0002*AL,lane-test]' })]);
+      const results = await Promise.all([...reports, own, sos]);
+      expect(results.every((r) => r.ok)).toBe(true);
+      const sosAt = order.indexOf('8800000015:[3G*8800000015*0002*AL,lane-test]');
+      const ownAt = order.indexOf('8800000015:own-before-sos');
+      expect(ownAt).toBeGreaterThanOrEqual(0);
+      expect(ownAt).toBeLessThan(sosAt); // its own device's report first
+      expect(sosAt).toBeLessThan(order.indexOf('880000016' + '3:lane-2999')); // ahead of reports that were sent before it
+      // every other device's reports in the order they were sent
+      for (const id of others) {
+        const mine = order.filter((o) => o.startsWith(`${id}:`)).map((o) => Number(o.split('-')[1]));
+        expect(mine).toEqual([...mine].sort((a, b) => a - b));
+        expect(mine).toHaveLength(1000);
+      }
+    } finally {
+      off();
+    }
+  });
 });
