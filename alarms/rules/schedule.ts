@@ -37,12 +37,31 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
-/** Seconds since local midnight of `now` in `timeZone` (0 … 86399). */
+/** Per time zone, the UTC minute last formatted and its local second of day at that minute's start. */
+const minuteCache = new Map<string, { minute: number; local: number }>();
+
+/**
+ * Seconds since local midnight of `now` in `timeZone` (0 … 86399). Formatting is the slow part (issue 25's
+ * profile: 2 % of the gateway's CPU at 10,000 messages/s), so it is done once per zone per UTC minute: offsets
+ * change only on a minute boundary, so within the minute the local time moves with the UTC time.
+ */
 export function localSecondsOfDay(now: Date, timeZone: string): number {
+  const ms = now.getTime();
+  const minute = Math.floor(ms / 60_000);
+  const intoMinute = Math.floor((ms - minute * 60_000) / 1000);
+  const hit = minuteCache.get(timeZone);
+  if (hit && hit.minute === minute) return (hit.local + intoMinute) % 86_400;
+  const local = formattedSecondsOfDay(new Date(minute * 60_000), timeZone);
+  if (minuteCache.size > 64) minuteCache.clear();
+  minuteCache.set(timeZone, { minute, local });
+  return (local + intoMinute) % 86_400;
+}
+
+function formattedSecondsOfDay(at: Date, timeZone: string): number {
   let h = 0;
   let m = 0;
   let s = 0;
-  for (const p of formatter(timeZone).formatToParts(now)) {
+  for (const p of formatter(timeZone).formatToParts(at)) {
     if (p.type === 'hour') h = Number(p.value) % 24;
     else if (p.type === 'minute') m = Number(p.value);
     else if (p.type === 'second') s = Number(p.value);

@@ -23,7 +23,7 @@ import { smsRoutes } from './sms.js';
 import { wallboardRoutes } from './wallboard.js';
 import { historyRoutes } from './history.js';
 import { holderForward, type HolderForward } from './holder-forward.js';
-import { requestSourceOf, runInSource, type RequestSource } from '../request-context.js';
+import { endSource, requestSourceOf, runInSource, type RequestSource } from '../request-context.js';
 
 export interface HttpDeps {
   db: Db;
@@ -112,10 +112,15 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
   // The audit log's "from where": each request runs in its source (req.ip: the socket's peer; no proxy is trusted).
   app.decorateReply('requestSource', null);
   app.addHook('onRequest', (req, reply, done) => {
-    reply.requestSource = requestSourceOf(req.ip, req.headers['user-agent']);
-    runInSource(reply.requestSource, done);
+    // A WebSocket's upgrade is never answered in the HTTP sense (no 'close' on its response) and changes nothing
+    // (ws.ts: its messages are read-only), so it runs outside: the context would stay switched on for its life.
+    if (req.headers.upgrade) return done();
+    const src = (reply.requestSource = requestSourceOf(req.ip, req.headers['user-agent']));
+    // 'close' comes after the answer went or when the client went away first (no onResponse then)
+    reply.raw.once('close', () => endSource(src));
+    runInSource(src, done);
   });
-  app.addHook('onResponse', async (_req, reply) => void (reply.requestSource && (reply.requestSource.open = false)));
+  app.addHook('onResponse', async (_req, reply) => endSource(reply.requestSource));
   app.addHook('onRequest', async (req) => {
     if (req.url === '/metrics' || req.url.startsWith('/docs')) await opsGate(req);
   });
