@@ -60,16 +60,6 @@ export async function finishActivation(c: Queryable, deviceId: number, userId: n
   return r.rowCount === 1 ? getDevice(c, deviceId) : undefined;
 }
 
-/**
- * Whether the device is in its test window now, read inside the alarm commit's transaction (the row is not
- * locked: a window that ends during the commit is a race either answer is right for). Only for alarms the device
- * itself raised (same identifier): a hotline emergency call that names the elder's device is never a test.
- */
-export async function inTestWindow(c: Queryable, deviceId: number, identifier: string): Promise<boolean> {
-  const r = await c.query(`SELECT COALESCE(test_until > now(), false) AS testing FROM devices WHERE id = $1 AND identifier = $2`, [deviceId, identifier]);
-  return r.rows[0]?.testing === true;
-}
-
 /** The device's test alarms stored since `since`, newest first. */
 export async function testAlarmsSince(c: Queryable, deviceId: number, since: Date, limit = 50): Promise<TestAlarm[]> {
   const r = await c.query(

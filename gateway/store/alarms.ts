@@ -66,23 +66,42 @@ const IN_HAND = `state IN ('raised', 'presented', 'accepted', 'in_progress')`;
 /** A new alarm links to the last one of its source and kind resolved within this window ("again, 12 min after #41"). */
 const RECUR_LINK_H = 24;
 
+/** What a new alarm starts its escalation with (written with the row, so a new alarm costs no second statement). */
+export interface EscalationStart {
+  plan: Record<string, unknown>;
+  escStartedAt: Date;
+  nextStepAt: Date | null;
+}
+
 /**
- * Raises an alarm, or folds a repeat into the open alarm for (source, kind): count + 1, last_at.
+ * Raises an alarm, or folds a repeat into the open alarm for (source, kind): count + 1, last_at. The timeline's
+ * raised/repeated line is written by the same statement, and a new alarm gets `start` (its plan) with it: round trips
+ * are what an alarm's commit waits for when the event loop is busy with device traffic (issue 25).
  * Must run inside the caller's transaction.
  */
-export async function raiseOrRepeat(c: Queryable, a: RaiseInput, actor = 'device'): Promise<{ alarm: Alarm; created: boolean }> {
+export async function raiseOrRepeat(c: Queryable, a: RaiseInput, actor = 'device', start?: EscalationStart): Promise<{ alarm: Alarm; created: boolean }> {
   const r = await c.query(
-    `INSERT INTO alarms (kind, priority, alarm_class, device_id, elder_id, source_key, zone, first_at, last_at, lat, lon, detail)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)
-     ON CONFLICT (source_key, kind) WHERE ${IN_HAND}
-     DO UPDATE SET count = alarms.count + 1, last_at = GREATEST(alarms.last_at, EXCLUDED.last_at),
-       lat = COALESCE(EXCLUDED.lat, alarms.lat), lon = COALESCE(EXCLUDED.lon, alarms.lon), updated_at = now()
-     RETURNING *, (xmax = 0) AS created`,
-    [a.kind, a.priority, a.alarmClass, a.deviceId, a.elderId, a.sourceKey, a.zone ?? null, a.at, a.lat ?? null, a.lon ?? null, JSON.stringify(a.detail ?? {})],
+    `WITH a AS (
+       INSERT INTO alarms (kind, priority, alarm_class, device_id, elder_id, source_key, zone, first_at, last_at, lat, lon, detail, plan, esc_started_at, next_step_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $13, $14, $15)
+       ON CONFLICT (source_key, kind) WHERE ${IN_HAND}
+       DO UPDATE SET count = alarms.count + 1, last_at = GREATEST(alarms.last_at, EXCLUDED.last_at),
+         lat = COALESCE(EXCLUDED.lat, alarms.lat), lon = COALESCE(EXCLUDED.lon, alarms.lon), updated_at = now()
+       RETURNING *, (xmax = 0) AS created
+     ), e AS (
+       INSERT INTO alarm_events (alarm_id, actor, action, from_state, to_state, detail)
+       SELECT id, $12, CASE WHEN created THEN 'raised' ELSE 'repeated' END, CASE WHEN created THEN NULL ELSE state END, state,
+              CASE WHEN created THEN $11::jsonb ELSE jsonb_build_object('count', count) END
+       FROM a
+     )
+     SELECT * FROM a`,
+    [
+      a.kind, a.priority, a.alarmClass, a.deviceId, a.elderId, a.sourceKey, a.zone ?? null, a.at, a.lat ?? null, a.lon ?? null, JSON.stringify(a.detail ?? {}), actor,
+      start ? JSON.stringify(start.plan) : null, start?.escStartedAt ?? null, start?.nextStepAt ?? null,
+    ],
   );
   const { created, ...row } = r.rows[0];
   const alarm = camel<Alarm>(row);
-  await addEvent(c, alarm.id, actor, created ? 'raised' : 'repeated', created ? null : alarm.state, alarm.state, created ? (a.detail ?? {}) : { count: alarm.count });
   if (created) await linkRecurrence(c, alarm);
   return { alarm, created: Boolean(created) };
 }
@@ -158,12 +177,32 @@ export async function pruneProcessedMessages(c: Queryable, olderThanDays = 7): P
 }
 
 /**
- * Message-level idempotency. Returns the alarm ids already recorded for this key, or null if new.
- * `windowS` bounds how long an identical key counts as a retransmission (for frames without a device time).
+ * Message-level idempotency, with what the commit reads next in the same round trip: whether the device is in its
+ * activation test window (not locked: a window that ends during the commit is a race either answer is right for;
+ * and only for the device's own alarms, same identifier: a hotline emergency call that names the elder's device is
+ * never a test) and the elder's response plan (rule-state.ts elderRules). `seen` is null for a new message,
+ * or the alarm ids already recorded for it; `windowS` bounds how long an identical key counts as a retransmission
+ * (for frames without a device time).
  */
-export async function claimMessage(c: Queryable, key: string, windowS: number | null): Promise<number[] | null> {
-  const ins = await c.query('INSERT INTO processed_messages (dedup_key) VALUES ($1) ON CONFLICT DO NOTHING RETURNING dedup_key', [key]);
-  if (ins.rowCount === 1) return null;
+export async function claimForCommit(
+  c: Queryable,
+  key: string,
+  windowS: number | null,
+  who: { deviceId: number | null; identifier: string; elderId: number | null },
+): Promise<{ seen: number[] | null; testing: boolean; responsePlan: unknown }> {
+  const r = await c.query(
+    `WITH ins AS (INSERT INTO processed_messages (dedup_key) VALUES ($1) ON CONFLICT DO NOTHING RETURNING dedup_key)
+     SELECT EXISTS (SELECT 1 FROM ins) AS claimed,
+            COALESCE((SELECT test_until > now() FROM devices WHERE id = $2 AND identifier = $3), false) AS testing,
+            (SELECT response_plan FROM elders WHERE id = $4) AS "responsePlan"`,
+    [key, who.deviceId, who.identifier, who.elderId],
+  );
+  const row = r.rows[0] as { claimed: boolean; testing: boolean; responsePlan: unknown };
+  return { seen: row.claimed ? null : await claimedBefore(c, key, windowS), testing: row.testing, responsePlan: row.responsePlan };
+}
+
+/** The key was claimed before: a retransmission (its alarm ids), or null when it counts as a new event again. */
+async function claimedBefore(c: Queryable, key: string, windowS: number | null): Promise<number[] | null> {
   const r = await c.query('SELECT alarm_ids, at FROM processed_messages WHERE dedup_key = $1 FOR UPDATE', [key]);
   const row = r.rows[0];
   const ids: number[] = row.alarm_ids.map(Number);
