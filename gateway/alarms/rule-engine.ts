@@ -36,6 +36,8 @@ interface Tracked {
  * JSONB upsert per device every 5 s (10,000 rows a pass at 10,000 messages/s in the bench).
  */
 const TIME_SLACK_MS = 60_000;
+/** rule states per upsert statement (persist) */
+const PERSIST_CHUNK = 500;
 
 /**
  * Cluster mode (issue 24): a node that evaluated one of the device's messages this recently is its authority; the
@@ -333,19 +335,28 @@ export class RuleEngine {
     if (!this.dirty.size) return;
     const ids = [...this.dirty];
     this.dirty.clear();
+    // In statements of PERSIST_CHUNK states, one after the other: a fleet that logged in together crosses the
+    // save slack together, and copying, serialising and sending 10,000 states at once held the event loop for most
+    // of a second (issue 25: the alarms read meanwhile waited that long).
+    for (let i = 0; i < ids.length; i += PERSIST_CHUNK) {
+      const chunk = ids.slice(i, i + PERSIST_CHUNK);
+      try {
+        await this.persistChunk(chunk);
+      } catch (e) {
+        for (const id of ids.slice(i)) this.dirty.add(id);
+        throw e;
+      }
+    }
+  }
+
+  private async persistChunk(ids: number[]): Promise<void> {
     // copies taken now: the live states keep moving while the upsert is under way
     const rows: [number, RuleState][] = [];
     for (const id of ids) {
       const st = this.devices.get(id)?.state;
       if (st) rows.push([id, cloneRuleState(st)]);
     }
-    let written: Map<number, number>;
-    try {
-      written = await saveRuleStates(this.db, rows, this.shared);
-    } catch (e) {
-      for (const id of ids) this.dirty.add(id);
-      throw e;
-    }
+    const written = await saveRuleStates(this.db, rows, this.shared);
     for (const [id, st] of rows) {
       const t = this.devices.get(id);
       if (t) {

@@ -89,6 +89,27 @@ describe('RuleEngine.tick over many devices', () => {
     expect(await saved()).toBe(300);
   });
 
+  it('saves many states in statements of 500, so a fleet that crossed the save slack together does not hold the loop', async () => {
+    await watches(1200, 60 * 60 * 3);
+    const saved = savedRows();
+    const statements: number[] = [];
+    const counting = new Proxy(db, {
+      get: (target, prop, receiver) =>
+        prop === 'query'
+          ? (text: unknown, ...rest: unknown[]) => {
+              if (typeof text === 'string' && text.includes('INSERT INTO device_rule_state')) statements.push((rest[0] as unknown[][])[0]!.length);
+              return (target.query as (...a: unknown[]) => unknown)(text, ...rest);
+            }
+          : Reflect.get(target, prop, receiver),
+    });
+    const rules = new RuleEngine(counting, silent);
+    await rules.load();
+    expect(await rules.tick(new Date())).toHaveLength(1200);
+    await rules.persist();
+    expect(statements).toEqual([500, 500, 200]);
+    expect(await saved()).toBe(1200);
+  });
+
   it('saves after a message only what a restart must not lose: state changes at once, times every minute', async () => {
     await watches(1, 10);
     const saved = savedRows();
