@@ -8,9 +8,9 @@ import type { Presence } from './presence.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { tx, type Db } from '../store/db.js';
-import { addEvent, lockDueEscalations, lockWaitingFor, updateAlarm, type Alarm } from '../store/alarms.js';
+import { addEvent, lockDueEscalations, lockWaitingFor, presentAlarm, updateAlarm, type Alarm } from '../store/alarms.js';
 import { requestCallback } from '../store/alarm-callbacks.js';
-import { displayNames, longestIdleReady, signedInAgents, supervisorIds, wrapUpAgents } from '../store/agents.js';
+import { longestIdleReady, signedInAgents, supervisorIds, wrapUpAgents } from '../store/agents.js';
 
 type Effect =
   | { kind: 'present'; alarm: Alarm; userIds: number[]; step: string }
@@ -130,9 +130,13 @@ export class Escalator {
       const t = transition('raised', 'present', { alarmClass: alarm.alarmClass });
       if (t.ok) state = t.next;
     }
-    const updated = await updateAlarm(c, alarm.id, { state, presentedTo: [...new Set([...alarm.presentedTo, ...targets])] });
-    const toNames = await displayNames(c, targets);
-    await addEvent(c, alarm.id, 'system', 'present', alarm.state, state, { step, to: targets, toNames, ...(o.reason ? { reason: o.reason } : {}) });
+    const updated = await presentAlarm(c, alarm.id, {
+      from: alarm.state,
+      state,
+      presentedTo: [...new Set([...alarm.presentedTo, ...targets])],
+      targets,
+      detail: { step, to: targets, ...(o.reason ? { reason: o.reason } : {}) },
+    });
     effects.push({ kind: 'present', alarm: updated, userIds: targets, step });
     if (o.alertLeads) effects.push({ kind: 'supervisor', alarm: updated, reason: o.reason ?? 'not accepted in time' });
     return updated;

@@ -120,14 +120,6 @@ export async function endDueWrapUps(c: Queryable, now: Date): Promise<AgentStatu
   return r.rows.map((x) => camel<AgentStatus>(x));
 }
 
-/** Display names for timelines ("presented to 张三、李四"). */
-export async function displayNames(c: Queryable, ids: number[]): Promise<string[]> {
-  if (!ids.length) return [];
-  const r = await c.query(`SELECT id, display_name, username FROM users WHERE id = ANY($1)`, [ids]);
-  const byId = new Map(r.rows.map((x) => [Number(x.id), String(x.display_name || x.username)]));
-  return ids.map((id) => byId.get(id) ?? `#${id}`);
-}
-
 export async function signedInAgents(c: Queryable): Promise<AgentStatus[]> {
   const r = await c.query(`SELECT * FROM agent_status WHERE signed_in AND state <> 'away'`);
   return r.rows.map((x) => camel<AgentStatus>(x));

@@ -262,6 +262,31 @@ export async function updateAlarm(c: Queryable, id: number, patch: AlarmPatch): 
   return camel<Alarm>(r.rows[0]);
 }
 
+/**
+ * An alarm shown to users (a screen-pop): its state, whom it was shown to, and the timeline's `present` line naming
+ * `targets` (display name, else username, else #id, in their order), in one statement: the screen-pop waits for
+ * each round trip (issue 25). Must run inside the caller's transaction.
+ */
+export async function presentAlarm(
+  c: Queryable,
+  id: number,
+  p: { from: string; state: string; presentedTo: number[]; targets: number[]; detail: Record<string, unknown> },
+): Promise<Alarm> {
+  const r = await c.query(
+    `WITH u AS (UPDATE alarms SET state = $2, presented_to = $3, updated_at = now() WHERE id = $1 RETURNING *),
+     names AS (
+       SELECT COALESCE(jsonb_agg(COALESCE(NULLIF(x.display_name, ''), x.username, '#' || t.id) ORDER BY t.ord), '[]'::jsonb) AS list
+       FROM unnest($4::bigint[]) WITH ORDINALITY AS t(id, ord) LEFT JOIN users x ON x.id = t.id
+     ), e AS (
+       INSERT INTO alarm_events (alarm_id, actor, action, from_state, to_state, detail)
+       SELECT u.id, 'system', 'present', $5, u.state, $6::jsonb || jsonb_build_object('toNames', names.list) FROM u, names
+     )
+     SELECT * FROM u`,
+    [id, p.state, p.presentedTo, p.targets, p.from, JSON.stringify(p.detail)],
+  );
+  return camel<Alarm>(r.rows[0]);
+}
+
 /** Alarms whose next escalation deadline has passed, locked; others' locked rows are skipped (several nodes). */
 export async function lockDueEscalations(c: Queryable, now: Date, limit = 20): Promise<Alarm[]> {
   const r = await c.query(
