@@ -25,6 +25,7 @@ import type { Logger } from '../log.js';
 import { hotCounters, type Metrics } from '../metrics.js';
 import { checkPrefix, compileAcl, parseAccounts, type Account, type ClientAcl } from './mqtt-acl.js';
 import { AddressCounter, addressKey } from './address-limit.js';
+import { LISTEN_BACKLOG } from './listen.js';
 import { PacketSizeGuard } from './mqtt-limits.js';
 import { LoginThrottle } from '../login-throttle.js';
 import { settledWithin } from '../cluster/redis.js';
@@ -131,7 +132,7 @@ function authError(code: 2 | 3 | 4 | 5, message: string): AuthenticateError {
 async function listen(server: Server, port: number, host: string): Promise<number> {
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', rej);
       res();
     });

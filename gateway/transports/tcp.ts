@@ -22,6 +22,7 @@ import { hotCounter, hotCounters, type Metrics } from '../metrics.js';
 import type { HandleResult } from '../pipeline.js';
 import type { Device } from '../store/devices.js';
 import { AddressCounter, addressKey } from './address-limit.js';
+import { LISTEN_BACKLOG } from './listen.js';
 import { SessionTable, type SessionVerdict } from './sessions.js';
 
 export interface TcpOptions {
@@ -266,7 +267,7 @@ export class TcpTransport implements DeviceServer {
     this.server = createServer((s) => this.accept(s));
     await new Promise<void>((res, rej) => {
       this.server!.once('error', rej);
-      this.server!.listen(this.o.port, this.o.host, () => res());
+      this.server!.listen({ port: this.o.port, host: this.o.host, backlog: LISTEN_BACKLOG }, () => res());
     });
     const a = this.server.address();
     this.port = typeof a === 'object' && a ? a.port : this.o.port;
