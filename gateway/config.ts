@@ -101,7 +101,7 @@ export const ConfigSchema = Type.Object({
   telemetryFlushMs: int('TELEMETRY_FLUSH_MS', 1000, { minimum: 10 }, 'Telemetry batches are flushed at least this often.'),
   telemetryMaxBuffer: int('TELEMETRY_MAX_BUFFER', 100000, { minimum: 100 }, 'Bound of the telemetry buffer; beyond it the oldest points are dropped and counted.'),
   telemetryBatchSize: int('TELEMETRY_BATCH_SIZE', 5000, { minimum: 1 }, 'Most telemetry points per write (InfluxDB suggests 5,000 lines); a full batch is written at once, without waiting for the flush interval.'),
-  overloadLagMs: int('OVERLOAD_LAG_MS', 500, { minimum: 0 }, 'Event-loop lag at which routine reports (positions, heartbeats, health readings without alarms) are shed, counted in anxin_shed_messages_total, so alarm frames keep moving; 0 = never shed.'),
+  overloadLagMs: int('OVERLOAD_LAG_MS', 500, { minimum: 0 }, 'Event-loop lag, or wait in the routine lane, at which routine reports (positions, heartbeats, health readings without alarms) are shed, counted in anxin_shed_messages_total, so alarm frames keep moving; 0 = never shed.'),
   influxUrl: url('INFLUX_URL', 'InfluxDB for telemetry (http://host:8086). Unset: telemetry goes to PostgreSQL.'),
   influxApi: oneOf('INFLUX_API', ['1', '2'], '1', 'InfluxDB API: 1 = 1.x (/write, database and retention policy); 2 = 2.x and 3.x (/api/v2/write, org, bucket and token).'),
   influxDatabase: string('INFLUX_DATABASE', 'anxin', 'API 1: database for telemetry; created on first write if the user may.'),
