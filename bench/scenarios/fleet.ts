@@ -152,6 +152,7 @@ export async function reconnect(ctx: Ctx): Promise<ScenarioResult> {
       const before = await fleet.stats();
       const t0 = performance.now();
       let allBackAt: number | undefined;
+      let fleetLoopMaxMs = 0;
       await fleet.storm(windowS * 1000);
       const w = await runWindow(ctx, gw, fleet, {
         label: 'reconnect',
@@ -165,6 +166,7 @@ export async function reconnect(ctx: Ctx): Promise<ScenarioResult> {
         },
         until: async () => {
           const f = await fleet.stats();
+          fleetLoopMaxMs = Math.max(fleetLoopMaxMs, f.loopMaxMs);
           if (allBackAt === undefined && f.stormDone && f.logins - before.logins >= n) allBackAt = performance.now();
           // after everyone is back, keep measuring a little (alarms in the calm after the storm are not the point)
           return allBackAt !== undefined && performance.now() - allBackAt > 5000 && performance.now() - t0 > windowS * 1000;
@@ -181,6 +183,8 @@ export async function reconnect(ctx: Ctx): Promise<ScenarioResult> {
         allBackSeconds: allBackAt !== undefined ? round((allBackAt - t0) / 1000, 1) : null,
         loginMs: { watch: dist(sm.login.watch), mqtt: dist(sm.login.mqtt) },
         lkRoundTripMs: dist(sm.lk),
+        // the simulator's own worst event-loop delay in the window: LK and ack times include it
+        fleetLoopMaxMs: round(Math.max(fleetLoopMaxMs, after.loopMaxMs), 1),
         connectErrors: after.connectErrors,
         closedByServer: after.closedByServer - before.closedByServer,
       };

@@ -52,6 +52,8 @@ export interface WorkerStats extends FleetStats {
   stormDone: boolean;
   cpu: NodeJS.CpuUsage;
   rss: number;
+  /** the worker's event-loop delay since its last stats call (ms) */
+  loop: { p99Ms: number; maxMs: number };
 }
 
 interface Worker {
@@ -172,7 +174,7 @@ export class Fleet {
   }
 
   /** Stats summed over the workers. */
-  async stats(): Promise<FleetStats & { stormDone: boolean; rss: number; cpuUs: number }> {
+  async stats(): Promise<FleetStats & { stormDone: boolean; rss: number; cpuUs: number; loopMaxMs: number }> {
     const list = await this.workerStats();
     const sum = (f: (s: WorkerStats) => number) => list.reduce((a, s) => a + f(s), 0);
     const merge = (f: (s: WorkerStats) => Record<string, number>) => {
@@ -186,6 +188,8 @@ export class Fleet {
       sent: merge((s) => s.sent), replies: merge((s) => s.replies), alarmsSent: sum((s) => s.alarmsSent), alarmsAcked: sum((s) => s.alarmsAcked),
       alarmsPending: sum((s) => s.alarmsPending), protocolErrors: sum((s) => s.protocolErrors), stormDone: list.every((s) => s.stormDone),
       rss: sum((s) => s.rss), cpuUs: sum((s) => s.cpu.user + s.cpu.system),
+      // the worst worker's, since the last call
+      loopMaxMs: Math.max(0, ...list.map((s) => s.loop.maxMs)),
     };
   }
 

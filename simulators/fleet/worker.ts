@@ -3,7 +3,13 @@
  * file-descriptor budget and source address, so several of them together hold more connections than one
  * process may open.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { FleetCore, type FleetCoreOptions, type FleetProtocol, type Schedule, type ScheduleKind } from './core.js';
+
+// The worker's own event-loop delay: a reply the gateway sent in time but a busy worker read late is the
+// simulator's lateness, not the gateway's (reported with each stats call, then reset).
+const eld = monitorEventLoopDelay({ resolution: 10 });
+eld.enable();
 
 export type WorkerRequest =
   | { op: 'init'; options: FleetCoreOptions }
@@ -46,7 +52,9 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return null;
     case 'stats': {
       const c = mustCore();
-      return { ...c.stats(), stormDone: c.stormDone, cpu: process.cpuUsage(), rss: process.memoryUsage.rss() };
+      const loop = { p99Ms: eld.percentile(99) / 1e6, maxMs: eld.max / 1e6 };
+      eld.reset();
+      return { ...c.stats(), stormDone: c.stormDone, cpu: process.cpuUsage(), rss: process.memoryUsage.rss(), loop };
     }
     case 'samples':
       return { lk: mustCore().lkLatency.take(), login: { watch: mustCore().loginLatency.watch.take(), mqtt: mustCore().loginLatency.mqtt.take() } };
