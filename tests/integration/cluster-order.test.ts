@@ -81,13 +81,20 @@ describe.skipIf(skip)('per-device order across two nodes (handover)', () => {
         if (SLOW_MS.has(msg.deviceId) && msg.health?.steps !== undefined) handled.push({ node, imei: msg.deviceId, steps: msg.health.steps, at: Date.now() });
       });
     }
-    // node A is slow with these watches: each frame is in flight SLOW_MS (its alarm hand-off, after device.message)
+    // node A is slow with these watches: each frame is in flight SLOW_MS (its alarm hand-off, after device.message),
+    // whichever way the pipeline hands it over (handle, or handleNow from the routine lane)
     const alarms = a.alarms;
     const handle = alarms.handle.bind(alarms);
+    const handleNow = alarms.handleNow.bind(alarms);
+    const slow = (ms: number) => new Promise((r) => setTimeout(r, ms));
     alarms.handle = async (msg, device) => {
       const ms = SLOW_MS.get(msg.deviceId);
-      if (ms) await new Promise((r) => setTimeout(r, ms));
+      if (ms) await slow(ms);
       return handle(msg, device);
+    };
+    alarms.handleNow = (msg, device) => {
+      const ms = SLOW_MS.get(msg.deviceId);
+      return ms ? slow(ms).then(() => handle(msg, device)) : handleNow(msg, device);
     };
     await until(() => a.cluster.presence.members().length === 2 && b.cluster.presence.members().length === 2);
   });
