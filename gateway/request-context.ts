@@ -21,7 +21,6 @@ const storage = new AsyncLocalStorage<RequestSource>();
  * either way (`open` is false then).
  */
 let inFlight = 0;
-const ended = new WeakSet<RequestSource>();
 
 /** The source of a request arriving from `ip` with this user agent (both cut to the columns' bounds). */
 export function requestSourceOf(ip: string | undefined, userAgent: string | undefined): RequestSource {
@@ -36,8 +35,7 @@ export function runInSource(src: RequestSource, next: () => void): void {
 
 /** The answer to the request went (or the client went away): its source is closed, once. */
 export function endSource(src: RequestSource | null | undefined): void {
-  if (!src || ended.has(src)) return;
-  ended.add(src);
+  if (!src?.open) return;
   src.open = false;
   if (--inFlight === 0) storage.disable();
 }

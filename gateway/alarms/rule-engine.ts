@@ -112,30 +112,33 @@ export class RuleEngine {
     return s;
   }
 
+  /** The rules for the elder's device when they need no database: the defaults, or the elder's, loaded already. */
+  private cachedRules(elderId: number | null, protocol: string): RuleSet | undefined {
+    const base = elderId ? this.rules.get(elderId) : this.defaults;
+    return base && this.withProtocol(base, protocol);
+  }
+
   private async rulesFor(elderId: number | null, protocol: string): Promise<RuleSet> {
-    let base: RuleSet | undefined = elderId ? this.rules.get(elderId) : undefined;
-    if (!base) {
-      base = this.defaults;
-      if (elderId) {
-        let row: Awaited<ReturnType<typeof elderRules>>;
-        try {
-          row = await elderRules(this.db, elderId);
-        } catch (e) {
-          // The database is down and this elder's rules were never loaded (e.g. its earlier reports were shed):
-          // judge by the defaults rather than fail, so the alarm still reaches the journal. Not cached: the
-          // elder's own rules are read again once the database answers.
-          if (Date.now() - this.rulesWarnedAt > 60_000) {
-            this.rulesWarnedAt = Date.now(); // once a minute, not once per message of an outage
-            this.log.warn({ err: e, elderId }, 'elder rules unavailable; judging by the default rules');
-          }
-          return this.withProtocol(this.defaults, protocol);
-        }
-        const r = resolveRules(base, row?.rules ?? {});
-        if (r.ok) base = r.rules;
-        else this.log.warn({ elderId, errors: r.errors }, 'stored rule override is invalid; using defaults');
-        this.rules.set(elderId, base);
+    const cached = this.cachedRules(elderId, protocol);
+    if (cached || !elderId) return cached ?? this.withProtocol(this.defaults, protocol);
+    let row: Awaited<ReturnType<typeof elderRules>>;
+    try {
+      row = await elderRules(this.db, elderId);
+    } catch (e) {
+      // The database is down and this elder's rules were never loaded (e.g. its earlier reports were shed):
+      // judge by the defaults rather than fail, so the alarm still reaches the journal. Not cached: the
+      // elder's own rules are read again once the database answers.
+      if (Date.now() - this.rulesWarnedAt > 60_000) {
+        this.rulesWarnedAt = Date.now(); // once a minute, not once per message of an outage
+        this.log.warn({ err: e, elderId }, 'elder rules unavailable; judging by the default rules');
       }
+      return this.withProtocol(this.defaults, protocol);
     }
+    let base = this.defaults;
+    const r = resolveRules(base, row?.rules ?? {});
+    if (r.ok) base = r.rules;
+    else this.log.warn({ elderId, errors: r.errors }, 'stored rule override is invalid; using defaults');
+    this.rules.set(elderId, base);
     return this.withProtocol(base, protocol);
   }
 
@@ -181,10 +184,10 @@ export class RuleEngine {
    */
   evaluateNow(device: Device, msg: DeviceMessage): RuleOutcome | undefined {
     if (this.shared && (this.reloading.has(device.id) || !this.handledAt.has(device.id))) return undefined;
-    const base = device.elderId ? this.rules.get(device.elderId) : this.defaults;
-    if (!base) return undefined;
+    const rules = this.cachedRules(device.elderId, device.protocol);
+    if (!rules) return undefined;
     if (this.shared) this.handledAt.set(device.id, Date.now());
-    return this.apply(device, msg, this.withProtocol(base, device.protocol), []);
+    return this.apply(device, msg, rules, []);
   }
 
   private apply(device: Device, msg: DeviceMessage, rules: RuleSet, merged: AlarmKind[]): RuleOutcome {
