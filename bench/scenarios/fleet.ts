@@ -214,15 +214,17 @@ export async function throughput(ctx: Ctx): Promise<ScenarioResult> {
       res.connectionsHeld = res.window.connectionsHeld;
       res.alarms = (await collectAlarms(gw, fleet, 20_000)).latency;
       const drain1 = await drain(gw, 60_000);
-      await fleet.setRate('ud', doubled);
-      const wd = await runWindow(ctx, gw, fleet, { label: 'throughput-20k', seconds: sd, alarmsPerS: 1, progress: alarmProgress(fleet) });
-      const ad = (await collectAlarms(gw, fleet, 20_000)).latency;
-      const doubledDrain = await drain(gw, 60_000);
-      await fleet.setRate('ud', max);
-      const w2 = await runWindow(ctx, gw, fleet, { label: 'throughput-max', seconds: s2, alarmsPerS: 1, progress: alarmProgress(fleet) });
-      await fleet.setRate('ud', 0);
-      const a2 = (await collectAlarms(gw, fleet, 30_000)).latency;
-      res.extra = { sustainedDrainSeconds: drain1, doubled: { offeredPerS: Math.round(doubled + realisticRate(n)), window: summarize(wd), alarms: ad, drainSeconds: doubledDrain }, max: { offeredPerS: Math.round(max + realisticRate(n)), window: summarize(w2), alarms: a2, drainSeconds: await drain(gw, 120_000) } };
+      // a further phase at `perS`: its window, its alarms and how long the backlog took to drain after it
+      const phase = async (label: string, perS: number, seconds: number, o: { alarmWaitMs: number; drainMs: number; stopAfter?: boolean }) => {
+        await fleet.setRate('ud', perS);
+        const pw = await runWindow(ctx, gw, fleet, { label, seconds, alarmsPerS: 1, progress: alarmProgress(fleet) });
+        if (o.stopAfter) await fleet.setRate('ud', 0);
+        const alarms = (await collectAlarms(gw, fleet, o.alarmWaitMs)).latency;
+        return { offeredPerS: Math.round(perS + realisticRate(n)), window: summarize(pw), alarms, drainSeconds: await drain(gw, o.drainMs) };
+      };
+      const doubledPhase = await phase('throughput-20k', doubled, sd, { alarmWaitMs: 20_000, drainMs: 60_000 });
+      const maxPhase = await phase('throughput-max', max, s2, { alarmWaitMs: 30_000, drainMs: 120_000, stopAfter: true });
+      res.extra = { sustainedDrainSeconds: drain1, doubled: doubledPhase, max: maxPhase };
     },
   );
 }
