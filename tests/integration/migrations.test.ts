@@ -19,4 +19,12 @@ describe('migrations', () => {
       expect(tables).toContain(t);
     }
   });
+
+  it('three nodes starting at once all start: each waits for the migration in progress', async () => {
+    const url = await createTestDatabase('mig3');
+    const runs = await Promise.all([migrate(url), migrate(url), migrate(url)]);
+    // Exactly one of them applied the migrations; the others found nothing left to do.
+    expect(runs.filter((r) => r.length > 0)).toHaveLength(1);
+    expect(runs.flat().length).toBe(runs.find((r) => r.length > 0)!.length);
+  });
 });
