@@ -36,6 +36,7 @@ import type { Registry } from './registry.js';
 import type { Db } from './store/db.js';
 import type { TelemetryQuery, TelemetryWriter } from './store/telemetry/types.js';
 import type { Broker } from './transports/mqtt-broker.js';
+import type { ExternalBroker } from './transports/mqtt-external.js';
 import type { AlarmReceivers } from './transports/receivers.js';
 import type { DeviceServer } from './transports/tcp.js';
 
@@ -58,7 +59,10 @@ export interface App {
   escalator: Escalator;
   agents: AgentStates;
   rules: RuleEngine;
-  broker: Broker;
+  /** the embedded broker; reading it with MQTT_BROKER_URL set throws (there is none: see mqttExternal) */
+  readonly broker: Broker;
+  /** the external broker's client, when MQTT_BROKER_URL is set */
+  mqttExternal?: ExternalBroker;
   /** the TCP server of each TCP protocol (protocols/index.ts), by name */
   servers: ReadonlyMap<string, DeviceServer>;
   /** the watch protocol's server */
@@ -121,7 +125,12 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
       registry: pipeline.registry, pipeline: pipeline.pipeline, overload: pipeline.overload, commands: pipeline.commands,
       telemetry: telemetry.writer, telemetryQuery: telemetry.query,
       alarms: alarms.alarms, actions: alarms.actions, agents: alarms.agents, escalator: alarms.escalator, rules: alarms.rules,
-      broker: broker.broker, servers: transports.servers, watch: transports.servers.get('watch')!, receivers: transports.receivers,
+      get broker(): Broker {
+        if (!broker.embedded) throw new Error('MQTT_BROKER_URL is set: there is no embedded broker (app.mqttExternal is the external one)');
+        return broker.embedded;
+      },
+      mqttExternal: broker.external,
+      servers: transports.servers, watch: transports.servers.get('watch')!, receivers: transports.receivers,
       workOrders: workOrders.workOrders, sms: sms.sms, care: care.care, cluster,
       http: http.http, httpPort: http.httpPort, generatedAdminPassword: store.generatedAdminPassword,
       stop: () => parts.stop(),

@@ -164,6 +164,10 @@ export function baselineTable(results: ScenarioResult[]): string {
   rows.push(['bare aedes, logins (connect, CONNACK, leave)', `${n(get(m, 'bareAedes', 'logins', 'loginsPerS'), 1)} /s`, '1', '']);
   rows.push(['aedes + Anxin login (HMAC device secret, ACL), logins', `${n(get(m, 'anxinBroker', 'logins', 'loginsPerS'), 1)} /s`, n(get(m, 'anxinLoginsVsBareAedes'), 3), '']);
   rows.push(['Mosquitto 2.0 (anonymous), logins', `${n(get(m, 'mosquitto', 'logins', 'loginsPerS'), 1)} /s`, '', '']);
+  if (get(m, 'mosquittoAnxin')) {
+    rows.push(['Mosquitto 2.0 + Anxin login/ACL (plugins/mosquitto → POST /api/mqtt/authn), QoS 1 publishes, both CPUs', mp('mosquittoAnxin'), n(get(m, 'mosquittoAnxinVsBareAedes'), 3), '']);
+    rows.push(['Mosquitto 2.0 + Anxin login/ACL, logins', `${n(get(m, 'mosquittoAnxin', 'logins', 'loginsPerS'), 1)} /s`, n(get(m, 'mosquittoAnxinLoginsVsBareAedes'), 3), '']);
+  }
   return table(['baseline', 'measured', 'ratio', 'target'], rows);
 }
 

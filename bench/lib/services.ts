@@ -3,9 +3,7 @@
  * dir), InfluxDB 1.x (Debian's influxd, started by testkit/influxd.ts), and for the broker baseline
  * Debian's Mosquitto. Each scenario gets its own PostgreSQL database and InfluxDB database.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashDeviceSecret } from '../../gateway/device-secrets.js';
@@ -113,41 +111,4 @@ export async function seedFleet(url: string, watches: number, mqtt: number): Pro
   return { watchIds: Array.from({ length: watches }, (_, k) => watchId(k + 1)), mqttIds: Array.from({ length: mqtt }, (_, k) => mqttId(k + 1)) };
 }
 
-export interface Mosquitto {
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-/** Debian's Mosquitto on a free loopback port, anonymous, no persistence: the C broker floor. */
-export async function startMosquitto(bin = '/usr/sbin/mosquitto'): Promise<Mosquitto> {
-  const dir = mkdtempSync(join(tmpdir(), 'anxin-bench-mosquitto-'));
-  const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', 'max_inflight_messages 0', 'max_queued_messages 100000', ''].join('\n'));
-  const child: ChildProcess = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-2000)));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  for (let k = 0; k < 100; k++) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited: ${err}`);
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1')
-        .once('connect', () => (s.destroy(), r(true)))
-        .once('error', () => r(false));
-    });
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    port,
-    pid: child.pid ?? 0,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+export { startMosquitto, type Mosquitto } from '../../testkit/mosquitto.js';

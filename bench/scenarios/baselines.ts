@@ -53,9 +53,10 @@ type BrokerResult = MqttLoadResult & { brokerCpuPct: number; publishesPerCpuS: n
 
 const perCpu = (r: MqttLoadResult, cpuS: number, secs: number) => ({ brokerCpuPct: Math.round((cpuS / secs) * 100), publishesPerCpuS: cpuS > 0 ? Math.round(r.pubacks / cpuS) : 0 });
 
-async function broker(ctx: Ctx, kind: 'bare' | 'anxin' | 'mosquitto', o: { clients: number; window: number; seconds: number; loginSeconds: number }): Promise<BrokerResult> {
+async function broker(ctx: Ctx, kind: 'bare' | 'anxin' | 'mosquitto' | 'mosquitto-anxin', o: { clients: number; window: number; seconds: number; loginSeconds: number }): Promise<BrokerResult> {
   const id = (k: number) => mqttId(k + 1);
   const { loginSeconds, ...load } = o;
+  if (kind === 'mosquitto-anxin') return mosquittoWithAnxin(ctx, load, loginSeconds, id);
   if (kind === 'mosquitto') {
     const m = await startMosquitto();
     try {
@@ -86,9 +87,38 @@ async function broker(ctx: Ctx, kind: 'bare' | 'anxin' | 'mosquitto', o: { clien
   }
 }
 
+/**
+ * Mosquitto with Anxin as its authentication and ACL backend (plugins/mosquitto, issue 25): each login is one HTTP
+ * request to Anxin's hook (bench/floors/mqtt-authn.ts); publishes are checked against the rules kept from the login.
+ * The CPU is Mosquitto's and the hook's together.
+ */
+async function mosquittoWithAnxin(ctx: Ctx, load: { clients: number; window: number; seconds: number }, loginSeconds: number, id: (k: number) => string): Promise<BrokerResult> {
+  const token = 'bench-token';
+  const { child, ready } = await startChild(join(ROOT, 'bench/floors/mqtt-authn.ts'), {
+    env: { BENCH_MQTT_HASH: await mqttSecretHash(), BENCH_MQTT_TOKEN: token },
+    logFile: join(ctx.logDir, 'baseline-mqtt-authn.log'),
+  });
+  try {
+    const m = await startMosquitto({ auth: { authnUrl: `http://127.0.0.1:${ready.port}/api/mqtt/authn`, token } });
+    try {
+      const logins = await loginRate({ port: m.port, seconds: loginSeconds, concurrency: 20, id, password: MQTT_SECRET });
+      const cpu = () => procCpuSeconds(m.pid) + procCpuSeconds(child.pid);
+      let cpu0 = 0;
+      const r = await mqttLoad({ port: m.port, ...load, id, password: MQTT_SECRET, onPublishing: () => (cpu0 = cpu()) });
+      const c = perCpu(r, cpu() - cpu0, r.seconds);
+      ctx.log(`  [baselines] mosquitto + Anxin login/ACL: ${r.publishesPerS.toLocaleString('en')} QoS 1 publishes/s at ${c.brokerCpuPct} % CPU, ${logins.loginsPerS} logins/s`);
+      return { ...r, ...c, logins };
+    } finally {
+      await m.stop();
+    }
+  } finally {
+    await child.stop();
+  }
+}
+
 export async function baselines(ctx: Ctx): Promise<ScenarioResult> {
   const t0 = performance.now();
-  const res: ScenarioResult = { name: 'baselines', description: 'cost floors measured in the same run: watch framing, GT06 decoding, InfluxDB line protocol, bare aedes, Mosquitto', ok: false, wallSeconds: 0, notes: [] };
+  const res: ScenarioResult = { name: 'baselines', description: 'cost floors measured in the same run: watch framing, GT06 decoding, InfluxDB line protocol, bare aedes, Mosquitto, Mosquitto with Anxin as its auth backend', ok: false, wallSeconds: 0, notes: [] };
   try {
     const secs = ctx.quick ? 3 : 8;
     const floor = await watchFloor(ctx, 'floor', secs);
@@ -106,6 +136,7 @@ export async function baselines(ctx: Ctx): Promise<ScenarioResult> {
     const bareAedes = await broker(ctx, 'bare', load);
     const anxinBroker = await broker(ctx, 'anxin', load);
     const mosquitto = await broker(ctx, 'mosquitto', load);
+    const mosquittoAnxin = await broker(ctx, 'mosquitto-anxin', load);
 
     const ratio = (a: number, b: number) => (b > 0 ? round(a / b, 3)! : null);
     res.extra = {
@@ -120,6 +151,9 @@ export async function baselines(ctx: Ctx): Promise<ScenarioResult> {
         anxinVsBareAedes: ratio(anxinBroker.publishesPerCpuS, bareAedes.publishesPerCpuS),
         anxinLoginsVsBareAedes: ratio(anxinBroker.logins.loginsPerS, bareAedes.logins.loginsPerS),
         mosquittoVsBareAedes: ratio(mosquitto.publishesPerCpuS, bareAedes.publishesPerCpuS),
+        mosquittoAnxin,
+        mosquittoAnxinVsBareAedes: ratio(mosquittoAnxin.publishesPerCpuS, bareAedes.publishesPerCpuS),
+        mosquittoAnxinLoginsVsBareAedes: ratio(mosquittoAnxin.logins.loginsPerS, bareAedes.logins.loginsPerS),
       },
     };
     res.ok = true;

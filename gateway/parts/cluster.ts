@@ -50,7 +50,7 @@ export async function startCluster({ cfg, log, metrics, health, bus, summary }: 
     stop: () => stops.stop(),
     async attach(pipeline, broker) {
       const tcpHeld = () => [...pipeline.servers.values()].reduce((n, s) => n + s.connectionCount, 0);
-      held = () => tcpHeld() + broker.broker.aedes.connectedClients;
+      held = () => tcpHeld() + broker.connectedClients();
       if (!redis) return;
       // device events are built when a subscriber is connected to any node (members' heartbeats)
       const interest = broker.eventInterest;

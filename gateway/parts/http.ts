@@ -32,6 +32,7 @@ import type { PipelinePart } from './pipeline.js';
 import type { TelemetryPart } from './telemetry.js';
 import type { TelephonyPart } from './telephony.js';
 import type { WorkOrdersPart } from './workorders.js';
+import { mqttAuthRoutes } from '../http/mqtt-auth.js';
 
 export interface HttpPart extends Part {
   http: FastifyInstance;
@@ -85,6 +86,7 @@ export async function startHttpPart(
       (app) => reportRoutes(app, { db, timezone: cfg.timezone }),
       (app) => activationRoutes(app, { db, online: deviceOnline, telemetry: d.telemetry.query }),
       (app) => importRoutes(app, { db, onDeviceChanged: (id) => d.pipeline.registry.invalidate(id) }),
+      (app) => mqttAuthRoutes(app, { token: cfg.mqttAuthToken, book: d.broker?.book, bridgePrefix: cfg.zigbee2mqttPrefix, service: d.broker?.service, metrics, log: log.child({ part: 'mqtt-auth' }) }),
       (app) => dashboardRoutes(app, { mapTileUrl: cfg.mapTileUrl, mapTileAttribution: cfg.mapTileAttribution, timezone: cfg.timezone, wrapUpS: cfg.wrapUpS }),
     ],
   });
@@ -106,12 +108,11 @@ export async function startHttpPart(
  * its identifier). Zigbee devices speak through their bridge, phones and Contact ID panels hold no session.
  */
 export function onlineLookup(pipeline: Pick<PipelinePart, 'servers'>, broker?: BrokerPart, cluster?: Pick<ClusterPart, 'devices'>): DeviceOnline {
-  const clients = () => (broker?.broker.aedes as unknown as { clients?: Record<string, { connected?: boolean } | undefined> } | undefined)?.clients;
   return ({ identifier, protocol }) => {
     const m = protocolModule(protocol);
     // a TCP session may be held by another node of the cluster (issue 24)
     if (m?.transport === 'tcp') return (pipeline.servers.get(protocol)?.sessions.has(identifier) ?? false) || (cluster?.devices?.onlineElsewhere(identifier) ?? false);
-    if (m?.transport === 'mqtt' && m.deviceSecret) return clients()?.[identifier]?.connected === true;
+    if (m?.transport === 'mqtt' && m.deviceSecret) return broker?.deviceConnected(identifier) ?? false;
     return false;
   };
 }

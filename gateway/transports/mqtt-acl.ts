@@ -89,6 +89,53 @@ export function compileAcl(acct: Account, bridgePrefix: string): ClientAcl {
   }
 }
 
+/** One rule of an external broker's ACL: EMQX 5.8's `acl` in an authentication answer, read by plugins/mosquitto too. */
+export interface AclRule {
+  permission: 'allow' | 'deny';
+  action: 'publish' | 'subscribe' | 'all';
+  topic: string;
+}
+
+const denyRest: AclRule = { permission: 'deny', action: 'all', topic: '#' };
+
+/**
+ * The same rights as compileAcl, as rules an external broker enforces: the first rule that matches decides, and the
+ * last one denies everything else (EMQX's rules from authentication otherwise fall through to its other authorizers).
+ */
+export function aclRules(acct: Account, bridgePrefix: string): AclRule[] {
+  const allow = (action: AclRule['action'], topic: string): AclRule => ({ permission: 'allow', action, topic });
+  switch (acct.role) {
+    case 'device':
+      return [allow('publish', `anxin/up/${acct.name}/#`), allow('subscribe', `anxin/down/${acct.name}/#`), denyRest];
+    case 'bridge':
+      return [allow('all', `${bridgePrefix}/#`), denyRest];
+    case 'integrator':
+      return [...INTEGRATOR_READ.map((t) => allow('subscribe', t)), denyRest];
+  }
+}
+
+/** Anxin's own account on an external broker: it reads the uplinks and writes the downlinks and its bus topics. */
+export function serviceAclRules(bridgePrefix: string): AclRule[] {
+  const allow = (action: AclRule['action'], topic: string): AclRule => ({ permission: 'allow', action, topic });
+  return [
+    allow('subscribe', 'anxin/up/#'),
+    allow('subscribe', `${bridgePrefix}/#`),
+    allow('publish', 'anxin/down/#'),
+    allow('publish', 'anxin/devices/#'),
+    allow('publish', 'anxin/alarms/#'),
+    denyRest,
+  ];
+}
+
+/** An ACL check asked by an external broker (EMQX HTTP authorization): the first rule that matches decides. */
+export function rulesAllow(rules: AclRule[], action: 'publish' | 'subscribe', topic: string): boolean {
+  for (const r of rules) {
+    if (r.action !== 'all' && r.action !== action) continue;
+    if (filterWithin(topic, r.topic)) return r.permission === 'allow';
+  }
+  return false;
+}
+
 export function mayPublish(acct: Account, topic: string, bridgePrefix: string): boolean {
   switch (acct.role) {
     case 'device':

@@ -18,12 +18,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import argon2 from 'argon2';
 import { ConfigError, type Config } from '../config.js';
-import { verifyDeviceSecret } from '../device-secrets.js';
 import type { Logger } from '../log.js';
 import { hotCounters, type Metrics } from '../metrics.js';
 import { checkPrefix, compileAcl, parseAccounts, type Account, type ClientAcl } from './mqtt-acl.js';
+import { checkLogin } from './mqtt-accounts.js';
 import { AddressCounter, addressKey } from './address-limit.js';
 import { LISTEN_BACKLOG } from './listen.js';
 import { PacketSizeGuard } from './mqtt-limits.js';
@@ -77,18 +76,22 @@ export interface BrokerOptions extends BrokerLimits {
   cluster?: { redisUrl: string; nodeId: string };
 }
 
-export interface Broker {
+/** What the rest of Anxin needs of a broker, embedded (this file) or external (mqtt-external.ts). */
+export interface MqttFront {
+  /** set by gateway/transports/mqtt-devices.ts once the pipeline exists */
+  hooks: UplinkHooks;
+  publish(topic: string, payload: string | Buffer, opts?: { retain?: boolean; qos?: 0 | 1 }): void;
+  close(): Promise<void>;
+}
+
+export interface Broker extends MqttFront {
   aedes: Aedes;
   server: Server;
   port: number;
   tlsServer?: TlsServer;
   tlsPort?: number;
-  /** set by gateway/transports/mqtt-devices.ts once the pipeline exists */
-  hooks: UplinkHooks;
   /** in a cluster: aedes' broker id (the node's name and a per-start suffix) and whether its Redis is reachable */
   cluster?: { id: string; readonly redisReady: boolean };
-  publish(topic: string, payload: string | Buffer, opts?: { retain?: boolean; qos?: 0 | 1 }): void;
-  close(): Promise<void>;
 }
 
 /** Broker options from the configuration; problems are reported all at once, like loadConfig does. */
@@ -188,20 +191,7 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
     log.warn({ ...fields, reason }, msg);
   };
 
-  const verifyAccount = async (client: Client, username: string, password: string): Promise<Account | { refused: string; code: 2 | 4 }> => {
-    const role = o.integrators.has(username) ? 'integrator' : o.bridges.has(username) ? 'bridge' : undefined;
-    if (role) {
-      const hash = (role === 'integrator' ? o.integrators : o.bridges).get(username)!;
-      if (!(await argon2.verify(hash, password))) return { refused: 'auth', code: 4 };
-      // a device's client id would let this login take over (disconnect) that device's session
-      if (await o.auth.deviceSecretHash(client.id)) return { refused: 'client_id', code: 2 };
-      return { role, name: username };
-    }
-    if (username !== client.id) return { refused: 'client_id', code: 2 };
-    const hash = await o.auth.deviceSecretHash(username);
-    if (!hash || !(await verifyDeviceSecret(hash, password))) return { refused: 'auth', code: 4 };
-    return { role: 'device', name: username };
-  };
+  const book = { integrators: o.integrators, bridges: o.bridges, deviceSecretHash: (id: string) => o.auth.deviceSecretHash(id) };
 
   const cluster: BrokerCluster | undefined = o.cluster && brokerCluster(o.cluster.redisUrl, o.cluster.nodeId, log);
   const closeAedes = async (aedes: Aedes) => {
@@ -234,7 +224,7 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
         return done(authError(3, 'server busy: too many logins at once; try again shortly'), false);
       }
       pendingLogins++;
-      verifyAccount(client, username, password.toString('utf8'))
+      checkLogin(book, client.id, username, password.toString('utf8'))
         .finally(() => pendingLogins--)
         .then((r) => {
           if ('refused' in r) {

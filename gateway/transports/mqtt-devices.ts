@@ -14,12 +14,13 @@ import type { Metrics } from '../metrics.js';
 import type { Pipeline } from '../pipeline.js';
 import { redactUrl } from '../redact.js';
 import type { Registry } from '../registry.js';
-import type { Broker, UplinkHook } from './mqtt-broker.js';
+import type { MqttFront, UplinkHook } from './mqtt-broker.js';
+import { ExternalBroker } from './mqtt-external.js';
 import { Zigbee2MqttBridge } from './zigbee2mqtt.js';
 
 export interface MqttDevicesDeps {
   cfg: Pick<Config, 'zigbee2mqttUrl' | 'zigbee2mqttPrefix'>;
-  broker: Broker;
+  broker: MqttFront;
   pipeline: Pipeline;
   registry: Registry;
   metrics: Metrics;
@@ -64,12 +65,26 @@ export async function startMqttDevices(d: MqttDevicesDeps): Promise<{ summary: s
     summary.push(`Zigbee2MQTT  external   ${redactUrl(d.cfg.zigbee2mqttUrl)}  ${d.cfg.zigbee2mqttPrefix}/+`);
   } else {
     d.broker.hooks.bridge = (_acct, topic, payload) => zigbee.handle(topic, payload);
-    summary.push(`Zigbee2MQTT  embedded   ${d.cfg.zigbee2mqttPrefix}/+ from ZIGBEE2MQTT_BRIDGES accounts`);
+    summary.push(
+      d.broker instanceof ExternalBroker
+        ? `Zigbee2MQTT  via broker ${d.cfg.zigbee2mqttPrefix}/+ on MQTT_BROKER_URL`
+        : `Zigbee2MQTT  embedded   ${d.cfg.zigbee2mqttPrefix}/+ from ZIGBEE2MQTT_BRIDGES accounts`,
+    );
+  }
+  // An external broker's uplinks are read by one node at a time (mqtt-external.ts): in order, and each handled once.
+  let reader: { stop(): Promise<void> } | undefined;
+  const external = d.broker instanceof ExternalBroker ? d.broker : undefined;
+  if (external) {
+    if (d.singleton) reader = await d.singleton('mqtt-external', { onAcquire: async () => external.startReading(), onLose: () => external.stopReading() });
+    else external.startReading();
   }
   return {
     summary,
     zigbee,
     async stop() {
+      // first, so that giving up the lease keeps the broker's session and its subscription (mqtt-external.ts)
+      await external?.stopReading(true);
+      if (reader) await reader.stop();
       delete d.broker.hooks.device;
       delete d.broker.hooks.bridge;
       if (lease) await lease.stop();

@@ -26,6 +26,9 @@ const ADMIN: Role[] = ['admin'];
 const EXPECTED: Record<string, Role[] | 'public' | 'ws'> = {
   'GET /healthz': 'public',
   'GET /metrics': 'public',
+  // an external broker's authentication hook: MQTT_AUTH_TOKEN, not a user (tests/integration/mqtt-external.test.ts)
+  'POST /api/mqtt/authn': 'public',
+  'POST /api/mqtt/authz': 'public',
   'GET /api/config': 'public',
   'POST /api/auth/login': 'public',
   'POST /api/auth/logout': WITH_KIOSK,

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkPrefix, compileAcl, filterWithin, mayPublish, maySubscribe, parseAccounts, withinChecker, type Account } from '../../../gateway/transports/mqtt-acl.js';
+import { aclRules, checkPrefix, compileAcl, rulesAllow, serviceAclRules, filterWithin, mayPublish, maySubscribe, parseAccounts, withinChecker, type Account } from '../../../gateway/transports/mqtt-acl.js';
 import { PacketSizeGuard } from '../../../gateway/transports/mqtt-limits.js';
 
 const device: Account = { role: 'device', name: 'fs-1' };
@@ -218,5 +219,35 @@ describe('PacketSizeGuard', () => {
     expect(g.push(publish(10))).toBe(0);
     limit = 10_000;
     expect(g.push(publish(5000))).toBe(0);
+  });
+});
+
+describe('the rules an external broker is given (aclRules) grant what the embedded broker grants (compileAcl)', () => {
+  const level = fc.constantFrom('anxin', 'up', 'down', 'fs-1', 'fs-2', 'z2m', 'events', 'alarms', 'devices', '+', '#', '$SYS', 'x');
+  const topicish = fc.array(level, { minLength: 1, maxLength: 5 }).map((l) => l.join('/'));
+  const account = fc.constantFrom<Account>({ role: 'device', name: 'fs-1' }, { role: 'integrator', name: 'city' }, { role: 'bridge', name: 'z2m' });
+
+  it('for every account, filter and topic', () => {
+    fc.assert(
+      fc.property(account, topicish, (acct, t) => {
+        const rules = aclRules(acct, 'z2m');
+        const acl = compileAcl(acct, 'z2m');
+        // a publish names a topic, never a filter: the brokers refuse wildcards in PUBLISH before any ACL
+        if (!t.includes('+') && !t.includes('#')) expect(rulesAllow(rules, 'publish', t)).toBe(acl.mayPublish(t));
+        expect(rulesAllow(rules, 'subscribe', t)).toBe(acl.maySubscribe(t));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("Anxin's own account reads the uplinks and writes the downlinks and bus topics, and nothing else", () => {
+    const rules = serviceAclRules('z2m');
+    expect(rulesAllow(rules, 'subscribe', 'anxin/up/+/+')).toBe(true);
+    expect(rulesAllow(rules, 'subscribe', 'z2m/+')).toBe(true);
+    expect(rulesAllow(rules, 'publish', 'anxin/down/fs-1/ack')).toBe(true);
+    expect(rulesAllow(rules, 'publish', 'anxin/alarms/7')).toBe(true);
+    expect(rulesAllow(rules, 'publish', 'anxin/up/fs-1/alarm')).toBe(false);
+    expect(rulesAllow(rules, 'subscribe', '#')).toBe(false);
+    expect(rulesAllow(rules, 'subscribe', '$SYS/#')).toBe(false);
   });
 });
