@@ -213,6 +213,19 @@ describe.skipIf(noMosquitto)('the authentication hook itself', () => {
     await bare.close();
   });
 
+  it('a database that is down is a 503, never a wrong password', async () => {
+    const bare = Fastify();
+    installErrorHandler(bare);
+    const down = async (): Promise<string> => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    };
+    await bare.register((f) => mqttAuthRoutes(f, { token: 't', book: { integrators: new Map(), bridges: new Map(), deviceSecretHash: down }, bridgePrefix: 'z2m', metrics: createMetrics(), log: pino({ level: 'silent' }) }));
+    const r = await bare.inject({ method: 'POST', url: '/api/mqtt/authn', payload: { clientid: 'fs-1', username: 'fs-1', password: 'right-or-wrong' }, headers: { authorization: 'Bearer t' } });
+    expect(r.statusCode).toBe(503);
+    expect(r.body).not.toMatch(/deny|allow/);
+    await bare.close();
+  });
+
   it('an over-long login is denied, not a 400 (which the broker would take for Anxin being down)', async () => {
     for (const body of [
       { clientid: 'x'.repeat(300), username: 'x'.repeat(300), password: 'p' },
