@@ -443,6 +443,9 @@ export class CallTracker {
   private downTimer: NodeJS.Timeout | undefined;
   /** Channels the hub made outside place() (snoop channels, issue 19): their StasisStart is neither an orphan nor an inbound call. */
   readonly expected = new Set<string>();
+  /** expected channels whose StasisStart has come, and who waits for one (inStasis) */
+  private readonly startedExpected = new Set<string>();
+  private readonly stasisWaiters = new Map<string, (() => void)[]>();
   /** StasisStart of a channel that is not one of our legs (inbound calls). */
   onForeignStasisStart: (e: AriEventOf<'StasisStart'>) => void = () => {};
 
@@ -578,6 +581,34 @@ export class CallTracker {
     }
   }
 
+  /**
+   * Resolves once an expected channel's StasisStart has come (at once if it has). A snoop channel's 200 can come
+   * before it is in the app: a real Asterisk under load answered `addChannel` with 422 "Channel not in Stasis
+   * application" for a snoop channel whose POST had just returned. Rejects after `withinMs`.
+   */
+  inStasis(id: string, withinMs = 5000): Promise<void> {
+    if (this.startedExpected.has(id)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const list = this.stasisWaiters.get(id)?.filter((w) => w !== done);
+        if (list?.length) this.stasisWaiters.set(id, list);
+        else this.stasisWaiters.delete(id);
+        reject(new Error(`channel ${id} did not enter the app within ${withinMs} ms`));
+      }, this.scaled(withinMs));
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.stasisWaiters.set(id, [...(this.stasisWaiters.get(id) ?? []), done]);
+    });
+  }
+
+  /** Forgets an expected channel (its StasisEnd has had time to come). */
+  forgetExpected(id: string): void {
+    this.expected.delete(id);
+    this.startedExpected.delete(id);
+  }
+
   private dispatch(e: AriEvent): void {
     const ids = channelIdsOf(e);
     const seen = new Set<Leg>();
@@ -587,6 +618,12 @@ export class CallTracker {
         seen.add(leg);
         leg.handle(e);
       }
+    }
+    if (e.type === 'StasisStart' && this.expected.has(e.channel.id)) {
+      this.startedExpected.add(e.channel.id);
+      const waiters = this.stasisWaiters.get(e.channel.id);
+      this.stasisWaiters.delete(e.channel.id);
+      for (const w of waiters ?? []) w();
     }
     if (e.type === 'StasisStart' && !this.legs.has(e.channel.id) && !this.expected.has(e.channel.id)) {
       if (e.args[0] === OWN_ARG) {

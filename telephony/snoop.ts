@@ -5,7 +5,8 @@
  *           extension (agentTemplate), so the supervisor hears the call and nobody hears the supervisor.
  *  whisper  the same with whisper=out: what the supervisor says goes out to the agent only (coaching).
  *  barge    no snoop: the supervisor's leg joins the call's mixing bridge; everyone hears everyone.
- * On a real Asterisk 22.10.1 the snoop channel's StasisStart (state Up, args as given) comes before the HTTP 200,
+ * On a real Asterisk 22.10.1 the snoop channel's StasisStart (state Up, args as given) usually comes before the HTTP 200
+ * (not always under load: attach waits for it, CallTracker.inStasis),
  * and a hung-up snoop channel gets StasisEnd and no ChannelDestroyed (captured, ari-scenarios-controls.ts), so
  * its channel id is registered in CallTracker.expected and it is never tracked as a call leg.
  * Snoop needs no permission beyond the ARI user (res_stasis_snoop loaded; it is in ../shared/asterisk).
@@ -85,6 +86,7 @@ async function attach(d: ControlDeps, call: ControlledCall, s: SupervisorSession
   d.tracker.expected.add(snoopId);
   s.snoopId = snoopId;
   await d.adapter.snoop(agent.leg.channelId, { snoopId, ...SPY[mode], appArgs: ['snoop', call.id] });
+  await d.tracker.inStasis(snoopId);
   s.bridgeId ??= `${call.id}-sup${n}`;
   await d.adapter.createBridge({ bridgeId: s.bridgeId, type: 'mixing', name: `${call.id} supervisor` });
   await d.adapter.addToBridge(s.bridgeId, [snoopId, s.leg.channelId]);
@@ -98,7 +100,7 @@ export async function detach(d: ControlDeps, s: SupervisorSession): Promise<void
   if (snoopId) {
     await d.adapter.hangup(snoopId, 'normal').catch((err: unknown) => d.log.warn({ err: errText(err), snoopId }, 'telephony: snoop hangup failed'));
     // its StasisEnd may still be on its way: forget the id a little later
-    setTimeout(() => d.tracker.expected.delete(snoopId), 5000).unref();
+    setTimeout(() => d.tracker.forgetExpected(snoopId), 5000).unref();
   }
   if (bridgeId) await d.adapter.destroyBridge(bridgeId).catch(() => false);
 }

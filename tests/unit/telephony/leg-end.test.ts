@@ -195,3 +195,30 @@ describe('classifyEnd', () => {
     expect(classifyEnd({ ...base, direction: 'inbound', cause: 16, dialstatus: 'BUSY' })).toBe('abandoned');
   });
 });
+
+describe('a snoop channel joins a bridge only once it is in the app (CallTracker.inStasis)', () => {
+  const snoop = (id: string) => ({ ...ch(id, 'Up'), name: `Snoop/PJSIP/8001-00000001-0000000${id.length}` });
+
+  it('waits for a StasisStart that comes after the HTTP 200, as a loaded Asterisk sent it', async () => {
+    const { adapter, tracker } = setup();
+    tracker.expected.add('c1-snoop1');
+    let inApp = false;
+    const waiting = tracker.inStasis('c1-snoop1').then(() => (inApp = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(inApp).toBe(false);
+    adapter.send({ type: 'StasisStart', args: ['snoop', 'c1'], channel: snoop('c1-snoop1') });
+    await waiting;
+    expect(inApp).toBe(true);
+    expect(adapter.hangups).toEqual([]); // an expected channel, not an orphan
+  });
+
+  it('answers at once when the StasisStart came first (the usual order), and fails after its bound when none comes', async () => {
+    const { adapter, tracker } = setup();
+    tracker.expected.add('c2-snoop1');
+    adapter.send({ type: 'StasisStart', args: ['snoop', 'c2'], channel: snoop('c2-snoop1') });
+    await tracker.inStasis('c2-snoop1');
+    tracker.forgetExpected('c2-snoop1');
+    tracker.expected.add('c3-snoop1');
+    await expect(tracker.inStasis('c3-snoop1', 30)).rejects.toThrow(/did not enter the app within 30 ms/);
+  });
+});
