@@ -168,7 +168,7 @@ describe.skipIf(!CHROMIUM)('devices and my account in Chromium', () => {
     await p.locator('[data-testid=account-screen]').waitFor(SOON);
     expect(await p.locator('[data-testid=account-username]').textContent()).toBe('zhangwei');
     // '…' until the account has loaded (the screen shows before its data): wait for the answer, then read it
-    await p.waitForFunction(() => document.querySelector('[data-testid=account-last-login]')?.textContent !== '…', undefined, SOON);
+    await p.waitForFunction((el) => (el as unknown as { textContent: string | null }).textContent !== '…', await p.locator('[data-testid=account-last-login]').elementHandle(), SOON);
     expect(await p.locator('[data-testid=account-last-login]').textContent()).toMatch(/\d{2}:\d{2}/);
 
     // client-side: the repeat differs
