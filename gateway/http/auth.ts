@@ -50,7 +50,8 @@ export function sessionOf(req: FastifyRequest, allowQuery = false): FastifyReque
 /** Back-compat name: the token alone. */
 export const bearer = (req: FastifyRequest, allowQuery = false) => sessionOf(req, allowQuery)?.token;
 
-function sameToken(a: string, b: string): boolean {
+/** Constant-time comparison of two secrets (a token, a password from a setting). */
+export function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);

@@ -9,7 +9,6 @@
  * A check that could not be made (database down) is a 503, which the broker must not take for a wrong password:
  * EMQX treats it as `ignore`, the plugin closes the connection and the device tries again.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LoginThrottle } from '../login-throttle.js';
@@ -17,6 +16,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { checkLogin, type AccountBook } from '../transports/mqtt-accounts.js';
 import { aclRules, rulesAllow, serviceAclRules, type Account, type AclRule } from '../transports/mqtt-acl.js';
+import { sameToken } from './auth.js';
 import { ApiError } from './errors.js';
 
 export interface MqttAuthDeps {
@@ -49,12 +49,6 @@ const AuthzBody = Type.Object({
 const Rule = Type.Object({ permission: Type.String(), action: Type.String(), topic: Type.String() });
 const Answer = Type.Object({ result: Type.Union([Type.Literal('allow'), Type.Literal('deny')]), is_superuser: Type.Optional(Type.Boolean()), acl: Type.Optional(Type.Array(Rule)) });
 
-const sameText = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
-
 export async function mqttAuthRoutes(app: FastifyInstance, d: MqttAuthDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   // the same backoff as the embedded broker's (mqtt-broker.ts): per client id from one address, and per address
@@ -62,7 +56,7 @@ export async function mqttAuthRoutes(app: FastifyInstance, d: MqttAuthDeps): Pro
   const byAddress = new LoginThrottle(20);
   const gate = async (req: FastifyRequest) => {
     if (!d.token || !d.book) throw new ApiError(404, 'not_enabled', 'no external MQTT broker is configured (MQTT_AUTH_TOKEN is unset)');
-    if (!sameText(req.headers.authorization ?? '', `Bearer ${d.token}`)) throw new ApiError(401, 'unauthenticated', 'this needs the MQTT_AUTH_TOKEN as a bearer token');
+    if (!sameToken(req.headers.authorization ?? '', `Bearer ${d.token}`)) throw new ApiError(401, 'unauthenticated', 'this needs the MQTT_AUTH_TOKEN as a bearer token');
   };
   const deny = (reason: string, clientId: string) => {
     d.metrics.mqttDenials.inc({ reason });
@@ -79,7 +73,7 @@ export async function mqttAuthRoutes(app: FastifyInstance, d: MqttAuthDeps): Pro
       if (!username || !password) return deny('auth', clientid.slice(0, TOO_LONG.clientid));
       for (const k of Object.keys(TOO_LONG) as (keyof typeof TOO_LONG)[]) if ((req.body[k]?.length ?? 0) > TOO_LONG[k]) return deny('auth', clientid.slice(0, TOO_LONG.clientid));
       if (isService(username)) {
-        if (!sameText(password, d.service!.password)) return deny('auth', clientid);
+        if (!sameToken(password, d.service!.password)) return deny('auth', clientid);
         return { result: 'allow' as const, is_superuser: false, acl: serviceAclRules(d.bridgePrefix) };
       }
       const address = peerhost ?? 'unknown';

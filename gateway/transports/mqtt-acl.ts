@@ -97,13 +97,13 @@ export interface AclRule {
 }
 
 const denyRest: AclRule = { permission: 'deny', action: 'all', topic: '#' };
+const allow = (action: AclRule['action'], topic: string): AclRule => ({ permission: 'allow', action, topic });
 
 /**
  * The same rights as compileAcl, as rules an external broker enforces: the first rule that matches decides, and the
  * last one denies everything else (EMQX's rules from authentication otherwise fall through to its other authorizers).
  */
 export function aclRules(acct: Account, bridgePrefix: string): AclRule[] {
-  const allow = (action: AclRule['action'], topic: string): AclRule => ({ permission: 'allow', action, topic });
   switch (acct.role) {
     case 'device':
       return [allow('publish', `anxin/up/${acct.name}/#`), allow('subscribe', `anxin/down/${acct.name}/#`), denyRest];
@@ -116,7 +116,6 @@ export function aclRules(acct: Account, bridgePrefix: string): AclRule[] {
 
 /** Anxin's own account on an external broker: it reads the uplinks and writes the downlinks and its bus topics. */
 export function serviceAclRules(bridgePrefix: string): AclRule[] {
-  const allow = (action: AclRule['action'], topic: string): AclRule => ({ permission: 'allow', action, topic });
   return [
     allow('subscribe', 'anxin/up/#'),
     allow('subscribe', `${bridgePrefix}/#`),
