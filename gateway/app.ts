@@ -108,7 +108,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
     const telemetry = started('telemetry', startTelemetry(ctx, db));
     const broker = started('broker', await startBrokerPart(ctx, db));
     const cluster = started('cluster', await startCluster(ctx));
-    const alarms = started('alarms', await startAlarms(ctx, db, store.alarmDb, cluster.presence));
+    const alarms = started('alarms', await startAlarms(ctx, db, { db: store.alarmDb, databaseUrl: store.databaseUrl }, cluster.presence));
     const pipeline = started('pipeline', startPipeline(ctx, { db, telemetry: telemetry.writer, alarms, broker }));
     const transports = started('transports', await startTransports(ctx, { pipeline, alarms, broker }));
     await cluster.attach(pipeline, broker);

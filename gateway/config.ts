@@ -121,6 +121,7 @@ export const ConfigSchema = Type.Object({
   timezone: string('TZ_CENTRE', 'Asia/Shanghai', 'Time zone of the centre (schedules, greetings, reports).'),
   mapTileUrl: optString('MAP_TILE_URL', 'Map tiles for the dashboard, a Leaflet URL template (https://tile.example/{z}/{x}/{y}.png). Unset: maps draw positions, tracks and geofences without a base map.'),
   mapTileAttribution: optString('MAP_TILE_ATTRIBUTION', 'Attribution shown on the map for MAP_TILE_URL (e.g. © OpenStreetMap contributors).'),
+  alarmCommitThread: bool('ALARM_COMMIT_THREAD', true, 'Commit alarms on a thread of their own, with its own PostgreSQL connections, so a commit never waits behind device traffic on the event loop (issue 25). Off: on the main event loop.'),
   journalDir: optPath('JOURNAL_DIR', 'Alarm journal directory. Unset: DATA_DIR/journal.'),
   redisUrl: url('REDIS_URL', 'Scale-out (several gateway nodes): the Redis they share, e.g. redis://10.0.0.5:6379. Unset: one node, nothing shared but PostgreSQL.'),
   nodeId: optString('NODE_ID', 'This gateway node\'s name in /healthz, /metrics and the device registry. Unset: host name and process id.'),

@@ -1,11 +1,10 @@
 /**
  * Commits alarms. Every alarm-bearing message goes: rules → journal (fsync, shared by concurrent commits) → one PostgreSQL transaction
- * keyed for de-duplication → journal "done" → bus events. The device is acknowledged only after this resolves,
+ * keyed for de-duplication (commit-tx.ts, on the commit thread) → journal "done" → bus events. The device is acknowledged only after this resolves,
  * so a retransmission never creates a second alarm, and a crash or outage never loses one.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_ESCALATION_PLAN, alarmClassOf, planSteps, resolveEscalationPlan, type EscalationPlan } from '../../alarms/index.js';
-import { ALARM_PRIORITY, isAlarmKind, type AlarmKind, type DeviceMessage } from '../../protocols/message.js';
+import { isAlarmKind, type AlarmKind, type DeviceMessage } from '../../protocols/message.js';
 import type { Bus } from '../bus.js';
 import { FairGate, GateFull } from './fair-gate.js';
 import type { Journal } from './journal.js';
@@ -13,8 +12,9 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { AlarmSink } from '../pipeline.js';
 import type { RuleEngine } from './rule-engine.js';
-import { tx, type Db } from '../store/db.js';
-import { addEvent, claimForCommit, clearOpen, insertTestAlarm, noteRestore, raiseOrRepeat, recordMessageAlarms, type Alarm } from '../store/alarms.js';
+import { ALARM_POOL, type Db } from '../store/db.js';
+import { addEvent, type Alarm } from '../store/alarms.js';
+import { commitInDb, type AlarmCandidate, type CommitOutcome, type JournalPayload } from './commit-tx.js';
 import type { Device } from '../store/devices.js';
 
 /** Same frame from the same device = same key. Frames without a device time repeat legitimately, so they get a window. */
@@ -23,10 +23,7 @@ export function dedupKey(msg: Pick<DeviceMessage, 'protocol' | 'deviceId' | 'zon
   return { key: `${msg.protocol}:${msg.deviceId}:${msg.zone ?? ''}:${h}`, windowS: msg.deviceTime ? null : 120 };
 }
 
-export interface AlarmCandidate {
-  kind: AlarmKind;
-  detail?: Record<string, unknown>;
-}
+export type { AlarmCandidate } from './commit-tx.js';
 
 /**
  * Where an alarm comes from: a registered device, or (id null) a source that is not a device row, such as an
@@ -34,38 +31,12 @@ export interface AlarmCandidate {
  */
 export type AlarmSource = Pick<Device, 'identifier' | 'elderId' | 'protocol'> & { id: number | null };
 
-/**
- * Kinds judged about a device as a whole (its silence, its missed tests, the elder's activity, vitals and
- * geofences): one alarm per device, whichever zone the message came from. Without this a Contact ID line from
- * zone 001 or 000 could never clear the device_silent or test_missed the rule timer raised for the account.
- * Other kinds are per sensor: `identifier#zone` when the message names a zone (Contact ID).
- */
-const DEVICE_LEVEL: ReadonlySet<AlarmKind> = new Set<AlarmKind>(['device_silent', 'receiver_silent', 'test_missed', 'inactivity', 'vitals_abnormal', 'geofence_exit']);
-
-/** What the journal keeps: enough to commit the message again without the device. */
-interface JournalPayload {
-  device: AlarmSource;
-  msg: { protocol: string; deviceId: string; zone?: string; raw: string; deviceTime?: string; receivedAt: string; lat?: number; lon?: number };
-  raise: AlarmCandidate[];
-  clear: AlarmKind[];
-  windowS: number | null;
-}
-
-/** The elder's own response plan (elders.response_plan, read with the claim), or the default. */
-function planOf(elderId: number | null, responsePlan: unknown): EscalationPlan {
-  if (!elderId || !responsePlan) return DEFAULT_ESCALATION_PLAN;
-  const r = resolveEscalationPlan(DEFAULT_ESCALATION_PLAN, responsePlan);
-  return r.ok ? r.plan : DEFAULT_ESCALATION_PLAN;
-}
-
-/** Only emergencies reach the automatic callback; lower priorities are presented, not phoned (P1–P2 keep the whole plan). */
-function planFor(priority: number, plan: EscalationPlan): EscalationPlan {
-  return priority <= 2 ? plan : { ...plan, steps: plan.steps.filter((s) => s.action !== 'callback_and_cascade') };
-}
+/** Runs a message's transaction: on the commit thread (commit-thread.ts), or in-process (commit-tx.ts). */
+export type Committer = (key: string, payload: JournalPayload) => Promise<CommitOutcome>;
 
 export class AlarmService implements AlarmSink {
-  /** fair turns for commits; as many slots as the alarm pool has connections (store part: 6) */
-  private readonly gate = new FairGate(6);
+  /** fair turns for commits; as many slots as the alarm pool has connections */
+  private readonly gate = new FairGate(ALARM_POOL);
   /** journal keys whose first commit is still running (replay leaves them alone) */
   private readonly inFlight = new Set<string>();
   /**
@@ -82,7 +53,12 @@ export class AlarmService implements AlarmSink {
     private readonly journal: Journal<JournalPayload>,
     private readonly rules: RuleEngine | undefined,
     private readonly log: Logger,
-  ) {}
+    committer?: Committer,
+  ) {
+    this.committer = committer ?? ((key, p) => commitInDb(db, key, p));
+  }
+
+  private readonly committer: Committer;
 
   async handle(msg: DeviceMessage, device: Device): Promise<void> {
     const r = this.rules ? await this.rules.evaluate(device, msg) : undefined;
@@ -170,57 +146,7 @@ export class AlarmService implements AlarmSink {
   }
 
   private async commitPayload(key: string, p: JournalPayload): Promise<Alarm[]> {
-    const zoned = p.msg.zone ? `${p.device.identifier}#${p.msg.zone}` : p.device.identifier;
-    const sourceKeyOf = (kind: AlarmKind) => (DEVICE_LEVEL.has(kind) ? p.device.identifier : zoned);
-    const receivedAt = new Date(p.msg.receivedAt);
-    const deviceTime = p.msg.deviceTime ? new Date(p.msg.deviceTime) : undefined;
-    // A device clock far off (unset RTC, old buffered frame) must not make a fresh alarm look a day old.
-    const at = deviceTime && Math.abs(deviceTime.getTime() - receivedAt.getTime()) < 10 * 60_000 ? deviceTime : receivedAt;
-    const changes: { alarm: Alarm; action: string }[] = [];
-    const tests: Alarm[] = [];
-    const done = await tx(this.db, async (c) => {
-      // one round trip: the claim, the activation test and the elder's plan (each is an epoll turn of waiting
-      // when the loop is busy with device traffic)
-      const claim = await claimForCommit(c, key, p.windowS, { deviceId: p.device.id, identifier: p.device.identifier, elderId: p.device.elderId });
-      if (claim.seen) return false;
-      const ids: number[] = [];
-      // In its activation test (设备开通) a device's alarms are test alarms, closed at once (store/alarms.ts
-      // insertTestAlarm); its restores clear nothing, so a real alarm still open stays with its agent.
-      const testing = p.device.id !== null && claim.testing;
-      // Clear before raise: one message may end a condition and start it again.
-      for (const k of testing ? [] : p.clear) {
-        const cleared = await clearOpen(c, sourceKeyOf(k), k);
-        if (cleared) changes.push({ alarm: cleared, action: 'cleared' });
-        else {
-          const noted = await noteRestore(c, sourceKeyOf(k), k);
-          if (noted) changes.push({ alarm: noted, action: 'restore_received' });
-        }
-      }
-      for (const r of p.raise) {
-        const priority = ALARM_PRIORITY[r.kind];
-        const input = {
-          kind: r.kind, priority, alarmClass: alarmClassOf(r.kind), deviceId: p.device.id, elderId: p.device.elderId, sourceKey: sourceKeyOf(r.kind),
-          zone: p.msg.zone ?? null, at, lat: p.msg.lat ?? null, lon: p.msg.lon ?? null,
-          detail: { ...r.detail, protocol: p.msg.protocol, raw: p.msg.raw.slice(0, 500) },
-        };
-        if (testing) {
-          const t = await insertTestAlarm(c, input);
-          ids.push(t.id);
-          tests.push(t);
-          continue;
-        }
-        // an alarm raised by hand (POST /api/alarms) is the agent's on its timeline, not a device's
-        const by = r.detail?.manual === true && typeof r.detail.by === 'number' ? `user:${r.detail.by}` : 'device';
-        const plan = planFor(priority, planOf(p.device.elderId, claim.responsePlan));
-        const start = { plan: plan as unknown as Record<string, unknown>, escStartedAt: receivedAt, nextStepAt: planSteps(plan, receivedAt)[0]?.dueAt ?? null };
-        const { alarm, created } = await raiseOrRepeat(c, input, by, start);
-        ids.push(alarm.id);
-        changes.push({ alarm, action: created ? 'raised' : 'repeated' });
-      }
-      // a key claimed just now holds no ids yet: nothing to write when the message raised nothing
-      if (ids.length || claim.seen !== null) await recordMessageAlarms(c, key, ids);
-      return true;
-    });
+    const { done, changes, tests } = await this.committer(key, p);
     if (!done) {
       this.metrics.duplicates.inc({ protocol: p.msg.protocol });
       return [];

@@ -7,12 +7,13 @@ import { startSingleton, type LeaderOptions, type Leader } from '../cluster/lead
 import { AgentStates } from '../alarms/agent-states.js';
 import { AlarmActions } from '../alarms/alarm-actions.js';
 import { AlarmService } from '../alarms/alarm-service.js';
+import { CommitThread } from '../alarms/commit-thread.js';
 import { EngineTimer } from '../alarms/engine-timer.js';
 import { Escalator } from '../alarms/escalator.js';
 import { Journal } from '../alarms/journal.js';
 import { Presence } from '../alarms/presence.js';
 import { RuleEngine } from '../alarms/rule-engine.js';
-import type { Db } from '../store/db.js';
+import { ALARM_POOL, type Db } from '../store/db.js';
 import { Stops, type Part, type PartContext } from './part.js';
 
 export interface AlarmsPart extends Part {
@@ -27,8 +28,11 @@ export interface AlarmsPart extends Part {
   singleton(name: string, work: Pick<LeaderOptions, 'onAcquire' | 'onLose'>): Promise<Leader>;
 }
 
-/** `alarmDb`: the pool reserved for alarm commits (store part); everything else uses `db`. */
-export async function startAlarms(ctx: PartContext, db: Db, alarmDb: Db = db, presence: Presence = new Presence()): Promise<AlarmsPart> {
+/**
+ * `alarm`: where alarm commits go. With `databaseUrl` and ALARM_COMMIT_THREAD on, a thread of their own with its own
+ * connections (commit-thread.ts); otherwise `db`, the pool reserved for them (store part). Everything else uses `db`.
+ */
+export async function startAlarms(ctx: PartContext, db: Db, alarm: { db: Db; databaseUrl?: string }, presence: Presence = new Presence()): Promise<AlarmsPart> {
   const { cfg, log, metrics, health, bus } = ctx;
   const stops = new Stops(log);
   return stops.starting(async () => {
@@ -41,7 +45,14 @@ export async function startAlarms(ctx: PartContext, db: Db, alarmDb: Db = db, pr
     await rules.load();
     // a device connecting here may come from another node: its saved state is read before its next message
     if (rules.shared) stops.add('rules-arrived', bus.on('device.online', ({ device }) => rules.arrived(device.id)));
-    const alarms = new AlarmService(alarmDb, bus, metrics, journal as never, rules, log.child({ part: 'alarms' }));
+    let thread: CommitThread | undefined;
+    if (cfg.alarmCommitThread && alarm.databaseUrl) {
+      const t = new CommitThread({ databaseUrl: alarm.databaseUrl, poolSize: ALARM_POOL });
+      t.start();
+      stops.add('alarm-commit-thread', () => t.stop());
+      thread = t;
+    }
+    const alarms = new AlarmService(alarm.db, bus, metrics, journal as never, rules, log.child({ part: 'alarms' }), thread && ((k, p) => thread.commit(k, p)));
     await alarms.replay();
     const escalator = new Escalator(db, bus, metrics, log.child({ part: 'escalation' }), 1000, presence);
     // a commit that created alarms: the first step runs at once

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hashPassword } from '../passwords.js';
 import { redactUrl } from '../redact.js';
-import { createPool, ping, type Db } from '../store/db.js';
+import { ALARM_POOL, createPool, ping, type Db } from '../store/db.js';
 import { startEmbeddedPg } from '../store/embedded.js';
 import { migrate } from '../store/migrate.js';
 import { countUsers, createUser } from '../store/users.js';
@@ -38,7 +38,7 @@ export async function startStore({ cfg, log, health, summary }: PartContext): Pr
     if (applied.length) log.info({ applied }, 'migrations applied');
     const db = createPool(databaseUrl);
     stops.add('pg-pool', () => db.end());
-    const alarmDb = createPool(databaseUrl, 6);
+    const alarmDb = createPool(databaseUrl, ALARM_POOL);
     stops.add('pg-alarm-pool', () => alarmDb.end());
     health.register('database', async () => {
       try {

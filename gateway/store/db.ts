@@ -10,8 +10,12 @@ const setParser = pg.types.setTypeParser as (oid: number, fn: (v: string) => unk
 const parseInt8Array = (pg.types.getTypeParser as (oid: number) => (v: string) => unknown)(1016);
 setParser(1016, (v) => (parseInt8Array(v) as string[]).map(Number));
 
-export function createPool(url: string, max = 20): Db {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });
+/** Connections for alarm commits (the store part's alarm pool, or the commit thread's): as many as commits in flight. */
+export const ALARM_POOL = 6;
+
+/** `name` shows as the connections' application_name in pg_stat_activity (which pool holds what). */
+export function createPool(url: string, max = 20, name?: string): Db {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, ...(name ? { application_name: name } : {}) });
   // A dropped connection must not crash the process: the next query reconnects.
   pool.on('error', () => undefined);
   return pool;

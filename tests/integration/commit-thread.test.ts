@@ -1,0 +1,112 @@
+/**
+ * Alarm commits on their own thread (issue 25): the transaction runs on the thread's connections, a retransmission
+ * is still one alarm, a thread that dies fails its commits in flight (never a fake success) and the next commit
+ * starts it again, errors keep their codes, and ALARM_COMMIT_THREAD=false commits on the main loop.
+ */
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CommitError, CommitThread } from '../../gateway/alarms/commit-thread.js';
+import { COMMIT_THREAD_NAME } from '../../gateway/alarms/commit-thread-types.js';
+import type { JournalPayload } from '../../gateway/alarms/commit-tx.js';
+import { freePort } from '../../testkit/free-port.js';
+import { startTestApp } from '../helpers/app.js';
+import { createMigratedDatabase } from '../helpers/db.js';
+import { until } from '../helpers/until.js';
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+});
+
+const payload = (identifier: string, raw: string): JournalPayload => ({
+  device: { id: null, identifier, elderId: null, protocol: 'watch' },
+  msg: { protocol: 'watch', deviceId: identifier, raw, deviceTime: new Date().toISOString(), receivedAt: new Date().toISOString() },
+  raise: [{ kind: 'sos', detail: { note: '<b>王</b>' } }],
+  clear: [],
+  windowS: null,
+});
+
+async function client(url: string) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  cleanups.push(() => c.end());
+  return c;
+}
+
+describe('the alarm commit thread', () => {
+  it('commits on its own connections; the same key again is a retransmission, no second alarm', async () => {
+    const url = await createMigratedDatabase('ct');
+    const t = new CommitThread({ databaseUrl: url, poolSize: 2 });
+    cleanups.push(() => t.stop());
+    const first = await t.commit('watch:ct1:sos-1', payload('ct1', 'sos-1'));
+    expect(first.done).toBe(true);
+    expect(first.changes.map((c) => [c.action, c.alarm.kind, c.alarm.sourceKey])).toEqual([['raised', 'sos', 'ct1']]);
+    // rows cross the thread boundary as they are: dates stay dates, ids numbers, detail as stored
+    expect(first.changes[0]!.alarm.firstAt).toBeInstanceOf(Date);
+    expect(typeof first.changes[0]!.alarm.id).toBe('number');
+    expect(first.changes[0]!.alarm.detail).toMatchObject({ note: '<b>王</b>', protocol: 'watch' });
+    const again = await t.commit('watch:ct1:sos-1', payload('ct1', 'sos-1'));
+    expect(again).toEqual({ done: false, changes: [], tests: [] });
+    const c = await client(url);
+    expect((await c.query(`SELECT count(*)::int AS n FROM alarms`)).rows[0].n).toBe(1);
+    const names = (await c.query(`SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).rows;
+    expect(names).toEqual([{ application_name: COMMIT_THREAD_NAME }]);
+  });
+
+  it('a thread that dies fails the commit in flight; the next commit starts it again and the alarm lands once', async () => {
+    const url = await createMigratedDatabase('ct');
+    const t = new CommitThread({ databaseUrl: url, poolSize: 2 });
+    cleanups.push(() => t.stop());
+    t.start();
+    const blocker = await client(url);
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE alarms IN EXCLUSIVE MODE');
+    const inFlight = t.commit('watch:ct2:sos-1', payload('ct2', 'sos-1'));
+    await until(() => t.inFlight === 1);
+    // (pg_stat_activity is read once per transaction: the blocker, inside its own, would see the same rows forever)
+    const watcher = await client(url);
+    await until(async () => (await watcher.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [COMMIT_THREAD_NAME])).rows[0].n === 1);
+    await (t as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await expect(inFlight).rejects.toThrow(/exited/);
+    expect(t.inFlight).toBe(0);
+    await blocker.query('COMMIT');
+    // the dead thread's transaction went with its connection: the device retransmits, and this commit is the one
+    const retry = await t.commit('watch:ct2:sos-1', payload('ct2', 'sos-1'));
+    expect(retry.done).toBe(true);
+    expect((await blocker.query(`SELECT kind, count FROM alarms WHERE source_key = 'ct2'`)).rows).toEqual([{ kind: 'sos', count: 1 }]);
+  });
+
+  it('a database that does not answer is an error with its code, not an outcome', async () => {
+    const port = await freePort();
+    const t = new CommitThread({ databaseUrl: `postgres://anxin:x@127.0.0.1:${port}/none`, poolSize: 1 });
+    cleanups.push(() => t.stop());
+    const e = await t.commit('watch:ct3:sos-1', payload('ct3', 'sos-1')).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CommitError);
+    expect((e as CommitError).code).toBe('ECONNREFUSED');
+    await t.stop();
+    await expect(t.commit('watch:ct3:sos-2', payload('ct3', 'sos-2'))).rejects.toThrow(/stopped/);
+  });
+
+  it('the gateway commits on the thread by default, and on its own loop with ALARM_COMMIT_THREAD=false', async () => {
+    for (const alarmCommitThread of [true, false]) {
+      const url = await createMigratedDatabase('ct');
+      const app = await startTestApp({ databaseUrl: url, alarmCommitThread });
+      cleanups.push(() => app.stop());
+      const c = await client(url);
+      const threadConns = async () => (await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, [COMMIT_THREAD_NAME])).rows[0].n as number;
+      const alarms = await app.alarms.commit(
+        { protocol: 'watch', deviceId: 'ct4', kind: 'alarm', receivedAt: new Date(), raw: `sos-${alarmCommitThread}` },
+        { id: null, identifier: 'ct4', elderId: null, protocol: 'watch' },
+        [{ kind: 'sos' }],
+        [],
+      );
+      expect(alarms.map((a) => a.kind)).toEqual(['sos']);
+      expect((await c.query(`SELECT count(*)::int AS n FROM alarms WHERE source_key = 'ct4'`)).rows[0].n).toBe(1);
+      if (alarmCommitThread) expect(await threadConns()).toBeGreaterThan(0);
+      else expect(await threadConns()).toBe(0);
+      await app.stop();
+      // stopped, the thread's connections are gone
+      expect(await threadConns()).toBe(0);
+    }
+  });
+});
