@@ -1,5 +1,5 @@
 /** What the gateway and its alarm commit thread say to each other (commit-thread.ts, commit-worker.ts). */
-import type { CommitOutcome, JournalPayload } from './commit-tx.js';
+import type { JournalPayload } from './commit-tx.js';
 
 /** The thread's connections' application_name in pg_stat_activity. */
 export const COMMIT_THREAD_NAME = 'anxin-alarm-commit';
@@ -8,5 +8,10 @@ export interface CommitThreadSetup {
   databaseUrl: string;
   poolSize: number;
 }
-export type CommitRequest = { op: 'commit'; id: number; key: string; payload: JournalPayload } | { op: 'stop' };
-export type CommitReply = { id: number; outcome: CommitOutcome } | { id: number; error: { message: string; code?: string } };
+export type CommitRequest =
+  | { op: 'commit'; id: number; key: string; payload: JournalPayload }
+  | { op: 'escalate'; id: number; now: Date; online: number[] | null }
+  | { op: 'offer'; id: number; userIds: number[] }
+  | { op: 'stop' };
+/** `outcome`: a CommitOutcome, an EscalationPass or an offer's answer, as the request's op */
+export type CommitReply = { id: number; outcome: unknown } | { id: number; error: { message: string; code?: string } };

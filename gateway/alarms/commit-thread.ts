@@ -4,6 +4,8 @@
  * turn: the slowest commits took 100–330 ms. On this thread (its own loop and its own connections, commit-worker.ts)
  * the whole transaction waits for the loop once, when its outcome comes back.
  *
+ * Escalation's transactions (a new alarm's screen-pop among them) run here too, for the same reason.
+ *
  * A thread that dies (out of memory, a bug) fails the commits in flight (not acknowledged: the journal keeps them
  * and the devices retransmit) and is started again for the next one.
  */
@@ -13,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { COMPILED } from '../paths.js';
 import type { CommitOutcome, JournalPayload } from './commit-tx.js';
+import type { Effect, EscalationPass } from './escalate-tx.js';
 import type { CommitReply, CommitRequest, CommitThreadSetup } from './commit-thread-types.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -33,7 +36,7 @@ export class CommitError extends Error {
 export class CommitThread {
   private worker: Worker | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (o: CommitOutcome) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (o: unknown) => void; reject: (e: Error) => void }>();
   private stopped = false;
 
   constructor(private readonly setup: CommitThreadSetup) {}
@@ -44,13 +47,24 @@ export class CommitThread {
   }
 
   commit(key: string, payload: JournalPayload): Promise<CommitOutcome> {
+    return this.ask<CommitOutcome>({ op: 'commit', id: this.nextId++, key, payload });
+  }
+
+  escalate(now: Date, online: number[] | null): Promise<EscalationPass> {
+    return this.ask<EscalationPass>({ op: 'escalate', id: this.nextId++, now, online });
+  }
+
+  offer(userIds: number[]): Promise<{ offered: number; effects: Effect[] }> {
+    return this.ask({ op: 'offer', id: this.nextId++, userIds });
+  }
+
+  private ask<T>(m: Exclude<CommitRequest, { op: 'stop' }>): Promise<T> {
     if (this.stopped) return Promise.reject(new CommitError('the alarm commit thread is stopped'));
-    const id = this.nextId++;
     const w = this.thread();
-    return new Promise<CommitOutcome>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       if (this.pending.size === 0) w.ref();
-      this.pending.set(id, { resolve, reject });
-      w.postMessage({ op: 'commit', id, key, payload } satisfies CommitRequest);
+      this.pending.set(m.id, { resolve: resolve as (o: unknown) => void, reject });
+      w.postMessage(m);
     });
   }
 

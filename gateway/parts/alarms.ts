@@ -47,14 +47,15 @@ export async function startAlarms(ctx: PartContext, db: Db, alarm: { db: Db; dat
     if (rules.shared) stops.add('rules-arrived', bus.on('device.online', ({ device }) => rules.arrived(device.id)));
     let thread: CommitThread | undefined;
     if (cfg.alarmCommitThread && alarm.databaseUrl) {
-      const t = new CommitThread({ databaseUrl: alarm.databaseUrl, poolSize: ALARM_POOL });
+      // commits (at most ALARM_POOL at once, fair-gate.ts), escalation's pass and an agent's offer beside them
+      const t = new CommitThread({ databaseUrl: alarm.databaseUrl, poolSize: ALARM_POOL + 2 });
       t.start();
       stops.add('alarm-commit-thread', () => t.stop());
       thread = t;
     }
     const alarms = new AlarmService(alarm.db, bus, metrics, journal as never, rules, log.child({ part: 'alarms' }), thread && ((k, p) => thread.commit(k, p)));
     await alarms.replay();
-    const escalator = new Escalator(db, bus, metrics, log.child({ part: 'escalation' }), 1000, presence);
+    const escalator = new Escalator(db, bus, metrics, log.child({ part: 'escalation' }), 1000, presence, thread);
     // a commit that created alarms: the first step runs at once
     stops.add('escalator-kick', bus.on('alarm.raised', () => escalator.kick()));
     escalator.start();

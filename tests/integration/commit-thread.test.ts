@@ -9,6 +9,7 @@ import { CommitError, CommitThread } from '../../gateway/alarms/commit-thread.js
 import { COMMIT_THREAD_NAME } from '../../gateway/alarms/commit-thread-types.js';
 import type { JournalPayload } from '../../gateway/alarms/commit-tx.js';
 import { freePort } from '../../testkit/free-port.js';
+import { createUser } from '../../gateway/store/users.js';
 import { startTestApp } from '../helpers/app.js';
 import { createMigratedDatabase } from '../helpers/db.js';
 import { until } from '../helpers/until.js';
@@ -74,6 +75,31 @@ describe('the alarm commit thread', () => {
     const retry = await t.commit('watch:ct2:sos-1', payload('ct2', 'sos-1'));
     expect(retry.done).toBe(true);
     expect((await blocker.query(`SELECT kind, count FROM alarms WHERE source_key = 'ct2'`)).rows).toEqual([{ kind: 'sos', count: 1 }]);
+  });
+
+  it("escalation runs on the thread: a new alarm's first step presents it, and a P1 nobody took goes to the supervisors who are looking", async () => {
+    const url = await createMigratedDatabase('ct');
+    const t = new CommitThread({ databaseUrl: url, poolSize: 2 });
+    cleanups.push(() => t.stop());
+    const c = await client(url);
+    const lead = (await createUser(c, { username: 'lead', displayName: '<i>组长</i>', role: 'supervisor', passwordHash: 'x' })).id;
+    const committed = await t.commit('watch:ct5:sos-1', payload('ct5', 'sos-1'));
+    const id = committed.changes[0]!.alarm.id;
+    // nobody looking: no agent ready, no supervisor with a dashboard open
+    const nobody = await t.escalate(new Date(), []);
+    expect(nobody.due).toBe(1);
+    expect(nobody.steps).toEqual(['present_longest_idle']);
+    expect(nobody.effects.map((e) => [e.kind, e.alarm.id, e.kind === 'present' ? e.userIds : null])).toEqual([['present', id, []], ['supervisor', id, null]]);
+    // its step is done: a second pass finds nothing due
+    expect((await t.escalate(new Date(), [])).due).toBe(0);
+    // a second SOS of another watch, with the supervisor looking this time
+    const second = (await t.commit('watch:ct6:sos-1', payload('ct6', 'sos-1'))).changes[0]!.alarm;
+    const looking = await t.escalate(new Date(), [lead]);
+    const pop = looking.effects.find((e) => e.kind === 'present');
+    expect(pop && pop.kind === 'present' && [pop.alarm.id, pop.userIds, pop.alarm.presentedTo]).toEqual([second.id, [lead], [lead]]);
+    const timeline = (await c.query(`SELECT action, detail FROM alarm_events WHERE alarm_id = $1 ORDER BY id`, [second.id])).rows;
+    expect(timeline.map((r) => r.action)).toEqual(['raised', 'present']);
+    expect(timeline[1].detail.toNames).toEqual(['<i>组长</i>']);
   });
 
   it('a database that does not answer is an error with its code, not an outcome', async () => {
