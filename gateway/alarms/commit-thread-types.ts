@@ -9,7 +9,7 @@ export interface CommitThreadSetup {
   poolSize: number;
 }
 export type CommitRequest =
-  | { op: 'commit'; id: number; key: string; payload: JournalPayload }
+  | { op: 'commit'; id: number; key: string; payload: JournalPayload; online: number[] | null }
   | { op: 'escalate'; id: number; now: Date; online: number[] | null }
   | { op: 'offer'; id: number; userIds: number[] }
   | { op: 'stop' };

@@ -46,8 +46,9 @@ export class CommitThread {
     this.thread();
   }
 
-  commit(key: string, payload: JournalPayload): Promise<CommitOutcome> {
-    return this.ask<CommitOutcome>({ op: 'commit', id: this.nextId++, key, payload });
+  /** `online`: who has a dashboard open, for the escalation steps run right after the commit (commit-worker.ts) */
+  commit(key: string, payload: JournalPayload, online: number[] | null = null): Promise<CommitOutcome> {
+    return this.ask<CommitOutcome>({ op: 'commit', id: this.nextId++, key, payload, online });
   }
 
   escalate(now: Date, online: number[] | null): Promise<EscalationPass> {

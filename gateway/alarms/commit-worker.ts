@@ -5,8 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createPool } from '../store/db.js';
-import { commitInDb } from './commit-tx.js';
-import { escalateInDb, offerInDb } from './escalate-tx.js';
+import { commitInDb, type CommitOutcome, type JournalPayload } from './commit-tx.js';
+import { escalateDue, escalateInDb, offerInDb } from './escalate-tx.js';
 import { COMMIT_THREAD_NAME, type CommitReply, type CommitRequest, type CommitThreadSetup } from './commit-thread-types.js';
 
 if (!parentPort) throw new Error('commit-worker.ts runs as the alarm commit thread (commit-thread.ts)');
@@ -14,12 +14,24 @@ const port = parentPort;
 const setup = workerData as CommitThreadSetup;
 const db = createPool(setup.databaseUrl, setup.poolSize, COMMIT_THREAD_NAME);
 
+/**
+ * A commit that raised alarms runs the steps due at once (the screen-pop) before it answers. Those are the
+ * escalator's own transactions (under the row lock, SKIP LOCKED: a pass the gateway runs meanwhile takes other rows).
+ * If they fail, the commit still stands: the gateway's escalator runs them on its next pass.
+ */
+async function commitThenEscalate(key: string, payload: JournalPayload, online: number[] | null): Promise<CommitOutcome> {
+  const outcome = await commitInDb(db, key, payload);
+  if (!outcome.changes.some((c) => c.action === 'raised')) return outcome;
+  const escalation = await escalateDue(db, new Date(), online).catch(() => undefined);
+  return escalation ? { ...outcome, escalation } : outcome;
+}
+
 port.on('message', (m: CommitRequest) => {
   if (m.op === 'stop') {
     void db.end().finally(() => port.close());
     return;
   }
-  const work = m.op === 'commit' ? commitInDb(db, m.key, m.payload) : m.op === 'escalate' ? escalateInDb(db, m.now, m.online) : offerInDb(db, m.userIds);
+  const work = m.op === 'commit' ? commitThenEscalate(m.key, m.payload, m.online) : m.op === 'escalate' ? escalateInDb(db, m.now, m.online) : offerInDb(db, m.userIds);
   work.then(
     (outcome) => port.postMessage({ id: m.id, outcome } satisfies CommitReply),
     (e: unknown) => {

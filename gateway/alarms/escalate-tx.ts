@@ -39,6 +39,18 @@ export async function escalateInDb(db: Db, now: Date, online: number[] | null): 
   return pass;
 }
 
+/** Passes until nothing is due, as one (the commit thread, right after a commit that raised alarms). */
+export async function escalateDue(db: Db, now: Date, online: number[] | null): Promise<EscalationPass> {
+  const all: EscalationPass = { due: 0, steps: [], effects: [] };
+  for (;;) {
+    const pass = await escalateInDb(db, now, online);
+    if (pass.due === 0) return all;
+    all.due += pass.due;
+    all.steps.push(...pass.steps);
+    all.effects.push(...pass.effects);
+  }
+}
+
 async function advance(c: Queryable, a: Alarm, now: Date, pass: EscalationPass, looking: Set<number> | null): Promise<void> {
   const plan = a.plan as unknown as EscalationPlan | null;
   if (!plan || !a.escStartedAt || !escalationActive(a.state as AlarmState)) {

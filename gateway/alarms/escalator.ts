@@ -69,9 +69,8 @@ export class Escalator {
     let total = 0;
     for (;;) {
       const pass = await this.runner.escalate(now, this.presence ? this.presence.users() : null);
-      for (const action of pass.steps) this.metrics.escalationSteps.inc({ action });
       total += pass.steps.length;
-      this.apply(pass.effects);
+      this.apply(pass);
       if (pass.due === 0) return total;
     }
   }
@@ -82,11 +81,13 @@ export class Escalator {
    */
   async offer(userIds: number[]): Promise<number> {
     const { offered, effects } = await this.runner.offer(userIds);
-    this.apply(effects);
+    this.apply({ due: 0, steps: [], effects });
     return offered;
   }
 
-  private apply(effects: Effect[]): void {
+  /** What a pass did, after its COMMIT: the step counts, then the screen-pops, alerts and callbacks on the bus. */
+  apply({ steps, effects }: EscalationPass): void {
+    for (const action of steps) this.metrics.escalationSteps.inc({ action });
     for (const e of effects) {
       if (e.kind === 'present') {
         this.bus.emit('alarm.changed', { alarm: e.alarm, action: 'presented', actor: 'system' });

@@ -53,11 +53,18 @@ export async function startAlarms(ctx: PartContext, db: Db, alarm: { db: Db; dat
       stops.add('alarm-commit-thread', () => t.stop());
       thread = t;
     }
-    const alarms = new AlarmService(alarm.db, bus, metrics, journal as never, rules, log.child({ part: 'alarms' }), thread && ((k, p) => thread.commit(k, p)));
+    const alarms = new AlarmService(alarm.db, bus, metrics, journal as never, rules, log.child({ part: 'alarms' }), thread && ((k, p) => thread.commit(k, p, presence.users())));
     await alarms.replay();
     const escalator = new Escalator(db, bus, metrics, log.child({ part: 'escalation' }), 1000, presence, thread);
     // a commit that created alarms: the first step runs at once
-    stops.add('escalator-kick', bus.on('alarm.raised', () => escalator.kick()));
+    // (with the commit thread, the steps due at once already ran on it, right after the commit: applied here first)
+    stops.add(
+      'escalator-kick',
+      bus.on('alarm.raised', ({ escalation }) => {
+        if (escalation) escalator.apply(escalation);
+        escalator.kick();
+      }),
+    );
     escalator.start();
     stops.add('escalator', () => escalator.stop());
     const agents = new AgentStates(db, bus, cfg.wrapUpS, log.child({ part: 'agents' }));

@@ -7,8 +7,9 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CommitError, CommitThread } from '../../gateway/alarms/commit-thread.js';
 import { COMMIT_THREAD_NAME } from '../../gateway/alarms/commit-thread-types.js';
-import type { JournalPayload } from '../../gateway/alarms/commit-tx.js';
+import { commitInDb, type JournalPayload } from '../../gateway/alarms/commit-tx.js';
 import { freePort } from '../../testkit/free-port.js';
+import { createPool, type Queryable } from '../../gateway/store/db.js';
 import { createUser } from '../../gateway/store/users.js';
 import { startTestApp } from '../helpers/app.js';
 import { createMigratedDatabase } from '../helpers/db.js';
@@ -77,29 +78,45 @@ describe('the alarm commit thread', () => {
     expect((await blocker.query(`SELECT kind, count FROM alarms WHERE source_key = 'ct2'`)).rows).toEqual([{ kind: 'sos', count: 1 }]);
   });
 
-  it("escalation runs on the thread: a new alarm's first step presents it, and a P1 nobody took goes to the supervisors who are looking", async () => {
+  it("a commit that raises runs the steps due at once on the thread (the screen-pop); a P1 nobody took goes to the supervisors who are looking", async () => {
     const url = await createMigratedDatabase('ct');
     const t = new CommitThread({ databaseUrl: url, poolSize: 2 });
     cleanups.push(() => t.stop());
     const c = await client(url);
-    const lead = (await createUser(c, { username: 'lead', displayName: '<i>组长</i>', role: 'supervisor', passwordHash: 'x' })).id;
-    const committed = await t.commit('watch:ct5:sos-1', payload('ct5', 'sos-1'));
-    const id = committed.changes[0]!.alarm.id;
+    const lead = (await createUser(c as unknown as Queryable, { username: 'lead', displayName: '<i>组长</i>', role: 'supervisor', passwordHash: 'x' })).id;
     // nobody looking: no agent ready, no supervisor with a dashboard open
-    const nobody = await t.escalate(new Date(), []);
-    expect(nobody.due).toBe(1);
-    expect(nobody.steps).toEqual(['present_longest_idle']);
-    expect(nobody.effects.map((e) => [e.kind, e.alarm.id, e.kind === 'present' ? e.userIds : null])).toEqual([['present', id, []], ['supervisor', id, null]]);
-    // its step is done: a second pass finds nothing due
-    expect((await t.escalate(new Date(), [])).due).toBe(0);
+    const first = await t.commit('watch:ct5:sos-1', payload('ct5', 'sos-1'), []);
+    const id = first.changes[0]!.alarm.id;
+    expect(first.escalation?.steps).toEqual(['present_longest_idle']);
+    expect(first.escalation?.effects.map((e) => [e.kind, e.alarm.id, e.kind === 'present' ? e.userIds : null])).toEqual([['present', id, []], ['supervisor', id, null]]);
+    // its step is done: the escalator's own pass finds nothing due
+    expect(await t.escalate(new Date(), [])).toEqual({ due: 0, steps: [], effects: [] });
+    // a retransmission raises nothing and escalates nothing
+    expect((await t.commit('watch:ct5:sos-1', payload('ct5', 'sos-1'), [])).escalation).toBeUndefined();
     // a second SOS of another watch, with the supervisor looking this time
-    const second = (await t.commit('watch:ct6:sos-1', payload('ct6', 'sos-1'))).changes[0]!.alarm;
-    const looking = await t.escalate(new Date(), [lead]);
-    const pop = looking.effects.find((e) => e.kind === 'present');
-    expect(pop && pop.kind === 'present' && [pop.alarm.id, pop.userIds, pop.alarm.presentedTo]).toEqual([second.id, [lead], [lead]]);
-    const timeline = (await c.query(`SELECT action, detail FROM alarm_events WHERE alarm_id = $1 ORDER BY id`, [second.id])).rows;
+    const second = await t.commit('watch:ct6:sos-1', payload('ct6', 'sos-1'), [lead]);
+    const alarm = second.changes[0]!.alarm;
+    const pop = second.escalation?.effects.find((e) => e.kind === 'present');
+    expect(pop && pop.kind === 'present' && [pop.alarm.id, pop.userIds, pop.alarm.presentedTo]).toEqual([alarm.id, [lead], [lead]]);
+    const timeline = (await c.query(`SELECT action, detail FROM alarm_events WHERE alarm_id = $1 ORDER BY id`, [alarm.id])).rows;
     expect(timeline.map((r) => r.action)).toEqual(['raised', 'present']);
     expect(timeline[1].detail.toNames).toEqual(['<i>组长</i>']);
+  });
+
+  it("the escalator's passes and an agent's offer run on the thread too", async () => {
+    const url = await createMigratedDatabase('ct');
+    const t = new CommitThread({ databaseUrl: url, poolSize: 2 });
+    cleanups.push(() => t.stop());
+    // an alarm whose first step is not due yet (the in-process commit does not escalate): the pass takes it when due
+    const c = await client(url);
+    const pool = createPool(url, 1);
+    cleanups.push(() => pool.end());
+    const raised = await commitInDb(pool, 'watch:ct7:sos-1', payload('ct7', 'sos-1'));
+    expect(raised.escalation).toBeUndefined();
+    const pass = await t.escalate(new Date(), null);
+    expect([pass.due, pass.steps]).toEqual([1, ['present_longest_idle']]);
+    expect((await c.query(`SELECT esc_done FROM alarms WHERE id = $1`, [raised.changes[0]!.alarm.id])).rows[0].esc_done).toEqual([0]);
+    expect(await t.offer([12345])).toEqual({ offered: 0, effects: [] });
   });
 
   it('a database that does not answer is an error with its code, not an outcome', async () => {
