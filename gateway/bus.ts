@@ -5,7 +5,6 @@
 import type { DeviceMessage } from '../protocols/message.js';
 import type { Device } from './store/devices.js';
 import type { Alarm } from './store/alarms.js';
-import type { EscalationPass } from './alarms/escalate-tx.js';
 import type { Logger } from './log.js';
 
 export interface BusEvents {
@@ -17,8 +16,7 @@ export interface BusEvents {
   'device.test_alarm': { alarm: Alarm };
   'alarm.changed': { alarm: Alarm; action: string; actor: string };
   /** a commit created these alarms (after their alarm.changed): escalation runs its first step at once */
-  /** `escalation`: the steps the commit thread ran right after the commit (the screen-pop), for the escalator to apply */
-  'alarm.raised': { alarms: Alarm[]; escalation?: EscalationPass };
+  'alarm.raised': { alarms: Alarm[] };
   /** screen-pop: the alarm is presented to these agents */
   'alarm.presented': { alarm: Alarm; userIds: number[]; step: string };
   'supervisor.alert': { alarm: Alarm; reason: string };

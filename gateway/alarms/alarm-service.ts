@@ -151,7 +151,7 @@ export class AlarmService implements AlarmSink {
   }
 
   private async commitPayload(key: string, p: JournalPayload): Promise<Alarm[]> {
-    const { done, changes, tests, escalation } = await this.committer(key, p);
+    const { done, changes, tests } = await this.committer(key, p);
     if (!done) {
       this.metrics.duplicates.inc({ protocol: p.msg.protocol });
       return [];
@@ -162,7 +162,7 @@ export class AlarmService implements AlarmSink {
       this.bus.emit('alarm.changed', { alarm: ch.alarm, action: ch.action, actor: 'device' });
     }
     const raised = changes.filter((c) => c.action === 'raised').map((c) => c.alarm);
-    if (raised.length) this.bus.emit('alarm.raised', { alarms: raised, ...(escalation ? { escalation } : {}) });
+    if (raised.length) this.bus.emit('alarm.raised', { alarms: raised });
     // Test alarms go to neither alarm.changed nor alarm.raised: no screen-pop, escalation or agents' WebSocket.
     for (const alarm of tests) this.bus.emit('device.test_alarm', { alarm });
     return [...changes.map((c) => c.alarm), ...tests];

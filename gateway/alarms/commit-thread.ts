@@ -46,9 +46,12 @@ export class CommitThread {
     this.thread();
   }
 
-  /** `online`: who has a dashboard open, for the escalation steps run right after the commit (commit-worker.ts) */
-  commit(key: string, payload: JournalPayload, online: number[] | null = null): Promise<CommitOutcome> {
-    return this.ask<CommitOutcome>({ op: 'commit', id: this.nextId++, key, payload, online });
+  /**
+   * `online`: who has a dashboard open, for the escalation steps run right after the commit (commit-worker.ts),
+   * judged due at `now`: the gateway's clock, which the alarm's escalation start came from too.
+   */
+  commit(key: string, payload: JournalPayload, online: number[] | null = null, now = new Date()): Promise<CommitOutcome> {
+    return this.ask<CommitOutcome>({ op: 'commit', id: this.nextId++, key, payload, online, now });
   }
 
   escalate(now: Date, online: number[] | null): Promise<EscalationPass> {
@@ -92,7 +95,19 @@ export class CommitThread {
     return w;
   }
 
+  /**
+   * The steps the thread ran by itself right after a commit that raised alarms (the screen-pop). Called after the
+   * commit's own outcome has been handled (its alarm.changed 'raised' first).
+   */
+  onEscalated: ((pass: EscalationPass) => void) | undefined;
+
   private answer(m: CommitReply): void {
+    if ('escalated' in m) {
+      // the commit's reply came first on this port; its handlers run in promise jobs, done by the check phase
+      const pass = m.escalated;
+      setImmediate(() => this.onEscalated?.(pass));
+      return;
+    }
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);

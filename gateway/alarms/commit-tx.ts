@@ -7,7 +7,6 @@
 import { DEFAULT_ESCALATION_PLAN, alarmClassOf, planSteps, resolveEscalationPlan, type EscalationPlan } from '../../alarms/index.js';
 import { ALARM_PRIORITY, type AlarmKind } from '../../protocols/message.js';
 import { tx, type Db } from '../store/db.js';
-import type { EscalationPass } from './escalate-tx.js';
 import { claimForCommit, clearOpen, insertTestAlarm, noteRestore, raiseOrRepeat, recordMessageAlarms, type Alarm } from '../store/alarms.js';
 
 export interface AlarmCandidate {
@@ -29,11 +28,6 @@ export interface CommitOutcome {
   done: boolean;
   changes: { alarm: Alarm; action: 'cleared' | 'restore_received' | 'raised' | 'repeated' }[];
   tests: Alarm[];
-  /**
-   * The commit thread runs the escalation steps due at once (a new alarm's screen-pop) right after a commit that
-   * raised alarms, and they come back with the outcome: one wait for the gateway's loop instead of two.
-   */
-  escalation?: EscalationPass;
 }
 
 /**

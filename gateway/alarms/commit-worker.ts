@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createPool } from '../store/db.js';
-import { commitInDb, type CommitOutcome, type JournalPayload } from './commit-tx.js';
+import { commitInDb, type JournalPayload } from './commit-tx.js';
 import { escalateDue, escalateInDb, offerInDb } from './escalate-tx.js';
 import { COMMIT_THREAD_NAME, type CommitReply, type CommitRequest, type CommitThreadSetup } from './commit-thread-types.js';
 
@@ -14,16 +14,28 @@ const port = parentPort;
 const setup = workerData as CommitThreadSetup;
 const db = createPool(setup.databaseUrl, setup.poolSize, COMMIT_THREAD_NAME);
 
+const answer = (id: number, work: Promise<unknown>) =>
+  work.then(
+    (outcome) => port.postMessage({ id, outcome } satisfies CommitReply),
+    (e: unknown) => {
+      const err = e as { message?: string; code?: string } | null;
+      port.postMessage({ id, error: { message: String(err?.message ?? e), code: err?.code } } satisfies CommitReply);
+    },
+  );
+
 /**
- * A commit that raised alarms runs the steps due at once (the screen-pop) before it answers. Those are the
+ * A commit answers at once (the device's ack waits for it); if it raised alarms, the thread then runs the steps due
+ * at once (the screen-pop) without waiting for the gateway to ask, and sends what they did. Those are the
  * escalator's own transactions (under the row lock, SKIP LOCKED: a pass the gateway runs meanwhile takes other rows).
- * If they fail, the commit still stands: the gateway's escalator runs them on its next pass.
+ * If they fail, the commit still stands: the gateway's escalator runs them on its next pass (1 s).
  */
-async function commitThenEscalate(key: string, payload: JournalPayload, online: number[] | null): Promise<CommitOutcome> {
-  const outcome = await commitInDb(db, key, payload);
-  if (!outcome.changes.some((c) => c.action === 'raised')) return outcome;
-  const escalation = await escalateDue(db, new Date(), online).catch(() => undefined);
-  return escalation ? { ...outcome, escalation } : outcome;
+async function commitThenEscalate(id: number, key: string, payload: JournalPayload, online: number[] | null, now: Date): Promise<void> {
+  const committed = commitInDb(db, key, payload);
+  await answer(id, committed);
+  const outcome = await committed.catch(() => undefined);
+  if (!outcome?.changes.some((c) => c.action === 'raised')) return;
+  const escalated = await escalateDue(db, now, online).catch(() => undefined);
+  if (escalated?.steps.length) port.postMessage({ escalated } satisfies CommitReply);
 }
 
 port.on('message', (m: CommitRequest) => {
@@ -31,12 +43,6 @@ port.on('message', (m: CommitRequest) => {
     void db.end().finally(() => port.close());
     return;
   }
-  const work = m.op === 'commit' ? commitThenEscalate(m.key, m.payload, m.online) : m.op === 'escalate' ? escalateInDb(db, m.now, m.online) : offerInDb(db, m.userIds);
-  work.then(
-    (outcome) => port.postMessage({ id: m.id, outcome } satisfies CommitReply),
-    (e: unknown) => {
-      const err = e as { message?: string; code?: string } | null;
-      port.postMessage({ id: m.id, error: { message: String(err?.message ?? e), code: err?.code } } satisfies CommitReply);
-    },
-  );
+  if (m.op === 'commit') void commitThenEscalate(m.id, m.key, m.payload, m.online, m.now);
+  else void answer(m.id, m.op === 'escalate' ? escalateInDb(db, m.now, m.online) : offerInDb(db, m.userIds));
 });

@@ -57,14 +57,9 @@ export async function startAlarms(ctx: PartContext, db: Db, alarm: { db: Db; dat
     await alarms.replay();
     const escalator = new Escalator(db, bus, metrics, log.child({ part: 'escalation' }), 1000, presence, thread);
     // a commit that created alarms: the first step runs at once
-    // (with the commit thread, the steps due at once already ran on it, right after the commit: applied here first)
-    stops.add(
-      'escalator-kick',
-      bus.on('alarm.raised', ({ escalation }) => {
-        if (escalation) escalator.apply(escalation);
-        escalator.kick();
-      }),
-    );
+    // With the commit thread, the thread runs them itself right after the commit and sends what they did.
+    if (thread) thread.onEscalated = (pass) => escalator.apply(pass);
+    else stops.add('escalator-kick', bus.on('alarm.raised', () => escalator.kick()));
     escalator.start();
     stops.add('escalator', () => escalator.stop());
     const agents = new AgentStates(db, bus, cfg.wrapUpS, log.child({ part: 'agents' }));
