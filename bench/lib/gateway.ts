@@ -117,7 +117,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     MQTT_PORT: '0',
     ADMIN_PASSWORD,
     LOG_LEVEL: 'warn',
-    // The fleet opens up to 1,000 connections at once per source address (127.0.0.2, …), each unidentified
+    // The fleet opens up to 1,000 connections at once per worker (from 127.0.100.2, …), each unidentified
     // until its LK or CONNECT is handled: the per-address limits for not-yet-identified clients (default 20,
     // for the internet) would refuse most of them and turn the connect phase into retries.
     WATCH_MAX_UNIDENTIFIED_PER_ADDRESS: '1000000',

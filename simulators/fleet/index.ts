@@ -1,8 +1,9 @@
 /**
  * A simulated fleet at scale, for load benchmarks (bench/) and smoke tests: N devices across protocols
  * (watches over TCP, mqtt-json devices over MQTT), spread over worker processes so that together they hold
- * more connections than one process's file-descriptor limit, each worker on its own loopback source address
- * (127.0.0.2, 127.0.0.3, …) to get past one address's ~28k ephemeral ports.
+ * more connections than one process's file-descriptor limit, each worker on loopback source addresses of its own
+ * (127.0.100.2–9, 127.0.101.2–9, …): one address's ephemeral ports run out at ~28k, and its bind() slows long
+ * before (core.ts localAddresses).
  *
  *   const fleet = await Fleet.start({ watch: { host, port }, mqtt: { host, port }, devices: [...] });
  *   await fleet.connect({ perS: 2000 });
@@ -34,7 +35,7 @@ export function realisticRate(n: number, udShare = 0.2): number {
   return n / 300 + (n * udShare) / 60 + n / 600;
 }
 
-export interface FleetOptions extends Omit<FleetCoreOptions, 'devices' | 'localAddress'> {
+export interface FleetOptions extends Omit<FleetCoreOptions, 'devices' | 'localAddresses'> {
   watch?: Endpoint;
   mqtt?: Endpoint;
   devices: DeviceGroup[];
@@ -42,8 +43,8 @@ export interface FleetOptions extends Omit<FleetCoreOptions, 'devices' | 'localA
   perWorker?: number;
   /** at least this many workers; default 1 */
   minWorkers?: number;
-  /** source address of worker k; default 127.0.0.(2 + k) */
-  sourceAddress?: (k: number) => string | undefined;
+  /** source addresses of worker k; default 127.0.(100 + k).2 to .9 (core.ts localAddresses: why several) */
+  sourceAddress?: (k: number) => string | string[] | undefined;
   /** extra node flags for the workers */
   execArgv?: string[];
 }
@@ -103,8 +104,9 @@ export class Fleet {
       await Promise.all(
         workers.map((w, k) => {
           const { perWorker: _p, minWorkers: _m, sourceAddress, execArgv: _e, ...core } = o;
-          const localAddress = sourceAddress ? sourceAddress(k) : `127.0.0.${2 + k}`;
-          return fleet.call(w, { op: 'init', options: { ...core, devices: shares[k]!, ...(localAddress ? { localAddress } : {}) } });
+          const from = sourceAddress ? sourceAddress(k) : Array.from({ length: 8 }, (_, j) => `127.0.${100 + k}.${2 + j}`);
+          const localAddresses = from === undefined ? undefined : Array.isArray(from) ? from : [from];
+          return fleet.call(w, { op: 'init', options: { ...core, devices: shares[k]!, ...(localAddresses ? { localAddresses } : {}) } });
         }),
       );
     } catch (e) {

@@ -39,7 +39,7 @@ describe('fleet simulator against the real server', () => {
       watch: { host: '127.0.0.1', port: app.watch.port },
       mqtt: { host: '127.0.0.1', port: app.broker.port },
       devices: [{ protocol: 'watch', ids: WATCHES }, ...SENSORS.map((id) => ({ protocol: 'mqtt' as const, ids: [id], secret: secrets.get(id) }))],
-      localAddress: '127.0.0.2',
+      localAddresses: ['127.0.0.2', '127.0.0.3'],
     });
     try {
       const c = await core.connect({ perS: 200, timeoutMs: 20_000 });
