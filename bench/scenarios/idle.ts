@@ -57,7 +57,9 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
     const fleetBase = (await f.stats()).rss;
     const steps: Step[] = [];
     let attempted = 0;
-    const add = async (count: number) => {
+    // `rest`: the last step connects every device not connected yet (each worker's shares of the steps are
+    // rounded, so their sum can fall a few short of a worker's devices)
+    const add = async (count: number, rest = false) => {
       const c0 = performance.now();
       let done = false;
       const ticker = (async () => {
@@ -69,7 +71,7 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
           ctx.log(`  [idle] connecting: server holds ${s.watchConnections.toLocaleString('en')} · rss ${Math.round(s.rss / 2 ** 20)} MiB`);
         }
       })().catch(() => undefined);
-      await f.connect({ limit: count, perS: 2000, maxPending: 1000, timeoutMs: ctx.quick ? 60_000 : 180_000 });
+      await f.connect({ ...(rest ? {} : { limit: count }), perS: 2000, maxPending: 1000, timeoutMs: ctx.quick ? 60_000 : 180_000 });
       done = true;
       await ticker;
       attempted += count;
@@ -93,7 +95,8 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
     let last = first;
     while (attempted < max && performance.now() - t0 < budgetMs) {
       const prev = last.held;
-      last = await add(Math.min(step, max - attempted));
+      const n = Math.min(step, max - attempted);
+      last = await add(n, attempted + n >= max);
       if (last.held - prev < step * 0.1) break; // the gateway takes no more
     }
     if (last.held < attempted && !workers) {
