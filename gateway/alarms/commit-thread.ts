@@ -22,7 +22,6 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 /** tsx's ESM register API, by path: an eval'd thread resolves bare names from the working directory, not from here */
 const TSX_API = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
 
-
 /** A commit the thread could not make; `code` is PostgreSQL's (or the driver's) error code, as the pool's errors carry it. */
 export class CommitError extends Error {
   constructor(

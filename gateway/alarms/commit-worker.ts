@@ -1,7 +1,7 @@
 /**
  * The commit thread's side (commit-thread.ts starts it): a pool of its own on the alarm database, the transaction
- * of commit-tx.ts for each message the gateway sends, and escalation's (escalate-tx.ts). Nothing else runs on this loop, so the
- * transaction's round trips are answered at once however busy the gateway's loop is with device traffic.
+ * of commit-tx.ts for each message the gateway sends, and escalation's (escalate-tx.ts). Nothing else runs on this
+ * loop, so the transactions' round trips are answered at once however busy the gateway's loop is with device traffic.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createPool } from '../store/db.js';

@@ -56,8 +56,8 @@ export async function startAlarms(ctx: PartContext, db: Db, alarm: { db: Db; dat
     const alarms = new AlarmService(alarm.db, bus, metrics, journal as never, rules, log.child({ part: 'alarms' }), thread && ((k, p) => thread.commit(k, p, presence.users())));
     await alarms.replay();
     const escalator = new Escalator(db, bus, metrics, log.child({ part: 'escalation' }), 1000, presence, thread);
-    // a commit that created alarms: the first step runs at once
-    // With the commit thread, the thread runs them itself right after the commit and sends what they did.
+    // A commit that created alarms: the first step runs at once. With the commit thread, the thread runs it by itself
+    // right after the commit and sends what it did.
     if (thread) thread.onEscalated = (pass) => escalator.apply(pass);
     else stops.add('escalator-kick', bus.on('alarm.raised', () => escalator.kick()));
     escalator.start();
