@@ -1,7 +1,8 @@
 /**
- * Commits alarms. Every alarm-bearing message goes: rules → journal (fsync, shared by concurrent commits) → one PostgreSQL transaction
- * keyed for de-duplication (commit-tx.ts, on the commit thread) → journal "done" → bus events. The device is acknowledged only after this resolves,
- * so a retransmission never creates a second alarm, and a crash or outage never loses one.
+ * Commits alarms. Every alarm-bearing message goes: rules → journal line (its fsync shared by concurrent commits and
+ * run beside the transaction) → one PostgreSQL transaction keyed for de-duplication (commit-tx.ts, on the commit
+ * thread) → journal "done" → bus events. The device is acknowledged only after the COMMIT, so a retransmission never
+ * creates a second alarm, and a crash or outage never loses one.
  */
 import { createHash } from 'node:crypto';
 import { isAlarmKind, type AlarmKind, type DeviceMessage } from '../../protocols/message.js';
