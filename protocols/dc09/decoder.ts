@@ -13,11 +13,11 @@
  *
  * Pure: the key lookup and the clock come in through the context. Never throws on input.
  */
-import type { CodeOptions } from '../contactid/codes.ts';
-import { decryptHex, isAesKey, stripPad, type PadSource } from './aes.ts';
-import { encodeAck, encodeDuh, encodeEncryptedAck, encodeNak } from './encoder.ts';
-import { parseCidData, parseSiaData, type Dc09Event } from './events.ts';
-import { openFrame, parseBody, parseHeader, readToken, type CrcForm, type Dc09Address, type Dc09Header, type ExtendedBlock } from './header.ts';
+import type { CodeOptions } from '../contactid/codes.js';
+import { decryptHex, isAesKey, stripPad, type PadSource } from './aes.js';
+import { encodeAck, encodeDuh, encodeEncryptedAck, encodeNak } from './encoder.js';
+import { parseCidData, parseSiaData, type Dc09Event } from './events.js';
+import { openFrame, parseBody, parseHeader, readToken, type CrcForm, type Dc09Address, type Dc09Header, type ExtendedBlock } from './header.js';
 
 /** The ±window for encrypted timestamps (§4 step 7: pysiaalarm's default, commonly attributed to the spec). */
 export const DC09_TIME_WINDOW = { pastS: 40, futureS: 20 } as const;

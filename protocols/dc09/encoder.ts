@@ -2,9 +2,9 @@
  * DC-09 bytes we send (dc09.md §4): ACK (clear or encrypted), NAK, DUH, each framed LF crc 0LLL … CR (§1).
  * Also `encodeMessage`, what a panel sends, for tests and tooling (simulators build their own frames).
  */
-import { encryptContent, type PadSource } from './aes.ts';
-import { crc16Arc } from './crc.ts';
-import { formatTimestamp, type CrcForm, type Dc09Address, type ExtendedBlock } from './header.ts';
+import { encryptContent, type PadSource } from './aes.js';
+import { crc16Arc } from './crc.js';
+import { formatTimestamp, type CrcForm, type Dc09Address, type ExtendedBlock } from './header.js';
 
 /** LF, the CRC (4 upper-case hex digits, or 2 raw bytes for a binary-CRC panel, §8), `0LLL`, region R, CR. */
 export function frameRegion(region: string, crcForm: CrcForm = 'hex'): Buffer {

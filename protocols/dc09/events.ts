@@ -2,10 +2,10 @@
  * The event inside a data block (dc09.md §3): ADM-CID `#AAAA|QEEE GG ZZZ`, SIA-DCS `#AAAA|N<modifiers>/<CC><addr>^text^`.
  * Data that does not parse is kept as an `unparsed` event with its text, never dropped (§4 step 9).
  */
-import { classifyEvent, type CodeOptions, type EventClassification } from '../contactid/codes.ts';
-import { parseContactId } from '../contactid/decoder.ts';
-import { buildContactId } from '../contactid/encoder.ts';
-import { lookupSiaCode, type SiaCodeEntry } from './sia-codes.ts';
+import { classifyEvent, type CodeOptions, type EventClassification } from '../contactid/codes.js';
+import { parseContactId } from '../contactid/decoder.js';
+import { buildContactId } from '../contactid/encoder.js';
+import { lookupSiaCode, type SiaCodeEntry } from './sia-codes.js';
 
 export type CidQualifier = 'new' | 'restore' | 'still_present';
 

@@ -13,7 +13,7 @@
  *
  * UDP: one datagram is one message (§6): `datagramFrame`.
  */
-import type { FrameEvent, Framer } from '../message.ts';
+import type { FrameEvent, Framer } from '../message.js';
 
 /** Largest frame kept, LF and CR included (§6). */
 export const DC09_MAX_FRAME = 4096;

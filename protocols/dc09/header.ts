@@ -2,7 +2,7 @@
  * Reading a DC-09 frame (dc09.md §1): the envelope (CRC and length over region R), the header, the data block,
  * extended blocks and the timestamp. Pure and total: every failure is a reason, nothing throws.
  */
-import { crc16Arc } from './crc.ts';
+import { crc16Arc } from './crc.js';
 
 const LF = 0x0a;
 const CR = 0x0d;

@@ -10,18 +10,18 @@
  *
  * Not registered in protocols/index.ts yet: DC-09 is not in PROTOCOLS (protocols/message.ts).
  */
-import { DC09_TIME_WINDOW } from './decoder.ts';
-import { DC09_MAX_FRAME } from './frame.ts';
+import { DC09_TIME_WINDOW } from './decoder.js';
+import { DC09_MAX_FRAME } from './frame.js';
 
-export * from './aes.ts';
-export * from './crc.ts';
-export * from './decoder.ts';
-export * from './encoder.ts';
-export * from './events.ts';
-export * from './frame.ts';
-export * from './header.ts';
-export * from './normalise.ts';
-export * from './sia-codes.ts';
+export * from './aes.js';
+export * from './crc.js';
+export * from './decoder.js';
+export * from './encoder.js';
+export * from './events.js';
+export * from './frame.js';
+export * from './header.js';
+export * from './normalise.js';
+export * from './sia-codes.js';
 
 /** Defaults as data (dc09.md §4, §6). */
 export const DC09_DEFAULTS = {

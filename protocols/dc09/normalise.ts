@@ -2,8 +2,8 @@
  * An accepted DC-09 message in the gateway's terms: the `kind`, `alarms`, `restores`, `zone` and `event` fields a
  * DeviceMessage (protocols/message.ts) carries. The return type stays local until DC-09 joins PROTOCOLS.
  */
-import type { AlarmKind, MessageKind } from '../message.ts';
-import type { Dc09Message } from './decoder.ts';
+import type { AlarmKind, MessageKind } from '../message.js';
+import type { Dc09Message } from './decoder.js';
 
 export interface Dc09Normalised {
   /** `heartbeat` for NULL (supervision), `test` for a test report, `alarm`, or `status` (restores, other codes) */

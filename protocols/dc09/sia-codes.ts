@@ -8,7 +8,7 @@
  * - A code not in this table is never dropped either (§4 step 9): the decoder keeps it with its text.
  * - "fall" has no SIA code (§7): a panel's fall arrives as MA/QA, told apart per vendor or zone by the integration.
  */
-import type { AlarmKind } from '../message.ts';
+import type { AlarmKind } from '../message.js';
 
 export interface SiaCodeEntry {
   /** the Anxin alarm raised, or cleared when `restore`; null = none ("other", or a test) */

@@ -27,9 +27,9 @@ import {
   type Dc09Decision,
   type Dc09Message,
   type PadSource,
-} from '../../../protocols/dc09/index.ts';
-import { isAlarmKind, type FrameEvent } from '../../../protocols/message.ts';
-import { ROOT } from '../../helpers/vectors.ts';
+} from '../../../protocols/dc09/index.js';
+import { isAlarmKind, type FrameEvent } from '../../../protocols/message.js';
+import { ROOT } from '../../helpers/vectors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The vectors are read from the design note at run time (dc09.md §9), never copied into the repo.
