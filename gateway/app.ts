@@ -37,6 +37,7 @@ import type { Db } from './store/db.js';
 import type { TelemetryQuery, TelemetryWriter } from './store/telemetry/types.js';
 import type { Broker } from './transports/mqtt-broker.js';
 import type { ExternalBroker } from './transports/mqtt-external.js';
+import type { Dc09Server } from './transports/dc09.js';
 import type { AlarmReceivers } from './transports/receivers.js';
 import type { DeviceServer } from './transports/tcp.js';
 
@@ -71,6 +72,8 @@ export interface App {
   overload: OverloadGuard;
   /** alarm receivers on serial lines (RECEIVERS) */
   receivers: AlarmReceivers;
+  /** the SIA DC-09 receiver for IP alarm panels (DC09_TCP_PORT, DC09_UDP_PORT) */
+  dc09: Dc09Server;
   commands: CommandService;
   /** work orders (工单): the service the API uses, with its durable service-level timers */
   workOrders: import('./workorders/work-order-service.js').WorkOrderService;
@@ -130,7 +133,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
         return broker.embedded;
       },
       mqttExternal: broker.external,
-      servers: transports.servers, watch: transports.servers.get('watch')!, receivers: transports.receivers,
+      servers: transports.servers, watch: transports.servers.get('watch')!, receivers: transports.receivers, dc09: transports.dc09,
       workOrders: workOrders.workOrders, sms: sms.sms, care: care.care, cluster,
       http: http.http, httpPort: http.httpPort, generatedAdminPassword: store.generatedAdminPassword,
       stop: () => parts.stop(),

@@ -93,14 +93,7 @@ export class Pipeline {
       return { ok: false, reason: 'error', identifier };
     }
     if (!device) {
-      this.d.metrics.unknownDevice.inc({ protocol });
-      const logNow = this.d.registry.shouldLogUnknown(identifier, this.d.unknownLogIntervalMs);
-      if (logNow) {
-        const more = logNow.suppressed ? { suppressedSinceLastLine: logNow.suppressed } : {};
-        this.d.log.warn({ identifier, protocol, remote, ...more }, 'frame from an unregistered device rejected');
-      }
-      this.d.bus.emit('device.unknown', { identifier, protocol, remote });
-      await this.d.registry.noteUnknown(identifier, protocol, remote).catch(() => undefined);
+      await this.unknown(identifier, protocol, remote);
       return { ok: false, reason: 'unknown_device', identifier };
     }
     const dev = device;
@@ -111,6 +104,21 @@ export class Pipeline {
     // this device's reports still in the lane go first (per-device order), then this frame, at once
     this.lane.expedite(identifier);
     return this.serial(identifier, () => this.processAll(msgs, dev));
+  }
+
+  /**
+   * A frame from a device that is not registered (or another protocol's): counted, logged within limits, and listed
+   * as awaiting registration. Transports that look the device up themselves (DC-09) call it directly.
+   */
+  async unknown(identifier: string, protocol: string, remote?: string): Promise<void> {
+    this.d.metrics.unknownDevice.inc({ protocol });
+    const logNow = this.d.registry.shouldLogUnknown(identifier, this.d.unknownLogIntervalMs);
+    if (logNow) {
+      const more = logNow.suppressed ? { suppressedSinceLastLine: logNow.suppressed } : {};
+      this.d.log.warn({ identifier, protocol, remote, ...more }, 'frame from an unregistered device rejected');
+    }
+    this.d.bus.emit('device.unknown', { identifier, protocol, remote });
+    await this.d.registry.noteUnknown(identifier, protocol, remote).catch(() => undefined);
   }
 
   /** Runs the device's reports still waiting in the routine lane now (a transport saw more from it). */

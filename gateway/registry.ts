@@ -98,7 +98,11 @@ export class Registry {
   invalidate(identifier?: string): void {
     if (identifier === undefined) this.cache.clear();
     else this.cache.delete(identifier);
+    this.onInvalidate?.(identifier);
   }
+
+  /** told of every invalidation: caches of other device columns (DC-09 keys) forget the device too */
+  onInvalidate?: (identifier?: string) => void;
 
   /**
    * Whether this unknown device should be logged now: once per interval per device, and at most

@@ -9,6 +9,7 @@
  * (README "Adding a protocol").
  */
 import { contactIdProtocol } from './contactid/index.js';
+import { dc09Protocol } from './dc09/index.js';
 import { gt06Protocol } from './gt06/index.js';
 import type { Protocol, ProtocolModule, TcpProtocol } from './message.js';
 import { mqttJsonProtocol } from './mqtt-json/index.js';
@@ -25,6 +26,8 @@ export const PROTOCOL_MODULES: readonly ProtocolModule[] = [
   zigbee2mqttProtocol,
   // one-key landline callers: a telephony pseudo-protocol (no codec; registration rules only)
   phoneProtocol,
+  // IP alarm panels (SIA DC-09): their own TCP and UDP server, gateway/transports/dc09.ts
+  dc09Protocol,
 ];
 
 const BY_NAME = new Map<string, ProtocolModule>(PROTOCOL_MODULES.map((m) => [m.name, m]));

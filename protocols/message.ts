@@ -4,7 +4,7 @@
  */
 import type { TObject, TSchema } from '@sinclair/typebox';
 
-export const PROTOCOLS = ['watch', 'gt06', 'contactid', 'mqtt-json', 'zigbee2mqtt', 'phone'] as const;
+export const PROTOCOLS = ['watch', 'gt06', 'contactid', 'mqtt-json', 'zigbee2mqtt', 'phone', 'dc09'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export const MESSAGE_KINDS = [
@@ -132,6 +132,12 @@ export interface DeviceMessage {
   event?: { code: string; qualifier?: string; group?: string; label?: string; known: boolean };
   /** The frame as hex or text, for the audit trail. */
   raw: string;
+  /**
+   * What makes a resend of this message the same message, when its bytes do not (a DC-09 panel re-encrypts a
+   * resend with a new pad, dc09.md §4 step 8): the alarm de-duplication keys on this, within `windowS`, instead of
+   * on `raw` and the device time.
+   */
+  repeat?: { key: string; windowS: number };
 }
 
 /** The result of decoding one frame. `reply` is what the device expects back (sent after the frame is handled). */
@@ -163,8 +169,11 @@ export interface DecodeContext {
   device?: { identifier: string; meta?: Record<string, unknown> };
 }
 
-/** How a protocol's devices reach the gateway: a TCP server per protocol, the MQTT broker, a serial line, or a phone call. */
-export type TransportKind = 'tcp' | 'mqtt' | 'serial' | 'telephony';
+/**
+ * How a protocol's devices reach the gateway: a TCP server per protocol, the MQTT broker, a serial line, a phone call,
+ * or an IP alarm receiver (DC-09: its own TCP and UDP server, gateway/transports/dc09.ts; every frame names its account).
+ */
+export type TransportKind = 'tcp' | 'mqtt' | 'serial' | 'telephony' | 'ip-receiver';
 
 /** What a device identifier of the protocol looks like (checked when a device is registered). */
 export interface IdentifierRule {
@@ -248,6 +257,11 @@ export interface ProtocolModule {
   silentIntervalS: number;
   /** devices log in with a secret issued at registration (shown once) */
   deviceSecret?: boolean;
+  /**
+   * devices may share a symmetric key with us (DC-09's AES key), set at registration: checked by `parseKey`, kept
+   * encrypted at rest (gateway/device-keys.ts) and never shown again
+   */
+  symmetricKey?: { parseKey(text: string, encoding: 'hex' | 'ascii'): Buffer; hint: string };
   /** defaults when a device is registered: its kind, and whether its SIM number is its identifier */
   registration?: { kind?: string; simPhoneIsIdentifier?: boolean };
   /** command keywords */

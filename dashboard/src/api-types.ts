@@ -506,6 +506,8 @@ export interface paths {
                                 /** Format: date-time */
                                 createdAt?: string;
                                 elderId: number | null;
+                                /** @description a symmetric key is set (DC-09 AES key); the key itself is never returned */
+                                hasKey?: boolean;
                                 id: number;
                                 identifier: string;
                                 kind: string;
@@ -540,6 +542,8 @@ export interface paths {
                                 /** Format: date-time */
                                 createdAt?: string;
                                 elderId: number | null;
+                                /** @description a symmetric key is set (DC-09 AES key); the key itself is never returned */
+                                hasKey?: boolean;
                                 id: number;
                                 identifier: string;
                                 kind: string;
@@ -3157,6 +3161,8 @@ export interface paths {
                             /** Format: date-time */
                             createdAt?: string;
                             elderId: number | null;
+                            /** @description a symmetric key is set (DC-09 AES key); the key itself is never returned */
+                            hasKey?: boolean;
                             id: number;
                             identifier: string;
                             kind: string;
@@ -3199,6 +3205,10 @@ export interface paths {
                         elderId?: number;
                         /** @description IMEI, watch id, Contact ID account, MQTT client id */
                         identifier: string;
+                        /** @description DC-09: the AES key (32/48/64 hex digits, or 16/24/32 ASCII characters as keyEncoding says); stored sealed, never returned */
+                        key?: string;
+                        /** @description how `key` is written: hex (default) or ascii (the characters are the key bytes, as Ajax and Home Assistant take it) */
+                        keyEncoding?: "hex" | "ascii";
                         kind?: "watch" | "one_key_caller" | "fall_sensor" | "panel" | "pendant" | "other";
                         meta?: {
                             /** @description panel vendor for the Contact ID code table, e.g. climax */
@@ -3211,7 +3221,7 @@ export interface paths {
                             [key: string]: string | number | boolean;
                         };
                         model?: string;
-                        protocol: "watch" | "gt06" | "contactid" | "mqtt-json" | "zigbee2mqtt" | "phone";
+                        protocol: "watch" | "gt06" | "contactid" | "mqtt-json" | "zigbee2mqtt" | "phone" | "dc09";
                         /** @description SIM or landline number */
                         simPhone?: string;
                     };
@@ -3268,6 +3278,8 @@ export interface paths {
                             /** Format: date-time */
                             createdAt?: string;
                             elderId: number | null;
+                            /** @description a symmetric key is set (DC-09 AES key); the key itself is never returned */
+                            hasKey?: boolean;
                             id: number;
                             identifier: string;
                             kind: string;
@@ -3331,6 +3343,20 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description a new key (replaces the old one), or null to remove it */
+                        key?: string | (never | null);
+                        /** @description how `key` is written: hex (default) or ascii (the characters are the key bytes, as Ajax and Home Assistant take it) */
+                        keyEncoding?: "hex" | "ascii";
+                        meta?: {
+                            /** @description panel vendor for the Contact ID code table, e.g. climax */
+                            vendor?: string;
+                            /** @description Contact ID: zone number → its name (GET /api/protocols settings) */
+                            zoneNames?: {
+                                [key: string]: string;
+                            };
+                        } & {
+                            [key: string]: string | number | boolean;
+                        };
                         model?: string;
                         simPhone?: string | null;
                         state?: "active" | "disabled" | "registered";
@@ -3639,6 +3665,8 @@ export interface paths {
                             /** Format: date-time */
                             createdAt?: string;
                             elderId: number | null;
+                            /** @description a symmetric key is set (DC-09 AES key); the key itself is never returned */
+                            hasKey?: boolean;
                             id: number;
                             identifier: string;
                             kind: string;
@@ -4110,6 +4138,8 @@ export interface paths {
                                 /** Format: date-time */
                                 createdAt?: string;
                                 elderId: number | null;
+                                /** @description a symmetric key is set (DC-09 AES key); the key itself is never returned */
+                                hasKey?: boolean;
                                 id: number;
                                 identifier: string;
                                 kind: string;
@@ -5421,13 +5451,15 @@ export interface paths {
                             identifierHint: string;
                             /** @description the identifier is a phone number (normalised by the number rules) */
                             identifierIsPhone: boolean;
+                            /** @description devices share a symmetric key with us (DC-09 AES): what a key looks like; body `key` and `keyEncoding` */
+                            keyHint: string | null;
                             label: string;
                             name: string;
                             /** @description the registration meta fields the protocol reads */
                             settings: {
                                 [key: string]: unknown;
                             } | null;
-                            /** @description tcp, mqtt, serial or telephony */
+                            /** @description tcp, mqtt, serial, telephony or ip-receiver (DC-09: TCP and UDP, a frame per account) */
                             transport: string;
                         } & {
                             [key: string]: unknown;

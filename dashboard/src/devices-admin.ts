@@ -25,6 +25,8 @@ export interface DeviceRow {
   activatedAt?: string | null;
   activatedBy?: number | null;
   testUntil?: string | null;
+  /** a shared key (DC-09 AES) is set; the key itself is never sent */
+  hasKey?: boolean;
   online?: boolean;
 }
 
@@ -69,6 +71,8 @@ export interface ProtocolInfo {
   identifierHint: string;
   identifierIsPhone: boolean;
   deviceSecret: boolean;
+  /** devices share a symmetric key (DC-09 AES): what one looks like; null = they take none */
+  keyHint: string | null;
   defaultKind: string | null;
   settings: JsonSchema | null;
   commands: ProtocolCommand[];
@@ -144,7 +148,7 @@ export function listDevices(f: { q?: string; unbound?: boolean } = {}): Promise<
 }
 export const listUnregistered = () => get<UnknownDevice[]>('/api/devices/unregistered');
 export const getDevice = (id: number) => get<DeviceRow>(`/api/devices/${id}`);
-export type RegisterInput = { identifier: string; protocol: string; model?: string; kind?: string; simPhone?: string; meta?: Record<string, unknown>; elderId?: number };
+export type RegisterInput = { identifier: string; protocol: string; model?: string; kind?: string; simPhone?: string; meta?: Record<string, unknown>; elderId?: number; key?: string; keyEncoding?: 'hex' | 'ascii' };
 export const registerDevice = (b: RegisterInput) => post<DeviceRow & { mqttSecret?: string }>('/api/devices', b);
 export const patchDevice = (id: number, b: Record<string, unknown>) => api<DeviceRow>('PATCH', `/api/devices/${id}`, b);
 export const bindDevice = (id: number, elderId: number) => post<DeviceRow>(`/api/devices/${id}/bind`, { elderId });

@@ -18,10 +18,14 @@ import { addEvent, type Alarm } from '../store/alarms.js';
 import { commitInDb, type AlarmCandidate, type CommitOutcome, type JournalPayload } from './commit-tx.js';
 import type { Device } from '../store/devices.js';
 
-/** Same frame from the same device = same key. Frames without a device time repeat legitimately, so they get a window. */
-export function dedupKey(msg: Pick<DeviceMessage, 'protocol' | 'deviceId' | 'zone' | 'raw' | 'deviceTime'>): { key: string; windowS: number | null } {
-  const h = createHash('sha1').update(msg.raw).digest('hex');
-  return { key: `${msg.protocol}:${msg.deviceId}:${msg.zone ?? ''}:${h}`, windowS: msg.deviceTime ? null : 120 };
+/**
+ * Same frame from the same device = same key. Frames without a device time repeat legitimately, so they get a window.
+ * A protocol whose resends differ in their bytes names what makes them the same (`repeat`, with its own window).
+ */
+export function dedupKey(msg: Pick<DeviceMessage, 'protocol' | 'deviceId' | 'zone' | 'raw' | 'deviceTime' | 'repeat'>): { key: string; windowS: number | null } {
+  const h = createHash('sha1').update(msg.repeat?.key ?? msg.raw).digest('hex');
+  const windowS = msg.repeat ? msg.repeat.windowS : msg.deviceTime ? null : 120;
+  return { key: `${msg.protocol}:${msg.deviceId}:${msg.zone ?? ''}:${h}`, windowS };
 }
 
 export type { AlarmCandidate } from './commit-tx.js';

@@ -11,8 +11,16 @@ import type { Device } from '../store/devices.js';
 import { devicesForRules, elderRules, loadRuleStates, ruleStatesOf, ruleStatesSince, saveRuleStates, type SavedRuleState } from '../store/rule-state.js';
 import { mergeRuleState } from './rule-merge.js';
 
-/** Heartbeat interval per protocol (the "model's interval", the module's silentIntervalS); 600 s for one not listed. */
-const silentIntervalS = (protocol: string): number => protocolModule(protocol)?.silentIntervalS ?? 600;
+/**
+ * Heartbeat interval of a device: its own `meta.supervisionS` where its registration sets one (a DC-09 account's
+ * NULL poll interval, which each panel's installer chooses), else its protocol's (the "model's interval", the
+ * module's silentIntervalS); 600 s for a protocol not listed. 0 = never silent.
+ */
+function silentIntervalS(protocol: string, meta?: Record<string, unknown>): number {
+  const own = meta?.supervisionS;
+  if (typeof own === 'number' && Number.isInteger(own) && own >= 0) return own;
+  return protocolModule(protocol)?.silentIntervalS ?? 600;
+}
 
 export interface RuleOutcome {
   raise: Raise[];
@@ -22,6 +30,8 @@ export interface RuleOutcome {
 interface Tracked {
   identifier: string;
   protocol: string;
+  /** its silence interval in seconds (silentIntervalS) */
+  silentS: number;
   elderId: number | null;
   state: RuleState;
   /** a copy of the state as last saved (the live state is evolved in place) */
@@ -68,7 +78,7 @@ export class RuleEngine {
   private devices = new Map<number, Tracked>();
   private rules = new Map<number, RuleSet>();
   private dirty = new Set<number>();
-  private withInterval = new WeakMap<RuleSet, Map<string, RuleSet>>();
+  private byInterval = new WeakMap<RuleSet, Map<number, RuleSet>>();
   private readonly defaults: RuleSet;
   private rulesWarnedAt = 0;
   /**
@@ -102,7 +112,7 @@ export class RuleEngine {
     for (const d of await devicesForRules(this.db)) {
       const row = saved.get(d.id);
       const st = (row?.state as RuleState | undefined) ?? this.fresh(d.lastSeen ?? d.createdAt ?? now, d.lastSeen);
-      this.devices.set(d.id, { identifier: d.identifier, protocol: d.protocol, elderId: d.elderId, state: st, saved: row ? cloneRuleState(st) : undefined, rowAt: row?.at });
+      this.devices.set(d.id, { identifier: d.identifier, protocol: d.protocol, silentS: silentIntervalS(d.protocol, d.meta), elderId: d.elderId, state: st, saved: row ? cloneRuleState(st) : undefined, rowAt: row?.at });
     }
   }
 
@@ -113,14 +123,14 @@ export class RuleEngine {
   }
 
   /** The rules for the elder's device when they need no database: the defaults, or the elder's, loaded already. */
-  private cachedRules(elderId: number | null, protocol: string): RuleSet | undefined {
+  private cachedRules(elderId: number | null, silentS: number): RuleSet | undefined {
     const base = elderId ? this.rules.get(elderId) : this.defaults;
-    return base && this.withProtocol(base, protocol);
+    return base && this.withInterval(base, silentS);
   }
 
-  private async rulesFor(elderId: number | null, protocol: string): Promise<RuleSet> {
-    const cached = this.cachedRules(elderId, protocol);
-    if (cached || !elderId) return cached ?? this.withProtocol(this.defaults, protocol);
+  private async rulesFor(elderId: number | null, silentS: number): Promise<RuleSet> {
+    const cached = this.cachedRules(elderId, silentS);
+    if (cached || !elderId) return cached ?? this.withInterval(this.defaults, silentS);
     let row: Awaited<ReturnType<typeof elderRules>>;
     try {
       row = await elderRules(this.db, elderId);
@@ -132,26 +142,25 @@ export class RuleEngine {
         this.rulesWarnedAt = Date.now(); // once a minute, not once per message of an outage
         this.log.warn({ err: e, elderId }, 'elder rules unavailable; judging by the default rules');
       }
-      return this.withProtocol(this.defaults, protocol);
+      return this.withInterval(this.defaults, silentS);
     }
     let base = this.defaults;
     const r = resolveRules(base, row?.rules ?? {});
     if (r.ok) base = r.rules;
     else this.log.warn({ elderId, errors: r.errors }, 'stored rule override is invalid; using defaults');
     this.rules.set(elderId, base);
-    return this.withProtocol(base, protocol);
+    return this.withInterval(base, silentS);
   }
 
-  /** One copy per rule set and protocol, not one per message. */
-  private withProtocol(base: RuleSet, protocol: string): RuleSet {
-    let byProtocol = this.withInterval.get(base);
-    if (!byProtocol) this.withInterval.set(base, (byProtocol = new Map()));
-    let r = byProtocol.get(protocol);
+  /** One copy per rule set and silence interval, not one per message. */
+  private withInterval(base: RuleSet, intervalS: number): RuleSet {
+    let byInterval = this.byInterval.get(base);
+    if (!byInterval) this.byInterval.set(base, (byInterval = new Map()));
+    let r = byInterval.get(intervalS);
     if (!r) {
-      const intervalS = silentIntervalS(protocol);
       // Devices that never report on a schedule (landline callers) are never "silent".
       r = { ...base, silent: { ...base.silent, intervalS: intervalS === 0 ? 10 * 365 * 86400 : intervalS } };
-      byProtocol.set(protocol, r);
+      byInterval.set(intervalS, r);
     }
     return r;
   }
@@ -164,16 +173,17 @@ export class RuleEngine {
   private track(device: Device, now: Date): Tracked {
     let t = this.devices.get(device.id);
     if (!t) {
-      t = { identifier: device.identifier, protocol: device.protocol, elderId: device.elderId, state: createRuleState(now) };
+      t = { identifier: device.identifier, protocol: device.protocol, silentS: silentIntervalS(device.protocol, device.meta), elderId: device.elderId, state: createRuleState(now) };
       this.devices.set(device.id, t);
     }
     t.elderId = device.elderId;
+    t.silentS = silentIntervalS(device.protocol, device.meta);
     return t;
   }
 
   async evaluate(device: Device, msg: DeviceMessage): Promise<RuleOutcome> {
     const merged = this.shared ? await this.takeOver(device) : [];
-    const rules = await this.rulesFor(device.elderId, device.protocol);
+    const rules = await this.rulesFor(device.elderId, silentIntervalS(device.protocol, device.meta));
     return this.apply(device, msg, rules, merged);
   }
 
@@ -184,7 +194,7 @@ export class RuleEngine {
    */
   evaluateNow(device: Device, msg: DeviceMessage): RuleOutcome | undefined {
     if (this.shared && (this.reloading.has(device.id) || !this.handledAt.has(device.id))) return undefined;
-    const rules = this.cachedRules(device.elderId, device.protocol);
+    const rules = this.cachedRules(device.elderId, silentIntervalS(device.protocol, device.meta));
     if (!rules) return undefined;
     if (this.shared) this.handledAt.set(device.id, Date.now());
     return this.apply(device, msg, rules, []);
@@ -273,7 +283,7 @@ export class RuleEngine {
     if (t?.rowAt !== undefined && row.at <= t.rowAt) return []; // this node wrote it, or merged it already
     const saved = row.state as RuleState;
     const m = mergeRuleState(t?.state, saved, authority);
-    const next: Tracked = t ?? { identifier: d.identifier, protocol: d.protocol, elderId: d.elderId, state: m.state };
+    const next: Tracked = t ?? { identifier: d.identifier, protocol: d.protocol, silentS: silentIntervalS(d.protocol), elderId: d.elderId, state: m.state };
     next.state = m.state;
     next.saved = cloneRuleState(saved);
     next.rowAt = row.at;
@@ -310,7 +320,7 @@ export class RuleEngine {
     const merged = this.shared ? await this.mergeSaved() : undefined;
     for (const [id, t] of this.devices) {
       if (++n % yieldEvery === 0) await new Promise<void>((r) => setImmediate(r));
-      const rules = await this.rulesFor(t.elderId, t.protocol);
+      const rules = await this.rulesFor(t.elderId, t.silentS);
       const r = evaluateTick(rules, t.state, now, { inPlace: true });
       const over = merged?.get(id);
       if (over) for (const k of over) if (!r.clear.includes(k)) r.clear.unshift(k);

@@ -145,6 +145,7 @@ export const DeviceSchema = Type.Object(
     activatedAt: Type.Optional(Nullable(DateTime('设备开通: when its activation test was signed off; null until then'))),
     activatedBy: Type.Optional(Nullable(Id)),
     testUntil: Type.Optional(Nullable(DateTime('end of its activation test window: until then its alarms are test alarms'))),
+    hasKey: Type.Optional(Type.Boolean({ description: 'a symmetric key is set (DC-09 AES key); the key itself is never returned' })),
     online: Type.Optional(Type.Boolean({ description: 'on /api/devices routes: a live TCP or MQTT session right now' })),
   },
   open,

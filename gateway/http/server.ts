@@ -10,6 +10,7 @@ import type { Health } from '../health.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { authRoutes, rolesOf } from './auth.js';
+import type { KeyVault } from '../device-keys.js';
 import { deviceRoutes, type DeviceOnline } from './devices.js';
 import { elderRoutes } from './elders.js';
 import { ruleRoutes } from './rules.js';
@@ -38,6 +39,8 @@ export interface HttpDeps {
   opsToken?: string;
   loginPerMinute?: number;
   onDeviceChanged: (identifier: string) => void;
+  /** seals devices' symmetric keys (DC-09 AES keys) given at registration; without it such keys are refused */
+  deviceKeys?: KeyVault;
   /** whether a device has a live TCP or MQTT session now (false when no transports run) */
   deviceOnline?: DeviceOnline;
   onRulesChanged?: (elderId: number) => void;
@@ -145,7 +148,7 @@ export async function buildHttp(d: HttpDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, { db: d.db, bus: d.bus, sessionTtlH: d.sessionTtlH, loginPerMinute: d.loginPerMinute });
   await app.register(elderRoutes, { db: d.db, onRulesChanged: d.onRulesChanged });
   await app.register(ruleRoutes, { db: d.db });
-  await app.register(deviceRoutes, { db: d.db, onChanged: d.onDeviceChanged, online: d.deviceOnline });
+  await app.register(deviceRoutes, { db: d.db, onChanged: d.onDeviceChanged, online: d.deviceOnline, vault: d.deviceKeys });
   await app.register(protocolRoutes, { db: d.db });
   await app.register(userRoutes, { db: d.db, bus: d.bus });
   await app.register(smsRoutes, { db: d.db });

@@ -58,6 +58,7 @@ export async function startHttpPart(
     db, log, metrics, health, bus, timezone: cfg.timezone, workOrders: d.workOrders?.workOrders, sessionTtlH: cfg.sessionTtlH, opsToken: cfg.opsToken, loginPerMinute: cfg.loginRatePerMin,
     imageOrigins: tileOrigin(cfg.mapTileUrl),
     onDeviceChanged: (id) => d.pipeline.registry.invalidate(id),
+    deviceKeys: d.pipeline.keys.vault,
     deviceOnline,
     forward: {
       nodeId: nodeIdOf(cfg),

@@ -7,7 +7,10 @@ import { CommandService } from '../commands.js';
 import { OverloadGuard } from '../overload.js';
 import { LastSeenWriter } from '../last-seen.js';
 import { Pipeline } from '../pipeline.js';
+import { join } from 'node:path';
+import { DeviceKeys, KeyVault } from '../device-keys.js';
 import { Registry } from '../registry.js';
+import { getDeviceKeySealed } from '../store/devices.js';
 import type { Db } from '../store/db.js';
 import type { TelemetryWriter } from '../store/telemetry/types.js';
 import type { DeviceLink, DeviceServer } from '../transports/tcp.js';
@@ -24,6 +27,8 @@ export interface PipelinePart extends Part {
   servers: Map<string, DeviceServer>;
   /** the live connection holding a device's session, on any of those servers */
   session(identifier: string): DeviceLink | undefined;
+  /** devices' symmetric keys (DC-09): sealed at rest, opened when a frame needs them */
+  keys: DeviceKeys;
 }
 
 export function startPipeline(
@@ -34,6 +39,8 @@ export function startPipeline(
   const { db, broker: b } = d;
   const registry = new Registry(db);
   registry.onEvicted = (n) => metrics.unknownEvicted.inc(n);
+  const keys = new DeviceKeys(KeyVault.fromFile(cfg.deviceKeysFile ?? join(cfg.dataDir, 'device-keys.key')), (id) => getDeviceKeySealed(db, id));
+  registry.onInvalidate = (id) => keys.invalidate(id);
   const lastSeen = new LastSeenWriter(db);
   stops.add('last-seen', () => lastSeen.close());
   const servers = new Map<string, DeviceServer>();
@@ -80,5 +87,5 @@ export function startPipeline(
   // unsubscribed after the drain: alarms the drain commits are still published
   stops.add('alarm-publish', bus.on('alarm.changed', ({ alarm, action }) => b.broker.publish(`anxin/alarms/${alarm.id}`, JSON.stringify({ action, alarm }))));
   stops.add('pipeline-drain', () => pipeline.drain());
-  return { registry, pipeline, overload, commands, servers, session, stop: () => stops.stop() };
+  return { registry, pipeline, overload, commands, servers, session, keys, stop: () => stops.stop() };
 }

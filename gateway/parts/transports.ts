@@ -1,13 +1,15 @@
 /**
  * Part 6: the device transports. A TCP server per TCP protocol in protocols/index.ts (in-process, or in worker
  * processes when its workers setting is above 0), its port and limits read from the settings the module names;
- * MQTT devices and Zigbee2MQTT on the broker; alarm receivers on serial lines.
+ * MQTT devices and Zigbee2MQTT on the broker; alarm receivers on serial lines; the SIA DC-09 receiver for IP
+ * alarm panels (TCP and UDP).
  */
 import { TCP_PROTOCOLS } from '../../protocols/index.js';
 import type { TcpProtocol, TcpSettingNames } from '../../protocols/message.js';
 import { SETTINGS, type Config } from '../config.js';
 import { capacityHealth } from '../health.js';
 import { openFilesLimit } from '../transports/fd-limit.js';
+import { Dc09Server } from '../transports/dc09.js';
 import { startMqttDevices } from '../transports/mqtt-devices.js';
 import { startReceivers, type AlarmReceivers } from '../transports/receivers.js';
 import { cloneAlarm } from '../transports/sessions.js';
@@ -66,6 +68,8 @@ export interface TransportsPart extends Part {
   /** the TCP servers by protocol name */
   servers: ReadonlyMap<string, DeviceServer>;
   receivers: AlarmReceivers;
+  /** the SIA DC-09 receiver (TCP and UDP) */
+  dc09: Dc09Server;
 }
 
 export async function startTransports(
@@ -115,6 +119,22 @@ export async function startTransports(
       health.register(p.name, () => capacityHealth(server));
       summary.push(`${`${p.label ?? p.name} TCP`.padEnd(13)}${tcpSettings(cfg, p).options.host}:${server.port}  (${p.devices ?? `${p.name} devices`})`);
     }
+    // IP alarm panels (SIA DC-09): every frame names its account, so the server looks each one up itself
+    const dc09 = new Dc09Server(
+      { host: cfg.dc09Host, tcpPort: cfg.dc09TcpPort, udpPort: cfg.dc09UdpPort, idleTimeoutS: cfg.dc09IdleTimeoutS, maxConnections: cfg.dc09MaxConnections, badFrameLimit: cfg.badFrameLimit },
+      {
+        lookup: (id) => registry.lookup(id),
+        keyOf: (id) => d.pipeline.keys.get(id),
+        handle: (msgs, remote) => pipeline.handle(msgs, remote),
+        unknown: (id, remote) => pipeline.unknown(id, 'dc09', remote),
+        metrics,
+        log: log.child({ part: 'dc09' }),
+      },
+    );
+    await dc09.start();
+    stops.add('dc09', () => dc09.stop());
+    summary.push(`${'SIA DC-09'.padEnd(13)}${cfg.dc09Host}:${dc09.tcpPort} TCP, :${dc09.udpPort} UDP  (IP alarm panels and communicators)`);
+
     // Alarm receivers on serial lines: a missing port is retried in the background, never fatal. When configured they
     // are a singleton (issue 24): one node at a time reads the lines; the others stand by and take over.
     const start = () => startReceivers({ settings: cfg.receivers ?? [], pipeline, registry, alarms, metrics, health, log: log.child({ part: 'receivers' }) });
@@ -141,6 +161,6 @@ export async function startTransports(
       stop: async () => held?.stop(),
     };
     summary.push(...receivers.summary);
-    return { servers, receivers, stop: () => stops.stop() };
+    return { servers, receivers, dc09, stop: () => stops.stop() };
   });
 }

@@ -33,15 +33,18 @@ export interface Device {
   activatedBy: number | null;
   /** end of its activation test window: until then its alarms are test alarms (store/activation.ts) */
   testUntil: Date | null;
+  /** a symmetric key is set (DC-09 AES); the key itself is never read with the device */
+  hasKey?: boolean;
 }
 
-const PUBLIC_COLS = 'id, identifier, protocol, model, kind, sim_phone, elder_id, state, last_seen, battery, signal, meta, created_at, activated_at, activated_by, test_until';
+const PUBLIC_COLS = 'id, identifier, protocol, model, kind, sim_phone, elder_id, state, last_seen, battery, signal, meta, created_at, activated_at, activated_by, test_until, key_sealed IS NOT NULL AS has_key';
 
-export async function registerDevice(db: Queryable, d: DeviceInput, mqttSecretHash?: string): Promise<Device> {
+/** `keySealed`: the device's symmetric key, already sealed by gateway/device-keys.ts (never the key itself). */
+export async function registerDevice(db: Queryable, d: DeviceInput, mqttSecretHash?: string, keySealed?: string): Promise<Device> {
   const r = await db.query(
-    `INSERT INTO devices (identifier, protocol, model, kind, sim_phone, elder_id, meta, mqtt_secret_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${PUBLIC_COLS}`,
-    [d.identifier, d.protocol, d.model ?? '', d.kind ?? 'watch', d.simPhone ?? null, d.elderId ?? null, JSON.stringify(d.meta ?? {}), mqttSecretHash ?? null],
+    `INSERT INTO devices (identifier, protocol, model, kind, sim_phone, elder_id, meta, mqtt_secret_hash, key_sealed)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${PUBLIC_COLS}`,
+    [d.identifier, d.protocol, d.model ?? '', d.kind ?? 'watch', d.simPhone ?? null, d.elderId ?? null, JSON.stringify(d.meta ?? {}), mqttSecretHash ?? null, keySealed ?? null],
   );
   await db.query('DELETE FROM unknown_devices WHERE identifier = $1', [d.identifier]);
   return camel<Device>(r.rows[0]);
@@ -54,6 +57,18 @@ export async function getDevice(db: Queryable, id: number): Promise<Device | und
 
 export async function getDeviceByIdentifier(db: Queryable, identifier: string): Promise<Device | undefined> {
   const r = await db.query(`SELECT ${PUBLIC_COLS} FROM devices WHERE identifier = $1`, [identifier]);
+  return r.rows[0] ? camel<Device>(r.rows[0]) : undefined;
+}
+
+/** The device's sealed symmetric key (gateway/device-keys.ts opens it), or undefined: no such device, or no key. */
+export async function getDeviceKeySealed(db: Queryable, identifier: string): Promise<string | undefined> {
+  const r = await db.query('SELECT key_sealed FROM devices WHERE identifier = $1', [identifier]);
+  return (r.rows[0]?.key_sealed as string | null | undefined) ?? undefined;
+}
+
+/** Sets (sealed) or removes (null) the device's symmetric key. */
+export async function setDeviceKeySealed(db: Queryable, id: number, keySealed: string | null): Promise<Device | undefined> {
+  const r = await db.query(`UPDATE devices SET key_sealed = $2 WHERE id = $1 RETURNING ${PUBLIC_COLS}`, [id, keySealed]);
   return r.rows[0] ? camel<Device>(r.rows[0]) : undefined;
 }
 
@@ -92,7 +107,7 @@ export async function listDevices(db: Queryable, f: DeviceFilter): Promise<Devic
 }
 
 export async function updateDevice(db: Queryable, id: number, patch: Partial<DeviceInput> & { state?: Device['state'] }): Promise<Device | undefined> {
-  const { sql, values } = setClause(patch as Record<string, unknown>, ['model', 'kind', 'simPhone', 'elderId', 'state', 'protocol'], 2);
+  const { sql, values } = setClause(patch as Record<string, unknown>, ['model', 'kind', 'simPhone', 'elderId', 'state', 'protocol', 'meta'], 2);
   if (!sql) return getDevice(db, id);
   const r = await db.query(`UPDATE devices SET ${sql} WHERE id = $1 RETURNING ${PUBLIC_COLS}`, [id, ...values]);
   return r.rows[0] ? camel<Device>(r.rows[0]) : undefined;

@@ -56,8 +56,8 @@ export async function ruleStatesSince(
 }
 
 /** Every registered device with what the rules need to start: last seen, elder, protocol. */
-export async function devicesForRules(c: Queryable): Promise<{ id: number; identifier: string; protocol: string; elderId: number | null; lastSeen: Date | null; createdAt: Date }[]> {
-  const r = await c.query(`SELECT id, identifier, protocol, elder_id AS "elderId", last_seen AS "lastSeen", created_at AS "createdAt" FROM devices WHERE state <> 'disabled'`);
+export async function devicesForRules(c: Queryable): Promise<{ id: number; identifier: string; protocol: string; elderId: number | null; lastSeen: Date | null; createdAt: Date; meta: Record<string, unknown> }[]> {
+  const r = await c.query(`SELECT id, identifier, protocol, elder_id AS "elderId", last_seen AS "lastSeen", created_at AS "createdAt", meta FROM devices WHERE state <> 'disabled'`);
   return r.rows;
 }
 

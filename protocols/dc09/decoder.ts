@@ -187,3 +187,15 @@ function decide(frame: Buffer, ctx: Dc09DecodeContext): Dc09Decision {
   const replyAfterCommit = key ? encodeEncryptedAck(origin, key, ctx.now, { pad: ctx.pad }) : encodeAck(origin);
   return { action: 'accept', message, replyAfterCommit };
 }
+
+/**
+ * The account a frame names, read before deciding (the server looks its key up first; an encrypted message can
+ * only be decided with it). Undefined when the frame or its header does not parse: decodeDc09 says why.
+ */
+export function peekAccount(frame: Buffer): { account: string; prefix: string; receiver?: string; encrypted: boolean } | undefined {
+  const env = openFrame(frame);
+  if (!env.ok) return undefined;
+  const h = parseHeader(env.region.toString('latin1'), env.crcForm);
+  if (!h) return undefined;
+  return h.receiver === undefined ? { account: h.account, prefix: h.prefix, encrypted: h.encrypted } : { account: h.account, prefix: h.prefix, receiver: h.receiver, encrypted: h.encrypted };
+}

@@ -1,8 +1,8 @@
 /**
  * An accepted DC-09 message in the gateway's terms: the `kind`, `alarms`, `restores`, `zone` and `event` fields a
- * DeviceMessage (protocols/message.ts) carries. The return type stays local until DC-09 joins PROTOCOLS.
+ * DeviceMessage (protocols/message.ts) carries, and the DeviceMessage itself (`toDeviceMessage`).
  */
-import type { AlarmKind, MessageKind } from '../message.js';
+import type { AlarmKind, DeviceMessage, MessageKind } from '../message.js';
 import type { Dc09Message } from './decoder.js';
 
 export interface Dc09Normalised {
@@ -58,4 +58,32 @@ export function normaliseDc09(m: Dc09Message): Dc09Normalised {
   }
   if (group !== undefined) out.event.group = group;
   return out;
+}
+
+/** A resend of the same message within this long is the same message (§4 step 8: "~10 min"). */
+export const DC09_REPEAT_WINDOW_S = 600;
+
+/**
+ * The accepted message as the pipeline takes it. The device is the account, upper case (the registry's form).
+ * `raw` is the frame's region R in clear (decrypted content for an encrypted one: the audit trail shows what was
+ * said, not ciphertext). `repeat` is the §4 step 8 key: a resend re-encrypted with a new pad, or re-stamped after
+ * a NAK, is still the same message, and raises nothing twice.
+ */
+export function toDeviceMessage(m: Dc09Message, receivedAt: Date): DeviceMessage {
+  const n = normaliseDc09(m);
+  const head = m.raw.slice(0, m.raw.indexOf('[') + 1);
+  const msg: DeviceMessage = {
+    deviceId: m.account.toUpperCase(),
+    protocol: 'dc09',
+    kind: n.kind,
+    receivedAt,
+    raw: m.encrypted ? head + m.content : m.raw,
+    repeat: { key: m.dedupKey, windowS: DC09_REPEAT_WINDOW_S },
+  };
+  if (m.timestamp) msg.deviceTime = m.timestamp;
+  if (n.alarms.length) msg.alarms = n.alarms;
+  if (n.restores.length) msg.restores = n.restores;
+  if (n.zone !== undefined) msg.zone = n.zone;
+  if (n.event) msg.event = n.event;
+  return msg;
 }

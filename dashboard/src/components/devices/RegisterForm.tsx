@@ -8,6 +8,7 @@ import { useState } from 'preact/hooks';
 import { label, t } from '../../i18n';
 import { DEVICE_KINDS, deviceErrorText, errorField, identifierHint, kindFor, patchDevice, registerDevice, type DeviceRow, type ElderBrief, type ProtocolInfo } from '../../devices-admin';
 import { ElderPicker } from './ElderPicker';
+import { KeyField, keyBody, type KeyValue } from './KeyField';
 import { SchemaForm, cleanValues, initialValues, type Values } from './SchemaForm';
 
 export interface Prefill {
@@ -25,6 +26,7 @@ export function RegisterForm({ protocols, prefill, onDone, onCancel, withElder =
   const [elder, setElder] = useState<ElderBrief | null>(null);
   const [picking, setPicking] = useState(false);
   const [settings, setSettings] = useState<Values>(() => initialValues(first?.settings));
+  const [key, setKey] = useState<KeyValue>({ key: '', encoding: 'hex' });
   const [error, setError] = useState<{ text: string; field: string | null } | null>(null);
   const [busy, setBusy] = useState(false);
   const proto = protocols.find((p) => p.name === protocol);
@@ -52,6 +54,7 @@ export function RegisterForm({ protocols, prefill, onDone, onCancel, withElder =
         ...(simPhone.trim() && !proto.identifierIsPhone ? { simPhone: simPhone.trim() } : {}),
         ...(Object.keys(values).length ? { meta: values } : {}),
         ...(elder ? { elderId: elder.id } : {}),
+        ...(proto.keyHint ? keyBody(key) : {}),
       });
       onDone(d, d.mqttSecret);
     } catch (e) {
@@ -136,6 +139,7 @@ export function RegisterForm({ protocols, prefill, onDone, onCancel, withElder =
           <SchemaForm schema={proto.settings} value={settings} onChange={setSettings} prefix="setting" />
         </fieldset>
       )}
+      {proto?.keyHint && <KeyField hint={proto.keyHint} value={key} onChange={setKey} prefix="reg" />}
       {proto?.deviceSecret && <p class="muted small">{t('devices.secretNote')}</p>}
       {error && (
         <p class="form-error" role="alert" data-testid="register-error">
@@ -161,6 +165,7 @@ export function EditForm({ device, protocol, onDone, onCancel }: { device: Devic
   const [model, setModel] = useState(device.model ?? '');
   const [simPhone, setSimPhone] = useState(device.simPhone ?? '');
   const [settings, setSettings] = useState<Values>(() => initialValues(protocol?.settings, device.meta ?? {}));
+  const [key, setKey] = useState<KeyValue>({ key: '', encoding: 'hex' });
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = async () => {
@@ -172,6 +177,7 @@ export function EditForm({ device, protocol, onDone, onCancel }: { device: Devic
       const body: Record<string, unknown> = { model: model.trim() };
       if (!protocol?.identifierIsPhone) body.simPhone = simPhone.trim() || null;
       if (protocol?.settings) body.meta = { ...(device.meta ?? {}), ...values };
+      if (protocol?.keyHint) Object.assign(body, keyBody(key));
       onDone(await patchDevice(device.id, body));
     } catch (e) {
       setError(deviceErrorText(e));
@@ -204,6 +210,7 @@ export function EditForm({ device, protocol, onDone, onCancel }: { device: Devic
           <SchemaForm schema={protocol.settings} value={settings} onChange={setSettings} prefix="edit-setting" />
         </fieldset>
       )}
+      {protocol?.keyHint && <KeyField hint={protocol.keyHint} value={key} onChange={setKey} hasKey={device.hasKey === true} prefix="edit" />}
       {error && (
         <p class="form-error" role="alert">
           {error}
