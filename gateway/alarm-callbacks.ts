@@ -128,9 +128,13 @@ export class AlarmCallbacks {
     const plan = req.plan as Plan;
     const elder = alarm.elderId ? await getElder(db, alarm.elderId) : undefined;
     if (!elder) return finishCallback(db, id, 'no_elder');
-    if (plan.callbackElder !== false && elder.phone) {
-      const t = await tel.callback({ idempotencyKey: `alarm:${id}:callback`, number: elder.phone, alarmId: String(id), elderId: String(elder.id) });
-      await addEvent(db, id, 'system', 'callback_started', null, null, { callId: t.callId, duplicate: t.duplicate });
+    // the unit's own voice line when it told us one (a SCAIP carephone's `crd`: its speakerphone is by the elder),
+    // else the elder's phone
+    const unit = typeof alarm.detail?.callbackNumber === 'string' ? alarm.detail.callbackNumber : undefined;
+    const number = unit ?? elder.phone;
+    if (plan.callbackElder !== false && number) {
+      const t = await tel.callback({ idempotencyKey: `alarm:${id}:callback`, number, alarmId: String(id), elderId: String(elder.id) });
+      await addEvent(db, id, 'system', 'callback_started', null, null, { callId: t.callId, duplicate: t.duplicate, ...(unit ? { to: 'unit' } : {}) });
       const r = await t.done;
       if (moved()) return;
       await addEvent(db, id, 'system', 'callback_result', null, null, { status: r.status });

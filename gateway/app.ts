@@ -39,6 +39,7 @@ import type { Broker } from './transports/mqtt-broker.js';
 import type { ExternalBroker } from './transports/mqtt-external.js';
 import type { Dc09Server } from './transports/dc09.js';
 import type { AlarmReceivers } from './transports/receivers.js';
+import type { ScaipServer } from './transports/scaip.js';
 import type { DeviceServer } from './transports/tcp.js';
 
 export { tileOrigin } from './parts/http.js';
@@ -74,6 +75,8 @@ export interface App {
   receivers: AlarmReceivers;
   /** the SIA DC-09 receiver for IP alarm panels (DC09_TCP_PORT, DC09_UDP_PORT) */
   dc09: Dc09Server;
+  /** the SCAIP receiver for social-alarm carephones (SCAIP_SIP_PORT) */
+  scaip: ScaipServer;
   commands: CommandService;
   /** work orders (工单): the service the API uses, with its durable service-level timers */
   workOrders: import('./workorders/work-order-service.js').WorkOrderService;
@@ -133,7 +136,7 @@ export async function startApp(cfg: Config, opts: StartOptions = {}): Promise<Ap
         return broker.embedded;
       },
       mqttExternal: broker.external,
-      servers: transports.servers, watch: transports.servers.get('watch')!, receivers: transports.receivers, dc09: transports.dc09,
+      servers: transports.servers, watch: transports.servers.get('watch')!, receivers: transports.receivers, dc09: transports.dc09, scaip: transports.scaip,
       workOrders: workOrders.workOrders, sms: sms.sms, care: care.care, cluster,
       http: http.http, httpPort: http.httpPort, generatedAdminPassword: store.generatedAdminPassword,
       stop: () => parts.stop(),

@@ -14,6 +14,7 @@ import { gt06Protocol } from './gt06/index.js';
 import type { Protocol, ProtocolModule, TcpProtocol } from './message.js';
 import { mqttJsonProtocol } from './mqtt-json/index.js';
 import { phoneProtocol } from './phone/index.js';
+import { scaipProtocol } from './scaip/index.js';
 import { watchProtocol } from './watch/index.js';
 import { zigbee2mqttProtocol } from './zigbee2mqtt/index.js';
 
@@ -28,6 +29,8 @@ export const PROTOCOL_MODULES: readonly ProtocolModule[] = [
   phoneProtocol,
   // IP alarm panels (SIA DC-09): their own TCP and UDP server, gateway/transports/dc09.ts
   dc09Protocol,
+  // social-alarm carephones (SCAIP): SIP MESSAGE to the gateway's own SIP port, gateway/transports/scaip.ts
+  scaipProtocol,
 ];
 
 const BY_NAME = new Map<string, ProtocolModule>(PROTOCOL_MODULES.map((m) => [m.name, m]));

@@ -4,7 +4,7 @@
  */
 import type { TObject, TSchema } from '@sinclair/typebox';
 
-export const PROTOCOLS = ['watch', 'gt06', 'contactid', 'mqtt-json', 'zigbee2mqtt', 'phone', 'dc09'] as const;
+export const PROTOCOLS = ['watch', 'gt06', 'contactid', 'mqtt-json', 'zigbee2mqtt', 'phone', 'dc09', 'scaip'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export const MESSAGE_KINDS = [
@@ -138,6 +138,8 @@ export interface DeviceMessage {
    * on `raw` and the device time.
    */
   repeat?: { key: string; windowS: number };
+  /** The number to call the device back on, as it told us (a SCAIP unit's `crd`): the alarm's callback dials it. */
+  callbackNumber?: string;
 }
 
 /** The result of decoding one frame. `reply` is what the device expects back (sent after the frame is handled). */
@@ -171,9 +173,10 @@ export interface DecodeContext {
 
 /**
  * How a protocol's devices reach the gateway: a TCP server per protocol, the MQTT broker, a serial line, a phone call,
- * or an IP alarm receiver (DC-09: its own TCP and UDP server, gateway/transports/dc09.ts; every frame names its account).
+ * an IP alarm receiver (DC-09: its own TCP and UDP server, gateway/transports/dc09.ts; every frame names its account),
+ * or SIP (SCAIP: MESSAGE requests to the gateway's own SIP port, gateway/transports/scaip.ts).
  */
-export type TransportKind = 'tcp' | 'mqtt' | 'serial' | 'telephony' | 'ip-receiver';
+export type TransportKind = 'tcp' | 'mqtt' | 'serial' | 'telephony' | 'ip-receiver' | 'sip';
 
 /** What a device identifier of the protocol looks like (checked when a device is registered). */
 export interface IdentifierRule {

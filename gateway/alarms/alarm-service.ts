@@ -106,6 +106,7 @@ export class AlarmService implements AlarmSink {
         protocol: msg.protocol, deviceId: msg.deviceId, zone: msg.zone, raw: msg.raw,
         deviceTime: msg.deviceTime?.toISOString(), receivedAt: msg.receivedAt.toISOString(),
         ...(msg.position?.valid ? { lat: msg.position.lat, lon: msg.position.lon } : {}),
+        ...(msg.callbackNumber ? { callbackNumber: msg.callbackNumber } : {}),
       },
       raise,
       clear,

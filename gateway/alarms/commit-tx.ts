@@ -17,7 +17,7 @@ export interface AlarmCandidate {
 /** What the journal keeps: enough to commit the message again without the device. */
 export interface JournalPayload {
   device: { id: number | null; identifier: string; elderId: number | null; protocol: string };
-  msg: { protocol: string; deviceId: string; zone?: string; raw: string; deviceTime?: string; receivedAt: string; lat?: number; lon?: number };
+  msg: { protocol: string; deviceId: string; zone?: string; raw: string; deviceTime?: string; receivedAt: string; lat?: number; lon?: number; callbackNumber?: string };
   raise: AlarmCandidate[];
   clear: AlarmKind[];
   windowS: number | null;
@@ -81,7 +81,7 @@ export async function commitInDb(db: Db, key: string, p: JournalPayload): Promis
       const input = {
         kind: r.kind, priority, alarmClass: alarmClassOf(r.kind), deviceId: p.device.id, elderId: p.device.elderId, sourceKey: sourceKeyOf(r.kind),
         zone: p.msg.zone ?? null, at, lat: p.msg.lat ?? null, lon: p.msg.lon ?? null,
-        detail: { ...r.detail, protocol: p.msg.protocol, raw: p.msg.raw.slice(0, 500) },
+        detail: { ...r.detail, protocol: p.msg.protocol, raw: p.msg.raw.slice(0, 500), ...(p.msg.callbackNumber ? { callbackNumber: p.msg.callbackNumber } : {}) },
       };
       if (testing) {
         const t = await insertTestAlarm(c, input);

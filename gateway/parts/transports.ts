@@ -2,7 +2,7 @@
  * Part 6: the device transports. A TCP server per TCP protocol in protocols/index.ts (in-process, or in worker
  * processes when its workers setting is above 0), its port and limits read from the settings the module names;
  * MQTT devices and Zigbee2MQTT on the broker; alarm receivers on serial lines; the SIA DC-09 receiver for IP
- * alarm panels (TCP and UDP).
+ * alarm panels (TCP and UDP); the SCAIP receiver for social-alarm carephones (SIP over UDP).
  */
 import { TCP_PROTOCOLS } from '../../protocols/index.js';
 import type { TcpProtocol, TcpSettingNames } from '../../protocols/message.js';
@@ -12,6 +12,7 @@ import { openFilesLimit } from '../transports/fd-limit.js';
 import { Dc09Server } from '../transports/dc09.js';
 import { startMqttDevices } from '../transports/mqtt-devices.js';
 import { startReceivers, type AlarmReceivers } from '../transports/receivers.js';
+import { ScaipServer } from '../transports/scaip.js';
 import { cloneAlarm } from '../transports/sessions.js';
 import { TcpTransport, type DeviceServer, type TcpHandlers, type TcpOptions } from '../transports/tcp.js';
 import { TcpWorkerPool } from '../transports/tcp-workers.js';
@@ -70,6 +71,8 @@ export interface TransportsPart extends Part {
   receivers: AlarmReceivers;
   /** the SIA DC-09 receiver (TCP and UDP) */
   dc09: Dc09Server;
+  /** the SCAIP receiver (SIP MESSAGE over UDP) */
+  scaip: ScaipServer;
 }
 
 export async function startTransports(
@@ -135,6 +138,21 @@ export async function startTransports(
     stops.add('dc09', () => dc09.stop());
     summary.push(`${'SIA DC-09'.padEnd(13)}${cfg.dc09Host}:${dc09.tcpPort} TCP, :${dc09.udpPort} UDP  (IP alarm panels and communicators)`);
 
+    // social-alarm carephones (SCAIP): SIP MESSAGE to our own SIP port (why not Asterisk's: transports/scaip.ts)
+    const scaip = new ScaipServer(
+      { host: cfg.scaipHost, port: cfg.scaipSipPort, areaCode: cfg.areaCode, ...(cfg.scaipAdvertise ? { advertise: cfg.scaipAdvertise } : {}) },
+      {
+        lookup: (id) => registry.lookup(id),
+        handle: (msgs, remote) => pipeline.handle(msgs, remote),
+        unknown: (id, remote) => pipeline.unknown(id, 'scaip', remote),
+        metrics,
+        log: log.child({ part: 'scaip' }),
+      },
+    );
+    await scaip.start();
+    stops.add('scaip', () => scaip.stop());
+    summary.push(`${'SCAIP SIP'.padEnd(13)}${cfg.scaipHost}:${scaip.port} UDP  (social-alarm carephones)`);
+
     // Alarm receivers on serial lines: a missing port is retried in the background, never fatal. When configured they
     // are a singleton (issue 24): one node at a time reads the lines; the others stand by and take over.
     const start = () => startReceivers({ settings: cfg.receivers ?? [], pipeline, registry, alarms, metrics, health, log: log.child({ part: 'receivers' }) });
@@ -161,6 +179,6 @@ export async function startTransports(
       stop: async () => held?.stop(),
     };
     summary.push(...receivers.summary);
-    return { servers, receivers, dc09, stop: () => stops.stop() };
+    return { servers, receivers, dc09, scaip, stop: () => stops.stop() };
   });
 }

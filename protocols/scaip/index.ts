@@ -9,8 +9,13 @@
  * receivers do (§4 "Delivery of the response"). A body that does not parse is answered with the failure's `snu`
  * (and its `ref` when readable).
  *
- * Not registered in protocols/index.ts yet: SCAIP is not in PROTOCOLS (protocols/message.ts).
+ * The gateway serves it on its own SIP port (gateway/transports/scaip.ts, `transport: 'sip'`): the unit's `cid` is
+ * its registration identifier.
  */
+import { Type } from '@sinclair/typebox';
+import type { DeviceMessage, ProtocolModule } from '../message.js';
+import { SCAIP_VENDOR_KINDS } from './codes.js';
+import type { ScaipNormalised } from './decoder.js';
 import { SCAIP_MAX_BODY } from './xml.js';
 
 export * from './codes.js';
@@ -32,4 +37,46 @@ export const SCAIP_DEFAULTS = {
   contentType: 'application/scaip+xml',
   /** SIP over UDP/TCP (RFC 3261 §19.1.2) */
   sipPort: 5060,
+  /** a resend of a message with the same `ref` within this long is the same message */
+  repeatWindowS: 600,
 } as const;
+
+/**
+ * The decoded message as the pipeline takes it. `raw` is the `<mrq>` text (the audit trail); `repeat` keys on the
+ * unit's `ref`, which a unit keeps when it sends the message again for want of an `<mrs>`; `callbackNumber` is
+ * the number `crd` gives for a GSM or telephone voice channel.
+ */
+export function toDeviceMessage(n: ScaipNormalised, body: string): DeviceMessage {
+  const msg: DeviceMessage = {
+    deviceId: n.deviceId.trim(),
+    protocol: 'scaip',
+    kind: n.kind,
+    receivedAt: n.receivedAt,
+    event: n.event,
+    raw: body,
+    repeat: { key: `ref:${n.ref}`, windowS: SCAIP_DEFAULTS.repeatWindowS },
+  };
+  if (n.alarms.length) msg.alarms = n.alarms;
+  if (n.restores.length) msg.restores = n.restores;
+  if (n.zone !== undefined) msg.zone = n.zone;
+  const ch = n.callback?.channel;
+  if (ch && (ch.scheme === 'gsm' || ch.scheme === 'tel') && ch.number) msg.callbackNumber = ch.number;
+  return msg;
+}
+
+export const scaipProtocol: ProtocolModule = {
+  name: 'scaip',
+  label: 'SCAIP',
+  devices: 'social-alarm carephones over SIP (Essence, Doro, Telealarm, Possum)',
+  transport: 'sip',
+  // the controller id (`cid`); Doro pads it with a space, trimmed
+  identifier: { pattern: /^\s*[0-9A-Za-z._-]{1,32}\s*$/, hint: "the unit's SCAIP controller id (cid), e.g. 26317", normalise: (s) => s.trim() },
+  // heartbeats (PI) come as often as each unit is set to: per unit, meta.supervisionS
+  silentIntervalS: 0,
+  registration: { kind: 'one_key_caller' },
+  commands: [],
+  settingsSchema: Type.Object({
+    vendor: Type.Optional(Type.Union(Object.keys(SCAIP_VENDOR_KINDS).map((v) => Type.Literal(v)), { description: "the unit's maker: picks its device-type table" })),
+    supervisionS: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 * 7, description: "the unit's heartbeat (PI) interval in seconds: silent past it (0 = not supervised)" })),
+  }),
+};

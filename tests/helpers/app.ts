@@ -23,6 +23,8 @@ export async function startTestApp(overrides: Partial<Config> = {}, env: Record<
     DC09_TCP_PORT: '0',
     DC09_UDP_PORT: '0',
     DC09_HOST: '127.0.0.1',
+    SCAIP_SIP_PORT: '0',
+    SCAIP_HOST: '127.0.0.1',
     ADMIN_PASSWORD,
     LOG_LEVEL: 'silent',
     TELEPHONY: 'off',

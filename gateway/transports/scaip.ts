@@ -1,0 +1,292 @@
+/**
+ * SCAIP over SIP (issue 26, protocols.md §4): social-alarm carephones send their alarm messages as SIP MESSAGE
+ * requests (RFC 3428, `Content-Type: application/scaip+xml`) to the gateway's own SIP port over UDP.
+ *
+ * Why not through Asterisk's PJSIP into ARI: Asterisk 22's res_pjsip_messaging takes out-of-dialog MESSAGEs with
+ * `text/plain` bodies only (415 for anything else), and answers 202 as soon as the message is queued, before any
+ * application has stored it. A SCAIP unit must be told "handled" only once the alarm is committed, so the gateway
+ * answers the unit itself (README "IP alarm receivers").
+ *
+ * Per MESSAGE, in order:
+ * - not SIP, or no Via/From/Call-ID/CSeq → dropped, counted (nothing to answer to);
+ * - a retransmission of a request still being handled → absorbed; of one answered → the same answer again
+ *   (RFC 3261 §17.2.2, the non-INVITE server transaction, kept for 64×T1);
+ * - another body type → 415; another method → 405 (OPTIONS, the units' keep-alive, → 200);
+ * - the `<mrq>` unreadable or a mandatory tag missing → 200, then an `<mrs>` with the error's `snu` (the SIP
+ *   request arrived intact; the SCAIP content is what is wrong), no alarm;
+ * - `cid` not the SIP From user, or not a registered SCAIP unit → 200, then `<mrs>` snu 5 "not treated" (the unit
+ *   tries its other receiver), counted, and an unknown unit is listed as awaiting registration;
+ * - otherwise the pipeline; once committed 200, then `<mrs>` snu 0. Not committed (the database is down) → 503
+ *   with Retry-After and no `<mrs>`: the unit sends it again, and the same `ref` raises nothing twice.
+ * The `<mrs>` goes back in a new MESSAGE, on the request's Call-ID, to where the request came from (the unit's NAT
+ * mapping), retransmitted
+ * at T1 doubling to T2 until the unit answers or 64×T1 pass (§17.1.2, the non-INVITE client transaction).
+ */
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import {
+  SCAIP_DEFAULTS,
+  SNU,
+  buildMessage,
+  buildMrs,
+  buildResponse,
+  cidMatchesFrom,
+  decodeScaip,
+  fromUser,
+  getHeader,
+  isScaipContentType,
+  newBranch,
+  newCallId,
+  newTag,
+  parseMrq,
+  parseNameAddr,
+  parseSip,
+  topVia,
+  toDeviceMessage,
+  viaParam,
+  type SipRequest,
+  type SipResponse,
+} from '../../protocols/scaip/index.js';
+import type { DeviceMessage } from '../../protocols/message.js';
+import { normalisePhone } from '../../telephony/phone.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { HandleResult } from '../pipeline.js';
+import type { Device } from '../store/devices.js';
+
+/** RFC 3261 timers (§17.1.2.2): T1 500 ms, T2 4 s; a transaction lives 64×T1. */
+const T1 = 500;
+const T2 = 4000;
+const LIFETIME_MS = 64 * T1;
+
+export interface ScaipOptions {
+  host: string;
+  port: number;
+  /** the address units are told to answer (Via, From of the `<mrs>` MESSAGE); default the bound address */
+  advertise?: string;
+  /** the centre's area code, for a `crd` landline number without one (AREA_CODE) */
+  areaCode?: string;
+}
+
+export interface ScaipDeps {
+  lookup(identifier: string): Promise<Device | null>;
+  handle(msgs: DeviceMessage[], remote: string): Promise<HandleResult>;
+  unknown(identifier: string, remote: string): Promise<void>;
+  metrics: Metrics;
+  log: Logger;
+}
+
+interface ServerTx {
+  /** the final response once sent (a retransmitted request gets it again) */
+  response?: Buffer;
+  until: number;
+}
+
+interface ClientTx {
+  bytes: Buffer;
+  to: { address: string; port: number };
+  interval: number;
+  timer: NodeJS.Timeout;
+  until: number;
+}
+
+export class ScaipServer {
+  private sock?: UdpSocket;
+  private readonly serverTx = new Map<string, ServerTx>();
+  private readonly clientTx = new Map<string, ClientTx>();
+  private sweeper?: NodeJS.Timeout;
+  private cseq = 1;
+  private readonly tag = newTag();
+  port = 0;
+
+  constructor(
+    private readonly o: ScaipOptions,
+    private readonly d: ScaipDeps,
+  ) {}
+
+  /** `<mrs>` MESSAGEs still waiting for the unit's answer */
+  get pending(): number {
+    return this.clientTx.size;
+  }
+
+  async start(): Promise<void> {
+    const sock = (this.sock = createSocket({ type: this.o.host.includes(':') ? 'udp6' : 'udp4' }));
+    sock.on('message', (m, r) => void this.datagram(m, r).catch((e) => this.d.log.error({ err: e }, 'SCAIP datagram not handled')));
+    sock.on('error', (e) => this.d.log.error({ err: e }, 'SCAIP SIP socket error'));
+    await new Promise<void>((res, rej) => {
+      sock.once('error', rej);
+      sock.bind(this.o.port, this.o.host, () => res());
+    });
+    this.port = sock.address().port;
+    this.sweeper = setInterval(() => this.sweep(), 5000);
+    this.sweeper.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.sweeper);
+    for (const t of this.clientTx.values()) clearTimeout(t.timer);
+    this.clientTx.clear();
+    await new Promise<void>((r) => (this.sock ? this.sock.close(() => r()) : r()));
+    this.sock = undefined;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [k, t] of this.serverTx) if (t.until <= now) this.serverTx.delete(k);
+  }
+
+  private send(bytes: Buffer, to: { address: string; port: number }): void {
+    this.sock?.send(bytes, to.port, to.address);
+  }
+
+  private async datagram(bytes: Buffer, from: RemoteInfo): Promise<void> {
+    const m = this.d.metrics;
+    m.bytesReceived.inc({ protocol: 'scaip' }, bytes.length);
+    // keep-alive CRLFs (RFC 5626 §4.4.1) carry nothing
+    if (bytes.length <= 4 && /^[\r\n]*$/.test(bytes.toString('latin1'))) return;
+    const parsed = parseSip(bytes);
+    if (!parsed.ok) {
+      m.badFrames.inc({ protocol: 'scaip', reason: `sip_${parsed.reason}` });
+      return;
+    }
+    const msg = parsed.message;
+    if (msg.type === 'response') return this.answered(msg);
+    m.frames.inc({ protocol: 'scaip' });
+    const source = { address: from.address, port: from.port };
+    const key = txKey(msg);
+    if (!key) {
+      m.badFrames.inc({ protocol: 'scaip', reason: 'sip_missing_header' });
+      return;
+    }
+    const known = this.serverTx.get(key);
+    if (known) {
+      // a retransmission: the answer again once there is one (§17.2.2); nothing while the first is still handled
+      if (known.response) this.send(known.response, source);
+      return;
+    }
+    const tx: ServerTx = { until: Date.now() + LIFETIME_MS };
+    this.serverTx.set(key, tx);
+    const answer = (status: number, reason: string, headers?: [string, string][]) => {
+      tx.response = buildResponse(msg, status, reason, { source, ...(headers ? { headers } : {}) });
+      tx.until = Date.now() + LIFETIME_MS;
+      this.send(tx.response, source);
+      m.scaipResponses.inc({ status: String(status) });
+    };
+    if (msg.method === 'OPTIONS') return answer(200, 'OK', [['Allow', 'MESSAGE, OPTIONS']]);
+    if (msg.method !== 'MESSAGE') return answer(405, 'Method Not Allowed', [['Allow', 'MESSAGE, OPTIONS']]);
+    if (!isScaipContentType(getHeader(msg, 'Content-Type'))) return answer(415, 'Unsupported Media Type', [['Accept', SCAIP_DEFAULTS.contentType]]);
+    await this.message(msg, source, answer);
+  }
+
+  /** One MESSAGE with an `<mrq>`: judged, handled, answered (SIP), then the `<mrs>`. */
+  private async message(req: SipRequest, source: { address: string; port: number }, answer: (status: number, reason: string, headers?: [string, string][]) => void): Promise<void> {
+    const m = this.d.metrics;
+    const remote = `${source.address}:${source.port}`;
+    const body = req.body.toString('utf8');
+    const mrs = (f: Parameters<typeof buildMrs>[0]) => {
+      m.scaipStatus.inc({ snu: String(f.snu) });
+      this.reply(req, source, buildMrs(f));
+    };
+    const parsed = parseMrq(req.body);
+    if (!parsed.ok) {
+      m.badFrames.inc({ protocol: 'scaip', reason: parsed.reason });
+      answer(200, 'OK');
+      return mrs({ ...(parsed.ref !== undefined ? { ref: parsed.ref } : {}), snu: parsed.snu, ste: parsed.reason === 'missing_tag' ? `mandatory tag missing: ${(parsed.missing ?? []).join(', ')}` : `message not understood: ${parsed.reason}` });
+    }
+    const mrq = parsed.mrq;
+    const cid = mrq.cid.trim();
+    if (!cidMatchesFrom(cid, fromUser(req))) {
+      m.badFrames.inc({ protocol: 'scaip', reason: 'cid_not_from_user' });
+      answer(200, 'OK');
+      return mrs({ ref: mrq.ref, snu: SNU.notTreated, ste: 'cid is not the SIP From user' });
+    }
+    let device: Device | null;
+    try {
+      device = await this.d.lookup(cid);
+    } catch (e) {
+      this.d.log.error({ err: e }, 'SCAIP unit lookup failed; asked to retry');
+      return answer(503, 'Service Unavailable', [['Retry-After', '5']]);
+    }
+    if (!device || device.protocol !== 'scaip') {
+      await this.d.unknown(cid, remote);
+      answer(200, 'OK');
+      return mrs({ ref: mrq.ref, snu: SNU.notTreated, ste: 'unit not registered' });
+    }
+    const vendor = typeof device.meta.vendor === 'string' ? device.meta.vendor : undefined;
+    const decoded = decodeScaip(mrq, { receivedAt: new Date(), ...(vendor ? { vendor } : {}) });
+    const msg = toDeviceMessage(decoded, body);
+    if (msg.callbackNumber) {
+      // dialled as every other number is: by the number rules (a `crd` the rules refuse is not dialled)
+      const n = normalisePhone(msg.callbackNumber, this.o.areaCode);
+      if (n.ok) msg.callbackNumber = n.number;
+      else delete msg.callbackNumber;
+    }
+    let r: HandleResult;
+    try {
+      r = await this.d.handle([msg], remote);
+    } catch (e) {
+      this.d.log.error({ err: e }, 'SCAIP message not handled');
+      r = { ok: false, reason: 'error', identifier: cid };
+    }
+    if (!r.ok) return answer(503, 'Service Unavailable', [['Retry-After', '5']]); // not committed: sent again
+    answer(200, 'OK');
+    mrs({ ref: mrq.ref, snu: SNU.ok });
+  }
+
+  /** The `<mrs>` in a MESSAGE of our own, retransmitted until the unit answers it (§17.1.2). */
+  private reply(req: SipRequest, to: { address: string; port: number }, xml: string): void {
+    const unit = parseNameAddr(getHeader(req, 'From'));
+    const contact = parseNameAddr(getHeader(req, 'Contact'));
+    const target = contact?.uri ?? unit?.uri ?? `sip:${to.address}:${to.port}`;
+    const host = this.o.advertise ?? (this.o.host === '0.0.0.0' || this.o.host === '::' ? '127.0.0.1' : this.o.host);
+    const branch = newBranch();
+    const bytes = buildMessage({
+      requestUri: target,
+      from: `<sip:anxin@${host}:${this.port}>;tag=${this.tag}`,
+      to: unit ? `<${unit.uri}>` : `<${target}>`,
+      // the request's own Call-ID: a unit (and SIPp) matches the answer to its message without reading the XML
+      callId: getHeader(req, 'Call-ID') ?? newCallId(undefined, host),
+      cseq: this.cseq++,
+      via: { transport: 'UDP', host, port: this.port, branch, rport: true },
+      contentType: SCAIP_DEFAULTS.contentType,
+      body: xml,
+    });
+    const tx: ClientTx = { bytes, to, interval: T1, until: Date.now() + LIFETIME_MS, timer: undefined as unknown as NodeJS.Timeout };
+    const again = () => {
+      if (Date.now() >= tx.until) {
+        this.clientTx.delete(branch);
+        this.d.metrics.scaipStatus.inc({ snu: 'unanswered' });
+        this.d.log.warn({ remote: `${to.address}:${to.port}` }, 'SCAIP unit did not answer our <mrs> MESSAGE (64×T1)');
+        return;
+      }
+      this.send(tx.bytes, tx.to);
+      tx.interval = Math.min(tx.interval * 2, T2);
+      tx.timer = setTimeout(again, tx.interval);
+    };
+    this.clientTx.set(`z9hG4bK${branch.replace(/^z9hG4bK/, '')}`, tx);
+    this.send(bytes, to);
+    tx.timer = setTimeout(again, tx.interval);
+  }
+
+  /** A response to one of our `<mrs>` MESSAGEs: its transaction is over (any final status). */
+  private answered(res: SipResponse): void {
+    if (res.status < 200) return;
+    const via = topVia(res);
+    const branch = via && viaParam(via, 'branch');
+    const tx = branch ? this.clientTx.get(branch) : undefined;
+    if (!tx) return;
+    clearTimeout(tx.timer);
+    this.clientTx.delete(branch!);
+    if (res.status >= 300) this.d.log.warn({ status: res.status }, 'SCAIP unit refused our <mrs> MESSAGE');
+  }
+}
+
+/** The server transaction a request belongs to (§17.2.3): top Via branch, sent-by and CSeq method. */
+function txKey(req: SipRequest): string | undefined {
+  const via = topVia(req);
+  const branch = via && viaParam(via, 'branch');
+  const cseq = getHeader(req, 'CSeq');
+  const callId = getHeader(req, 'Call-ID');
+  if (!via || !cseq || !callId || getHeader(req, 'From') === undefined) return undefined;
+  // RFC 2543 clients have no magic-cookie branch: Call-ID and CSeq then
+  return branch?.startsWith('z9hG4bK') ? `${branch} ${via.host}:${via.port ?? ''} ${req.method}` : `${callId} ${cseq}`;
+}
