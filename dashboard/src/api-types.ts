@@ -3221,7 +3221,7 @@ export interface paths {
                             [key: string]: string | number | boolean;
                         };
                         model?: string;
-                        protocol: "watch" | "gt06" | "contactid" | "mqtt-json" | "zigbee2mqtt" | "phone" | "dc09";
+                        protocol: "watch" | "gt06" | "contactid" | "mqtt-json" | "zigbee2mqtt" | "phone" | "dc09" | "scaip";
                         /** @description SIM or landline number */
                         simPhone?: string;
                     };

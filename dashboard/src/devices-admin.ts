@@ -227,4 +227,6 @@ const FIELD_KEYS: Record<string, MsgKey> = {
   elderId: 'devices.err.elder',
   reason: 'devices.err.reason',
   phone: 'devices.err.phone',
+  key: 'devices.err.key',
+  meta: 'devices.err.meta',
 };

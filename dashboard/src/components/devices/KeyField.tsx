@@ -18,7 +18,9 @@ export function KeyField({ hint, value, onChange, hasKey, prefix }: { hint: stri
       <label>
         <span>{hasKey ? t('devices.keyNew') : t('devices.keyValue')}</span>
         <input type="password" autoComplete="new-password" spellcheck={false} maxLength={64} value={value.key} onInput={(e) => onChange({ ...value, key: e.currentTarget.value })} data-testid={`${prefix}-key-value`} />
-        <small class="muted">{hint}</small>
+        <small class="muted" title={hint}>
+          {t('devices.keyHint')}
+        </small>
       </label>
       <label>
         <span>{t('devices.keyEncoding')}</span>
