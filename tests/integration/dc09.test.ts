@@ -3,7 +3,8 @@
  * real gateway over TCP and UDP. A panic becomes an alarm, then the commit, then the ACK, then the screen-pop; a
  * resend (byte for byte, or re-encrypted with a new pad) makes no second alarm; a stale encrypted timestamp gets a
  * NAK and the corrected resend one alarm; a CRC error gets no reply; an unknown account DUH and a place on the
- * "awaiting registration" list; a keyed account's clear message DUH; NULL polling that stops raises device_silent.
+ * "awaiting registration" list; a keyed account's clear message DUH; a database that is down no reply (the resend
+ * is ACKed once it is back, one alarm); NULL polling that stops raises device_silent.
  * Keys are given at registration, stored sealed and never returned.
  */
 import { readFileSync } from 'node:fs';
@@ -205,6 +206,25 @@ describe('DC-09 over TCP and UDP, end to end', () => {
     const otherLine = panel({ account: '6789', transport: 'udp', prefix: '0' });
     expect((await otherLine.send({ token: 'ADM-CID', data: cidData('6789', 1, 120, 1, 1) })).reply).toBe('DUH');
     expect(await alarmsOf('6789#001')).toEqual([]);
+  });
+
+  it('the database down: no reply, so the panel resends; once it is back the resend is ACKed and raises once', async () => {
+    await register('8901');
+    const p = panel({ account: '8901', transport: 'udp', maxTries: 1, replyTimeoutMs: 1500 });
+    // the alarms table renamed away: the commit fails as it does when the database is lost
+    await app.db.query('ALTER TABLE alarms RENAME TO alarms_away');
+    let first;
+    try {
+      first = await p.send({ token: 'ADM-CID', data: cidData('8901', 1, 101, 1, 2) });
+    } finally {
+      await app.db.query('ALTER TABLE alarms_away RENAME TO alarms');
+    }
+    expect(first.reply).toBe('none');
+    const again = await p.sendRaw(first.raw, 1500);
+    expect(again.map((r) => r.token)).toEqual(['ACK']);
+    await until(async () => (await alarmsOf('8901#002', 'sos')).length === 1, 20_000);
+    await new Promise((r) => setTimeout(r, 1500)); // the journal's replay of the failed attempt adds nothing
+    expect((await alarmsOf('8901#002', 'sos')).map((r) => r.count)).toEqual([1]);
   });
 
   it('NULL polling refreshes the account; when it stops, device_silent is raised, and the next poll clears it', async () => {
