@@ -163,7 +163,7 @@ describe.skipIf(!CHROMIUM)('devices and my account in Chromium', () => {
     expect(overflow).toEqual([]);
   }, 120_000);
 
-  it('an installer on a phone registers an IP alarm panel (DC-09) with its AES key from the awaiting list; the key is never shown again', async () => {
+  it('an installer on a phone registers an IP alarm panel (DC-09) with its AES key from the awaiting list (the key never shown again), and a SCAIP carephone', async () => {
     await app.http.inject({ method: 'POST', url: '/api/users', headers: await login(app), payload: { username: 'anzhuang', role: 'installer', displayName: '安装员小刘', password: PASSWORD } });
     // the panel reports before anyone registered it: DUH, and it waits on the list
     const panel = new Dc09Transmitter({ host: '127.0.0.1', port: app.dc09.udpPort, transport: 'udp', account: 'C0FFEE', key: Buffer.from('k3y-for-c0ffee!!', 'latin1'), replyTimeoutMs: 1500, maxTries: 2 });
@@ -200,6 +200,17 @@ describe.skipIf(!CHROMIUM)('devices and my account in Chromium', () => {
     expect(await p.locator('[data-testid=edit-key-value]').inputValue()).toBe('');
     await p.locator('[data-testid=edit-key]').scrollIntoViewIfNeeded();
     await p.screenshot({ path: join(ARTIFACTS, 'devices-dc09-edit-phone.png') });
+
+    // a SCAIP carephone: its cid, its maker's table and its heartbeat interval; it takes no key
+    await p.click('[data-testid=device-new]');
+    await p.selectOption('[data-testid=reg-protocol]', 'scaip');
+    await p.fill('[data-testid=reg-identifier]', '26317');
+    expect(await p.locator('[data-testid=reg-key]').count()).toBe(0);
+    await p.selectOption('[data-testid=setting-vendor]', 'essence');
+    await p.fill('[data-testid=setting-supervisionS]', '86400');
+    await p.click('[data-testid=reg-submit]');
+    await p.locator('[data-testid=device-row][data-identifier="26317"]').waitFor(SOON);
+    expect((await app.db.query('SELECT meta, kind FROM devices WHERE identifier = $1', ['26317'])).rows[0]).toEqual({ meta: { vendor: 'essence', supervisionS: 86400 }, kind: 'one_key_caller' });
   }, 120_000);
 
   it('my account: a wrong current password is a field error; the new password works; sign out everywhere ends every session', async () => {

@@ -2,7 +2,7 @@
  * SCAIP flows SIPp cannot express (issue 26), with the scripted unit (simulators/scaip/unit.ts) against the real
  * gateway and the ARI simulator: the alarm's automatic callback dials the unit's own number from `crd`, not the
  * elder's phone; a unit that never answers our <mrs> MESSAGE gets it again (T1 doubling); a second alarm of the same
- * kind after the first is resolved is a new alarm; a database that is down gets 503 and no <mrs>, and the unit's
+ * kind after the first is resolved is a new alarm; heartbeats that stop raise device_silent; a database that is down gets 503 and no <mrs>, and the unit's
  * retry with the same ref, once it is back, makes exactly one alarm.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,27 @@ describe('SCAIP with a scripted unit', () => {
     expect(rows).toHaveLength(2);
     expect(rows[1]).toMatchObject({ count: 1 });
   });
+
+  it("heartbeats feed the silent-device rule: a unit whose heartbeats stop raises device_silent, the next one clears it", async () => {
+    const cid = '555002';
+    const d = await app.http.inject({ method: 'POST', url: '/api/devices', headers: admin, payload: { identifier: ` ${cid}`, protocol: 'scaip', meta: { vendor: 'doro', supervisionS: 300 } } });
+    expect(d.statusCode, d.body).toBe(201);
+    expect(d.json().identifier).toBe(cid); // Doro's padded cid, trimmed
+    const u = unit({ cid });
+    const hb = (ref: string) => `<mrq><mty>PI</mty><ref>${ref}</ref><cid> ${cid}</cid><dty>0002</dty></mrq>`;
+    expect((await u.send(hb('hb-1'))).mrs).toBe('<mrs><ref>hb-1</ref><snu>0</snu></mrs>');
+    const silent = async () => (await app.db.query(`SELECT state FROM alarms WHERE source_key = $1 AND kind = 'device_silent'`, [cid])).rows as { state: string }[];
+    // the engine's passes judge as if 30 minutes had passed (300 s interval + the default 600 s grace)
+    const tick = app.rules.tick.bind(app.rules);
+    app.rules.tick = (now, yieldEvery) => tick(new Date(now.getTime() + 30 * 60_000), yieldEvery);
+    try {
+      await until(async () => (await silent()).length > 0, 30_000);
+    } finally {
+      app.rules.tick = tick;
+    }
+    expect((await u.send(hb('hb-2'))).status).toBe(200);
+    await until(async () => (await silent())[0]?.state === 'cleared', 30_000);
+  }, 60_000);
 
   it('the database down: 503 and no <mrs>; the retry with the same ref once it is back makes one alarm', async () => {
     const u = unit();
