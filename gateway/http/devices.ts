@@ -37,8 +37,9 @@ const Meta = Type.Object(
 );
 
 /** A device's symmetric key (DC-09 AES), given at registration or replaced later; never returned. */
+const KeyText = Type.String({ minLength: 1, maxLength: 64, description: 'DC-09: the AES key (32/48/64 hex digits, or 16/24/32 ASCII characters as keyEncoding says); stored sealed, never returned' });
 const KeyFields = {
-  key: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'DC-09: the AES key (32/48/64 hex digits, or 16/24/32 ASCII characters as keyEncoding says); stored sealed, never returned' })),
+  key: Type.Optional(KeyText),
   keyEncoding: Type.Optional(Type.Union([Type.Literal('hex'), Type.Literal('ascii')], { description: 'how `key` is written: hex (default) or ascii (the characters are the key bytes, as Ajax and Home Assistant take it)' })),
 };
 
@@ -171,7 +172,7 @@ export async function deviceRoutes(app: FastifyInstance, o: { db: Db; onChanged:
       state: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('registered')])),
       simPhone: Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Null()])),
       meta: Type.Optional(Meta),
-      key: Type.Optional(Type.Union([KeyFields.key, Type.Null()], { description: 'a new key (replaces the old one), or null to remove it' })),
+      key: Type.Optional(Type.Union([KeyText, Type.Null()], { description: 'a new key (replaces the old one), or null to remove it' })),
       keyEncoding: KeyFields.keyEncoding,
     },
     { additionalProperties: false, minProperties: 1 },

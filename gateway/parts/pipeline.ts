@@ -1,14 +1,14 @@
 /**
  * Part 5: the pipeline (registry check, per-device ordering, telemetry hand-off, publish, alarms), with what it
- * needs: the registry, the last-seen writer, the overload guard and the command service. Device events and alarm
- * changes are published on the broker.
+ * needs: the registry, the last-seen writer, the overload guard, the command service and devices' sealed keys
+ * (DC-09). Device events and alarm changes are published on the broker.
  */
+import { join } from 'node:path';
 import { CommandService } from '../commands.js';
+import { DeviceKeys, KeyVault } from '../device-keys.js';
 import { OverloadGuard } from '../overload.js';
 import { LastSeenWriter } from '../last-seen.js';
 import { Pipeline } from '../pipeline.js';
-import { join } from 'node:path';
-import { DeviceKeys, KeyVault } from '../device-keys.js';
 import { Registry } from '../registry.js';
 import { getDeviceKeySealed } from '../store/devices.js';
 import type { Db } from '../store/db.js';
