@@ -168,7 +168,17 @@ async function main(): Promise<void> {
       await a.stop();
     },
   );
-  ready({ watchPort: a.watch.port, gt06Port: a.servers.get('gt06')?.port ?? 0, mqttPort: a.broker.port, httpPort: a.httpPort, pid: process.pid, summary: a.summary });
+  ready({
+    watchPort: a.watch.port,
+    gt06Port: a.servers.get('gt06')?.port ?? 0,
+    mqttPort: a.broker.port,
+    httpPort: a.httpPort,
+    dc09TcpPort: a.dc09.tcpPort,
+    dc09UdpPort: a.dc09.udpPort,
+    scaipPort: a.scaip.port,
+    pid: process.pid,
+    summary: a.summary,
+  });
 }
 
 main().catch((e) => {

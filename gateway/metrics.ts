@@ -110,6 +110,7 @@ export function createMetrics() {
     }),
     commands: c('anxin_device_commands_total', 'Device commands by result', ['protocol', 'state']),
     journalDepth: g('anxin_alarm_journal_depth', 'Alarm messages journaled but not yet committed'),
+    journalRejected: c('anxin_alarm_journal_rejected_total', 'Journaled alarm messages PostgreSQL refused for their data (not for being down): set aside in rejected.jsonl so the rest replay', []),
     escalationSteps: c('anxin_escalation_steps_total', 'Escalation steps performed', ['action']),
     httpErrors: c('anxin_http_errors_total', 'HTTP error answers', ['status']),
   };

@@ -36,7 +36,7 @@ export const API_TYPES_ENV = {
   MQTT_HOST: '127.0.0.1',
   WATCH_PORT: '0',
   WATCH_HOST: '127.0.0.1',
-  GT06_PORT: '0',
+  GT06_PORT: '0', DC09_TCP_PORT: '0', DC09_UDP_PORT: '0', SCAIP_SIP_PORT: '0',
   GT06_HOST: '127.0.0.1',
   LOG_LEVEL: 'silent',
   TELEPHONY: 'off',

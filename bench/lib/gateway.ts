@@ -62,6 +62,11 @@ export interface Gateway {
   gt06Port: number;
   mqttPort: number;
   httpPort: number;
+  /** the SIA DC-09 receiver's TCP and UDP ports */
+  dc09TcpPort: number;
+  dc09UdpPort: number;
+  /** the SCAIP receiver's SIP port (UDP) */
+  scaipPort: number;
   watchIds: string[];
   mqttIds: string[];
   /** the MQTT secret of every fleet MQTT device */
@@ -115,6 +120,11 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     GT06_PORT: '0',
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: '0',
+    DC09_HOST: '127.0.0.1',
+    DC09_TCP_PORT: '0',
+    DC09_UDP_PORT: '0',
+    SCAIP_HOST: '127.0.0.1',
+    SCAIP_SIP_PORT: '0',
     ADMIN_PASSWORD,
     LOG_LEVEL: 'warn',
     // The fleet opens up to 1,000 connections at once per worker (from 127.0.100.2, …), each unidentified
@@ -192,6 +202,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     gt06Port: Number(ready.gt06Port),
     mqttPort: Number(ready.mqttPort),
     httpPort,
+    dc09TcpPort: Number(ready.dc09TcpPort),
+    dc09UdpPort: Number(ready.dc09UdpPort),
+    scaipPort: Number(ready.scaipPort),
     watchIds,
     mqttIds,
     mqttSecret,

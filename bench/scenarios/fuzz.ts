@@ -1,19 +1,23 @@
 /**
- * Fuzzing the live transports (issue 15): 1,000,000 inputs per protocol (50,000 with --quick) through a running
- * gateway, all five at once:
+ * Fuzzing the live transports (issues 15, 26): 1,000,000 inputs per protocol (50,000 with --quick) through a running
+ * gateway, all seven at once:
  *   watch        TCP to WATCH_PORT, many frames per write, from 32 connections (32 registered watches, 32 source addresses);
  *   gt06         TCP to GT06_PORT, binary packets, 12 connections logged in as registered trackers and 4 that are
  *                not (fuzz-gt06.ts);
  *   contactid    receiver lines written into 4 socat pseudo-terminal pairs whose other ends are RECEIVERS ports;
  *   mqtt-json    PUBLISHes on anxin/up/<id>/<kind>, pipelined, logged in as registered devices (24 connections);
- *   zigbee2mqtt  PUBLISHes on zigbee2mqtt/<name>, pipelined, from a bridge account (8 connections).
+ *   zigbee2mqtt  PUBLISHes on zigbee2mqtt/<name>, pipelined, from a bridge account (8 connections);
+ *   dc09         SIA DC-09 frames to DC09_TCP_PORT (8 kept connections, many frames per write) and DC09_UDP_PORT
+ *                (8 sockets, one frame per datagram), for clear, keyed and unknown accounts (fuzz-dc09.ts);
+ *   scaip        SIP MESSAGEs with SCAIP <mrq> bodies to SCAIP_SIP_PORT (UDP, 8 sockets), answering the gateway's
+ *                <mrs> MESSAGEs (fuzz-scaip.ts).
  * Inputs are mutations of valid frames (bench/lib/fuzz-wire.ts, seeded) mixed with random garbage. When the
  * gateway closes a connection (its defence: bad frames in a row, oversized packets, denied topics), the fuzzer
  * reconnects and goes on. A write is paced by the gateway's answer to a marker at its end (a ZJ-indexed LK, a
  * receiver heartbeat, a QoS 1 PUBLISH), so inputs are not piled up faster than the gateway reads them.
  *
- * Throughout, a registered watch and a registered GT06 tracker each send an SOS every 2 s on their own clean
- * connection; every one must be acknowledged. Reported: inputs and bytes sent per protocol, time, reconnects; /metrics deltas (bad frames,
+ * Throughout, a registered watch, a registered GT06 tracker, two DC-09 panels (TCP in clear, UDP encrypted) and a
+ * SCAIP unit each send an SOS every 2 s on their own clean connection or socket; every one must be acknowledged. Reported: inputs and bytes sent per protocol, time, reconnects; /metrics deltas (bad frames,
  * denials, unknown devices, closes…) per protocol; crashes (the gateway process alive and /healthz answering at
  * the end; error lines in its log); heap and RSS after a forced GC (the gateway runs with --expose-gc) before,
  * and after a settle period, against the baseline.
@@ -31,7 +35,9 @@ import { CidLineModel, cidSeeds, CID_HEARTBEAT, DC4, mqttConnect, mqttJsonSeeds,
 import type { Ctx } from '../lib/measure.js';
 import { epochNow, Gt06Sos, metricDeltas, metricSum, scrapeMetrics, SosWatch, type SosWindow } from '../lib/probe.js';
 import type { ScenarioResult } from '../lib/result.js';
+import { DC09_ACCOUNTS, dc09Fuzz, dc09Registrations, Dc09Sos, reconcileDc09 } from './fuzz-dc09.js';
 import { GT06_LOGGED_SLOTS, GT06_UNLOGGED_SLOTS, gt06Imei, gt06Slot, gt06UnloggedSlot, reconcileGt06 } from './fuzz-gt06.js';
+import { reconcileScaip, SCAIP_UNITS, scaipFuzz, scaipRegistrations, ScaipSos } from './fuzz-scaip.js';
 import { dist, round, sleep } from '../lib/stats.js';
 
 const BRIDGE = { name: 'bench-z2m', password: 'bench-z2m-bridge-password' };
@@ -342,7 +348,7 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
   const t0 = performance.now();
   const res: ScenarioResult = {
     name: 'fuzz',
-    description: `${perProtocol.toLocaleString('en')} mutated or random inputs per protocol through the live transports (watch TCP, GT06 TCP, Contact ID serial, mqtt-json, Zigbee2MQTT), all five at once; an SOS every 2 s from a watch and from a GT06 tracker, each on a clean connection, throughout`,
+    description: `${perProtocol.toLocaleString('en')} mutated or random inputs per protocol through the live transports (watch TCP, GT06 TCP, Contact ID serial, mqtt-json, Zigbee2MQTT, SIA DC-09 TCP and UDP, SCAIP SIP over UDP), all seven at once; an SOS every 2 s from a watch, a GT06 tracker, two DC-09 panels (TCP clear, UDP encrypted) and a SCAIP unit, each on a clean connection or socket, throughout`,
     ok: false,
     wallSeconds: 0,
     devices: { watch: 1 + WATCH_SLOTS, gt06: 1 + GT06_LOGGED_SLOTS + GT06_UNLOGGED_SLOTS, mqtt: MQTT_SLOTS },
@@ -352,6 +358,11 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
   const ptys: PtyPair[] = [];
   let sos: SosWatch | undefined;
   let gsos: Gt06Sos | undefined;
+  let dsos: Dc09Sos[] = [];
+  let ssos: ScaipSos | undefined;
+  /** samples of what the DC-09 and SCAIP fuzzers found wrong in the gateway's answers */
+  const dc09Problems: string[] = [];
+  const scaipProblems: string[] = [];
   try {
     for (let k = 0; k < RECEIVERS; k++) ptys.push(await createPtyPair());
     const bridgeHash = await argon2.hash(BRIDGE.password);
@@ -386,6 +397,7 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
     for (const imei of [...Array.from({ length: GT06_LOGGED_SLOTS }, (_, k) => gt06Imei(0, k)), ...Array.from({ length: GT06_UNLOGGED_SLOTS }, (_, k) => gt06Imei(1, k)), gt06Imei(2, 0)]) {
       await register({ identifier: imei, protocol: 'gt06', meta: { vendor: 'concox' } });
     }
+    for (const body of [...dc09Registrations(), ...scaipRegistrations()]) await register(body);
 
     /** the five fuzzers at once, each protocol's run by `one` (seeds offset by `seed0`) */
     const fuzzAll = (one: (protocol: string, body: (b: Budget) => Promise<void>) => Promise<void>, seed0: number) =>
@@ -452,6 +464,8 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
           }),
         ).then(() => undefined),
       ),
+      one('dc09', (b) => dc09Fuzz({ tcp: g.dc09TcpPort, udp: g.dc09UdpPort }, b, seed0, dc09Problems)),
+      one('scaip', (b) => scaipFuzz(g.scaipPort, b, seed0, scaipProblems)),
       ]);
 
     sos = new SosWatch(g.watchIds[0]!, g.watchPort);
@@ -462,6 +476,14 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
     await gsos.connect();
     gsos.start(2000);
     const gs = gsos;
+    dsos = [new Dc09Sos(DC09_ACCOUNTS.sosTcp, g.dc09TcpPort, 'tcp'), new Dc09Sos(DC09_ACCOUNTS.sosUdp, g.dc09UdpPort, 'udp')];
+    for (const d of dsos) await d.connect();
+    for (const d of dsos) d.start(2000);
+    const [dt, du] = dsos as [Dc09Sos, Dc09Sos];
+    ssos = new ScaipSos(SCAIP_UNITS.sos, g.scaipPort);
+    await ssos.connect();
+    ssos.start(2000);
+    const ss = ssos;
     // the SOS without fuzzing, in this run: the baseline its acknowledgement times are compared with
     const quietFrom = epochNow();
     await sleep((ctx.quick ? 20 : 40) * 1000);
@@ -479,6 +501,10 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
     const snapDir = process.env.BENCH_FUZZ_HEAPSNAP;
     if (snapDir) await g.heapSnapshot(join(snapDir, 'fuzz-before.heapsnapshot'));
     const m0 = await scrapeMetrics(g.httpPort);
+    const udpDrops0 = udpReceiveBufferErrors();
+    // what the DC-09 panels and the SCAIP unit wrote and read before the baseline (their reconciliation is a delta)
+    const dc09Sos0 = { frames: dt.framesWritten + du.framesWritten, bytes: dt.bytesWritten + du.bytesWritten, replies: dt.replies + du.replies };
+    const scaipSos0 = { frames: ss.framesWritten, bytes: ss.bytesWritten };
     ctx.log(`  [fuzz] baseline after GC: heap ${Math.round(heap0.heapUsed / 2 ** 20)} MiB, RSS ${Math.round(heap0.rss / 2 ** 20)} MiB (gc: ${heap0.gc})`);
 
     const runs: ProtocolRun[] = [];
@@ -507,10 +533,10 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
         if (finished) break;
         const st = await g.stats().catch(() => undefined);
         const prog = Object.entries(budgets).map(([p, b]) => `${p} ${Math.round((b.taken / b.total) * 100)} % (${b.connections} conns)`).join(' · ');
-        ctx.log(`  [fuzz] ${prog} · gateway heap ${st ? Math.round(st.heapUsed / 2 ** 20) : '?'} MiB, CPU ${st ? Math.round(st.cpuUs / 1e6) : '?'} s · SOS watch ${s.records.length - s.unacked}/${s.records.length}, GT06 ${gs.records.length - gs.unacked}/${gs.records.length} acked${died === undefined ? '' : ` · GATEWAY EXITED (${died})`}`);
+        ctx.log(`  [fuzz] ${prog} · gateway heap ${st ? Math.round(st.heapUsed / 2 ** 20) : '?'} MiB, CPU ${st ? Math.round(st.cpuUs / 1e6) : '?'} s · SOS watch ${s.records.length - s.unacked}/${s.records.length}, GT06 ${gs.records.length - gs.unacked}/${gs.records.length}, DC-09 TCP ${dt.records.length - dt.unacked}/${dt.records.length}, UDP ${du.records.length - du.unacked}/${du.records.length}, SCAIP ${ss.records.length - ss.unacked}/${ss.records.length} acked${died === undefined ? '' : ` · GATEWAY EXITED (${died})`}`);
       }
     })();
-    // all four protocols at once: each is bounded by something else (a device's ordered pipeline, a serial line's
+    // all protocols at once: each is bounded by something else (a device's ordered pipeline, a serial line's
     // one-line-at-a-time answers, a broker client's one-packet-at-a-time authorisation, a bridge's argon2 login)
     await fuzzAll(one, 0).finally(() => (finished = true));
     await ticker;
@@ -522,8 +548,9 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
     const settleS = ctx.quick ? 10 : 20;
     ctx.log(`  [fuzz] settling ${settleS} s`);
     await sleep(settleS * 1000);
-    await Promise.all([s.stop(15_000), gs.stop(15_000)]);
+    await Promise.all([s.stop(15_000), gs.stop(15_000), dt.stop(40_000), du.stop(40_000), ss.stop(40_000)]);
     const m1 = await scrapeMetrics(g.httpPort);
+    const udpDrops1 = udpReceiveBufferErrors();
     const heapSettled = await g.stats();
     // where the SOS frames' time went: frame read → pipeline reached (transport, event loop); the rest is the
     // alarm commit (fair turn, journal fsync, transaction). Repeats of an open SOS alarm have no 'committed' stage.
@@ -567,24 +594,45 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
       frames: metricSum(all, 'anxin_frames_total', `protocol="${p}"`),
       messages: metricSum(all, 'anxin_messages_total', `protocol="${p}"`),
     });
-    for (const [name, probe] of [['watch', s], ['GT06', gs]] as const) {
+    for (const [name, probe] of [['watch', s], ['GT06', gs], ['DC-09 TCP', dt], ['DC-09 UDP', du], ['SCAIP', ss]] as const) {
       const q = probe.window(quietFrom, quietTo);
       const f = probe.window(fuzzFrom, fuzzTo);
       ctx.log(`  [fuzz] SOS (${name}) acked ${probe.records.length - probe.unacked}/${probe.records.length}; without fuzz p50 ${round(q.p50, 0)} ms p99 ${round(q.p99, 0)} ms (${q.acked}/${q.sent}); during fuzz p50 ${round(f.p50, 0)} ms p99 ${round(f.p99, 0)} ms (${f.acked}/${f.sent})`);
     }
-    const reconciliation: Record<string, Reconciled | ReturnType<typeof reconcileGt06>> = reconcile(runs, all, { frames: s.framesWritten, bytes: s.bytesWritten });
+    const reconciliation: Record<string, Reconciled | ReturnType<typeof reconcileGt06> | ReturnType<typeof reconcileDc09> | ReturnType<typeof reconcileScaip>> = reconcile(runs, all, { frames: s.framesWritten, bytes: s.bytesWritten });
     const gt06Run = runs.find((r) => r.protocol === 'gt06');
     if (gt06Run) reconciliation.gt06 = reconcileGt06(gt06Run, all, { frames: gs.framesWritten, bytes: gs.bytesWritten });
+    const dc09Run = runs.find((r) => r.protocol === 'dc09');
+    if (dc09Run) reconciliation.dc09 = reconcileDc09(dc09Run, all, { frames: dt.framesWritten + du.framesWritten - dc09Sos0.frames, bytes: dt.bytesWritten + du.bytesWritten - dc09Sos0.bytes, replies: dt.replies + du.replies - dc09Sos0.replies });
+    const scaipRun = runs.find((r) => r.protocol === 'scaip');
+    if (scaipRun) reconciliation.scaip = reconcileScaip(scaipRun, all, { frames: ss.framesWritten - scaipSos0.frames, bytes: ss.bytesWritten - scaipSos0.bytes });
     for (const [p, r] of Object.entries(reconciliation)) ctx.log(`  [fuzz] ${p}: ${r.summary}`);
     res.extra = {
       inputsPerProtocol: perProtocol,
+      /** registered DC-09 accounts and SCAIP units (ScenarioResult.devices has no field for them) */
+      registered: { dc09: dc09Registrations().length, scaip: scaipRegistrations().length },
       reconciliation,
-      seeds: { watch: '0x1000+slot', gt06: '0x5000+slot (logged in), 0x5100+slot (not)', contactid: '0x2000', 'mqtt-json': '0x3000+slot', zigbee2mqtt: '0x4000+slot' },
+      seeds: { watch: '0x1000+slot', gt06: '0x5000+slot (logged in), 0x5100+slot (not)', contactid: '0x2000', 'mqtt-json': '0x3000+slot', zigbee2mqtt: '0x4000+slot', dc09: '0x6000+slot (TCP), 0x6100+slot (UDP)', scaip: '0x7000+slot' },
       runs,
       totals: {
         inputs: runs.reduce((a, r) => a + r.inputs, 0),
         seconds: fuzzSeconds,
-        byProtocol: Object.fromEntries(['watch', 'gt06', 'contactid', 'mqtt-json', 'zigbee2mqtt'].map((p) => [p, rejected(p)])),
+        byProtocol: Object.fromEntries(['watch', 'gt06', 'contactid', 'mqtt-json', 'zigbee2mqtt', 'dc09', 'scaip'].map((p) => [p, rejected(p)])),
+        dc09: {
+          badFrames: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_bad_frames_total') && k.includes('protocol="dc09"'))),
+          replies: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_dc09_replies_total'))),
+          bytesDiscarded: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_bytes_discarded_total') && k.includes('protocol="dc09"'))),
+          unknownDevice: metricSum(all, 'anxin_unknown_device_frames_total', 'protocol="dc09"'),
+          skewed: metricSum(all, 'anxin_dc09_skewed_total'),
+          replyProblems: dc09Problems,
+        },
+        scaip: {
+          badFrames: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_bad_frames_total') && k.includes('protocol="scaip"'))),
+          sipResponses: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_scaip_sip_responses_total'))),
+          mrs: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_scaip_mrs_total'))),
+          unknownDevice: metricSum(all, 'anxin_unknown_device_frames_total', 'protocol="scaip"'),
+          deviations: scaipProblems,
+        },
         telemetry: {
           refused: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_telemetry_refused_total'))),
           deviceTimeIgnored: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_telemetry_device_time_ignored_total'))),
@@ -595,12 +643,17 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
         zigbeeIgnored: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_zigbee2mqtt_ignored_total'))),
         receiverLines: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('anxin_receiver_lines_total'))),
         processErrors: metricSum(all, 'anxin_process_errors_total'),
+        /** datagrams the kernel dropped for a full receive buffer, machine-wide (Linux /proc/net/snmp), over the fuzz run */
+        udpReceiveBufferDrops: udpDrops0 !== undefined && udpDrops1 !== undefined ? udpDrops1 - udpDrops0 : null,
         alarmsRaised: metricSum(all, 'anxin_alarms_raised_total'),
         alarmsRepeated: metricSum(all, 'anxin_alarms_repeated_total'),
       },
       metricDeltas: all,
       sos: sosReport(s, quietFrom, quietTo, fuzzFrom, fuzzTo, { duringFuzzFrameToPipelineMs: toPipeline }),
       sosGt06: sosReport(gs, quietFrom, quietTo, fuzzFrom, fuzzTo, {}),
+      sosDc09Tcp: sosReport(dt, quietFrom, quietTo, fuzzFrom, fuzzTo, { account: dt.a.account, outcomes: dt.outcomes, failures: dt.failures, protocolErrors: dt.protocolErrors }),
+      sosDc09Udp: sosReport(du, quietFrom, quietTo, fuzzFrom, fuzzTo, { account: du.a.account, encrypted: true, outcomes: du.outcomes, failures: du.failures, protocolErrors: du.protocolErrors }),
+      sosScaip: sosReport(ss, quietFrom, quietTo, fuzzFrom, fuzzTo, { cid: ss.cid, failures: ss.failures }),
       crash: { gatewayAlive: died === undefined, exitCode: died ?? null, healthz: health, logLevels: levels, errorMessages: errorMsgs, stacks: fatal },
       memory: {
         gcForced: heap0.gc && heap1.gc,
@@ -614,6 +667,13 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
     };
     if (sosAcked < sosSent) res.notes.push(`${sosSent - sosAcked} of ${sosSent} SOS frames were not acknowledged`);
     if (gs.unacked) res.notes.push(`${gs.unacked} of ${gs.records.length} GT06 SOS packets were not acknowledged`);
+    for (const [name, p] of [['DC-09 TCP', dt], ['DC-09 UDP', du]] as const) if (p.unacked) res.notes.push(`${p.unacked} of ${p.records.length} ${name} SOS messages were not acknowledged (${JSON.stringify(p.outcomes)})`);
+    if (ss.unacked) res.notes.push(`${ss.unacked} of ${ss.records.length} SCAIP SOS messages were not acknowledged (200 and <mrs> snu 0)`);
+    if (dc09Problems.length) res.notes.push(`DC-09: problems in the gateway's replies (totals.dc09.replyProblems): ${dc09Problems.slice(0, 3).join(' · ')}`);
+    const scaipWrong = scaipRun?.counts['check.wrong'] ?? 0;
+    if (scaipWrong) res.notes.push(`SCAIP: ${scaipWrong} answers other than the request's construction implies (samples: totals.scaip.deviations)`);
+    const journal = (health.body as { parts?: Record<string, { state?: string; detail?: string }> })?.parts?.alarm_journal;
+    if (journal && journal.state !== 'up') res.notes.push(`alarm journal ${journal.state} at the end: ${journal.detail}`);
     if (died !== undefined) res.notes.push(`the gateway exited with ${died}`);
     if (health.status !== 200) res.notes.push(`/healthz answered ${health.status} at the end`);
     res.ok = true;
@@ -623,11 +683,26 @@ export async function fuzz(ctx: Ctx): Promise<ScenarioResult> {
   } finally {
     await sos?.stop(0).catch(() => undefined);
     await gsos?.stop(0).catch(() => undefined);
+    for (const d of dsos) await d.stop(0).catch(() => undefined);
+    await ssos?.stop(0).catch(() => undefined);
     await gw?.stop().catch(() => undefined);
     for (const p of ptys) await p.close().catch(() => undefined);
     res.wallSeconds = Math.round((performance.now() - t0) / 1000);
   }
   return res;
+}
+
+/** Datagrams dropped by the kernel for a full socket receive buffer, machine-wide (Linux); undefined elsewhere. */
+function udpReceiveBufferErrors(): number | undefined {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const names = lines[0]!.split(/\s+/);
+    const values = lines[1]!.split(/\s+/);
+    const v = Number(values[names.indexOf('RcvbufErrors')]);
+    return Number.isFinite(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** An SOS probe's acknowledgements: all, without fuzz and during it, and the ratio of the two. */

@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { AlarmSink } from '../pipeline.js';
 import type { RuleEngine } from './rule-engine.js';
-import { ALARM_POOL, type Db } from '../store/db.js';
+import { ALARM_POOL, pgCode, type Db } from '../store/db.js';
 import { addEvent, type Alarm } from '../store/alarms.js';
 import { commitInDb, type AlarmCandidate, type CommitOutcome, type JournalPayload } from './commit-tx.js';
 import type { Device } from '../store/devices.js';
@@ -143,7 +143,17 @@ export class AlarmService implements AlarmSink {
     let n = 0;
     for (const e of this.journal.entries()) {
       if (this.inFlight.has(e.key)) continue; // its own commit is still running
-      await this.commitPayload(e.key, e.payload);
+      try {
+        await this.commitPayload(e.key, e.payload);
+      } catch (err) {
+        // PostgreSQL refuses the entry's data (class 22 or 23), not its own absence: set it aside, go on with the rest
+        const code = pgCode(err) ?? '';
+        if (!/^2[23]/.test(code)) throw err;
+        this.journal.reject(e.key, `postgres ${code}`);
+        this.metrics.journalRejected.inc();
+        this.log.error({ code, protocol: e.payload.msg.protocol, device: e.payload.device.id }, 'alarm journal entry refused by PostgreSQL for its data: set aside in rejected.jsonl beside the journal');
+        continue;
+      }
       this.journal.done(e.key);
       n++;
     }

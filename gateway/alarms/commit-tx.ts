@@ -50,7 +50,24 @@ function planFor(priority: number, plan: EscalationPlan): EscalationPlan {
   return priority <= 2 ? plan : { ...plan, steps: plan.steps.filter((s) => s.action !== 'callback_and_cascade') };
 }
 
-export async function commitInDb(db: Db, key: string, p: JournalPayload): Promise<CommitOutcome> {
+/**
+ * The payload with every NUL taken out of its text. PostgreSQL's text and jsonb cannot hold U+0000 (22P05), and a
+ * device may put one in any text it sends (a SIA `^text^`, a SCAIP `<dte>`): the alarm must still commit. Found by
+ * the fuzz bench (issue 26). Applied here, so lines journaled before this are committed the same way.
+ */
+export function withoutNul<T>(v: T): T {
+  if (typeof v === 'string') return (v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v) as T;
+  if (Array.isArray(v)) return v.map(withoutNul) as T;
+  if (v && typeof v === 'object' && !(v instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[withoutNul(k)] = withoutNul(x);
+    return out as T;
+  }
+  return v;
+}
+
+export async function commitInDb(db: Db, key: string, payload: JournalPayload): Promise<CommitOutcome> {
+  const p = withoutNul(payload);
   const zoned = p.msg.zone ? `${p.device.identifier}#${p.msg.zone}` : p.device.identifier;
   const sourceKeyOf = (kind: AlarmKind) => (DEVICE_LEVEL.has(kind) ? p.device.identifier : zoned);
   const receivedAt = new Date(p.msg.receivedAt);

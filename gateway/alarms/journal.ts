@@ -38,7 +38,7 @@ parentPort.on('message', (m) => {
 `;
 
 type Round = { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void };
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface JournalEntry<T = unknown> {
   key: string;
@@ -165,6 +165,24 @@ export class Journal<T = unknown> {
     this.append({ op: 'done', key });
     this.pending.delete(key);
     this.maybeCompact();
+  }
+
+  /**
+   * Sets a pending entry aside: the database refuses it for what it holds (not for being down), so replaying it
+   * again would block every entry behind it. It is appended to `rejected.jsonl` beside the journal (fsync'd: kept
+   * for an operator, never lost), then marked done.
+   */
+  reject(key: string, reason: string): void {
+    const e = this.pending.get(key);
+    if (!e) return;
+    const fd = openSync(join(dirname(this.file), 'rejected.jsonl'), 'a');
+    try {
+      writeSync(fd, `${JSON.stringify({ ...e, reason, rejectedAt: new Date().toISOString() })}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.done(key);
   }
 
   private maybeCompact(): void {

@@ -25,6 +25,7 @@ import type { Metrics } from '../metrics.js';
 import type { HandleResult } from '../pipeline.js';
 import type { Device } from '../store/devices.js';
 import { LISTEN_BACKLOG } from './listen.js';
+import { UDP_RECV_BUFFER, warnSmallBuffer } from './udp.js';
 
 export interface Dc09Options {
   host: string;
@@ -78,7 +79,7 @@ export class Dc09Server {
     });
     const a = tcp.address();
     this.tcpPort = typeof a === 'object' && a ? a.port : this.o.tcpPort;
-    const udp = (this.udp = createSocket({ type: this.o.host.includes(':') ? 'udp6' : 'udp4' }));
+    const udp = (this.udp = createSocket({ type: this.o.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_RECV_BUFFER }));
     udp.on('message', (m, r) => void this.datagram(m, r));
     udp.on('error', (e) => this.d.log.error({ err: e }, 'DC-09 UDP socket error'));
     await new Promise<void>((res, rej) => {
@@ -86,6 +87,7 @@ export class Dc09Server {
       udp.bind(this.o.udpPort, this.o.host, () => res());
     });
     this.udpPort = udp.address().port;
+    warnSmallBuffer(udp, this.d.log, 'DC-09');
   }
 
   async stop(graceMs = 1000): Promise<void> {

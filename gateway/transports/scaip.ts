@@ -40,6 +40,7 @@ import {
   parseMrq,
   parseNameAddr,
   parseSip,
+  scaipProtocol,
   topVia,
   toDeviceMessage,
   viaParam,
@@ -52,6 +53,10 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { HandleResult } from '../pipeline.js';
 import type { Device } from '../store/devices.js';
+import { UDP_RECV_BUFFER, warnSmallBuffer } from './udp.js';
+
+/** A SIP or SIPS URI with nothing in it that could end a header or the request line. */
+const SIP_URI = /^sips?:[\x21-\x7e]+$/i;
 
 /** RFC 3261 timers (§17.1.2.2): T1 500 ms, T2 4 s; a transaction lives 64×T1. */
 const T1 = 500;
@@ -109,7 +114,7 @@ export class ScaipServer {
   }
 
   async start(): Promise<void> {
-    const sock = (this.sock = createSocket({ type: this.o.host.includes(':') ? 'udp6' : 'udp4' }));
+    const sock = (this.sock = createSocket({ type: this.o.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_RECV_BUFFER }));
     sock.on('message', (m, r) => void this.datagram(m, r).catch((e) => this.d.log.error({ err: e }, 'SCAIP datagram not handled')));
     sock.on('error', (e) => this.d.log.error({ err: e }, 'SCAIP SIP socket error'));
     await new Promise<void>((res, rej) => {
@@ -117,6 +122,7 @@ export class ScaipServer {
       sock.bind(this.o.port, this.o.host, () => res());
     });
     this.port = sock.address().port;
+    warnSmallBuffer(sock, this.d.log, 'SCAIP');
     this.sweeper = setInterval(() => this.sweep(), 5000);
     this.sweeper.unref();
   }
@@ -194,6 +200,12 @@ export class ScaipServer {
     }
     const mrq = parsed.mrq;
     const cid = mrq.cid.trim();
+    if (!scaipProtocol.identifier.pattern.test(cid)) {
+      // not an id any unit can be registered under (control characters, 300 letters): nothing to look up
+      m.badFrames.inc({ protocol: 'scaip', reason: 'bad_cid' });
+      answer(200, 'OK');
+      return mrs({ ref: mrq.ref, snu: SNU.notTreated, ste: 'cid is not a valid unit id' });
+    }
     if (!cidMatchesFrom(cid, fromUser(req))) {
       m.badFrames.inc({ protocol: 'scaip', reason: 'cid_not_from_user' });
       answer(200, 'OK');
@@ -234,15 +246,16 @@ export class ScaipServer {
 
   /** The `<mrs>` in a MESSAGE of our own, retransmitted until the unit answers it (§17.1.2). */
   private reply(req: SipRequest, to: { address: string; port: number }, xml: string): void {
-    const unit = parseNameAddr(getHeader(req, 'From'));
-    const contact = parseNameAddr(getHeader(req, 'Contact'));
-    const target = contact?.uri ?? unit?.uri ?? `sip:${to.address}:${to.port}`;
+    // the unit's URIs only when they are plain SIP URIs: a space, CR or NUL in them would break our request line
+    const usable = (uri: string | undefined) => (uri && SIP_URI.test(uri) ? uri : undefined);
+    const unitUri = usable(parseNameAddr(getHeader(req, 'From'))?.uri);
+    const target = usable(parseNameAddr(getHeader(req, 'Contact'))?.uri) ?? unitUri ?? `sip:${to.address.includes(':') ? `[${to.address}]` : to.address}:${to.port}`;
     const host = this.o.advertise ?? (this.o.host === '0.0.0.0' || this.o.host === '::' ? '127.0.0.1' : this.o.host);
     const branch = newBranch();
     const bytes = buildMessage({
       requestUri: target,
       from: `<sip:anxin@${host}:${this.port}>;tag=${this.tag}`,
-      to: unit ? `<${unit.uri}>` : `<${target}>`,
+      to: `<${unitUri ?? target}>`,
       // the request's own Call-ID: a unit (and SIPp) matches the answer to its message without reading the XML
       callId: getHeader(req, 'Call-ID') ?? newCallId(undefined, host),
       cseq: this.cseq++,

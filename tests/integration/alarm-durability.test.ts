@@ -70,7 +70,7 @@ describe('alarm durability', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'anxin-crash-'));
     const databaseUrl = await createTestDatabase('crash');
     const [http, watchPort, mqtt] = await Promise.all([freePort(), freePort(), freePort()]);
-    const env = { PATH: process.env.PATH!, HOME: process.env.HOME!, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, HTTP_PORT: String(http), WATCH_PORT: String(watchPort), GT06_PORT: '0', MQTT_PORT: String(mqtt), ADMIN_PASSWORD, LOG_LEVEL: 'warn', TELEPHONY: 'off' };
+    const env = { PATH: process.env.PATH!, HOME: process.env.HOME!, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, HTTP_PORT: String(http), WATCH_PORT: String(watchPort), GT06_PORT: '0', DC09_TCP_PORT: '0', DC09_UDP_PORT: '0', SCAIP_SIP_PORT: '0', MQTT_PORT: String(mqtt), ADMIN_PASSWORD, LOG_LEVEL: 'warn', TELEPHONY: 'off' };
     const start = () => {
       const p = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], { cwd: ROOT, env, stdio: 'ignore' });
       cleanups.push(() => p.kill('SIGKILL'));

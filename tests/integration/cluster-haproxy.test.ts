@@ -74,7 +74,7 @@ function startNode(n: Node): void {
   const env = {
     PATH: process.env.PATH!, HOME: process.env.HOME!, DATABASE_URL: databaseUrl, DATA_DIR: n.dataDir, REDIS_URL: redis.url, NODE_ID: n.id,
     HTTP_HOST: '127.0.0.1', HTTP_PORT: String(n.ports['8080']), WATCH_HOST: '127.0.0.1', WATCH_PORT: String(n.ports['5093']),
-    GT06_HOST: '127.0.0.1', GT06_PORT: String(n.ports['5023']), MQTT_HOST: '127.0.0.1', MQTT_PORT: String(n.ports['1883']),
+    GT06_HOST: '127.0.0.1', GT06_PORT: String(n.ports['5023']), DC09_TCP_PORT: '0', DC09_UDP_PORT: '0', SCAIP_SIP_PORT: '0', MQTT_HOST: '127.0.0.1', MQTT_PORT: String(n.ports['1883']),
     ADMIN_PASSWORD, LOG_LEVEL: 'warn', LEADER_TAKEOVER_S: '3',
     TELEPHONY: 'ari', ARI_URL: ari.url, ARI_USERNAME: ari.username, ARI_PASSWORD: ari.password, ARI_APP: 'anxin',
     ARI_TRUNK_TEMPLATE: 'Local/{number}@sim-trunk', ARI_AGENT_TEMPLATE: 'Local/{ext}@sim-agents',

@@ -152,6 +152,17 @@ describe('DC-09 over TCP and UDP, end to end', () => {
     expect(JSON.stringify(detail)).toContain('<img src=x onerror=alert(1)>');
   });
 
+  it("a NUL in the panel's text still commits the alarm (PostgreSQL cannot store U+0000) and is ACKed", async () => {
+    await register('2346');
+    const p = panel({ account: '2346', transport: 'udp' });
+    const out = await p.send({ token: 'SIA-DCS', data: `${siaData('2346', 'PA', '01')}^A\u0000B^`, extra: ['Iroom\u0000'] });
+    expect(out.reply).toBe('ACK');
+    const rows = await alarmsOf('2346#01', 'sos');
+    expect(rows).toHaveLength(1);
+    const detail = (await app.db.query('SELECT detail FROM alarms WHERE id = $1', [rows[0]!.id])).rows[0].detail;
+    expect(detail.raw).toContain('^A\uFFFDB^');
+  });
+
   it('encrypted (AES-128): *ACK; a resend re-encrypted with a new pad is the same message; a clear message for the keyed account gets DUH', async () => {
     await register('3456', { key: KEY_HEX });
     const p = panel({ account: '3456', transport: 'udp', key: KEY });

@@ -128,7 +128,7 @@ describe('npm run demo', () => {
       WATCH_HOST: '127.0.0.1',
       WATCH_PORT: '0',
       GT06_HOST: '127.0.0.1',
-      GT06_PORT: '0',
+      GT06_PORT: '0', DC09_TCP_PORT: '0', DC09_UDP_PORT: '0', SCAIP_SIP_PORT: '0',
       EMBEDDED_PG_PORT: String(await freePort()),
       SIM_ASTERISK_PORT: String(await freePort()),
       DEMO_MAX_OPEN: '40', // both runs raise alarms; the pause at 8 is not what this test is about

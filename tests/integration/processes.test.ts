@@ -46,7 +46,7 @@ beforeAll(async () => {
     WATCH_HOST: '127.0.0.1',
     WATCH_PORT: String(watch),
     GT06_HOST: '127.0.0.1',
-    GT06_PORT: '0',
+    GT06_PORT: '0', DC09_TCP_PORT: '0', DC09_UDP_PORT: '0', SCAIP_SIP_PORT: '0',
     EMBEDDED_PG_PORT: String(pg),
     SIM_ASTERISK_PORT: String(ari),
     ADMIN_PASSWORD: 'procs-test-pass',

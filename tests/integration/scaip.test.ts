@@ -103,6 +103,15 @@ describe('SCAIP with a scripted unit', () => {
     await until(async () => (await silent())[0]?.state === 'cleared', 30_000);
   }, 60_000);
 
+  it("a NUL in the unit's text still commits the alarm and gets snu 0; a cid no unit can have gets snu 5", async () => {
+    const u = unit();
+    const out = await u.send(`<mrq><ref>nul-1</ref><cid>${CID}</cid><dty>0007</dty><mty>ME</mty><dte>a\u0000b</dte><lco>\u0000</lco></mrq>`);
+    expect(out).toMatchObject({ status: 200, mrs: '<mrs><ref>nul-1</ref><snu>0</snu></mrs>' });
+    const bad = await unit({ cid: 'x\u0000y' }).send('<mrq><ref>nul-2</ref><cid>x\u0000y</cid><dty>0007</dty><mty>ME</mty></mrq>');
+    expect(bad.status).toBe(200);
+    expect(bad.mrs).toMatch(/<snu>5<\/snu>/);
+  });
+
   it('the database down: 503 and no <mrs>; the retry with the same ref once it is back makes one alarm', async () => {
     const u = unit();
     // a fall detector; the alarms table is renamed away so the commit fails the way a lost database does

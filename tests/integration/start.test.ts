@@ -49,7 +49,7 @@ const stopped = (p: ChildProcess) => new Promise<number | null>((r) => p.once('e
 describe('npm start on embedded defaults', () => {
   it('answers /healthz green within 30 s, keeps data across a restart, and stops on SIGTERM', async () => {
     const [http, mqtt, watch, pg, ari] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const env = { SIM_ASTERISK_PORT: String(ari), DATA_DIR: join(dir, 'data'), HTTP_PORT: String(http), MQTT_PORT: String(mqtt), WATCH_PORT: String(watch), GT06_PORT: '0', EMBEDDED_PG_PORT: String(pg), ADMIN_PASSWORD: 'start-test-pass', LOG_LEVEL: 'warn' };
+    const env = { SIM_ASTERISK_PORT: String(ari), DATA_DIR: join(dir, 'data'), HTTP_PORT: String(http), MQTT_PORT: String(mqtt), WATCH_PORT: String(watch), GT06_PORT: '0', DC09_TCP_PORT: '0', DC09_UDP_PORT: '0', SCAIP_SIP_PORT: '0', EMBEDDED_PG_PORT: String(pg), ADMIN_PASSWORD: 'start-test-pass', LOG_LEVEL: 'warn' };
     const first = await start(env);
     child = first.proc;
     const h = await waitHealthy(http, 30_000);

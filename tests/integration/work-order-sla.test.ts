@@ -93,7 +93,7 @@ describe('work orders: service-level timers', () => {
     const [http, watchPort, mqtt] = await Promise.all([freePort(), freePort(), freePort()]);
     const env = {
       PATH: process.env.PATH!, HOME: process.env.HOME!, DATABASE_URL: databaseUrl, DATA_DIR: mkdtempSync(join(tmpdir(), 'anxin-sla-')),
-      HTTP_PORT: String(http), HTTP_HOST: '127.0.0.1', WATCH_PORT: String(watchPort), GT06_PORT: '0', MQTT_PORT: String(mqtt), ADMIN_PASSWORD, LOG_LEVEL: 'warn', TELEPHONY: 'off',
+      HTTP_PORT: String(http), HTTP_HOST: '127.0.0.1', WATCH_PORT: String(watchPort), GT06_PORT: '0', DC09_TCP_PORT: '0', DC09_UDP_PORT: '0', SCAIP_SIP_PORT: '0', MQTT_PORT: String(mqtt), ADMIN_PASSWORD, LOG_LEVEL: 'warn', TELEPHONY: 'off',
       WORK_ORDER_SLA: JSON.stringify({ emergency: { accept: { withinS: 3 } } }),
     };
     const start = () => {
