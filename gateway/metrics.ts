@@ -70,6 +70,7 @@ export function createMetrics() {
     dc09Replies: c('anxin_dc09_replies_total', 'DC-09 receiver replies: ack (poll or event, after the commit), duh (unknown_account, clear_with_key, no_key, bad_data…), nak (time_window)', ['reply', 'reason']),
     scaipResponses: c('anxin_scaip_sip_responses_total', 'SIP final responses to SCAIP units: 200 (after the commit), 415, 405, 503 (not committed: sent again)', ['status']),
     scaipStatus: c('anxin_scaip_mrs_total', 'SCAIP <mrs> replies by status number (0 handled, 5 not treated, 7 tag missing, 99 not understood) and unanswered (the unit never answered our MESSAGE)', ['snu']),
+    scaipAuth: c('anxin_scaip_auth_total', 'SCAIP MESSAGEs from units with a SIP password answered 401: challenged (no credentials), refused (wrong ones), stale (an old nonce)', ['result']),
     dc09Skewed: c('anxin_dc09_skewed_total', 'Clear DC-09 messages accepted with a timestamp outside the window (the panel clock is off; encrypted ones are NAKed)', []),
     framesDropped: c('anxin_frames_dropped_total', 'Complete frames read but not handled because their connection was being closed (bad frames in a row, unknown device)', ['protocol']),
     mqttPublishes: c('anxin_mqtt_publishes_total', 'PUBLISH packets from clients, by account role and result: handled, denied (ACL), not_committed (closed without PUBACK)', ['role', 'result']),

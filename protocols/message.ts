@@ -264,7 +264,12 @@ export interface ProtocolModule {
    * devices may share a symmetric key with us (DC-09's AES key), set at registration: checked by `parseKey`, kept
    * encrypted at rest (gateway/device-keys.ts) and never shown again
    */
-  symmetricKey?: { parseKey(text: string, encoding: 'hex' | 'ascii'): Buffer; hint: string };
+  symmetricKey?: {
+    parseKey(text: string, encoding: 'hex' | 'ascii'): Buffer;
+    hint: string;
+    /** how a key may be written; absent: as typed (a password) */
+    encodings?: readonly ('hex' | 'ascii')[];
+  };
   /** defaults when a device is registered: its kind, and whether its SIM number is its identifier */
   registration?: { kind?: string; simPhoneIsIdentifier?: boolean };
   /** command keywords */

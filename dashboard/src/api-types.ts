@@ -5451,7 +5451,9 @@ export interface paths {
                             identifierHint: string;
                             /** @description the identifier is a phone number (normalised by the number rules) */
                             identifierIsPhone: boolean;
-                            /** @description devices share a symmetric key with us (DC-09 AES): what a key looks like; body `key` and `keyEncoding` */
+                            /** @description how `key` may be written (`keyEncoding`): hex, ascii; empty: as typed */
+                            keyEncodings: string[];
+                            /** @description devices share a key with us (DC-09 AES key, SCAIP SIP password): what one looks like; body `key` */
                             keyHint: string | null;
                             label: string;
                             name: string;

@@ -73,6 +73,8 @@ export interface ProtocolInfo {
   deviceSecret: boolean;
   /** devices share a symmetric key (DC-09 AES): what one looks like; null = they take none */
   keyHint: string | null;
+  /** how a key may be written (hex, ascii); empty: as typed (a SIP password) */
+  keyEncodings: string[];
   defaultKind: string | null;
   settings: JsonSchema | null;
   commands: ProtocolCommand[];

@@ -63,6 +63,7 @@ function sealKey(protocol: string, b: { key?: string; keyEncoding?: 'hex' | 'asc
   }
   const rule = protocolModule(protocol)!.symmetricKey;
   if (!rule) throw badField('body/key', `${protocol} devices take no key`);
+  if (b.keyEncoding !== undefined && !rule.encodings?.includes(b.keyEncoding)) throw badField('body/keyEncoding', `${protocol} keys are written as typed`);
   let bytes: Buffer;
   try {
     bytes = rule.parseKey(b.key, b.keyEncoding ?? 'hex');

@@ -34,7 +34,8 @@ export const ProtocolInfoSchema = Type.Object(
     identifierHint: Type.String(),
     identifierIsPhone: Type.Boolean({ description: 'the identifier is a phone number (normalised by the number rules)' }),
     deviceSecret: Type.Boolean({ description: 'devices log in with a secret shown once at registration' }),
-    keyHint: Type.Union([Type.String({ description: 'devices share a symmetric key with us (DC-09 AES): what a key looks like; body `key` and `keyEncoding`' }), Type.Null()]),
+    keyHint: Type.Union([Type.String({ description: 'devices share a key with us (DC-09 AES key, SCAIP SIP password): what one looks like; body `key`' }), Type.Null()]),
+    keyEncodings: Type.Array(Type.String(), { description: 'how `key` may be written (`keyEncoding`): hex, ascii; empty: as typed' }),
     defaultKind: Type.Union([Type.String(), Type.Null()]),
     settings: Type.Union([JsonSchema('the registration meta fields the protocol reads'), Type.Null()]),
     commands: Type.Array(CommandInfo),
@@ -56,6 +57,7 @@ export function protocolInfo(m: ProtocolModule) {
     identifierIsPhone: m.identifier.phoneNumber === true,
     deviceSecret: m.deviceSecret === true,
     keyHint: m.symmetricKey?.hint ?? null,
+    keyEncodings: [...(m.symmetricKey?.encodings ?? [])],
     defaultKind: m.registration?.kind ?? null,
     settings: m.settingsSchema ? plain(m.settingsSchema) : null,
     commands: m.commands.map((type) => {

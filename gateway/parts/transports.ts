@@ -143,6 +143,7 @@ export async function startTransports(
       { host: cfg.scaipHost, port: cfg.scaipSipPort, areaCode: cfg.areaCode, ...(cfg.scaipAdvertise ? { advertise: cfg.scaipAdvertise } : {}) },
       {
         lookup: (id) => registry.lookup(id),
+        keyOf: (id) => d.pipeline.keys.get(id),
         handle: (msgs, remote) => pipeline.handle(msgs, remote),
         unknown: (id, remote) => pipeline.unknown(id, 'scaip', remote),
         metrics,

@@ -12,6 +12,7 @@
  * - a retransmission of a request still being handled → absorbed; of one answered → the same answer again
  *   (RFC 3261 §17.2.2, the non-INVITE server transaction, kept for 64×T1);
  * - another body type → 415; another method → 405 (OPTIONS, the units' keep-alive, → 200);
+ * - a unit registered with a SIP password and no valid digest credentials → 401 with a challenge (§22);
  * - the `<mrq>` unreadable or a mandatory tag missing → 200, then an `<mrs>` with the error's `snu` (the SIP
  *   request arrived intact; the SCAIP content is what is wrong), no alarm;
  * - `cid` not the SIP From user, or not a registered SCAIP unit → 200, then `<mrs>` snu 5 "not treated" (the unit
@@ -22,6 +23,7 @@
  * mapping), retransmitted
  * at T1 doubling to T2 until the unit answers or 64×T1 pass (§17.1.2, the non-INVITE client transaction).
  */
+import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import {
   SCAIP_DEFAULTS,
@@ -29,20 +31,25 @@ import {
   buildMessage,
   buildMrs,
   buildResponse,
+  challenge,
+  checkNonce,
   cidMatchesFrom,
   decodeScaip,
   fromUser,
   getHeader,
   isScaipContentType,
+  makeNonce,
   newBranch,
   newCallId,
   newTag,
+  parseAuthorization,
   parseMrq,
   parseNameAddr,
   parseSip,
   scaipProtocol,
   topVia,
   toDeviceMessage,
+  verifyDigest,
   viaParam,
   type SipRequest,
   type SipResponse,
@@ -57,6 +64,10 @@ import { UDP_RECV_BUFFER, warnSmallBuffer } from './udp.js';
 
 /** A SIP or SIPS URI with nothing in it that could end a header or the request line. */
 const SIP_URI = /^sips?:[\x21-\x7e]+$/i;
+
+/** The digest realm units authenticate in, and how long a nonce of ours is good for. */
+const REALM = 'anxin';
+const NONCE_MAX_AGE_MS = 5 * 60_000;
 
 /** RFC 3261 timers (§17.1.2.2): T1 500 ms, T2 4 s; a transaction lives 64×T1. */
 const T1 = 500;
@@ -74,6 +85,8 @@ export interface ScaipOptions {
 
 export interface ScaipDeps {
   lookup(identifier: string): Promise<Device | null>;
+  /** the unit's SIP password (its sealed key, opened), if it has one: then its messages must authenticate */
+  keyOf(identifier: string): Promise<Buffer | undefined>;
   handle(msgs: DeviceMessage[], remote: string): Promise<HandleResult>;
   unknown(identifier: string, remote: string): Promise<void>;
   metrics: Metrics;
@@ -101,6 +114,8 @@ export class ScaipServer {
   private sweeper?: NodeJS.Timeout;
   private cseq = 1;
   private readonly tag = newTag();
+  /** signs our digest nonces (stateless: a nonce is its time and this key's HMAC of it) */
+  private readonly nonceKey = randomBytes(32);
   port = 0;
 
   constructor(
@@ -180,7 +195,37 @@ export class ScaipServer {
     if (msg.method === 'OPTIONS') return answer(200, 'OK', [['Allow', 'MESSAGE, OPTIONS']]);
     if (msg.method !== 'MESSAGE') return answer(405, 'Method Not Allowed', [['Allow', 'MESSAGE, OPTIONS']]);
     if (!isScaipContentType(getHeader(msg, 'Content-Type'))) return answer(415, 'Unsupported Media Type', [['Accept', SCAIP_DEFAULTS.contentType]]);
+    let auth: 'ok' | 'challenge' | 'stale';
+    try {
+      auth = await this.authenticated(msg);
+    } catch (e) {
+      this.d.log.error({ err: e }, 'SCAIP unit lookup failed; asked to retry');
+      return answer(503, 'Service Unavailable', [['Retry-After', '5']]);
+    }
+    if (auth !== 'ok') {
+      m.scaipAuth.inc({ result: auth === 'stale' ? 'stale' : getHeader(msg, 'Authorization') ? 'refused' : 'challenged' });
+      return answer(401, 'Unauthorized', [['WWW-Authenticate', challenge(REALM, makeNonce(this.nonceKey, Date.now()), auth === 'stale')]]);
+    }
     await this.message(msg, source, answer);
+  }
+
+  /**
+   * RFC 3261 §22: a unit registered with a SIP password must answer our challenge; one without passes (its cid and
+   * SIP From user are all that identify it). The From user names the unit (SCAIP: it equals `cid`).
+   */
+  private async authenticated(req: SipRequest): Promise<'ok' | 'challenge' | 'stale'> {
+    const user = fromUser(req)?.trim();
+    if (!user || !scaipProtocol.identifier.pattern.test(user)) return 'ok'; // judged on its <mrq> (snu 5)
+    const device = await this.d.lookup(user);
+    if (!device || device.protocol !== 'scaip' || !device.hasKey) return 'ok';
+    const password = await this.d.keyOf(user);
+    if (!password) return 'ok';
+    const creds = parseAuthorization(getHeader(req, 'Authorization'));
+    if (!creds?.nonce) return 'challenge';
+    const nonce = checkNonce(this.nonceKey, creds.nonce, Date.now(), NONCE_MAX_AGE_MS);
+    if (!nonce.ok) return 'challenge';
+    if (!verifyDigest(creds, { method: req.method, realm: REALM, username: user, password })) return 'challenge';
+    return nonce.stale ? 'stale' : 'ok';
   }
 
   /** One MESSAGE with an `<mrq>`: judged, handled, answered (SIP), then the `<mrs>`. */

@@ -54,6 +54,7 @@ export const dc09Protocol: ProtocolModule = {
   commands: [],
   symmetricKey: {
     hint: 'AES key: 32, 48 or 64 hex digits, or 16, 24 or 32 ASCII characters',
+    encodings: ['hex', 'ascii'],
     parseKey: (text, encoding) => {
       const k = parseKey(text, encoding);
       if (!k.ok) throw new Error(k.reason);

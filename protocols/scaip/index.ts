@@ -21,6 +21,7 @@ import { SCAIP_MAX_BODY } from './xml.js';
 export * from './codes.js';
 export * from './crd.js';
 export * from './decoder.js';
+export * from './digest.js';
 export * from './sip.js';
 export * from './xml.js';
 
@@ -75,6 +76,14 @@ export const scaipProtocol: ProtocolModule = {
   silentIntervalS: 0,
   registration: { kind: 'one_key_caller' },
   commands: [],
+  // the unit's SIP password (RFC 3261 §22 digest): with one set, its messages must be authenticated
+  symmetricKey: {
+    hint: 'SIP password: 8-64 printable characters, as set in the unit',
+    parseKey: (text) => {
+      if (!/^[\x21-\x7e]{8,64}$/.test(text)) throw new Error('a SIP password is 8-64 printable characters, no spaces');
+      return Buffer.from(text, 'latin1');
+    },
+  },
   settingsSchema: Type.Object({
     vendor: Type.Optional(Type.Union(Object.keys(SCAIP_VENDOR_KINDS).map((v) => Type.Literal(v)), { description: "the unit's maker: picks its device-type table" })),
     supervisionS: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 * 7, description: "the unit's heartbeat (PI) interval in seconds: silent past it (0 = not supervised)" })),

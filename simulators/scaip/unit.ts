@@ -3,10 +3,11 @@
  * its `<mrq>` in a SIP MESSAGE over UDP (RFC 3428, `Content-Type: application/scaip+xml`), resends it as RFC 3261
  * §17.1.2.2 says (T1 doubling to T2) until a final response, and then waits for the receiver's `<mrs>` MESSAGE,
  * which it answers 200 OK, or, when told to (`answerMrs: false`), never answers (the receiver must resend it).
- * A 503 ends the transaction; the unit's own retry (`send` again) is the test's to make, with the same `ref`.
+ * A 503 ends the transaction; the unit's own retry (`send` again) is the test's to make, with the same `ref`. With a
+ * password it answers a 401 once with digest credentials, as a carephone with SIP credentials does.
  * Frames are written here from the RFCs, not with the gateway's codec.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 
@@ -20,6 +21,8 @@ export interface ScaipUnitOptions {
   cid: string;
   /** answer the receiver's `<mrs>` MESSAGE (default true) */
   answerMrs?: boolean;
+  /** the unit's SIP password: a 401 is answered once with digest credentials (RFC 2617 §3.2.2, MD5, qop auth) */
+  password?: string;
 }
 
 export interface SentOutcome {
@@ -90,7 +93,29 @@ export class ScaipUnit extends EventEmitter {
   }
 
   /** Sends one `<mrq>`; resolves with the final status and the `<mrs>` that followed it (if any). */
-  async send(mrq: string, mrsWithinMs = 5000): Promise<SentOutcome> {
+  async send(mrq: string, mrsWithinMs = 5000): Promise<SentOutcome & { challenged?: boolean }> {
+    const first = await this.sendOnce(mrq, mrsWithinMs);
+    if (first.status !== 401 || this.o.password === undefined || !first.challenge) return first;
+    const again = await this.sendOnce(mrq, mrsWithinMs, this.authorization(first.challenge));
+    return { ...again, tries: first.tries + again.tries, challenged: true };
+  }
+
+  /** RFC 2617 §3.2.2: the response to a `WWW-Authenticate: Digest …` challenge. */
+  private authorization(challenge: string): string {
+    const p = (n: string) => new RegExp(`${n}="?([^",]+)"?`, 'i').exec(challenge)?.[1] ?? '';
+    const realm = p('realm');
+    const nonce = p('nonce');
+    const uri = `sip:receiver@${this.o.host}:${this.o.port}`;
+    const cnonce = randomBytes(8).toString('hex');
+    const nc = '00000001';
+    const md5 = (x: string) => createHash('md5').update(x).digest('hex');
+    const ha1 = md5(`${this.o.cid}:${realm}:${this.o.password}`);
+    const ha2 = md5(`MESSAGE:${uri}`);
+    const response = md5(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
+    return `Digest username="${this.o.cid}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, cnonce="${cnonce}", qop=auth, nc=${nc}`;
+  }
+
+  private async sendOnce(mrq: string, mrsWithinMs: number, authorization?: string): Promise<SentOutcome & { challenge?: string }> {
     if (!this.sock) await this.open();
     const branch = `z9hG4bK${randomBytes(6).toString('hex')}`;
     const callId = `${randomBytes(8).toString('hex')}@127.0.0.1`;
@@ -103,6 +128,7 @@ export class ScaipUnit extends EventEmitter {
       `To: <sip:receiver@${this.o.host}:${this.o.port}>`,
       `Call-ID: ${callId}`,
       `CSeq: ${this.cseq++} MESSAGE`,
+      ...(authorization ? [`Authorization: ${authorization}`] : []),
       'Content-Type: application/scaip+xml',
       `Content-Length: ${body.length}`,
       '',
@@ -111,6 +137,7 @@ export class ScaipUnit extends EventEmitter {
     const bytes = Buffer.concat([Buffer.from(head, 'utf8'), body]);
     const mine = (m: Incoming) => m.start.startsWith('SIP/2.0 ') && (m.headers.get('via') ?? '').includes(branch);
     let tries = 0;
+    let challenge: string | undefined;
     const seen = this.mrsReceived.length;
     const final = new Promise<number>((resolve) => {
       let interval = T1;
@@ -118,6 +145,7 @@ export class ScaipUnit extends EventEmitter {
       let timer: NodeJS.Timeout;
       const watch = (m: Incoming) => {
         const status = mine(m) ? Number(m.start.split(' ')[1]) : 0;
+        if (status === 401) challenge = m.headers.get('www-authenticate');
         if (status >= 200) {
           clearTimeout(timer);
           return resolve(status);
@@ -135,7 +163,7 @@ export class ScaipUnit extends EventEmitter {
       fire();
     });
     const status = await final;
-    if (status !== 200) return { status, tries };
+    if (status !== 200) return challenge ? { status, tries, challenge } : { status, tries };
     const mrs = await new Promise<string | undefined>((resolve) => {
       if (this.mrsReceived.length > seen) return resolve(this.mrsReceived[seen]);
       const t = setTimeout(() => resolve(undefined), mrsWithinMs);

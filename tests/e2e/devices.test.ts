@@ -201,16 +201,20 @@ describe.skipIf(!CHROMIUM)('devices and my account in Chromium', () => {
     await p.locator('[data-testid=edit-key]').scrollIntoViewIfNeeded();
     await p.screenshot({ path: join(ARTIFACTS, 'devices-dc09-edit-phone.png') });
 
-    // a SCAIP carephone: its cid, its maker's table and its heartbeat interval; it takes no key
+    // a SCAIP carephone: its cid, its maker's table, its heartbeat interval and its SIP password (typed as is)
     await p.click('[data-testid=device-new]');
     await p.selectOption('[data-testid=reg-protocol]', 'scaip');
     await p.fill('[data-testid=reg-identifier]', '26317');
-    expect(await p.locator('[data-testid=reg-key]').count()).toBe(0);
+    await p.locator('[data-testid=reg-key]', { hasText: 'SIP 密码' }).waitFor(SOON);
+    expect(await p.locator('[data-testid=reg-key-encoding]').count()).toBe(0);
     await p.selectOption('[data-testid=setting-vendor]', 'essence');
     await p.fill('[data-testid=setting-supervisionS]', '86400');
+    await p.fill('[data-testid=reg-key-value]', 'essence-sip-pw');
     await p.click('[data-testid=reg-submit]');
     await p.locator('[data-testid=device-row][data-identifier="26317"]').waitFor(SOON);
-    expect((await app.db.query('SELECT meta, kind FROM devices WHERE identifier = $1', ['26317'])).rows[0]).toEqual({ meta: { vendor: 'essence', supervisionS: 86400 }, kind: 'one_key_caller' });
+    const unit = (await app.db.query('SELECT meta, kind, key_sealed IS NOT NULL AS keyed FROM devices WHERE identifier = $1', ['26317'])).rows[0];
+    expect(unit).toEqual({ meta: { vendor: 'essence', supervisionS: 86400 }, kind: 'one_key_caller', keyed: true });
+    expect(await p.locator('body').textContent()).not.toContain('essence-sip-pw');
   }, 120_000);
 
   it('my account: a wrong current password is a field error; the new password works; sign out everywhere ends every session', async () => {

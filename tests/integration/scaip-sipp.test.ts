@@ -44,10 +44,11 @@ let agentToken: string;
 let elderId: number;
 const metric = (name: string, label = '') => metricValue(app.metrics.registry, name, label);
 
-/** One SIPp unit sending `body` as `cid`; resolves with its trace once it has finished. */
-async function unit(cid: string, body: string): Promise<{ code: number | null; trace: string; dir: string }> {
+/** One SIPp unit sending `body` as `cid` (with `password`: answering the digest challenge); resolves with its trace once it has finished. */
+async function unit(cid: string, body: string, password?: string): Promise<{ code: number | null; trace: string; dir: string }> {
   const port = await freeUdpPorts('127.0.0.1', 40000, 49990);
-  const sipp = await runSipp('scaip-unit.xml', ['-key', 'cid', cid, '-key', 'body', body, '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-timeout', '45'], `127.0.0.1:${app.scaip.port}`);
+  const auth = password === undefined ? [] : ['-au', cid, '-ap', password];
+  const sipp = await runSipp(password === undefined ? 'scaip-unit.xml' : 'scaip-unit-auth.xml', ['-key', 'cid', cid, '-key', 'body', body, ...auth, '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-timeout', '45'], `127.0.0.1:${app.scaip.port}`);
   const done = await sipp.exited;
   const trace = sipp.messages();
   if (done.code === 0) sipp.removeTraces();
@@ -129,6 +130,18 @@ describe.skipIf(!run)('SCAIP over SIP with SIPp units', () => {
     expect(mrsOf(hb.trace)).toBe(`<mrs><ref>${tag(real('Telealarm heartbeat'), 'ref')}</ref><snu>0</snu></mrs>`);
     await until(async () => (await app.db.query('SELECT last_seen FROM devices WHERE id = $1', [d.id])).rows[0].last_seen !== null, 10_000);
     expect((await alarmsOf(cid)).map((r) => r.kind)).toEqual(['fall']);
+  }, 90_000);
+
+  it("a unit with a SIP password: SIPp's digest answer to our 401 gets its alarm through", async () => {
+    const cid = '10149471';
+    const r = await app.http.inject({ method: 'POST', url: '/api/devices', headers: admin, payload: { identifier: cid, protocol: 'scaip', elderId, key: 'possum-sip-pw' } });
+    expect(r.statusCode, r.body).toBe(201);
+    const u = await unit(cid, `<mrq><mty>ME</mty><ref>pa-1</ref><cid>${cid}</cid><dty>0005</dty></mrq>`, 'possum-sip-pw');
+    expect(u.code, u.trace).toBe(0);
+    expect(u.trace).toMatch(/SIP\/2\.0 401 Unauthorized/);
+    expect(u.trace).toMatch(/Authorization: Digest username="10149471"/);
+    expect(mrsOf(u.trace)).toBe('<mrs><ref>pa-1</ref><snu>0</snu></mrs>');
+    expect((await alarmsOf(cid)).map((a) => a.kind)).toEqual(['fall']);
   }, 90_000);
 
   it('malformed XML and a missing cid get an error status and no alarm; an unknown unit gets snu 5 and waits for registration', async () => {

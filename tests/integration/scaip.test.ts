@@ -2,7 +2,8 @@
  * SCAIP flows SIPp cannot express (issue 26), with the scripted unit (simulators/scaip/unit.ts) against the real
  * gateway and the ARI simulator: the alarm's automatic callback dials the unit's own number from `crd`, not the
  * elder's phone; a unit that never answers our <mrs> MESSAGE gets it again (T1 doubling); a second alarm of the same
- * kind after the first is resolved is a new alarm; heartbeats that stop raise device_silent; a database that is down gets 503 and no <mrs>, and the unit's
+ * kind after the first is resolved is a new alarm; heartbeats that stop raise device_silent; a unit with a SIP
+ * password must pass the digest challenge; a database that is down gets 503 and no <mrs>, and the unit's
  * retry with the same ref, once it is back, makes exactly one alarm.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +111,26 @@ describe('SCAIP with a scripted unit', () => {
     const bad = await unit({ cid: 'x\u0000y' }).send('<mrq><ref>nul-2</ref><cid>x\u0000y</cid><dty>0007</dty><mty>ME</mty></mrq>');
     expect(bad.status).toBe(200);
     expect(bad.mrs).toMatch(/<snu>5<\/snu>/);
+  });
+
+  it('a unit registered with a SIP password must authenticate: 401 with a digest challenge, then its alarm; a wrong password raises nothing', async () => {
+    const cid = '555003';
+    const d = await app.http.inject({ method: 'POST', url: '/api/devices', headers: admin, payload: { identifier: cid, protocol: 'scaip', key: 'carephone-pw-1' } });
+    expect(d.statusCode, d.body).toBe(201);
+    expect(d.json().hasKey).toBe(true);
+    const encoded = await app.http.inject({ method: 'POST', url: '/api/devices', headers: admin, payload: { identifier: '555004', protocol: 'scaip', key: 'carephone-pw-1', keyEncoding: 'hex' } });
+    expect(encoded.statusCode).toBe(400);
+    expect(encoded.json().fields[0].field).toBe('body/keyEncoding');
+    const mrq = (ref: string) => `<mrq><ref>${ref}</ref><cid>${cid}</cid><dty>0007</dty><mty>ME</mty></mrq>`;
+    const anonymous = await unit({ cid }).send(mrq('auth-0'));
+    expect(anonymous.status).toBe(401);
+    const wrong = await unit({ cid, password: 'not-the-password' }).send(mrq('auth-1'));
+    expect(wrong).toMatchObject({ status: 401, challenged: true });
+    const rows = async () => (await app.db.query(`SELECT kind FROM alarms WHERE source_key = $1`, [cid])).rows;
+    expect(await rows()).toEqual([]);
+    const right = await unit({ cid, password: 'carephone-pw-1' }).send(mrq('auth-2'));
+    expect(right).toMatchObject({ status: 200, challenged: true, mrs: '<mrs><ref>auth-2</ref><snu>0</snu></mrs>' });
+    expect(await rows()).toEqual([{ kind: 'sos' }]);
   });
 
   it('the database down: 503 and no <mrs>; the retry with the same ref once it is back makes one alarm', async () => {

@@ -54,7 +54,7 @@ export function RegisterForm({ protocols, prefill, onDone, onCancel, withElder =
         ...(simPhone.trim() && !proto.identifierIsPhone ? { simPhone: simPhone.trim() } : {}),
         ...(Object.keys(values).length ? { meta: values } : {}),
         ...(elder ? { elderId: elder.id } : {}),
-        ...(proto.keyHint ? keyBody(key) : {}),
+        ...(proto.keyHint ? keyBody(key, proto.keyEncodings) : {}),
       });
       onDone(d, d.mqttSecret);
     } catch (e) {
@@ -139,7 +139,7 @@ export function RegisterForm({ protocols, prefill, onDone, onCancel, withElder =
           <SchemaForm schema={proto.settings} value={settings} onChange={setSettings} prefix="setting" />
         </fieldset>
       )}
-      {proto?.keyHint && <KeyField hint={proto.keyHint} value={key} onChange={setKey} prefix="reg" />}
+      {proto?.keyHint && <KeyField protocol={proto.name} hint={proto.keyHint} encodings={proto.keyEncodings} value={key} onChange={setKey} prefix="reg" />}
       {proto?.deviceSecret && <p class="muted small">{t('devices.secretNote')}</p>}
       {error && (
         <p class="form-error" role="alert" data-testid="register-error">
@@ -177,7 +177,7 @@ export function EditForm({ device, protocol, onDone, onCancel }: { device: Devic
       const body: Record<string, unknown> = { model: model.trim() };
       if (!protocol?.identifierIsPhone) body.simPhone = simPhone.trim() || null;
       if (protocol?.settings) body.meta = { ...(device.meta ?? {}), ...values };
-      if (protocol?.keyHint) Object.assign(body, keyBody(key));
+      if (protocol?.keyHint) Object.assign(body, keyBody(key, protocol.keyEncodings));
       onDone(await patchDevice(device.id, body));
     } catch (e) {
       setError(deviceErrorText(e));
@@ -210,7 +210,7 @@ export function EditForm({ device, protocol, onDone, onCancel }: { device: Devic
           <SchemaForm schema={protocol.settings} value={settings} onChange={setSettings} prefix="edit-setting" />
         </fieldset>
       )}
-      {protocol?.keyHint && <KeyField hint={protocol.keyHint} value={key} onChange={setKey} hasKey={device.hasKey === true} prefix="edit" />}
+      {protocol?.keyHint && <KeyField protocol={protocol.name} hint={protocol.keyHint} encodings={protocol.keyEncodings} value={key} onChange={setKey} hasKey={device.hasKey === true} prefix="edit" />}
       {error && (
         <p class="form-error" role="alert">
           {error}
