@@ -16,7 +16,7 @@
  * TCP connections stay open after the ACK (Ajax treats a close as losing its receiver, §6) and carry several
  * frames, in order; UDP is one message per datagram, answered to its source address and port.
  */
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { DC09_MAX_FRAME, Dc09Framer, datagramFrame, decodeDc09, encodeDuh, peekAccount, toDeviceMessage } from '../../protocols/dc09/index.js';
 import type { DeviceMessage } from '../../protocols/message.js';
@@ -25,7 +25,7 @@ import type { Metrics } from '../metrics.js';
 import type { HandleResult } from '../pipeline.js';
 import type { Device } from '../store/devices.js';
 import { LISTEN_BACKLOG } from './listen.js';
-import { UDP_RECV_BUFFER, warnSmallBuffer } from './udp.js';
+import { bindUdp, closeUdp } from './udp.js';
 
 export interface Dc09Options {
   host: string;
@@ -79,15 +79,8 @@ export class Dc09Server {
     });
     const a = tcp.address();
     this.tcpPort = typeof a === 'object' && a ? a.port : this.o.tcpPort;
-    const udp = (this.udp = createSocket({ type: this.o.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_RECV_BUFFER }));
-    udp.on('message', (m, r) => void this.datagram(m, r));
-    udp.on('error', (e) => this.d.log.error({ err: e }, 'DC-09 UDP socket error'));
-    await new Promise<void>((res, rej) => {
-      udp.once('error', rej);
-      udp.bind(this.o.udpPort, this.o.host, () => res());
-    });
-    this.udpPort = udp.address().port;
-    warnSmallBuffer(udp, this.d.log, 'DC-09');
+    this.udp = await bindUdp({ host: this.o.host, port: this.o.udpPort, what: 'DC-09', log: this.d.log }, (m, r) => this.datagram(m, r));
+    this.udpPort = this.udp.address().port;
   }
 
   async stop(graceMs = 1000): Promise<void> {
@@ -98,7 +91,7 @@ export class Dc09Server {
     }, graceMs);
     await closed;
     clearTimeout(t);
-    await new Promise<void>((r) => (this.udp ? this.udp.close(() => r()) : r()));
+    await closeUdp(this.udp);
     this.udp = undefined;
   }
 

@@ -24,7 +24,7 @@
  * at T1 doubling to T2 until the unit answers or 64×T1 pass (§17.1.2, the non-INVITE client transaction).
  */
 import { randomBytes } from 'node:crypto';
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 import {
   SCAIP_DEFAULTS,
   SNU,
@@ -60,7 +60,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { HandleResult } from '../pipeline.js';
 import type { Device } from '../store/devices.js';
-import { UDP_RECV_BUFFER, warnSmallBuffer } from './udp.js';
+import { bindUdp, closeUdp } from './udp.js';
 
 /** A SIP or SIPS URI with nothing in it that could end a header or the request line. */
 const SIP_URI = /^sips?:[\x21-\x7e]+$/i;
@@ -129,15 +129,8 @@ export class ScaipServer {
   }
 
   async start(): Promise<void> {
-    const sock = (this.sock = createSocket({ type: this.o.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_RECV_BUFFER }));
-    sock.on('message', (m, r) => void this.datagram(m, r).catch((e) => this.d.log.error({ err: e }, 'SCAIP datagram not handled')));
-    sock.on('error', (e) => this.d.log.error({ err: e }, 'SCAIP SIP socket error'));
-    await new Promise<void>((res, rej) => {
-      sock.once('error', rej);
-      sock.bind(this.o.port, this.o.host, () => res());
-    });
-    this.port = sock.address().port;
-    warnSmallBuffer(sock, this.d.log, 'SCAIP');
+    this.sock = await bindUdp({ host: this.o.host, port: this.o.port, what: 'SCAIP', log: this.d.log }, (m, r) => this.datagram(m, r));
+    this.port = this.sock.address().port;
     this.sweeper = setInterval(() => this.sweep(), 5000);
     this.sweeper.unref();
   }
@@ -146,7 +139,7 @@ export class ScaipServer {
     clearInterval(this.sweeper);
     for (const t of this.clientTx.values()) clearTimeout(t.timer);
     this.clientTx.clear();
-    await new Promise<void>((r) => (this.sock ? this.sock.close(() => r()) : r()));
+    await closeUdp(this.sock);
     this.sock = undefined;
   }
 
