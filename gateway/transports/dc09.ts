@@ -114,11 +114,22 @@ export class Dc09Server {
       m.connections.dec({ protocol: 'dc09' });
       if (framer.buffered) m.bytesDiscarded.inc({ protocol: 'dc09', reason: 'partial_at_close' }, framer.buffered);
     });
+    // bad frames in a row (garbage, CRC or length errors) close the connection, as on the other TCP servers;
+    // counted in the chain, so in the order the bytes came
+    const strike = (garbled: boolean) => {
+      bad = garbled ? bad + 1 : 0;
+      if (bad >= this.o.badFrameLimit && !socket.destroyed) {
+        m.closed.inc({ protocol: 'dc09', reason: 'bad_frames' });
+        socket.destroy();
+      }
+    };
     socket.on('data', (chunk) => {
       m.bytesReceived.inc({ protocol: 'dc09' }, chunk.length);
       for (const ev of framer.push(chunk)) {
         if ('error' in ev) {
           m.bytesDiscarded.inc({ protocol: 'dc09', reason: ev.error }, ev.discarded);
+          m.badFrames.inc({ protocol: 'dc09', reason: ev.error });
+          chain = chain.then(() => strike(true));
           continue;
         }
         // one connection's frames in order, so its replies keep the panel's order
@@ -126,11 +137,7 @@ export class Dc09Server {
           if (socket.destroyed) return m.framesDropped.inc({ protocol: 'dc09' });
           const { reply, garbled } = await this.answer(ev.frame, remote);
           if (reply) socket.write(reply);
-          bad = garbled ? bad + 1 : 0;
-          if (bad >= this.o.badFrameLimit) {
-            m.closed.inc({ protocol: 'dc09', reason: 'bad_frames' });
-            socket.destroy();
-          }
+          strike(garbled);
         });
       }
     });

@@ -8,6 +8,7 @@
  * Keys are given at registration, stored sealed and never returned.
  */
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -236,6 +237,16 @@ describe('DC-09 over TCP and UDP, end to end', () => {
     await until(async () => (await alarmsOf('8901#002', 'sos')).length === 1, 20_000);
     await new Promise((r) => setTimeout(r, 1500)); // the journal's replay of the failed attempt adds nothing
     expect((await alarmsOf('8901#002', 'sos')).map((r) => r.count)).toEqual([1]);
+  });
+
+  it('a TCP connection sending only garbage is closed after BAD_FRAME_LIMIT bad frames in a row', async () => {
+    const s = connect(app.dc09.tcpPort, '127.0.0.1');
+    s.on('error', () => undefined);
+    await new Promise((r) => s.once('connect', r));
+    const closed = new Promise((r) => s.once('close', r));
+    s.write('\njunk'.repeat(app.cfg.badFrameLimit + 2));
+    await closed;
+    expect(await metric('anxin_connections_closed_total', 'protocol="dc09",reason="bad_frames"')).toBeGreaterThanOrEqual(1);
   });
 
   it('NULL polling refreshes the account; when it stops, device_silent is raised, and the next poll clears it', async () => {
