@@ -6,7 +6,6 @@
  * (last seen, no alarm); malformed XML and a missing cid get an error status and no alarm; an unregistered unit
  * gets snu 5 and is listed as awaiting registration. The real messages are read from protocols.md at run time.
  */
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
@@ -14,20 +13,14 @@ import { login, startTestApp } from '../helpers/app.js';
 import { freeUdpPorts, runSipp, sippInstalled } from '../helpers/sipp.js';
 import { metricValue, until } from '../helpers/until.js';
 import { WsClient } from '../helpers/ws.js';
-import { ROOT } from '../helpers/vectors.js';
+import { loadDesignNote } from '../helpers/vectors.js';
 
 const ci = process.env.CI === 'true';
 const haveSipp = sippInstalled();
 if (ci && !haveSipp) throw new Error('CI=true but `sipp` is not on PATH (Debian package sip-tester)');
-const DOC = `${ROOT}/../shared/design/protocols.md`;
-let doc = '';
-try {
-  doc = readFileSync(DOC, 'utf8');
-} catch (e) {
-  if (ci) throw e;
-}
+const doc = loadDesignNote('protocols.md', 'the SCAIP SIPp tests') ?? '';
 const run = haveSipp && doc !== '';
-if (!run) console.warn(`skipping the SCAIP SIPp tests: ${haveSipp ? `${DOC} not readable` : 'sipp not installed'}`);
+if (!haveSipp) console.warn('skipping the SCAIP SIPp tests: sipp not installed');
 
 /** The verbatim <mrq> of protocols.md §4 whose line starts with `label` (e.g. "Essence alarm"). */
 function real(label: string): string {

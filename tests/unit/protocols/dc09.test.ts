@@ -1,6 +1,4 @@
 import fc from 'fast-check';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   DC09_DEFAULTS,
@@ -29,21 +27,12 @@ import {
   type PadSource,
 } from '../../../protocols/dc09/index.js';
 import { isAlarmKind, type FrameEvent } from '../../../protocols/message.js';
-import { ROOT } from '../../helpers/vectors.js';
+import { loadDesignNote } from '../../helpers/vectors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The vectors are read from the design note at run time (dc09.md §9), never copied into the repo.
 
-const SPEC_PATH = resolve(ROOT, '..', 'shared', 'design', 'dc09.md');
-
-function loadSpec(): string | null {
-  if (!existsSync(SPEC_PATH)) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but the DC-09 design note is missing: ${SPEC_PATH}`);
-    console.warn(`skipping DC-09 vector tests: ${SPEC_PATH} not found (../shared is absent outside CI)`);
-    return null;
-  }
-  return readFileSync(SPEC_PATH, 'utf8');
-}
+const loadSpec = () => loadDesignNote('dc09.md', 'DC-09 vector tests');
 
 /** `\n` = 0x0A, `\r` = 0x0D, `\x00` = NUL (§9 notation); everything else literal. */
 function unescape(s: string): Buffer {

@@ -5,8 +5,6 @@
  * parsers never throw.
  */
 import fc from 'fast-check';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAlarmKind } from '../../../protocols/message.js';
 import {
@@ -50,20 +48,14 @@ import {
   type SipRequest,
   type SipResponse,
 } from '../../../protocols/scaip/index.js';
-import { ROOT } from '../../helpers/vectors.js';
+import { loadDesignNote } from '../../helpers/vectors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The real messages are read from the design note at run time (§4 "Real messages"), never copied into the repo.
 
-const SPEC_PATH = resolve(ROOT, '..', 'shared', 'design', 'protocols.md');
-
 function loadSection(): string | null {
-  if (!existsSync(SPEC_PATH)) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but the protocols design note is missing: ${SPEC_PATH}`);
-    console.warn(`skipping SCAIP vector tests: ${SPEC_PATH} not found (../shared is absent outside CI)`);
-    return null;
-  }
-  const md = readFileSync(SPEC_PATH, 'utf8');
+  const md = loadDesignNote('protocols.md', 'SCAIP vector tests');
+  if (md === null) return null;
   const start = md.search(/^## 4\. SCAIP/m);
   if (start < 0) throw new Error('protocols.md has no "## 4. SCAIP" section');
   const next = md.slice(start + 1).search(/^## /m);

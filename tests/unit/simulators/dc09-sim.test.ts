@@ -9,9 +9,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dc09Transmitter, type Dc09TransmitterOptions } from '../../../simulators/dc09/transmitter.js';
 import {
@@ -30,21 +28,12 @@ import {
   type PadSource,
   type Reply,
 } from '../../../simulators/dc09/wire.js';
-import { ROOT } from '../../helpers/vectors.js';
+import { loadDesignNote } from '../../helpers/vectors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // dc09.md, read at run time
 
-const SPEC_PATH = resolve(ROOT, '..', 'shared', 'design', 'dc09.md');
-
-function loadSpec(): string | null {
-  if (!existsSync(SPEC_PATH)) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but the DC-09 design note is missing: ${SPEC_PATH}`);
-    console.warn(`skipping DC-09 simulator vector tests: ${SPEC_PATH} not found (../shared is absent outside CI)`);
-    return null;
-  }
-  return readFileSync(SPEC_PATH, 'utf8');
-}
+const loadSpec = () => loadDesignNote('dc09.md', 'DC-09 simulator vector tests');
 
 /** §9 notation: `\n` = 0x0A, `\r` = 0x0D, `\x00` = NUL; everything else literal. */
 const unescape = (s: string): Buffer =>
