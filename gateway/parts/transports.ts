@@ -16,6 +16,7 @@ import { ScaipServer } from '../transports/scaip.js';
 import { cloneAlarm } from '../transports/sessions.js';
 import { TcpTransport, type DeviceServer, type TcpHandlers, type TcpOptions } from '../transports/tcp.js';
 import { TcpWorkerPool } from '../transports/tcp-workers.js';
+import type { IpReceiverDeps } from '../transports/udp.js';
 import type { AlarmsPart } from './alarms.js';
 import type { BrokerPart } from './broker.js';
 import { Stops, type Part, type PartContext } from './part.js';
@@ -122,17 +123,19 @@ export async function startTransports(
       health.register(p.name, () => capacityHealth(server));
       summary.push(`${`${p.label ?? p.name} TCP`.padEnd(13)}${tcpSettings(cfg, p).options.host}:${server.port}  (${p.devices ?? `${p.name} devices`})`);
     }
-    // IP alarm panels (SIA DC-09): every frame names its account, so the server looks each one up itself
+    // The IP receivers look each message's device up themselves: every message names it
+    const ipDeps = (protocol: 'dc09' | 'scaip'): IpReceiverDeps => ({
+      lookup: (id) => registry.lookup(id),
+      keyOf: (id) => d.pipeline.keys.get(id),
+      handle: (msgs, remote) => pipeline.handle(msgs, remote),
+      unknown: (id, remote) => pipeline.unknown(id, protocol, remote),
+      metrics,
+      log: log.child({ part: protocol }),
+    });
+    // IP alarm panels (SIA DC-09)
     const dc09 = new Dc09Server(
       { host: cfg.dc09Host, tcpPort: cfg.dc09TcpPort, udpPort: cfg.dc09UdpPort, idleTimeoutS: cfg.dc09IdleTimeoutS, maxConnections: cfg.dc09MaxConnections, badFrameLimit: cfg.badFrameLimit },
-      {
-        lookup: (id) => registry.lookup(id),
-        keyOf: (id) => d.pipeline.keys.get(id),
-        handle: (msgs, remote) => pipeline.handle(msgs, remote),
-        unknown: (id, remote) => pipeline.unknown(id, 'dc09', remote),
-        metrics,
-        log: log.child({ part: 'dc09' }),
-      },
+      ipDeps('dc09'),
     );
     await dc09.start();
     stops.add('dc09', () => dc09.stop());
@@ -141,14 +144,7 @@ export async function startTransports(
     // social-alarm carephones (SCAIP): SIP MESSAGE to our own SIP port (why not Asterisk's: transports/scaip.ts)
     const scaip = new ScaipServer(
       { host: cfg.scaipHost, port: cfg.scaipSipPort, areaCode: cfg.areaCode, ...(cfg.scaipAdvertise ? { advertise: cfg.scaipAdvertise } : {}) },
-      {
-        lookup: (id) => registry.lookup(id),
-        keyOf: (id) => d.pipeline.keys.get(id),
-        handle: (msgs, remote) => pipeline.handle(msgs, remote),
-        unknown: (id, remote) => pipeline.unknown(id, 'scaip', remote),
-        metrics,
-        log: log.child({ part: 'scaip' }),
-      },
+      ipDeps('scaip'),
     );
     await scaip.start();
     stops.add('scaip', () => scaip.stop());

@@ -19,13 +19,9 @@
 import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { DC09_MAX_FRAME, Dc09Framer, datagramFrame, decodeDc09, encodeDuh, peekAccount, toDeviceMessage } from '../../protocols/dc09/index.js';
-import type { DeviceMessage } from '../../protocols/message.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import type { HandleResult } from '../pipeline.js';
 import type { Device } from '../store/devices.js';
 import { LISTEN_BACKLOG } from './listen.js';
-import { bindUdp, closeUdp } from './udp.js';
+import { bindUdp, closeUdp, type IpReceiverDeps } from './udp.js';
 
 export interface Dc09Options {
   host: string;
@@ -37,16 +33,7 @@ export interface Dc09Options {
   badFrameLimit: number;
 }
 
-export interface Dc09Deps {
-  /** the registered device of that identifier, any protocol (null: none, or disabled) */
-  lookup(identifier: string): Promise<Device | null>;
-  /** the device's AES key, if it has one */
-  keyOf(identifier: string): Promise<Buffer | undefined>;
-  handle(msgs: DeviceMessage[], remote: string): Promise<HandleResult>;
-  /** counts, logs and lists an account as awaiting registration */
-  unknown(identifier: string, remote: string): Promise<void>;
-  metrics: Metrics;
-  log: Logger;
+export interface Dc09Deps extends IpReceiverDeps {
   /** the receiver's clock (tests) */
   now?: () => Date;
 }

@@ -54,13 +54,10 @@ import {
   type SipRequest,
   type SipResponse,
 } from '../../protocols/scaip/index.js';
-import type { DeviceMessage } from '../../protocols/message.js';
 import { normalisePhone } from '../../telephony/phone.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
 import type { HandleResult } from '../pipeline.js';
 import type { Device } from '../store/devices.js';
-import { bindUdp, closeUdp } from './udp.js';
+import { bindUdp, closeUdp, type IpReceiverDeps } from './udp.js';
 
 /** A SIP or SIPS URI with nothing in it that could end a header or the request line. */
 const SIP_URI = /^sips?:[\x21-\x7e]+$/i;
@@ -83,15 +80,8 @@ export interface ScaipOptions {
   areaCode?: string;
 }
 
-export interface ScaipDeps {
-  lookup(identifier: string): Promise<Device | null>;
-  /** the unit's SIP password (its sealed key, opened), if it has one: then its messages must authenticate */
-  keyOf(identifier: string): Promise<Buffer | undefined>;
-  handle(msgs: DeviceMessage[], remote: string): Promise<HandleResult>;
-  unknown(identifier: string, remote: string): Promise<void>;
-  metrics: Metrics;
-  log: Logger;
-}
+/** `keyOf` gives the unit's SIP password: a unit that has one must authenticate. */
+export type ScaipDeps = IpReceiverDeps;
 
 interface ServerTx {
   /** the final response once sent (a retransmitted request gets it again) */
