@@ -137,7 +137,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   };
   const { child, ready } = await startChild(join(ROOT, 'bench/server.ts'), {
     env,
-    execArgv: ['--expose-gc', '--max-old-space-size=8192', ...(o.execArgv ?? [])],
+    // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway alone (e.g. --trace-gc while looking for stalls)
+    execArgv: ['--expose-gc', '--max-old-space-size=8192', ...(o.execArgv ?? []), ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     logFile: join(o.logDir, `${o.name}-server.log`),
   }).catch(async (e: unknown) => {
     await ari.stop();

@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../gateway/app.js';
 import { createInflux1Writer } from '../../gateway/store/telemetry/influx1.js';
 import { createInflux2Writer } from '../../gateway/store/telemetry/influx2.js';
-import type { BatchingWriter } from '../../gateway/store/telemetry/batching.js';
-import type { TelemetryPoint } from '../../gateway/store/telemetry/types.js';
+import type { TelemetryPoint, TelemetryWriter } from '../../gateway/store/telemetry/types.js';
 import { login, startTestApp } from '../helpers/app.js';
 import { influx2Proxy, influxql } from '../helpers/influx-http.js';
 import { influxAvailable, startInfluxd, until, type Influxd } from '../../testkit/influxd.js';
@@ -48,7 +47,7 @@ async function stored(db: string, device: string): Promise<{ count: number; firs
 
 /** Small batches, a short flush interval and a short backoff, so the test does not wait on defaults. */
 const batching = { maxBatch: 100, flushMs: 50, maxBuffer: 1000, minBackoffMs: 50, maxBackoffMs: 200 };
-const writers: [string, (db: string) => BatchingWriter][] = [
+const writers: [string, (db: string) => TelemetryWriter][] = [
   ['1.x API', (db) => createInflux1Writer({ url: influxd.url, database: db }, batching)],
   ['2.x/3.x API (through the test stand-in)', (db) => createInflux2Writer({ url: proxy.url, org: 'o', bucket: db, token: TOKEN }, batching)],
 ];

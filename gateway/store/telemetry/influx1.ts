@@ -6,7 +6,7 @@
 import { InfluxDB } from 'influx';
 import { BatchingWriter, RejectedBatch, type BatchingOptions } from './batching.js';
 import { from, lastPositionsQuery, parseRows, parseVitalsSeries, trackQuery, vitalsQuery, vitalsSeriesQuery, type QueryResponse } from './influxql.js';
-import { toLines } from './line.js';
+import { toFlatLine } from './line.js';
 import type { TelemetryQuery } from './types.js';
 
 export interface Influx1Options {
@@ -64,16 +64,15 @@ function lineWriter(o: Influx1Options): (body: string) => Promise<void> {
   };
 }
 
-export function createInflux1Writer(o: Influx1Options, b: Omit<BatchingOptions, 'maxBatch'> & { maxBatch?: number }): BatchingWriter {
+/** Points are buffered as their lines (BatchingWriter's `encode`): a batch is joined into the request body. */
+export function createInflux1Writer(o: Influx1Options, b: Omit<BatchingOptions, 'maxBatch'> & { maxBatch?: number }): BatchingWriter<string> {
   const influx = createInflux1Client(o);
   const write = lineWriter(o);
-  return new BatchingWriter(
+  return new BatchingWriter<string>(
     'influxdb1',
-    async (batch) => {
-      const body = toLines(batch);
-      if (body === '') return;
+    async (lines) => {
       try {
-        await write(body);
+        await write(lines.join('\n'));
       } catch (e) {
         // A fresh server has no database yet: create it (idempotent), and let the retry write the batch.
         if (/database not found/i.test((e as Error).message)) await influx.createDatabase(o.database).catch(() => undefined);
@@ -81,6 +80,7 @@ export function createInflux1Writer(o: Influx1Options, b: Omit<BatchingOptions, 
       }
     },
     { maxBatch: 1000, ...b },
+    toFlatLine,
   );
 }
 

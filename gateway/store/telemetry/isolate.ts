@@ -17,12 +17,12 @@ export class RejectedBatch extends Error {}
 /** Requests one refused batch may cost: a batch of 5,000 with a few bad points needs ~13 per bad point. */
 export const ISOLATE_MAX_REQUESTS = 200;
 
-export interface Isolated {
+export interface Isolated<T = TelemetryPoint> {
   written: number;
   /** refused points by reason */
   refused: Map<string, number>;
   /** points not settled because a write failed for a passing reason (server down): retried as usual */
-  retry: TelemetryPoint[];
+  retry: T[];
   retryError?: unknown;
 }
 
@@ -37,11 +37,11 @@ export function refusalReason(message: string): string {
   return 'other';
 }
 
-export async function isolateRefused(batch: TelemetryPoint[], first: RejectedBatch, sink: (b: TelemetryPoint[]) => Promise<void>, maxRequests = ISOLATE_MAX_REQUESTS): Promise<Isolated> {
-  const out: Isolated = { written: 0, refused: new Map(), retry: [] };
+export async function isolateRefused<T>(batch: T[], first: RejectedBatch, sink: (b: T[]) => Promise<void>, maxRequests = ISOLATE_MAX_REQUESTS): Promise<Isolated<T>> {
+  const out: Isolated<T> = { written: 0, refused: new Map(), retry: [] };
   let budget = maxRequests;
   const refuse = (n: number, reason: string): void => void out.refused.set(reason, (out.refused.get(reason) ?? 0) + n);
-  const visit = async (part: TelemetryPoint[], known?: RejectedBatch): Promise<void> => {
+  const visit = async (part: T[], known?: RejectedBatch): Promise<void> => {
     // after a passing failure the rest is not tried now: it waits for the writer's retry
     if (out.retryError !== undefined) {
       out.retry.push(...part);

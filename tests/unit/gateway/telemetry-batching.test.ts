@@ -177,4 +177,19 @@ describe('BatchingWriter', () => {
     expect(written).toEqual(Array.from({ length: 2000 }, (_, i) => 48_000 + i));
     await w.close();
   });
+
+  it('buffers what encode makes of each point, leaves out what it refuses, and sends that to the sink', async () => {
+    const batches: string[][] = [];
+    const w = new BatchingWriter<string>('t', async (b) => void batches.push(b), { maxBatch: 10, flushMs: 1000, maxBuffer: 4 }, (p) =>
+      (p.fields.battery as number) % 2 ? `b=${p.fields.battery}` : null,
+    );
+    w.write([1, 2, 3, 4, 5].map(pt));
+    expect(w.stats()).toMatchObject({ buffered: 3, dropped: 0 }); // 1, 3, 5: the even ones have nothing to write
+    w.write([7, 9].map(pt));
+    expect(w.stats()).toMatchObject({ buffered: 4, dropped: 1 }); // the bound counts encoded items
+    await w.flush();
+    expect(batches.flat()).toEqual(['b=3', 'b=5', 'b=7', 'b=9']);
+    expect(w.stats()).toMatchObject({ written: 4, buffered: 0 });
+    await w.close();
+  });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInflux1Writer } from '../../../gateway/store/telemetry/influx1.js';
 import { createInflux2Query, createInflux2Writer } from '../../../gateway/store/telemetry/influx2.js';
 import { ident, lastPositionsQuery, lit, parseRows, trackQuery, vitalsQuery } from '../../../gateway/store/telemetry/influxql.js';
-import { toLine, toLines } from '../../../gateway/store/telemetry/line.js';
+import { toFlatLine, toLine, toLines } from '../../../gateway/store/telemetry/line.js';
 import { lineSafeTags, type TelemetryPoint } from '../../../gateway/store/telemetry/types.js';
 import { captureServer } from '../../helpers/influx-http.js';
 
@@ -105,11 +105,13 @@ describe('line protocol', () => {
   it('escapes each part by its own rules and writes numbers as floats, time in ms', () => {
     const p: TelemetryPoint = { measurement: 'my pos,x' as TelemetryPoint['measurement'], time: T, tags: { device: 'd=1', protocol: 'watch' }, fields: { 'a b': 1.5, 'c=d': -2, ok: false, note: 'back\\slash "q"' } };
     expect(toLine(p)).toBe('my\\ pos\\,x,device=d\\=1,protocol=watch a\\ b=1.5,c\\=d=-2,ok=false,note="back\\\\slash \\"q\\"" 1767225600000');
+    expect(toFlatLine(p)).toBe(toLine(p)); // the form the 1.x writer buffers: the same line
   });
 
   it('leaves out non-finite numbers, and a point with no field left', () => {
     expect(toLine({ measurement: 'health', time: T, tags: { device: 'd', protocol: 'p' }, fields: { heartRate: Number.NaN, steps: 5 } })).toBe('health,device=d,protocol=p steps=5 1767225600000');
     expect(toLine({ measurement: 'health', time: T, tags: { device: 'd', protocol: 'p' }, fields: { heartRate: Number.POSITIVE_INFINITY } })).toBeNull();
+    expect(toFlatLine({ measurement: 'health', time: T, tags: { device: 'd', protocol: 'p' }, fields: { heartRate: Number.POSITIVE_INFINITY } })).toBeNull();
     expect(toLines([{ measurement: 'health', time: T, tags: { device: 'd', protocol: 'p' }, fields: {} }, awkward]).split('\n')).toHaveLength(1);
   });
 
