@@ -4,6 +4,7 @@
  * The encoder is called by our own API, not by devices, so bad arguments throw a typed WatchCommandError
  * (the decoder, which faces devices, never throws).
  */
+import { Buffer } from 'node:buffer'; // not the global: see frame.ts (writeWatchReply runs for most frames)
 import { CommandError } from '../message.js';
 
 /** Who a frame is addressed to: what the device used in its own frames (parseWatchHeader gives it). */

@@ -10,6 +10,8 @@
  *   as `oversized`, dropped, and the framer resynchronises at the next `[` (the dropped frame's tail is then
  *   reported as garbage).
  */
+// Imported rather than the global: in Node 20 globalThis.Buffer is an accessor, called on every use (issue 25).
+import { Buffer } from 'node:buffer';
 import type { FrameEvent, Framer } from '../message.js';
 
 /** Largest frame accepted, counted on the raw bytes including both brackets. */
@@ -83,6 +85,8 @@ export class WatchFramer implements Framer {
     let open = -1;
     let close = -1;
     let esc = -1;
+    // where the frames found whole in this chunk are copied from (made on the first one)
+    let copy: ChunkCopy | undefined;
 
     while (i < n) {
       if (this.depth === 0) {
@@ -116,10 +120,9 @@ export class WatchFramer implements Framer {
       // the frame ends at `bracket`
       let raw: Buffer;
       if (this.parts.length === 0) {
-        raw = Buffer.allocUnsafe(i - start);
-        chunk.copy(raw, 0, start, i);
         if (esc < start) esc = indexOrEnd(chunk, ESC, start);
-        if (esc < i) raw = unescapeWatch(raw);
+        // with an escape, unescapeWatch writes a new buffer anyway
+        raw = esc < i ? unescapeWatch(chunk.subarray(start, i)) : (copy ??= new ChunkCopy(chunk)).slice(start, i);
       } else {
         this.parts.push(chunk.subarray(start, i));
         raw = unescapeWatch(Buffer.concat(this.parts));
@@ -139,6 +142,42 @@ export class WatchFramer implements Framer {
     this.depth = 0;
     if (this.parts.length > 0) this.parts = [];
     this.partLen = 0;
+  }
+}
+
+/**
+ * Bytes copied at once by ChunkCopy, as in Node's own Buffer pool: a frame kept for long keeps at most this much
+ * alive (or itself, if larger).
+ */
+const COPY_SPAN = 8 * 1024;
+
+/**
+ * Copies of the frames of one chunk, cut from copies of up to COPY_SPAN bytes of it at a time: one copy serves a
+ * run of frames, and each frame is only a view on it. A view costs about a third of allocating and copying each
+ * frame on its own (Buffer#copy costs far more than the few bytes it moves).
+ */
+class ChunkCopy {
+  // the current copy, as its memory (reading Buffer#buffer costs a call into the runtime each time) ...
+  private memory: ArrayBufferLike = new ArrayBuffer(0);
+  private offset = 0;
+  // ... and the part of the chunk it holds
+  private from = 0;
+  private to = 0;
+
+  constructor(private readonly chunk: Buffer) {}
+
+  /** A copy of chunk[start, end); calls come in increasing order of start, as the framer finds the frames. */
+  slice(start: number, end: number): Buffer {
+    if (end > this.to) {
+      const to = Math.min(this.chunk.length, Math.max(end, start + COPY_SPAN));
+      const copy = Buffer.allocUnsafe(to - start);
+      this.chunk.copy(copy, 0, start, to);
+      this.memory = copy.buffer;
+      this.offset = copy.byteOffset;
+      this.from = start;
+      this.to = to;
+    }
+    return Buffer.from(this.memory, this.offset + (start - this.from), end - start);
   }
 }
 

@@ -206,6 +206,13 @@ describe('watch: decoder rules (synthetic frames)', () => {
     expect(reply).toBeUndefined(); // UD is never answered, alarm bits or not
   });
 
+  it('states: one flag per STATE_BITS entry, in the order of the table', () => {
+    const { msg } = decodeOne(ud('000C401F'));
+    expect(Object.keys(msg.states!)).toEqual(Object.keys(STATE_BITS));
+    expect(Object.values(msg.states!).every((v) => v)).toBe(true);
+    expect(Object.values(decodeOne(ud('00000000')).msg.states!).some((v) => v)).toBe(false);
+  });
+
   it('bits 17 and 22 raise low_battery and vitals_abnormal; bit 14 is powerCut state', () => {
     const { msg } = decodeOne(ud('00424000', 'AL'));
     expect(msg.alarms).toEqual(['low_battery', 'vitals_abnormal']);
