@@ -35,6 +35,9 @@ export function filterWithin(filter: string, allowed: string): boolean {
   }
 }
 
+/** The longest topic withinChecker remembers (a device's anxin/up/{id}/{kind} is far shorter). */
+const REMEMBERED_TOPIC_MAX = 256;
+
 /**
  * `filterWithin(·, allowed)` with `allowed` read once, for checks repeated on every packet. Same answer as
  * filterWithin for every filter. When `allowed` is `P/#` and no level of P is a wildcard (a device's
@@ -50,7 +53,16 @@ export function withinChecker(allowed: string): (filter: string) => boolean {
     const n = prefix.length;
     // with `allowed` = `#` alone, every filter but a `$` one is within it
     if (last === 0) return (filter) => filter.charCodeAt(0) !== 0x24;
-    return (filter) => filter.charCodeAt(0) !== 0x24 && filter.startsWith(prefix) && (filter.length === n || filter.charCodeAt(n) === 0x2f);
+    // A client publishes on the same few topics over and over: the last one found within is kept, and comparing a
+    // topic with it (~4 ns) is much cheaper than startsWith (~40 ns, bench). The answer for a filter never changes.
+    // Only short ones are kept, so a client cannot make each of its connections hold a topic of 60,000 bytes.
+    let lastWithin: string | undefined;
+    return (filter) => {
+      if (filter === lastWithin) return true;
+      const within = filter.charCodeAt(0) !== 0x24 && filter.startsWith(prefix) && (filter.length === n || filter.charCodeAt(n) === 0x2f);
+      if (within && filter.length <= REMEMBERED_TOPIC_MAX) lastWithin = filter;
+      return within;
+    };
   }
   return (filter) => {
     if (filter.startsWith('$')) return false;

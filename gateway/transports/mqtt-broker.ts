@@ -20,8 +20,8 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { ConfigError, type Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { hotCounters, type Metrics } from '../metrics.js';
-import { checkPrefix, compileAcl, parseAccounts, type Account, type ClientAcl } from './mqtt-acl.js';
+import { hotCounter, type Metrics } from '../metrics.js';
+import { checkPrefix, compileAcl, parseAccounts, type Account, type ClientAcl, type Role } from './mqtt-acl.js';
 import { checkLogin } from './mqtt-accounts.js';
 import { AddressCounter, addressKey } from './address-limit.js';
 import { LISTEN_BACKLOG } from './listen.js';
@@ -147,10 +147,32 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
 /** How long a clustered broker's close waits for aedes (its clients, then the emitter's QUIT) before dropping Redis. */
 const CLUSTER_CLOSE_WAIT_MS = 5000;
 
+/** anxin_mqtt_publishes_total for one role, one counter per result, bound once so a publish does no label lookup. */
+interface PublishCounts {
+  handled: { inc(): void };
+  denied: { inc(): void };
+  /** closed without a PUBACK: the hook answered false, or no device hook is set yet */
+  notCommitted: { inc(): void };
+  error: { inc(): void };
+}
+
+function publishCounts(metrics: Metrics, role: Role | 'none'): PublishCounts {
+  const count = (result: string) => hotCounter(metrics.mqttPublishes, { role, result });
+  return { handled: count('handled'), denied: count('denied'), notCommitted: count('not_committed'), error: count('error') };
+}
+
+/** What a logged-in client may publish and where its publishes are counted, worked out once at login. */
+interface Login {
+  acct: Account;
+  /** compiled at login (mqtt-acl.ts compileAcl) */
+  acl: ClientAcl;
+  counts: PublishCounts;
+}
+
 /** What one connection is, kept beside aedes' Client rather than written onto it. */
 interface Session {
-  /** set once the login is accepted: the account and its ACL, compiled then (mqtt-acl.ts compileAcl) */
-  login?: { acct: Account; acl: ClientAcl };
+  /** set once the login is accepted */
+  login?: Login;
   /** largest packet accepted from it now */
   maxPacketBytes: number;
   /** counted against its address until it logs in or closes */
@@ -185,7 +207,9 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
   // instead of piling up, and the devices already in keep sending their alarms.
   let pendingLogins = 0;
   const maxPendingLogins = o.maxPendingLogins ?? Number.POSITIVE_INFINITY;
-  const publishes = hotCounters(metrics.mqttPublishes, ['role', 'result']);
+  // per role, made here rather than looked up by label on each publish (bench: a label lookup per publish was ~1.5 %
+  // of the broker's CPU at 200,000 QoS 1 publishes/s)
+  const counts = { device: publishCounts(metrics, 'device'), integrator: publishCounts(metrics, 'integrator'), bridge: publishCounts(metrics, 'bridge'), none: publishCounts(metrics, 'none') };
   const deny = (reason: string, fields: Record<string, unknown>, msg: string) => {
     metrics.mqttDenials.inc({ reason });
     log.warn({ ...fields, reason }, msg);
@@ -201,6 +225,44 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
     const inTime = await settledWithin(closed, CLUSTER_CLOSE_WAIT_MS);
     if (!inTime) log.warn('mqtt broker did not close in time (redis down?); dropping its redis connections');
     await cluster.close(!inTime);
+  };
+
+  // The publish path, split out of authorizePublish so the common case (allowed, hooked) reads in four lines.
+  // cb(error) makes aedes close the connection without a PUBACK.
+  const denyPublish = (client: Client, login: Login | undefined, topic: string, cb: (error?: Error | null) => void) => {
+    (login?.counts ?? counts.none).denied.inc();
+    // the topic is the client's text: a bounded piece of it (a 60,000-byte topic made a 60 KB log line)
+    const shown = topic.length > 200 ? `${topic.slice(0, 200)}… (${topic.length} chars)` : topic;
+    deny('acl_publish', { clientId: client.id, topic: shown }, 'mqtt publish denied');
+    cb(new Error('publish not allowed'));
+  };
+  /** no hook for the role yet: a device's message is not acknowledged (nothing would commit it); a bridge's passes */
+  const unhooked = (login: Login, cb: (error?: Error | null) => void) => {
+    if (login.acct.role !== 'device') {
+      login.counts.handled.inc();
+      return cb(null);
+    }
+    login.counts.notCommitted.inc();
+    cb(new Error('not ready for device messages'));
+  };
+  /** the PUBACK waits for the hook: aedes writes it when cb is called without an error */
+  const handOff = (hook: UplinkHook, login: Login, packet: { topic: string; payload: string | Buffer }, cb: (error?: Error | null) => void) => {
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const c = login.counts;
+    hook(login.acct, packet.topic, payload).then(
+      (ok) => {
+        if (ok) {
+          c.handled.inc();
+          return cb(null);
+        }
+        c.notCommitted.inc();
+        cb(new Error('message not committed'));
+      },
+      (e: unknown) => {
+        c.error.inc();
+        cb(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
   };
 
   const aedes = await Aedes.createBroker({
@@ -237,7 +299,7 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
           }
           byClient.succeeded(clientKey);
           const s = sessionOf(client);
-          s.login = { acct: r, acl: compileAcl(r, o.bridgePrefix) };
+          s.login = { acct: r, acl: compileAcl(r, o.bridgePrefix), counts: counts[r.role] };
           authenticated(s);
           if (r.role === 'bridge') s.maxPacketBytes = o.bridgeMaxPacketBytes;
           done(null, true);
@@ -250,30 +312,10 @@ export async function startBroker(o: BrokerOptions & { auth: BrokerAuth; log: Lo
     authorizePublish: (client, packet, cb) => {
       if (!client) return cb(null); // a stored will replayed at start, with no client behind it
       const login = sessions.get(client)?.login;
-      if (!login || !login.acl.mayPublish(packet.topic)) {
-        publishes(login?.acct.role ?? 'none', 'denied').inc();
-        // the topic is the client's text: a bounded piece of it (a 60,000-byte topic made a 60 KB log line)
-        const topic = packet.topic.length > 200 ? `${packet.topic.slice(0, 200)}… (${packet.topic.length} chars)` : packet.topic;
-        deny('acl_publish', { clientId: client.id, topic }, 'mqtt publish denied');
-        return cb(new Error('publish not allowed'));
-      }
-      const acct = login.acct;
-      const hook = acct.role === 'device' ? hooks.device : hooks.bridge;
-      if (!hook) {
-        publishes(acct.role, acct.role === 'device' ? 'not_committed' : 'handled').inc();
-        return cb(acct.role === 'device' ? new Error('not ready for device messages') : null);
-      }
-      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      hook(acct, packet.topic, payload).then(
-        (ok) => {
-          publishes(acct.role, ok ? 'handled' : 'not_committed').inc();
-          cb(ok ? null : new Error('message not committed'));
-        },
-        (e: unknown) => {
-          publishes(acct.role, 'error').inc();
-          cb(e instanceof Error ? e : new Error(String(e)));
-        },
-      );
+      if (!login || !login.acl.mayPublish(packet.topic)) return denyPublish(client, login, packet.topic, cb);
+      const hook = login.acct.role === 'device' ? hooks.device : hooks.bridge;
+      if (!hook) return unhooked(login, cb);
+      handOff(hook, login, packet, cb);
     },
     authorizeSubscribe: (client, sub, cb) => {
       const login = sessions.get(client)?.login;

@@ -119,6 +119,23 @@ describe('the ACL compiled at login gives the same answers as the rules', () => 
     }
     expect(allowedPairs).toBeGreaterThan(1000); // the comparison covers allowed answers, not only refusals
   });
+
+  it('remembering the last topic it allowed changes no answer, whatever comes before or after it', () => {
+    const dev = compileAcl(device, 'zigbee2mqtt');
+    const near = ['anxin/up/fs-10/alarm', 'anxin/up/fs-1x', 'anxin/up/fs-', 'anxin/up', '$anxin/up/fs-1/alarm', 'anxin/up/fs-2/alarm', ''];
+    for (let round = 0; round < 3; round++) {
+      for (const t of near) {
+        expect(dev.mayPublish('anxin/up/fs-1/alarm'), t).toBe(true);
+        expect(dev.mayPublish(t), t).toBe(false);
+        expect(dev.mayPublish(t), t).toBe(false);
+        // the same text built anew (not the same string object) is still allowed
+        expect(dev.mayPublish(['anxin', 'up', 'fs-1', 'alarm'].join('/'))).toBe(true);
+      }
+    }
+    // a long topic is checked, not remembered: the answers stay the same either way
+    const long = `anxin/up/fs-1/${'x'.repeat(300)}`;
+    expect([dev.mayPublish(long), dev.mayPublish(long), dev.mayPublish(`anxin/up/fs-2/${'x'.repeat(300)}`)]).toEqual([true, true, false]);
+  });
 });
 
 describe('the ACL', () => {
