@@ -4,6 +4,9 @@
  * - GT06: the GT06 framer + decoder on the same terms as the watch decoder (frames per CPU-second beside it);
  * - store: a bare line-protocol batch writer vs the gateway's telemetry writer, into the same influxd;
  * - MQTT: bare aedes vs the embedded broker with Anxin's login, ACL and limits vs Debian's Mosquitto.
+ * The two first-round ratios (decoder vs floor, Anxin's broker vs bare aedes) are measured in alternating pairs and
+ * the median pair is reported, with the range: one floor against one decoder, 8–10 s each, swung ±10 % from run to
+ * run on this machine (two identical bare brokers read 0.88–1.07 of each other), more than what was measured.
  */
 import { join } from 'node:path';
 import { anxinWriter, bareWriter } from '../floors/influx.js';
@@ -24,6 +27,18 @@ interface WatchFloor {
   cpuPct: number;
   errors: number;
   frameBytes: number;
+}
+
+/** Pairs measured one after the other, `n` times; the pair with the median ratio, and every ratio. */
+async function pairs<T>(n: number, a: () => Promise<T>, b: () => Promise<T>, ratioOf: (a: T, b: T) => number): Promise<{ a: T; b: T; ratios: number[] }> {
+  const runs: { a: T; b: T; ratio: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = await a();
+    const y = await b();
+    runs.push({ a: x, b: y, ratio: ratioOf(x, y) });
+  }
+  const median = [...runs].sort((p, q) => p.ratio - q.ratio)[(runs.length - 1) >> 1]!;
+  return { a: median.a, b: median.b, ratios: runs.map((r) => round(r.ratio, 3)!) };
 }
 
 async function watchFloor(ctx: Ctx, mode: 'floor' | 'decoder' | 'transport' | 'gt06-decoder', seconds: number): Promise<WatchFloor> {
@@ -121,8 +136,9 @@ export async function baselines(ctx: Ctx): Promise<ScenarioResult> {
   const res: ScenarioResult = { name: 'baselines', description: 'cost floors measured in the same run: watch framing, GT06 decoding, InfluxDB line protocol, bare aedes, Mosquitto, Mosquitto with Anxin as its auth backend', ok: false, wallSeconds: 0, notes: [] };
   try {
     const secs = ctx.quick ? 3 : 8;
-    const floor = await watchFloor(ctx, 'floor', secs);
-    const decoder = await watchFloor(ctx, 'decoder', secs);
+    const rounds = ctx.quick ? 1 : 3;
+    const watchPairs = await pairs(rounds, () => watchFloor(ctx, 'floor', secs), () => watchFloor(ctx, 'decoder', secs), (f, d) => d.framesPerCpuS / f.framesPerCpuS);
+    const { a: floor, b: decoder } = watchPairs;
     const transport = await watchFloor(ctx, 'transport', secs);
     const gt06Decoder = await watchFloor(ctx, 'gt06-decoder', secs);
 
@@ -133,14 +149,14 @@ export async function baselines(ctx: Ctx): Promise<ScenarioResult> {
     ctx.log(`  [baselines] Anxin telemetry writer: ${anxin.pointsPerS.toLocaleString('en')} points/s`);
 
     const load = { clients: ctx.quick ? 20 : 50, window: 20, seconds: ctx.quick ? 3 : 10, loginSeconds: ctx.quick ? 3 : 10 };
-    const bareAedes = await broker(ctx, 'bare', load);
-    const anxinBroker = await broker(ctx, 'anxin', load);
+    const brokerPairs = await pairs(rounds, () => broker(ctx, 'bare', load), () => broker(ctx, 'anxin', load), (bare, anxin) => anxin.publishesPerCpuS / bare.publishesPerCpuS);
+    const { a: bareAedes, b: anxinBroker } = brokerPairs;
     const mosquitto = await broker(ctx, 'mosquitto', load);
     const mosquittoAnxin = await broker(ctx, 'mosquitto-anxin', load);
 
     const ratio = (a: number, b: number) => (b > 0 ? round(a / b, 3)! : null);
     res.extra = {
-      watch: { floor, decoder, transport, decoderVsFloor: ratio(decoder.framesPerCpuS, floor.framesPerCpuS), transportVsFloor: ratio(transport.framesPerCpuS, floor.framesPerCpuS) },
+      watch: { floor, decoder, transport, decoderVsFloor: ratio(decoder.framesPerCpuS, floor.framesPerCpuS), decoderVsFloorPairs: watchPairs.ratios, transportVsFloor: ratio(transport.framesPerCpuS, floor.framesPerCpuS) },
       gt06: { decoder: gt06Decoder, decoderVsWatchDecoder: ratio(gt06Decoder.framesPerCpuS, decoder.framesPerCpuS) },
       store: { bare, anxin, anxinVsBare: ratio(anxin.pointsPerS, bare.pointsPerS) },
       mqtt: {
@@ -149,6 +165,7 @@ export async function baselines(ctx: Ctx): Promise<ScenarioResult> {
         anxinBroker,
         mosquitto,
         anxinVsBareAedes: ratio(anxinBroker.publishesPerCpuS, bareAedes.publishesPerCpuS),
+        anxinVsBareAedesPairs: brokerPairs.ratios,
         anxinLoginsVsBareAedes: ratio(anxinBroker.logins.loginsPerS, bareAedes.logins.loginsPerS),
         mosquittoVsBareAedes: ratio(mosquitto.publishesPerCpuS, bareAedes.publishesPerCpuS),
         mosquittoAnxin,
