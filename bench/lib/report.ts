@@ -248,7 +248,7 @@ function fullTargets(results: ScenarioResult[]): TargetCheck[] {
   const recFull = !!rec && (rec.devices?.watch ?? 0) + (rec.devices?.mqtt ?? 0) >= 10_000;
   out.push({ target: 'reconnect of 10,000 devices within 60 s: alarm frame → device ack p99 ≤ 250 ms', measured: recAck === undefined ? '–' : `${n(recAck, 1)} ms`, met: recAck === undefined || !recFull ? null : recAck <= 250 });
   const logins = get<number>(b, 'mqtt', 'anxinLoginsVsBareAedes');
-  out.push({ target: 'MQTT device logins ≥ 0.7 of bare aedes logins', measured: logins === undefined ? '–' : `${n(logins, 3)} (${n(get<number>(b, 'mqtt', 'anxinBroker', 'logins', 'loginsPerS'), 1)} vs ${n(get<number>(b, 'mqtt', 'bareAedes', 'logins', 'loginsPerS'), 1)} /s)`, met: logins === undefined ? null : logins >= 0.7 });
+  out.push({ target: 'MQTT device logins ≥ 0.7 of bare aedes logins', measured: logins === undefined ? '–' : `${n(logins, 3)} (${n(get<number>(b, 'mqtt', 'anxinBroker', 'logins', 'loginsPerS'), 1)} vs ${n(get<number>(b, 'mqtt', 'bareAedes', 'logins', 'loginsPerS'), 1)} /s in the publishes' median pair${pairsNote(get(b, 'mqtt', 'anxinLoginsVsBareAedesPairs'))})`, met: logins === undefined ? null : logins >= 0.7 });
   const steady = find('steady');
   const full = !!steady && (steady.devices?.watch ?? 0) + (steady.devices?.mqtt ?? 0) >= 10_000;
   const pop = steady?.alarms?.stages.screenPop.p99;
@@ -271,11 +271,18 @@ function fullTargets(results: ScenarioResult[]): TargetCheck[] {
     const all = tk.flatMap((t) => t.seconds.map((v) => ({ v, bound: t.leaderTakeoverS })));
     out.push({ target: 'cluster: another node takes a singleton over within LEADER_TAKEOVER_S of a kill -9', measured: tk.map((t) => `${t.seconds.map((v) => (v === null ? 'none' : `${n(v, 1)} s`)).join(', ')} at ${t.leaderTakeoverS} s`).join('; '), met: all.every((a) => a.v !== null && a.v <= a.bound) });
   } else out.push({ target: 'cluster: another node takes a singleton over within LEADER_TAKEOVER_S of a kill -9', measured: '–', met: null });
-  const rss = idle?.memory?.rssPerConnKB;
-  out.push({ target: '≤ 10 KB RSS per idle connection', measured: rss === undefined ? '–' : `${n(rss, 1)} KB`, met: rss === undefined ? null : rss <= 10 });
+  // Per connection: the slope between the small steps, and the most connections held against the gateway's baseline.
+  // The slope alone can mislead (RSS fell from 6,000 to 12,000 in one run: the workers' memory moves), so the
+  // targets are judged on the larger of the two.
+  const slope = idle?.memory?.rssPerConnKB;
+  const steps = get<{ held: number; rssPerConnKB: number }[]>(idle?.extra, 'steps') ?? [];
+  const top = steps.length ? steps.reduce((a, b) => (b.held >= a.held ? b : a)) : undefined;
+  const rss = slope === undefined ? undefined : Math.max(slope, top?.rssPerConnKB ?? 0);
+  const rssText = slope === undefined ? '–' : `${n(rss, 1)} KB (slope 6,000 → 18,000: ${n(slope, 1)} KB${top ? `; at ${n(top.held)} over the gateway's baseline: ${n(top.rssPerConnKB, 1)} KB` : ''})`;
+  out.push({ target: '≤ 10 KB RSS per idle connection', measured: rssText, met: rss === undefined ? null : rss <= 10 });
   out.push({
     target: '200,000 idle connections held, ≤ 8 KB RSS each (issue 25)',
-    measured: held === undefined ? '–' : `${n(held)} held, ${rss === undefined ? '–' : `${n(rss, 1)} KB`} each`,
+    measured: held === undefined ? '–' : `${n(held)} held, ${rssText} each`,
     met: held === undefined || rss === undefined ? null : held >= 200_000 && rss <= 8,
   });
   return out;
