@@ -5,7 +5,7 @@
  */
 import { Fleet, realisticRate, realisticSchedules } from '../../simulators/fleet/index.js';
 import { startGateway, type Gateway } from '../lib/gateway.js';
-import { collectAlarms, connectFleet, perConnection, runWindow, type Ctx } from '../lib/measure.js';
+import { collectAlarms, connectFleet, perConnection, runWindow, warmAlarmPath, type Ctx } from '../lib/measure.js';
 import { startHog } from '../lib/hog.js';
 import { dist, round, sleep } from '../lib/stats.js';
 import { summarize, type ScenarioResult } from '../lib/result.js';
@@ -60,6 +60,7 @@ export async function withFleet(ctx: Ctx, spec: FleetSpec, body: (r: FleetRun) =
     const held = s.watchConnections + s.mqttClients;
     res.memory = { ...perConnection(base, at, held), baselineRssMiB: Math.round(base.rss / 2 ** 20), baselineHeapMiB: Math.round(base.heapUsed / 2 ** 20) };
     await fleet.setSchedules(realisticSchedules(spec.udShare ?? 0.2));
+    await warmAlarmPath(gw, fleet, spec.mqtt > 0);
     await body({ gw, fleet, res });
     res.ok = true;
   } catch (e) {
@@ -195,6 +196,7 @@ export async function reconnect(ctx: Ctx): Promise<ScenarioResult> {
 
 /** Sustained position reports at 10,000 messages/s, then an overload phase to find the ceiling. */
 export async function throughput(ctx: Ctx): Promise<ScenarioResult> {
+  const ALARMS_PER_S = 5;
   const n = ctx.quick ? 1000 : 10_000;
   const sustained = ctx.quick ? 2000 : 10_000;
   const max = ctx.quick ? 8000 : 30_000;
@@ -205,11 +207,13 @@ export async function throughput(ctx: Ctx): Promise<ScenarioResult> {
   const s2 = ctx.quick ? 8 : 20;
   return withFleet(
     ctx,
-    { name: 'throughput', description: `${n.toLocaleString('en')} watches; ${sustained.toLocaleString('en')} UD/s for ${s1} s, ${doubled.toLocaleString('en')} UD/s for ${sd} s, then ${max.toLocaleString('en')} UD/s offered for ${s2} s; 1 alarm/s`, watches: n, mqtt: 0, minWorkers: 2, reconnect: true },
+    { name: 'throughput', description: `${n.toLocaleString('en')} watches; ${sustained.toLocaleString('en')} UD/s for ${s1} s, ${doubled.toLocaleString('en')} UD/s for ${sd} s, then ${max.toLocaleString('en')} UD/s offered for ${s2} s; ${ALARMS_PER_S} alarms/s`, watches: n, mqtt: 0, minWorkers: 2, reconnect: true },
     async ({ gw, fleet, res }) => {
       res.offeredPerS = Math.round(sustained + realisticRate(n));
       await fleet.setRate('ud', sustained);
-      const w = await runWindow(ctx, gw, fleet, { label: 'throughput', seconds: s1, alarmsPerS: 1, progress: alarmProgress(fleet) });
+      // 5 alarms/s (0.05 % of the traffic): the targets are p99s, and with 1/s a 60 s window had 59 alarms, whose
+      // "p99" was its slowest one
+      const w = await runWindow(ctx, gw, fleet, { label: 'throughput', seconds: s1, alarmsPerS: ALARMS_PER_S, progress: alarmProgress(fleet) });
       res.window = summarize(w);
       res.connectionsHeld = res.window.connectionsHeld;
       res.alarms = (await collectAlarms(gw, fleet, 20_000)).latency;
@@ -217,7 +221,7 @@ export async function throughput(ctx: Ctx): Promise<ScenarioResult> {
       // a further phase at `perS`: its window, its alarms and how long the backlog took to drain after it
       const phase = async (label: string, perS: number, seconds: number, o: { alarmWaitMs: number; drainMs: number; stopAfter?: boolean }) => {
         await fleet.setRate('ud', perS);
-        const pw = await runWindow(ctx, gw, fleet, { label, seconds, alarmsPerS: 1, progress: alarmProgress(fleet) });
+        const pw = await runWindow(ctx, gw, fleet, { label, seconds, alarmsPerS: ALARMS_PER_S, progress: alarmProgress(fleet) });
         if (o.stopAfter) await fleet.setRate('ud', 0);
         const alarms = (await collectAlarms(gw, fleet, o.alarmWaitMs)).latency;
         return { offeredPerS: Math.round(perS + realisticRate(n)), window: summarize(pw), alarms, drainSeconds: await drain(gw, o.drainMs) };
