@@ -17,7 +17,7 @@ import { ROOT, startChild } from '../lib/child.js';
 import type { Ctx } from '../lib/measure.js';
 import type { ScenarioResult } from '../lib/result.js';
 import { MQTT_SECRET, mqttId, mqttSecretHash, startMosquitto, watchId } from '../lib/services.js';
-import { procCpuSeconds, round, sleep } from '../lib/stats.js';
+import { percentile, procCpuSeconds, round, sleep } from '../lib/stats.js';
 
 interface WatchFloor {
   mode: string;
@@ -37,11 +37,10 @@ async function pairs<T>(n: number, a: () => Promise<T>, b: () => Promise<T>, rat
     const y = await b();
     runs.push({ a: x, b: y, ratio: ratioOf(x, y) });
   }
-  const median = [...runs].sort((p, q) => p.ratio - q.ratio)[(runs.length - 1) >> 1]!; // the lower middle of an even n
+  const mid = percentile(runs.map((r) => r.ratio), 50); // nearest rank: the lower middle of an even n
+  const median = runs.find((r) => r.ratio === mid)!;
   return { a: median.a, b: median.b, ratios: runs.map((r) => round(r.ratio, 3)!), runs };
 }
-
-const medianOf = (xs: number[]) => [...xs].sort((p, q) => p - q)[(xs.length - 1) >> 1]!;
 
 async function watchFloor(ctx: Ctx, mode: 'floor' | 'decoder' | 'transport' | 'gt06-decoder', seconds: number): Promise<WatchFloor> {
   const gt06 = mode === 'gt06-decoder';
@@ -170,7 +169,7 @@ export async function baselines(ctx: Ctx): Promise<ScenarioResult> {
         anxinVsBareAedes: ratio(anxinBroker.publishesPerCpuS, bareAedes.publishesPerCpuS),
         anxinVsBareAedesPairs: brokerPairs.ratios,
         // logins swing on their own (0.63–0.79 in one run's pairs): their own median, not the publishes' pair's
-        anxinLoginsVsBareAedes: medianOf(loginRatios),
+        anxinLoginsVsBareAedes: percentile(loginRatios, 50),
         anxinLoginsVsBareAedesPairs: loginRatios,
         mosquittoVsBareAedes: ratio(mosquitto.publishesPerCpuS, bareAedes.publishesPerCpuS),
         mosquittoAnxin,

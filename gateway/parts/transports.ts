@@ -16,7 +16,7 @@ import { ScaipServer } from '../transports/scaip.js';
 import { cloneAlarm } from '../transports/sessions.js';
 import { TcpTransport, type DeviceServer, type TcpHandlers, type TcpOptions } from '../transports/tcp.js';
 import { TcpWorkerPool } from '../transports/tcp-workers.js';
-import type { IpReceiverDeps } from '../transports/udp.js';
+import type { IpReceiverDeps } from '../transports/ip-receiver.js';
 import type { AlarmsPart } from './alarms.js';
 import type { BrokerPart } from './broker.js';
 import { Stops, type Part, type PartContext } from './part.js';

@@ -21,7 +21,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { DC09_MAX_FRAME, Dc09Framer, datagramFrame, decodeDc09, encodeDuh, peekAccount, toDeviceMessage } from '../../protocols/dc09/index.js';
 import type { Device } from '../store/devices.js';
 import { LISTEN_BACKLOG } from './listen.js';
-import { bindUdp, closeUdp, type IpReceiverDeps } from './udp.js';
+import type { IpReceiverDeps } from './ip-receiver.js';
+import { bindUdp, closeUdp } from './udp.js';
 
 export interface Dc09Options {
   host: string;

@@ -57,7 +57,8 @@ import {
 import { normalisePhone } from '../../telephony/phone.js';
 import type { HandleResult } from '../pipeline.js';
 import type { Device } from '../store/devices.js';
-import { bindUdp, closeUdp, type IpReceiverDeps } from './udp.js';
+import type { IpReceiverDeps } from './ip-receiver.js';
+import { bindUdp, closeUdp } from './udp.js';
 
 /** A SIP or SIPS URI with nothing in it that could end a header or the request line. */
 const SIP_URI = /^sips?:[\x21-\x7e]+$/i;
