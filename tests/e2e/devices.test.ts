@@ -186,6 +186,10 @@ describe.skipIf(!CHROMIUM)('devices and my account in Chromium', () => {
     await p.screenshot({ path: join(ARTIFACTS, 'devices-dc09-phone.png') });
     await p.click('[data-testid=reg-submit]');
     await p.locator('[data-testid=device-row][data-identifier="C0FFEE"]').waitFor(SOON);
+    // the "registered" notice lies wholly on the phone's screen (it once began 64 px off its left edge)
+    const notice = await p.locator('[data-testid=notice-info]').first().boundingBox();
+    expect(notice!.x).toBeGreaterThanOrEqual(0);
+    expect(notice!.x + notice!.width).toBeLessThanOrEqual(PHONE.width);
     const row = (await app.db.query('SELECT meta, kind, key_sealed FROM devices WHERE identifier = $1', ['C0FFEE'])).rows[0];
     expect(row).toMatchObject({ meta: { prefix: '0', supervisionS: 3600 }, kind: 'panel' });
     expect(row.key_sealed).toMatch(/^v1\./);
