@@ -1,6 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import type { Db } from './store/db.js';
-import { getDeviceByIdentifier, noteUnknownDevice, trimUnknownDevices, type Device } from './store/devices.js';
+import { getDeviceByIdentifier, getDevicesByIdentifiers, noteUnknownDevice, trimUnknownDevices, type Device } from './store/devices.js';
+
+/** A background refresh of one device, told apart from a later one of the same device. */
+type Refresh = object;
 
 /** A cache entry: lru-cache holds objects, and an unknown (or disabled) device is remembered as null. */
 interface Entry {
@@ -11,11 +14,14 @@ interface Entry {
  * Device registry with a short cache: the hot path looks devices up per frame.
  * Unknown devices are remembered briefly too, so a flood from one does not hammer the database.
  *
- * A known device whose entry is due is answered from the cache while one background query refreshes it
- * (stale-while-revalidate), and at most `maxRefreshes` such refreshes run at once. Without that, every device
- * of a fleet that logged in together expired together 30 s later, and the next burst of frames queued one
- * query per frame on the pool until they timed out (bench: 1,340 frames dropped in 2 s at 5,000 messages/s),
- * with alarm commits waiting behind them. Concurrent lookups of one identifier share one query.
+ * A known device whose entry is due is answered from the cache while a background query refreshes it
+ * (stale-while-revalidate). Without that, every device of a fleet that logged in together expired together 30 s
+ * later, and the next burst of frames queued one query per frame on the pool until they timed out (bench: 1,340
+ * frames dropped in 2 s at 5,000 messages/s), with alarm commits waiting behind them. The refreshes are batched:
+ * the devices found due in one turn of the event loop are read in one query (at most `refreshBatch` of them), and at
+ * most `maxRefreshes` such queries run at once; devices found due meanwhile wait for the next one. One query per
+ * due device was 333 queries a second for a fleet of 10,000, each a round trip on the gateway's loop (issue 25).
+ * Concurrent lookups of one identifier share one query.
  *
  * The cache is an `lru-cache` with a `fetchMethod` (which shares the query among concurrent lookups), `max`
  * entries (identifiers made up by unknown devices cannot grow it without bound: past `max` the least recently
@@ -26,8 +32,12 @@ interface Entry {
  */
 export class Registry {
   private readonly cache: LRUCache<string, Entry>;
-  /** identifiers being refreshed in the background (at most maxRefreshes) */
-  private readonly refreshing = new Set<string>();
+  /** identifiers waiting for, or in, a background refresh; invalidate() takes them out, so its answer is not kept */
+  private readonly refreshing = new Map<string, Refresh>();
+  /** due devices not yet in a refresh query */
+  private dueQ: [string, Refresh][] = [];
+  private batchesInFlight = 0;
+  private batchScheduled = false;
   /** when each unknown device was last logged; bounded, the least recently logged forgotten first */
   private readonly lastLogged = new LRUCache<string, number>({ max: 100_000 });
   /** when each unknown device's "awaiting registration" row was last refreshed; bounded like lastLogged */
@@ -49,6 +59,7 @@ export class Registry {
     private readonly maxRefreshes = 4,
     /** most identifiers cached, known and unknown together (a fleet of 120,000 watches fits) */
     maxEntries = 200_000,
+    private readonly refreshBatch = 500,
   ) {
     this.cache = new LRUCache<string, Entry>({
       max: maxEntries,
@@ -75,13 +86,59 @@ export class Registry {
     if (!hit) return this.load(identifier);
     if (!this.isDue(identifier, hit)) return hit.device;
     if (!hit.device) return this.load(identifier, true);
-    if (!this.refreshing.has(identifier) && this.refreshing.size < this.maxRefreshes) {
-      this.refreshing.add(identifier);
-      void this.load(identifier, true)
-        .catch(() => undefined) // the entry stays; a later frame tries again
-        .finally(() => this.refreshing.delete(identifier));
+    if (!this.refreshing.has(identifier)) {
+      const token: Refresh = {};
+      this.refreshing.set(identifier, token);
+      this.dueQ.push([identifier, token]);
+      this.scheduleBatch();
     }
     return hit.device;
+  }
+
+  private scheduleBatch(): void {
+    if (this.batchScheduled || this.batchesInFlight >= this.maxRefreshes || !this.dueQ.length) return;
+    this.batchScheduled = true;
+    // the rest of this turn's due devices join the query
+    setImmediate(() => {
+      this.batchScheduled = false;
+      this.refreshSome();
+    });
+  }
+
+  /** One query for the due devices waiting; their entries are replaced with the answer (if not invalidated since). */
+  private refreshSome(): void {
+    if (this.batchesInFlight >= this.maxRefreshes) return;
+    const ids = this.dueQ.length <= this.refreshBatch ? this.dueQ : this.dueQ.slice(0, this.refreshBatch);
+    this.dueQ = ids === this.dueQ ? [] : this.dueQ.slice(ids.length);
+    // each with the token it was queued with: invalidate() drops it, and a later refresh has another
+    const asked = ids.filter(([id, token]) => this.refreshing.get(id) === token);
+    if (!asked.length) return this.scheduleBatch();
+    this.batchesInFlight++;
+    void getDevicesByIdentifiers(
+      this.db,
+      asked.map(([id]) => id),
+    )
+      .then(
+        (devices) => {
+          const found = new Map(devices.map((d) => [d.identifier, d]));
+          for (const [id, token] of asked) {
+            // invalidated while the query ran (or since): its answer is already old
+            if (this.refreshing.get(id) !== token) continue;
+            this.refreshing.delete(id);
+            const d = found.get(id);
+            const usable = d && d.state !== 'disabled' ? d : null;
+            this.cache.set(id, { device: usable }, { ttl: usable ? this.ttlMs : this.unknownTtlMs });
+          }
+        },
+        // the entries stay; a later frame finds them due again and tries again
+        () => asked.forEach(([id, token]) => this.refreshing.get(id) === token && this.refreshing.delete(id)),
+      )
+      .finally(() => {
+        this.batchesInFlight--;
+        this.scheduleBatch();
+      });
+    // more waiting than one query takes: the next goes out after this turn, if there is room
+    this.scheduleBatch();
   }
 
   private isDue(identifier: string, hit: Entry): boolean {
@@ -96,8 +153,13 @@ export class Registry {
   }
 
   invalidate(identifier?: string): void {
-    if (identifier === undefined) this.cache.clear();
-    else this.cache.delete(identifier);
+    if (identifier === undefined) {
+      this.cache.clear();
+      this.refreshing.clear();
+    } else {
+      this.cache.delete(identifier);
+      this.refreshing.delete(identifier);
+    }
     this.onInvalidate?.(identifier);
   }
 

@@ -25,7 +25,7 @@ const answer = (id: number, work: Promise<unknown>) =>
 
 /**
  * A commit answers at once (the device's ack waits for it); if it raised alarms, the thread then runs the steps due
- * at once (the screen-pop) without waiting for the gateway to ask, and sends what they did. Those are the
+ * at once for those alarms (the screen-pop) without waiting for the gateway to ask, and sends what they did. Those are the
  * escalator's own transactions (under the row lock, SKIP LOCKED: a pass the gateway runs meanwhile takes other rows).
  * If they fail, the commit still stands: the gateway's escalator runs them on its next pass (1 s).
  */
@@ -33,8 +33,10 @@ async function commitThenEscalate(id: number, key: string, payload: JournalPaylo
   const committed = commitInDb(db, key, payload);
   await answer(id, committed);
   const outcome = await committed.catch(() => undefined);
-  if (!outcome?.changes.some((c) => c.action === 'raised')) return;
-  const escalated = await escalateDue(db, now, online).catch(() => undefined);
+  const raised = outcome?.changes.filter((c) => c.action === 'raised').map((c) => c.alarm.id);
+  if (!raised?.length) return;
+  // only the alarms this commit raised: older alarms' due steps are the escalator's pass (escalateDue)
+  const escalated = await escalateDue(db, now, online, raised).catch(() => undefined);
   if (escalated?.steps.length) port.postMessage({ escalated } satisfies CommitReply);
 }
 

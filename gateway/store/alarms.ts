@@ -287,12 +287,15 @@ export async function presentAlarm(
   return camel<Alarm>(r.rows[0]);
 }
 
-/** Alarms whose next escalation deadline has passed, locked; others' locked rows are skipped (several nodes). */
-export async function lockDueEscalations(c: Queryable, now: Date, limit = 20): Promise<Alarm[]> {
-  const r = await c.query(
-    `SELECT * FROM alarms WHERE next_step_at IS NOT NULL AND next_step_at <= $1 ORDER BY next_step_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-    [now, limit],
-  );
+/**
+ * Alarms whose next escalation step is due, locked; others' locked rows are skipped (a concurrent pass, several
+ * nodes). `ids`: only
+ * those alarms (the ones a commit just raised, so their screen-pop does not wait behind older alarms' steps).
+ */
+export async function lockDueEscalations(c: Queryable, now: Date, limit = 20, ids?: number[]): Promise<Alarm[]> {
+  const r = ids
+    ? await c.query(`SELECT * FROM alarms WHERE id = ANY($3) AND next_step_at IS NOT NULL AND next_step_at <= $1 ORDER BY next_step_at LIMIT $2 FOR UPDATE SKIP LOCKED`, [now, limit, ids])
+    : await c.query(`SELECT * FROM alarms WHERE next_step_at IS NOT NULL AND next_step_at <= $1 ORDER BY next_step_at LIMIT $2 FOR UPDATE SKIP LOCKED`, [now, limit]);
   return r.rows.map((x) => camel<Alarm>(x));
 }
 

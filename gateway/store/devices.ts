@@ -60,6 +60,12 @@ export async function getDeviceByIdentifier(db: Queryable, identifier: string): 
   return r.rows[0] ? camel<Device>(r.rows[0]) : undefined;
 }
 
+/** Several devices in one query (the registry's background refresh); those not found are missing from the answer. */
+export async function getDevicesByIdentifiers(db: Queryable, identifiers: string[]): Promise<Device[]> {
+  const r = await db.query(`SELECT ${PUBLIC_COLS} FROM devices WHERE identifier = ANY($1)`, [identifiers]);
+  return r.rows.map((x) => camel<Device>(x));
+}
+
 /** The device's sealed symmetric key (gateway/device-keys.ts opens it), or undefined: no such device, or no key. */
 export async function getDeviceKeySealed(db: Queryable, identifier: string): Promise<string | undefined> {
   const r = await db.query('SELECT key_sealed FROM devices WHERE identifier = $1', [identifier]);

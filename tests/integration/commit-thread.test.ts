@@ -108,6 +108,30 @@ describe('the alarm commit thread', () => {
     expect(timeline[1].detail.toNames).toEqual(['<i>组长</i>']);
   });
 
+  it("the steps run after a commit are the new alarm's alone: older alarms' due steps wait for the escalator's pass, not the pop", async () => {
+    const url = await createMigratedDatabase('ct');
+    const t = new CommitThread({ databaseUrl: url, poolSize: 2 });
+    cleanups.push(() => t.stop());
+    const pool = createPool(url, 1);
+    cleanups.push(() => pool.end());
+    // 25 older alarms whose first step is due (committed in-process, which does not escalate): more than one pass
+    const older: number[] = [];
+    for (let i = 0; i < 25; i++) older.push((await commitInDb(pool, `watch:old${i}:sos-1`, payload(`old${i}`, 'sos-1'))).changes[0]!.alarm.id);
+    const passes: EscalationPass[] = [];
+    t.onEscalated = (pass) => passes.push(pass);
+    const fresh = (await t.commit('watch:ct8:sos-1', payload('ct8', 'sos-1'), [])).changes[0]!.alarm.id;
+    await until(() => passes.length === 1);
+    expect(passes[0]!.due).toBe(1);
+    expect(passes[0]!.effects.filter((e) => e.kind === 'present').map((e) => e.alarm.id)).toEqual([fresh]);
+    // the older ones are still due, and the escalator's passes take them (20 to a pass), the new one not again
+    const a = await t.escalate(new Date(), []);
+    const b = await t.escalate(new Date(), []);
+    const presented = [...a.effects, ...b.effects].filter((e) => e.kind === 'present').map((e) => e.alarm.id);
+    expect([a.due, b.due]).toEqual([20, 5]);
+    expect(presented.sort((x, y) => x - y)).toEqual(older);
+    expect(await t.escalate(new Date(), [])).toEqual({ due: 0, steps: [], effects: [] });
+  });
+
   it("the escalator's passes and an agent's offer run on the thread too", async () => {
     const url = await createMigratedDatabase('ct');
     const t = new CommitThread({ databaseUrl: url, poolSize: 2 });

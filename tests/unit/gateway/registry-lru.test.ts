@@ -11,9 +11,10 @@ function fakeDb() {
   const db = {
     query: (_sql: string, params: unknown[]) => {
       queries++;
-      const identifier = String(params[0]);
+      // one identifier (a lookup), or several (a background refresh)
+      const ids = Array.isArray(params[0]) ? (params[0] as string[]) : [String(params[0])];
       return new Promise((resolve) => {
-        waiting.push({ resolve: () => resolve({ rows: rows.has(identifier) ? [{ ...rows.get(identifier) }] : [] }) });
+        waiting.push({ resolve: () => resolve({ rows: ids.filter((id) => rows.has(id)).map((id) => ({ ...rows.get(id) })) }) });
       });
     },
   };
@@ -58,7 +59,8 @@ describe('Registry cache (lru-cache)', () => {
     expect((await r.lookup('860001'))?.identifier).toBe('860001');
     expect(f.queries).toBe(1);
     vi.advanceTimersByTime(2_000);
-    expect((await r.lookup('860001'))?.identifier).toBe('860001'); // due: stale answer, refresh started
+    expect((await r.lookup('860001'))?.identifier).toBe('860001'); // due: stale answer, refresh sent after this turn
+    await tick();
     expect(f.waiting).toBe(1);
     f.answer();
     await tick();

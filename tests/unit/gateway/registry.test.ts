@@ -135,8 +135,9 @@ describe('Registry', () => {
     await f.answer();
     await first;
     await f.set('860001', 'disabled');
-    // due: answered at once from the cache, while the refresh waits for the database
+    // due: answered at once from the cache, while the refresh (sent after this turn) waits for the database
     expect((await r.lookup('860001'))?.identifier).toBe('860001');
+    await tick();
     expect(f.waiting).toBe(1);
     // a second frame meanwhile does not start a second query
     expect((await r.lookup('860001'))?.identifier).toBe('860001');
@@ -157,30 +158,42 @@ describe('Registry', () => {
     await f.answer();
     await first;
     expect((await r.lookup('860001'))?.identifier).toBe('860001');
+    await tick();
     await f.fail();
     await tick();
     expect((await r.lookup('860001'))?.identifier).toBe('860001');
+    await tick();
     expect(f.queries).toBe(3);
   });
 
-  it('runs at most maxRefreshes background refreshes at once', async () => {
+  it('refreshes the devices found due in one turn in one query, refreshBatch at a time, at most maxRefreshes queries at once', async () => {
     const f = await database();
-    const ids = ['a1', 'a2', 'a3', 'a4'];
+    const ids = ['a1', 'a2', 'a3', 'a4', 'a5'];
     for (const id of ids) await f.set(id);
-    const r = new Registry(f.db, 0, 3_000, 2);
+    // every entry due at once; batches of 2, at most 2 of them in flight
+    const r = new Registry(f.db, 0, 3_000, 2, 200_000, 2);
     const loads = Promise.all(ids.map((id) => r.lookup(id)));
     await f.answer();
     await loads;
+    expect(f.queries).toBe(5);
+    await f.set('a5', 'disabled');
+    // one turn finds all five due: answered from the cache, and three queries of at most two devices each
     for (const id of ids) expect((await r.lookup(id))?.identifier).toBe(id);
     await until(async () => (await f.blocked()) === 2);
     expect(f.waiting).toBe(2);
-    await f.answer();
-    await tick();
-    await tick();
+    // frames meanwhile start nothing more for devices already waiting for a refresh
     for (const id of ids) await r.lookup(id);
-    await until(async () => (await f.blocked()) === 2);
-    expect(f.waiting).toBe(2);
-    expect(f.queries).toBe(4 + 2 + 2);
+    await tick();
+    expect(f.queries).toBe(5 + 2);
+    await f.answer();
+    // the third goes out once one of the two is answered (it may slip through before the test locks the table again)
+    await until(() => f.queries === 5 + 3);
+    if (f.waiting) await f.answer();
+    await until(() => f.waiting === 0);
+    // the last batch saw a5 disabled: it is refused from now on, remembered as unknown devices are (no query)
+    expect(await r.lookup('a5')).toBeNull();
+    expect((await r.lookup('a1'))?.identifier).toBe('a1');
+    expect(f.queries).toBe(5 + 3);
   });
 
   it('still waits for the database for a device it has not found (a new registration is seen at once)', async () => {
