@@ -9,6 +9,7 @@
  *     alarm.presented             → the screen-pop was emitted (the bench's WebSocket client times its arrival);
  *     alarm.callback              → escalation asked for the callback (telephony's trigger).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import pino from 'pino';
@@ -79,6 +80,49 @@ function memory(): { rss: number; heapUsed: number; heapTotal: number; external:
 }
 
 let app: App | undefined;
+
+/**
+ * BENCH_STALL_MS=N: a line on stderr for every turn of the loop that came N ms late, with what the process did
+ * meanwhile (CPU of all its threads, context switches), to tell a busy loop from a starved one.
+ */
+function watchStalls(ms: number): void {
+  let last = performance.now();
+  let cpu = process.cpuUsage();
+  let ru = process.resourceUsage();
+  // each thread's CPU ticks (utime + stime, /proc/self/task/*/stat), by thread name
+  const threads = (): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const st = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+        const close = st.lastIndexOf(')');
+        const f = st.slice(close + 2).split(' ');
+        out.set(`${st.slice(st.indexOf('(') + 1, close)}/${tid}`, Number(f[11]) + Number(f[12]));
+      } catch {
+        // the thread ended
+      }
+    }
+    return out;
+  };
+  let ticks = threads();
+  setInterval(() => {
+    const t = performance.now();
+    const late = t - last - 10;
+    const c = process.cpuUsage();
+    const r = process.resourceUsage();
+    const now = threads();
+    if (late >= ms) {
+      const busy: Record<string, number> = {};
+      for (const [k, v] of now) if (v - (ticks.get(k) ?? 0) > 0) busy[k] = (v - (ticks.get(k) ?? 0)) * 10; // ms at 100 Hz
+      const line = { stall: Math.round(late), at: new Date().toISOString(), monoUs: Number(process.hrtime.bigint() / 1000n), userMs: Math.round((c.user - cpu.user) / 1000), systemMs: Math.round((c.system - cpu.system) / 1000), vcsw: r.voluntaryContextSwitches - ru.voluntaryContextSwitches, ivcsw: r.involuntaryContextSwitches - ru.involuntaryContextSwitches, threadsMs: busy };
+      process.stderr.write(`${JSON.stringify(line)}\n`);
+    }
+    last = t;
+    cpu = c;
+    ru = r;
+    ticks = now;
+  }, 10);
+}
 const eld = monitorEventLoopDelay({ resolution: 10 });
 
 async function main(): Promise<void> {
@@ -98,6 +142,7 @@ async function main(): Promise<void> {
     if (alarm.sourceKey) push({ device: alarm.sourceKey, stage: 'callback', at: now(), alarmId: Number(alarm.id) });
   });
   eld.enable();
+  if (process.env.BENCH_STALL_MS) watchStalls(Number(process.env.BENCH_STALL_MS));
   // with WATCH_WORKERS the connections live in worker processes: their memory counts too
   const pool = a.watch instanceof TcpWorkerPool ? a.watch : undefined;
   const workersMemory = async (gc: boolean) => (pool ? pool.memory(gc) : { rss: 0, heapUsed: 0, workers: 0 });

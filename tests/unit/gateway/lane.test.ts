@@ -51,6 +51,30 @@ describe('routine lane', () => {
     expect(seen.waiting.at(-1)).toBe(0);
   });
 
+  it('expedite between two slices runs at most one slice of work: past it, and for items that waited past maxWaitMs, it sheds', async () => {
+    const ran: string[] = [];
+    const { metrics } = gauges();
+    const lane = new RoutineLane<string, null, string>({ sliceMs: 4, maxWaitMs: 1000, metrics, run: (k, m) => (spin(3), ran.push(`${k}:${m}`), 'ran'), shed: () => 'shed' });
+    const ps = ['a', 'b', 'c', 'd'].map((k) => lane.add(k, `${k}1`, null));
+    // a turn of reads in which every device sent again while its report waited: 3 ms each against a 4 ms slice
+    for (const k of ['a', 'b', 'c']) lane.expedite(k);
+    expect(ran).toEqual(['a:a1', 'b:b1']); // c's came past the budget: shed, not run
+    expect(await Promise.all(ps)).toEqual(['ran', 'ran', 'shed', 'ran']); // d's ran in the lane's slice, as usual
+    // the slice gave the next turn its budget back
+    const next = lane.add('a', 'a2', null);
+    lane.expedite('a');
+    expect(await next).toBe('ran');
+    expect(ran).toEqual(['a:a1', 'b:b1', 'd:d1', 'a:a2']);
+    // an item that waited past maxWaitMs is shed when expedited, as the slice would have
+    const slow = new RoutineLane<string, null, string>({ sliceMs: 50, maxWaitMs: 20, metrics, run: () => 'ran', shed: () => 'shed' });
+    const old = slow.add('a', 'a1', null);
+    spin(25);
+    const young = slow.add('a', 'a2', null);
+    slow.expedite('a');
+    expect(await Promise.all([old, young])).toEqual(['shed', 'ran']);
+    expect(lane.size + slow.size).toBe(0);
+  });
+
   it('a run that throws rejects only its own item; flush resolves once nothing waits', async () => {
     const { metrics } = gauges();
     const lane = new RoutineLane<number, null, number>({
