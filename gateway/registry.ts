@@ -69,9 +69,9 @@ export class Registry {
       ttlResolution: 0,
       fetchMethod: async (identifier, _stale, { options }) => {
         const device = await getDeviceByIdentifier(this.db, identifier);
-        const usable = device && device.state !== 'disabled' ? device : null;
-        options.ttl = usable ? this.ttlMs : this.unknownTtlMs;
-        return { device: usable };
+        const e = this.entryOf(device);
+        options.ttl = this.ttlOf(e);
+        return e;
       },
       // invalidate() (delete) during a query: the callers still get its answer, but it is not cached, because
       // the entry it belonged to is gone (lru-cache writes a fetch's result only into its own entry).
@@ -79,6 +79,15 @@ export class Registry {
       // a failed refresh keeps the entry; a later frame tries again
       noDeleteOnFetchRejection: true,
     });
+  }
+
+  /** What the database's answer caches: a disabled device as an unknown one. Used by the lookup and the refresh. */
+  private entryOf(device: Device | undefined): Entry {
+    return { device: device && device.state !== 'disabled' ? device : null };
+  }
+
+  private ttlOf(e: Entry): number {
+    return e.device ? this.ttlMs : this.unknownTtlMs;
   }
 
   async lookup(identifier: string): Promise<Device | null> {
@@ -125,9 +134,8 @@ export class Registry {
             // invalidated while the query ran (or since): its answer is already old
             if (this.refreshing.get(id) !== token) continue;
             this.refreshing.delete(id);
-            const d = found.get(id);
-            const usable = d && d.state !== 'disabled' ? d : null;
-            this.cache.set(id, { device: usable }, { ttl: usable ? this.ttlMs : this.unknownTtlMs });
+            const e = this.entryOf(found.get(id));
+            this.cache.set(id, e, { ttl: this.ttlOf(e) });
           }
         },
         // the entries stay; a later frame finds them due again and tries again
